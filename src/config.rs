@@ -1,0 +1,233 @@
+//! `riskmap.toml` → [`Config`]. Every key is optional; the defaults serve the
+//! demo city. Command-line flags override the file.
+
+use crate::crs::Crs;
+use crate::model::LayerId;
+use crate::risk::RiskParams;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The config file read from the working directory when no `--config` is given.
+pub const DEFAULT_CONFIG_FILE: &str = "riskmap.toml";
+
+/// Errors reading the config.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The config file.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for the config.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The config file.
+        path: PathBuf,
+        /// The parser's message (names the key).
+        message: String,
+    },
+    /// A value is out of range.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The config file (or `<defaults>`).
+        path: PathBuf,
+        /// What is wrong, naming the key.
+        message: String,
+    },
+}
+
+/// What to do with features that fail validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnInvalid {
+    /// Refuse the whole dataset and list every problem (the default).
+    #[default]
+    Reject,
+    /// Drop bad features with a warning per feature, and go on.
+    Skip,
+}
+
+/// Settings for one input layer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LayerConfig {
+    /// The layer's file, relative to the data directory; by default the
+    /// first of `NAME.fgb`, `NAME.geojson`, `NAME.csv` that exists.
+    pub file: Option<PathBuf>,
+    /// The CRS of the file's coordinates.
+    pub crs: Crs,
+    /// Field-name mapping: canonical field → the file's column name
+    /// (e.g. `name = "企业名称"`, `lon = "经度"`).
+    pub fields: BTreeMap<String, String>,
+}
+
+/// Settings per input layer (`[layers.enterprises]`, …).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LayersConfig {
+    /// `[layers.enterprises]`.
+    pub enterprises: LayerConfig,
+    /// `[layers.hazard_sources]`.
+    pub hazard_sources: LayerConfig,
+    /// `[layers.collapse_zones]`.
+    pub collapse_zones: LayerConfig,
+    /// `[layers.grid_cells]`.
+    pub grid_cells: LayerConfig,
+    /// `[layers.counties]`.
+    pub counties: LayerConfig,
+}
+
+impl LayersConfig {
+    /// The settings of an input layer (served-only layers get the defaults).
+    pub fn get(&self, layer: LayerId) -> &LayerConfig {
+        static DEFAULT: std::sync::OnceLock<LayerConfig> = std::sync::OnceLock::new();
+        match layer {
+            LayerId::Enterprises => &self.enterprises,
+            LayerId::HazardSources => &self.hazard_sources,
+            LayerId::CollapseZones => &self.collapse_zones,
+            LayerId::GridCells => &self.grid_cells,
+            LayerId::Counties => &self.counties,
+            _ => DEFAULT.get_or_init(LayerConfig::default),
+        }
+    }
+}
+
+/// The synthetic demo dataset `serve` generates when its data folder is absent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DemoConfig {
+    /// Generate the data folder if it does not exist.
+    pub generate_if_missing: bool,
+    /// Generator preset.
+    pub preset: String,
+    /// Generator seed.
+    pub seed: u64,
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        DemoConfig {
+            generate_if_missing: true,
+            preset: "quanzhou".into(),
+            seed: 42,
+        }
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The dataset directory.
+    pub data: PathBuf,
+    /// Address to listen on.
+    pub addr: String,
+    /// The tokens file (SHA-256 hashes and roles).
+    pub tokens: Option<PathBuf>,
+    /// Audit log of token requests (JSON lines).
+    pub audit_log: Option<PathBuf>,
+    /// What to do with invalid features.
+    pub on_invalid: OnInvalid,
+    /// Log as JSON lines instead of text.
+    pub json_logs: bool,
+    /// The demo dataset.
+    pub demo: DemoConfig,
+    /// Per-layer files, CRS and field names.
+    pub layers: LayersConfig,
+    /// The risk model's constants (`[risk]`).
+    pub risk: RiskParams,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data: PathBuf::from("data/quanzhou"),
+            addr: "127.0.0.1:8080".into(),
+            tokens: Some(PathBuf::from("data/demo-tokens.toml")),
+            audit_log: None,
+            on_invalid: OnInvalid::Reject,
+            json_logs: false,
+            demo: DemoConfig::default(),
+            layers: LayersConfig::default(),
+            risk: RiskParams::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads `path`, or `riskmap.toml` from the working directory if `path`
+    /// is `None` and that file exists, or else the defaults.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let path = match path {
+            Some(p) => p.to_path_buf(),
+            None => {
+                let p = PathBuf::from(DEFAULT_CONFIG_FILE);
+                if !p.exists() {
+                    let config = Config::default();
+                    config.check(Path::new("<defaults>"))?;
+                    return Ok(config);
+                }
+                p
+            }
+        };
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        Config::parse(&text, &path)
+    }
+
+    /// Parses config text; `path` only names the source in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        config.check(path)?;
+        Ok(config)
+    }
+
+    fn check(&self, path: &Path) -> Result<(), ConfigError> {
+        self.risk.check().map_err(|message| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_is_the_demo() {
+        let c = Config::parse("", Path::new("t.toml")).ok();
+        assert_eq!(c, Some(Config::default()));
+    }
+
+    #[test]
+    fn field_mapping_and_crs() {
+        let c = Config::parse(
+            "[layers.enterprises]\ncrs = \"GCJ02\"\n[layers.enterprises.fields]\nname = \"企业名称\"\n",
+            Path::new("t.toml"),
+        );
+        let c = c.ok();
+        let e = c.as_ref().map(|c| &c.layers.enterprises);
+        assert_eq!(e.map(|e| e.crs), Some(Crs::Gcj02));
+        assert_eq!(
+            e.and_then(|e| e.fields.get("name")).map(String::as_str),
+            Some("企业名称")
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = Config::parse("dta = 1\n", Path::new("t.toml"));
+        let msg = err.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.contains("t.toml") && msg.contains("dta"), "{msg}");
+    }
+}

@@ -1,0 +1,38 @@
+//! riskmap — 城市安全风险电子地图, a city safety risk map server.
+//!
+//! It loads a city's work-safety ledgers (enterprises, major hazard sources,
+//! road-collapse zones and the management grid), indexes them in R-trees,
+//! scores every grid unit with an explainable model and serves vector tiles,
+//! OGC API – Features and a grid managers' API.
+//!
+//! # Layout
+//!
+//! Data flows one way:
+//!
+//! ```text
+//! files ──ingest──▶ model ──index──▶ Store ──risk──▶ scores ──▶ Snapshot ──▶ server
+//! ```
+//!
+//! - [`model`]: layer and level names, attribute enums, typed features.
+//! - [`crs`]: the one place for coordinate systems (Web Mercator, GCJ-02,
+//!   BD-09, metric areas and distances).
+//! - [`config`]: `riskmap.toml`.
+//! - [`ingest`]: one reader per format (GeoJSON, FlatGeobuf, CSV) feeding one
+//!   builder and validator that collects every problem.
+//! - [`index`]: the [`index::Store`]: R-trees per layer and the grid hierarchy.
+//! - [`risk`]: the scoring model.
+//! - [`generate`]: the deterministic demo and province datasets.
+//! - [`write`]: GeoJSON, FlatGeobuf and CSV writers.
+//! - [`snapshot`]: an immutable loaded dataset with its `data_version`.
+//! - [`server`]: the HTTP server (axum), started with [`server::run`].
+
+pub mod config;
+pub mod crs;
+pub mod generate;
+pub mod index;
+pub mod ingest;
+pub mod model;
+pub mod risk;
+pub mod server;
+pub mod snapshot;
+pub mod write;

@@ -1,0 +1,9 @@
+//! The data model: layer and level names, attribute enums, typed features.
+
+mod enums;
+mod feature;
+mod layer;
+
+pub use enums::{CollapseKind, HazardGrade, Industry, RiskLevel, Severity};
+pub use feature::{CollapseZone, Dataset, Enterprise, GridUnit, HazardSource};
+pub use layer::{LayerId, Level, UnknownName};
