@@ -3,7 +3,10 @@
 mod enums;
 mod feature;
 mod layer;
+pub mod uscc;
+mod value;
 
 pub use enums::{CollapseKind, HazardGrade, Industry, RiskLevel, Severity};
 pub use feature::{CollapseZone, Dataset, Enterprise, GridUnit, HazardSource};
 pub use layer::{LayerId, Level, UnknownName};
+pub use value::Value;
