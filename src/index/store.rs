@@ -1,0 +1,392 @@
+//! The [`Store`]: a dataset with its R-trees and grid hierarchy.
+
+use crate::crs::metric;
+use crate::model::{Dataset, GridUnit, Level};
+use geo::{BoundingRect, Intersects, MultiPolygon, Point};
+use rayon::prelude::*;
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{AABB, RTree};
+use std::collections::HashMap;
+
+/// Index of a grid unit in [`Store::units`].
+pub type UnitId = u32;
+
+/// A point in an R-tree, carrying the index of its feature.
+pub type IndexedPoint = GeomWithData<[f64; 2], u32>;
+/// A bounding box in an R-tree, carrying the index of its feature.
+pub type IndexedBox = GeomWithData<Rectangle<[f64; 2]>, u32>;
+
+/// The envelope of a lon/lat multipolygon as an R-tree box (a degenerate box
+/// at the origin for an empty one).
+pub fn envelope_of(mp: &MultiPolygon<f64>) -> Rectangle<[f64; 2]> {
+    match mp.bounding_rect() {
+        Some(r) => Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+        None => Rectangle::from_corners([0.0, 0.0], [0.0, 0.0]),
+    }
+}
+
+/// An envelope query box from (west, south, east, north).
+pub fn aabb(w: f64, s: f64, e: f64, n: f64) -> AABB<[f64; 2]> {
+    AABB::from_corners([w, s], [e, n])
+}
+
+/// An immutable, indexed dataset.
+///
+/// Grid units are sorted by level (counties first) and code; every unit has
+/// a parent one level up except counties. Enterprises, hazard sources and
+/// collapse zones keep their file order; their indices are `u32`.
+#[derive(Debug)]
+pub struct Store {
+    /// The features.
+    pub dataset: Dataset,
+    by_code: HashMap<String, UnitId>,
+    parent: Vec<Option<UnitId>>,
+    children: Vec<Vec<UnitId>>,
+    levels: [Vec<UnitId>; 4],
+    unit_trees: [RTree<IndexedBox>; 4],
+    area_m2: Vec<f64>,
+    enterprise_tree: RTree<IndexedPoint>,
+    hazard_tree: RTree<IndexedPoint>,
+    zone_tree: RTree<IndexedBox>,
+    enterprise_cell: Vec<Option<UnitId>>,
+    hazard_cell: Vec<Option<UnitId>>,
+    cell_enterprises: Vec<Vec<u32>>,
+}
+
+fn level_index(level: Level) -> usize {
+    match level {
+        Level::County => 0,
+        Level::Town => 1,
+        Level::Village => 2,
+        Level::Cell => 3,
+    }
+}
+
+impl Store {
+    /// Indexes a dataset whose hierarchy is complete (every non-county unit's
+    /// `parent_code` names a unit one level up; see `ingest`).
+    pub fn build(mut dataset: Dataset) -> Store {
+        dataset
+            .units
+            .sort_by(|a, b| (a.level, &a.code).cmp(&(b.level, &b.code)));
+        let units = &dataset.units;
+        let by_code: HashMap<String, UnitId> = units
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.code.clone(), i as UnitId))
+            .collect();
+        let parent: Vec<Option<UnitId>> = units
+            .iter()
+            .map(|u| {
+                u.parent_code
+                    .as_ref()
+                    .and_then(|p| by_code.get(p).copied())
+                    .filter(|&p| Some(units[p as usize].level) == u.level.parent())
+            })
+            .collect();
+        let mut children = vec![Vec::new(); units.len()];
+        for (i, p) in parent.iter().enumerate() {
+            if let Some(p) = p {
+                children[*p as usize].push(i as UnitId);
+            }
+        }
+        let mut levels: [Vec<UnitId>; 4] = Default::default();
+        for (i, u) in units.iter().enumerate() {
+            levels[level_index(u.level)].push(i as UnitId);
+        }
+        let unit_trees = [0, 1, 2, 3].map(|l| {
+            RTree::bulk_load(
+                levels[l]
+                    .iter()
+                    .map(|&i| IndexedBox::new(envelope_of(&units[i as usize].geometry), i))
+                    .collect(),
+            )
+        });
+        let area_m2: Vec<f64> = units
+            .par_iter()
+            .map(|u| metric::area(&u.geometry).0)
+            .collect();
+        let enterprise_tree = RTree::bulk_load(
+            dataset
+                .enterprises
+                .iter()
+                .enumerate()
+                .map(|(i, e)| IndexedPoint::new([e.location.x(), e.location.y()], i as u32))
+                .collect(),
+        );
+        let hazard_tree = RTree::bulk_load(
+            dataset
+                .hazard_sources
+                .iter()
+                .enumerate()
+                .map(|(i, h)| IndexedPoint::new([h.location.x(), h.location.y()], i as u32))
+                .collect(),
+        );
+        let zone_tree = RTree::bulk_load(
+            dataset
+                .collapse_zones
+                .iter()
+                .enumerate()
+                .map(|(i, z)| IndexedBox::new(envelope_of(&z.geometry), i as u32))
+                .collect(),
+        );
+        let mut store = Store {
+            dataset,
+            by_code,
+            parent,
+            children,
+            levels,
+            unit_trees,
+            area_m2,
+            enterprise_tree,
+            hazard_tree,
+            zone_tree,
+            enterprise_cell: Vec::new(),
+            hazard_cell: Vec::new(),
+            cell_enterprises: Vec::new(),
+        };
+        store.enterprise_cell = store
+            .dataset
+            .enterprises
+            .par_iter()
+            .map(|e| store.cell_at(e.location))
+            .collect();
+        store.hazard_cell = store
+            .dataset
+            .hazard_sources
+            .par_iter()
+            .map(|h| store.cell_at(h.location))
+            .collect();
+        let mut cell_enterprises = vec![Vec::new(); store.dataset.units.len()];
+        for (i, c) in store.enterprise_cell.iter().enumerate() {
+            if let Some(c) = c {
+                cell_enterprises[*c as usize].push(i as u32);
+            }
+        }
+        store.cell_enterprises = cell_enterprises;
+        store
+    }
+
+    /// All grid units, sorted by level and code.
+    pub fn units(&self) -> &[GridUnit] {
+        &self.dataset.units
+    }
+
+    /// One grid unit.
+    pub fn unit(&self, id: UnitId) -> &GridUnit {
+        &self.dataset.units[id as usize]
+    }
+
+    /// The unit with this code.
+    pub fn unit_by_code(&self, code: &str) -> Option<UnitId> {
+        self.by_code.get(code).copied()
+    }
+
+    /// The units of one level, sorted by code.
+    pub fn units_at(&self, level: Level) -> &[UnitId] {
+        &self.levels[level_index(level)]
+    }
+
+    /// The parent one level up (none for counties).
+    pub fn parent(&self, id: UnitId) -> Option<UnitId> {
+        self.parent[id as usize]
+    }
+
+    /// The children one level down, sorted by code.
+    pub fn children(&self, id: UnitId) -> &[UnitId] {
+        &self.children[id as usize]
+    }
+
+    /// The chain of ancestors, nearest first.
+    pub fn ancestors(&self, id: UnitId) -> Vec<UnitId> {
+        let mut out = Vec::new();
+        let mut cur = self.parent(id);
+        while let Some(p) = cur {
+            out.push(p);
+            cur = self.parent(p);
+        }
+        out
+    }
+
+    /// Whether `id` is `scope` or lies below it.
+    pub fn is_within(&self, id: UnitId, scope: UnitId) -> bool {
+        id == scope || self.ancestors(id).contains(&scope)
+    }
+
+    /// Area of a unit in square metres.
+    pub fn area_m2(&self, id: UnitId) -> f64 {
+        self.area_m2[id as usize]
+    }
+
+    /// Units of `level` whose envelope intersects `env`.
+    pub fn units_in_envelope(
+        &self,
+        level: Level,
+        env: &AABB<[f64; 2]>,
+    ) -> impl Iterator<Item = UnitId> + '_ {
+        self.unit_trees[level_index(level)]
+            .locate_in_envelope_intersecting(env)
+            .map(|b| b.data)
+    }
+
+    /// The unit of `level` containing the lon/lat point (on a shared boundary,
+    /// the one with the lowest code).
+    pub fn unit_at(&self, level: Level, p: Point<f64>) -> Option<UnitId> {
+        self.unit_trees[level_index(level)]
+            .locate_all_at_point(&[p.x(), p.y()])
+            .map(|b| b.data)
+            .filter(|&id| self.unit(id).geometry.intersects(&p))
+            .min()
+    }
+
+    /// The finest cell containing the lon/lat point.
+    pub fn cell_at(&self, p: Point<f64>) -> Option<UnitId> {
+        self.unit_at(Level::Cell, p)
+    }
+
+    /// Enterprises (indices) whose location lies in `env`.
+    pub fn enterprises_in_envelope(
+        &self,
+        env: &AABB<[f64; 2]>,
+    ) -> impl Iterator<Item = u32> + '_ {
+        self.enterprise_tree
+            .locate_in_envelope(env)
+            .map(|p| p.data)
+    }
+
+    /// Hazard sources (indices) whose location lies in `env`.
+    pub fn hazards_in_envelope(&self, env: &AABB<[f64; 2]>) -> impl Iterator<Item = u32> + '_ {
+        self.hazard_tree.locate_in_envelope(env).map(|p| p.data)
+    }
+
+    /// Collapse zones (indices) whose envelope intersects `env`.
+    pub fn zones_in_envelope(&self, env: &AABB<[f64; 2]>) -> impl Iterator<Item = u32> + '_ {
+        self.zone_tree
+            .locate_in_envelope_intersecting(env)
+            .map(|b| b.data)
+    }
+
+    /// The cell containing an enterprise, if any.
+    pub fn enterprise_cell(&self, enterprise: u32) -> Option<UnitId> {
+        self.enterprise_cell.get(enterprise as usize).copied().flatten()
+    }
+
+    /// The cell containing a hazard source, if any.
+    pub fn hazard_cell(&self, hazard: u32) -> Option<UnitId> {
+        self.hazard_cell.get(hazard as usize).copied().flatten()
+    }
+
+    /// Enterprises (indices) inside a cell, by geometry.
+    pub fn enterprises_in_cell(&self, cell: UnitId) -> &[u32] {
+        self.cell_enterprises
+            .get(cell as usize)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// Number of units at each level.
+    pub fn count(&self, level: Level) -> usize {
+        self.units_at(level).len()
+    }
+
+    /// The envelope of every unit (west, south, east, north), if any.
+    pub fn bounds(&self) -> Option<[f64; 4]> {
+        let tree = &self.unit_trees[level_index(Level::County)];
+        if tree.size() == 0 {
+            return None;
+        }
+        let env = tree.root().envelope();
+        let (lo, hi) = (env.lower(), env.upper());
+        Some([lo[0], lo[1], hi[0], hi[1]])
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Enterprise, Industry, RiskLevel};
+    use geo::polygon;
+
+    fn square(x: f64, y: f64, size: f64) -> MultiPolygon<f64> {
+        MultiPolygon(vec![polygon![
+            (x: x, y: y), (x: x + size, y: y), (x: x + size, y: y + size), (x: x, y: y + size)
+        ]])
+    }
+
+    fn unit(code: &str, level: Level, parent: Option<&str>, geom: MultiPolygon<f64>) -> GridUnit {
+        GridUnit {
+            code: code.into(),
+            name: code.into(),
+            level,
+            parent_code: parent.map(Into::into),
+            population: 0,
+            manager: None,
+            geometry: geom,
+        }
+    }
+
+    fn enterprise(id: &str, x: f64, y: f64) -> Enterprise {
+        Enterprise {
+            id: id.into(),
+            name: id.into(),
+            uscc: None,
+            industry: Industry::Gas,
+            risk_grade: RiskLevel::Low,
+            employees: 0,
+            hidden_dangers_open: 0,
+            major_hidden_dangers_open: 0,
+            blacklisted: false,
+            cell_code: None,
+            location: Point::new(x, y),
+        }
+    }
+
+    fn tiny() -> Store {
+        let ds = Dataset {
+            units: vec![
+                unit("350502001001002", Level::Cell, Some("350502001001"), square(118.01, 25.0, 0.01)),
+                unit("350502001001001", Level::Cell, Some("350502001001"), square(118.0, 25.0, 0.01)),
+                unit("350502001001", Level::Village, Some("350502001"), square(118.0, 25.0, 0.02)),
+                unit("350502001", Level::Town, Some("350502"), square(118.0, 25.0, 0.02)),
+                unit("350502", Level::County, None, square(118.0, 25.0, 0.02)),
+            ],
+            enterprises: vec![enterprise("a", 118.005, 25.005), enterprise("b", 118.015, 25.005), enterprise("out", 119.0, 25.0)],
+            ..Dataset::default()
+        };
+        Store::build(ds)
+    }
+
+    #[test]
+    fn hierarchy() {
+        let s = tiny();
+        assert_eq!(s.count(Level::Cell), 2);
+        let county = s.unit_by_code("350502");
+        let cell = s.unit_by_code("350502001001001");
+        assert_eq!(s.units_at(Level::County).first().copied(), county);
+        let (Some(county), Some(cell)) = (county, cell) else {
+            panic!("codes missing");
+        };
+        assert_eq!(s.ancestors(cell).len(), 3);
+        assert_eq!(s.ancestors(cell).last().copied(), Some(county));
+        assert!(s.is_within(cell, county));
+        assert!(!s.is_within(county, cell));
+        let village = s.parent(cell).unwrap_or(county);
+        assert_eq!(s.children(village).len(), 2);
+    }
+
+    #[test]
+    fn point_lookup_and_enterprise_cells() {
+        let s = tiny();
+        let a = s.cell_at(Point::new(118.005, 25.005)).map(|c| s.unit(c).code.clone());
+        assert_eq!(a.as_deref(), Some("350502001001001"));
+        assert_eq!(s.cell_at(Point::new(120.0, 25.0)), None);
+        let b = s.enterprise_cell(1).map(|c| s.unit(c).code.clone());
+        assert_eq!(b.as_deref(), Some("350502001001002"));
+        assert_eq!(s.enterprise_cell(2), None);
+        let c = s.unit_by_code("350502001001002").unwrap_or(0);
+        assert_eq!(s.enterprises_in_cell(c), &[1]);
+        // A cell of about 1 km × 1.1 km.
+        assert!((1.0e6..1.2e6).contains(&s.area_m2(c)));
+    }
+}
