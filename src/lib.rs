@@ -16,7 +16,7 @@
 //! - [`model`]: layer and level names, attribute enums, typed features.
 //! - [`crs`]: the one place for coordinate systems (Web Mercator, GCJ-02,
 //!   BD-09, metric areas and distances).
-//! - [`config`]: `riskmap.toml`.
+//! - [`config`](crate::config): `riskmap.toml`.
 //! - [`ingest`]: one reader per format (GeoJSON, FlatGeobuf, CSV) feeding one
 //!   builder and validator that collects every problem.
 //! - [`index`]: the [`index::Store`]: R-trees per layer and the grid hierarchy.
@@ -25,6 +25,8 @@
 //! - [`write`]: GeoJSON, FlatGeobuf and CSV writers.
 //! - [`snapshot`]: an immutable loaded dataset with its `data_version`.
 //! - [`server`]: the HTTP server (axum), started with [`server::run`].
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod config;
 pub mod crs;

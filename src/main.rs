@@ -1,1 +1,276 @@
-fn main() {}
+//! The `riskmap` command line: serve · generate · validate · score · token.
+
+use clap::{Parser, Subcommand};
+use riskmap::config::Config;
+use riskmap::ingest::IssueLevel;
+use riskmap::server::{self, AppState};
+use riskmap::snapshot::Snapshot;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "riskmap",
+    version,
+    about = "城市安全风险电子地图 — city safety risk map server"
+)]
+struct Cli {
+    /// Config file (default: riskmap.toml in the working directory, if present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Load, index, score and serve a dataset (the default command).
+    Serve {
+        /// Address to listen on (127.0.0.1:0 picks a free port).
+        #[arg(long)]
+        addr: Option<String>,
+        /// Dataset directory.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Allow the demo tokens file on a non-loopback address.
+        #[arg(long)]
+        allow_demo_tokens: bool,
+    },
+    /// Write a deterministic synthetic dataset.
+    Generate {
+        /// `quanzhou` (the demo city) or `province`.
+        #[arg(long, default_value = "quanzhou")]
+        preset: String,
+        /// RNG seed (same seed → byte-identical files).
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// `fgb` (default) or `geojson`.
+        #[arg(long, default_value = "fgb")]
+        format: String,
+    },
+    /// Check a dataset; print every problem as `file:feature: message`.
+    Validate {
+        /// Dataset directory.
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+    /// Score a dataset and write every grid unit with its risk fields.
+    Score {
+        /// Dataset directory.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Output file: .geojson, .fgb or .csv.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Manage the tokens file.
+    Token {
+        /// add | revoke | list
+        action: String,
+    },
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("riskmap: config: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(config.json_logs);
+    let command = cli.command.unwrap_or(Command::Serve {
+        addr: None,
+        data: None,
+        allow_demo_tokens: false,
+    });
+    let result = match command {
+        Command::Serve {
+            addr,
+            data,
+            allow_demo_tokens,
+        } => serve(config, addr, data, allow_demo_tokens),
+        Command::Generate {
+            preset,
+            seed,
+            out,
+            format,
+        } => generate(&preset, seed, &out, &format),
+        Command::Validate { data } => return validate(&config, data),
+        Command::Score { .. } => Err(
+            "`score` is not available yet: the risk model is not built into this version".into(),
+        ),
+        Command::Token { action } => Err(format!(
+            "`token {action}` is not available yet in this version"
+        )),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("riskmap: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn generate(preset: &str, seed: u64, out: &Path, format: &str) -> Result<(), String> {
+    riskmap_generate(preset, seed, out, format)
+}
+
+fn riskmap_generate(_preset: &str, _seed: u64, _out: &Path, _format: &str) -> Result<(), String> {
+    Err("generator not built in".into())
+}
+
+fn validate(config: &Config, data: Option<PathBuf>) -> ExitCode {
+    let dir = data.unwrap_or_else(|| config.data.clone());
+    match Snapshot::load(&dir, config) {
+        Ok(snap) => {
+            for w in &snap.warnings {
+                println!("{w}");
+            }
+            let c = snap.counts();
+            println!(
+                "{}: ok — {} enterprises, {} hazard sources, {} collapse zones, {} cells, {} villages, {} towns, {} counties; {} warning(s)",
+                dir.display(),
+                c.enterprises,
+                c.hazard_sources,
+                c.collapse_zones,
+                c.cells,
+                c.villages,
+                c.towns,
+                c.counties,
+                snap.warnings.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            for i in &e.issues {
+                println!("{i}");
+            }
+            let errors = e
+                .issues
+                .iter()
+                .filter(|i| i.level == IssueLevel::Error)
+                .count();
+            println!(
+                "{}: {errors} error(s), {} warning(s)",
+                dir.display(),
+                e.issues.len() - errors
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn is_loopback(addr: &str) -> bool {
+    addr.parse::<std::net::SocketAddr>()
+        .map(|a| a.ip().is_loopback())
+        .unwrap_or_else(|_| addr.starts_with("localhost:"))
+}
+
+fn serve(
+    mut config: Config,
+    addr: Option<String>,
+    data: Option<PathBuf>,
+    allow_demo_tokens: bool,
+) -> Result<(), String> {
+    if let Some(a) = addr {
+        config.addr = a;
+    }
+    let explicit_data = data.is_some();
+    if let Some(d) = data {
+        config.data = d;
+    }
+    let uses_demo_tokens = config
+        .tokens
+        .as_ref()
+        .is_some_and(|t| t.file_name().is_some_and(|n| n == "demo-tokens.toml"));
+    if uses_demo_tokens && !is_loopback(&config.addr) && !allow_demo_tokens {
+        return Err(format!(
+            "refusing to serve the demo tokens file on {}: its tokens are public. Configure your own `tokens` file, or pass --allow-demo-tokens",
+            config.addr
+        ));
+    }
+    if !config.data.exists() && !explicit_data && config.demo.generate_if_missing {
+        tracing::info!(
+            dir = %config.data.display(),
+            preset = %config.demo.preset,
+            seed = config.demo.seed,
+            "data folder absent: generating the demo dataset"
+        );
+        riskmap_generate(&config.demo.preset, config.demo.seed, &config.data, "fgb")?;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async move {
+        let started = std::time::Instant::now();
+        let dir = config.data.clone();
+        let cfg = config.clone();
+        let snap = tokio::task::spawn_blocking(move || Snapshot::load(&dir, &cfg))
+            .await
+            .map_err(|e| format!("loading failed: {e}"))?;
+        let snap = match snap {
+            Ok(s) => s,
+            Err(e) => {
+                for i in &e.issues {
+                    eprintln!("{i}");
+                }
+                return Err(format!(
+                    "{} is not valid ({} problems above); not serving it",
+                    config.data.display(),
+                    e.issues.len()
+                ));
+            }
+        };
+        for w in snap.warnings.iter().take(20) {
+            tracing::warn!("{w}");
+        }
+        if snap.warnings.len() > 20 {
+            tracing::warn!(
+                "… and {} more warnings (see `riskmap validate`)",
+                snap.warnings.len() - 20
+            );
+        }
+        let counts = snap.counts();
+        tracing::info!(
+            data_version = %snap.data_version,
+            enterprises = counts.enterprises,
+            hazard_sources = counts.hazard_sources,
+            collapse_zones = counts.collapse_zones,
+            cells = counts.cells,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "dataset loaded"
+        );
+        let listener = tokio::net::TcpListener::bind(&config.addr)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| format!("cannot read the bound address: {e}"))?;
+        tracing::info!("listening on http://{local}");
+        let state = AppState::new(snap, config);
+        server::run(listener, state, server::shutdown_signal())
+            .await
+            .map_err(|e| format!("server error: {e}"))
+    })?;
+    Ok(())
+}

@@ -9,7 +9,7 @@
 use std::f64::consts::PI;
 
 const A: f64 = 6_378_245.0;
-const EE: f64 = 0.006_693_421_622_965_943_23;
+const EE: f64 = 0.006_693_421_622_965_943;
 const X_PI: f64 = PI * 3000.0 / 180.0;
 const TOLERANCE_DEG: f64 = 1e-10;
 const MAX_ITERATIONS: usize = 30;

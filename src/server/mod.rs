@@ -1,1 +1,85 @@
-//! TODO
+//! The HTTP server: axum router over the current [`Snapshot`], started with
+//! [`run`] by `main` and by the integration tests alike.
+
+mod error;
+mod health;
+
+pub use error::ApiError;
+
+use crate::config::Config;
+use crate::snapshot::Snapshot;
+use arc_swap::ArcSwap;
+use axum::Router;
+use axum::routing::get;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// What every handler shares: the current snapshot (swapped whole on
+/// reload) and the config.
+#[derive(Clone)]
+pub struct AppState {
+    /// The dataset being served.
+    pub snapshot: Arc<ArcSwap<Snapshot>>,
+    /// The configuration.
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    /// State serving `snapshot`.
+    pub fn new(snapshot: Snapshot, config: Config) -> Self {
+        AppState {
+            snapshot: Arc::new(ArcSwap::from_pointee(snapshot)),
+            config: Arc::new(config),
+        }
+    }
+
+    /// The snapshot to answer one request from.
+    pub fn current(&self) -> Arc<Snapshot> {
+        self.snapshot.load_full()
+    }
+}
+
+/// The application's routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(health::health))
+        .fallback(|| async { ApiError::NotFound("no such path".into()) })
+        .layer(tower_http::cors::CorsLayer::new().allow_origin(tower_http::cors::Any))
+        .with_state(state)
+}
+
+/// Serves on `listener` until `shutdown` completes, then drains in-flight
+/// requests.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: draining in-flight requests");
+}

@@ -1,0 +1,400 @@
+//! Typed features from a [`Table`]: field lookup, CRS conversion and
+//! per-feature checks (coordinates, geometry validity, enum words).
+
+use super::fields::{Fields, RecordReader};
+use super::issue::{IssueSink, feature_label};
+use super::table::{Record, Table};
+use crate::config::LayerConfig;
+use crate::crs::Crs;
+use crate::model::{
+    CollapseKind, CollapseZone, Enterprise, GridUnit, HazardGrade, HazardSource, Industry, LayerId,
+    Level, RiskLevel, Severity, uscc,
+};
+use geo::{CoordsIter, Geometry, MapCoords, MultiPolygon, Point, Validation};
+
+const ENTERPRISE_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "uscc",
+    "industry",
+    "risk_grade",
+    "employees",
+    "hidden_dangers_open",
+    "major_hidden_dangers_open",
+    "blacklisted",
+    "cell_code",
+    "lon",
+    "lat",
+];
+const HAZARD_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "enterprise_id",
+    "grade",
+    "r_value",
+    "substances",
+    "monitored",
+    "supervisor",
+    "lon",
+    "lat",
+];
+const ZONE_FIELDS: &[&str] = &["id", "kind", "severity", "surveyed"];
+const GRID_FIELDS: &[&str] = &[
+    "code",
+    "name",
+    "level",
+    "parent_code",
+    "population",
+    "manager",
+];
+const COUNTY_FIELDS: &[&str] = &["code", "name", "population"];
+
+/// Converts one table to typed features, in file order, with their 1-based
+/// record positions. Features with errors are left out (the errors are in
+/// the sink).
+pub struct Builder<'a, 's> {
+    layer: LayerId,
+    config: &'a LayerConfig,
+    sink: IssueSink<'s>,
+}
+
+impl<'a, 's> Builder<'a, 's> {
+    /// A builder for `layer`, reporting into `sink`.
+    pub fn new(layer: LayerId, config: &'a LayerConfig, sink: IssueSink<'s>) -> Self {
+        Builder {
+            layer,
+            config,
+            sink,
+        }
+    }
+
+    fn each<T>(
+        &mut self,
+        table: &Table,
+        wanted: &[&'static str],
+        id_field: &str,
+        mut make: impl FnMut(&mut RecordReader<'_, '_, '_>, &Record, Crs) -> Option<T>,
+    ) -> Vec<T> {
+        let fields = Fields::resolve(
+            self.layer,
+            table,
+            wanted,
+            &self.config.fields,
+            &mut self.sink,
+        );
+        let mut out = Vec::with_capacity(table.records.len());
+        for (index, record) in table.records.iter().enumerate() {
+            let id = fields.value(&record.values, id_field).to_string();
+            let mut r = RecordReader {
+                fields: &fields,
+                values: &record.values,
+                sink: &mut self.sink,
+                label: feature_label(index, Some(id.trim())),
+                failed: false,
+            };
+            let made = make(&mut r, record, self.config.crs);
+            if let Some(t) = made.filter(|_| !r.failed) {
+                out.push(t);
+            }
+        }
+        out
+    }
+
+    /// Enterprises.
+    pub fn enterprises(&mut self, table: &Table) -> Vec<Enterprise> {
+        self.each(table, ENTERPRISE_FIELDS, "id", |r, rec, crs| {
+            let location = point(r, rec, crs);
+            let uscc = r.text("uscc");
+            if let Some(code) = &uscc
+                && !uscc::is_valid(code)
+            {
+                r.warn(
+                    "uscc",
+                    format!("{code:?} is not a valid 统一社会信用代码 (check digit)"),
+                );
+            }
+            Some(Enterprise {
+                id: r.required_text("id")?,
+                name: r.required_text("name")?,
+                uscc,
+                industry: r.word::<Industry>("industry")?,
+                risk_grade: r.word::<RiskLevel>("risk_grade")?,
+                employees: r.count_u32("employees"),
+                hidden_dangers_open: r.count_u32("hidden_dangers_open"),
+                major_hidden_dangers_open: r.count_u32("major_hidden_dangers_open"),
+                blacklisted: r.flag("blacklisted"),
+                cell_code: r.text("cell_code"),
+                location: location?,
+            })
+        })
+    }
+
+    /// Major hazard sources.
+    pub fn hazard_sources(&mut self, table: &Table) -> Vec<HazardSource> {
+        self.each(table, HAZARD_FIELDS, "id", |r, rec, crs| {
+            let location = point(r, rec, crs);
+            let r_value = r.number("r_value");
+            if let Some(v) = r_value
+                && v < 0.0
+            {
+                r.error("r_value", format!("R must be ≥ 0, found {v}"));
+            }
+            let grade = match (r.text("grade"), r_value) {
+                (Some(g), _) => match g.parse::<HazardGrade>() {
+                    Ok(g) => Some(g),
+                    Err(e) => {
+                        r.error("grade", e.to_string());
+                        None
+                    }
+                },
+                (None, Some(v)) => Some(HazardGrade::from_r_value(v)),
+                (None, None) => {
+                    r.error(
+                        "grade",
+                        "required field is missing (and there is no r_value to derive it from)",
+                    );
+                    None
+                }
+            };
+            Some(HazardSource {
+                id: r.required_text("id")?,
+                name: r.required_text("name")?,
+                enterprise_id: r.text("enterprise_id"),
+                grade: grade?,
+                r_value,
+                substances: r.text("substances").unwrap_or_default(),
+                monitored: r.flag("monitored"),
+                supervisor: r.text("supervisor"),
+                location: location?,
+            })
+        })
+    }
+
+    /// Collapse zones.
+    pub fn collapse_zones(&mut self, table: &Table) -> Vec<CollapseZone> {
+        self.each(table, ZONE_FIELDS, "id", |r, rec, crs| {
+            let geometry = polygons(r, rec, crs);
+            let severity = match r.count("severity") {
+                Some(s) => match u8::try_from(s).ok().and_then(Severity::new) {
+                    Some(s) => Some(s),
+                    None => {
+                        r.error("severity", format!("expected 1, 2 or 3, found {s}"));
+                        None
+                    }
+                },
+                None => {
+                    r.error("severity", "required field is missing");
+                    None
+                }
+            };
+            Some(CollapseZone {
+                id: r.required_text("id")?,
+                kind: r.word::<CollapseKind>("kind")?,
+                severity: severity?,
+                surveyed: r.text("surveyed"),
+                geometry: geometry?,
+            })
+        })
+    }
+
+    /// Grid units from the `grid_cells` layer (towns, villages, cells).
+    pub fn grid_units(&mut self, table: &Table) -> Vec<GridUnit> {
+        self.each(table, GRID_FIELDS, "code", |r, rec, crs| {
+            let geometry = polygons(r, rec, crs);
+            let level = r.word::<Level>("level");
+            if level == Some(Level::County) {
+                r.error("level", "counties belong in the counties file");
+            }
+            let code = code(r, "code");
+            let parent_code = code_opt(r, "parent_code");
+            if parent_code.is_none() {
+                r.error("parent_code", "required field is missing");
+            }
+            Some(GridUnit {
+                code: code?,
+                name: r.required_text("name")?,
+                level: level?,
+                parent_code,
+                population: r.count("population").unwrap_or(0),
+                manager: r.text("manager"),
+                geometry: geometry?,
+            })
+        })
+    }
+
+    /// Counties from the optional counties file.
+    pub fn counties(&mut self, table: &Table) -> Vec<GridUnit> {
+        self.each(table, COUNTY_FIELDS, "code", |r, rec, crs| {
+            let geometry = polygons(r, rec, crs);
+            let code = code(r, "code");
+            if let Some(c) = &code
+                && c.len() != 6
+            {
+                r.error("code", format!("a county code has 6 digits, found {c:?}"));
+            }
+            Some(GridUnit {
+                code: code?,
+                name: r.required_text("name")?,
+                level: Level::County,
+                parent_code: None,
+                population: r.count("population").unwrap_or(0),
+                manager: None,
+                geometry: geometry?,
+            })
+        })
+    }
+}
+
+fn code_opt(r: &mut RecordReader<'_, '_, '_>, field: &str) -> Option<String> {
+    let c = r.text(field)?;
+    if !(6..=15).contains(&c.len()) || !c.bytes().all(|b| b.is_ascii_digit()) {
+        r.error(field, format!("a code is 6–15 digits, found {c:?}"));
+        return None;
+    }
+    Some(c)
+}
+
+fn code(r: &mut RecordReader<'_, '_, '_>, field: &str) -> Option<String> {
+    if r.text(field).is_none() {
+        r.required_text(field);
+        return None;
+    }
+    code_opt(r, field)
+}
+
+fn check_lon_lat(r: &mut RecordReader<'_, '_, '_>, lon: f64, lat: f64) -> bool {
+    let mut ok = true;
+    if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
+        r.error("lon", format!("longitude {lon} is outside [-180, 180]"));
+        ok = false;
+    }
+    if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
+        r.error("lat", format!("latitude {lat} is outside [-90, 90]"));
+        ok = false;
+    }
+    ok
+}
+
+/// A point from the record's geometry or from its `lon`/`lat` fields,
+/// converted to WGS84.
+fn point(r: &mut RecordReader<'_, '_, '_>, rec: &Record, crs: Crs) -> Option<Point<f64>> {
+    let (x, y) = match &rec.geometry {
+        Some(Geometry::Point(p)) => (p.x(), p.y()),
+        Some(other) => {
+            r.error(
+                "geometry",
+                format!("expected a point, found {}", kind_name(other)),
+            );
+            return None;
+        }
+        None => {
+            let lon = r.number("lon");
+            let lat = r.number("lat");
+            match (lon, lat) {
+                (Some(x), Some(y)) => (x, y),
+                _ => {
+                    if !r.failed {
+                        r.error("lon", "no geometry and no lon/lat (经度/纬度) values");
+                    }
+                    return None;
+                }
+            }
+        }
+    };
+    if !x.is_finite() || !y.is_finite() {
+        r.error("geometry", "coordinates are not finite");
+        return None;
+    }
+    if crs != Crs::WebMercator && !check_lon_lat(r, x, y) {
+        return None;
+    }
+    let (lon, lat) = crs.to_wgs84(x, y);
+    check_lon_lat(r, lon, lat).then(|| Point::new(lon, lat))
+}
+
+fn kind_name(g: &Geometry<f64>) -> &'static str {
+    match g {
+        Geometry::Point(_) => "Point",
+        Geometry::Line(_) => "Line",
+        Geometry::LineString(_) => "LineString",
+        Geometry::Polygon(_) => "Polygon",
+        Geometry::MultiPoint(_) => "MultiPoint",
+        Geometry::MultiLineString(_) => "MultiLineString",
+        Geometry::MultiPolygon(_) => "MultiPolygon",
+        Geometry::GeometryCollection(_) => "GeometryCollection",
+        Geometry::Rect(_) => "Rect",
+        Geometry::Triangle(_) => "Triangle",
+    }
+}
+
+/// A valid multipolygon in WGS84 from the record's geometry.
+fn polygons(r: &mut RecordReader<'_, '_, '_>, rec: &Record, crs: Crs) -> Option<MultiPolygon<f64>> {
+    let mp = match &rec.geometry {
+        Some(Geometry::Polygon(p)) => MultiPolygon(vec![p.clone()]),
+        Some(Geometry::MultiPolygon(mp)) => mp.clone(),
+        Some(other) => {
+            r.error(
+                "geometry",
+                format!("expected a polygon, found {}", kind_name(other)),
+            );
+            return None;
+        }
+        None => {
+            if !r.failed {
+                r.error("geometry", "the feature has no geometry");
+            }
+            return None;
+        }
+    };
+    if mp.0.is_empty() {
+        r.error("geometry", "the multipolygon is empty");
+        return None;
+    }
+    if let Some(c) = mp
+        .coords_iter()
+        .find(|c| !c.x.is_finite() || !c.y.is_finite())
+    {
+        r.error(
+            "geometry",
+            format!("non-finite coordinate ({}, {})", c.x, c.y),
+        );
+        return None;
+    }
+    let mp = if crs == Crs::Wgs84 || crs == Crs::Cgcs2000 {
+        mp
+    } else {
+        mp.map_coords(|c| {
+            let (x, y) = crs.to_wgs84(c.x, c.y);
+            geo::Coord { x, y }
+        })
+    };
+    if let Some(c) = mp
+        .coords_iter()
+        .find(|c| !(-180.0..=180.0).contains(&c.x) || !(-90.0..=90.0).contains(&c.y))
+    {
+        r.error(
+            "geometry",
+            format!(
+                "coordinate ({}, {}) is outside lon [-180, 180] / lat [-90, 90]",
+                c.x, c.y
+            ),
+        );
+        return None;
+    }
+    if let Some(ring) =
+        mp.0.iter()
+            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
+            .find(|ring| ring.0.len() < 4)
+    {
+        r.error(
+            "geometry",
+            format!("a ring has {} points; at least 4 are needed", ring.0.len()),
+        );
+        return None;
+    }
+    if let Err(e) = mp.check_validation() {
+        r.error("geometry", format!("invalid polygon: {e}"));
+        return None;
+    }
+    Some(mp)
+}

@@ -1,0 +1,68 @@
+//! [`ApiError`]: every HTTP error as `{"code":…,"description":…}`. 4xx say
+//! what was wrong; 5xx say nothing internal.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// An error answered to a client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: a malformed parameter.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: no or unknown token on a token path.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: valid token, out of scope or role.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: unknown path, collection, feature or code.
+    #[error("{0}")]
+    NotFound(String),
+    /// 500: something failed inside; logged, not shown.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "InvalidParameterValue",
+            ApiError::Unauthorized(_) => "Unauthorized",
+            ApiError::Forbidden(_) => "Forbidden",
+            ApiError::NotFound(_) => "NotFound",
+            ApiError::Internal(_) => "InternalError",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(detail) = &self {
+            tracing::error!(%detail, "internal error");
+        }
+        let status = self.status();
+        let body = json!({"code": self.code(), "description": self.to_string()});
+        let mut resp = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"riskmap\""),
+            );
+        }
+        resp
+    }
+}

@@ -1,0 +1,19 @@
+//! `GET /health`.
+
+use super::AppState;
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Value, json};
+
+/// Status, data version and feature counts of the snapshot being served.
+pub async fn health(State(state): State<AppState>) -> Json<Value> {
+    let snap = state.current();
+    let age = snap.loaded_at.elapsed().map(|d| d.as_secs()).unwrap_or(0);
+    Json(json!({
+        "status": "ok",
+        "data_version": snap.data_version,
+        "counts": snap.counts(),
+        "warnings": snap.warnings.len(),
+        "snapshot_age_seconds": age,
+    }))
+}

@@ -1,0 +1,96 @@
+//! Shared fixtures for integration tests: a tiny hand-built dataset.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A square ring (closed, counter-clockwise) as GeoJSON coordinates.
+pub fn square(x: f64, y: f64, size: f64) -> String {
+    format!(
+        "[[[{x},{y}],[{x2},{y}],[{x2},{y2}],[{x},{y2}],[{x},{y}]]]",
+        x2 = x + size,
+        y2 = y + size
+    )
+}
+
+fn polygon_feature(props: &str, rings: &str) -> String {
+    format!(
+        "{{\"type\":\"Feature\",\"properties\":{{{props}}},\"geometry\":{{\"type\":\"Polygon\",\"coordinates\":{rings}}}}}"
+    )
+}
+
+fn collection(features: &[String]) -> String {
+    format!(
+        "{{\"type\":\"FeatureCollection\",\"features\":[{}]}}",
+        features.join(",")
+    )
+}
+
+/// The grid: one town, one village, two unit cells side by side.
+pub fn grid_geojson() -> String {
+    collection(&[
+        polygon_feature(
+            "\"code\":\"350502001\",\"name\":\"海滨街道\",\"level\":\"town\",\"parent_code\":\"350502\"",
+            &square(118.58, 24.90, 0.02),
+        ),
+        polygon_feature(
+            "\"code\":\"350502001001\",\"name\":\"金山社区\",\"level\":\"village\",\"parent_code\":\"350502001\"",
+            &square(118.58, 24.90, 0.02),
+        ),
+        polygon_feature(
+            "\"code\":\"350502001001001\",\"name\":\"金山第1网格\",\"level\":\"cell\",\"parent_code\":\"350502001001\",\"population\":1200",
+            "[[[118.58,24.90],[118.59,24.90],[118.59,24.92],[118.58,24.92],[118.58,24.90]]]",
+        ),
+        polygon_feature(
+            "\"code\":\"350502001001002\",\"name\":\"金山第2网格\",\"level\":\"cell\",\"parent_code\":\"350502001001\",\"population\":300",
+            "[[[118.59,24.90],[118.60,24.90],[118.60,24.92],[118.59,24.92],[118.59,24.90]]]",
+        ),
+    ])
+}
+
+/// Collapse zones: one cavity.
+pub fn zones_geojson() -> String {
+    collection(&[polygon_feature(
+        "\"id\":\"CZ-1\",\"kind\":\"cavity\",\"severity\":3,\"surveyed\":\"2024-05-01\"",
+        &square(118.581, 24.901, 0.002),
+    )])
+}
+
+/// Hazard sources: one grade-2 source.
+pub fn hazards_geojson() -> String {
+    "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"properties\":{\"id\":\"HS-1\",\"name\":\"液化气站\",\"enterprise_id\":\"E1\",\"grade\":2,\"substances\":\"液化石油气\",\"monitored\":true},\"geometry\":{\"type\":\"Point\",\"coordinates\":[118.585,24.905]}}]}".to_string()
+}
+
+/// Enterprises as a CSV with Chinese headers.
+pub fn enterprises_csv() -> String {
+    "企业编号,企业名称,行业类别,风险等级,从业人员,未整改隐患,重大隐患,黑名单,经度,纬度\n\
+     E1,泉州燃气有限公司,燃气,较大,120,2,0,否,118.585,24.906\n\
+     E2,海滨鞋业,一般工贸,低,30,0,0,否,118.595,24.91\n"
+        .to_string()
+}
+
+/// Writes the tiny dataset (enterprises as GBK CSV) into `dir`.
+pub fn write_tiny_dataset(dir: &Path) {
+    std::fs::create_dir_all(dir).ok();
+    std::fs::write(dir.join("grid_cells.geojson"), grid_geojson()).ok();
+    std::fs::write(dir.join("collapse_zones.geojson"), zones_geojson()).ok();
+    std::fs::write(dir.join("hazard_sources.geojson"), hazards_geojson()).ok();
+    let csv = enterprises_csv();
+    let (gbk, _, _) = encoding_rs::GBK.encode(&csv);
+    std::fs::write(dir.join("enterprises.csv"), &gbk).ok();
+}
+
+/// Path of the built binary.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_riskmap"))
+}
+
+/// Runs `riskmap ARGS` in `cwd`.
+pub fn run(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(bin())
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run riskmap: {e}"))
+}
