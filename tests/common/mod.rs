@@ -94,3 +94,79 @@ pub fn run(cwd: &Path, args: &[&str]) -> Output {
         .output()
         .unwrap_or_else(|e| panic!("cannot run riskmap: {e}"))
 }
+
+/// A running `riskmap serve` on 127.0.0.1:0, killed on drop.
+pub struct Server {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    child: std::process::Child,
+}
+
+impl Server {
+    /// Starts the real binary on `data` with extra args, waiting until it
+    /// logs its bound address.
+    pub fn start(cwd: &Path, data: &Path, extra: &[&str]) -> Server {
+        use std::io::{BufRead, BufReader};
+        let mut child = Command::new(bin())
+            .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .args(extra)
+            .current_dir(cwd)
+            .env("NO_COLOR", "1")
+            .env("RUST_LOG", "info")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start riskmap: {e}"));
+        let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+        let mut lines = BufReader::new(stdout).lines();
+        let mut seen = Vec::new();
+        let base = loop {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    if let Some(i) = line.find("listening on http://") {
+                        break line[i + "listening on ".len()..].trim().to_string();
+                    }
+                    seen.push(line);
+                }
+                _ => panic!("server exited before listening:\n{}", seen.join("\n")),
+            }
+        };
+        // Keep draining the log so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines.by_ref() {});
+        Server { base, child }
+    }
+
+    /// GET a path; returns status and body.
+    pub fn get(&self, path: &str) -> (u16, String) {
+        match ureq::get(&format!("{}{}", self.base, path)).call() {
+            Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
+            Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
+            Err(e) => panic!("GET {path}: {e}"),
+        }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the process to exit (after a signal), up to `secs`.
+    pub fn wait_exit(&mut self, secs: u64) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
