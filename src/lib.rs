@@ -17,6 +17,7 @@
 //! - [`crs`]: the one place for coordinate systems (Web Mercator, GCJ-02,
 //!   BD-09, metric areas and distances).
 //! - [`config`](crate::config): `riskmap.toml`.
+//! - [`auth`]: bearer tokens, roles and scopes.
 //! - [`ingest`]: one reader per format (GeoJSON, FlatGeobuf, CSV) feeding one
 //!   builder and validator that collects every problem.
 //! - [`index`]: the [`index::Store`]: R-trees per layer and the grid hierarchy.
@@ -28,6 +29,7 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod auth;
 pub mod config;
 pub mod crs;
 pub mod generate;

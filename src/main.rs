@@ -1,6 +1,7 @@
 //! The `riskmap` command line: serve · generate · validate · score · token.
 
 use clap::{Parser, Subcommand};
+use riskmap::auth::{Role, TokensFile};
 use riskmap::config::Config;
 use riskmap::ingest::IssueLevel;
 use riskmap::server::{self, AppState};
@@ -66,11 +67,79 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Manage the tokens file.
+    /// Manage the tokens file (only SHA-256 hashes are stored).
     Token {
-        /// add | revoke | list
-        action: String,
+        #[command(subcommand)]
+        action: TokenAction,
     },
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Add a token; prints the plain token once.
+    Add {
+        /// planner | grid_manager | admin
+        #[arg(long)]
+        role: String,
+        /// Grid unit code (grid managers only).
+        #[arg(long)]
+        scope: Option<String>,
+        /// A unique name (default: role and scope).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Remove a token by name.
+    Revoke {
+        /// The token's name.
+        name: String,
+    },
+    /// List tokens (names, roles, scopes; never the tokens).
+    List,
+}
+
+fn token(config: &Config, action: TokenAction) -> Result<(), String> {
+    let path = config
+        .tokens
+        .clone()
+        .ok_or("no `tokens` file is configured")?;
+    let mut file = TokensFile::load(&path).map_err(|e| e.to_string())?;
+    match action {
+        TokenAction::Add { role, scope, name } => {
+            let role: Role = role
+                .parse()
+                .map_err(|e: riskmap::auth::TokenError| e.to_string())?;
+            let name = name.unwrap_or_else(|| match &scope {
+                Some(s) => format!("{}-{s}", role.as_str()),
+                None => role.as_str().to_string(),
+            });
+            let plain = file.add(&name, role, scope).map_err(|e| e.to_string())?;
+            file.save(&path).map_err(|e| e.to_string())?;
+            println!("{plain}");
+            eprintln!(
+                "added token {name:?} ({}) to {}; the plain token above is not stored",
+                role.as_str(),
+                path.display()
+            );
+        }
+        TokenAction::Revoke { name } => {
+            if !file.revoke(&name) {
+                return Err(format!("no token named {name:?} in {}", path.display()));
+            }
+            file.save(&path).map_err(|e| e.to_string())?;
+            eprintln!("revoked {name:?}");
+        }
+        TokenAction::List => {
+            for t in &file.tokens {
+                println!(
+                    "{}\t{}\t{}",
+                    t.name,
+                    t.role.as_str(),
+                    t.scope.as_deref().unwrap_or("-")
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 fn init_logging(json: bool) {
@@ -117,9 +186,7 @@ fn main() -> ExitCode {
         Command::Score { .. } => Err(
             "`score` is not available yet: the risk model is not built into this version".into(),
         ),
-        Command::Token { action } => Err(format!(
-            "`token {action}` is not available yet in this version"
-        )),
+        Command::Token { action } => token(&config, action),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -267,7 +334,12 @@ fn serve(
             .local_addr()
             .map_err(|e| format!("cannot read the bound address: {e}"))?;
         tracing::info!("listening on http://{local}");
-        let state = AppState::new(snap, config);
+        let tokens = match &config.tokens {
+            Some(path) => TokensFile::load(path).map_err(|e| format!("tokens: {e}"))?,
+            None => TokensFile::default(),
+        };
+        tracing::info!(tokens = tokens.tokens.len(), "tokens loaded");
+        let state = AppState::new(snap, config, tokens);
         server::run(listener, state, server::shutdown_signal())
             .await
             .map_err(|e| format!("server error: {e}"))

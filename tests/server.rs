@@ -15,7 +15,15 @@ fn health_reports_counts_and_version() {
     assert_eq!(v["status"], "ok");
     assert_eq!(v["data_version"].as_str().map(str::len), Some(16));
     let c = &v["counts"];
-    for (k, n) in [("enterprises", 2), ("hazard_sources", 1), ("collapse_zones", 1), ("cells", 2), ("villages", 1), ("towns", 1), ("counties", 1)] {
+    for (k, n) in [
+        ("enterprises", 2),
+        ("hazard_sources", 1),
+        ("collapse_zones", 1),
+        ("cells", 2),
+        ("villages", 1),
+        ("towns", 1),
+        ("counties", 1),
+    ] {
         assert_eq!(c[k], n, "{k} in {body}");
     }
     let (status, body) = server.get("/no/such/path");
@@ -29,12 +37,18 @@ fn data_version_follows_content() {
     let config = riskmap::config::Config::default();
     let tmp = tempfile::tempdir().unwrap();
     write_tiny_dataset(tmp.path());
-    let a = riskmap::snapshot::Snapshot::load(tmp.path(), &config).unwrap().data_version;
-    let b = riskmap::snapshot::Snapshot::load(tmp.path(), &config).unwrap().data_version;
+    let a = riskmap::snapshot::Snapshot::load(tmp.path(), &config)
+        .unwrap()
+        .data_version;
+    let b = riskmap::snapshot::Snapshot::load(tmp.path(), &config)
+        .unwrap()
+        .data_version;
     assert_eq!(a, b);
     let zones = zones_geojson().replace("\"severity\":3", "\"severity\":2");
     std::fs::write(tmp.path().join("collapse_zones.geojson"), zones).unwrap();
-    let c = riskmap::snapshot::Snapshot::load(tmp.path(), &config).unwrap().data_version;
+    let c = riskmap::snapshot::Snapshot::load(tmp.path(), &config)
+        .unwrap()
+        .data_version;
     assert_ne!(a, c);
 }
 
@@ -43,10 +57,16 @@ fn invalid_data_refuses_to_start() {
     let tmp = tempfile::tempdir().unwrap();
     write_tiny_dataset(tmp.path());
     std::fs::write(tmp.path().join("collapse_zones.geojson"), b"{not json").unwrap();
-    let out = run(tmp.path(), &["serve", "--addr", "127.0.0.1:0", "--data", "."]);
+    let out = run(
+        tmp.path(),
+        &["serve", "--addr", "127.0.0.1:0", "--data", "."],
+    );
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("collapse_zones.geojson:-: not valid GeoJSON"), "{err}");
+    assert!(
+        err.contains("collapse_zones.geojson:-: not valid GeoJSON"),
+        "{err}"
+    );
     assert!(err.contains("not serving it"), "{err}");
 }
 
@@ -71,6 +91,8 @@ fn sigterm_exits_cleanly() {
         .status()
         .unwrap();
     assert!(killed.success());
-    let status = server.wait_exit(10).expect("server did not exit within 10 s");
+    let status = server
+        .wait_exit(10)
+        .expect("server did not exit within 10 s");
     assert!(status.success(), "{status:?}");
 }

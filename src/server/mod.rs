@@ -1,11 +1,14 @@
 //! The HTTP server: axum router over the current [`Snapshot`], started with
 //! [`run`] by `main` and by the integration tests alike.
 
+mod caller;
 mod error;
 mod health;
 
+pub use caller::require_token;
 pub use error::ApiError;
 
+use crate::auth::TokensFile;
 use crate::config::Config;
 use crate::snapshot::Snapshot;
 use arc_swap::ArcSwap;
@@ -23,14 +26,17 @@ pub struct AppState {
     pub snapshot: Arc<ArcSwap<Snapshot>>,
     /// The configuration.
     pub config: Arc<Config>,
+    /// The tokens that may be presented.
+    pub tokens: Arc<TokensFile>,
 }
 
 impl AppState {
-    /// State serving `snapshot`.
-    pub fn new(snapshot: Snapshot, config: Config) -> Self {
+    /// State serving `snapshot`, accepting `tokens`.
+    pub fn new(snapshot: Snapshot, config: Config, tokens: TokensFile) -> Self {
         AppState {
             snapshot: Arc::new(ArcSwap::from_pointee(snapshot)),
             config: Arc::new(config),
+            tokens: Arc::new(tokens),
         }
     }
 

@@ -1,0 +1,87 @@
+//! Bearer tokens: a tokens file of SHA-256 hashes with roles and scopes,
+//! and the [`Caller`] every handler sees.
+//!
+//! Roles: `planner` reads everything; `grid_manager` reads one grid unit
+//! and its descendants; `admin` reads everything and may reload.
+
+mod tokens;
+
+pub use tokens::{Role, TokenEntry, TokenError, TokensFile, hash_token, new_plain_token};
+
+use crate::index::{Store, UnitId};
+
+/// Who is asking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// No token: public data only.
+    Anonymous,
+    /// A valid token.
+    Token {
+        /// The token's name (for the audit log).
+        name: String,
+        /// Its role.
+        role: Role,
+        /// For grid managers: the grid unit code they answer for.
+        scope: Option<String>,
+    },
+}
+
+impl Caller {
+    /// Whether the caller presented a valid token.
+    pub fn is_authenticated(&self) -> bool {
+        matches!(self, Caller::Token { .. })
+    }
+
+    /// The role, if any.
+    pub fn role(&self) -> Option<Role> {
+        match self {
+            Caller::Anonymous => None,
+            Caller::Token { role, .. } => Some(*role),
+        }
+    }
+
+    /// A stable key for caches of token-dependent responses: `public`,
+    /// `all` (planner/admin) or `scope:CODE`.
+    pub fn cache_key(&self) -> String {
+        match self {
+            Caller::Anonymous => "public".into(),
+            Caller::Token {
+                role: Role::GridManager,
+                scope,
+                ..
+            } => format!("scope:{}", scope.as_deref().unwrap_or("")),
+            Caller::Token { .. } => "all".into(),
+        }
+    }
+
+    /// The unit a grid manager is confined to (`Ok(None)` = everything).
+    /// A grid manager whose scope code is not in the data sees nothing:
+    /// `Err(())`.
+    pub fn scope_unit(&self, store: &Store) -> Result<Option<UnitId>, ()> {
+        match self {
+            Caller::Token {
+                role: Role::GridManager,
+                scope,
+                ..
+            } => scope
+                .as_deref()
+                .and_then(|c| store.unit_by_code(c))
+                .map(Some)
+                .ok_or(()),
+            _ => Ok(None),
+        }
+    }
+
+    /// Whether the caller may see the private details of `unit` (a token
+    /// holder whose scope contains it).
+    pub fn may_see_unit(&self, store: &Store, unit: UnitId) -> bool {
+        if !self.is_authenticated() {
+            return false;
+        }
+        match self.scope_unit(store) {
+            Ok(None) => true,
+            Ok(Some(scope)) => store.is_within(unit, scope),
+            Err(()) => false,
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! The [`Caller`] extractor: `Authorization: Bearer TOKEN` → who is asking.
+//! A presented token that is unknown is 401 on every path.
+
+use super::{ApiError, AppState};
+use crate::auth::Caller;
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(AUTHORIZATION) else {
+            return Ok(Caller::Anonymous);
+        };
+        let text = value
+            .to_str()
+            .map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;
+        let token = text
+            .strip_prefix("Bearer ")
+            .or_else(|| text.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::Unauthorized("expected `Authorization: Bearer TOKEN`".into())
+            })?;
+        state
+            .tokens
+            .authenticate(token)
+            .ok_or_else(|| ApiError::Unauthorized("unknown token".into()))
+    }
+}
+
+/// Requires a valid token (401 otherwise).
+pub fn require_token(caller: &Caller) -> Result<(), ApiError> {
+    if caller.is_authenticated() {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized("this resource needs a token".into()))
+    }
+}
