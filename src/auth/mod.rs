@@ -10,6 +10,17 @@ pub use tokens::{Role, TokenEntry, TokenError, TokensFile, hash_token, new_plain
 
 use crate::index::{Store, UnitId};
 
+/// The part of the grid whose private details a caller may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Everything (planner, admin).
+    All,
+    /// One grid unit and its descendants (grid manager).
+    Unit(UnitId),
+    /// Nothing private (no token, or a scope not in the data).
+    Nothing,
+}
+
 /// Who is asking.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
@@ -54,11 +65,13 @@ impl Caller {
         }
     }
 
-    /// The unit a grid manager is confined to (`Ok(None)` = everything).
-    /// A grid manager whose scope code is not in the data sees nothing:
-    /// `Err(())`.
-    pub fn scope_unit(&self, store: &Store) -> Result<Option<UnitId>, ()> {
+    /// What part of the grid the caller's token opens: everything for
+    /// planners and admins, a unit and its descendants for a grid manager
+    /// (nothing if the scope code is not in the data), nothing without a
+    /// token.
+    pub fn scope(&self, store: &Store) -> Scope {
         match self {
+            Caller::Anonymous => Scope::Nothing,
             Caller::Token {
                 role: Role::GridManager,
                 scope,
@@ -66,22 +79,18 @@ impl Caller {
             } => scope
                 .as_deref()
                 .and_then(|c| store.unit_by_code(c))
-                .map(Some)
-                .ok_or(()),
-            _ => Ok(None),
+                .map_or(Scope::Nothing, Scope::Unit),
+            Caller::Token { .. } => Scope::All,
         }
     }
 
     /// Whether the caller may see the private details of `unit` (a token
     /// holder whose scope contains it).
     pub fn may_see_unit(&self, store: &Store, unit: UnitId) -> bool {
-        if !self.is_authenticated() {
-            return false;
-        }
-        match self.scope_unit(store) {
-            Ok(None) => true,
-            Ok(Some(scope)) => store.is_within(unit, scope),
-            Err(()) => false,
+        match self.scope(store) {
+            Scope::All => true,
+            Scope::Unit(scope) => store.is_within(unit, scope),
+            Scope::Nothing => false,
         }
     }
 }
