@@ -340,6 +340,7 @@ fn serve(
         };
         tracing::info!(tokens = tokens.tokens.len(), "tokens loaded");
         let state = AppState::new(snap, config, tokens);
+        tokio::spawn(server::reload_on_sighup(state.clone()));
         server::run(listener, state, server::shutdown_signal())
             .await
             .map_err(|e| format!("server error: {e}"))

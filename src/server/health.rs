@@ -9,11 +9,15 @@ use serde_json::{Value, json};
 pub async fn health(State(state): State<AppState>) -> Json<Value> {
     let snap = state.current();
     let age = snap.loaded_at.elapsed().map(|d| d.as_secs()).unwrap_or(0);
-    Json(json!({
+    let mut body = json!({
         "status": "ok",
         "data_version": snap.data_version,
         "counts": snap.counts(),
         "warnings": snap.warnings.len(),
         "snapshot_age_seconds": age,
-    }))
+    });
+    if let Some(failure) = state.last_reload_error.lock().await.as_ref() {
+        body["last_reload_error"] = json!(failure);
+    }
+    Json(body)
 }

@@ -1,12 +1,16 @@
 //! The HTTP server: axum router over the current [`Snapshot`], started with
 //! [`run`] by `main` and by the integration tests alike.
 
+mod admin;
 mod caller;
 mod error;
 mod health;
+mod metrics;
 
+pub use admin::{ReloadFailure, ReloadOutcome, reload, reload_on_sighup};
 pub use caller::require_token;
 pub use error::ApiError;
+pub use metrics::Metrics;
 
 use crate::auth::TokensFile;
 use crate::config::Config;
@@ -28,6 +32,12 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The tokens that may be presented.
     pub tokens: Arc<TokensFile>,
+    /// Request, reload and cache counters.
+    pub metrics: Arc<Metrics>,
+    /// The last reload's failure, until a reload succeeds.
+    pub last_reload_error: Arc<tokio::sync::Mutex<Option<ReloadFailure>>>,
+    /// Serialises reloads.
+    pub reload_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl AppState {
@@ -37,6 +47,9 @@ impl AppState {
             snapshot: Arc::new(ArcSwap::from_pointee(snapshot)),
             config: Arc::new(config),
             tokens: Arc::new(tokens),
+            metrics: Arc::new(Metrics::default()),
+            last_reload_error: Arc::new(tokio::sync::Mutex::new(None)),
+            reload_lock: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
@@ -50,7 +63,16 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health::health))
+        .route("/metrics", get(metrics::metrics))
+        .route(
+            "/api/admin/reload",
+            axum::routing::post(admin::reload_handler),
+        )
         .fallback(|| async { ApiError::NotFound("no such path".into()) })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(tower_http::cors::CorsLayer::new().allow_origin(tower_http::cors::Any))
         .with_state(state)
 }

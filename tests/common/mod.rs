@@ -81,6 +81,21 @@ pub fn write_tiny_dataset(dir: &Path) {
     std::fs::write(dir.join("enterprises.csv"), &gbk).ok();
 }
 
+/// Demo tokens (plain), as printed in the README.
+pub const PLANNER: &str = "demo-planner-7f3a91c2";
+/// Demo admin token.
+pub const ADMIN: &str = "demo-admin-4be2d058";
+/// Demo grid manager token (scope 350502001001).
+pub const GRID_MANAGER: &str = "demo-grid-5c8e17a4";
+
+/// Copies the repo's demo tokens file into `dir` (servers started there
+/// find it at the default path).
+pub fn install_demo_tokens(dir: &Path) {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo-tokens.toml");
+    std::fs::create_dir_all(dir.join("data")).ok();
+    std::fs::copy(src, dir.join("data/demo-tokens.toml")).ok();
+}
+
 /// Path of the built binary.
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_riskmap"))
@@ -143,6 +158,30 @@ impl Server {
             Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
             Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
             Err(e) => panic!("GET {path}: {e}"),
+        }
+    }
+
+    /// GET with a bearer token.
+    pub fn get_with(&self, path: &str, token: &str) -> (u16, String) {
+        let req = ureq::get(&format!("{}{}", self.base, path))
+            .set("Authorization", &format!("Bearer {token}"));
+        match req.call() {
+            Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
+            Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
+            Err(e) => panic!("GET {path}: {e}"),
+        }
+    }
+
+    /// POST with an optional bearer token and an empty body.
+    pub fn post(&self, path: &str, token: Option<&str>) -> (u16, String) {
+        let mut req = ureq::post(&format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            req = req.set("Authorization", &format!("Bearer {t}"));
+        }
+        match req.call() {
+            Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
+            Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
+            Err(e) => panic!("POST {path}: {e}"),
         }
     }
 

@@ -1,0 +1,143 @@
+//! Reloading the dataset: `POST /api/admin/reload` (admin token) and
+//! SIGHUP. A new snapshot is built off the request path and swapped in only
+//! if it validates; on failure the old one keeps serving and the error is
+//! kept for `/health`.
+
+use super::{ApiError, AppState};
+use crate::auth::{Caller, Role};
+use crate::snapshot::Snapshot;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use std::sync::Arc;
+
+/// The outcome of the last reload that failed, until one succeeds.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReloadFailure {
+    /// When it failed (seconds since the Unix epoch).
+    pub at: u64,
+    /// Number of problems.
+    pub problems: usize,
+    /// The first problem, as text.
+    pub first: String,
+}
+
+/// What a reload did.
+#[derive(Debug)]
+pub enum ReloadOutcome {
+    /// A new snapshot is being served.
+    Swapped {
+        /// The previous data version.
+        old: String,
+        /// The new data version.
+        new: String,
+    },
+    /// The data did not validate; nothing changed.
+    Refused(crate::ingest::LoadError),
+}
+
+/// Rebuilds the snapshot from the configured data directory and swaps it in
+/// if it loads. Runs the load on a blocking thread.
+pub async fn reload(state: &AppState) -> Result<ReloadOutcome, ApiError> {
+    let _guard = state.reload_lock.lock().await;
+    let config = state.config.clone();
+    let loaded = tokio::task::spawn_blocking(move || Snapshot::load(&config.data, &config))
+        .await
+        .map_err(|e| ApiError::Internal(format!("reload task failed: {e}")))?;
+    let old = state.current().data_version.clone();
+    match loaded {
+        Ok(snap) => {
+            let new = snap.data_version.clone();
+            state.snapshot.store(Arc::new(snap));
+            *state.last_reload_error.lock().await = None;
+            state.metrics.reload(true);
+            tracing::info!(%old, %new, "reloaded");
+            Ok(ReloadOutcome::Swapped { old, new })
+        }
+        Err(e) => {
+            let at = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            *state.last_reload_error.lock().await = Some(ReloadFailure {
+                at,
+                problems: e.issues.len(),
+                first: e.issues.first().map(|i| i.to_string()).unwrap_or_default(),
+            });
+            state.metrics.reload(false);
+            tracing::warn!(
+                problems = e.issues.len(),
+                "reload refused; still serving {old}: {e}"
+            );
+            Ok(ReloadOutcome::Refused(e))
+        }
+    }
+}
+
+/// `POST /api/admin/reload`.
+pub async fn reload_handler(State(state): State<AppState>, caller: Caller) -> Response {
+    match caller.role() {
+        None => {
+            return ApiError::Unauthorized("this resource needs a token".into()).into_response();
+        }
+        Some(Role::Admin) => {}
+        Some(_) => {
+            return ApiError::Forbidden("reload needs an admin token".into()).into_response();
+        }
+    }
+    match reload(&state).await {
+        Ok(ReloadOutcome::Swapped { old, new }) => Json(json!({
+            "status": "reloaded",
+            "previous_data_version": old,
+            "data_version": new,
+            "counts": state.current().counts(),
+        }))
+        .into_response(),
+        Ok(ReloadOutcome::Refused(e)) => {
+            let errors: Vec<_> = e
+                .issues
+                .iter()
+                .map(|i| {
+                    json!({
+                        "file": i.file,
+                        "feature": i.feature,
+                        "field": i.field,
+                        "level": i.level,
+                        "message": i.message,
+                    })
+                })
+                .collect();
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(json!({
+                    "code": "ReloadRefused",
+                    "description": format!("the data did not validate ({} problems); still serving data_version {}", errors.len(), state.current().data_version),
+                    "errors": errors,
+                })),
+            )
+                .into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Reloads on every SIGHUP until the process ends.
+pub async fn reload_on_sighup(state: AppState) {
+    #[cfg(unix)]
+    {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            return;
+        };
+        while hup.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading");
+            if let Err(e) = reload(&state).await {
+                tracing::error!("reload failed: {e}");
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = state;
+}
