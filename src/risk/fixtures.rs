@@ -1,0 +1,1 @@
+//! Hand-built datasets for the risk tests.
