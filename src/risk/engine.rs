@@ -188,3 +188,234 @@ impl Scores {
         explain::contributors(store, cell, &inputs, &self.params, None)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crs::metric::LocalProjection;
+    use crate::model::{CollapseKind, Dataset, Industry, RiskLevel};
+    use crate::risk::fixtures::*;
+    use geo::Point;
+
+    /// One 0.01° cell at (X0, Y0): N = 1, so p = 0.5 and V = 1.
+    fn single(ds: Dataset) -> (Store, Scores) {
+        let store = Store::build(Dataset {
+            units: one_village(&[(rect(X0, Y0, X0 + 0.01, Y0 + 0.01), 1000)]),
+            ..ds
+        });
+        let scores = score_all(&store, &RiskParams::default());
+        (store, scores)
+    }
+
+    fn cell_of(store: &Store) -> UnitId {
+        store.units_at(Level::Cell)[0]
+    }
+
+    fn example3() -> Dataset {
+        let mut e = enterprise(
+            "E-1",
+            X0 + 0.005,
+            Y0 + 0.005,
+            Industry::HazardousChemicals,
+            RiskLevel::Major,
+        );
+        e.hidden_dangers_open = 3;
+        Dataset {
+            enterprises: vec![e],
+            ..Dataset::default()
+        }
+    }
+
+    fn example4() -> Dataset {
+        Dataset {
+            collapse_zones: vec![zone(
+                "CZ-1",
+                CollapseKind::Cavity,
+                3,
+                rect(X0 - 0.01, Y0 - 0.01, X0 + 0.005, Y0 + 0.02),
+            )],
+            ..example3()
+        }
+    }
+
+    /// A source `metres` east of the cell's east edge, at its mid latitude.
+    fn east_of_cell(metres: f64) -> Point<f64> {
+        let y = Y0 + 0.005;
+        let (kx, _) = LocalProjection::new(Point::new(X0 + 0.01, y)).metres_per_degree();
+        Point::new(X0 + 0.01 + metres / kx, y)
+    }
+
+    #[test]
+    fn example_1_grade_2_inside() {
+        let (store, scores) = single(Dataset {
+            hazard_sources: vec![hazard("HS-0001", 2, false, X0 + 0.005, Y0 + 0.005)],
+            ..Dataset::default()
+        });
+        let s = scores.unit(cell_of(&store));
+        let k = s.components().copied().unwrap();
+        assert!((k.h - 60.0).abs() < 1e-9 && k.v == 1.0 && k.e == 0.0 && k.c == 0.0);
+        assert_eq!(s.risk_score(), 60.0);
+        assert_eq!(s.level(), RiskLevel::High);
+        assert_eq!(s.color(), "#fd8d3c");
+        assert_eq!(s.contributors()[0].label, "HS-0001 二级 格内 → H +60.0");
+    }
+
+    #[test]
+    fn example_2_grade_1_at_1500_m() {
+        let p = east_of_cell(1500.0);
+        let (store, scores) = single(Dataset {
+            hazard_sources: vec![hazard("HS-0007", 1, false, p.x(), p.y())],
+            ..Dataset::default()
+        });
+        let s = scores.unit(cell_of(&store));
+        assert_eq!(s.risk_score(), 25.0);
+        assert_eq!(s.contributors()[0].label, "HS-0007 一级 1.5 km → H +25.0");
+        let (store, scores) = single(Dataset {
+            hazard_sources: vec![hazard("HS-0007", 1, true, p.x(), p.y())],
+            ..Dataset::default()
+        });
+        let s = scores.unit(cell_of(&store));
+        assert!((s.components().unwrap().h - 20.0).abs() < 1e-6);
+        assert_eq!(s.risk_score(), 20.0);
+        assert_eq!(s.level(), RiskLevel::Low);
+        assert_eq!(
+            s.contributors()[0].label,
+            "HS-0007 一级 1.5 km 在线监测 → H +20.0"
+        );
+        // Beyond the reach: nothing.
+        let far = east_of_cell(3000.5);
+        let (store, scores) = single(Dataset {
+            hazard_sources: vec![hazard("HS-0007", 1, false, far.x(), far.y())],
+            ..Dataset::default()
+        });
+        assert_eq!(scores.unit(cell_of(&store)).risk_score(), 0.0);
+        assert!(scores.unit(cell_of(&store)).contributors().is_empty());
+    }
+
+    #[test]
+    fn example_3_chemicals_enterprise() {
+        let (store, scores) = single(example3());
+        let s = scores.unit(cell_of(&store));
+        assert!((s.components().unwrap().e - 57.96).abs() < 0.005);
+        assert_eq!(s.risk_score(), 58.0);
+        assert_eq!(s.level(), RiskLevel::High);
+        assert_eq!(
+            s.contributors()[0].label,
+            "E-1 E-1公司 危险化学品 重大 隐患3 → E +58.0"
+        );
+    }
+
+    #[test]
+    fn example_4_plus_half_cavity() {
+        let (store, scores) = single(example4());
+        let s = scores.unit(cell_of(&store));
+        assert!((s.components().unwrap().c - 50.0).abs() < 1e-6);
+        assert!((s.score() - 78.98).abs() < 0.005);
+        assert_eq!(s.risk_score(), 79.0);
+        assert_eq!(s.level(), RiskLevel::Major);
+        assert_eq!(s.color(), "#d7191c");
+        let labels: Vec<&str> = s.contributors().iter().map(|c| c.label.as_str()).collect();
+        // Without E: 50 → +29.0; without C: 57.96 → +21.0.
+        assert_eq!(
+            labels,
+            [
+                "E-1 E-1公司 危险化学品 重大 隐患3 → E +29.0",
+                "CZ-1 探地雷达发现空洞 3级 覆盖50% → C +21.0"
+            ]
+        );
+    }
+
+    #[test]
+    fn example_5_least_dense_cell() {
+        let store = Store::build(Dataset {
+            units: one_village(&[
+                (rect(X0, Y0, X0 + 0.01, Y0 + 0.01), 0),
+                (rect(X0 + 0.02, Y0, X0 + 0.03, Y0 + 0.01), 500),
+            ]),
+            ..example4()
+        });
+        let scores = score_all(&store, &RiskParams::default());
+        let [a, b] = [
+            store.units_at(Level::Cell)[0],
+            store.units_at(Level::Cell)[1],
+        ];
+        let s = scores.unit(a);
+        assert!((s.components().unwrap().v - 0.8).abs() < 1e-12);
+        assert_eq!(s.risk_score(), 63.2);
+        assert_eq!(s.level(), RiskLevel::High);
+        assert!((scores.unit(b).components().unwrap().v - 1.2).abs() < 1e-12);
+    }
+
+    #[test]
+    fn roll_up_by_hand() {
+        // Two cells without population tie (V = 1): 60 and 0 → 0.6·60 + 0.4·30.
+        let store = Store::build(Dataset {
+            units: one_village(&[
+                (rect(X0, Y0, X0 + 0.01, Y0 + 0.01), 0),
+                (rect(X0 + 0.05, Y0, X0 + 0.06, Y0 + 0.01), 0),
+            ]),
+            hazard_sources: vec![hazard("HS-1", 2, false, X0 + 0.005, Y0 + 0.005)],
+            ..Dataset::default()
+        });
+        let scores = score_all(&store, &RiskParams::default());
+        for level in [Level::Village, Level::Town, Level::County] {
+            let u = scores.unit(store.units_at(level)[0]);
+            assert!((u.score() - 48.0).abs() < 1e-9, "{level}");
+            assert_eq!(u.level(), RiskLevel::Medium);
+            assert!(u.components().is_none());
+            assert_eq!(u.cell_levels().high, 1);
+            assert_eq!(u.cell_levels().low, 1);
+            assert_eq!(u.contributors()[0].id, "HS-1");
+        }
+        let village = scores.unit(store.units_at(Level::Village)[0]);
+        assert_eq!(village.children_levels().total(), 2);
+        let town = scores.unit(store.units_at(Level::Town)[0]);
+        assert_eq!(town.children_levels().medium, 1);
+        let v = store.units_at(Level::Village)[0];
+        assert_eq!(
+            scores.top_children(&store, v, 1),
+            vec![store.units_at(Level::Cell)[0]]
+        );
+    }
+
+    #[test]
+    fn weighted_roll_up_on_the_grid() {
+        let store = Store::build(Dataset {
+            units: grid4x4(),
+            hazard_sources: vec![hazard("HS-1", 3, false, X0 + 0.001, Y0 + 0.001)],
+            enterprises: vec![enterprise(
+                "E-1",
+                X0 + 0.017,
+                Y0 + 0.018,
+                Industry::Fireworks,
+                RiskLevel::High,
+            )],
+            ..Dataset::default()
+        });
+        let p = RiskParams::default();
+        let scores = score_all(&store, &p);
+        for level in [Level::Village, Level::Town, Level::County] {
+            for &id in store.units_at(level) {
+                let kids = store.children(id);
+                let pops: f64 = kids.iter().map(|&k| store.unit(k).population as f64).sum();
+                let m = kids
+                    .iter()
+                    .map(|&k| store.unit(k).population as f64 * scores.unit(k).score())
+                    .sum::<f64>()
+                    / pops;
+                let max = kids
+                    .iter()
+                    .map(|&k| scores.unit(k).score())
+                    .fold(0.0, f64::max);
+                assert!((scores.unit(id).score() - (0.6 * max + 0.4 * m)).abs() < 1e-9);
+            }
+        }
+        assert_eq!(
+            scores
+                .unit(store.units_at(Level::County)[0])
+                .cell_levels()
+                .total(),
+            16
+        );
+    }
+}
