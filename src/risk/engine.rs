@@ -419,3 +419,111 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::crs::metric::LocalProjection;
+    use crate::model::Dataset;
+    use crate::risk::fixtures::{self, arb};
+    use geo::{BoundingRect, Coord};
+    use proptest::prelude::*;
+
+    fn scored(ds: &Dataset) -> (Store, Scores) {
+        let store = Store::build(ds.clone());
+        let scores = score_all(&store, &RiskParams::default());
+        (store, scores)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn scores_are_within_0_and_100(ds in arb::dataset()) {
+            let (store, scores) = scored(&ds);
+            let p = RiskParams::default();
+            prop_assert_eq!(scores.len(), store.units().len());
+            for (_, s) in scores.iter() {
+                prop_assert!((0.0..=100.0).contains(&s.score()));
+                prop_assert!((0.0..=100.0).contains(&s.risk_score()));
+                prop_assert_eq!(s.risk_score(), crate::risk::score::round1(s.score()));
+                prop_assert_eq!(s.level(), p.levels.level(s.risk_score()));
+                if let Some(k) = s.components() {
+                    for x in [k.h, k.e, k.c] {
+                        prop_assert!((0.0..=100.0).contains(&x));
+                    }
+                    prop_assert!((0.8..=1.2 + 1e-12).contains(&k.v));
+                }
+            }
+        }
+
+        #[test]
+        fn adding_a_hazard_never_lowers_a_score(ds in arb::dataset(), extra in arb::hazard()) {
+            let (_, before) = scored(&ds);
+            let mut more = ds.clone();
+            more.hazard_sources.push(extra);
+            arb::name_features(&mut more);
+            let (_, after) = scored(&more);
+            for ((_, a), (_, b)) in after.iter().zip(before.iter()) {
+                prop_assert!(a.score() >= b.score(), "{} < {}", a.score(), b.score());
+            }
+        }
+
+        #[test]
+        fn moving_a_source_farther_never_raises_its_cell(
+            ds in arb::dataset(), source in arb::hazard(), cell in 0usize..16,
+            angle in 0.0..std::f64::consts::TAU, near in 0.0..3500.0f64,
+        ) {
+            let store = Store::build(ds.clone());
+            let id = store.units_at(Level::Cell)[cell];
+            let centre = store.unit(id).geometry.bounding_rect().map(|r| r.center()).unwrap_or_default();
+            let proj = LocalProjection::new(centre.into());
+            let at = |t: f64| {
+                proj.unproject(Coord { x: t * angle.cos(), y: t * angle.sin() })
+            };
+            let score_with = |t: f64| {
+                let mut moved = ds.clone();
+                let mut s = source.clone();
+                s.location = at(t).into();
+                moved.hazard_sources.push(s);
+                arb::name_features(&mut moved);
+                scored(&moved).1.unit(id).score()
+            };
+            let far = near * 1.2 + 50.0;
+            prop_assert!(score_with(far) <= score_with(near) + 1e-9);
+        }
+
+        #[test]
+        fn parents_lie_between_weighted_mean_and_max(ds in arb::dataset()) {
+            let (store, scores) = scored(&ds);
+            for level in [Level::Village, Level::Town, Level::County] {
+                for &id in store.units_at(level) {
+                    let kids = store.children(id);
+                    let pops: f64 = kids.iter().map(|&k| store.unit(k).population as f64).sum();
+                    let s = |k: &UnitId| scores.unit(*k).score();
+                    let m = if pops > 0.0 {
+                        kids.iter().map(|k| store.unit(*k).population as f64 * s(k)).sum::<f64>() / pops
+                    } else {
+                        kids.iter().map(s).sum::<f64>() / kids.len() as f64
+                    };
+                    let max = kids.iter().map(s).fold(0.0, f64::max);
+                    let own = scores.unit(id).score();
+                    prop_assert!(m - 1e-9 <= own && own <= max + 1e-9, "{m} ≤ {own} ≤ {max}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn grid_fixture_has_zero_and_tied_populations() {
+        let units = fixtures::grid4x4();
+        let pops: Vec<u64> = units
+            .iter()
+            .filter(|u| u.level == Level::Cell)
+            .map(|u| u.population)
+            .collect();
+        assert_eq!(pops.len(), 16);
+        assert!(pops.contains(&0));
+        assert!(pops.iter().filter(|&&p| p == 100).count() > 1);
+    }
+}

@@ -160,3 +160,70 @@ fn describe(store: &Store, cell: UnitId, inputs: &CellInputs, c: &Candidate) -> 
         cell,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::index::Store;
+    use crate::model::{Dataset, LayerId, Level};
+    use crate::risk::fixtures::arb;
+    use crate::risk::{RiskParams, score_all};
+    use proptest::prelude::*;
+
+    fn without(ds: &Dataset, layer: LayerId, id: &str) -> Dataset {
+        let mut out = ds.clone();
+        match layer {
+            LayerId::Enterprises => out.enterprises.retain(|e| e.id != id),
+            LayerId::HazardSources => out.hazard_sources.retain(|h| h.id != id),
+            _ => out.collapse_zones.retain(|z| z.id != id),
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        #[test]
+        fn contribution_is_s_minus_s_without_the_feature(ds in arb::dataset()) {
+            let p = RiskParams::default();
+            let store = Store::build(ds.clone());
+            let scores = score_all(&store, &p);
+            for &cell in store.units_at(Level::Cell) {
+                let all = scores.explain_all(&store, cell);
+                let top = scores.unit(cell).contributors();
+                prop_assert_eq!(&all[..top.len()], top);
+                for pair in all.windows(2) {
+                    prop_assert!(crate::risk::score::contributor_order(&pair[0], &pair[1]).is_lt());
+                }
+                for c in &all {
+                    let other = score_all(&Store::build(without(&ds, c.layer, &c.id)), &p);
+                    let expected = scores.unit(cell).score() - other.unit(cell).score();
+                    prop_assert!((c.contribution - expected).abs() < 1e-9, "{} vs {expected}", c.contribution);
+                    prop_assert!(c.contribution >= 0.0);
+                    prop_assert_eq!(c.cell, cell);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn only_features_that_reach_are_listed() {
+        use crate::risk::fixtures::*;
+        let ds = Dataset {
+            units: grid4x4(),
+            hazard_sources: vec![hazard("HS-far", 4, false, X0 + 0.5, Y0)],
+            enterprises: vec![enterprise(
+                "E-out",
+                X0 - 0.1,
+                Y0,
+                crate::model::Industry::Gas,
+                crate::model::RiskLevel::Major,
+            )],
+            ..Dataset::default()
+        };
+        let store = Store::build(ds);
+        let scores = score_all(&store, &RiskParams::default());
+        for &cell in store.units_at(Level::Cell) {
+            assert!(scores.explain_all(&store, cell).is_empty());
+        }
+    }
+}

@@ -192,3 +192,72 @@ pub fn zone(
         geometry,
     }
 }
+
+/// Proptest strategies for features around the 4 × 4 grid.
+pub mod arb {
+    use super::*;
+    use crate::model::Dataset;
+    use proptest::prelude::*;
+
+    prop_compose! {
+        /// An enterprise in or near the grid (its id is set by the caller).
+        pub fn enterprise()(
+            x in 117.998..118.022f64, y in 24.998..25.022f64,
+            industry in 0..Industry::ALL.len(), grade in 0..RiskLevel::ALL.len(),
+            hidden in 0u32..15, major in 0u32..2, blacklisted in any::<bool>(), employees in 0u32..2000,
+        ) -> Enterprise {
+            let mut e = super::enterprise("", x, y, Industry::ALL[industry], RiskLevel::ALL[grade]);
+            e.hidden_dangers_open = hidden;
+            e.major_hidden_dangers_open = major;
+            e.blacklisted = blacklisted;
+            e.employees = employees;
+            e
+        }
+    }
+
+    prop_compose! {
+        /// A hazard source within a few kilometres of the grid.
+        pub fn hazard()(
+            x in 117.97..118.05f64, y in 24.97..25.05f64, grade in 1u8..=4, monitored in any::<bool>(),
+        ) -> HazardSource {
+            super::hazard("", grade, monitored, x, y)
+        }
+    }
+
+    prop_compose! {
+        /// A rectangular collapse zone over part of the grid.
+        pub fn zone()(
+            x in 117.996..118.02f64, y in 24.996..25.02f64, w in 0.0005..0.012f64, h in 0.0005..0.012f64,
+            kind in 0..CollapseKind::ALL.len(), severity in 1u8..=3,
+        ) -> CollapseZone {
+            super::zone("", CollapseKind::ALL[kind], severity, rect(x, y, x + w, y + h))
+        }
+    }
+
+    /// Gives every feature a unique id by layer and position.
+    pub fn name_features(ds: &mut Dataset) {
+        for (i, e) in ds.enterprises.iter_mut().enumerate() {
+            e.id = format!("E-{i:03}");
+            e.name = format!("企业{i}");
+        }
+        for (i, h) in ds.hazard_sources.iter_mut().enumerate() {
+            h.id = format!("HS-{i:04}");
+        }
+        for (i, z) in ds.collapse_zones.iter_mut().enumerate() {
+            z.id = format!("CZ-{i:03}");
+        }
+    }
+
+    prop_compose! {
+        /// The 4 × 4 grid with random features.
+        pub fn dataset()(
+            enterprises in prop::collection::vec(enterprise(), 0..20),
+            hazard_sources in prop::collection::vec(hazard(), 0..5),
+            collapse_zones in prop::collection::vec(zone(), 0..5),
+        ) -> Dataset {
+            let mut ds = Dataset { enterprises, hazard_sources, collapse_zones, units: grid4x4() };
+            name_features(&mut ds);
+            ds
+        }
+    }
+}
