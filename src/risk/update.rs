@@ -126,3 +126,181 @@ impl Scores {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Dataset, Level};
+    use crate::risk::fixtures::{self, arb};
+    use proptest::prelude::*;
+
+    /// One random edit: layer 0–2 (enterprises, sources, zones), operation
+    /// 0–2 (add, change, remove), a position, and the new features.
+    type Edit = (u8, u8, usize, Enterprise, HazardSource, CollapseZone);
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        (
+            0u8..3,
+            0u8..3,
+            0usize..64,
+            arb::enterprise(),
+            arb::hazard(),
+            arb::zone(),
+        )
+    }
+
+    /// Applies an edit to a layer, returning (before, after) of the feature.
+    fn edit_layer<T: Clone>(
+        list: &mut Vec<T>,
+        op: u8,
+        pos: usize,
+        mut new: T,
+        id: impl Fn(&mut T) -> &mut String,
+        fresh: String,
+    ) -> Option<(Option<T>, Option<T>)> {
+        match op {
+            0 => {
+                *id(&mut new) = fresh;
+                list.push(new.clone());
+                Some((None, Some(new)))
+            }
+            _ if list.is_empty() => None,
+            1 => {
+                let i = pos % list.len();
+                *id(&mut new) = id(&mut list[i]).clone();
+                let old = std::mem::replace(&mut list[i], new.clone());
+                Some((Some(old), Some(new)))
+            }
+            _ => {
+                let i = pos % list.len();
+                Some((Some(list.remove(i)), None))
+            }
+        }
+    }
+
+    fn apply_edit(
+        ds: &mut Dataset,
+        step: usize,
+        (layer, op, pos, e, h, z): Edit,
+    ) -> Option<Change> {
+        match layer {
+            0 => edit_layer(
+                &mut ds.enterprises,
+                op,
+                pos,
+                e,
+                |x| &mut x.id,
+                format!("E-new-{step}"),
+            )
+            .map(|(before, after)| Change::Enterprise { before, after }),
+            1 => edit_layer(
+                &mut ds.hazard_sources,
+                op,
+                pos,
+                h,
+                |x| &mut x.id,
+                format!("HS-new-{step}"),
+            )
+            .map(|(before, after)| Change::HazardSource { before, after }),
+            _ => edit_layer(
+                &mut ds.collapse_zones,
+                op,
+                pos,
+                z,
+                |x| &mut x.id,
+                format!("CZ-new-{step}"),
+            )
+            .map(|(before, after)| Change::CollapseZone { before, after }),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn incremental_equals_full_rescore(
+            ds in arb::dataset(),
+            edits in prop::collection::vec(edit(), 1..8),
+        ) {
+            let p = RiskParams::default();
+            let mut ds = ds;
+            let mut scores = score_all(&Store::build(ds.clone()), &p);
+            for (step, e) in edits.into_iter().enumerate() {
+                let Some(change) = apply_edit(&mut ds, step, e) else { continue };
+                let store = Store::build(ds.clone());
+                let update = scores.apply(&store, &change, &p);
+                let incremental = matches!(update, Update::Incremental { .. });
+                prop_assert!(incremental);
+                let full = score_all(&store, &p);
+                prop_assert_eq!(&scores, &full);
+            }
+        }
+    }
+
+    #[test]
+    fn population_change_rescores_everything() {
+        let p = RiskParams::default();
+        let mut ds = Dataset {
+            units: fixtures::grid4x4(),
+            hazard_sources: vec![fixtures::hazard(
+                "HS-1",
+                2,
+                false,
+                fixtures::X0,
+                fixtures::Y0,
+            )],
+            ..Dataset::default()
+        };
+        let mut scores = score_all(&Store::build(ds.clone()), &p);
+        if let Some(u) = ds.units.iter_mut().find(|u| u.level == Level::Cell) {
+            u.population += 1234;
+        }
+        let store = Store::build(ds.clone());
+        let change = Change::HazardSource {
+            before: None,
+            after: None,
+        };
+        assert_eq!(scores.apply(&store, &change, &p), Update::Full);
+        assert_eq!(scores, score_all(&store, &p));
+        let mut q = p.clone();
+        q.rollup.max_weight = 0.5;
+        assert_eq!(scores.apply(&store, &change, &q), Update::Full);
+        assert_eq!(scores.params(), &q);
+    }
+
+    #[test]
+    fn a_small_source_touches_few_cells() {
+        let p = RiskParams::default();
+        let mut ds = Dataset {
+            units: fixtures::grid4x4(),
+            ..Dataset::default()
+        };
+        let mut scores = score_all(&Store::build(ds.clone()), &p);
+        let s = fixtures::hazard(
+            "HS-1",
+            4,
+            false,
+            fixtures::X0 + 0.0025,
+            fixtures::Y0 + 0.0025,
+        );
+        ds.hazard_sources.push(s.clone());
+        let store = Store::build(ds);
+        let update = scores.apply(
+            &store,
+            &Change::HazardSource {
+                before: None,
+                after: Some(s),
+            },
+            &p,
+        );
+        // 500 m from the middle of a corner cell of ~500 m: itself and its 3 neighbours.
+        assert_eq!(
+            update,
+            Update::Incremental {
+                cells: 4,
+                ancestors: 3
+            }
+        );
+        assert_eq!(scores, score_all(&store, &p));
+    }
+}
