@@ -1,5 +1,32 @@
 //! The risk model (RISK_MODEL.md): components, engine, roll-up, explanation.
+//!
+//! - [`hazard`], [`enterprise`], [`collapse`], [`exposure`]: the components
+//!   H, E, C and V of a unit cell, one per file.
+//! - [`cell`]: one cell's inputs and score; [`explain`]: its contributors.
+//! - [`engine`]: [`score_all`] → [`Scores`] (cells in parallel, then the
+//!   roll-up village → town → county), looked up by [`UnitId`](crate::index::UnitId).
+//! - [`update`]: [`Scores::apply`] of one [`Change`], rescoring only what it
+//!   reaches.
+//! - [`rows`]: [`scored_rows`] for batch output.
+//! - [`params`]: `[risk]` of the config.
 
-mod params;
+pub mod cell;
+pub mod collapse;
+pub mod engine;
+pub mod enterprise;
+pub mod explain;
+pub mod exposure;
+pub mod hazard;
+pub mod params;
+pub mod rows;
+pub mod score;
+pub mod update;
 
-pub use params::RiskParams;
+#[cfg(test)]
+pub(crate) mod fixtures;
+
+pub use engine::{Scores, score_all};
+pub use params::{ParamError, RiskParams};
+pub use rows::{ScoredUnit, scored_rows};
+pub use score::{Components, Contributor, LevelCounts, UnitScore};
+pub use update::{Change, Update};

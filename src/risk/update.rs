@@ -1,0 +1,306 @@
+//! Incremental updates: one feature added, changed or removed.
+//!
+//! [`Store`] is immutable, so the caller builds the store *after* the change
+//! (e.g. `Store::build` of the edited dataset) and passes it with the
+//! [`Change`], which carries the feature before and after. [`Scores::apply`]
+//! rescores only the cells the old or the new feature can reach (a hazard
+//! source's reach, an enterprise's cell, a zone's envelope), then their
+//! ancestors deepest first. The result equals [`score_all`] on the new store.
+//!
+//! A different grid (units, hierarchy, populations or areas) or different
+//! parameters move V's percentiles or every score: `apply` then rescores
+//! everything and says so.
+
+use super::cell;
+use super::collapse;
+use super::engine::{Scores, grid_key, roll_up, score_all};
+use super::hazard;
+use super::params::RiskParams;
+use crate::index::{Store, UnitId};
+use crate::model::{CollapseZone, Enterprise, HazardSource};
+use rayon::prelude::*;
+use std::collections::BTreeSet;
+
+/// One edit of a feature layer: `before` is `None` for an addition, `after`
+/// is `None` for a removal.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// An enterprise.
+    Enterprise {
+        /// The enterprise as it was.
+        before: Option<Enterprise>,
+        /// The enterprise as it is.
+        after: Option<Enterprise>,
+    },
+    /// A major hazard source.
+    HazardSource {
+        /// The source as it was.
+        before: Option<HazardSource>,
+        /// The source as it is.
+        after: Option<HazardSource>,
+    },
+    /// A collapse zone.
+    CollapseZone {
+        /// The zone as it was.
+        before: Option<CollapseZone>,
+        /// The zone as it is.
+        after: Option<CollapseZone>,
+    },
+}
+
+/// What [`Scores::apply`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Update {
+    /// Only these many cells and ancestors were rescored.
+    Incremental {
+        /// Unit cells rescored.
+        cells: usize,
+        /// Villages, towns and counties rolled up again.
+        ancestors: usize,
+    },
+    /// The grid or the parameters differ: everything was rescored.
+    Full,
+}
+
+impl Change {
+    /// The cells whose score the change can alter (in `store`'s grid).
+    pub fn affected_cells(&self, store: &Store, params: &RiskParams) -> BTreeSet<UnitId> {
+        let mut out = BTreeSet::new();
+        match self {
+            Change::Enterprise { before, after } => {
+                for e in before.iter().chain(after) {
+                    out.extend(store.cell_at(e.location));
+                }
+            }
+            Change::HazardSource { before, after } => {
+                for s in before.iter().chain(after) {
+                    out.extend(hazard::cells_in_reach(store, s, &params.hazard));
+                }
+            }
+            Change::CollapseZone { before, after } => {
+                for z in before.iter().chain(after) {
+                    out.extend(collapse::cells_touched(store, &z.geometry));
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Scores {
+    /// Brings the scores up to date with `store_after`, the store with
+    /// `change` applied, rescoring only what the change can reach (or
+    /// everything if the grid or `params` differ from the scored ones).
+    pub fn apply(&mut self, store_after: &Store, change: &Change, params: &RiskParams) -> Update {
+        if *params != self.params || self.grid != grid_key(store_after) {
+            *self = score_all(store_after, params);
+            return Update::Full;
+        }
+        let cells = change.affected_cells(store_after, params);
+        let rescored: Vec<(UnitId, _)> = cells
+            .par_iter()
+            .map(|&c| {
+                let v = self
+                    .unit(c)
+                    .components()
+                    .map(|k| k.v)
+                    .unwrap_or(params.exposure.base);
+                (c, cell::score_cell(store_after, c, v, params))
+            })
+            .collect();
+        for (c, s) in rescored {
+            self.units[c as usize] = s;
+        }
+        let ancestors: BTreeSet<UnitId> = cells
+            .iter()
+            .flat_map(|&c| store_after.ancestors(c))
+            .collect();
+        // Units are sorted coarsest level first: descending ids roll children
+        // up before their parents.
+        for &id in ancestors.iter().rev() {
+            self.units[id as usize] = roll_up(store_after, &self.units, id, params);
+        }
+        Update::Incremental {
+            cells: cells.len(),
+            ancestors: ancestors.len(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Dataset, Level};
+    use crate::risk::fixtures::{self, arb};
+    use proptest::prelude::*;
+
+    /// One random edit: layer 0–2 (enterprises, sources, zones), operation
+    /// 0–2 (add, change, remove), a position, and the new features.
+    type Edit = (u8, u8, usize, Enterprise, HazardSource, CollapseZone);
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        (
+            0u8..3,
+            0u8..3,
+            0usize..64,
+            arb::enterprise(),
+            arb::hazard(),
+            arb::zone(),
+        )
+    }
+
+    /// Applies an edit to a layer, returning (before, after) of the feature.
+    fn edit_layer<T: Clone>(
+        list: &mut Vec<T>,
+        op: u8,
+        pos: usize,
+        mut new: T,
+        id: impl Fn(&mut T) -> &mut String,
+        fresh: String,
+    ) -> Option<(Option<T>, Option<T>)> {
+        match op {
+            0 => {
+                *id(&mut new) = fresh;
+                list.push(new.clone());
+                Some((None, Some(new)))
+            }
+            _ if list.is_empty() => None,
+            1 => {
+                let i = pos % list.len();
+                *id(&mut new) = id(&mut list[i]).clone();
+                let old = std::mem::replace(&mut list[i], new.clone());
+                Some((Some(old), Some(new)))
+            }
+            _ => {
+                let i = pos % list.len();
+                Some((Some(list.remove(i)), None))
+            }
+        }
+    }
+
+    fn apply_edit(
+        ds: &mut Dataset,
+        step: usize,
+        (layer, op, pos, e, h, z): Edit,
+    ) -> Option<Change> {
+        match layer {
+            0 => edit_layer(
+                &mut ds.enterprises,
+                op,
+                pos,
+                e,
+                |x| &mut x.id,
+                format!("E-new-{step}"),
+            )
+            .map(|(before, after)| Change::Enterprise { before, after }),
+            1 => edit_layer(
+                &mut ds.hazard_sources,
+                op,
+                pos,
+                h,
+                |x| &mut x.id,
+                format!("HS-new-{step}"),
+            )
+            .map(|(before, after)| Change::HazardSource { before, after }),
+            _ => edit_layer(
+                &mut ds.collapse_zones,
+                op,
+                pos,
+                z,
+                |x| &mut x.id,
+                format!("CZ-new-{step}"),
+            )
+            .map(|(before, after)| Change::CollapseZone { before, after }),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn incremental_equals_full_rescore(
+            ds in arb::dataset(),
+            edits in prop::collection::vec(edit(), 1..8),
+        ) {
+            let p = RiskParams::default();
+            let mut ds = ds;
+            let mut scores = score_all(&Store::build(ds.clone()), &p);
+            for (step, e) in edits.into_iter().enumerate() {
+                let Some(change) = apply_edit(&mut ds, step, e) else { continue };
+                let store = Store::build(ds.clone());
+                let update = scores.apply(&store, &change, &p);
+                let incremental = matches!(update, Update::Incremental { .. });
+                prop_assert!(incremental);
+                let full = score_all(&store, &p);
+                prop_assert_eq!(&scores, &full);
+            }
+        }
+    }
+
+    #[test]
+    fn population_change_rescores_everything() {
+        let p = RiskParams::default();
+        let mut ds = Dataset {
+            units: fixtures::grid4x4(),
+            hazard_sources: vec![fixtures::hazard(
+                "HS-1",
+                2,
+                false,
+                fixtures::X0,
+                fixtures::Y0,
+            )],
+            ..Dataset::default()
+        };
+        let mut scores = score_all(&Store::build(ds.clone()), &p);
+        if let Some(u) = ds.units.iter_mut().find(|u| u.level == Level::Cell) {
+            u.population += 1234;
+        }
+        let store = Store::build(ds.clone());
+        let change = Change::HazardSource {
+            before: None,
+            after: None,
+        };
+        assert_eq!(scores.apply(&store, &change, &p), Update::Full);
+        assert_eq!(scores, score_all(&store, &p));
+        let mut q = p.clone();
+        q.rollup.max_weight = 0.5;
+        assert_eq!(scores.apply(&store, &change, &q), Update::Full);
+        assert_eq!(scores.params(), &q);
+    }
+
+    #[test]
+    fn a_small_source_touches_few_cells() {
+        let p = RiskParams::default();
+        let mut ds = Dataset {
+            units: fixtures::grid4x4(),
+            ..Dataset::default()
+        };
+        let mut scores = score_all(&Store::build(ds.clone()), &p);
+        let s = fixtures::hazard(
+            "HS-1",
+            4,
+            false,
+            fixtures::X0 + 0.0025,
+            fixtures::Y0 + 0.0025,
+        );
+        ds.hazard_sources.push(s.clone());
+        let store = Store::build(ds);
+        let update = scores.apply(
+            &store,
+            &Change::HazardSource {
+                before: None,
+                after: Some(s),
+            },
+            &p,
+        );
+        // 500 m from the middle of a corner cell of ~500 m: itself and its 3 neighbours.
+        assert_eq!(
+            update,
+            Update::Incremental {
+                cells: 4,
+                ancestors: 3
+            }
+        );
+        assert_eq!(scores, score_all(&store, &p));
+    }
+}
