@@ -22,6 +22,7 @@
 //!   builder and validator that collects every problem.
 //! - [`index`]: the [`index::Store`]: R-trees per layer and the grid hierarchy.
 //! - [`risk`]: the scoring model.
+//! - [`report`]: unit summaries, ledgers, rankings, statistics and search.
 //! - [`generate`]: the deterministic demo and province datasets.
 //! - [`write`]: GeoJSON, FlatGeobuf and CSV writers.
 //! - [`snapshot`]: an immutable loaded dataset with its `data_version`.
@@ -36,6 +37,7 @@ pub mod generate;
 pub mod index;
 pub mod ingest;
 pub mod model;
+pub mod report;
 pub mod risk;
 pub mod server;
 pub mod snapshot;

@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::index::Store;
 use crate::ingest::{self, Issue, LoadError, SourceFile};
 use crate::model::Level;
+use crate::risk::{self, Scores};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -35,6 +36,8 @@ pub struct Counts {
 pub struct Snapshot {
     /// Features and indexes.
     pub store: Store,
+    /// The risk score of every grid unit, by `UnitId`.
+    pub scores: Scores,
     /// Hash of the input files and of the `[risk]` config.
     pub data_version: String,
     /// Warnings found while loading.
@@ -67,10 +70,12 @@ impl Snapshot {
         let loaded = ingest::load_dir(dir, config)?;
         let data_version = data_version(&loaded.files, config);
         let store = Store::build(loaded.dataset);
+        let scores = risk::score_all(&store, &config.risk);
         let mut warnings = loaded.issues;
         warnings.extend(ingest::check_locations(&store, &loaded.files));
         Ok(Snapshot {
             store,
+            scores,
             data_version,
             warnings,
             files: loaded.files,

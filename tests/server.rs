@@ -16,11 +16,11 @@ fn health_reports_counts_and_version() {
     assert_eq!(v["data_version"].as_str().map(str::len), Some(16));
     let c = &v["counts"];
     for (k, n) in [
-        ("enterprises", 2),
+        ("enterprises", 3),
         ("hazard_sources", 1),
         ("collapse_zones", 1),
-        ("cells", 2),
-        ("villages", 1),
+        ("cells", 3),
+        ("villages", 2),
         ("towns", 1),
         ("counties", 1),
     ] {

@@ -18,7 +18,7 @@ fn tiny_dataset_is_valid_and_gbk_names_round_trip() {
     write_tiny_dataset(tmp.path());
     let (code, text) = validate(tmp.path());
     assert_eq!(code, 0, "{text}");
-    assert!(text.contains("2 enterprises, 1 hazard sources, 1 collapse zones, 2 cells, 1 villages, 1 towns, 1 counties"), "{text}");
+    assert!(text.contains("3 enterprises, 1 hazard sources, 1 collapse zones, 3 cells, 2 villages, 1 towns, 1 counties"), "{text}");
     // The county was dissolved from its town (no counties file).
     let config = riskmap::config::Config::default();
     let snap = riskmap::snapshot::Snapshot::load(tmp.path(), &config).unwrap();
@@ -29,7 +29,7 @@ fn tiny_dataset_is_valid_and_gbk_names_round_trip() {
         .iter()
         .map(|e| e.name.as_str())
         .collect();
-    assert_eq!(names, ["泉州燃气有限公司", "海滨鞋业"]);
+    assert_eq!(names, ["泉州燃气有限公司", "海滨鞋业", "笋浯危化仓储"]);
     assert_eq!(
         snap.store.dataset.enterprises[0].industry,
         riskmap::model::Industry::Gas
@@ -38,7 +38,7 @@ fn tiny_dataset_is_valid_and_gbk_names_round_trip() {
         .store
         .unit_by_code("350502")
         .map(|u| snap.store.unit(u).population);
-    assert_eq!(county, Some(1500));
+    assert_eq!(county, Some(2300));
 }
 
 /// Breaks one file and expects exit 1 with a message naming file and feature.

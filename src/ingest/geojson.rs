@@ -175,17 +175,17 @@ mod tests {
         let t = t.as_ref();
         assert!(issues.is_empty());
         assert_eq!(t.map(|t| t.columns.len()), Some(5));
-        let r = t.and_then(|t| t.records.first());
-        assert_eq!(
-            r.map(|r| r.values.clone()),
-            Some(vec![
-                Value::Text("甲".into()),
-                Value::Int(3),
-                Value::Float(1.5),
-                Value::Bool(true),
-                Value::Text("A1".into()),
-            ])
-        );
+        let value = |name: &str| {
+            t.and_then(|t| {
+                let i = t.columns.iter().position(|c| c == name)?;
+                t.records.first().map(|r| r.values[i].clone())
+            })
+        };
+        assert_eq!(value("name"), Some(Value::Text("甲".into())));
+        assert_eq!(value("n"), Some(Value::Int(3)));
+        assert_eq!(value("x"), Some(Value::Float(1.5)));
+        assert_eq!(value("ok"), Some(Value::Bool(true)));
+        assert_eq!(value("id"), Some(Value::Text("A1".into())));
     }
 
     #[test]

@@ -43,3 +43,21 @@ pub fn require_token(caller: &Caller) -> Result<(), ApiError> {
         Err(ApiError::Unauthorized("this resource needs a token".into()))
     }
 }
+
+/// Middleware: a presented token that is unknown is 401 on every path,
+/// public ones included.
+pub async fn reject_unknown_tokens(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (mut parts, body) = req.into_parts();
+    if parts.headers.contains_key(AUTHORIZATION)
+        && let Err(e) = Caller::from_request_parts(&mut parts, &state).await
+    {
+        return e.into_response();
+    }
+    next.run(axum::extract::Request::from_parts(parts, body))
+        .await
+}

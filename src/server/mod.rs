@@ -2,6 +2,7 @@
 //! [`run`] by `main` and by the integration tests alike.
 
 mod admin;
+pub mod api;
 mod caller;
 mod error;
 mod health;
@@ -38,11 +39,17 @@ pub struct AppState {
     pub last_reload_error: Arc<tokio::sync::Mutex<Option<ReloadFailure>>>,
     /// Serialises reloads.
     pub reload_lock: Arc<tokio::sync::Mutex<()>>,
+    /// The audit log of token requests to `/api/cells*`, if configured.
+    pub audit: Option<Arc<api::AuditLog>>,
 }
 
 impl AppState {
     /// State serving `snapshot`, accepting `tokens`.
     pub fn new(snapshot: Snapshot, config: Config, tokens: TokensFile) -> Self {
+        let config_audit = config
+            .audit_log
+            .clone()
+            .map(|p| Arc::new(api::AuditLog::new(p)));
         AppState {
             snapshot: Arc::new(ArcSwap::from_pointee(snapshot)),
             config: Arc::new(config),
@@ -50,6 +57,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             last_reload_error: Arc::new(tokio::sync::Mutex::new(None)),
             reload_lock: Arc::new(tokio::sync::Mutex::new(())),
+            audit: config_audit,
         }
     }
 
@@ -68,7 +76,12 @@ pub fn router(state: AppState) -> Router {
             "/api/admin/reload",
             axum::routing::post(admin::reload_handler),
         )
+        .merge(api::routes(state.clone()))
         .fallback(|| async { ApiError::NotFound("no such path".into()) })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            caller::reject_unknown_tokens,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

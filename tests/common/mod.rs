@@ -27,12 +27,21 @@ fn collection(features: &[String]) -> String {
     )
 }
 
-/// The grid: one town, one village, two unit cells side by side.
+/// The grid: one town; village 金山 with two unit cells side by side and
+/// village 笋浯 with one.
 pub fn grid_geojson() -> String {
     collection(&[
         polygon_feature(
             "\"code\":\"350502001\",\"name\":\"海滨街道\",\"level\":\"town\",\"parent_code\":\"350502\"",
-            &square(118.58, 24.90, 0.02),
+            "[[[118.58,24.90],[118.61,24.90],[118.61,24.92],[118.58,24.92],[118.58,24.90]]]",
+        ),
+        polygon_feature(
+            "\"code\":\"350502001002\",\"name\":\"笋浯社区\",\"level\":\"village\",\"parent_code\":\"350502001\"",
+            "[[[118.60,24.90],[118.61,24.90],[118.61,24.92],[118.60,24.92],[118.60,24.90]]]",
+        ),
+        polygon_feature(
+            "\"code\":\"350502001002001\",\"name\":\"笋浯第1网格\",\"level\":\"cell\",\"parent_code\":\"350502001002\",\"population\":800",
+            "[[[118.60,24.90],[118.61,24.90],[118.61,24.92],[118.60,24.92],[118.60,24.90]]]",
         ),
         polygon_feature(
             "\"code\":\"350502001001\",\"name\":\"金山社区\",\"level\":\"village\",\"parent_code\":\"350502001\"",
@@ -66,7 +75,8 @@ pub fn hazards_geojson() -> String {
 pub fn enterprises_csv() -> String {
     "企业编号,企业名称,行业类别,风险等级,从业人员,未整改隐患,重大隐患,黑名单,经度,纬度\n\
      E1,泉州燃气有限公司,燃气,较大,120,2,0,否,118.585,24.906\n\
-     E2,海滨鞋业,一般工贸,低,30,0,0,否,118.595,24.91\n"
+     E2,海滨鞋业,一般工贸,低,30,0,0,否,118.595,24.91\n\
+     E3,笋浯危化仓储,危险化学品,重大,60,3,1,是,118.605,24.91\n"
         .to_string()
 }
 

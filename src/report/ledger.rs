@@ -1,0 +1,211 @@
+//! 风险点台账: the risk-point ledger of a grid unit — its major hazard
+//! sources, its enterprises graded 较大/重大 or with open hidden dangers, and
+//! the collapse zones over it — as rows with Chinese headers.
+
+use super::inside::Inside;
+use crate::index::{Store, UnitId};
+use crate::model::{LayerId, RiskLevel};
+use geo::{Centroid, Point};
+
+/// The ledger's column headers.
+pub const HEADERS: [&str; 15] = [
+    "序号",
+    "风险点类别",
+    "编号",
+    "名称",
+    "所属单元网格",
+    "网格名称",
+    "风险等级",
+    "行业/物质/成因",
+    "未整改隐患",
+    "未整改重大隐患",
+    "在线监测",
+    "黑名单",
+    "经度",
+    "纬度",
+    "责任人",
+];
+
+/// One risk point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LedgerRow {
+    /// Which layer it comes from.
+    pub layer: LayerId,
+    /// Feature id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// The cell it lies in (for zones: the cell under its centre), if any.
+    pub cell_code: Option<String>,
+    /// That cell's name.
+    pub cell_name: Option<String>,
+    /// Grade in words (一级…四级, 重大…低, 严重程度 1–3).
+    pub grade: String,
+    /// Industry, substances or cause.
+    pub detail: String,
+    /// Open hidden dangers (enterprises).
+    pub hidden_dangers_open: Option<u32>,
+    /// Open major hidden dangers (enterprises).
+    pub major_hidden_dangers_open: Option<u32>,
+    /// Online monitoring (hazard sources).
+    pub monitored: Option<bool>,
+    /// On the blacklist (enterprises).
+    pub blacklisted: Option<bool>,
+    /// Location (zones: centroid).
+    pub location: Point<f64>,
+    /// Responsible person.
+    pub responsible: Option<String>,
+}
+
+fn cell_of(store: &Store, cell: Option<UnitId>) -> (Option<String>, Option<String>) {
+    match cell {
+        Some(c) => {
+            let u = store.unit(c);
+            (Some(u.code.clone()), Some(u.name.clone()))
+        }
+        None => (None, None),
+    }
+}
+
+/// The ledger of `unit`: hazard sources, then enterprises, then collapse
+/// zones, each in id order.
+pub fn ledger_rows(store: &Store, unit: UnitId) -> Vec<LedgerRow> {
+    let inside = Inside::gather(store, unit);
+    let ds = &store.dataset;
+    let mut rows = Vec::new();
+    let mut hazards = inside.hazard_sources.clone();
+    hazards.sort_by(|a, b| {
+        ds.hazard_sources[*a as usize]
+            .id
+            .cmp(&ds.hazard_sources[*b as usize].id)
+    });
+    for h in hazards {
+        let s = &ds.hazard_sources[h as usize];
+        let (cell_code, cell_name) = cell_of(store, store.hazard_cell(h));
+        rows.push(LedgerRow {
+            layer: LayerId::HazardSources,
+            id: s.id.clone(),
+            name: s.name.clone(),
+            cell_code,
+            cell_name,
+            grade: format!("{}重大危险源", s.grade.label_zh()),
+            detail: s.substances.clone(),
+            hidden_dangers_open: None,
+            major_hidden_dangers_open: None,
+            monitored: Some(s.monitored),
+            blacklisted: None,
+            location: s.location,
+            responsible: s.supervisor.clone(),
+        });
+    }
+    let mut ents: Vec<u32> = inside
+        .enterprises
+        .iter()
+        .copied()
+        .filter(|&e| {
+            let e = &ds.enterprises[e as usize];
+            matches!(e.risk_grade, RiskLevel::Major | RiskLevel::High)
+                || e.hidden_dangers_open > 0
+                || e.major_hidden_dangers_open > 0
+        })
+        .collect();
+    ents.sort_by(|a, b| {
+        ds.enterprises[*a as usize]
+            .id
+            .cmp(&ds.enterprises[*b as usize].id)
+    });
+    for i in ents {
+        let e = &ds.enterprises[i as usize];
+        let (cell_code, cell_name) = cell_of(store, store.enterprise_cell(i));
+        rows.push(LedgerRow {
+            layer: LayerId::Enterprises,
+            id: e.id.clone(),
+            name: e.name.clone(),
+            cell_code,
+            cell_name,
+            grade: format!("{}风险", e.risk_grade.label_zh()),
+            detail: e.industry.label_zh().to_string(),
+            hidden_dangers_open: Some(e.hidden_dangers_open),
+            major_hidden_dangers_open: Some(e.major_hidden_dangers_open),
+            monitored: None,
+            blacklisted: Some(e.blacklisted),
+            location: e.location,
+            responsible: None,
+        });
+    }
+    let mut zones = inside.collapse_zones.clone();
+    zones.sort_by(|a, b| {
+        ds.collapse_zones[*a as usize]
+            .id
+            .cmp(&ds.collapse_zones[*b as usize].id)
+    });
+    for z in zones {
+        let zone = &ds.collapse_zones[z as usize];
+        let location = zone
+            .geometry
+            .centroid()
+            .unwrap_or_else(|| Point::new(0.0, 0.0));
+        let (cell_code, cell_name) = cell_of(store, store.cell_at(location));
+        rows.push(LedgerRow {
+            layer: LayerId::CollapseZones,
+            id: zone.id.clone(),
+            name: format!("{}塌陷风险区", zone.kind.label_zh()),
+            cell_code,
+            cell_name,
+            grade: format!("严重程度{}", zone.severity.get()),
+            detail: zone.kind.label_zh().to_string(),
+            hidden_dangers_open: None,
+            major_hidden_dangers_open: None,
+            monitored: None,
+            blacklisted: None,
+            location,
+            responsible: None,
+        });
+    }
+    rows
+}
+
+fn yes_no(b: Option<bool>) -> String {
+    match b {
+        Some(true) => "是".into(),
+        Some(false) => "否".into(),
+        None => String::new(),
+    }
+}
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map(ToString::to_string).unwrap_or_default()
+}
+
+/// The ledger as CSV: UTF-8 with a BOM (so Excel reads the Chinese), CRLF
+/// line ends.
+pub fn ledger_csv(rows: &[LedgerRow]) -> Result<Vec<u8>, csv::Error> {
+    let mut out = b"\xEF\xBB\xBF".to_vec();
+    {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(&mut out);
+        w.write_record(HEADERS)?;
+        for (i, r) in rows.iter().enumerate() {
+            w.write_record([
+                (i + 1).to_string(),
+                r.layer.label_zh().to_string(),
+                r.id.clone(),
+                r.name.clone(),
+                opt(&r.cell_code),
+                opt(&r.cell_name),
+                r.grade.clone(),
+                r.detail.clone(),
+                opt(&r.hidden_dangers_open),
+                opt(&r.major_hidden_dangers_open),
+                yes_no(r.monitored),
+                yes_no(r.blacklisted),
+                format!("{:.6}", r.location.x()),
+                format!("{:.6}", r.location.y()),
+                opt(&r.responsible),
+            ])?;
+        }
+        w.flush()?;
+    }
+    Ok(out)
+}

@@ -1,0 +1,16 @@
+//! What the grid managers' API and the dashboards report about grid units:
+//! summaries with their explanation, what lies inside a unit, the
+//! risk-point ledger (风险点台账), rankings, statistics and search.
+//!
+//! Everything here reads one [`Snapshot`](crate::snapshot::Snapshot)'s
+//! store and scores; the HTTP layer only parses and maps errors.
+
+pub mod inside;
+pub mod ledger;
+pub mod lists;
+pub mod summary;
+
+pub use inside::Inside;
+pub use ledger::{LedgerRow, ledger_csv, ledger_rows};
+pub use lists::{SearchHit, ranking, search, stats};
+pub use summary::{UnitSummary, summarize};

@@ -1,0 +1,122 @@
+//! `/api/cells/*`: one grid unit for a token holder in scope.
+//!
+//! Order of checks: 401 (no or unknown token) → 403 (out of scope; for a
+//! grid manager any code outside its scope, known or not) → 400 → 404.
+
+use super::params;
+use crate::auth::{Caller, Scope};
+use crate::crs::Crs;
+use crate::index::{Store, UnitId};
+use crate::report;
+use crate::server::{ApiError, AppState, require_token};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use geo::Point;
+use std::collections::HashMap;
+
+/// Resolves a code for a token holder, with the contract's order of checks.
+fn resolve(store: &Store, caller: &Caller, raw: &str) -> Result<UnitId, ApiError> {
+    require_token(caller)?;
+    let scope = caller.scope(store);
+    let found = store.unit_by_code(raw);
+    match scope {
+        Scope::Nothing => return Err(ApiError::Forbidden("this token opens no grid unit".into())),
+        Scope::Unit(s) if !found.is_some_and(|u| store.is_within(u, s)) => {
+            return Err(ApiError::Forbidden(format!(
+                "{raw} is outside this token's grid unit {}",
+                store.unit(s).code
+            )));
+        }
+        _ => {}
+    }
+    params::code(raw)?;
+    found.ok_or_else(|| ApiError::NotFound(format!("no grid unit with code {raw}")))
+}
+
+/// `GET /api/cells/{code}`.
+pub async fn unit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let snap = state.current();
+    let id = resolve(&snap.store, &caller, &code)?;
+    Ok(Json(report::summarize(&snap.store, &snap.scores, id)).into_response())
+}
+
+/// `GET /api/cells/at?lon=&lat=[&crs=GCJ02|BD09]`: the finest unit containing the point.
+pub async fn at(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    require_token(&caller)?;
+    let snap = state.current();
+    let store = &snap.store;
+    if caller.scope(store) == Scope::Nothing {
+        return Err(ApiError::Forbidden("this token opens no grid unit".into()));
+    }
+    let lon = params::coordinate("lon", q.get("lon").map(String::as_str), 180.0)?;
+    let lat = params::coordinate("lat", q.get("lat").map(String::as_str), 90.0)?;
+    let crs = match q.get("crs").map(String::as_str) {
+        None => Crs::Wgs84,
+        Some(c) => c
+            .parse::<Crs>()
+            .ok()
+            .filter(|c| *c != Crs::WebMercator)
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "crs must be GCJ02, BD09, EPSG:4326 or EPSG:4490, found {c:?}"
+                ))
+            })?,
+    };
+    let (lon, lat) = crs.to_wgs84(lon, lat);
+    let cell = store
+        .cell_at(Point::new(lon, lat))
+        .ok_or_else(|| ApiError::NotFound(format!("no grid cell contains ({lon:.6}, {lat:.6})")))?;
+    if !caller.may_see_unit(store, cell) {
+        return Err(ApiError::Forbidden(
+            "the point lies outside this token's grid unit".into(),
+        ));
+    }
+    Ok(Json(report::summarize(store, &snap.scores, cell)).into_response())
+}
+
+/// `GET /api/cells/{code}/ledger.csv`: 风险点台账, UTF-8 with BOM.
+pub async fn ledger(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let snap = state.current();
+    let id = resolve(&snap.store, &caller, &code)?;
+    let rows = report::ledger_rows(&snap.store, id);
+    let body =
+        report::ledger_csv(&rows).map_err(|e| ApiError::Internal(format!("ledger csv: {e}")))?;
+    let unit = snap.store.unit(id);
+    let ascii_name = format!("ledger-{}.csv", unit.code);
+    let utf8_name: String = format!("风险点台账-{}-{}.csv", unit.code, unit.name)
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{utf8_name}"),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response())
+}

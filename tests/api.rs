@@ -1,0 +1,290 @@
+//! The grid managers' API on the real server: access matrix, point lookup,
+//! ledger, and the public ranking, stats and search.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::process::Command;
+
+fn json(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+fn start() -> (tempfile::TempDir, Server) {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("ds");
+    write_tiny_dataset(&data);
+    install_demo_tokens(tmp.path());
+    std::fs::write(
+        tmp.path().join("riskmap.toml"),
+        "audit_log = \"audit.jsonl\"\n",
+    )
+    .unwrap();
+    let server = Server::start(tmp.path(), &data, &[]);
+    (tmp, server)
+}
+
+const TOWN: &str = "350502001";
+const OWN_VILLAGE: &str = "350502001001";
+const OWN_CELL: &str = "350502001001001";
+const SIBLING_VILLAGE: &str = "350502001002";
+const SIBLING_CELL: &str = "350502001002001";
+
+#[test]
+fn access_matrix() {
+    let (_tmp, s) = start();
+    // No token: 401 with WWW-Authenticate; unknown token: 401 everywhere.
+    let r = ureq::get(&format!("{}/api/cells/{OWN_CELL}", s.base)).call();
+    match r {
+        Err(ureq::Error::Status(401, resp)) => assert!(
+            resp.header("WWW-Authenticate")
+                .unwrap_or("")
+                .starts_with("Bearer")
+        ),
+        other => panic!("expected 401, got {other:?}"),
+    }
+    assert_eq!(
+        s.get_with(&format!("/api/cells/{OWN_CELL}"), "wrong").0,
+        401
+    );
+    assert_eq!(s.get_with("/api/ranking", "wrong").0, 401);
+    assert_eq!(s.get_with("/health", "wrong").0, 401);
+
+    for (code, planner, manager) in [
+        ("350502", 200, 403),
+        (TOWN, 200, 403),
+        (OWN_VILLAGE, 200, 200),
+        (OWN_CELL, 200, 200),
+        (SIBLING_VILLAGE, 200, 403),
+        (SIBLING_CELL, 200, 403),
+        ("350502009009", 404, 403),
+        ("12ab", 400, 403),
+    ] {
+        for (token, want) in [
+            (PLANNER, planner),
+            (ADMIN, planner),
+            (GRID_MANAGER, manager),
+        ] {
+            let (status, body) = s.get_with(&format!("/api/cells/{code}"), token);
+            assert_eq!(status, want, "{code} with {token}: {body}");
+            if status == 200 {
+                let v = json(&body);
+                assert_eq!(v["code"], code);
+            } else {
+                // Errors never carry another unit's data.
+                assert!(!body.contains("risk_score"), "{body}");
+            }
+            let (status, _) = s.get_with(&format!("/api/cells/{code}/ledger.csv"), token);
+            assert_eq!(status, want, "ledger {code} with {token}");
+        }
+    }
+}
+
+#[test]
+fn unit_body_explains_the_score() {
+    let (_tmp, s) = start();
+    let (status, body) = s.get_with(&format!("/api/cells/{OWN_CELL}"), PLANNER);
+    assert_eq!(status, 200);
+    let v = json(&body);
+    assert_eq!(v["level"], "cell");
+    assert_eq!(v["parent_code"], OWN_VILLAGE);
+    let parents: Vec<&str> = v["parents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(parents, ["350502", TOWN, OWN_VILLAGE]);
+    let score = v["risk_score"].as_f64().unwrap();
+    assert!((0.0..=100.0).contains(&score));
+    let level = v["risk_level"].as_str().unwrap();
+    let want = if score >= 75.0 {
+        "major"
+    } else if score >= 50.0 {
+        "high"
+    } else if score >= 25.0 {
+        "medium"
+    } else {
+        "low"
+    };
+    assert_eq!(level, want);
+    // The grade-2 source inside the cell, monitored: H = 60 × 0.8 = 48.
+    assert!(
+        (v["breakdown"]["h"].as_f64().unwrap() - 48.0).abs() < 1e-6,
+        "{body}"
+    );
+    let top = &v["top_contributors"][0];
+    assert_eq!(top["id"], "HS-1");
+    assert_eq!(top["layer"], "hazard_sources");
+    assert_eq!(v["counts"]["enterprises"], 1);
+    assert_eq!(v["counts"]["hazard_sources"], 1);
+    assert_eq!(v["counts"]["collapse_zones"], 1);
+    assert_eq!(v["hidden_dangers"]["open"], 2);
+    // The village reports its children, highest first.
+    let (_, body) = s.get_with(&format!("/api/cells/{OWN_VILLAGE}"), GRID_MANAGER);
+    let v = json(&body);
+    let kids = v["children"].as_array().unwrap();
+    assert_eq!(kids.len(), 2);
+    assert!(kids[0]["risk_score"].as_f64() >= kids[1]["risk_score"].as_f64());
+    assert_eq!(v["rank"]["of"], 2);
+}
+
+#[test]
+fn point_lookup_with_chinese_datums() {
+    let (_tmp, s) = start();
+    let (status, body) = s.get_with("/api/cells/at?lon=118.585&lat=24.91", GRID_MANAGER);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(json(&body)["code"], OWN_CELL);
+    assert_eq!(
+        s.get_with("/api/cells/at?lon=118.605&lat=24.91", GRID_MANAGER)
+            .0,
+        403
+    );
+    assert_eq!(
+        s.get_with("/api/cells/at?lon=118.605&lat=24.91", PLANNER).0,
+        200
+    );
+    assert_eq!(
+        s.get_with("/api/cells/at?lon=100&lat=24.91", PLANNER).0,
+        404
+    );
+    assert_eq!(
+        s.get_with("/api/cells/at?lon=999&lat=24.91", PLANNER).0,
+        400
+    );
+    assert_eq!(
+        s.get_with("/api/cells/at?lon=NaN&lat=24.91", PLANNER).0,
+        400
+    );
+    assert_eq!(
+        s.get_with("/api/cells/at?lon=118.6&lat=24.91&crs=EPSG:3857", PLANNER)
+            .0,
+        400
+    );
+    assert_eq!(s.get("/api/cells/at?lon=118.585&lat=24.91").0, 401);
+    // A phone map's GCJ-02 and BD-09 coordinates of the same spot.
+    let (gx, gy) = riskmap::crs::chinese::wgs84_to_gcj02(118.598, 24.91);
+    let (bx, by) = riskmap::crs::chinese::wgs84_to_bd09(118.598, 24.91);
+    assert!(
+        gx > 118.6,
+        "the GCJ-02 offset moves the point east over the village line"
+    );
+    for q in [
+        format!("lon={gx}&lat={gy}&crs=GCJ02"),
+        format!("lon={bx}&lat={by}&crs=BD09"),
+    ] {
+        let (status, body) = s.get_with(&format!("/api/cells/at?{q}"), PLANNER);
+        assert_eq!(status, 200, "{q}: {body}");
+        assert_eq!(json(&body)["code"], "350502001001002", "{q}");
+    }
+    // Uncorrected, the GCJ-02 point lands elsewhere (the offset is hundreds of metres).
+    let (_, body) = s.get_with(&format!("/api/cells/at?lon={gx}&lat={gy}"), PLANNER);
+    assert_ne!(json(&body)["code"], "350502001001002");
+}
+
+#[test]
+fn ledger_is_excel_friendly_csv() {
+    let (tmp, s) = start();
+    let resp = ureq::get(&format!("{}/api/cells/{OWN_VILLAGE}/ledger.csv", s.base))
+        .set("Authorization", &format!("Bearer {GRID_MANAGER}"))
+        .call()
+        .unwrap();
+    assert!(
+        resp.header("Content-Disposition")
+            .unwrap_or("")
+            .contains("attachment")
+    );
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut resp.into_reader(), &mut bytes).unwrap();
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
+    let path = tmp.path().join("ledger.csv");
+    std::fs::write(&path, &bytes).unwrap();
+    // Python's csv module, as a spreadsheet user's script would read it.
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg("import csv,sys,json\nrows=list(csv.reader(open(sys.argv[1],encoding='utf-8-sig',newline='')))\nprint(json.dumps(rows,ensure_ascii=False))")
+        .arg(&path)
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<Vec<String>> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows[0][0], "序号");
+    assert_eq!(rows[0][1], "风险点类别");
+    // The hazard source and the 较大-graded enterprise E1 with open dangers;
+    // E2 (低, no dangers) is not a risk point; E3 lies in the sibling village.
+    let ids: Vec<&str> = rows[1..].iter().map(|r| r[2].as_str()).collect();
+    assert_eq!(ids, ["HS-1", "E1", "CZ-1"]);
+    assert_eq!(rows[1][1], "重大危险源");
+    assert_eq!(rows[2][3], "泉州燃气有限公司");
+    // Audit log: token requests to /api/cells* are recorded.
+    let audit = std::fs::read_to_string(tmp.path().join("audit.jsonl")).unwrap();
+    let last: Value = json(audit.lines().last().unwrap());
+    assert_eq!(last["token"], "网格员-金山社区");
+    assert_eq!(last["role"], "grid_manager");
+    assert_eq!(last["status"], 200);
+    assert!(last["path"].as_str().unwrap().ends_with("/ledger.csv"));
+}
+
+#[test]
+fn public_ranking_stats_search() {
+    let (_tmp, s) = start();
+    let (status, body) = s.get("/api/ranking?level=cell&limit=2");
+    assert_eq!(status, 200);
+    let v = json(&body);
+    let items = v["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert!(items[0]["risk_score"].as_f64() >= items[1]["risk_score"].as_f64());
+    assert!(items[0]["parent_code"].is_string() && items[0]["risk_color"].is_string());
+    assert_eq!(s.get("/api/ranking?level=cell&limit=0").0, 400);
+    assert_eq!(s.get("/api/ranking?level=cell&limit=abc").0, 400);
+    assert_eq!(s.get("/api/ranking?level=planet").0, 400);
+    let (_, body) = s.get(&format!(
+        "/api/ranking?level=cell&limit=1000&within={SIBLING_VILLAGE}"
+    ));
+    assert_eq!(json(&body)["items"].as_array().unwrap().len(), 1);
+
+    let (status, body) = s.get(&format!("/api/stats?within={TOWN}"));
+    assert_eq!(status, 200);
+    let v = json(&body);
+    assert!(v["levels"].get("town").is_none() && v["levels"].get("county").is_none());
+    let cells = &v["levels"]["cell"];
+    let total: u64 = ["major", "high", "medium", "low"]
+        .iter()
+        .map(|k| cells[k].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 3);
+    assert_eq!(v["layers"]["enterprises"], 3);
+    assert_eq!(s.get("/api/stats?within=999999999").0, 404);
+
+    let (_, body) = s.get("/api/search?q=金山");
+    let v = json(&body);
+    assert!(
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["kind"] == "grid_unit")
+    );
+    assert!(!v["items"].as_array().unwrap().is_empty());
+    let (_, body) = s.get("/api/search?q=3505020010");
+    assert!(
+        json(&body)["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["id"].as_str().unwrap().starts_with("3505020010"))
+    );
+    // Enterprises only with a token, and only in scope.
+    let (_, body) = s.get("/api/search?q=笋浯危化");
+    assert_eq!(json(&body)["items"].as_array().unwrap().len(), 0);
+    let (_, body) = s.get_with("/api/search?q=笋浯危化", PLANNER);
+    assert_eq!(json(&body)["items"][0]["kind"], "enterprise");
+    let (_, body) = s.get_with("/api/search?q=笋浯危化", GRID_MANAGER);
+    assert_eq!(json(&body)["items"].as_array().unwrap().len(), 0);
+    assert_eq!(s.get("/api/search").0, 400);
+}
