@@ -182,7 +182,7 @@ fn skip_mode_drops_bad_features_and_loads() {
     let (code, text) = validate(tmp.path());
     assert_eq!(code, 0, "{text}");
     assert!(
-        text.contains("warning: field `lon`") && text.contains("1 enterprises"),
+        text.contains("warning: field `lon`") && text.contains("2 enterprises"),
         "{text}"
     );
 }
