@@ -118,6 +118,28 @@ impl Default for DemoConfig {
     }
 }
 
+/// HTTP limits (`[limits]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Largest request body, bytes (larger: 413).
+    pub max_body_bytes: usize,
+    /// A request taking longer is answered 503 (seconds).
+    pub request_timeout_secs: u64,
+    /// Requests handled at once; more wait (and are shed when the queue is full).
+    pub max_concurrent_requests: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_body_bytes: 1 << 20,
+            request_timeout_secs: 30,
+            max_concurrent_requests: 512,
+        }
+    }
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -140,6 +162,8 @@ pub struct Config {
     pub layers: LayersConfig,
     /// The risk model's constants (`[risk]`).
     pub risk: RiskParams,
+    /// HTTP limits.
+    pub limits: LimitsConfig,
 }
 
 impl Default for Config {
@@ -154,6 +178,7 @@ impl Default for Config {
             demo: DemoConfig::default(),
             layers: LayersConfig::default(),
             risk: RiskParams::default(),
+            limits: LimitsConfig::default(),
         }
     }
 }

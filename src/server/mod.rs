@@ -6,6 +6,7 @@ pub mod api;
 mod caller;
 mod error;
 mod health;
+mod limits;
 mod metrics;
 
 pub use admin::{ReloadFailure, ReloadOutcome, reload, reload_on_sighup};
@@ -69,7 +70,8 @@ impl AppState {
 
 /// The application's routes.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let limits = state.config.limits.clone();
+    let app = Router::new()
         .route("/health", get(health::health))
         .route("/metrics", get(metrics::metrics))
         .route(
@@ -87,7 +89,8 @@ pub fn router(state: AppState) -> Router {
             metrics::track,
         ))
         .layer(tower_http::cors::CorsLayer::new().allow_origin(tower_http::cors::Any))
-        .with_state(state)
+        .with_state(state);
+    limits::apply(app, &limits)
 }
 
 /// Serves on `listener` until `shutdown` completes, then drains in-flight
