@@ -183,9 +183,7 @@ fn main() -> ExitCode {
             format,
         } => generate(&preset, seed, &out, &format),
         Command::Validate { data } => return validate(&config, data),
-        Command::Score { .. } => Err(
-            "`score` is not available yet: the risk model is not built into this version".into(),
-        ),
+        Command::Score { data, out } => score(&config, data, &out),
         Command::Token { action } => token(&config, action),
     };
     match result {
@@ -244,6 +242,31 @@ fn validate(config: &Config, data: Option<PathBuf>) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn score(config: &Config, data: Option<PathBuf>, out: &Path) -> Result<(), String> {
+    let dir = data.unwrap_or_else(|| config.data.clone());
+    let started = std::time::Instant::now();
+    let snap = Snapshot::load(&dir, config).map_err(|e| {
+        for i in &e.issues {
+            eprintln!("{i}");
+        }
+        format!(
+            "{} is not valid ({} problems above)",
+            dir.display(),
+            e.issues.len()
+        )
+    })?;
+    let table = riskmap::report::scores_table(&snap.store, &snap.scores);
+    riskmap::write::write_table(out, &table).map_err(|e| e.to_string())?;
+    eprintln!(
+        "scored {} grid units of {} in {:.2} s → {}",
+        table.features.len(),
+        dir.display(),
+        started.elapsed().as_secs_f64(),
+        out.display()
+    );
+    Ok(())
 }
 
 fn is_loopback(addr: &str) -> bool {
