@@ -156,6 +156,9 @@ pub struct Config {
     pub on_invalid: OnInvalid,
     /// Log as JSON lines instead of text.
     pub json_logs: bool,
+    /// Serve the map, tiles, OGC API and public `/api` endpoints without a
+    /// token. `false` closes every path but `/health` to anonymous callers.
+    pub public_access: bool,
     /// The demo dataset.
     pub demo: DemoConfig,
     /// Per-layer files, CRS and field names.
@@ -175,6 +178,7 @@ impl Default for Config {
             audit_log: None,
             on_invalid: OnInvalid::Reject,
             json_logs: false,
+            public_access: true,
             demo: DemoConfig::default(),
             layers: LayersConfig::default(),
             risk: RiskParams::default(),

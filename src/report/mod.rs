@@ -6,6 +6,7 @@
 //! store and scores; the HTTP layer only parses and maps errors.
 
 pub mod batch;
+pub mod features;
 pub mod inside;
 pub mod ledger;
 pub mod lists;
