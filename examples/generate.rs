@@ -7,7 +7,11 @@ use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let preset: Preset = args.first().map(String::as_str).unwrap_or("quanzhou").parse()?;
+    let preset: Preset = args
+        .first()
+        .map(String::as_str)
+        .unwrap_or("quanzhou")
+        .parse()?;
     let seed: u64 = args.get(1).map(String::as_str).unwrap_or("42").parse()?;
     let out = PathBuf::from(args.get(2).map(String::as_str).unwrap_or("data/quanzhou"));
     let format: Format = args.get(3).map(String::as_str).unwrap_or("fgb").parse()?;

@@ -65,14 +65,23 @@ const SURVEY_DAYS: (i64, i64) = (18_993, 20_269);
 
 /// Generates the zones of `plan` (ids `CZ-0001`…). `counties` are the
 /// county outlines (lon/lat) a zone must lie in.
-pub fn generate(seed: u64, grid: &Grid, counties: &[Shape], plan: &CollapsePlan) -> Vec<CollapseZone> {
-    let weights = Cumulative::new(grid.cells.iter().zip(&grid.cell_area).zip(&grid.cell_urban).map(
-        |((c, a), urban)| {
-            let density = c.population as f64 / (a / 1e6).max(0.01);
-            let w = (density / 1e4).powi(2);
-            if *urban { w } else { w * 0.1 }
-        },
-    ));
+pub fn generate(
+    seed: u64,
+    grid: &Grid,
+    counties: &[Shape],
+    plan: &CollapsePlan,
+) -> Vec<CollapseZone> {
+    let weights = Cumulative::new(
+        grid.cells
+            .iter()
+            .zip(&grid.cell_area)
+            .zip(&grid.cell_urban)
+            .map(|((c, a), urban)| {
+                let density = c.population as f64 / (a / 1e6).max(0.01);
+                let w = (density / 1e4).powi(2);
+                if *urban { w } else { w * 0.1 }
+            }),
+    );
     let in_old_town = plan.old_town.as_ref().map(|(_, n)| *n).unwrap_or(0);
     let total = in_old_town + plan.urban;
     (0..total)
@@ -90,11 +99,14 @@ pub fn generate(seed: u64, grid: &Grid, counties: &[Shape], plan: &CollapsePlan)
                     }
                 };
                 let Some(centre) = centre else { continue };
-                let radius = (25.0 + 175.0 * rng.random::<f64>().powi(2)) / (1.0 + attempt as f64 * 0.1);
+                let radius =
+                    (25.0 + 175.0 * rng.random::<f64>().powi(2)) / (1.0 + attempt as f64 * 0.1);
                 let Some(poly) = blob(&mut rng, centre, radius) else {
                     continue;
                 };
-                let on_land = counties.iter().any(|c| c.contains(centre.0) && c.mp.contains(&poly));
+                let on_land = counties
+                    .iter()
+                    .any(|c| c.contains(centre.0) && c.mp.contains(&poly));
                 if on_land {
                     geometry = Some(poly);
                     break;
@@ -114,7 +126,11 @@ pub fn generate(seed: u64, grid: &Grid, counties: &[Shape], plan: &CollapsePlan)
                 [2.0, 35.0, 30.0, 13.0, 20.0]
             };
             let kind = kinds[weighted_index(&mut rng, &kind_w)];
-            let sev_w: [f64; 3] = if old { [35.0, 40.0, 25.0] } else { [50.0, 35.0, 15.0] };
+            let sev_w: [f64; 3] = if old {
+                [35.0, 40.0, 25.0]
+            } else {
+                [50.0, 35.0, 15.0]
+            };
             let severity = Severity::new(weighted_index(&mut rng, &sev_w) as u8 + 1)?;
             let surveyed = rng
                 .random_bool(0.8)

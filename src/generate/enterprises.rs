@@ -6,7 +6,8 @@ use super::grid::{CellIndex, Grid};
 use super::names;
 use super::rng::{Cumulative, Rand, Stream, item_rng, normal, weighted_index};
 use crate::model::{Enterprise, Industry, RiskLevel, uscc};
-use geo::{Intersects, InteriorPoint, Point};
+use geo::{BoundingRect, Coord};
+use geo::{InteriorPoint, Intersects, Point};
 use rand::Rng;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -143,7 +144,12 @@ fn risk_grade(rng: &mut Rand, industry: Industry) -> RiskLevel {
     } else {
         [62.0, 34.1, 3.5, 0.4]
     };
-    [RiskLevel::Low, RiskLevel::Medium, RiskLevel::High, RiskLevel::Major][weighted_index(rng, &w)]
+    [
+        RiskLevel::Low,
+        RiskLevel::Medium,
+        RiskLevel::High,
+        RiskLevel::Major,
+    ][weighted_index(rng, &w)]
 }
 
 const USCC_CHARS: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
@@ -170,13 +176,14 @@ fn uscc_for(rng: &mut Rand, county: &str) -> Option<String> {
 /// A random point of `cell` that still lies in it once rounded.
 pub fn point_in_cell(rng: &mut Rand, grid: &Grid, cell: usize) -> Option<Point<f64>> {
     let c = grid.cells.get(cell)?;
-    let shape = Shape::new(c.geometry.clone());
-    for _ in 0..20 {
-        if let Some(p) = shape.sample(rng, 200) {
-            let p = round_point(p);
-            if c.geometry.intersects(&p) {
-                return Some(p);
-            }
+    let b = c.geometry.bounding_rect()?;
+    for _ in 0..400 {
+        let p = round_point(Coord {
+            x: b.min().x + rng.random::<f64>() * b.width(),
+            y: b.min().y + rng.random::<f64>() * b.height(),
+        });
+        if c.geometry.intersects(&p) {
+            return Some(p);
         }
     }
     c.geometry
@@ -193,7 +200,12 @@ pub fn population_weights(grid: &Grid) -> Cumulative {
 
 /// Generates the enterprises of `plan` (ids `E0000001`…), in parallel and
 /// deterministically.
-pub fn generate(seed: u64, grid: &Grid, index: &CellIndex, plan: &EnterprisePlan) -> Vec<Enterprise> {
+pub fn generate(
+    seed: u64,
+    grid: &Grid,
+    index: &CellIndex,
+    plan: &EnterprisePlan,
+) -> Vec<Enterprise> {
     let spread = population_weights(grid);
     let counties: BTreeMap<String, String> = grid.county_short_names();
     let mut ranges: Vec<(usize, usize)> = Vec::new();
@@ -243,8 +255,8 @@ pub fn generate(seed: u64, grid: &Grid, index: &CellIndex, plan: &EnterprisePlan
             let name = names::enterprise(&mut rng, &place, industry, category);
             let risk_grade = risk_grade(&mut rng, industry);
             let cluster_factor = if category.is_some() { 1.6 } else { 1.0 };
-            let employees = (median_employees(industry).ln() + 0.9 * normal(&mut rng)).exp()
-                * cluster_factor;
+            let employees =
+                (median_employees(industry).ln() + 0.9 * normal(&mut rng)).exp() * cluster_factor;
             let employees = employees.round().clamp(1.0, 20_000.0) as u32;
             let hidden_w = [45.0, 24.0, 14.0, 8.0, 4.0, 2.0, 1.0, 0.8, 0.5, 0.4, 0.3];
             let mut hidden = weighted_index(&mut rng, &hidden_w) as u32;

@@ -188,6 +188,20 @@ impl Grid {
         }
     }
 
+    /// Makes the cells share their boundary vertices exactly (see
+    /// [`super::topology`]).
+    pub fn conform_cells(&mut self) {
+        let mut geoms: Vec<MultiPolygon<f64>> = self
+            .cells
+            .iter_mut()
+            .map(|c| std::mem::replace(&mut c.geometry, MultiPolygon(Vec::new())))
+            .collect();
+        super::topology::conform(&mut geoms);
+        for (c, g) in self.cells.iter_mut().zip(geoms) {
+            c.geometry = g;
+        }
+    }
+
     /// Total population of the cells.
     pub fn population(&self) -> u64 {
         self.cells.iter().map(|c| c.population).sum()
@@ -245,7 +259,11 @@ impl CellIndex {
             .tree
             .locate_all_at_point(&[p.x(), p.y()])
             .map(|b| b.data)
-            .filter(|i| grid.cells.get(*i).is_some_and(|c| c.geometry.intersects(&p)))
+            .filter(|i| {
+                grid.cells
+                    .get(*i)
+                    .is_some_and(|c| c.geometry.intersects(&p))
+            })
             .collect();
         hits.sort_unstable();
         hits.first().copied()

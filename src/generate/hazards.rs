@@ -56,7 +56,13 @@ fn r_value(rng: &mut Rand, grade: usize) -> f64 {
 
 /// A point 30–250 m from `p` that lies in a cell (and in `within`, if
 /// given); `p` itself when none is found.
-fn near(rng: &mut Rand, grid: &Grid, index: &CellIndex, p: Point<f64>, within: Option<&Shape>) -> Point<f64> {
+fn near(
+    rng: &mut Rand,
+    grid: &Grid,
+    index: &CellIndex,
+    p: Point<f64>,
+    within: Option<&Shape>,
+) -> Point<f64> {
     let proj = LocalProjection::new(p);
     for _ in 0..12 {
         let d = 30.0 + 220.0 * rng.random::<f64>();
@@ -84,7 +90,9 @@ fn source(
 ) -> HazardSource {
     let grade = weighted_index(rng, grade_weights) + 1;
     let r = r_value(rng, grade);
-    let (substances, unit) = pick(rng, units).copied().unwrap_or(("液化石油气", "储罐区"));
+    let (substances, unit) = pick(rng, units)
+        .copied()
+        .unwrap_or(("液化石油气", "储罐区"));
     HazardSource {
         id: String::new(),
         name: format!("{}{unit}", e.name),
@@ -133,7 +141,7 @@ pub fn generate(
                 index,
                 e,
                 Some(park),
-                &[12.0, 23.0, 35.0, 30.0],
+                &[8.0, 22.0, 38.0, 32.0],
                 PARK_UNITS,
             ));
         }

@@ -26,14 +26,15 @@ pub mod province;
 pub mod quanzhou;
 pub mod reference;
 pub mod rng;
+pub mod topology;
 
 use crate::model::Dataset;
 use crate::write::{self, Format, WriteError};
+use collapse::CollapsePlan;
 use enterprises::{Cluster, EnterprisePlan};
 use geom::Shape;
 use grid::{CellIndex, Grid};
 use hazards::HazardPlan;
-use collapse::CollapsePlan;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -351,7 +352,11 @@ mod tests {
             s.population
         );
         // 金门县 has no grid.
-        assert!(ds.units.iter().all(|u| !u.code.starts_with("350527") || u.level == Level::County));
+        assert!(
+            ds.units
+                .iter()
+                .all(|u| !u.code.starts_with("350527") || u.level == Level::County)
+        );
     }
 
     #[test]
@@ -359,7 +364,11 @@ mod tests {
         let ds = demo();
         let mut codes = BTreeMap::new();
         for u in &ds.units {
-            assert!(codes.insert(u.code.clone(), u.level).is_none(), "duplicate {}", u.code);
+            assert!(
+                codes.insert(u.code.clone(), u.level).is_none(),
+                "duplicate {}",
+                u.code
+            );
             assert_eq!(u.code.len(), u.level.code_len(), "{}", u.code);
             assert!(u.code.chars().all(|c| c.is_ascii_digit()));
         }
@@ -377,7 +386,9 @@ mod tests {
         for l in [Level::Town, Level::Village] {
             for u in by_level(ds, l) {
                 assert!(
-                    ds.units.iter().any(|c| c.parent_code.as_deref() == Some(u.code.as_str())),
+                    ds.units
+                        .iter()
+                        .any(|c| c.parent_code.as_deref() == Some(u.code.as_str())),
                     "{} has no children",
                     u.code
                 );
@@ -404,7 +415,8 @@ mod tests {
     fn cells_lie_in_villages_and_villages_in_towns() {
         use rayon::prelude::*;
         let ds = demo();
-        let map: BTreeMap<&str, &GridUnit> = ds.units.iter().map(|u| (u.code.as_str(), u)).collect();
+        let map: BTreeMap<&str, &GridUnit> =
+            ds.units.iter().map(|u| (u.code.as_str(), u)).collect();
         let worst = ds
             .units
             .par_iter()
@@ -413,39 +425,60 @@ mod tests {
                 let parent = map[u.parent_code.as_deref().unwrap()];
                 (outside_by(u, parent), u.code.clone())
             })
-            .reduce(|| (0.0, String::new()), |a, b| if a.0 >= b.0 { a } else { b });
+            .reduce(
+                || (0.0, String::new()),
+                |a, b| if a.0 >= b.0 { a } else { b },
+            );
         assert!(worst.0 <= 1.0, "{} outside by {} m", worst.1, worst.0);
     }
 
     #[test]
     fn cells_do_not_overlap_and_are_valid() {
         use rayon::prelude::*;
+        use rstar::{AABB, RTree, primitives::GeomWithData};
         let ds = demo();
-        let mut per_village: BTreeMap<&str, Vec<&GridUnit>> = BTreeMap::new();
-        for c in by_level(ds, Level::Cell) {
-            per_village.entry(c.parent_code.as_deref().unwrap()).or_default().push(c);
-        }
-        let groups: Vec<Vec<&GridUnit>> = per_village.into_values().collect();
-        let worst = groups
+        let cells = by_level(ds, Level::Cell);
+        let boxes: Vec<_> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let r = c.geometry.bounding_rect().unwrap();
+                GeomWithData::new(
+                    rstar::primitives::Rectangle::from_corners(
+                        [r.min().x, r.min().y],
+                        [r.max().x, r.max().y],
+                    ),
+                    i,
+                )
+            })
+            .collect();
+        let tree = RTree::bulk_load(boxes);
+        let worst = cells
             .par_iter()
-            .map(|cells| {
-                let mut worst: f64 = 0.0;
-                for (i, a) in cells.iter().enumerate() {
-                    assert!(a.geometry.is_valid(), "{} invalid", a.code);
-                    assert!(a.geometry.unsigned_area() > 0.0);
-                    for b in &cells[i + 1..] {
-                        let (ra, rb) = (a.geometry.bounding_rect().unwrap(), b.geometry.bounding_rect().unwrap());
-                        if !ra.intersects(&rb) {
-                            continue;
-                        }
-                        let shared = a.geometry.intersection(&b.geometry);
-                        worst = worst.max(metric::area(&shared).0);
+            .enumerate()
+            .map(|(i, a)| {
+                assert!(a.geometry.is_valid(), "{} invalid", a.code);
+                assert!(a.geometry.unsigned_area() > 0.0);
+                let r = a.geometry.bounding_rect().unwrap();
+                let env = AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
+                let mut worst = (0.0f64, String::new());
+                for b in tree.locate_in_envelope_intersecting(&env) {
+                    if b.data <= i {
+                        continue;
+                    }
+                    let other = cells[b.data];
+                    let shared = metric::area(&a.geometry.intersection(&other.geometry)).0;
+                    if shared > worst.0 {
+                        worst = (shared, format!("{} and {}", a.code, other.code));
                     }
                 }
                 worst
             })
-            .reduce(|| 0.0, f64::max);
-        assert!(worst <= 1.0, "overlap {worst} m²");
+            .reduce(
+                || (0.0, String::new()),
+                |a, b| if a.0 >= b.0 { a } else { b },
+            );
+        assert!(worst.0 <= 1.0, "{} overlap by {} m²", worst.1, worst.0);
     }
 
     #[test]
@@ -457,8 +490,16 @@ mod tests {
             .collect();
         for e in &ds.enterprises {
             let code = e.cell_code.as_deref().unwrap();
-            assert!(cells[code].geometry.intersects(&e.location), "{} not in {code}", e.id);
-            assert!(crate::model::uscc::is_valid(e.uscc.as_deref().unwrap()), "{}", e.id);
+            assert!(
+                cells[code].geometry.intersects(&e.location),
+                "{} not in {code}",
+                e.id
+            );
+            assert!(
+                crate::model::uscc::is_valid(e.uscc.as_deref().unwrap()),
+                "{}",
+                e.id
+            );
         }
         let major = ds
             .enterprises
@@ -477,8 +518,16 @@ mod tests {
             let e = ents[h.enterprise_id.as_deref().unwrap()];
             assert_eq!(e.industry, crate::model::Industry::HazardousChemicals);
             let r = h.r_value.unwrap();
-            assert_eq!(crate::model::HazardGrade::from_r_value(r), h.grade, "{}", h.id);
-            let d = metric::distance_m((e.location.x(), e.location.y()), (h.location.x(), h.location.y()));
+            assert_eq!(
+                crate::model::HazardGrade::from_r_value(r),
+                h.grade,
+                "{}",
+                h.id
+            );
+            let d = metric::distance_m(
+                (e.location.x(), e.location.y()),
+                (h.location.x(), h.location.y()),
+            );
             assert!(d < 300.0, "{} is {d} m from its enterprise", h.id);
         }
     }
@@ -491,7 +540,11 @@ mod tests {
             assert!(z.geometry.is_valid(), "{}", z.id);
             let a = metric::area(&z.geometry).0;
             assert!((100.0..200_000.0).contains(&a), "{} area {a}", z.id);
-            assert!(counties.iter().any(|c| geo::Contains::contains(&c.geometry, &z.geometry)));
+            assert!(
+                counties
+                    .iter()
+                    .any(|c| geo::Contains::contains(&c.geometry, &z.geometry))
+            );
         }
     }
 
@@ -503,7 +556,12 @@ mod tests {
         let sb = generate(Preset::Quanzhou, 7, b.path(), Format::Fgb, &|_| {}).unwrap();
         assert_eq!(sa.files.len(), 5);
         for (fa, fb) in sa.files.iter().zip(&sb.files) {
-            assert_eq!(std::fs::read(fa).unwrap(), std::fs::read(fb).unwrap(), "{}", fa.display());
+            assert_eq!(
+                std::fs::read(fa).unwrap(),
+                std::fs::read(fb).unwrap(),
+                "{}",
+                fa.display()
+            );
         }
         let demo_grid = write::dataset_tables(demo());
         let other = write::dataset_tables(&generate_dataset(Preset::Quanzhou, 7, &|_| {}).unwrap());

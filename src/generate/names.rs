@@ -1,6 +1,6 @@
 //! Synthetic Chinese names: people, enterprises, places.
 
-use super::rng::{Rand, pick, weighted_index};
+use super::rng::{Rand, pick};
 use crate::model::Industry;
 use rand::Rng;
 
@@ -53,8 +53,17 @@ const BRAND: &[&str] = &[
 
 /// A synthetic person's name (网格员, 督长).
 pub fn person(rng: &mut Rand) -> String {
-    let weights: Vec<f64> = SURNAMES.iter().map(|(_, w)| *w).collect();
-    let mut s = SURNAMES[weighted_index(rng, &weights)].0.to_string();
+    let total: f64 = SURNAMES.iter().map(|(_, w)| *w).sum();
+    let mut x = rng.random::<f64>() * total;
+    let mut surname = SURNAMES[0].0;
+    for (name, w) in SURNAMES {
+        surname = name;
+        if x < *w {
+            break;
+        }
+        x -= w;
+    }
+    let mut s = surname.to_string();
     let len = if rng.random_bool(0.7) { 2 } else { 1 };
     for _ in 0..len {
         s.push_str(pick(rng, GIVEN).copied().unwrap_or("明"));
@@ -77,8 +86,12 @@ pub fn brand(rng: &mut Rand) -> String {
 fn business(rng: &mut Rand, industry: Industry, cluster: Option<&str>) -> &'static str {
     let cluster_words: &[&str] = match (industry, cluster) {
         (Industry::GeneralManufacturing, Some("footwear")) => &["鞋业", "鞋材", "体育用品", "鞋服"],
-        (Industry::GeneralManufacturing, Some("footwear-garment")) => &["鞋业", "服装", "服饰", "制衣"],
-        (Industry::GeneralManufacturing, Some("textile-garment")) => &["纺织", "服装", "织造", "印染"],
+        (Industry::GeneralManufacturing, Some("footwear-garment")) => {
+            &["鞋业", "服装", "服饰", "制衣"]
+        }
+        (Industry::GeneralManufacturing, Some("textile-garment")) => {
+            &["纺织", "服装", "织造", "印染"]
+        }
         (Industry::GeneralManufacturing, Some("stone")) => &["石材", "石业", "建材"],
         (Industry::GeneralManufacturing, Some("ceramics")) => &["陶瓷", "瓷业", "工艺品"],
         (Industry::GeneralManufacturing, Some("tea-processing")) => &["茶业", "茶叶", "茶厂"],
@@ -106,7 +119,12 @@ fn business(rng: &mut Rand, industry: Industry, cluster: Option<&str>) -> &'stat
 }
 
 /// A synthetic enterprise name, e.g. `晋江鑫华鞋业有限公司`.
-pub fn enterprise(rng: &mut Rand, place: &str, industry: Industry, cluster: Option<&str>) -> String {
+pub fn enterprise(
+    rng: &mut Rand,
+    place: &str,
+    industry: Industry,
+    cluster: Option<&str>,
+) -> String {
     let b = brand(rng);
     let w = business(rng, industry, cluster);
     if industry == Industry::CrowdedPlace {
@@ -175,7 +193,12 @@ mod tests {
         let mut rng = item_rng(1, Stream::People, 0);
         let p = person(&mut rng);
         assert!((2..=3).contains(&p.chars().count()), "{p}");
-        let e = enterprise(&mut rng, "晋江", Industry::GeneralManufacturing, Some("footwear"));
+        let e = enterprise(
+            &mut rng,
+            "晋江",
+            Industry::GeneralManufacturing,
+            Some("footwear"),
+        );
         assert!(e.starts_with("晋江") && e.ends_with("公司"), "{e}");
         assert_eq!(village_short("金山社区居委会"), "金山社区");
         assert_eq!(village_short("大岞村委会"), "大岞村");

@@ -45,7 +45,9 @@ impl Density {
         Density {
             centres: CENTRES
                 .iter()
-                .map(|(_, lon, lat, w, km)| (frame.to_m(Coord { x: *lon, y: *lat }), *w, km * 1000.0))
+                .map(|(_, lon, lat, w, km)| {
+                    (frame.to_m(Coord { x: *lon, y: *lat }), *w, km * 1000.0)
+                })
                 .collect(),
         }
     }
@@ -88,12 +90,7 @@ fn unit(code: String, name: String, level: Level, parent: &str, b: &Built) -> Gr
     }
 }
 
-fn weighted_sites(
-    rng: &mut Rand,
-    shape: &Shape,
-    n: usize,
-    density: &Density,
-) -> Vec<Coord<f64>> {
+fn weighted_sites(rng: &mut Rand, shape: &Shape, n: usize, density: &Density) -> Vec<Coord<f64>> {
     let w = |c: Coord<f64>| density.at(c);
     spread_points(rng, shape, n, &[], 6, Some(&w))
 }
@@ -120,7 +117,11 @@ pub fn grid(seed: u64, outline: &MultiPolygon<f64>, progress: &dyn Fn(&str)) -> 
         list.sort_by(|a, b| a.0.total_cmp(&b.0));
         for (k, (d, b)) in list.iter().enumerate() {
             let district = *d < 25_000.0;
-            let name = format!("{}{}", names::place(&mut rng), if district { "区" } else { "县" });
+            let name = format!(
+                "{}{}",
+                names::place(&mut rng),
+                if district { "区" } else { "县" }
+            );
             let code = format!("{}{:02}", CENTRES[pi].0, k + 2);
             counties.push((unit(code, name, Level::County, "", b), b.clone(), district));
         }
@@ -221,7 +222,11 @@ pub fn grid(seed: u64, outline: &MultiPolygon<f64>, progress: &dyn Fn(&str)) -> 
                             format!("{}村委会", names::place(&mut names_rng)),
                         )
                     };
-                    (unit(code, name, Level::Village, &town.code, &b), b, community)
+                    (
+                        unit(code, name, Level::Village, &town.code, &b),
+                        b,
+                        community,
+                    )
                 })
                 .collect::<Vec<_>>()
         })
@@ -256,6 +261,7 @@ pub fn grid(seed: u64, outline: &MultiPolygon<f64>, progress: &dyn Fn(&str)) -> 
         grid.cell_area.push(c.area);
         grid.cells.push(c.unit);
     }
+    grid.conform_cells();
     progress(&format!("cells {}", grid.cells.len()));
 
     // Populations: density at the cell's centre times its area.
@@ -271,7 +277,10 @@ pub fn grid(seed: u64, outline: &MultiPolygon<f64>, progress: &dyn Fn(&str)) -> 
                 .map(|p| frame.to_m(p.0))
                 .unwrap_or(Coord { x: 0.0, y: 0.0 });
             let urban = if grid.cell_urban[i] { 1.5 } else { 1.0 };
-            density.at(centre).powf(1.3) * grid.cell_area[i] * urban * (0.25 * normal(&mut rng)).exp()
+            density.at(centre).powf(1.3)
+                * grid.cell_area[i]
+                * urban
+                * (0.25 * normal(&mut rng)).exp()
         })
         .collect();
     let total: f64 = weights.iter().sum();

@@ -198,11 +198,7 @@ fn town_weight(kind: TownKind) -> f64 {
 }
 
 /// Builds the Quanzhou grid with populations.
-pub fn grid(
-    seed: u64,
-    reference: &Reference,
-    progress: &dyn Fn(&str),
-) -> Grid {
+pub fn grid(seed: u64, reference: &Reference, progress: &dyn Fn(&str)) -> Grid {
     let frame = Frame::new(FRAME_CENTRE.0, FRAME_CENTRE.1);
     let counties: Vec<GridUnit> = reference
         .counties
@@ -336,6 +332,7 @@ pub fn grid(
         grid.cell_area.push(c.area);
         grid.cells.push(c.unit);
     }
+    grid.conform_cells();
     progress(&format!("cells {}", grid.cells.len()));
     populate(seed, &mut grid, &town_kinds, &village_info);
     grid
@@ -362,14 +359,17 @@ fn populate(
     let town_w: Vec<f64> = towns
         .iter()
         .enumerate()
-        .map(|(i, (_, k, area))| town_weight(*k) * (area / 1e6).max(0.1).powf(0.35) * jitter(i as u64))
+        .map(|(i, (_, k, area))| {
+            town_weight(*k) * (area / 1e6).max(0.1).powf(0.35) * jitter(i as u64)
+        })
         .collect();
     for ((code, _, _), w) in towns.iter().zip(&town_w) {
         *sums.entry(code[..6].to_string()).or_default() += w;
     }
     for ((code, _, _), w) in towns.iter().zip(&town_w) {
         let county = &code[..6];
-        let v = share.get(county).copied().unwrap_or(0.0) * w / sums.get(county).copied().unwrap_or(1.0);
+        let v = share.get(county).copied().unwrap_or(0.0) * w
+            / sums.get(county).copied().unwrap_or(1.0);
         share.insert(code.clone(), v);
     }
     // Villages within towns.
@@ -387,7 +387,8 @@ fn populate(
     }
     for ((code, _, _), w) in villages.iter().zip(&village_w) {
         let town = &code[..9];
-        let v = share.get(town).copied().unwrap_or(0.0) * w / sums.get(town).copied().unwrap_or(1.0);
+        let v =
+            share.get(town).copied().unwrap_or(0.0) * w / sums.get(town).copied().unwrap_or(1.0);
         share.insert(code.clone(), v);
     }
     // Cells within villages, by area.

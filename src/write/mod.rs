@@ -279,9 +279,7 @@ fn atomic_write(
         let file = File::create(&tmp).map_err(io_err(&tmp))?;
         let mut out = BufWriter::with_capacity(1 << 20, file);
         body(&mut out)?;
-        let file = out
-            .into_inner()
-            .map_err(|e| io_err(&tmp)(e.into_error()))?;
+        let file = out.into_inner().map_err(|e| io_err(&tmp)(e.into_error()))?;
         file.sync_all().map_err(io_err(&tmp))?;
         drop(file);
         fs::rename(&tmp, path).map_err(io_err(path))
@@ -327,7 +325,12 @@ mod tests {
                 },
                 TableFeature {
                     geometry: Geometry::Point(Point::new(-0.000_000_01, 0.0)),
-                    values: vec![Value::Text("b".into()), Value::Null, Value::Null, Value::Bool(false)],
+                    values: vec![
+                        Value::Text("b".into()),
+                        Value::Null,
+                        Value::Null,
+                        Value::Bool(false),
+                    ],
                 },
             ],
         }
@@ -355,13 +358,19 @@ mod tests {
         let text = fs::read_to_string(&path).unwrap();
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         let f = &v["features"][0];
-        assert_eq!(f["geometry"]["coordinates"][0], serde_json::json!(118.1234568));
+        assert_eq!(
+            f["geometry"]["coordinates"][0],
+            serde_json::json!(118.1234568)
+        );
         assert_eq!(f["properties"]["id"], "甲\"1");
         assert_eq!(f["properties"]["n"], 3);
         assert_eq!(f["properties"]["x"], 2.5);
         assert_eq!(f["properties"]["ok"], true);
         assert!(v["features"][1]["properties"]["n"].is_null());
-        assert_eq!(v["features"][1]["geometry"]["coordinates"][0], serde_json::json!(0));
+        assert_eq!(
+            v["features"][1]["geometry"]["coordinates"][0],
+            serde_json::json!(0)
+        );
         // No temporary file is left behind.
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
@@ -391,12 +400,18 @@ mod tests {
         let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
         let mut lines = text.lines();
         assert_eq!(lines.next(), Some("id,n,x,ok,lon,lat"));
-        assert_eq!(lines.next(), Some("\"甲\"\"1\",3,2.5,true,118.1234568,24.9"));
+        assert_eq!(
+            lines.next(),
+            Some("\"甲\"\"1\",3,2.5,true,118.1234568,24.9")
+        );
         let path = dir.path().join("q.csv");
         write_table(&path, &polygons()).unwrap();
         let text = fs::read_to_string(&path).unwrap();
         assert!(text.contains("code,wkt"), "{text}");
-        assert!(text.contains("MULTIPOLYGON (((0 0,1 0,1 1,0 1,0 0)))"), "{text}");
+        assert!(
+            text.contains("MULTIPOLYGON (((0 0,1 0,1 1,0 1,0 0)))"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -156,5 +156,11 @@ pub fn dataset_tables(ds: &Dataset) -> Vec<FeatureTable> {
             })
             .collect(),
     };
-    vec![enterprises, hazard_sources, collapse_zones, grid_cells, counties]
+    vec![
+        enterprises,
+        hazard_sources,
+        collapse_zones,
+        grid_cells,
+        counties,
+    ]
 }
