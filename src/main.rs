@@ -3,9 +3,11 @@
 use clap::{Parser, Subcommand};
 use riskmap::auth::{Role, TokensFile};
 use riskmap::config::Config;
+use riskmap::generate::Preset;
 use riskmap::ingest::IssueLevel;
 use riskmap::server::{self, AppState};
 use riskmap::snapshot::Snapshot;
+use riskmap::write::Format;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -196,11 +198,40 @@ fn main() -> ExitCode {
 }
 
 fn generate(preset: &str, seed: u64, out: &Path, format: &str) -> Result<(), String> {
-    riskmap_generate(preset, seed, out, format)
+    let preset: Preset = preset
+        .parse()
+        .map_err(|e: riskmap::generate::UnknownPreset| e.to_string())?;
+    let format: Format = format
+        .parse()
+        .map_err(|e: riskmap::write::UnknownFormat| e.to_string())?;
+    let started = std::time::Instant::now();
+    let progress = |msg: &str| tracing::info!("generate: {msg}");
+    let s = riskmap::generate::generate(preset, seed, out, format, &progress)
+        .map_err(|e| e.to_string())?;
+    tracing::info!(
+        counties = s.counties,
+        towns = s.towns,
+        villages = s.villages,
+        cells = s.cells,
+        enterprises = s.enterprises,
+        hazard_sources = s.hazard_sources,
+        collapse_zones = s.collapse_zones,
+        population = s.population,
+        seconds = started.elapsed().as_secs_f64(),
+        "generated {}",
+        out.display()
+    );
+    Ok(())
 }
 
-fn riskmap_generate(_preset: &str, _seed: u64, _out: &Path, _format: &str) -> Result<(), String> {
-    Err("generator not built in".into())
+/// Generates into a sibling temporary folder, then renames it into place,
+/// so an interrupted first run never leaves half a dataset behind.
+fn generate_atomically(preset: &str, seed: u64, out: &Path) -> Result<(), String> {
+    let tmp = out.with_extension("partial");
+    let _ = std::fs::remove_dir_all(&tmp);
+    generate(preset, seed, &tmp, "fgb")?;
+    std::fs::rename(&tmp, out)
+        .map_err(|e| format!("cannot move {} to {}: {e}", tmp.display(), out.display()))
 }
 
 fn validate(config: &Config, data: Option<PathBuf>) -> ExitCode {
@@ -305,7 +336,7 @@ fn serve(
             seed = config.demo.seed,
             "data folder absent: generating the demo dataset"
         );
-        riskmap_generate(&config.demo.preset, config.demo.seed, &config.data, "fgb")?;
+        generate_atomically(&config.demo.preset, config.demo.seed, &config.data)?;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
