@@ -6,6 +6,7 @@ mod caller;
 mod error;
 mod health;
 mod metrics;
+mod tiles;
 
 pub use admin::{ReloadFailure, ReloadOutcome, reload, reload_on_sighup};
 pub use caller::require_token;
@@ -68,6 +69,7 @@ pub fn router(state: AppState) -> Router {
             "/api/admin/reload",
             axum::routing::post(admin::reload_handler),
         )
+        .merge(tiles::routes())
         .fallback(|| async { ApiError::NotFound("no such path".into()) })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
