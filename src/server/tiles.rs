@@ -49,10 +49,8 @@ impl TileService {
     /// The risk scores of `snap`, computed once per data version.
     fn risk(&self, snap: &Snapshot, state: &AppState) -> Arc<Scores> {
         let mut guard = self.scores.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((v, s)) = guard.as_ref() {
-            if *v == snap.data_version {
-                return s.clone();
-            }
+        if let Some((_, s)) = guard.as_ref().filter(|(v, _)| *v == snap.data_version) {
+            return s.clone();
         }
         let scores = Arc::new(crate::risk::score_all(&snap.store, &state.config.risk));
         *guard = Some((snap.data_version.clone(), scores.clone()));
