@@ -26,6 +26,8 @@
 //! - [`generate`]: the deterministic demo and province datasets.
 //! - [`write`](mod@write): GeoJSON, FlatGeobuf and CSV writers.
 //! - [`snapshot`]: an immutable loaded dataset with its `data_version`.
+//! - [`tiles`]: composite vector tiles (clip, simplify, cluster, encode,
+//!   cache) and TileJSON.
 //! - [`server`]: the HTTP server (axum), started with [`server::run`].
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
@@ -41,4 +43,5 @@ pub mod report;
 pub mod risk;
 pub mod server;
 pub mod snapshot;
+pub mod tiles;
 pub mod write;

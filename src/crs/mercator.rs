@@ -51,6 +51,53 @@ pub fn tile_for(lon: f64, lat: f64, z: u8) -> (u32, u32) {
     (fx.clamp(0.0, max) as u32, fy.clamp(0.0, max) as u32)
 }
 
+/// The affine frame of one XYZ tile: lon/lat ⇄ tile pixel coordinates
+/// (origin at the tile's north-west corner, y down, `extent` units across).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TileFrame {
+    west: f64,
+    north: f64,
+    /// Tile units per Web Mercator metre.
+    scale: f64,
+    extent: f64,
+}
+
+impl TileFrame {
+    /// The frame of tile `z/x/y` with `extent` units across.
+    pub fn new(z: u8, x: u32, y: u32, extent: u32) -> Self {
+        let [west, _, east, north] = tile_bounds_mercator(z, x, y);
+        TileFrame {
+            west,
+            north,
+            scale: f64::from(extent) / (east - west),
+            extent: f64::from(extent),
+        }
+    }
+
+    /// Lon/lat degrees → tile coordinates (unrounded; outside the tile they
+    /// fall below 0 or above the extent).
+    pub fn project(&self, lon: f64, lat: f64) -> (f64, f64) {
+        let (mx, my) = from_lon_lat(lon, lat);
+        (
+            (mx - self.west) * self.scale,
+            (self.north - my) * self.scale,
+        )
+    }
+
+    /// Tile coordinates → lon/lat degrees.
+    pub fn unproject(&self, tx: f64, ty: f64) -> (f64, f64) {
+        to_lon_lat(self.west + tx / self.scale, self.north - ty / self.scale)
+    }
+
+    /// The lon/lat box (west, south, east, north) covering the tile plus a
+    /// margin of `buffer` tile units on every side.
+    pub fn lon_lat_bounds(&self, buffer: f64) -> [f64; 4] {
+        let (w, n) = self.unproject(-buffer, -buffer);
+        let (e, s) = self.unproject(self.extent + buffer, self.extent + buffer);
+        [w, s.max(-MAX_LAT), e, n.min(MAX_LAT)]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +123,21 @@ mod tests {
         let (x, y) = tile_for(118.6, 24.9, 10);
         let [w, s, e, n] = tile_bounds_lon_lat(10, x, y);
         assert!(w <= 118.6 && 118.6 < e && s <= 24.9 && 24.9 < n);
+    }
+
+    #[test]
+    fn tile_frame_maps_corners_and_round_trips() {
+        let (x, y) = tile_for(118.6, 24.9, 12);
+        let f = TileFrame::new(12, x, y, 4096);
+        let [w, s, e, n] = tile_bounds_lon_lat(12, x, y);
+        let (px, py) = f.project(w, n);
+        assert!(px.abs() < 1e-6 && py.abs() < 1e-6, "{px} {py}");
+        let (px, py) = f.project(e, s);
+        assert!((px - 4096.0).abs() < 1e-6 && (py - 4096.0).abs() < 1e-6);
+        let (lon, lat) = f.unproject(1000.5, 3000.25);
+        let (px, py) = f.project(lon, lat);
+        assert!((px - 1000.5).abs() < 1e-6 && (py - 3000.25).abs() < 1e-6);
+        let [bw, bs, be, bn] = f.lon_lat_bounds(64.0);
+        assert!(bw < w && bs < s && be > e && bn > n);
     }
 }

@@ -8,6 +8,7 @@ mod error;
 mod health;
 mod limits;
 mod metrics;
+mod tiles;
 
 pub use admin::{ReloadFailure, ReloadOutcome, reload, reload_on_sighup};
 pub use caller::require_token;
@@ -79,6 +80,7 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(admin::reload_handler),
         )
         .merge(api::routes(state.clone()))
+        .merge(tiles::routes())
         .fallback(|| async { ApiError::NotFound("no such path".into()) })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -1,0 +1,360 @@
+//! `GET /tiles/{z}/{x}/{y}.mvt` (composite vector tiles) and
+//! `GET /tiles.json` (TileJSON 3.0.0).
+
+use super::{ApiError, AppState};
+use crate::auth::Caller;
+use crate::tiles::cache::{TileBody, TileCache, TileKey, gzip};
+use crate::tiles::{RiskLookup, TileError, TileId, TilePolicy, build_tile, tilejson};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+/// Media type of Mapbox Vector Tiles.
+const MVT_TYPE: &str = "application/vnd.mapbox-vector-tile";
+/// Browser cache lifetime of a tile, seconds.
+const TILE_MAX_AGE: u32 = 300;
+/// Upper bound of the tile cache, bytes of tile bodies.
+const CACHE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Tile routes: `/tiles/{z}/{x}/{y}.mvt` and `/tiles.json`.
+pub fn routes() -> Router<AppState> {
+    let service = Arc::new(TileService {
+        cache: TileCache::new(CACHE_BYTES),
+        policy: TilePolicy::default(),
+    });
+    Router::new()
+        .route("/tiles/{z}/{x}/{y}", get(tile))
+        .route("/tiles.json", get(tile_json))
+        .layer(Extension(service))
+}
+
+/// What the tile routes keep between requests.
+struct TileService {
+    cache: TileCache,
+    policy: TilePolicy,
+}
+
+fn parse_number(what: &str, text: &str) -> Result<u32, ApiError> {
+    text.parse::<u32>().map_err(|_| {
+        ApiError::BadRequest(format!(
+            "{what} must be a non-negative integer, got {text:?}"
+        ))
+    })
+}
+
+/// Checks `z`, `x` and `y.mvt`: 400 for non-numeric parts or z > 22, 404
+/// for another extension or x/y outside the zoom's grid.
+fn parse_tile(z: &str, x: &str, y_ext: &str) -> Result<TileId, ApiError> {
+    let Some(y) = y_ext.strip_suffix(".mvt") else {
+        return Err(ApiError::NotFound(
+            "tiles are served as {z}/{x}/{y}.mvt".into(),
+        ));
+    };
+    let (z, x, y) = (
+        parse_number("z", z)?,
+        parse_number("x", x)?,
+        parse_number("y", y)?,
+    );
+    TileId::new(z, x, y).map_err(|e| match e {
+        TileError::ZoomTooHigh(_) => ApiError::BadRequest(e.to_string()),
+        TileError::OutsideGrid { .. } => ApiError::NotFound(e.to_string()),
+    })
+}
+
+/// Whether `Accept-Encoding` allows gzip (`gzip` or `*` with q > 0).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let coding = parts.next().unwrap_or("");
+            let q = parts
+                .find_map(|p| p.strip_prefix("q="))
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && q > 0.0
+        })
+}
+
+/// The entity tag of one tile body.
+fn etag(key: &TileKey) -> String {
+    let mut h = Sha256::new();
+    h.update(key.data_version.as_bytes());
+    h.update(b"\0");
+    h.update(key.tile.to_string().as_bytes());
+    h.update(b"\0");
+    h.update(key.caller.as_bytes());
+    let enc = if key.gzip { "gzip" } else { "identity" };
+    format!("\"{}-{}\"", hex::encode(&h.finalize()[..10]), enc)
+}
+
+/// Whether `If-None-Match` names `etag` (or `*`).
+fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == etag || t == "*")
+}
+
+fn common_headers(resp: &mut Response, etag: &str, public: bool) {
+    let h = resp.headers_mut();
+    h.insert(
+        header::VARY,
+        HeaderValue::from_static("Authorization, Accept-Encoding"),
+    );
+    let cc = if public {
+        format!("public, max-age={TILE_MAX_AGE}")
+    } else {
+        format!("private, max-age={TILE_MAX_AGE}")
+    };
+    if let Ok(v) = HeaderValue::from_str(&cc) {
+        h.insert(header::CACHE_CONTROL, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        h.insert(header::ETAG, v);
+    }
+}
+
+/// `GET /tiles/{z}/{x}/{y}.mvt`.
+async fn tile(
+    State(state): State<AppState>,
+    Extension(service): Extension<Arc<TileService>>,
+    caller: Caller,
+    Path((z, x, y)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let tile = parse_tile(&z, &x, &y)?;
+    let snap = state.current();
+    let public = !caller.is_authenticated();
+    let key = TileKey {
+        data_version: snap.data_version.as_str().into(),
+        tile,
+        caller: caller.cache_key().into(),
+        gzip: accepts_gzip(&headers),
+    };
+    let tag = etag(&key);
+    if not_modified(&headers, &tag) {
+        let mut resp = StatusCode::NOT_MODIFIED.into_response();
+        common_headers(&mut resp, &tag, public);
+        return Ok(resp);
+    }
+    let gzipped = key.gzip;
+    let (body, built) = tokio::task::spawn_blocking(move || {
+        let scope = caller.scope(&snap.store);
+        let mut built = false;
+        let build = || -> Result<TileBody, String> {
+            built = true;
+            let risk: &dyn RiskLookup = &snap.scores;
+            Ok(build_tile(&snap.store, risk, scope, tile, &service.policy)
+                .map(|t| Bytes::from(t.bytes)))
+        };
+        let body = if key.gzip {
+            let identity = TileKey {
+                gzip: false,
+                ..key.clone()
+            };
+            service.cache.get_or_build(key, || {
+                let plain = service
+                    .cache
+                    .get_or_build(identity, build)
+                    .map_err(|e| e.to_string())?;
+                plain
+                    .map(|b| gzip(&b).map(Bytes::from))
+                    .transpose()
+                    .map_err(|e| e.to_string())
+            })
+        } else {
+            service.cache.get_or_build(key, build)
+        };
+        (body, built)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("tile task: {e}")))?;
+    let counter = if built {
+        &state.metrics.tile_cache_misses
+    } else {
+        &state.metrics.tile_cache_hits
+    };
+    counter.fetch_add(1, Ordering::Relaxed);
+    let body = body.map_err(|e| ApiError::Internal(format!("tile {tile}: {e}")))?;
+    let mut resp = match body {
+        None => StatusCode::NO_CONTENT.into_response(),
+        Some(bytes) => {
+            let mut r = (StatusCode::OK, bytes).into_response();
+            let h = r.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(MVT_TYPE));
+            if gzipped {
+                h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            }
+            r
+        }
+    };
+    common_headers(&mut resp, &tag, public);
+    Ok(resp)
+}
+
+/// The first value of a possibly comma-separated forwarding header.
+fn forwarded(headers: &HeaderMap, name: &str) -> Option<String> {
+    let v = headers.get(name)?.to_str().ok()?;
+    let first = v.split(',').next()?.trim();
+    (!first.is_empty()).then(|| first.to_string())
+}
+
+/// Whether `host` looks like `name[:port]` or `[v6][:port]` (nothing that
+/// could break out of a URL).
+fn plausible_host(host: &str) -> bool {
+    !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_'))
+}
+
+/// The absolute base URL the client used: `X-Forwarded-Proto` and
+/// `X-Forwarded-Host` when present, else `http` and the `Host` header.
+fn base_url(headers: &HeaderMap) -> String {
+    let proto = forwarded(headers, "x-forwarded-proto")
+        .filter(|p| p.eq_ignore_ascii_case("https") || p.eq_ignore_ascii_case("http"))
+        .map_or_else(|| "http".to_string(), |p| p.to_ascii_lowercase());
+    let host = forwarded(headers, "x-forwarded-host")
+        .filter(|h| plausible_host(h))
+        .or_else(|| {
+            headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+                .filter(|h| plausible_host(h))
+        })
+        .unwrap_or_else(|| "localhost".to_string());
+    format!("{proto}://{host}")
+}
+
+/// `GET /tiles.json`.
+async fn tile_json(
+    State(state): State<AppState>,
+    Extension(service): Extension<Arc<TileService>>,
+    _caller: Caller,
+    headers: HeaderMap,
+) -> Response {
+    let snap = state.current();
+    let url = format!("{}/tiles/{{z}}/{{x}}/{{y}}.mvt", base_url(&headers));
+    let doc = tilejson::tilejson(&url, snap.store.bounds(), &service.policy);
+    let mut resp = Json(doc).into_response();
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(
+                *k,
+                HeaderValue::from_str(v).unwrap_or(HeaderValue::from_static("")),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn tile_paths() {
+        assert!(parse_tile("3", "1", "2.mvt").is_ok());
+        assert!(matches!(
+            parse_tile("a", "1", "2.mvt"),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse_tile("3", "1", "-2.mvt"),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse_tile("23", "0", "0.mvt"),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse_tile("3", "8", "0.mvt"),
+            Err(ApiError::NotFound(_))
+        ));
+        assert!(matches!(
+            parse_tile("3", "1", "2.png"),
+            Err(ApiError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn accept_encoding() {
+        assert!(accepts_gzip(&headers(&[(
+            "accept-encoding",
+            "gzip, deflate, br"
+        )])));
+        assert!(accepts_gzip(&headers(&[(
+            "accept-encoding",
+            "br;q=1.0, gzip;q=0.8"
+        )])));
+        assert!(!accepts_gzip(&headers(&[("accept-encoding", "gzip;q=0")])));
+        assert!(!accepts_gzip(&headers(&[("accept-encoding", "identity")])));
+        assert!(!accepts_gzip(&headers(&[])));
+    }
+
+    #[test]
+    fn etags_differ_by_encoding_and_caller_and_match() {
+        let k = TileKey {
+            data_version: "abc".into(),
+            tile: TileId::new(1, 0, 0).unwrap_or_else(|e| panic!("{e}")),
+            caller: "public".into(),
+            gzip: false,
+        };
+        let g = TileKey {
+            gzip: true,
+            ..k.clone()
+        };
+        let c = TileKey {
+            caller: "all".into(),
+            ..k.clone()
+        };
+        assert_ne!(etag(&k), etag(&g));
+        assert_ne!(etag(&k), etag(&c));
+        let t = etag(&k);
+        assert!(not_modified(
+            &headers(&[("if-none-match", &format!("\"x\", {t}"))]),
+            &t
+        ));
+        assert!(not_modified(
+            &headers(&[("if-none-match", &format!("W/{t}"))]),
+            &t
+        ));
+        assert!(!not_modified(&headers(&[("if-none-match", &etag(&g))]), &t));
+    }
+
+    #[test]
+    fn base_url_honours_forwarding() {
+        assert_eq!(base_url(&headers(&[("host", "a:8080")])), "http://a:8080");
+        assert_eq!(
+            base_url(&headers(&[
+                ("host", "a:8080"),
+                ("x-forwarded-proto", "https"),
+                ("x-forwarded-host", "map.example.cn, proxy")
+            ])),
+            "https://map.example.cn"
+        );
+        assert_eq!(
+            base_url(&headers(&[("host", "a"), ("x-forwarded-host", "evil/\"x")])),
+            "http://a"
+        );
+    }
+}

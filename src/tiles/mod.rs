@@ -1,0 +1,113 @@
+//! Composite vector tiles: one Mapbox Vector Tile (2.1) per `z/x/y` with
+//! every served layer, plus the TileJSON document that describes them.
+//!
+//! The pipeline for one tile ([`build_tile`]): R-tree envelope query with a
+//! buffer → project to tile space once ([`crate::crs::mercator::TileFrame`])
+//! → clip ([`clip`]) → simplify, round and orient ([`simplify`]) → cluster
+//! dense enterprise points ([`cluster`]) → encode ([`encode`]). [`cache`]
+//! keeps encoded tiles; [`tilejson`] describes the source.
+//!
+//! Risk fields come through the [`RiskLookup`] trait, so the builder does
+//! not care where scores are kept.
+
+pub mod cache;
+pub mod clip;
+pub mod cluster;
+mod compose;
+pub mod encode;
+mod geometry;
+mod policy;
+mod risk;
+pub mod simplify;
+pub mod tilejson;
+
+pub use compose::{BuiltTile, build_tile};
+pub use geometry::{TileGeometry, TilePolygon, polygons_to_tile};
+pub use policy::TilePolicy;
+pub use risk::RiskLookup;
+
+/// The largest zoom a tile may be requested at.
+pub const MAX_ZOOM: u8 = 22;
+
+/// Errors of the tile pipeline.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TileError {
+    /// The zoom is above [`MAX_ZOOM`].
+    #[error("zoom {0} is above the maximum {MAX_ZOOM}")]
+    ZoomTooHigh(u32),
+    /// x or y is outside the zoom's grid.
+    #[error("tile {z}/{x}/{y} is outside the grid of zoom {z}")]
+    OutsideGrid {
+        /// Zoom.
+        z: u8,
+        /// Column.
+        x: u32,
+        /// Row.
+        y: u32,
+    },
+}
+
+/// The address of one XYZ tile, checked against its zoom's grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TileId {
+    z: u8,
+    x: u32,
+    y: u32,
+}
+
+impl TileId {
+    /// A tile address, if `z ≤ 22` and `x`, `y` lie in the zoom's grid.
+    pub fn new(z: u32, x: u32, y: u32) -> Result<TileId, TileError> {
+        let z = u8::try_from(z)
+            .ok()
+            .filter(|z| *z <= MAX_ZOOM)
+            .ok_or(TileError::ZoomTooHigh(z))?;
+        let n = 1u32 << z;
+        if x >= n || y >= n {
+            return Err(TileError::OutsideGrid { z, x, y });
+        }
+        Ok(TileId { z, x, y })
+    }
+
+    /// Zoom.
+    pub fn z(self) -> u8 {
+        self.z
+    }
+
+    /// Column (0 at the antimeridian, growing east).
+    pub fn x(self) -> u32 {
+        self.x
+    }
+
+    /// Row (0 at the north edge, growing south).
+    pub fn y(self) -> u32 {
+        self.y
+    }
+}
+
+impl std::fmt::Display for TileId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}", self.z, self.x, self.y)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tile_ids_check_the_grid() {
+        assert!(TileId::new(0, 0, 0).is_ok());
+        assert_eq!(TileId::new(23, 0, 0), Err(TileError::ZoomTooHigh(23)));
+        assert_eq!(TileId::new(300, 0, 0), Err(TileError::ZoomTooHigh(300)));
+        assert!(matches!(
+            TileId::new(1, 2, 0),
+            Err(TileError::OutsideGrid { .. })
+        ));
+        assert!(TileId::new(22, (1 << 22) - 1, (1 << 22) - 1).is_ok());
+        assert_eq!(
+            TileId::new(3, 4, 5).map(|t| t.to_string()).ok().as_deref(),
+            Some("3/4/5")
+        );
+    }
+}
