@@ -245,8 +245,13 @@ impl Store {
     }
 
     /// Enterprises (indices) whose location lies in `env`.
-    pub fn enterprises_in_envelope(&self, env: &AABB<[f64; 2]>) -> impl Iterator<Item = u32> + '_ {
-        self.enterprise_tree.locate_in_envelope(env).map(|p| p.data)
+    pub fn enterprises_in_envelope(
+        &self,
+        env: &AABB<[f64; 2]>,
+    ) -> impl Iterator<Item = u32> + '_ {
+        self.enterprise_tree
+            .locate_in_envelope(env)
+            .map(|p| p.data)
     }
 
     /// Hazard sources (indices) whose location lies in `env`.
@@ -263,10 +268,7 @@ impl Store {
 
     /// The cell containing an enterprise, if any.
     pub fn enterprise_cell(&self, enterprise: u32) -> Option<UnitId> {
-        self.enterprise_cell
-            .get(enterprise as usize)
-            .copied()
-            .flatten()
+        self.enterprise_cell.get(enterprise as usize).copied().flatten()
     }
 
     /// The cell containing a hazard source, if any.
@@ -298,6 +300,7 @@ impl Store {
         Some([lo[0], lo[1], hi[0], hi[1]])
     }
 }
+
 
 #[cfg(test)]
 mod tests {
@@ -342,37 +345,13 @@ mod tests {
     fn tiny() -> Store {
         let ds = Dataset {
             units: vec![
-                unit(
-                    "350502001001002",
-                    Level::Cell,
-                    Some("350502001001"),
-                    square(118.01, 25.0, 0.01),
-                ),
-                unit(
-                    "350502001001001",
-                    Level::Cell,
-                    Some("350502001001"),
-                    square(118.0, 25.0, 0.01),
-                ),
-                unit(
-                    "350502001001",
-                    Level::Village,
-                    Some("350502001"),
-                    square(118.0, 25.0, 0.02),
-                ),
-                unit(
-                    "350502001",
-                    Level::Town,
-                    Some("350502"),
-                    square(118.0, 25.0, 0.02),
-                ),
+                unit("350502001001002", Level::Cell, Some("350502001001"), square(118.01, 25.0, 0.01)),
+                unit("350502001001001", Level::Cell, Some("350502001001"), square(118.0, 25.0, 0.01)),
+                unit("350502001001", Level::Village, Some("350502001"), square(118.0, 25.0, 0.02)),
+                unit("350502001", Level::Town, Some("350502"), square(118.0, 25.0, 0.02)),
                 unit("350502", Level::County, None, square(118.0, 25.0, 0.02)),
             ],
-            enterprises: vec![
-                enterprise("a", 118.005, 25.005),
-                enterprise("b", 118.015, 25.005),
-                enterprise("out", 119.0, 25.0),
-            ],
+            enterprises: vec![enterprise("a", 118.005, 25.005), enterprise("b", 118.015, 25.005), enterprise("out", 119.0, 25.0)],
             ..Dataset::default()
         };
         Store::build(ds)
@@ -399,9 +378,7 @@ mod tests {
     #[test]
     fn point_lookup_and_enterprise_cells() {
         let s = tiny();
-        let a = s
-            .cell_at(Point::new(118.005, 25.005))
-            .map(|c| s.unit(c).code.clone());
+        let a = s.cell_at(Point::new(118.005, 25.005)).map(|c| s.unit(c).code.clone());
         assert_eq!(a.as_deref(), Some("350502001001001"));
         assert_eq!(s.cell_at(Point::new(120.0, 25.0)), None);
         let b = s.enterprise_cell(1).map(|c| s.unit(c).code.clone());

@@ -243,9 +243,6 @@ mod tests {
         assert_eq!(HazardGrade::from_r_value(99.9).get(), 2);
         assert_eq!(HazardGrade::from_r_value(10.0).get(), 3);
         assert_eq!(HazardGrade::from_r_value(0.0).get(), 4);
-        assert_eq!(
-            "空洞".parse::<CollapseKind>().ok(),
-            Some(CollapseKind::Cavity)
-        );
+        assert_eq!("空洞".parse::<CollapseKind>().ok(), Some(CollapseKind::Cavity));
     }
 }

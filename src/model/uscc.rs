@@ -3,9 +3,7 @@
 /// The 31 characters a code may use, in value order.
 const CHARSET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 /// Weights of positions 1–17.
-const WEIGHTS: [u32; 17] = [
-    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-];
+const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 
 fn value_of(c: char) -> Option<u32> {
     CHARSET.find(c).map(|i| i as u32)
