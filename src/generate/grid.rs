@@ -189,17 +189,18 @@ impl Grid {
     }
 
     /// Makes the cells share their boundary vertices exactly (see
-    /// [`super::topology`]).
-    pub fn conform_cells(&mut self) {
+    /// [`super::topology`]); returns how many could not be.
+    pub fn conform_cells(&mut self) -> usize {
         let mut geoms: Vec<MultiPolygon<f64>> = self
             .cells
             .iter_mut()
             .map(|c| std::mem::replace(&mut c.geometry, MultiPolygon(Vec::new())))
             .collect();
-        super::topology::conform(&mut geoms);
+        let left = super::topology::conform(&mut geoms);
         for (c, g) in self.cells.iter_mut().zip(geoms) {
             c.geometry = g;
         }
+        left
     }
 
     /// Total population of the cells.

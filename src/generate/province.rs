@@ -261,8 +261,11 @@ pub fn grid(seed: u64, outline: &MultiPolygon<f64>, progress: &dyn Fn(&str)) -> 
         grid.cell_area.push(c.area);
         grid.cells.push(c.unit);
     }
-    grid.conform_cells();
-    progress(&format!("cells {}", grid.cells.len()));
+    let left = grid.conform_cells();
+    progress(&format!(
+        "cells {} ({left} not conformed)",
+        grid.cells.len()
+    ));
 
     // Populations: density at the cell's centre times its area.
     let weights: Vec<f64> = grid

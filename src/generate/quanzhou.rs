@@ -332,8 +332,11 @@ pub fn grid(seed: u64, reference: &Reference, progress: &dyn Fn(&str)) -> Grid {
         grid.cell_area.push(c.area);
         grid.cells.push(c.unit);
     }
-    grid.conform_cells();
-    progress(&format!("cells {}", grid.cells.len()));
+    let left = grid.conform_cells();
+    progress(&format!(
+        "cells {} ({left} not conformed)",
+        grid.cells.len()
+    ));
     populate(seed, &mut grid, &town_kinds, &village_info);
     grid
 }
