@@ -185,7 +185,7 @@ fn tiny_tile() -> (u8, u32, u32) {
 fn write_dataset_with_outsider(dir: &Path) {
     write_tiny_dataset(dir);
     let csv = format!(
-        "{}E3,格外物流,仓储物流,重大,5,1,1,否,118.605,24.915\n",
+        "{}E9,格外物流,仓储物流,重大,5,1,1,否,118.615,24.915\n",
         enterprises_csv()
     );
     std::fs::write(dir.join("enterprises.csv"), csv).unwrap();
@@ -223,8 +223,8 @@ fn public_tile_has_the_public_layers_with_typed_risk_fields() {
     for (layer, n) in [
         ("counties", 1),
         ("towns", 1),
-        ("villages", 1),
-        ("cells", 2),
+        ("villages", 2),
+        ("cells", 3),
         ("collapse_zones", 1),
     ] {
         assert_eq!(tile[layer].len(), n, "{layer}");
@@ -280,7 +280,7 @@ fn private_layers_need_a_token_and_follow_the_scope() {
     assert_eq!(planner.status, 200);
     assert!(planner.header("cache-control").starts_with("private"));
     let tile = decode(&planner.body);
-    assert_eq!(tile["enterprises"].len(), 3);
+    assert_eq!(tile["enterprises"].len(), 4);
     assert_eq!(tile["hazard_sources"].len(), 1);
     let e1 = tile["enterprises"]
         .iter()
@@ -684,11 +684,11 @@ fn gdal_reads_a_tile() {
     for (layer, n) in [
         ("counties", 1),
         ("towns", 1),
-        ("villages", 1),
-        ("cells", 2),
+        ("villages", 2),
+        ("cells", 3),
         ("collapse_zones", 1),
         ("hazard_sources", 1),
-        ("enterprises", 3),
+        ("enterprises", 4),
     ] {
         let block = text
             .split("Layer name: ")
