@@ -25,6 +25,8 @@
 //! - [`report`]: unit summaries, ledgers, rankings, statistics and search.
 //! - [`generate`]: the deterministic demo and province datasets.
 //! - [`write`]: GeoJSON, FlatGeobuf and CSV writers.
+//! - [`ogc`]: OGC API – Features (collections, queryables, CQL2 filters,
+//!   CRSs, paging, the OpenAPI document).
 //! - [`snapshot`]: an immutable loaded dataset with its `data_version`.
 //! - [`server`]: the HTTP server (axum), started with [`server::run`].
 
@@ -37,6 +39,7 @@ pub mod generate;
 pub mod index;
 pub mod ingest;
 pub mod model;
+pub mod ogc;
 pub mod report;
 pub mod risk;
 pub mod server;

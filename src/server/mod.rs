@@ -7,6 +7,7 @@ mod caller;
 mod error;
 mod health;
 mod metrics;
+mod ogc;
 
 pub use admin::{ReloadFailure, ReloadOutcome, reload, reload_on_sighup};
 pub use caller::require_token;
@@ -77,6 +78,7 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(admin::reload_handler),
         )
         .merge(api::routes(state.clone()))
+        .merge(ogc::routes())
         .fallback(|| async { ApiError::NotFound("no such path".into()) })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
