@@ -90,7 +90,7 @@ pub fn query_string(pairs: &[(String, String)]) -> String {
     if pairs.is_empty() {
         return String::new();
     }
-    let mut ser = form_urlencoded::Serializer::new(String::from("?"));
+    let mut ser = form_urlencoded::Serializer::for_suffix(String::from("?"), 1);
     for (k, v) in pairs {
         ser.append_pair(k, v);
     }

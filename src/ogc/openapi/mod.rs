@@ -359,7 +359,7 @@ mod tests {
         // Every $ref resolves.
         let text = doc.to_string();
         for (i, _) in text.match_indices("\"$ref\":\"#/") {
-            let rest = &text[i + 9..];
+            let rest = &text[i + 8..];
             let end = rest.find('"').unwrap();
             let pointer = &rest[1..end];
             assert!(doc.pointer(pointer).is_some(), "dangling {pointer}");
