@@ -118,6 +118,28 @@ impl Default for DemoConfig {
     }
 }
 
+/// HTTP limits (`[limits]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Largest request body, bytes (larger: 413).
+    pub max_body_bytes: usize,
+    /// A request taking longer is answered 503 (seconds).
+    pub request_timeout_secs: u64,
+    /// Requests handled at once; more wait (and are shed when the queue is full).
+    pub max_concurrent_requests: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_body_bytes: 1 << 20,
+            request_timeout_secs: 30,
+            max_concurrent_requests: 512,
+        }
+    }
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -134,12 +156,17 @@ pub struct Config {
     pub on_invalid: OnInvalid,
     /// Log as JSON lines instead of text.
     pub json_logs: bool,
+    /// Serve the map, tiles, OGC API and public `/api` endpoints without a
+    /// token. `false` closes every path but `/health` to anonymous callers.
+    pub public_access: bool,
     /// The demo dataset.
     pub demo: DemoConfig,
     /// Per-layer files, CRS and field names.
     pub layers: LayersConfig,
     /// The risk model's constants (`[risk]`).
     pub risk: RiskParams,
+    /// HTTP limits.
+    pub limits: LimitsConfig,
 }
 
 impl Default for Config {
@@ -151,9 +178,11 @@ impl Default for Config {
             audit_log: None,
             on_invalid: OnInvalid::Reject,
             json_logs: false,
+            public_access: true,
             demo: DemoConfig::default(),
             layers: LayersConfig::default(),
             risk: RiskParams::default(),
+            limits: LimitsConfig::default(),
         }
     }
 }

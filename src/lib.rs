@@ -16,7 +16,7 @@
 //! - [`model`]: layer and level names, attribute enums, typed features.
 //! - [`crs`]: the one place for coordinate systems (Web Mercator, GCJ-02,
 //!   BD-09, metric areas and distances).
-//! - [`config`](crate::config): `riskmap.toml`.
+//! - [`config`] reads `riskmap.toml`.
 //! - [`auth`]: bearer tokens, roles and scopes.
 //! - [`ingest`]: one reader per format (GeoJSON, FlatGeobuf, CSV) feeding one
 //!   builder and validator that collects every problem.
@@ -24,7 +24,7 @@
 //! - [`risk`]: the scoring model.
 //! - [`report`]: unit summaries, ledgers, rankings, statistics and search.
 //! - [`generate`]: the deterministic demo and province datasets.
-//! - [`write`]: GeoJSON, FlatGeobuf and CSV writers.
+//! - [`write`](mod@write): GeoJSON, FlatGeobuf and CSV writers.
 //! - [`ogc`]: OGC API – Features (collections, queryables, CQL2 filters,
 //!   CRSs, paging, the OpenAPI document).
 //! - [`snapshot`]: an immutable loaded dataset with its `data_version`.

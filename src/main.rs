@@ -3,9 +3,11 @@
 use clap::{Parser, Subcommand};
 use riskmap::auth::{Role, TokensFile};
 use riskmap::config::Config;
+use riskmap::generate::Preset;
 use riskmap::ingest::IssueLevel;
 use riskmap::server::{self, AppState};
 use riskmap::snapshot::Snapshot;
+use riskmap::write::Format;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -183,9 +185,7 @@ fn main() -> ExitCode {
             format,
         } => generate(&preset, seed, &out, &format),
         Command::Validate { data } => return validate(&config, data),
-        Command::Score { .. } => Err(
-            "`score` is not available yet: the risk model is not built into this version".into(),
-        ),
+        Command::Score { data, out } => score(&config, data, &out),
         Command::Token { action } => token(&config, action),
     };
     match result {
@@ -198,11 +198,40 @@ fn main() -> ExitCode {
 }
 
 fn generate(preset: &str, seed: u64, out: &Path, format: &str) -> Result<(), String> {
-    riskmap_generate(preset, seed, out, format)
+    let preset: Preset = preset
+        .parse()
+        .map_err(|e: riskmap::generate::UnknownPreset| e.to_string())?;
+    let format: Format = format
+        .parse()
+        .map_err(|e: riskmap::write::UnknownFormat| e.to_string())?;
+    let started = std::time::Instant::now();
+    let progress = |msg: &str| tracing::info!("generate: {msg}");
+    let s = riskmap::generate::generate(preset, seed, out, format, &progress)
+        .map_err(|e| e.to_string())?;
+    tracing::info!(
+        counties = s.counties,
+        towns = s.towns,
+        villages = s.villages,
+        cells = s.cells,
+        enterprises = s.enterprises,
+        hazard_sources = s.hazard_sources,
+        collapse_zones = s.collapse_zones,
+        population = s.population,
+        seconds = started.elapsed().as_secs_f64(),
+        "generated {}",
+        out.display()
+    );
+    Ok(())
 }
 
-fn riskmap_generate(_preset: &str, _seed: u64, _out: &Path, _format: &str) -> Result<(), String> {
-    Err("generator not built in".into())
+/// Generates into a sibling temporary folder, then renames it into place,
+/// so an interrupted first run never leaves half a dataset behind.
+fn generate_atomically(preset: &str, seed: u64, out: &Path) -> Result<(), String> {
+    let tmp = out.with_extension("partial");
+    let _ = std::fs::remove_dir_all(&tmp);
+    generate(preset, seed, &tmp, "fgb")?;
+    std::fs::rename(&tmp, out)
+        .map_err(|e| format!("cannot move {} to {}: {e}", tmp.display(), out.display()))
 }
 
 fn validate(config: &Config, data: Option<PathBuf>) -> ExitCode {
@@ -246,6 +275,31 @@ fn validate(config: &Config, data: Option<PathBuf>) -> ExitCode {
     }
 }
 
+fn score(config: &Config, data: Option<PathBuf>, out: &Path) -> Result<(), String> {
+    let dir = data.unwrap_or_else(|| config.data.clone());
+    let started = std::time::Instant::now();
+    let snap = Snapshot::load(&dir, config).map_err(|e| {
+        for i in &e.issues {
+            eprintln!("{i}");
+        }
+        format!(
+            "{} is not valid ({} problems above)",
+            dir.display(),
+            e.issues.len()
+        )
+    })?;
+    let table = riskmap::report::scores_table(&snap.store, &snap.scores);
+    riskmap::write::write_table(out, &table).map_err(|e| e.to_string())?;
+    eprintln!(
+        "scored {} grid units of {} in {:.2} s → {}",
+        table.features.len(),
+        dir.display(),
+        started.elapsed().as_secs_f64(),
+        out.display()
+    );
+    Ok(())
+}
+
 fn is_loopback(addr: &str) -> bool {
     addr.parse::<std::net::SocketAddr>()
         .map(|a| a.ip().is_loopback())
@@ -282,7 +336,7 @@ fn serve(
             seed = config.demo.seed,
             "data folder absent: generating the demo dataset"
         );
-        riskmap_generate(&config.demo.preset, config.demo.seed, &config.data, "fgb")?;
+        generate_atomically(&config.demo.preset, config.demo.seed, &config.data)?;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -288,3 +288,83 @@ fn public_ranking_stats_search() {
     assert_eq!(json(&body)["items"].as_array().unwrap().len(), 0);
     assert_eq!(s.get("/api/search").0, 400);
 }
+
+#[test]
+fn features_inside_a_unit() {
+    let (_tmp, s) = start();
+    let ids = |body: &str| -> Vec<String> {
+        let v = json(body);
+        let mut ids: Vec<String> = v["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let (status, body) = s.get_with(
+        &format!("/api/cells/{OWN_VILLAGE}/features?layer=enterprises"),
+        GRID_MANAGER,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(ids(&body), ["E1", "E2"]);
+    let (_, body) = s.get_with(
+        &format!("/api/cells/{OWN_VILLAGE}/features?layer=cells"),
+        GRID_MANAGER,
+    );
+    assert_eq!(ids(&body), [OWN_CELL, "350502001001002"]);
+    let level = &json(&body)["features"][0]["properties"]["risk_level"];
+    assert!(["major", "high", "medium", "low"].contains(&level.as_str().unwrap_or("")));
+    let (_, body) = s.get_with(
+        &format!("/api/cells/{TOWN}/features?layer=enterprises"),
+        PLANNER,
+    );
+    assert_eq!(ids(&body), ["E1", "E2", "E3"]);
+    let (_, body) = s.get_with(
+        &format!("/api/cells/{OWN_CELL}/features?layer=collapse_zones"),
+        PLANNER,
+    );
+    assert_eq!(ids(&body), ["CZ-1"]);
+    assert_eq!(
+        s.get_with(
+            &format!("/api/cells/{SIBLING_VILLAGE}/features?layer=enterprises"),
+            GRID_MANAGER
+        )
+        .0,
+        403
+    );
+    assert_eq!(
+        s.get_with(&format!("/api/cells/{OWN_VILLAGE}/features"), GRID_MANAGER)
+            .0,
+        400
+    );
+    assert_eq!(
+        s.get_with(
+            &format!("/api/cells/{OWN_VILLAGE}/features?layer=roads"),
+            GRID_MANAGER
+        )
+        .0,
+        400
+    );
+    assert_eq!(
+        s.get(&format!(
+            "/api/cells/{OWN_VILLAGE}/features?layer=enterprises"
+        ))
+        .0,
+        401
+    );
+}
+
+#[test]
+fn closing_public_access() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("ds");
+    write_tiny_dataset(&data);
+    install_demo_tokens(tmp.path());
+    std::fs::write(tmp.path().join("riskmap.toml"), "public_access = false\n").unwrap();
+    let s = Server::start(tmp.path(), &data, &[]);
+    assert_eq!(s.get("/api/ranking").0, 401);
+    assert_eq!(s.get("/health").0, 200);
+    assert_eq!(s.get_with("/api/ranking", PLANNER).0, 200);
+}

@@ -96,3 +96,34 @@ fn sigterm_exits_cleanly() {
         .expect("server did not exit within 10 s");
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn oversized_body_is_413_and_requests_get_ids() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_tiny_dataset(tmp.path());
+    let server = Server::start(tmp.path(), tmp.path(), &[]);
+    let body = vec![b'x'; 10 * 1024 * 1024];
+    let resp = ureq::post(&format!("{}/api/admin/reload", server.base))
+        .set("Content-Type", "application/octet-stream")
+        .send_bytes(&body);
+    match resp {
+        Err(ureq::Error::Status(413, _)) => {}
+        Err(ureq::Error::Transport(t)) => {
+            // The server may close the connection after answering 413
+            // before the client finished sending.
+            assert!(
+                t.to_string().contains("connection")
+                    || t.to_string().contains("reset")
+                    || t.to_string().contains("Broken pipe"),
+                "{t}"
+            );
+        }
+        other => panic!("expected 413, got {other:?}"),
+    }
+    let resp = ureq::get(&format!("{}/health", server.base))
+        .call()
+        .unwrap();
+    assert!(resp.header("x-request-id").is_some_and(|v| !v.is_empty()));
+    // The server is still healthy afterwards.
+    assert_eq!(server.get("/health").0, 200);
+}

@@ -5,11 +5,14 @@
 //! Everything here reads one [`Snapshot`](crate::snapshot::Snapshot)'s
 //! store and scores; the HTTP layer only parses and maps errors.
 
+pub mod batch;
+pub mod features;
 pub mod inside;
 pub mod ledger;
 pub mod lists;
 pub mod summary;
 
+pub use batch::scores_table;
 pub use inside::Inside;
 pub use ledger::{LedgerRow, ledger_csv, ledger_rows};
 pub use lists::{SearchHit, ranking, search, stats};

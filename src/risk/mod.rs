@@ -1,14 +1,15 @@
 //! The risk model (RISK_MODEL.md): components, engine, roll-up, explanation.
 //!
-//! - [`hazard`], [`enterprise`], [`collapse`], [`exposure`]: the components
-//!   H, E, C and V of a unit cell, one per file.
-//! - [`cell`]: one cell's inputs and score; [`explain`]: its contributors.
-//! - [`engine`]: [`score_all`] → [`Scores`] (cells in parallel, then the
-//!   roll-up village → town → county), looked up by [`UnitId`](crate::index::UnitId).
-//! - [`update`]: [`Scores::apply`] of one [`Change`], rescoring only what it
-//!   reaches.
-//! - [`rows`]: [`scored_rows`] for batch output.
-//! - [`params`]: `[risk]` of the config.
+//! - The components H, E, C and V of a unit cell, one per file: [`hazard`],
+//!   [`enterprise`], [`collapse`], [`exposure`].
+//! - One cell's inputs and score in [`cell`], its contributors in [`explain`].
+//! - In [`engine`], [`score_all`] → [`Scores`] (cells in parallel, then the
+//!   roll-up village → town → county), looked up by
+//!   [`UnitId`](crate::index::UnitId); [`UnitScore`] in [`score`].
+//! - In [`update`], [`Scores::apply`] of one [`Change`], rescoring only what
+//!   it reaches.
+//! - In [`rows`], [`scored_rows`] for batch output (`riskmap score`).
+//! - In [`params`], the `[risk]` table of the config.
 
 pub mod cell;
 pub mod collapse;

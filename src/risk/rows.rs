@@ -66,3 +66,40 @@ pub fn scored_rows<'a>(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Dataset;
+    use crate::risk::fixtures::*;
+    use crate::risk::{RiskParams, score_all};
+
+    #[test]
+    fn one_row_per_unit_with_parent_and_breakdown() {
+        let store = Store::build(Dataset {
+            units: grid4x4(),
+            hazard_sources: vec![hazard("HS-1", 2, false, X0 + 0.001, Y0 + 0.001)],
+            ..Dataset::default()
+        });
+        let scores = score_all(&store, &RiskParams::default());
+        let rows: Vec<ScoredUnit> = scored_rows(&store, &scores).collect();
+        assert_eq!(rows.len(), 1 + 2 + 4 + 16);
+        assert_eq!(rows[0].code, "350502");
+        assert_eq!(rows[0].parent_code, None);
+        assert_eq!(rows[0].level, Level::County);
+        assert!(rows[0].h.is_none() && rows[0].v.is_none());
+        let cell = rows.iter().find(|r| r.code == "350502001001001").unwrap();
+        assert_eq!(cell.parent_code, Some("350502001001"));
+        assert_eq!(cell.h, Some(60.0));
+        assert_eq!(cell.risk_color, cell.risk_level.color());
+        assert!(cell.v.is_some_and(|v| (0.8..=1.2).contains(&v)));
+        let total: u64 = rows
+            .iter()
+            .filter(|r| r.level == Level::Cell)
+            .map(|r| r.population)
+            .sum();
+        assert_eq!(rows[0].population, total);
+        // The params serialize (the data_version hashes them).
+        assert!(serde_json::to_string(scores.params()).is_ok_and(|s| s.contains("max_weight")));
+    }
+}

@@ -45,7 +45,8 @@ pub fn require_token(caller: &Caller) -> Result<(), ApiError> {
 }
 
 /// Middleware: a presented token that is unknown is 401 on every path,
-/// public ones included.
+/// public ones included; with `public_access = false` every path but
+/// `/health` needs a token.
 pub async fn reject_unknown_tokens(
     axum::extract::State(state): axum::extract::State<AppState>,
     req: axum::extract::Request,
@@ -53,6 +54,13 @@ pub async fn reject_unknown_tokens(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     let (mut parts, body) = req.into_parts();
+    if !state.config.public_access
+        && !parts.headers.contains_key(AUTHORIZATION)
+        && parts.uri.path() != "/health"
+    {
+        return ApiError::Unauthorized("this server is closed to anonymous access".into())
+            .into_response();
+    }
     if parts.headers.contains_key(AUTHORIZATION)
         && let Err(e) = Caller::from_request_parts(&mut parts, &state).await
     {

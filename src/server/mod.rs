@@ -6,6 +6,7 @@ pub mod api;
 mod caller;
 mod error;
 mod health;
+mod limits;
 mod metrics;
 mod ogc;
 
@@ -70,7 +71,8 @@ impl AppState {
 
 /// The application's routes.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let limits = state.config.limits.clone();
+    let app = Router::new()
         .route("/health", get(health::health))
         .route("/metrics", get(metrics::metrics))
         .route(
@@ -89,7 +91,8 @@ pub fn router(state: AppState) -> Router {
             metrics::track,
         ))
         .layer(tower_http::cors::CorsLayer::new().allow_origin(tower_http::cors::Any))
-        .with_state(state)
+        .with_state(state);
+    limits::apply(app, &limits)
 }
 
 /// Serves on `listener` until `shutdown` completes, then drains in-flight

@@ -120,3 +120,43 @@ pub async fn ledger(
     )
         .into_response())
 }
+
+/// `GET /api/cells/{code}/features?layer=`: that layer's features inside the unit.
+pub async fn features(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let snap = state.current();
+    let id = resolve_checked(&snap.store, &caller, &code, || {
+        let raw = q
+            .get("layer")
+            .ok_or_else(|| ApiError::BadRequest("layer is required (enterprises, hazard_sources, collapse_zones, villages, cells, …)".into()))?;
+        raw.parse::<crate::model::LayerId>()
+            .ok()
+            .filter(|l| *l != crate::model::LayerId::GridCells)
+            .ok_or_else(|| ApiError::BadRequest(format!("unknown layer {raw:?}")))
+    })?;
+    let (id, layer) = id;
+    let fc = report::features::features_inside(&snap.store, &snap.scores, id, layer);
+    let body = serde_json::to_vec(&fc).map_err(|e| ApiError::Internal(format!("geojson: {e}")))?;
+    Ok(([(header::CONTENT_TYPE, "application/geo+json")], body).into_response())
+}
+
+/// [`resolve`] with one more parameter checked after scope and before existence.
+fn resolve_checked<T>(
+    store: &Store,
+    caller: &Caller,
+    raw: &str,
+    param: impl FnOnce() -> Result<T, ApiError>,
+) -> Result<(UnitId, T), ApiError> {
+    match resolve(store, caller, raw) {
+        Ok(id) => Ok((id, param()?)),
+        Err(ApiError::NotFound(m)) => {
+            param()?;
+            Err(ApiError::NotFound(m))
+        }
+        Err(e) => Err(e),
+    }
+}
