@@ -43,7 +43,8 @@ fn fetch(url: &str, headers: &[(&str, &str)]) -> Resp {
         status: r.status(),
         content_type: r.header("content-type").unwrap_or("").to_string(),
         content_crs: r.header("content-crs").map(str::to_string),
-        chunked: r.header("transfer-encoding") == Some("chunked") && r.header("content-length").is_none(),
+        chunked: r.header("transfer-encoding") == Some("chunked")
+            && r.header("content-length").is_none(),
         body: r.into_string().unwrap_or_default(),
     }
 }
@@ -71,7 +72,10 @@ impl Api {
     }
 
     fn get_as(&self, path: &str, token: &str) -> Resp {
-        fetch(&self.url(path), &[("Authorization", &format!("Bearer {token}"))])
+        fetch(
+            &self.url(path),
+            &[("Authorization", &format!("Bearer {token}"))],
+        )
     }
 
     fn ok(&self, path: &str, token: Option<&str>) -> Value {
@@ -91,13 +95,20 @@ impl Api {
     fn all(&self, collection: &str, query: &str, token: Option<&str>) -> Vec<Value> {
         let mut out = Vec::new();
         loop {
-            let path = format!("/ogc/collections/{collection}/items?limit=10000&offset={}{query}", out.len());
+            let path = format!(
+                "/ogc/collections/{collection}/items?limit=10000&offset={}{query}",
+                out.len()
+            );
             let v = self.ok(&path, token);
             let page = v["features"].as_array().cloned().unwrap_or_default();
             let done = page.is_empty();
             out.extend(page);
             if done || out.len() as u64 >= v["numberMatched"].as_u64().unwrap() {
-                assert_eq!(v["numberMatched"].as_u64(), Some(out.len() as u64), "{collection}{query}");
+                assert_eq!(
+                    v["numberMatched"].as_u64(),
+                    Some(out.len() as u64),
+                    "{collection}{query}"
+                );
                 return out;
             }
         }
@@ -105,7 +116,10 @@ impl Api {
 }
 
 fn ids(features: &[Value]) -> Vec<String> {
-    features.iter().map(|f| f["id"].as_str().unwrap_or("").to_string()).collect()
+    features
+        .iter()
+        .map(|f| f["id"].as_str().unwrap_or("").to_string())
+        .collect()
 }
 
 /// Every `href` in a document.
@@ -129,7 +143,10 @@ fn assert_absolute(v: &Value, base: &str) {
     hrefs(v, &mut all);
     assert!(!all.is_empty());
     for h in all {
-        assert!(h.starts_with(&format!("{base}/ogc")), "relative or foreign link {h}");
+        assert!(
+            h.starts_with(&format!("{base}/ogc")),
+            "relative or foreign link {h}"
+        );
     }
 }
 
@@ -153,10 +170,18 @@ fn landing_conformance_and_openapi() {
     }
     let desc = link(&landing, "service-desc").unwrap();
     assert_eq!(desc["type"], "application/vnd.oai.openapi+json;version=3.0");
-    assert_eq!(link(&landing, "data").unwrap()["href"], format!("{base}/ogc/collections"));
+    assert_eq!(
+        link(&landing, "data").unwrap()["href"],
+        format!("{base}/ogc/collections")
+    );
 
     let conf = api.ok("/ogc/conformance", None);
-    let classes: Vec<&str> = conf["conformsTo"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    let classes: Vec<&str> = conf["conformsTo"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
     for c in [
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
@@ -171,12 +196,20 @@ fn landing_conformance_and_openapi() {
 
     let r = api.get("/ogc/api");
     assert_eq!(r.status, 200);
-    assert!(r.content_type.starts_with("application/vnd.oai.openapi+json"), "{}", r.content_type);
+    assert!(
+        r.content_type
+            .starts_with("application/vnd.oai.openapi+json"),
+        "{}",
+        r.content_type
+    );
     let doc = r.json();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.0"));
     assert_eq!(doc["servers"][0]["url"], format!("{base}/ogc"));
     let limit = &doc["components"]["parameters"]["limit"]["schema"];
-    assert_eq!((limit["default"].as_u64(), limit["maximum"].as_u64()), (Some(10), Some(10_000)));
+    assert_eq!(
+        (limit["default"].as_u64(), limit["maximum"].as_u64()),
+        (Some(10), Some(10_000))
+    );
     for c in PUBLIC.iter().chain(PRIVATE.iter()) {
         let items = &doc["paths"][format!("/collections/{c}/items")]["get"];
         let names: Vec<String> = items["parameters"]
@@ -193,15 +226,33 @@ fn landing_conformance_and_openapi() {
         }
         let q = api.ok(&format!("/ogc/collections/{c}/queryables"), Some(PLANNER));
         for prop in q["properties"].as_object().unwrap().keys() {
-            assert!(names.contains(prop), "{c}: queryable {prop} not a parameter");
+            assert!(
+                names.contains(prop),
+                "{c}: queryable {prop} not a parameter"
+            );
         }
         for p in ["", "/items/{featureId}", "/queryables"] {
-            assert!(doc["paths"][format!("/collections/{c}{p}")].is_object(), "{c}{p}");
+            assert!(
+                doc["paths"][format!("/collections/{c}{p}")].is_object(),
+                "{c}{p}"
+            );
         }
     }
     let cells = &doc["paths"]["/collections/cells/items"]["get"]["parameters"];
-    let risk = cells.as_array().unwrap().iter().find(|p| p["name"] == "risk_level").unwrap();
-    assert_eq!((risk["in"].as_str(), risk["style"].as_str(), risk["explode"].as_bool()), (Some("query"), Some("form"), Some(false)));
+    let risk = cells
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "risk_level")
+        .unwrap();
+    assert_eq!(
+        (
+            risk["in"].as_str(),
+            risk["style"].as_str(),
+            risk["explode"].as_bool()
+        ),
+        (Some("query"), Some("form"), Some(false))
+    );
 
     let html = api.get("/ogc/api.html");
     assert_eq!(html.status, 200);
@@ -214,7 +265,12 @@ fn collections_depend_on_the_token() {
     let base = &api.server.base;
     let anon = api.ok("/ogc/collections", None);
     assert_absolute(&anon, base);
-    let listed: Vec<&str> = anon["collections"].as_array().unwrap().iter().filter_map(|c| c["id"].as_str()).collect();
+    let listed: Vec<&str> = anon["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
     assert_eq!(listed, PUBLIC);
     let planner = api.ok("/ogc/collections", Some(PLANNER));
     assert_eq!(planner["collections"].as_array().unwrap().len(), 7);
@@ -222,27 +278,44 @@ fn collections_depend_on_the_token() {
     assert_eq!(grid["collections"].as_array().unwrap().len(), 7);
     for c in planner["collections"].as_array().unwrap() {
         assert_eq!(c["itemType"], "feature");
-        assert_eq!(c["storageCrs"], "http://www.opengis.net/def/crs/OGC/1.3/CRS84");
+        assert_eq!(
+            c["storageCrs"],
+            "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+        );
         assert_eq!(c["crs"].as_array().unwrap().len(), 4);
         let b = c["extent"]["spatial"]["bbox"][0].as_array().unwrap();
         assert_eq!(b.len(), 4);
         assert!(b[0].as_f64() <= b[2].as_f64() && b[1].as_f64() <= b[3].as_f64());
         assert!(link(c, "items").is_some());
-        let one = api.ok(&format!("/ogc/collections/{}", c["id"].as_str().unwrap()), Some(PLANNER));
+        let one = api.ok(
+            &format!("/ogc/collections/{}", c["id"].as_str().unwrap()),
+            Some(PLANNER),
+        );
         assert_eq!(one["id"], c["id"]);
     }
     for c in PRIVATE {
         for p in ["", "/items", "/items/E1", "/queryables"] {
-            assert_eq!(status(&api.get(&format!("/ogc/collections/{c}{p}"))), 401, "{c}{p}");
+            assert_eq!(
+                status(&api.get(&format!("/ogc/collections/{c}{p}"))),
+                401,
+                "{c}{p}"
+            );
         }
-        assert_eq!(api.get_as(&format!("/ogc/collections/{c}"), PLANNER).status, 200);
+        assert_eq!(
+            api.get_as(&format!("/ogc/collections/{c}"), PLANNER).status,
+            200
+        );
     }
     // An unknown token is 401 on every path, public ones included.
     assert_eq!(status(&api.get_as("/ogc/collections", "not-a-token")), 401);
     assert_eq!(status(&api.get_as("/ogc", "not-a-token")), 401);
     let q = api.get("/ogc/collections/cells/queryables");
     assert_eq!(q.status, 200);
-    assert!(q.content_type.starts_with("application/schema+json"), "{}", q.content_type);
+    assert!(
+        q.content_type.starts_with("application/schema+json"),
+        "{}",
+        q.content_type
+    );
     let q = q.json();
     assert_eq!(q["$id"], format!("{base}/ogc/collections/cells/queryables"));
     assert_eq!(q["properties"]["risk_level"]["type"], "string");
@@ -253,7 +326,11 @@ fn paging_returns_every_feature_exactly_once() {
     let api = Api::tiny();
     let base = api.server.base.clone();
     let counts = api.counts();
-    for (c, token) in PUBLIC.iter().map(|c| (*c, None)).chain(PRIVATE.iter().map(|c| (*c, Some(PLANNER)))) {
+    for (c, token) in PUBLIC
+        .iter()
+        .map(|c| (*c, None))
+        .chain(PRIVATE.iter().map(|c| (*c, Some(PLANNER))))
+    {
         let all = ids(&api.all(c, "", token));
         assert_eq!(all.len() as u64, counts[c].as_u64().unwrap(), "{c}");
         for limit in [1, 2] {
@@ -294,7 +371,12 @@ fn paging_returns_every_feature_exactly_once() {
     let v = api.ok("/ogc/collections/cells/items", None);
     assert!(v["numberReturned"].as_u64().unwrap() <= 10);
     let v = api.ok("/ogc/collections/cells/items?limit=20000", None);
-    assert!(link(&v, "self").unwrap()["href"].as_str().unwrap().contains("limit=10000"));
+    assert!(
+        link(&v, "self").unwrap()["href"]
+            .as_str()
+            .unwrap()
+            .contains("limit=10000")
+    );
 }
 
 fn ring(coords: &Value) -> LineString<f64> {
@@ -312,7 +394,10 @@ fn ring(coords: &Value) -> LineString<f64> {
 fn geometry_intersects(g: &Value, b: [f64; 4]) -> bool {
     let rect = Rect::new(coord! { x: b[0], y: b[1] }, coord! { x: b[2], y: b[3] });
     match g["type"].as_str() {
-        Some("Point") => rect.intersects(&Point::new(g["coordinates"][0].as_f64().unwrap(), g["coordinates"][1].as_f64().unwrap())),
+        Some("Point") => rect.intersects(&Point::new(
+            g["coordinates"][0].as_f64().unwrap(),
+            g["coordinates"][1].as_f64().unwrap(),
+        )),
         Some("MultiPolygon") => {
             let mp = MultiPolygon(
                 g["coordinates"]
@@ -335,9 +420,17 @@ fn check_bboxes(api: &Api, token: Option<&str>, collections: &[&str], steps: usi
     for c in collections {
         let all = api.all(c, "", token);
         let meta = api.ok(&format!("/ogc/collections/{c}"), token);
-        let e: Vec<f64> = meta["extent"]["spatial"]["bbox"][0].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        let e: Vec<f64> = meta["extent"]["spatial"]["bbox"][0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
         let (w, h) = ((e[2] - e[0]).max(1e-3), (e[3] - e[1]).max(1e-3));
-        let mut boxes = vec![[e[0], e[1], e[2], e[3]], [e[0] - 1.0, e[1] - 1.0, e[0] - 0.5, e[1] - 0.5]];
+        let mut boxes = vec![
+            [e[0], e[1], e[2], e[3]],
+            [e[0] - 1.0, e[1] - 1.0, e[0] - 0.5, e[1] - 0.5],
+        ];
         for i in 0..steps {
             for j in 0..steps {
                 let x = e[0] - 0.1 * w + (i as f64) * 1.2 * w / steps as f64;
@@ -346,13 +439,24 @@ fn check_bboxes(api: &Api, token: Option<&str>, collections: &[&str], steps: usi
             }
         }
         for b in boxes {
-            let expected: Vec<String> = ids(&all.iter().filter(|f| geometry_intersects(&f["geometry"], b)).cloned().collect::<Vec<_>>());
+            let expected: Vec<String> = ids(&all
+                .iter()
+                .filter(|f| geometry_intersects(&f["geometry"], b))
+                .cloned()
+                .collect::<Vec<_>>());
             let q = format!("&bbox={},{},{},{}", b[0], b[1], b[2], b[3]);
             let got = ids(&api.all(c, &q, token));
             assert_eq!(got, expected, "{c} bbox {b:?}");
             // The same box given as EPSG:4326 (latitude first).
-            let q = format!("&bbox={},{},{},{}&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/4326", b[1], b[0], b[3], b[2]);
-            assert_eq!(ids(&api.all(c, &q, token)), expected, "{c} bbox-crs 4326 {b:?}");
+            let q = format!(
+                "&bbox={},{},{},{}&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/4326",
+                b[1], b[0], b[3], b[2]
+            );
+            assert_eq!(
+                ids(&api.all(c, &q, token)),
+                expected,
+                "{c} bbox-crs 4326 {b:?}"
+            );
         }
     }
 }
@@ -360,7 +464,20 @@ fn check_bboxes(api: &Api, token: Option<&str>, collections: &[&str], steps: usi
 #[test]
 fn bbox_matches_brute_force() {
     let api = Api::tiny();
-    check_bboxes(&api, Some(PLANNER), &["counties", "towns", "villages", "cells", "collapse_zones", "hazard_sources", "enterprises"], 5);
+    check_bboxes(
+        &api,
+        Some(PLANNER),
+        &[
+            "counties",
+            "towns",
+            "villages",
+            "cells",
+            "collapse_zones",
+            "hazard_sources",
+            "enterprises",
+        ],
+        5,
+    );
     // Touching the boundary between two cells selects both.
     let got = ids(&api.all("cells", "&bbox=118.59,24.905,118.59,24.91", None));
     assert_eq!(got, ["350502001001001", "350502001001002"]);
@@ -375,23 +492,41 @@ fn property_filters_and_cql2() {
     let api = Api::tiny();
     let cells = api.all("cells", "", None);
     for level in ["major", "high", "medium", "low"] {
-        let expected: Vec<String> = ids(&cells.iter().filter(|f| prop(f, "risk_level") == level).cloned().collect::<Vec<_>>());
-        assert_eq!(ids(&api.all("cells", &format!("&risk_level={level}"), None)), expected, "{level}");
+        let expected: Vec<String> = ids(&cells
+            .iter()
+            .filter(|f| prop(f, "risk_level") == level)
+            .cloned()
+            .collect::<Vec<_>>());
+        assert_eq!(
+            ids(&api.all("cells", &format!("&risk_level={level}"), None)),
+            expected,
+            "{level}"
+        );
     }
     // Chinese words are accepted for enumerated properties.
     let major = ids(&api.all("cells", "&risk_level=major", None));
-    assert_eq!(ids(&api.all("cells", "&risk_level=%E9%87%8D%E5%A4%A7", None)), major);
-    assert_eq!(api.all("towns", "&level=town", None).len(), api.all("towns", "", None).len());
+    assert_eq!(
+        ids(&api.all("cells", "&risk_level=%E9%87%8D%E5%A4%A7", None)),
+        major
+    );
+    assert_eq!(
+        api.all("towns", "&level=town", None).len(),
+        api.all("towns", "", None).len()
+    );
     assert!(api.all("towns", "&level=cell", None).is_empty());
 
     let expected: Vec<String> = ids(&cells
         .iter()
-        .filter(|f| prop(f, "risk_score").as_f64().unwrap() >= 20.0 && prop(f, "population").as_u64().unwrap() > 500)
+        .filter(|f| {
+            prop(f, "risk_score").as_f64().unwrap() >= 20.0
+                && prop(f, "population").as_u64().unwrap() > 500
+        })
         .cloned()
         .collect::<Vec<_>>());
     let q = "&filter=risk_score%20%3E%3D%2020%20AND%20population%20%3E%20500&filter-lang=cql2-text";
     assert_eq!(ids(&api.all("cells", q, None)), expected);
-    let q = "&filter=NOT%20(risk_level%20%3D%20%27major%27)%20OR%20code%20%3D%20%27350502001001001%27";
+    let q =
+        "&filter=NOT%20(risk_level%20%3D%20%27major%27)%20OR%20code%20%3D%20%27350502001001001%27";
     let expected: Vec<String> = ids(&cells
         .iter()
         .filter(|f| prop(f, "risk_level") != "major" || f["id"] == "350502001001001")
@@ -400,18 +535,53 @@ fn property_filters_and_cql2() {
     assert_eq!(ids(&api.all("cells", q, None)), expected);
 
     let ents = api.all("enterprises", "", Some(PLANNER));
-    let chem: Vec<String> = ids(&ents.iter().filter(|f| prop(f, "industry") == "hazardous_chemicals").cloned().collect::<Vec<_>>());
+    let chem: Vec<String> = ids(&ents
+        .iter()
+        .filter(|f| prop(f, "industry") == "hazardous_chemicals")
+        .cloned()
+        .collect::<Vec<_>>());
     assert!(!chem.is_empty());
-    assert_eq!(ids(&api.all("enterprises", "&industry=hazardous_chemicals", Some(PLANNER))), chem);
-    assert_eq!(ids(&api.all("enterprises", "&filter=blacklisted%20%3D%20true", Some(PLANNER))).len(), ents.iter().filter(|f| prop(f, "blacklisted") == true).count());
+    assert_eq!(
+        ids(&api.all(
+            "enterprises",
+            "&industry=hazardous_chemicals",
+            Some(PLANNER)
+        )),
+        chem
+    );
+    assert_eq!(
+        ids(&api.all(
+            "enterprises",
+            "&filter=blacklisted%20%3D%20true",
+            Some(PLANNER)
+        ))
+        .len(),
+        ents.iter()
+            .filter(|f| prop(f, "blacklisted") == true)
+            .count()
+    );
     let hz = api.all("hazard_sources", "", Some(PLANNER));
-    let g2: Vec<String> = ids(&hz.iter().filter(|f| prop(f, "grade") == 2).cloned().collect::<Vec<_>>());
+    let g2: Vec<String> = ids(&hz
+        .iter()
+        .filter(|f| prop(f, "grade") == 2)
+        .cloned()
+        .collect::<Vec<_>>());
     assert!(!g2.is_empty());
-    assert_eq!(ids(&api.all("hazard_sources", "&grade=2", Some(PLANNER))), g2);
+    assert_eq!(
+        ids(&api.all("hazard_sources", "&grade=2", Some(PLANNER))),
+        g2
+    );
 
     // sortby and properties.
-    let v = api.all("cells", "&sortby=-risk_score&properties=code,risk_score", None);
-    let scores: Vec<f64> = v.iter().map(|f| prop(f, "risk_score").as_f64().unwrap()).collect();
+    let v = api.all(
+        "cells",
+        "&sortby=-risk_score&properties=code,risk_score",
+        None,
+    );
+    let scores: Vec<f64> = v
+        .iter()
+        .map(|f| prop(f, "risk_score").as_f64().unwrap())
+        .collect();
     assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
     assert_eq!(v[0]["properties"].as_object().unwrap().len(), 2);
 
@@ -430,7 +600,11 @@ fn property_filters_and_cql2() {
         let r = api.get(&format!("/ogc/collections/cells/items?{bad}"));
         assert_eq!(status(&r), 400, "{bad}: {}", r.body);
         let e = r.json();
-        assert!(e["code"].is_string() && e["description"].is_string(), "{}", r.body);
+        assert!(
+            e["code"].is_string() && e["description"].is_string(),
+            "{}",
+            r.body
+        );
     }
 }
 
@@ -449,10 +623,19 @@ fn errors_and_order_of_checks() {
         ("/ogc/collections/cells/items?bbox=0,0,200,1", 400),
         ("/ogc/collections/cells/items?colour=red", 400),
         ("/ogc/collections/cells/items?limit=1&limit=2", 400),
-        ("/ogc/collections/cells/items?crs=http://www.opengis.net/def/crs/EPSG/0/4548", 400),
-        ("/ogc/collections/cells/items?bbox-crs=EPSG:1&bbox=1,2,3,4", 400),
+        (
+            "/ogc/collections/cells/items?crs=http://www.opengis.net/def/crs/EPSG/0/4548",
+            400,
+        ),
+        (
+            "/ogc/collections/cells/items?bbox-crs=EPSG:1&bbox=1,2,3,4",
+            400,
+        ),
         ("/ogc/collections/cells/items?f=html", 400),
-        ("/ogc/collections/cells/items?datetime=2024-01-01T00:00:00Z&f=json", 200),
+        (
+            "/ogc/collections/cells/items?datetime=2024-01-01T00:00:00Z&f=json",
+            200,
+        ),
         ("/ogc/collections/roads", 404),
         ("/ogc/collections/roads/items", 404),
         ("/ogc/collections/roads/queryables", 404),
@@ -472,7 +655,11 @@ fn errors_and_order_of_checks() {
         assert_eq!(status(&r), want, "{path}: {}", r.body);
         if want != 200 {
             assert!(r.content_type.starts_with("application/json"), "{path}");
-            assert!(r.json()["description"].as_str().is_some_and(|d| !d.is_empty()));
+            assert!(
+                r.json()["description"]
+                    .as_str()
+                    .is_some_and(|d| !d.is_empty())
+            );
         }
     }
     // The grid manager (scope 金山社区 350502001001): features outside the
@@ -480,12 +667,22 @@ fn errors_and_order_of_checks() {
     let planner = api.all("enterprises", "", Some(PLANNER));
     let outside: Vec<String> = ids(&planner
         .iter()
-        .filter(|f| !prop(f, "cell_code").as_str().is_some_and(|c| c.starts_with("350502001001")))
+        .filter(|f| {
+            !prop(f, "cell_code")
+                .as_str()
+                .is_some_and(|c| c.starts_with("350502001001"))
+        })
         .cloned()
         .collect::<Vec<_>>());
-    assert!(!outside.is_empty(), "the fixture has an enterprise outside the grid manager's scope");
+    assert!(
+        !outside.is_empty(),
+        "the fixture has an enterprise outside the grid manager's scope"
+    );
     for fid in outside.iter().map(String::as_str).chain(["NOPE"]) {
-        let r = api.get_as(&format!("/ogc/collections/enterprises/items/{fid}"), GRID_MANAGER);
+        let r = api.get_as(
+            &format!("/ogc/collections/enterprises/items/{fid}"),
+            GRID_MANAGER,
+        );
         assert_eq!(status(&r), 403, "{fid}");
     }
     let r = api.get_as("/ogc/collections/enterprises/items?limit=0", GRID_MANAGER);
@@ -499,24 +696,39 @@ fn grid_manager_sees_only_its_scope() {
         let planner = api.all(c, "", Some(PLANNER));
         let expected: Vec<String> = ids(&planner
             .iter()
-            .filter(|f| prop(f, "cell_code").as_str().is_some_and(|c| c.starts_with("350502001001")))
+            .filter(|f| {
+                prop(f, "cell_code")
+                    .as_str()
+                    .is_some_and(|c| c.starts_with("350502001001"))
+            })
             .cloned()
             .collect::<Vec<_>>());
         let got = api.all(c, "", Some(GRID_MANAGER));
         assert_eq!(ids(&got), expected, "{c}");
         for fid in &expected {
-            assert_eq!(api.get_as(&format!("/ogc/collections/{c}/items/{fid}"), GRID_MANAGER).status, 200);
+            assert_eq!(
+                api.get_as(&format!("/ogc/collections/{c}/items/{fid}"), GRID_MANAGER)
+                    .status,
+                200
+            );
         }
     }
     // Public collections are whole for everyone.
-    assert_eq!(api.all("cells", "", Some(GRID_MANAGER)).len(), api.all("cells", "", None).len());
+    assert_eq!(
+        api.all("cells", "", Some(GRID_MANAGER)).len(),
+        api.all("cells", "", None).len()
+    );
 }
 
 #[test]
 fn single_features_match_the_pages() {
     let api = Api::tiny();
     let base = api.server.base.clone();
-    for (c, token) in PUBLIC.iter().map(|c| (*c, None)).chain(PRIVATE.iter().map(|c| (*c, Some(PLANNER)))) {
+    for (c, token) in PUBLIC
+        .iter()
+        .map(|c| (*c, None))
+        .chain(PRIVATE.iter().map(|c| (*c, Some(PLANNER))))
+    {
         for f in api.all(c, "", token) {
             let fid = f["id"].as_str().unwrap();
             let r = match token {
@@ -531,7 +743,12 @@ fn single_features_match_the_pages() {
             assert_eq!(one["properties"], f["properties"]);
             assert_eq!(one["geometry"], f["geometry"]);
             assert_absolute(&one, &base);
-            assert!(link(&one, "self").unwrap()["href"].as_str().unwrap().ends_with(&format!("/items/{fid}")));
+            assert!(
+                link(&one, "self").unwrap()["href"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("/items/{fid}"))
+            );
         }
     }
     // Grid units carry the risk fields; the id is the code.
@@ -554,7 +771,10 @@ fn crs_axis_order_and_content_crs() {
     assert_eq!(plain.status, 401);
     let path = "/ogc/collections/cells/items?limit=100";
     let r = api.get(path);
-    assert_eq!(r.content_crs.as_deref(), Some("<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"));
+    assert_eq!(
+        r.content_crs.as_deref(),
+        Some("<http://www.opengis.net/def/crs/OGC/1.3/CRS84>")
+    );
     let crs84 = r.json();
     let first = |v: &Value| -> (f64, f64) {
         let p = &v["features"][0]["geometry"]["coordinates"][0][0][0];
@@ -566,20 +786,38 @@ fn crs_axis_order_and_content_crs() {
         let r = api.get(&format!("{path}&crs={uri}"));
         assert_eq!(r.status, 200);
         assert_eq!(r.content_crs, Some(format!("<{uri}>")));
-        assert_eq!(first(&r.json()), (lat, lon), "EPSG:{code} is latitude first");
-        assert!(link(&r.json(), "self").unwrap()["href"].as_str().unwrap().contains("crs="));
+        assert_eq!(
+            first(&r.json()),
+            (lat, lon),
+            "EPSG:{code} is latitude first"
+        );
+        assert!(
+            link(&r.json(), "self").unwrap()["href"]
+                .as_str()
+                .unwrap()
+                .contains("crs=")
+        );
     }
-    let r = api.get(&format!("{path}&crs=http://www.opengis.net/def/crs/EPSG/0/3857"));
+    let r = api.get(&format!(
+        "{path}&crs=http://www.opengis.net/def/crs/EPSG/0/3857"
+    ));
     let (x, y) = first(&r.json());
     assert!((x - lon.to_radians() * 6_378_137.0).abs() < 0.01, "{x}");
     assert!((y - 2_864_000.0).abs() < 10_000.0, "{y}");
     // A bbox in Web Mercator selects what the same box in CRS84 does.
     let (x0, y0) = (118.585f64.to_radians() * 6_378_137.0, 2_863_000.0);
     let (x1, y1) = (118.595f64.to_radians() * 6_378_137.0, 2_866_000.0);
-    let merc = ids(&api.all("cells", &format!("&bbox={x0},{y0},{x1},{y1}&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/3857"), None));
+    let merc = ids(&api.all(
+        "cells",
+        &format!("&bbox={x0},{y0},{x1},{y1}&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/3857"),
+        None,
+    ));
     assert_eq!(merc.len(), 2, "{merc:?}");
     let r = api.get("/ogc/collections/cells/items/350502001001001?crs=http://www.opengis.net/def/crs/EPSG/0/4490");
-    assert_eq!(r.content_crs.as_deref(), Some("<http://www.opengis.net/def/crs/EPSG/0/4490>"));
+    assert_eq!(
+        r.content_crs.as_deref(),
+        Some("<http://www.opengis.net/def/crs/EPSG/0/4490>")
+    );
 }
 
 #[test]
@@ -587,7 +825,10 @@ fn links_follow_forwarded_headers() {
     let api = Api::tiny();
     let r = fetch(
         &api.url("/ogc/collections/cells/items?limit=1"),
-        &[("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "map.example.cn")],
+        &[
+            ("X-Forwarded-Proto", "https"),
+            ("X-Forwarded-Host", "map.example.cn"),
+        ],
     );
     let v = r.json();
     assert_absolute(&v, "https://map.example.cn");
@@ -602,9 +843,14 @@ fn links_follow_forwarded_headers() {
 // ---------------------------------------------------------------- clients
 
 fn have(tool: &str, arg: &str) -> bool {
-    let ok = Command::new(tool).arg(arg).output().is_ok_and(|o| o.status.success());
+    let ok = Command::new(tool)
+        .arg(arg)
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !ok {
-        eprintln!("SKIPPED: `{tool}` is not installed (Debian: apt-get install -y gdal-bin; Python: pip install OWSLib)");
+        eprintln!(
+            "SKIPPED: `{tool}` is not installed (Debian: apt-get install -y gdal-bin; Python: pip install OWSLib)"
+        );
     }
     ok
 }
@@ -614,11 +860,19 @@ fn ogrinfo(url: &str, token: Option<&str>) -> Vec<(String, u64)> {
     let mut cmd = Command::new("ogrinfo");
     cmd.args(["-ro", "-so", "-al"]);
     if let Some(t) = token {
-        cmd.args(["--config", "GDAL_HTTP_HEADERS", &format!("Authorization: Bearer {t}")]);
+        cmd.args([
+            "--config",
+            "GDAL_HTTP_HEADERS",
+            &format!("Authorization: Bearer {t}"),
+        ]);
     }
     let out = cmd.arg(format!("OAPIF:{url}/ogc")).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(out.status.success(), "ogrinfo failed: {text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ogrinfo failed: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut layers = Vec::new();
     let mut name = None;
     for line in text.lines() {
@@ -637,17 +891,28 @@ fn check_gdal(api: &Api, tmp: &Path, layer_to_copy: &str) {
     let counts = api.counts();
     let base = &api.server.base;
     let anon = ogrinfo(base, None);
-    let expected: Vec<(String, u64)> = PUBLIC.iter().map(|c| (c.to_string(), counts[c].as_u64().unwrap())).collect();
+    let expected: Vec<(String, u64)> = PUBLIC
+        .iter()
+        .map(|c| (c.to_string(), counts[c].as_u64().unwrap()))
+        .collect();
     assert_eq!(anon, expected);
     let all = ogrinfo(base, Some(PLANNER));
-    let expected: Vec<(String, u64)> = PUBLIC.iter().chain(PRIVATE.iter()).map(|c| (c.to_string(), counts[c].as_u64().unwrap())).collect();
+    let expected: Vec<(String, u64)> = PUBLIC
+        .iter()
+        .chain(PRIVATE.iter())
+        .map(|c| (c.to_string(), counts[c].as_u64().unwrap()))
+        .collect();
     assert_eq!(all, expected);
 
     for (layer, token) in [(layer_to_copy, None), ("enterprises", Some(PLANNER))] {
         let out = tmp.join(format!("{layer}.geojson"));
         let mut cmd = Command::new("ogr2ogr");
         if let Some(t) = token {
-            cmd.args(["--config", "GDAL_HTTP_HEADERS", &format!("Authorization: Bearer {t}")]);
+            cmd.args([
+                "--config",
+                "GDAL_HTTP_HEADERS",
+                &format!("Authorization: Bearer {t}"),
+            ]);
         }
         let o = cmd
             .args(["-f", "GeoJSON", "-oo", "PAGE_SIZE=1000"])
@@ -656,11 +921,22 @@ fn check_gdal(api: &Api, tmp: &Path, layer_to_copy: &str) {
             .arg(layer)
             .output()
             .unwrap();
-        assert!(o.status.success(), "ogr2ogr {layer}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "ogr2ogr {layer}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         let v: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
         let copied = v["features"].as_array().unwrap();
-        assert_eq!(copied.len() as u64, counts[layer].as_u64().unwrap(), "{layer}");
-        let got: BTreeSet<String> = copied.iter().map(|f| f["properties"]["id"].as_str().unwrap_or("").to_string()).collect();
+        assert_eq!(
+            copied.len() as u64,
+            counts[layer].as_u64().unwrap(),
+            "{layer}"
+        );
+        let got: BTreeSet<String> = copied
+            .iter()
+            .map(|f| f["properties"]["id"].as_str().unwrap_or("").to_string())
+            .collect();
         let want: BTreeSet<String> = ids(&api.all(layer, "", token)).into_iter().collect();
         assert_eq!(got, want, "{layer}");
     }
@@ -697,9 +973,18 @@ fn check_owslib(api: &Api) {
             cmd.arg(t);
         }
         let o = cmd.output().unwrap();
-        assert!(o.status.success(), "OWSLib script: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "OWSLib script: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         let v: Value = serde_json::from_slice(&o.stdout).unwrap();
-        let listed: Vec<&str> = v["collections"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+        let listed: Vec<&str> = v["collections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
         let expected: Vec<&str> = match token {
             None => PUBLIC.to_vec(),
             Some(_) => PUBLIC.iter().chain(PRIVATE.iter()).copied().collect(),
@@ -708,13 +993,31 @@ fn check_owslib(api: &Api) {
         for c in expected {
             let n = counts[c].as_u64().unwrap();
             assert_eq!(v["items"][c]["matched"].as_u64(), Some(n), "{c}");
-            assert_eq!(v["items"][c]["returned"].as_u64(), Some(n.min(10_000)), "{c}");
+            assert_eq!(
+                v["items"][c]["returned"].as_u64(),
+                Some(n.min(10_000)),
+                "{c}"
+            );
             assert!(!v["items"][c]["queryables"].as_array().unwrap().is_empty());
         }
-        assert!(v["conformance"].as_array().unwrap().iter().any(|c| c.as_str().unwrap().ends_with("/conf/core")));
+        assert!(
+            v["conformance"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c.as_str().unwrap().ends_with("/conf/core"))
+        );
         let major: Vec<String> = ids(&api.all("cells", "&risk_level=major", None));
-        let got: Vec<String> = v["major_cells"].as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect();
-        assert_eq!(got.iter().collect::<BTreeSet<_>>(), major.iter().collect::<BTreeSet<_>>());
+        let got: Vec<String> = v["major_cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            got.iter().collect::<BTreeSet<_>>(),
+            major.iter().collect::<BTreeSet<_>>()
+        );
         assert_eq!(v["one"].as_str(), major.iter().min().map(String::as_str));
     }
 }
@@ -734,9 +1037,23 @@ fn owslib_reads_every_collection() {
 fn demo_city() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data/quanzhou");
-    let generated = common::run(dir.path(), &["generate", "--preset", "quanzhou", "--seed", "42", "--out", data.to_str().unwrap()]);
+    let generated = common::run(
+        dir.path(),
+        &[
+            "generate",
+            "--preset",
+            "quanzhou",
+            "--seed",
+            "42",
+            "--out",
+            data.to_str().unwrap(),
+        ],
+    );
     if !generated.status.success() {
-        eprintln!("SKIPPED: cannot generate the demo city: {}", String::from_utf8_lossy(&generated.stderr));
+        eprintln!(
+            "SKIPPED: cannot generate the demo city: {}",
+            String::from_utf8_lossy(&generated.stderr)
+        );
         return;
     }
     install_demo_tokens(dir.path());
@@ -763,8 +1080,16 @@ fn demo_city() {
     // A large page is streamed in chunks.
     let r = api.get_as("/ogc/collections/enterprises/items?limit=20000", PLANNER);
     assert!(r.chunked);
-    assert_eq!(r.json()["numberReturned"].as_u64(), Some(counts["enterprises"].as_u64().unwrap().min(10_000)));
-    check_bboxes(&api, Some(PLANNER), &["towns", "collapse_zones", "hazard_sources"], 3);
+    assert_eq!(
+        r.json()["numberReturned"].as_u64(),
+        Some(counts["enterprises"].as_u64().unwrap().min(10_000))
+    );
+    check_bboxes(
+        &api,
+        Some(PLANNER),
+        &["towns", "collapse_zones", "hazard_sources"],
+        3,
+    );
     if have("ogrinfo", "--version") && have("ogr2ogr", "--version") {
         let tmp = tempfile::tempdir().unwrap();
         check_gdal(&api, tmp.path(), "villages");

@@ -15,9 +15,24 @@ pub const REL_QUERYABLES: &str = "http://www.opengis.net/def/rel/ogc/1.0/queryab
 pub fn landing(base: &BaseUrl) -> Value {
     let links = [
         Link::new(base.ogc(""), "self", JSON, "this document"),
-        Link::new(base.ogc("/api"), "service-desc", OPENAPI, "the API definition (OpenAPI 3.0)"),
-        Link::new(base.ogc("/api.html"), "service-doc", HTML, "the API documentation"),
-        Link::new(base.ogc("/conformance"), "conformance", JSON, "conformance classes"),
+        Link::new(
+            base.ogc("/api"),
+            "service-desc",
+            OPENAPI,
+            "the API definition (OpenAPI 3.0)",
+        ),
+        Link::new(
+            base.ogc("/api.html"),
+            "service-doc",
+            HTML,
+            "the API documentation",
+        ),
+        Link::new(
+            base.ogc("/conformance"),
+            "conformance",
+            JSON,
+            "conformance classes",
+        ),
         Link::new(base.ogc("/collections"), "data", JSON, "the collections"),
     ];
     json!({
@@ -43,14 +58,22 @@ pub fn extent(ctx: &Ctx<'_>, layer: LayerId) -> Option<[f64; 4]> {
         });
     };
     match layer {
-        LayerId::Enterprises => ds
-            .enterprises
-            .iter()
-            .for_each(|e| add(e.location.x(), e.location.y(), e.location.x(), e.location.y())),
-        LayerId::HazardSources => ds
-            .hazard_sources
-            .iter()
-            .for_each(|h| add(h.location.x(), h.location.y(), h.location.x(), h.location.y())),
+        LayerId::Enterprises => ds.enterprises.iter().for_each(|e| {
+            add(
+                e.location.x(),
+                e.location.y(),
+                e.location.x(),
+                e.location.y(),
+            )
+        }),
+        LayerId::HazardSources => ds.hazard_sources.iter().for_each(|h| {
+            add(
+                h.location.x(),
+                h.location.y(),
+                h.location.x(),
+                h.location.y(),
+            )
+        }),
         LayerId::CollapseZones => ds
             .collapse_zones
             .iter()
@@ -71,7 +94,9 @@ pub fn extent(ctx: &Ctx<'_>, layer: LayerId) -> Option<[f64; 4]> {
 
 fn description(layer: LayerId) -> String {
     let what = match layer {
-        LayerId::Enterprises => "生产经营单位 — enterprises of the work-safety ledger (requires a token)",
+        LayerId::Enterprises => {
+            "生产经营单位 — enterprises of the work-safety ledger (requires a token)"
+        }
         LayerId::HazardSources => "重大危险源 — major hazard sources (requires a token)",
         LayerId::CollapseZones => "道路塌陷风险区 — road-collapse risk zones",
         _ => "grid units with their risk score, level and colour",
@@ -84,8 +109,18 @@ pub fn collection(ctx: &Ctx<'_>, base: &BaseUrl, layer: LayerId) -> Value {
     let path = format!("/collections/{layer}");
     let links = [
         Link::new(base.ogc(&path), "self", JSON, "this collection"),
-        Link::new(base.ogc(&format!("{path}/items")), "items", GEOJSON, "the features"),
-        Link::new(base.ogc(&format!("{path}/queryables")), REL_QUERYABLES, SCHEMA, "queryables"),
+        Link::new(
+            base.ogc(&format!("{path}/items")),
+            "items",
+            GEOJSON,
+            "the features",
+        ),
+        Link::new(
+            base.ogc(&format!("{path}/queryables")),
+            REL_QUERYABLES,
+            SCHEMA,
+            "queryables",
+        ),
     ];
     let mut c = json!({
         "id": layer.as_str(),

@@ -150,12 +150,7 @@ impl Expr {
 
 /// Builds the comparison `prop op literal`, checking the literal's type
 /// against the property (and canonicalising enumerated words).
-pub fn compare(
-    props: &[Property],
-    prop: usize,
-    op: CmpOp,
-    value: Literal,
-) -> Result<Expr, String> {
+pub fn compare(props: &[Property], prop: usize, op: CmpOp, value: Literal) -> Result<Expr, String> {
     let p = props
         .get(prop)
         .ok_or_else(|| "unknown property".to_string())?;
@@ -296,7 +291,9 @@ fn lex(text: &str) -> Result<Vec<(usize, Tok)>, Cql2Error> {
             }
             c if c.is_alphabetic() || c == '_' => {
                 let mut j = i + 1;
-                while j < chars.len() && (chars[j].is_alphanumeric() || matches!(chars[j], '_' | '.' | ':')) {
+                while j < chars.len()
+                    && (chars[j].is_alphanumeric() || matches!(chars[j], '_' | '.' | ':'))
+                {
                     j += 1;
                 }
                 out.push((start, Tok::Ident(chars[i..j].iter().collect())));
@@ -339,7 +336,11 @@ impl Parser<'_> {
             self.pos += 1;
             list.push(self.and()?);
         }
-        Ok(if list.len() == 1 { list.remove(0) } else { Expr::Or(list) })
+        Ok(if list.len() == 1 {
+            list.remove(0)
+        } else {
+            Expr::Or(list)
+        })
     }
 
     fn and(&mut self) -> Result<Expr, Cql2Error> {
@@ -348,7 +349,11 @@ impl Parser<'_> {
             self.pos += 1;
             list.push(self.not()?);
         }
-        Ok(if list.len() == 1 { list.remove(0) } else { Expr::And(list) })
+        Ok(if list.len() == 1 {
+            list.remove(0)
+        } else {
+            Expr::And(list)
+        })
     }
 
     fn not(&mut self) -> Result<Expr, Cql2Error> {
@@ -387,12 +392,21 @@ impl Parser<'_> {
                         at,
                         format!(
                             "unknown property {w:?}; queryables are {}",
-                            self.props.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+                            self.props
+                                .iter()
+                                .map(|p| p.name)
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                     ));
                 }
             },
-            Some(other) => return Err(err(at, format!("expected a property or a literal, found {other:?}"))),
+            Some(other) => {
+                return Err(err(
+                    at,
+                    format!("expected a property or a literal, found {other:?}"),
+                ));
+            }
             None => return Err(err(at, "unexpected end of filter")),
         };
         self.pos += 1;
@@ -431,7 +445,10 @@ impl Parser<'_> {
             (Operand::Prop(p), Operand::Lit(l)) => (p, op, l),
             (Operand::Lit(l), Operand::Prop(p)) => (p, op.flipped(), l),
             (Operand::Prop(_), Operand::Prop(_)) => {
-                return Err(err(at2, "compare a property with a literal, not with another property"));
+                return Err(err(
+                    at2,
+                    "compare a property with a literal, not with another property",
+                ));
             }
             (Operand::Lit(_), Operand::Lit(_)) => {
                 return Err(err(at, "a comparison needs a property"));
@@ -456,7 +473,10 @@ pub fn parse(text: &str, props: &[Property]) -> Result<Expr, Cql2Error> {
     };
     let e = p.or()?;
     if p.pos < p.toks.len() {
-        return Err(err(p.here(), "unexpected text after the end of the filter (join conditions with AND or OR)"));
+        return Err(err(
+            p.here(),
+            "unexpected text after the end of the filter (join conditions with AND or OR)",
+        ));
     }
     Ok(e)
 }
@@ -523,11 +543,27 @@ mod tests {
         assert!(e.message.contains("major, high, medium, low"), "{e}");
         let e = cells("risk_score > 1 risk_level = 'major'").unwrap_err();
         assert_eq!(e.position, 15);
-        for bad in ["", "(risk_score > 1", "risk_score >", "risk_score 1", "name = 'x", "1 = 1", "code = name", "risk_score > 1 AND", "a ~ b"] {
+        for bad in [
+            "",
+            "(risk_score > 1",
+            "risk_score >",
+            "risk_score 1",
+            "name = 'x",
+            "1 = 1",
+            "code = name",
+            "risk_score > 1 AND",
+            "a ~ b",
+        ] {
             assert!(cells(bad).is_err(), "{bad}");
         }
         let e = parse("blacklisted < true", properties(LayerId::Enterprises)).unwrap_err();
         assert!(e.message.contains("boolean"), "{e}");
-        assert!(parse("blacklisted = TRUE AND employees >= 1e2", properties(LayerId::Enterprises)).is_ok());
+        assert!(
+            parse(
+                "blacklisted = TRUE AND employees >= 1e2",
+                properties(LayerId::Enterprises)
+            )
+            .is_ok()
+        );
     }
 }

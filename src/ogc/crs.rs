@@ -208,8 +208,18 @@ mod tests {
             parse_bbox("118,24,0,119,25,10", OgcCrs::Crs84),
             Ok(vec![[118.0, 24.0, 119.0, 25.0]])
         );
-        assert_eq!(parse_bbox("170,0,-170,1", OgcCrs::Crs84).map(|v| v.len()), Ok(2));
-        for bad in ["1,2,3", "a,b,c,d", "118,25,119,24", "0,0,200,1", "NaN,0,1,1", ""] {
+        assert_eq!(
+            parse_bbox("170,0,-170,1", OgcCrs::Crs84).map(|v| v.len()),
+            Ok(2)
+        );
+        for bad in [
+            "1,2,3",
+            "a,b,c,d",
+            "118,25,119,24",
+            "0,0,200,1",
+            "NaN,0,1,1",
+            "",
+        ] {
             assert!(parse_bbox(bad, OgcCrs::Crs84).is_err(), "{bad}");
         }
         assert!(parse_bbox("118,24,119,25", OgcCrs::Epsg4326).is_err());

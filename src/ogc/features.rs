@@ -126,8 +126,9 @@ impl<'a> Ctx<'a> {
         let ds = &self.store.dataset;
         let i = index as usize;
         let cell_code = || {
-            self.cell_of(layer, index)
-                .map_or(PropValue::Null, |c| PropValue::Str(&self.store.unit(c).code))
+            self.cell_of(layer, index).map_or(PropValue::Null, |c| {
+                PropValue::Str(&self.store.unit(c).code)
+            })
         };
         match layer {
             LayerId::Enterprises => {

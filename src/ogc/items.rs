@@ -93,10 +93,22 @@ fn intersects_box(ctx: &Ctx<'_>, layer: LayerId, index: u32, b: &[f64; 4]) -> bo
     let ds = &ctx.store.dataset;
     let i = index as usize;
     match layer {
-        LayerId::Enterprises => ds.enterprises.get(i).is_some_and(|e| rect.intersects(&e.location)),
-        LayerId::HazardSources => ds.hazard_sources.get(i).is_some_and(|h| rect.intersects(&h.location)),
-        LayerId::CollapseZones => ds.collapse_zones.get(i).is_some_and(|z| rect.intersects(&z.geometry)),
-        _ => ds.units.get(i).is_some_and(|u| rect.intersects(&u.geometry)),
+        LayerId::Enterprises => ds
+            .enterprises
+            .get(i)
+            .is_some_and(|e| rect.intersects(&e.location)),
+        LayerId::HazardSources => ds
+            .hazard_sources
+            .get(i)
+            .is_some_and(|h| rect.intersects(&h.location)),
+        LayerId::CollapseZones => ds
+            .collapse_zones
+            .get(i)
+            .is_some_and(|z| rect.intersects(&z.geometry)),
+        _ => ds
+            .units
+            .get(i)
+            .is_some_and(|u| rect.intersects(&u.geometry)),
     }
 }
 
@@ -115,7 +127,11 @@ fn in_boxes(ctx: &Ctx<'_>, layer: LayerId, boxes: &[[f64; 4]]) -> Vec<u32> {
                 None => Vec::new(),
             },
         };
-        out.extend(found.into_iter().filter(|&i| intersects_box(ctx, layer, i, b)));
+        out.extend(
+            found
+                .into_iter()
+                .filter(|&i| intersects_box(ctx, layer, i, b)),
+        );
     }
     out.sort_unstable();
     out.dedup();
@@ -149,14 +165,20 @@ pub fn select(ctx: &Ctx<'_>, layer: LayerId, access: Access, params: &ItemsParam
         .filter(|&i| access.sees(ctx, layer, i))
         .filter(|&i| {
             params.filter.as_ref().is_none_or(|f| {
-                f.matches(&|p| props.get(p).map_or(PropValue::Null, |prop| ctx.value(layer, i, prop)))
+                f.matches(&|p| {
+                    props
+                        .get(p)
+                        .map_or(PropValue::Null, |prop| ctx.value(layer, i, prop))
+                })
             })
         })
         .collect();
     if !params.sort.is_empty() {
         ids.sort_by(|&a, &b| {
             for key in &params.sort {
-                let Some(prop) = props.get(key.prop) else { continue };
+                let Some(prop) = props.get(key.prop) else {
+                    continue;
+                };
                 let o = order(ctx.value(layer, a, prop), ctx.value(layer, b, prop));
                 let o = if key.descending { o.reverse() } else { o };
                 if o != Ordering::Equal {
@@ -192,16 +214,37 @@ pub fn find(ctx: &Ctx<'_>, layer: LayerId, access: Access, fid: &str) -> Result<
 }
 
 /// The `self`, `alternate`-free paging links of an items page.
-pub fn page_links(base: &BaseUrl, layer: LayerId, params: &ItemsParams, sel: &Selection) -> Vec<Link> {
+pub fn page_links(
+    base: &BaseUrl,
+    layer: LayerId,
+    params: &ItemsParams,
+    sel: &Selection,
+) -> Vec<Link> {
     let path = format!("/collections/{layer}/items");
-    let url = |offset: usize| format!("{}{}", base.ogc(&path), query_string(&params.pairs_at(offset)));
+    let url = |offset: usize| {
+        format!(
+            "{}{}",
+            base.ogc(&path),
+            query_string(&params.pairs_at(offset))
+        )
+    };
     let mut links = vec![
         Link::new(url(params.offset), "self", GEOJSON, "this page"),
-        Link::new(base.ogc(&format!("/collections/{layer}")), "collection", JSON, layer.label_zh()),
+        Link::new(
+            base.ogc(&format!("/collections/{layer}")),
+            "collection",
+            JSON,
+            layer.label_zh(),
+        ),
     ];
     let returned = sel.page.len();
     if params.offset.saturating_add(returned) < sel.matched {
-        links.push(Link::new(url(params.offset + returned), "next", GEOJSON, "next page"));
+        links.push(Link::new(
+            url(params.offset + returned),
+            "next",
+            GEOJSON,
+            "next page",
+        ));
     }
     if params.offset > 0 {
         links.push(Link::new(
@@ -255,7 +298,13 @@ pub fn write_features(
 }
 
 /// One feature as a GeoJSON document with its `self` and `collection` links.
-pub fn feature_document(ctx: &Ctx<'_>, base: &BaseUrl, layer: LayerId, index: u32, crs: OgcCrs) -> String {
+pub fn feature_document(
+    ctx: &Ctx<'_>,
+    base: &BaseUrl,
+    layer: LayerId,
+    index: u32,
+    crs: OgcCrs,
+) -> String {
     let mut out = String::new();
     let all: Vec<usize> = (0..properties(layer).len()).collect();
     ctx.write_feature(&mut out, layer, index, crs, &all);
@@ -263,8 +312,18 @@ pub fn feature_document(ctx: &Ctx<'_>, base: &BaseUrl, layer: LayerId, index: u3
     let fid = ctx.id(layer, index);
     let enc = super::links::path_segment(fid);
     let links = [
-        Link::new(base.ogc(&format!("/collections/{layer}/items/{enc}")), "self", GEOJSON, "this feature"),
-        Link::new(base.ogc(&format!("/collections/{layer}")), "collection", JSON, layer.label_zh()),
+        Link::new(
+            base.ogc(&format!("/collections/{layer}/items/{enc}")),
+            "self",
+            GEOJSON,
+            "this feature",
+        ),
+        Link::new(
+            base.ogc(&format!("/collections/{layer}")),
+            "collection",
+            JSON,
+            layer.label_zh(),
+        ),
     ];
     out.push_str(",\"links\":");
     out.push_str(&serde_json::to_string(&links).unwrap_or_else(|_| "[]".into()));

@@ -17,8 +17,7 @@ fn first(list: Option<&str>) -> Option<&str> {
 
 fn valid_host(h: &str) -> bool {
     h.len() <= 255
-        && h
-            .chars()
+        && h.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_'))
 }
 
@@ -64,7 +63,12 @@ pub struct Link {
 
 impl Link {
     /// A new link.
-    pub fn new(href: String, rel: &'static str, media_type: &'static str, title: impl Into<String>) -> Link {
+    pub fn new(
+        href: String,
+        rel: &'static str,
+        media_type: &'static str,
+        title: impl Into<String>,
+    ) -> Link {
         Link {
             href,
             rel,
@@ -103,8 +107,15 @@ mod tests {
 
     #[test]
     fn forwarded_headers_win() {
-        let b = BaseUrl::from_headers(Some("https, http"), Some("map.example.cn"), Some("127.0.0.1:8080"));
-        assert_eq!(b.ogc("/collections"), "https://map.example.cn/ogc/collections");
+        let b = BaseUrl::from_headers(
+            Some("https, http"),
+            Some("map.example.cn"),
+            Some("127.0.0.1:8080"),
+        );
+        assert_eq!(
+            b.ogc("/collections"),
+            "https://map.example.cn/ogc/collections"
+        );
         let b = BaseUrl::from_headers(None, None, Some("127.0.0.1:8080"));
         assert_eq!(b.ogc(""), "http://127.0.0.1:8080/ogc");
         let b = BaseUrl::from_headers(Some("gopher"), Some("evil\"host"), Some("a b"));
@@ -113,7 +124,10 @@ mod tests {
 
     #[test]
     fn query_strings_are_encoded() {
-        let q = query_string(&[("filter".into(), "name = '金山'".into()), ("limit".into(), "5".into())]);
+        let q = query_string(&[
+            ("filter".into(), "name = '金山'".into()),
+            ("limit".into(), "5".into()),
+        ]);
         assert_eq!(q, "?filter=name+%3D+%27%E9%87%91%E5%B1%B1%27&limit=5");
         assert_eq!(query_string(&[]), "");
         assert_eq!(path_segment("CZ-1 a/b"), "CZ-1%20a%2Fb");

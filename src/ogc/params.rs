@@ -93,10 +93,9 @@ pub fn limit(raw: Option<&str>) -> Result<usize, OgcError> {
 fn offset(raw: Option<&str>) -> Result<usize, OgcError> {
     match raw {
         None => Ok(0),
-        Some(t) => t
-            .trim()
-            .parse::<usize>()
-            .map_err(|_| OgcError::param("offset", format!("must be a whole number ≥ 0, found {t:?}"))),
+        Some(t) => t.trim().parse::<usize>().map_err(|_| {
+            OgcError::param("offset", format!("must be a whole number ≥ 0, found {t:?}"))
+        }),
     }
 }
 
@@ -180,10 +179,7 @@ fn property(layer: LayerId, param: &str, name: &str) -> Result<usize, OgcError> 
     position(layer, name).ok_or_else(|| {
         OgcError::param(
             param,
-            format!(
-                "unknown property {name:?}; properties are {}",
-                names(layer)
-            ),
+            format!("unknown property {name:?}; properties are {}", names(layer)),
         )
     })
 }
@@ -217,8 +213,8 @@ impl ItemsParams {
             }
         }
         if let Some(text) = get(&pairs, "filter") {
-            let e = cql2::parse(text, properties(layer))
-                .map_err(|e| OgcError::param("filter", e))?;
+            let e =
+                cql2::parse(text, properties(layer)).map_err(|e| OgcError::param("filter", e))?;
             filters.push(e);
         }
         let filter = match filters.len() {
@@ -293,7 +289,14 @@ mod tests {
         assert_eq!((p.limit, p.offset, p.crs), (10, 0, OgcCrs::Crs84));
         assert_eq!(p.properties.len(), properties(LayerId::Cells).len());
         assert_eq!(parse(LayerId::Cells, "limit=99999").unwrap().limit, 10_000);
-        for bad in ["limit=0", "limit=-1", "limit=ten", "limit=", "offset=-1", "offset=x"] {
+        for bad in [
+            "limit=0",
+            "limit=-1",
+            "limit=ten",
+            "limit=",
+            "offset=-1",
+            "offset=x",
+        ] {
             assert!(parse(LayerId::Cells, bad).is_err(), "{bad}");
         }
     }
@@ -301,7 +304,10 @@ mod tests {
     #[test]
     fn unknown_and_duplicate_parameters() {
         let e = parse(LayerId::Cells, "colour=red").unwrap_err();
-        assert!(matches!(&e, OgcError::BadRequest(m) if m.contains("colour")), "{e}");
+        assert!(
+            matches!(&e, OgcError::BadRequest(m) if m.contains("colour")),
+            "{e}"
+        );
         assert!(parse(LayerId::Cells, "limit=1&limit=2").is_err());
         assert!(parse(LayerId::Cells, "industry=gas").is_err());
         assert!(parse(LayerId::Enterprises, "industry=gas").is_ok());
@@ -326,13 +332,21 @@ mod tests {
         assert!(parse(LayerId::Cells, "filter=code%3D").is_err());
         assert!(parse(LayerId::Cells, "f=html").is_err());
         assert!(parse(LayerId::Cells, "f=json&datetime=2024-01-01T00:00:00Z").is_ok());
-        let p = parse(LayerId::Cells, "sortby=-risk_score,code&properties=code,risk_level").unwrap();
+        let p = parse(
+            LayerId::Cells,
+            "sortby=-risk_score,code&properties=code,risk_level",
+        )
+        .unwrap();
         assert_eq!(p.sort.len(), 2);
         assert!(p.sort[0].descending && !p.sort[1].descending);
         assert_eq!(p.properties.len(), 2);
         assert!(parse(LayerId::Cells, "sortby=colour").is_err());
         assert!(parse(LayerId::Cells, "properties=colour").is_err());
-        let p = parse(LayerId::Cells, "bbox=24,118,25,119&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/4326").unwrap();
+        let p = parse(
+            LayerId::Cells,
+            "bbox=24,118,25,119&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/4326",
+        )
+        .unwrap();
         assert_eq!(p.bbox, Some(vec![[118.0, 24.0, 119.0, 25.0]]));
         assert!(parse(LayerId::Cells, "crs=EPSG:9999").is_err());
         let p = parse(LayerId::Cells, "limit=5&offset=10&risk_level=low").unwrap();

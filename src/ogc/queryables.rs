@@ -150,14 +150,32 @@ const fn opt(
 const COUNT: Kind = Kind::Integer { min: 0, max: None };
 
 const GRID: &[Property] = &[
-    p("code", Kind::Text, "代码", "statistical code of the grid unit (also the feature id)"),
+    p(
+        "code",
+        Kind::Text,
+        "代码",
+        "statistical code of the grid unit (also the feature id)",
+    ),
     p("name", Kind::Text, "名称", "name of the grid unit"),
-    p("level", Kind::Word(Vocabulary::Level), "层级", "county, town, village or cell"),
-    opt("parent_code", Kind::Text, "上级代码", "code of the unit one level up (none for counties)"),
+    p(
+        "level",
+        Kind::Word(Vocabulary::Level),
+        "层级",
+        "county, town, village or cell",
+    ),
+    opt(
+        "parent_code",
+        Kind::Text,
+        "上级代码",
+        "code of the unit one level up (none for counties)",
+    ),
     p("population", COUNT, "常住人口", "resident population"),
     opt(
         "risk_score",
-        Kind::Number { min: 0.0, max: Some(100.0) },
+        Kind::Number {
+            min: 0.0,
+            max: Some(100.0),
+        },
         "风险分值",
         "risk score 0–100, one decimal",
     ),
@@ -167,14 +185,34 @@ const GRID: &[Property] = &[
         "风险等级",
         "major 重大, high 较大, medium 一般, low 低",
     ),
-    opt("risk_color", Kind::Text, "风险颜色", "map colour of the risk level"),
+    opt(
+        "risk_color",
+        Kind::Text,
+        "风险颜色",
+        "map colour of the risk level",
+    ),
 ];
 
 const ENTERPRISES: &[Property] = &[
-    p("id", Kind::Text, "企业编号", "ledger id (also the feature id)"),
+    p(
+        "id",
+        Kind::Text,
+        "企业编号",
+        "ledger id (also the feature id)",
+    ),
     p("name", Kind::Text, "企业名称", "name of the enterprise"),
-    opt("uscc", Kind::Text, "统一社会信用代码", "unified social credit code"),
-    p("industry", Kind::Word(Vocabulary::Industry), "行业类别", "industry"),
+    opt(
+        "uscc",
+        Kind::Text,
+        "统一社会信用代码",
+        "unified social credit code",
+    ),
+    p(
+        "industry",
+        Kind::Word(Vocabulary::Industry),
+        "行业类别",
+        "industry",
+    ),
     p(
         "risk_grade",
         Kind::Word(Vocabulary::RiskLevel),
@@ -182,9 +220,24 @@ const ENTERPRISES: &[Property] = &[
         "the enterprise's own graded risk (双重预防机制)",
     ),
     p("employees", COUNT, "从业人员", "number of employees"),
-    p("hidden_dangers_open", COUNT, "未整改隐患", "open hidden dangers"),
-    p("major_hidden_dangers_open", COUNT, "重大隐患", "open major hidden dangers"),
-    p("blacklisted", Kind::Boolean, "黑名单", "on the joint-punishment list"),
+    p(
+        "hidden_dangers_open",
+        COUNT,
+        "未整改隐患",
+        "open hidden dangers",
+    ),
+    p(
+        "major_hidden_dangers_open",
+        COUNT,
+        "重大隐患",
+        "open major hidden dangers",
+    ),
+    p(
+        "blacklisted",
+        Kind::Boolean,
+        "黑名单",
+        "on the joint-punishment list",
+    ),
     opt(
         "cell_code",
         Kind::Text,
@@ -196,11 +249,42 @@ const ENTERPRISES: &[Property] = &[
 const HAZARDS: &[Property] = &[
     p("id", Kind::Text, "编号", "id (also the feature id)"),
     p("name", Kind::Text, "名称", "name of the hazard source"),
-    opt("enterprise_id", Kind::Text, "企业编号", "the enterprise that runs it"),
-    p("grade", Kind::Integer { min: 1, max: Some(4) }, "级别", "grade 1 (一级) to 4 (四级), GB 18218-2018"),
-    opt("r_value", Kind::Number { min: 0.0, max: None }, "R值", "R = α Σ βᵢ qᵢ/Qᵢ"),
-    p("substances", Kind::Text, "主要危险化学品", "main hazardous chemicals"),
-    p("monitored", Kind::Boolean, "在线监测预警", "connected to online monitoring"),
+    opt(
+        "enterprise_id",
+        Kind::Text,
+        "企业编号",
+        "the enterprise that runs it",
+    ),
+    p(
+        "grade",
+        Kind::Integer {
+            min: 1,
+            max: Some(4),
+        },
+        "级别",
+        "grade 1 (一级) to 4 (四级), GB 18218-2018",
+    ),
+    opt(
+        "r_value",
+        Kind::Number {
+            min: 0.0,
+            max: None,
+        },
+        "R值",
+        "R = α Σ βᵢ qᵢ/Qᵢ",
+    ),
+    p(
+        "substances",
+        Kind::Text,
+        "主要危险化学品",
+        "main hazardous chemicals",
+    ),
+    p(
+        "monitored",
+        Kind::Boolean,
+        "在线监测预警",
+        "connected to online monitoring",
+    ),
     opt("supervisor", Kind::Text, "督长", "responsible official"),
     opt(
         "cell_code",
@@ -212,9 +296,27 @@ const HAZARDS: &[Property] = &[
 
 const ZONES: &[Property] = &[
     p("id", Kind::Text, "编号", "id (also the feature id)"),
-    p("kind", Kind::Word(Vocabulary::CollapseKind), "成因", "cause of the collapse risk"),
-    p("severity", Kind::Integer { min: 1, max: Some(3) }, "严重程度", "1–3, 3 = worst"),
-    opt("surveyed", Kind::Text, "最近探测日期", "date of the last ground-radar survey (ISO date)"),
+    p(
+        "kind",
+        Kind::Word(Vocabulary::CollapseKind),
+        "成因",
+        "cause of the collapse risk",
+    ),
+    p(
+        "severity",
+        Kind::Integer {
+            min: 1,
+            max: Some(3),
+        },
+        "严重程度",
+        "1–3, 3 = worst",
+    ),
+    opt(
+        "surveyed",
+        Kind::Text,
+        "最近探测日期",
+        "date of the last ground-radar survey (ISO date)",
+    ),
 ];
 
 /// The properties of a served layer's features, in output order.
@@ -283,7 +385,10 @@ mod tests {
     #[test]
     fn vocabularies_take_chinese() {
         assert_eq!(Vocabulary::RiskLevel.canonical("重大"), Some("major"));
-        assert_eq!(Vocabulary::Industry.canonical("危险化学品"), Some("hazardous_chemicals"));
+        assert_eq!(
+            Vocabulary::Industry.canonical("危险化学品"),
+            Some("hazardous_chemicals")
+        );
         assert_eq!(Vocabulary::Level.canonical("village"), Some("village"));
         assert_eq!(Vocabulary::Level.canonical("street"), None);
     }

@@ -14,8 +14,7 @@ use crate::ogc::items::{self, Access, COLLECTION_TAIL};
 use crate::ogc::links::BaseUrl;
 use crate::ogc::params::{self, ItemsParams};
 use crate::ogc::{
-    GEOJSON, HTML, JSON, SCHEMA, OPENAPI, OgcError, collections, openapi, queryables,
-    time,
+    GEOJSON, HTML, JSON, OPENAPI, OgcError, SCHEMA, collections, openapi, queryables, time,
 };
 use crate::snapshot::Snapshot;
 use axum::Router;
@@ -155,7 +154,10 @@ async fn collection(
 ) -> Result<Response, ApiError> {
     let snap = state.current();
     let layer = open(&id, Access::of(&caller, &snap.store))?;
-    Ok(json(JSON, &collections::collection(&ctx(&snap), &base, layer)))
+    Ok(json(
+        JSON,
+        &collections::collection(&ctx(&snap), &base, layer),
+    ))
 }
 
 /// `GET /ogc/collections/{id}/queryables`.
@@ -207,10 +209,18 @@ async fn items_page(
             return;
         }
         let mut open = true;
-        items::write_features(&ctx(&snap), layer, &sel.page, p.crs, &p.properties, CHUNK_BYTES, |chunk| {
-            open = tx.blocking_send(Bytes::from(chunk)).is_ok();
-            open
-        });
+        items::write_features(
+            &ctx(&snap),
+            layer,
+            &sel.page,
+            p.crs,
+            &p.properties,
+            CHUNK_BYTES,
+            |chunk| {
+                open = tx.blocking_send(Bytes::from(chunk)).is_ok();
+                open
+            },
+        );
         if open {
             let _ = tx.blocking_send(Bytes::from_static(COLLECTION_TAIL.as_bytes()));
         }
@@ -219,7 +229,10 @@ async fn items_page(
         rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx))
     });
     Ok((
-        [(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON)), content_crs(crs)],
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON)),
+            content_crs(crs),
+        ],
         Body::from_stream(stream),
     )
         .into_response())
@@ -245,7 +258,12 @@ async fn item(
         return Err(e.clone().into());
     }
     let pairs = params::pairs(query.as_deref())?;
-    let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
     params::format(get("f"))?;
     let crs = params::output_crs(get("crs"))?;
     let (Some(layer), Some(found)) = (layer, found) else {
@@ -253,7 +271,10 @@ async fn item(
     };
     let index = found?;
     Ok((
-        [(header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON)), content_crs(crs)],
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON)),
+            content_crs(crs),
+        ],
         items::feature_document(&c, &base, layer, index, crs),
     )
         .into_response())

@@ -23,7 +23,10 @@ fn schema_ref(name: &str) -> Value {
 }
 
 fn ok(description: &str, media_type: &str, schema: Value) -> (String, RefOr<Response>) {
-    ("200".into(), RefOr::Item(Response::body(description, media_type, schema)))
+    (
+        "200".into(),
+        RefOr::Item(Response::body(description, media_type, schema)),
+    )
 }
 
 fn errors(codes: &[&str]) -> Vec<(String, RefOr<Response>)> {
@@ -48,7 +51,8 @@ fn op(
             tags: vec![tag.to_string()],
             parameters,
             responses: responses.into_iter().collect(),
-            security: private.then(|| vec![BTreeMap::from([("bearerAuth".to_string(), Vec::new())])]),
+            security: private
+                .then(|| vec![BTreeMap::from([("bearerAuth".to_string(), Vec::new())])]),
         },
     }
 }
@@ -60,28 +64,52 @@ fn crs_schema() -> Value {
 /// The items parameters shared by every collection, by component name.
 fn shared_parameters() -> BTreeMap<String, Parameter> {
     let list = [
-        Parameter::query("f", "response format", json!({"type": "string", "enum": ["json"], "default": "json"})),
+        Parameter::query(
+            "f",
+            "response format",
+            json!({"type": "string", "enum": ["json"], "default": "json"}),
+        ),
         Parameter::query(
             "bbox",
             "only features whose geometry intersects the box minx,miny,maxx,maxy (in bbox-crs axis order; CRS84 lon/lat by default)",
             json!({"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}}),
         ),
         Parameter::query("bbox-crs", "CRS of bbox", crs_schema()),
-        Parameter::query("crs", "CRS of the response geometries (EPSG:4326 and EPSG:4490 are latitude first)", crs_schema()),
+        Parameter::query(
+            "crs",
+            "CRS of the response geometries (EPSG:4326 and EPSG:4490 are latitude first)",
+            crs_schema(),
+        ),
         Parameter::query(
             "limit",
             format!("page size; larger values are clamped to {MAX_LIMIT}"),
             json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}),
         ),
-        Parameter::query("offset", "features skipped before the page", json!({"type": "integer", "minimum": 0, "default": 0})),
-        Parameter::query("datetime", "accepted for conformance; the features carry no time", json!({"type": "string"})),
+        Parameter::query(
+            "offset",
+            "features skipped before the page",
+            json!({"type": "integer", "minimum": 0, "default": 0}),
+        ),
+        Parameter::query(
+            "datetime",
+            "accepted for conformance; the features carry no time",
+            json!({"type": "string"}),
+        ),
         Parameter::query(
             "filter",
             "CQL2-text filter over the queryables: comparisons (=, <>, <, <=, >, >=), IS [NOT] NULL, AND, OR, NOT, parentheses",
             json!({"type": "string"}),
         ),
-        Parameter::query("filter-lang", "filter language", json!({"type": "string", "enum": ["cql2-text"], "default": "cql2-text"})),
-        Parameter::query("filter-crs", "CRS of filter geometries (none are supported)", crs_schema()),
+        Parameter::query(
+            "filter-lang",
+            "filter language",
+            json!({"type": "string", "enum": ["cql2-text"], "default": "cql2-text"}),
+        ),
+        Parameter::query(
+            "filter-crs",
+            "CRS of filter geometries (none are supported)",
+            crs_schema(),
+        ),
         Parameter::query(
             "sortby",
             "comma-separated queryables, `-` prefix for descending",
@@ -201,7 +229,12 @@ fn error_responses() -> BTreeMap<String, Response> {
         ("500", "a server error"),
     ]
     .into_iter()
-    .map(|(code, d)| (code.to_string(), Response::body(d, JSON, schema_ref("exception"))))
+    .map(|(code, d)| {
+        (
+            code.to_string(),
+            Response::body(d, JSON, schema_ref("exception")),
+        )
+    })
     .collect()
 }
 
@@ -219,7 +252,17 @@ fn collection_paths(paths: &mut BTreeMap<String, PathItem>, layer: LayerId) {
 
     let mut r = vec![ok("collection metadata", JSON, schema_ref("collection"))];
     r.extend(with(&["404", "500"]));
-    paths.insert(root.clone(), op(&format!("describe_{layer}"), &format!("metadata of {layer}"), tag, Vec::new(), r, private));
+    paths.insert(
+        root.clone(),
+        op(
+            &format!("describe_{layer}"),
+            &format!("metadata of {layer}"),
+            tag,
+            Vec::new(),
+            r,
+            private,
+        ),
+    );
 
     let mut params: Vec<RefOr<Parameter>> = super::params::KNOWN
         .iter()
@@ -228,7 +271,14 @@ fn collection_paths(paths: &mut BTreeMap<String, PathItem>, layer: LayerId) {
     params.extend(properties(layer).iter().map(|p| {
         let mut s = p.kind.schema();
         s["description"] = json!(p.title);
-        RefOr::Item(Parameter::query(p.name, format!("only features whose {} equals this value ({})", p.name, p.description), s))
+        RefOr::Item(Parameter::query(
+            p.name,
+            format!(
+                "only features whose {} equals this value ({})",
+                p.name, p.description
+            ),
+            s,
+        ))
     }));
     let mut items = Response::body(
         "a page of features",
@@ -244,10 +294,28 @@ fn collection_paths(paths: &mut BTreeMap<String, PathItem>, layer: LayerId) {
     );
     let mut r = vec![("200".to_string(), RefOr::Item(items))];
     r.extend(with(&["400", "404", "500"]));
-    paths.insert(format!("{root}/items"), op(&format!("items_{layer}"), &format!("features of {layer}"), tag, params, r, private));
+    paths.insert(
+        format!("{root}/items"),
+        op(
+            &format!("items_{layer}"),
+            &format!("features of {layer}"),
+            tag,
+            params,
+            r,
+            private,
+        ),
+    );
 
-    let fid = Parameter::path("featureId", "feature id (the code of a grid unit, the ledger id otherwise)", json!({"type": "string"}));
-    let mut r = vec![ok("one feature", GEOJSON, schema_ref(&format!("feature_{layer}")))];
+    let fid = Parameter::path(
+        "featureId",
+        "feature id (the code of a grid unit, the ledger id otherwise)",
+        json!({"type": "string"}),
+    );
+    let mut r = vec![ok(
+        "one feature",
+        GEOJSON,
+        schema_ref(&format!("feature_{layer}")),
+    )];
     r.extend(with(&["400", "404", "500"]));
     paths.insert(
         format!("{root}/items/{{featureId}}"),
@@ -261,9 +329,23 @@ fn collection_paths(paths: &mut BTreeMap<String, PathItem>, layer: LayerId) {
         ),
     );
 
-    let mut r = vec![ok("the queryables (JSON Schema)", SCHEMA, schema_ref("queryables"))];
+    let mut r = vec![ok(
+        "the queryables (JSON Schema)",
+        SCHEMA,
+        schema_ref("queryables"),
+    )];
     r.extend(with(&["404", "500"]));
-    paths.insert(format!("{root}/queryables"), op(&format!("queryables_{layer}"), &format!("queryables of {layer}"), tag, Vec::new(), r, private));
+    paths.insert(
+        format!("{root}/queryables"),
+        op(
+            &format!("queryables_{layer}"),
+            &format!("queryables of {layer}"),
+            tag,
+            Vec::new(),
+            r,
+            private,
+        ),
+    );
 }
 
 /// The OpenAPI 3.0 document, its server rooted at `base`'s `/ogc`.
@@ -274,13 +356,45 @@ pub fn document(base: &BaseUrl) -> OpenApi {
         r.extend(errors(&["500"]));
         op(id, summary, "service", Vec::new(), r, false)
     };
-    paths.insert("/".into(), basic("landing", "landing page", JSON, schema_ref("landingPage")));
-    paths.insert("/conformance".into(), basic("conformance", "conformance classes", JSON, schema_ref("confClasses")));
-    paths.insert("/api".into(), basic("api", "this API definition", OPENAPI, json!({"type": "object"})));
-    paths.insert("/api.html".into(), basic("api_html", "API documentation", HTML, json!({"type": "string"})));
+    paths.insert(
+        "/".into(),
+        basic("landing", "landing page", JSON, schema_ref("landingPage")),
+    );
+    paths.insert(
+        "/conformance".into(),
+        basic(
+            "conformance",
+            "conformance classes",
+            JSON,
+            schema_ref("confClasses"),
+        ),
+    );
+    paths.insert(
+        "/api".into(),
+        basic(
+            "api",
+            "this API definition",
+            OPENAPI,
+            json!({"type": "object"}),
+        ),
+    );
+    paths.insert(
+        "/api.html".into(),
+        basic(
+            "api_html",
+            "API documentation",
+            HTML,
+            json!({"type": "string"}),
+        ),
+    );
     paths.insert(
         "/collections".into(),
-        basic("collections", "the collections (private ones only with a token)", JSON, schema_ref("collections")),
+        basic(
+            "collections",
+            "the collections (private ones only with a token)",
+            JSON,
+            schema_ref("collections"),
+        ),
     );
     for layer in LayerId::SERVED {
         collection_paths(&mut paths, layer);
@@ -355,7 +469,11 @@ mod tests {
         assert_eq!(risk["style"], "form");
         assert_eq!(risk["explode"], false);
         assert_eq!(risk["schema"]["type"], "string");
-        assert!(params.iter().any(|p| p["$ref"] == "#/components/parameters/bbox"));
+        assert!(
+            params
+                .iter()
+                .any(|p| p["$ref"] == "#/components/parameters/bbox")
+        );
         // Every $ref resolves.
         let text = doc.to_string();
         for (i, _) in text.match_indices("\"$ref\":\"#/") {
