@@ -25,6 +25,8 @@
 //! - [`report`]: unit summaries, ledgers, rankings, statistics and search.
 //! - [`generate`]: the deterministic demo and province datasets.
 //! - [`write`](mod@write): GeoJSON, FlatGeobuf and CSV writers.
+//! - [`ogc`]: OGC API – Features (collections, queryables, CQL2 filters,
+//!   CRSs, paging, the OpenAPI document).
 //! - [`snapshot`]: an immutable loaded dataset with its `data_version`.
 //! - [`tiles`]: composite vector tiles (clip, simplify, cluster, encode,
 //!   cache) and TileJSON.
@@ -39,6 +41,7 @@ pub mod generate;
 pub mod index;
 pub mod ingest;
 pub mod model;
+pub mod ogc;
 pub mod report;
 pub mod risk;
 pub mod server;

@@ -8,6 +8,7 @@ mod error;
 mod health;
 mod limits;
 mod metrics;
+mod ogc;
 mod tiles;
 
 pub use admin::{ReloadFailure, ReloadOutcome, reload, reload_on_sighup};
@@ -81,6 +82,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(api::routes(state.clone()))
         .merge(tiles::routes())
+        .merge(ogc::routes())
         .fallback(|| async { ApiError::NotFound("no such path".into()) })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -1,0 +1,332 @@
+//! Selecting, paging and writing features: who may see what, `bbox`,
+//! filters, `sortby`, the page, and the FeatureCollection written in chunks
+//! so a large page never sits in memory as one string.
+
+use super::OgcError;
+use super::crs::OgcCrs;
+use super::features::{Ctx, PropValue};
+use super::links::{BaseUrl, Link, query_string};
+use super::params::ItemsParams;
+use super::queryables::properties;
+use super::{GEOJSON, JSON};
+use crate::auth::{Caller, Scope};
+use crate::index::{Store, UnitId, aabb};
+use crate::model::LayerId;
+use geo::{Intersects, Rect, coord};
+use std::cmp::Ordering;
+
+/// What part of the private layers a request may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No token: public collections only.
+    Public,
+    /// Planner or admin: everything.
+    All,
+    /// Grid manager: private features inside this unit only.
+    Within(UnitId),
+    /// A token whose scope is not in the data: public collections only.
+    Nothing,
+}
+
+impl Access {
+    /// The access of a caller.
+    pub fn of(caller: &Caller, store: &Store) -> Access {
+        match (caller.is_authenticated(), caller.scope(store)) {
+            (false, _) => Access::Public,
+            (true, Scope::All) => Access::All,
+            (true, Scope::Unit(u)) => Access::Within(u),
+            (true, Scope::Nothing) => Access::Nothing,
+        }
+    }
+
+    /// The collections listed for this access, in draw order.
+    pub fn collections(self) -> Vec<LayerId> {
+        LayerId::SERVED
+            .into_iter()
+            .filter(|l| !l.is_private() || matches!(self, Access::All | Access::Within(_)))
+            .collect()
+    }
+
+    /// 401 for a private collection without a token, 403 for a token that
+    /// opens no grid unit.
+    pub fn check(self, layer: LayerId) -> Result<(), OgcError> {
+        if !layer.is_private() {
+            return Ok(());
+        }
+        match self {
+            Access::All | Access::Within(_) => Ok(()),
+            Access::Public => Err(OgcError::Unauthorized(format!(
+                "collection {layer} needs a token"
+            ))),
+            Access::Nothing => Err(OgcError::Forbidden(format!(
+                "this token opens no grid unit, so no {layer}"
+            ))),
+        }
+    }
+
+    /// Whether one feature may be seen (private features: inside the scope).
+    pub fn sees(self, ctx: &Ctx<'_>, layer: LayerId, index: u32) -> bool {
+        if !layer.is_private() {
+            return true;
+        }
+        match self {
+            Access::All => true,
+            Access::Within(scope) => ctx
+                .cell_of(layer, index)
+                .is_some_and(|c| ctx.store.is_within(c, scope)),
+            Access::Public | Access::Nothing => false,
+        }
+    }
+}
+
+/// The features a request matched and the page of them to return.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    /// `numberMatched`.
+    pub matched: usize,
+    /// The page, in order.
+    pub page: Vec<u32>,
+}
+
+fn intersects_box(ctx: &Ctx<'_>, layer: LayerId, index: u32, b: &[f64; 4]) -> bool {
+    let rect = Rect::new(coord! { x: b[0], y: b[1] }, coord! { x: b[2], y: b[3] });
+    let ds = &ctx.store.dataset;
+    let i = index as usize;
+    match layer {
+        LayerId::Enterprises => ds
+            .enterprises
+            .get(i)
+            .is_some_and(|e| rect.intersects(&e.location)),
+        LayerId::HazardSources => ds
+            .hazard_sources
+            .get(i)
+            .is_some_and(|h| rect.intersects(&h.location)),
+        LayerId::CollapseZones => ds
+            .collapse_zones
+            .get(i)
+            .is_some_and(|z| rect.intersects(&z.geometry)),
+        _ => ds
+            .units
+            .get(i)
+            .is_some_and(|u| rect.intersects(&u.geometry)),
+    }
+}
+
+/// Features of `layer` whose geometry intersects one of the boxes, in id order.
+fn in_boxes(ctx: &Ctx<'_>, layer: LayerId, boxes: &[[f64; 4]]) -> Vec<u32> {
+    let mut out = Vec::new();
+    for b in boxes {
+        let env = aabb(b[0], b[1], b[2], b[3]);
+        let store = ctx.store;
+        let found: Vec<u32> = match layer {
+            LayerId::Enterprises => store.enterprises_in_envelope(&env).collect(),
+            LayerId::HazardSources => store.hazards_in_envelope(&env).collect(),
+            LayerId::CollapseZones => store.zones_in_envelope(&env).collect(),
+            _ => match layer.level() {
+                Some(level) => store.units_in_envelope(level, &env).collect(),
+                None => Vec::new(),
+            },
+        };
+        out.extend(
+            found
+                .into_iter()
+                .filter(|&i| intersects_box(ctx, layer, i, b)),
+        );
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+fn order(a: PropValue<'_>, b: PropValue<'_>) -> Ordering {
+    match (a, b) {
+        (PropValue::Null, PropValue::Null) => Ordering::Equal,
+        (PropValue::Null, _) => Ordering::Greater,
+        (_, PropValue::Null) => Ordering::Less,
+        (PropValue::Str(x), PropValue::Str(y)) => x.cmp(y),
+        (PropValue::Bool(x), PropValue::Bool(y)) => x.cmp(&y),
+        (x, y) => match (x.as_f64(), y.as_f64()) {
+            (Some(x), Some(y)) => x.total_cmp(&y),
+            _ => Ordering::Equal,
+        },
+    }
+}
+
+/// Selects the features of `layer` that `access` may see and `params`
+/// match, sorts them (by `sortby`, then id order) and cuts the page.
+pub fn select(ctx: &Ctx<'_>, layer: LayerId, access: Access, params: &ItemsParams) -> Selection {
+    let candidates = match &params.bbox {
+        Some(boxes) => in_boxes(ctx, layer, boxes),
+        None => ctx.all(layer),
+    };
+    let props = properties(layer);
+    let mut ids: Vec<u32> = candidates
+        .into_iter()
+        .filter(|&i| access.sees(ctx, layer, i))
+        .filter(|&i| {
+            params.filter.as_ref().is_none_or(|f| {
+                f.matches(&|p| {
+                    props
+                        .get(p)
+                        .map_or(PropValue::Null, |prop| ctx.value(layer, i, prop))
+                })
+            })
+        })
+        .collect();
+    if !params.sort.is_empty() {
+        ids.sort_by(|&a, &b| {
+            for key in &params.sort {
+                let Some(prop) = props.get(key.prop) else {
+                    continue;
+                };
+                let o = order(ctx.value(layer, a, prop), ctx.value(layer, b, prop));
+                let o = if key.descending { o.reverse() } else { o };
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+            a.cmp(&b)
+        });
+    }
+    let matched = ids.len();
+    let start = params.offset.min(matched);
+    let end = start.saturating_add(params.limit).min(matched);
+    Selection {
+        matched,
+        page: ids[start..end].to_vec(),
+    }
+}
+
+/// The feature `fid` of `layer` if `access` may see it: for a grid manager
+/// any private id outside its scope, known or not, is a 403; then unknown
+/// ids are a 404.
+pub fn find(ctx: &Ctx<'_>, layer: LayerId, access: Access, fid: &str) -> Result<u32, OgcError> {
+    let found = ctx.find(layer, fid);
+    if layer.is_private()
+        && let Access::Within(_) = access
+        && !found.is_some_and(|i| access.sees(ctx, layer, i))
+    {
+        return Err(OgcError::Forbidden(format!(
+            "{layer} {fid:?} is outside this token's grid unit"
+        )));
+    }
+    found.ok_or_else(|| OgcError::NotFound(format!("no feature {fid:?} in collection {layer}")))
+}
+
+/// The `self`, `alternate`-free paging links of an items page.
+pub fn page_links(
+    base: &BaseUrl,
+    layer: LayerId,
+    params: &ItemsParams,
+    sel: &Selection,
+) -> Vec<Link> {
+    let path = format!("/collections/{layer}/items");
+    let url = |offset: usize| {
+        format!(
+            "{}{}",
+            base.ogc(&path),
+            query_string(&params.pairs_at(offset))
+        )
+    };
+    let mut links = vec![
+        Link::new(url(params.offset), "self", GEOJSON, "this page"),
+        Link::new(
+            base.ogc(&format!("/collections/{layer}")),
+            "collection",
+            JSON,
+            layer.label_zh(),
+        ),
+    ];
+    let returned = sel.page.len();
+    if params.offset.saturating_add(returned) < sel.matched {
+        links.push(Link::new(
+            url(params.offset + returned),
+            "next",
+            GEOJSON,
+            "next page",
+        ));
+    }
+    if params.offset > 0 {
+        links.push(Link::new(
+            url(params.offset.saturating_sub(params.limit)),
+            "prev",
+            GEOJSON,
+            "previous page",
+        ));
+    }
+    links
+}
+
+/// The FeatureCollection up to the opening of its `features` array.
+pub fn collection_head(sel: &Selection, time_stamp: &str, links: &[Link]) -> String {
+    let links = serde_json::to_string(links).unwrap_or_else(|_| "[]".into());
+    format!(
+        "{{\"type\":\"FeatureCollection\",\"numberMatched\":{},\"numberReturned\":{},\"timeStamp\":\"{time_stamp}\",\"links\":{links},\"features\":[",
+        sel.matched,
+        sel.page.len()
+    )
+}
+
+/// What closes the FeatureCollection after its features.
+pub const COLLECTION_TAIL: &str = "]}";
+
+/// Writes the page's features (comma-separated, as the inside of the
+/// `features` array) in chunks of about `chunk_bytes`, handing each to
+/// `sink`; stops early when `sink` returns false (the client went away).
+pub fn write_features(
+    ctx: &Ctx<'_>,
+    layer: LayerId,
+    page: &[u32],
+    crs: OgcCrs,
+    props: &[usize],
+    chunk_bytes: usize,
+    mut sink: impl FnMut(String) -> bool,
+) {
+    let mut buf = String::with_capacity(chunk_bytes + 4096);
+    for (n, &i) in page.iter().enumerate() {
+        if n > 0 {
+            buf.push(',');
+        }
+        ctx.write_feature(&mut buf, layer, i, crs, props);
+        if buf.len() >= chunk_bytes && !sink(std::mem::take(&mut buf)) {
+            return;
+        }
+    }
+    if !buf.is_empty() {
+        sink(buf);
+    }
+}
+
+/// One feature as a GeoJSON document with its `self` and `collection` links.
+pub fn feature_document(
+    ctx: &Ctx<'_>,
+    base: &BaseUrl,
+    layer: LayerId,
+    index: u32,
+    crs: OgcCrs,
+) -> String {
+    let mut out = String::new();
+    let all: Vec<usize> = (0..properties(layer).len()).collect();
+    ctx.write_feature(&mut out, layer, index, crs, &all);
+    out.pop();
+    let fid = ctx.id(layer, index);
+    let enc = super::links::path_segment(fid);
+    let links = [
+        Link::new(
+            base.ogc(&format!("/collections/{layer}/items/{enc}")),
+            "self",
+            GEOJSON,
+            "this feature",
+        ),
+        Link::new(
+            base.ogc(&format!("/collections/{layer}")),
+            "collection",
+            JSON,
+            layer.label_zh(),
+        ),
+    ];
+    out.push_str(",\"links\":");
+    out.push_str(&serde_json::to_string(&links).unwrap_or_else(|_| "[]".into()));
+    out.push('}');
+    out
+}

@@ -1,0 +1,362 @@
+//! The query parameters of `/collections/{id}/items`: every malformed or
+//! unknown one is a 400 that names it.
+
+use super::OgcError;
+use super::cql2::{self, CmpOp, Expr, Literal};
+use super::crs::{OgcCrs, parse_bbox};
+use super::queryables::{Kind, position, properties};
+use super::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::model::LayerId;
+
+/// The parameters every items request may carry, besides the collection's
+/// queryables.
+pub const KNOWN: [&str; 12] = [
+    "f",
+    "bbox",
+    "bbox-crs",
+    "crs",
+    "limit",
+    "offset",
+    "datetime",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+    "sortby",
+    "properties",
+];
+
+/// One `sortby` key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortKey {
+    /// Position of the property in the collection's properties.
+    pub prop: usize,
+    /// `-name`: largest first.
+    pub descending: bool,
+}
+
+/// A parsed items request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemsParams {
+    /// Page size (1 to [`MAX_LIMIT`]).
+    pub limit: usize,
+    /// Features skipped before the page.
+    pub offset: usize,
+    /// Lon/lat boxes `[w, s, e, n]` a feature must intersect (two when the
+    /// box crosses the antimeridian).
+    pub bbox: Option<Vec<[f64; 4]>>,
+    /// Output CRS.
+    pub crs: OgcCrs,
+    /// The `filter` and the property filters, all of which must hold.
+    pub filter: Option<Expr>,
+    /// Sort keys, most significant first (then by feature id).
+    pub sort: Vec<SortKey>,
+    /// Positions of the properties to write.
+    pub properties: Vec<usize>,
+    /// The request's own parameters, for `self`/`next`/`prev` links.
+    pub pairs: Vec<(String, String)>,
+}
+
+/// Decodes a raw query string into pairs; a parameter given twice is a 400.
+pub fn pairs(query: Option<&str>) -> Result<Vec<(String, String)>, OgcError> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        if out.iter().any(|(seen, _)| *seen == k) {
+            return Err(OgcError::param(&k, "given more than once"));
+        }
+        out.push((k.into_owned(), v.into_owned()));
+    }
+    Ok(out)
+}
+
+fn get<'q>(pairs: &'q [(String, String)], name: &str) -> Option<&'q str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// `limit`: default 10, < 1 or not a whole number → 400, above 10,000
+/// clamped.
+pub fn limit(raw: Option<&str>) -> Result<usize, OgcError> {
+    match raw {
+        None => Ok(DEFAULT_LIMIT),
+        Some(t) => match t.trim().parse::<u64>() {
+            Ok(0) | Err(_) => Err(OgcError::param(
+                "limit",
+                format!("must be a whole number ≥ 1, found {t:?}"),
+            )),
+            Ok(n) => Ok(n.min(MAX_LIMIT as u64) as usize),
+        },
+    }
+}
+
+fn offset(raw: Option<&str>) -> Result<usize, OgcError> {
+    match raw {
+        None => Ok(0),
+        Some(t) => t.trim().parse::<usize>().map_err(|_| {
+            OgcError::param("offset", format!("must be a whole number ≥ 0, found {t:?}"))
+        }),
+    }
+}
+
+/// The output CRS of `crs` (CRS84 when absent); also used by `/items/{fid}`.
+pub fn output_crs(raw: Option<&str>) -> Result<OgcCrs, OgcError> {
+    raw.map_or(Ok(OgcCrs::Crs84), |c| OgcCrs::parse("crs", c))
+}
+
+/// `f`: only JSON encodings are offered.
+pub fn format(raw: Option<&str>) -> Result<(), OgcError> {
+    match raw.map(str::trim) {
+        None | Some("json" | "geojson" | "application/json" | "application/geo+json") => Ok(()),
+        Some(other) => Err(OgcError::param(
+            "f",
+            format!("unsupported format {other:?}; use json"),
+        )),
+    }
+}
+
+/// Checks the parameters that do not depend on the collection (for a
+/// collection id that may not exist: 400 comes before 404).
+pub fn check_common(pairs: &[(String, String)]) -> Result<(), OgcError> {
+    format(get(pairs, "f"))?;
+    limit(get(pairs, "limit"))?;
+    offset(get(pairs, "offset"))?;
+    output_crs(get(pairs, "crs"))?;
+    if let Some(c) = get(pairs, "filter-crs") {
+        OgcCrs::parse("filter-crs", c)?;
+    }
+    let bbox_crs = match get(pairs, "bbox-crs") {
+        Some(c) => OgcCrs::parse("bbox-crs", c)?,
+        None => OgcCrs::Crs84,
+    };
+    if let Some(b) = get(pairs, "bbox") {
+        parse_bbox(b, bbox_crs)?;
+    }
+    if let Some(l) = get(pairs, "filter-lang")
+        && !l.trim().eq_ignore_ascii_case("cql2-text")
+    {
+        return Err(OgcError::param(
+            "filter-lang",
+            format!("unsupported filter language {l:?}; use cql2-text"),
+        ));
+    }
+    if let Some(d) = get(pairs, "datetime")
+        && d.trim().is_empty()
+    {
+        return Err(OgcError::param("datetime", "must not be empty"));
+    }
+    Ok(())
+}
+
+/// A simple property filter `?name=value`, typed by the property.
+fn equals(layer: LayerId, prop: usize, raw: &str) -> Result<Expr, OgcError> {
+    let props = properties(layer);
+    let name = props.get(prop).map_or("", |p| p.name);
+    let bad = |what: &str| OgcError::param(name, format!("{raw:?} is not {what}"));
+    let lit = match props.get(prop).map(|p| p.kind) {
+        Some(Kind::Integer { .. } | Kind::Number { .. }) => Literal::Number(
+            raw.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| bad("a number"))?,
+        ),
+        Some(Kind::Boolean) => Literal::Bool(match raw.trim() {
+            "true" | "1" | "是" => true,
+            "false" | "0" | "否" => false,
+            _ => return Err(bad("a boolean (true or false)")),
+        }),
+        _ => Literal::Text(raw.to_string()),
+    };
+    cql2::compare(props, prop, CmpOp::Eq, lit).map_err(|m| OgcError::param(name, m))
+}
+
+fn list(raw: &str) -> impl Iterator<Item = &str> {
+    raw.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn property(layer: LayerId, param: &str, name: &str) -> Result<usize, OgcError> {
+    position(layer, name).ok_or_else(|| {
+        OgcError::param(
+            param,
+            format!("unknown property {name:?}; properties are {}", names(layer)),
+        )
+    })
+}
+
+fn names(layer: LayerId) -> String {
+    properties(layer)
+        .iter()
+        .map(|p| p.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl ItemsParams {
+    /// Parses an items request for `layer`.
+    pub fn parse(layer: LayerId, pairs: Vec<(String, String)>) -> Result<ItemsParams, OgcError> {
+        check_common(&pairs)?;
+        let mut filters = Vec::new();
+        for (k, v) in &pairs {
+            if KNOWN.contains(&k.as_str()) {
+                continue;
+            }
+            match position(layer, k) {
+                Some(p) => filters.push(equals(layer, p, v)?),
+                None => {
+                    return Err(OgcError::BadRequest(format!(
+                        "unknown query parameter {k:?}; known are {} and the queryables {}",
+                        KNOWN.join(", "),
+                        names(layer)
+                    )));
+                }
+            }
+        }
+        if let Some(text) = get(&pairs, "filter") {
+            let e =
+                cql2::parse(text, properties(layer)).map_err(|e| OgcError::param("filter", e))?;
+            filters.push(e);
+        }
+        let filter = match filters.len() {
+            0 => None,
+            1 => filters.pop(),
+            _ => Some(Expr::And(filters)),
+        };
+        let bbox_crs = match get(&pairs, "bbox-crs") {
+            Some(c) => OgcCrs::parse("bbox-crs", c)?,
+            None => OgcCrs::Crs84,
+        };
+        let bbox = get(&pairs, "bbox")
+            .map(|b| parse_bbox(b, bbox_crs))
+            .transpose()?;
+        let sort = match get(&pairs, "sortby") {
+            None => Vec::new(),
+            Some(raw) => list(raw)
+                .map(|key| {
+                    let (descending, name) = match key.strip_prefix('-') {
+                        Some(n) => (true, n),
+                        None => (false, key.strip_prefix('+').unwrap_or(key)),
+                    };
+                    property(layer, "sortby", name).map(|prop| SortKey { prop, descending })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let properties = match get(&pairs, "properties") {
+            None => (0..properties(layer).len()).collect(),
+            Some(raw) => list(raw)
+                .map(|name| property(layer, "properties", name))
+                .collect::<Result<_, _>>()?,
+        };
+        Ok(ItemsParams {
+            limit: limit(get(&pairs, "limit"))?,
+            offset: offset(get(&pairs, "offset"))?,
+            bbox,
+            crs: output_crs(get(&pairs, "crs"))?,
+            filter,
+            sort,
+            properties,
+            pairs,
+        })
+    }
+
+    /// The request's parameters with `offset` replaced (for paging links).
+    pub fn pairs_at(&self, offset: usize) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self
+            .pairs
+            .iter()
+            .filter(|(k, _)| k != "offset" && k != "limit")
+            .cloned()
+            .collect();
+        out.push(("limit".into(), self.limit.to_string()));
+        if offset > 0 {
+            out.push(("offset".into(), offset.to_string()));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(layer: LayerId, q: &str) -> Result<ItemsParams, OgcError> {
+        ItemsParams::parse(layer, pairs(Some(q))?)
+    }
+
+    #[test]
+    fn defaults_and_limits() {
+        let p = parse(LayerId::Cells, "").unwrap();
+        assert_eq!((p.limit, p.offset, p.crs), (10, 0, OgcCrs::Crs84));
+        assert_eq!(p.properties.len(), properties(LayerId::Cells).len());
+        assert_eq!(parse(LayerId::Cells, "limit=99999").unwrap().limit, 10_000);
+        for bad in [
+            "limit=0",
+            "limit=-1",
+            "limit=ten",
+            "limit=",
+            "offset=-1",
+            "offset=x",
+        ] {
+            assert!(parse(LayerId::Cells, bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn unknown_and_duplicate_parameters() {
+        let e = parse(LayerId::Cells, "colour=red").unwrap_err();
+        assert!(
+            matches!(&e, OgcError::BadRequest(m) if m.contains("colour")),
+            "{e}"
+        );
+        assert!(parse(LayerId::Cells, "limit=1&limit=2").is_err());
+        assert!(parse(LayerId::Cells, "industry=gas").is_err());
+        assert!(parse(LayerId::Enterprises, "industry=gas").is_ok());
+    }
+
+    #[test]
+    fn property_filters_are_typed() {
+        assert!(parse(LayerId::Cells, "risk_level=major").is_ok());
+        assert!(parse(LayerId::Cells, "risk_level=%E9%87%8D%E5%A4%A7").is_ok());
+        assert!(parse(LayerId::Cells, "risk_level=extreme").is_err());
+        assert!(parse(LayerId::HazardSources, "grade=1").is_ok());
+        assert!(parse(LayerId::HazardSources, "grade=one").is_err());
+        assert!(parse(LayerId::Enterprises, "blacklisted=true").is_ok());
+        assert!(parse(LayerId::Enterprises, "blacklisted=maybe").is_err());
+        let p = parse(LayerId::Towns, "level=town&filter=population%3E10").unwrap();
+        assert!(matches!(p.filter, Some(Expr::And(ref v)) if v.len() == 2));
+    }
+
+    #[test]
+    fn other_parameters() {
+        assert!(parse(LayerId::Cells, "filter-lang=cql2-json&filter=code='1'").is_err());
+        assert!(parse(LayerId::Cells, "filter=code%3D").is_err());
+        assert!(parse(LayerId::Cells, "f=html").is_err());
+        assert!(parse(LayerId::Cells, "f=json&datetime=2024-01-01T00:00:00Z").is_ok());
+        let p = parse(
+            LayerId::Cells,
+            "sortby=-risk_score,code&properties=code,risk_level",
+        )
+        .unwrap();
+        assert_eq!(p.sort.len(), 2);
+        assert!(p.sort[0].descending && !p.sort[1].descending);
+        assert_eq!(p.properties.len(), 2);
+        assert!(parse(LayerId::Cells, "sortby=colour").is_err());
+        assert!(parse(LayerId::Cells, "properties=colour").is_err());
+        let p = parse(
+            LayerId::Cells,
+            "bbox=24,118,25,119&bbox-crs=http://www.opengis.net/def/crs/EPSG/0/4326",
+        )
+        .unwrap();
+        assert_eq!(p.bbox, Some(vec![[118.0, 24.0, 119.0, 25.0]]));
+        assert!(parse(LayerId::Cells, "crs=EPSG:9999").is_err());
+        let p = parse(LayerId::Cells, "limit=5&offset=10&risk_level=low").unwrap();
+        assert_eq!(
+            p.pairs_at(15),
+            vec![
+                ("risk_level".to_string(), "low".to_string()),
+                ("limit".into(), "5".into()),
+                ("offset".into(), "15".into())
+            ]
+        );
+    }
+}

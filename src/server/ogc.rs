@@ -1,0 +1,281 @@
+//! `/ogc`: OGC API – Features handlers. Each parses the request, calls
+//! [`crate::ogc`] and maps its errors; large pages are streamed.
+//!
+//! Order of checks: 401 (private collection without a token) → 403 (token
+//! that opens nothing, or a feature outside a grid manager's scope) → 400
+//! (parameters) → 404 (collection or feature).
+
+use super::{ApiError, AppState};
+use crate::auth::Caller;
+use crate::model::LayerId;
+use crate::ogc::crs::OgcCrs;
+use crate::ogc::features::Ctx;
+use crate::ogc::items::{self, Access, COLLECTION_TAIL};
+use crate::ogc::links::BaseUrl;
+use crate::ogc::params::{self, ItemsParams};
+use crate::ogc::{
+    GEOJSON, HTML, JSON, OPENAPI, OgcError, SCHEMA, collections, openapi, queryables, time,
+};
+use crate::snapshot::Snapshot;
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequestParts, Path, RawQuery, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+/// Bytes per streamed chunk of features.
+const CHUNK_BYTES: usize = 64 * 1024;
+
+/// The OGC API routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/ogc", get(landing))
+        .route("/ogc/", get(landing))
+        .route("/ogc/conformance", get(conformance))
+        .route("/ogc/api", get(api))
+        .route("/ogc/api.html", get(api_html))
+        .route("/ogc/collections", get(collections_list))
+        .route("/ogc/collections/{id}", get(collection))
+        .route("/ogc/collections/{id}/items", get(items_page))
+        .route("/ogc/collections/{id}/items/{fid}", get(item))
+        .route("/ogc/collections/{id}/queryables", get(queryables_doc))
+}
+
+impl From<OgcError> for ApiError {
+    fn from(e: OgcError) -> Self {
+        match e {
+            OgcError::BadRequest(m) => ApiError::BadRequest(m),
+            OgcError::Unauthorized(m) => ApiError::Unauthorized(m),
+            OgcError::Forbidden(m) => ApiError::Forbidden(m),
+            OgcError::NotFound(m) => ApiError::NotFound(m),
+        }
+    }
+}
+
+/// The request's public base URL.
+struct Base(BaseUrl);
+
+impl<S: Send + Sync> FromRequestParts<S> for Base {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let h = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        Ok(Base(BaseUrl::from_headers(
+            h("x-forwarded-proto"),
+            h("x-forwarded-host"),
+            h("host"),
+        )))
+    }
+}
+
+fn ctx(snap: &Snapshot) -> Ctx<'_> {
+    Ctx {
+        store: &snap.store,
+        risk: &snap.scores,
+    }
+}
+
+fn with_type(media_type: &'static str, body: impl Into<Body>) -> Response {
+    ([(header::CONTENT_TYPE, media_type)], body.into()).into_response()
+}
+
+fn json(media_type: &'static str, value: &serde_json::Value) -> Response {
+    with_type(media_type, value.to_string())
+}
+
+/// A served collection id.
+fn served(id: &str) -> Option<LayerId> {
+    id.parse::<LayerId>()
+        .ok()
+        .filter(|l| LayerId::SERVED.contains(l))
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::NotFound(format!("no collection {id:?}"))
+}
+
+/// A collection the caller may open: 401/403 for private ones, then 404.
+fn open(id: &str, access: Access) -> Result<LayerId, ApiError> {
+    let layer = served(id).ok_or_else(|| not_found(id))?;
+    access.check(layer)?;
+    Ok(layer)
+}
+
+fn content_crs(crs: OgcCrs) -> (HeaderName, HeaderValue) {
+    (
+        HeaderName::from_static("content-crs"),
+        HeaderValue::from_static(crs.content_crs()),
+    )
+}
+
+/// `GET /ogc`.
+async fn landing(_caller: Caller, Base(base): Base) -> Response {
+    json(JSON, &collections::landing(&base))
+}
+
+/// `GET /ogc/conformance`.
+async fn conformance(_caller: Caller) -> Response {
+    json(JSON, &collections::conformance())
+}
+
+/// `GET /ogc/api`: the OpenAPI 3.0 document.
+async fn api(_caller: Caller, Base(base): Base) -> Result<Response, ApiError> {
+    let body = serde_json::to_string(&openapi::document(&base))
+        .map_err(|e| ApiError::Internal(format!("openapi: {e}")))?;
+    Ok(with_type(OPENAPI, body))
+}
+
+/// `GET /ogc/api.html`.
+async fn api_html(_caller: Caller, Base(base): Base) -> Response {
+    with_type(HTML, openapi::html(&base))
+}
+
+/// `GET /ogc/collections`: private collections only with a token.
+async fn collections_list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Base(base): Base,
+) -> Response {
+    let snap = state.current();
+    let layers = Access::of(&caller, &snap.store).collections();
+    json(JSON, &collections::collections(&ctx(&snap), &base, &layers))
+}
+
+/// `GET /ogc/collections/{id}`.
+async fn collection(
+    State(state): State<AppState>,
+    caller: Caller,
+    Base(base): Base,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let snap = state.current();
+    let layer = open(&id, Access::of(&caller, &snap.store))?;
+    Ok(json(
+        JSON,
+        &collections::collection(&ctx(&snap), &base, layer),
+    ))
+}
+
+/// `GET /ogc/collections/{id}/queryables`.
+async fn queryables_doc(
+    State(state): State<AppState>,
+    caller: Caller,
+    Base(base): Base,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let snap = state.current();
+    let layer = open(&id, Access::of(&caller, &snap.store))?;
+    let url = base.ogc(&format!("/collections/{layer}/queryables"));
+    Ok(json(SCHEMA, &queryables::schema(layer, &url)))
+}
+
+/// `GET /ogc/collections/{id}/items`: a page of features, streamed.
+async fn items_page(
+    State(state): State<AppState>,
+    caller: Caller,
+    Base(base): Base,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let snap = state.current();
+    let access = Access::of(&caller, &snap.store);
+    let layer = served(&id);
+    if let Some(layer) = layer {
+        access.check(layer)?;
+    }
+    let pairs = params::pairs(query.as_deref())?;
+    let Some(layer) = layer else {
+        params::check_common(&pairs)?;
+        return Err(not_found(&id));
+    };
+    let p = ItemsParams::parse(layer, pairs)?;
+    let selecting = Arc::clone(&snap);
+    let (sel, p) = tokio::task::spawn_blocking(move || {
+        let sel = items::select(&ctx(&selecting), layer, access, &p);
+        (sel, p)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("select: {e}")))?;
+    let links = items::page_links(&base, layer, &p, &sel);
+    let head = items::collection_head(&sel, &time::rfc3339(std::time::SystemTime::now()), &links);
+    let crs = p.crs;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
+    tokio::task::spawn_blocking(move || {
+        if tx.blocking_send(Bytes::from(head)).is_err() {
+            return;
+        }
+        let mut open = true;
+        items::write_features(
+            &ctx(&snap),
+            layer,
+            &sel.page,
+            p.crs,
+            &p.properties,
+            CHUNK_BYTES,
+            |chunk| {
+                open = tx.blocking_send(Bytes::from(chunk)).is_ok();
+                open
+            },
+        );
+        if open {
+            let _ = tx.blocking_send(Bytes::from_static(COLLECTION_TAIL.as_bytes()));
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx))
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON)),
+            content_crs(crs),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+/// `GET /ogc/collections/{id}/items/{fid}`.
+async fn item(
+    State(state): State<AppState>,
+    caller: Caller,
+    Base(base): Base,
+    Path((id, fid)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let snap = state.current();
+    let access = Access::of(&caller, &snap.store);
+    let layer = served(&id);
+    if let Some(layer) = layer {
+        access.check(layer)?;
+    }
+    let c = ctx(&snap);
+    let found = layer.map(|l| items::find(&c, l, access, &fid));
+    if let Some(Err(e @ OgcError::Forbidden(_))) = &found {
+        return Err(e.clone().into());
+    }
+    let pairs = params::pairs(query.as_deref())?;
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    params::format(get("f"))?;
+    let crs = params::output_crs(get("crs"))?;
+    let (Some(layer), Some(found)) = (layer, found) else {
+        return Err(not_found(&id));
+    };
+    let index = found?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON)),
+            content_crs(crs),
+        ],
+        items::feature_document(&c, &base, layer, index, crs),
+    )
+        .into_response())
+}
