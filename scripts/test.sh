@@ -6,10 +6,16 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v cc >/dev/null 2>&1 || need_apt+=(build-essential)
+command -v ogrinfo >/dev/null 2>&1 || need_apt+=(gdal-bin)
+command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-pip)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing ${need_apt[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
 fi
+
+# OWSLib: the OGC client the OGC tests drive (they skip, loudly, without it).
+python3 -c "import owslib" 2>/dev/null || python3 -m pip install -q OWSLib \
+  || echo "warning: OWSLib could not be installed; its tests will be skipped"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
