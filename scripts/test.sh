@@ -13,9 +13,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
 fi
 
-# OWSLib: the OGC client the OGC tests drive (they skip, loudly, without it).
-python3 -c "import owslib" 2>/dev/null || python3 -m pip install -q OWSLib \
-  || echo "warning: OWSLib could not be installed; its tests will be skipped"
+# OWSLib: the OGC client the OGC tests drive; openpyxl reads the ledger
+# workbook back (the tests skip, loudly, without them).
+python3 -c "import owslib, openpyxl" 2>/dev/null || python3 -m pip install -q OWSLib openpyxl \
+  || echo "warning: OWSLib/openpyxl could not be installed; their tests will be skipped"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

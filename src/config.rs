@@ -140,6 +140,21 @@ impl Default for LimitsConfig {
     }
 }
 
+/// Vector tiles (`[tiles]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TilesConfig {
+    /// Size of the in-memory tile cache, MiB of tile bodies (`0` turns the
+    /// cache off: every tile is built on request, as in uncached benchmarks).
+    pub cache_mb: u64,
+}
+
+impl Default for TilesConfig {
+    fn default() -> Self {
+        TilesConfig { cache_mb: 256 }
+    }
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -167,6 +182,8 @@ pub struct Config {
     pub risk: RiskParams,
     /// HTTP limits.
     pub limits: LimitsConfig,
+    /// Vector tiles.
+    pub tiles: TilesConfig,
 }
 
 impl Default for Config {
@@ -183,6 +200,7 @@ impl Default for Config {
             layers: LayersConfig::default(),
             risk: RiskParams::default(),
             limits: LimitsConfig::default(),
+            tiles: TilesConfig::default(),
         }
     }
 }

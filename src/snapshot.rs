@@ -10,7 +10,7 @@ use crate::risk::{self, Scores};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::Path;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 /// Feature counts per served layer, as `/health` reports them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -67,12 +67,24 @@ pub fn data_version(files: &[SourceFile], config: &Config) -> String {
 impl Snapshot {
     /// Loads, validates and indexes the dataset in `dir`.
     pub fn load(dir: &Path, config: &Config) -> Result<Snapshot, LoadError> {
+        let started = Instant::now();
         let loaded = ingest::load_dir(dir, config)?;
         let data_version = data_version(&loaded.files, config);
+        let read = started.elapsed();
         let store = Store::build(loaded.dataset);
+        let indexed = started.elapsed();
         let scores = risk::score_all(&store, &config.risk);
+        let scored = started.elapsed();
         let mut warnings = loaded.issues;
         warnings.extend(ingest::check_locations(&store, &loaded.files));
+        let ms = |d: std::time::Duration| d.as_millis() as u64;
+        tracing::info!(
+            read_ms = ms(read),
+            index_ms = ms(indexed - read),
+            score_ms = ms(scored - indexed),
+            check_ms = ms(started.elapsed() - scored),
+            "snapshot built"
+        );
         Ok(Snapshot {
             store,
             scores,

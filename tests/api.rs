@@ -230,6 +230,63 @@ fn ledger_is_excel_friendly_csv() {
     assert!(last["path"].as_str().unwrap().ends_with("/ledger.csv"));
 }
 
+/// The same ledger as an Excel workbook, read back with openpyxl when it is
+/// installed, else checked as a zip holding the sheet.
+#[test]
+fn ledger_as_xlsx() {
+    let (tmp, s) = start();
+    let url = |code: &str| format!("{}/api/cells/{code}/ledger.xlsx", s.base);
+    assert_eq!(s.get_with(&url(OWN_VILLAGE)[s.base.len()..], "nope").0, 401);
+    assert_eq!(
+        s.get_with(&url(SIBLING_VILLAGE)[s.base.len()..], GRID_MANAGER)
+            .0,
+        403
+    );
+    let resp = ureq::get(&url(OWN_VILLAGE))
+        .set("Authorization", &format!("Bearer {GRID_MANAGER}"))
+        .call()
+        .unwrap();
+    assert!(resp.content_type().contains("spreadsheetml"));
+    assert!(
+        resp.header("Content-Disposition")
+            .unwrap_or("")
+            .contains(".xlsx")
+    );
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut resp.into_reader(), &mut bytes).unwrap();
+    assert!(bytes.starts_with(b"PK"), "an xlsx is a zip");
+    let path = tmp.path().join("ledger.xlsx");
+    std::fs::write(&path, &bytes).unwrap();
+    let has_openpyxl = Command::new("python3")
+        .args(["-c", "import openpyxl"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_openpyxl {
+        eprintln!("SKIPPED reading the workbook back: python3 has no openpyxl");
+        return;
+    }
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg("import openpyxl,sys,json\nws=openpyxl.load_workbook(sys.argv[1]).active\nprint(json.dumps([ws.title,[[c for c in r] for r in ws.iter_rows(values_only=True)]],ensure_ascii=False))")
+        .arg(&path)
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0], "风险点台账");
+    let rows = v[1].as_array().unwrap();
+    assert_eq!(rows[0][0], "序号");
+    let ids: Vec<&str> = rows[1..].iter().map(|r| r[2].as_str().unwrap()).collect();
+    assert_eq!(ids, ["HS-1", "E1", "CZ-1"]);
+    // Counts and coordinates are numbers, not text.
+    assert_eq!(rows[2][8], 2);
+    assert!((rows[2][12].as_f64().unwrap() - 118.585).abs() < 1e-9);
+}
+
 #[test]
 fn public_ranking_stats_search() {
     let (_tmp, s) = start();
@@ -367,4 +424,92 @@ fn closing_public_access() {
     assert_eq!(s.get("/api/ranking").0, 401);
     assert_eq!(s.get("/health").0, 200);
     assert_eq!(s.get_with("/api/ranking", PLANNER).0, 200);
+}
+
+/// `/api/cells/at` agrees with a brute-force point-in-polygon over every
+/// cell of the generated demo city on 1,000 random points.
+#[test]
+fn point_lookup_matches_brute_force_on_the_demo_city() {
+    use geo::{BoundingRect, Intersects, Point};
+    use rand::{Rng, SeedableRng};
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data/quanzhou");
+    let generated = run(
+        dir.path(),
+        &[
+            "generate",
+            "--preset",
+            "quanzhou",
+            "--seed",
+            "7",
+            "--out",
+            data.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    install_demo_tokens(dir.path());
+    let server = Server::start(dir.path(), &data, &[]);
+
+    let loaded = riskmap::ingest::load_dir(&data, &riskmap::config::Config::default()).unwrap();
+    let cells: Vec<_> = loaded
+        .dataset
+        .units
+        .iter()
+        .filter(|u| u.level == riskmap::model::Level::Cell)
+        .map(|u| {
+            (
+                u.code.clone(),
+                u.geometry.bounding_rect().unwrap(),
+                &u.geometry,
+            )
+        })
+        .collect();
+    assert!(cells.len() > 10_000, "{} cells", cells.len());
+    let (mut w, mut s, mut e, mut n) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    for (_, r, _) in &cells {
+        w = w.min(r.min().x);
+        s = s.min(r.min().y);
+        e = e.max(r.max().x);
+        n = n.max(r.max().y);
+    }
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(20261201);
+    let (mut inside, mut outside) = (0, 0);
+    for _ in 0..1000 {
+        let p = Point::new(rng.random_range(w..e), rng.random_range(s..n));
+        let expected: Vec<&str> = cells
+            .iter()
+            .filter(|(_, r, g)| {
+                r.min().x <= p.x()
+                    && p.x() <= r.max().x
+                    && r.min().y <= p.y()
+                    && p.y() <= r.max().y
+                    && g.intersects(&p)
+            })
+            .map(|(c, _, _)| c.as_str())
+            .collect();
+        let (status, body) = server.get_with(
+            &format!("/api/cells/at?lon={}&lat={}", p.x(), p.y()),
+            PLANNER,
+        );
+        if expected.is_empty() {
+            assert_eq!(status, 404, "{p:?}: {body}");
+            outside += 1;
+        } else {
+            assert_eq!(status, 200, "{p:?}: {body}");
+            let code = json(&body)["code"].as_str().unwrap().to_string();
+            // On a shared boundary the lowest code wins.
+            assert_eq!(Some(&code.as_str()), expected.iter().min(), "{p:?}");
+            inside += 1;
+        }
+    }
+    // The city's bounding box holds both land and sea.
+    assert!(
+        inside > 100 && outside > 50,
+        "{inside} inside, {outside} outside"
+    );
 }

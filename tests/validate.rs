@@ -152,6 +152,28 @@ fn cell_outside_its_village_and_overlapping() {
     );
 }
 
+/// A seam of about 0.5 m between two cells drawn separately is a sliver: a
+/// warning, and the dataset still loads.
+#[test]
+fn sliver_overlap_is_a_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_tiny_dataset(tmp.path());
+    let g = grid_geojson().replace(
+        "[[[118.59,24.90],[118.60,24.90],[118.60,24.92],[118.59,24.92],[118.59,24.90]]]",
+        "[[[118.589995,24.90],[118.60,24.90],[118.60,24.92],[118.589995,24.92],[118.589995,24.90]]]",
+    );
+    std::fs::write(tmp.path().join("grid_cells.geojson"), g).unwrap();
+    let (code, text) = validate(tmp.path());
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains(
+            "350502001001001: warning: field `geometry`: cell overlaps cell 350502001001002 by a sliver"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("1 warning(s)"), "{text}");
+}
+
 #[test]
 fn unknown_enum_word_and_bad_hazard_link() {
     let h = hazards_geojson()

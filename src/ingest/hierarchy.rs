@@ -15,6 +15,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 /// Tolerance of the containment and overlap checks, metres.
 pub const TOLERANCE_M: f64 = 1.0;
 
+/// An overlap of two units of one level up to this share of the smaller
+/// one's area is a sliver (a digitising seam, as between neighbouring
+/// parcels drawn separately): a warning, since a point there still gets one
+/// unit (the lower code). A larger overlap is an error.
+pub const SLIVER_SHARE: f64 = 0.001;
+
 /// Checks and completes the hierarchy. `grid` and `counties` report into
 /// their own files' sinks. Returns every unit kept, any order.
 pub fn assemble<'s>(
@@ -186,7 +192,7 @@ fn check_overlaps(units: &BTreeMap<String, GridUnit>, level: Level, sink: &mut I
             .map(|(i, u)| GeomWithData::new(envelope_of(&u.geometry), i))
             .collect(),
     );
-    let problems: Vec<(String, String)> = list
+    let problems: Vec<(IssueLevel, String, String)> = list
         .par_iter()
         .enumerate()
         .flat_map_iter(|(i, a)| {
@@ -205,8 +211,26 @@ fn check_overlaps(units: &BTreeMap<String, GridUnit>, level: Level, sink: &mut I
                     continue;
                 }
                 let m2 = metric::area(&shared).0;
-                if m2 > TOLERANCE_M * TOLERANCE_M {
+                if m2 <= TOLERANCE_M * TOLERANCE_M {
+                    continue;
+                }
+                let smaller = metric::area(&a.geometry)
+                    .0
+                    .min(metric::area(&other.geometry).0);
+                let share = m2 / smaller.max(f64::MIN_POSITIVE);
+                if share <= SLIVER_SHARE {
                     out.push((
+                        IssueLevel::Warning,
+                        a.code.clone(),
+                        format!(
+                            "{level} overlaps {level} {} by a sliver of {m2:.1} m² ({:.3} % of the smaller; points there go to the lower code)",
+                            other.code,
+                            share * 100.0
+                        ),
+                    ));
+                } else {
+                    out.push((
+                        IssueLevel::Error,
                         a.code.clone(),
                         format!("{level} overlaps {level} {} by {m2:.1} m²", other.code),
                     ));
@@ -215,8 +239,8 @@ fn check_overlaps(units: &BTreeMap<String, GridUnit>, level: Level, sink: &mut I
             out
         })
         .collect();
-    for (code, message) in problems {
-        sink.push(IssueLevel::Error, Some(code), Some("geometry"), message);
+    for (severity, code, message) in problems {
+        sink.push(severity, Some(code), Some("geometry"), message);
     }
 }
 

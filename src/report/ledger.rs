@@ -173,8 +173,62 @@ fn yes_no(b: Option<bool>) -> String {
     }
 }
 
-fn opt<T: ToString>(v: &Option<T>) -> String {
-    v.as_ref().map(ToString::to_string).unwrap_or_default()
+/// One ledger cell: text, or a number a spreadsheet can sum and sort.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LedgerCell {
+    /// Text (empty when the field does not apply).
+    Text(String),
+    /// A count or an index.
+    Count(u64),
+    /// A coordinate in degrees.
+    Degrees(f64),
+}
+
+impl LedgerCell {
+    fn text(s: impl Into<String>) -> Self {
+        LedgerCell::Text(s.into())
+    }
+
+    fn count(v: Option<u32>) -> Self {
+        match v {
+            Some(v) => LedgerCell::Count(u64::from(v)),
+            None => LedgerCell::Text(String::new()),
+        }
+    }
+
+    fn opt_text(v: &Option<String>) -> Self {
+        LedgerCell::Text(v.clone().unwrap_or_default())
+    }
+
+    /// The cell as CSV text (coordinates with 6 decimals, about 0.1 m).
+    pub fn to_csv_field(&self) -> String {
+        match self {
+            LedgerCell::Text(s) => s.clone(),
+            LedgerCell::Count(v) => v.to_string(),
+            LedgerCell::Degrees(v) => format!("{v:.6}"),
+        }
+    }
+}
+
+/// The cells of row number `index` (1-based), in [`HEADERS`] order.
+pub fn ledger_record(index: usize, r: &LedgerRow) -> [LedgerCell; 15] {
+    [
+        LedgerCell::Count(index as u64),
+        LedgerCell::text(r.layer.label_zh()),
+        LedgerCell::text(r.id.clone()),
+        LedgerCell::text(r.name.clone()),
+        LedgerCell::opt_text(&r.cell_code),
+        LedgerCell::opt_text(&r.cell_name),
+        LedgerCell::text(r.grade.clone()),
+        LedgerCell::text(r.detail.clone()),
+        LedgerCell::count(r.hidden_dangers_open),
+        LedgerCell::count(r.major_hidden_dangers_open),
+        LedgerCell::text(yes_no(r.monitored)),
+        LedgerCell::text(yes_no(r.blacklisted)),
+        LedgerCell::Degrees(r.location.x()),
+        LedgerCell::Degrees(r.location.y()),
+        LedgerCell::opt_text(&r.responsible),
+    ]
 }
 
 /// The ledger as CSV: UTF-8 with a BOM (so Excel reads the Chinese), CRLF
@@ -187,23 +241,7 @@ pub fn ledger_csv(rows: &[LedgerRow]) -> Result<Vec<u8>, csv::Error> {
             .from_writer(&mut out);
         w.write_record(HEADERS)?;
         for (i, r) in rows.iter().enumerate() {
-            w.write_record([
-                (i + 1).to_string(),
-                r.layer.label_zh().to_string(),
-                r.id.clone(),
-                r.name.clone(),
-                opt(&r.cell_code),
-                opt(&r.cell_name),
-                r.grade.clone(),
-                r.detail.clone(),
-                opt(&r.hidden_dangers_open),
-                opt(&r.major_hidden_dangers_open),
-                yes_no(r.monitored),
-                yes_no(r.blacklisted),
-                format!("{:.6}", r.location.x()),
-                format!("{:.6}", r.location.y()),
-                opt(&r.responsible),
-            ])?;
+            w.write_record(ledger_record(i + 1, r).iter().map(LedgerCell::to_csv_field))?;
         }
         w.flush()?;
     }

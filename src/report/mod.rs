@@ -9,11 +9,13 @@ pub mod batch;
 pub mod features;
 pub mod inside;
 pub mod ledger;
+pub mod ledger_xlsx;
 pub mod lists;
 pub mod summary;
 
 pub use batch::scores_table;
 pub use inside::Inside;
 pub use ledger::{LedgerRow, ledger_csv, ledger_rows};
+pub use ledger_xlsx::ledger_xlsx;
 pub use lists::{SearchHit, ranking, search, stats};
 pub use summary::{UnitSummary, summarize};

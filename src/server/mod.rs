@@ -81,7 +81,7 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(admin::reload_handler),
         )
         .merge(api::routes(state.clone()))
-        .merge(tiles::routes())
+        .merge(tiles::routes(state.config.tiles.cache_mb << 20))
         .merge(ogc::routes())
         .fallback(|| async { ApiError::NotFound("no such path".into()) })
         .layer(axum::middleware::from_fn_with_state(
@@ -92,7 +92,15 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             metrics::track,
         ))
-        .layer(tower_http::cors::CorsLayer::new().allow_origin(tower_http::cors::Any))
+        .layer(
+            tower_http::cors::CorsLayer::new()
+                .allow_origin(tower_http::cors::Any)
+                .allow_headers([
+                    axum::http::header::AUTHORIZATION,
+                    axum::http::header::IF_NONE_MATCH,
+                ])
+                .expose_headers([axum::http::header::ETAG]),
+        )
         .with_state(state);
     limits::apply(app, &limits)
 }

@@ -19,13 +19,11 @@ use std::sync::atomic::Ordering;
 const MVT_TYPE: &str = "application/vnd.mapbox-vector-tile";
 /// Browser cache lifetime of a tile, seconds.
 const TILE_MAX_AGE: u32 = 300;
-/// Upper bound of the tile cache, bytes of tile bodies.
-const CACHE_BYTES: u64 = 256 * 1024 * 1024;
-
-/// Tile routes: `/tiles/{z}/{x}/{y}.mvt` and `/tiles.json`.
-pub fn routes() -> Router<AppState> {
+/// Tile routes: `/tiles/{z}/{x}/{y}.mvt` and `/tiles.json`, with a cache of
+/// at most `cache_bytes` of tile bodies (0: no cache).
+pub fn routes(cache_bytes: u64) -> Router<AppState> {
     let service = Arc::new(TileService {
-        cache: TileCache::new(CACHE_BYTES),
+        cache: TileCache::new(cache_bytes),
         policy: TilePolicy::default(),
     });
     Router::new()

@@ -27,6 +27,7 @@ pub type TileBody = Option<Bytes>;
 #[derive(Clone)]
 pub struct TileCache {
     inner: moka::sync::Cache<TileKey, TileBody>,
+    enabled: bool,
 }
 
 impl std::fmt::Debug for TileCache {
@@ -39,9 +40,11 @@ impl std::fmt::Debug for TileCache {
 }
 
 impl TileCache {
-    /// A cache holding at most about `max_bytes` of tile bodies.
+    /// A cache holding at most about `max_bytes` of tile bodies; `0` keeps
+    /// nothing (every call builds).
     pub fn new(max_bytes: u64) -> Self {
         TileCache {
+            enabled: max_bytes > 0,
             inner: moka::sync::Cache::builder()
                 .max_capacity(max_bytes)
                 .weigher(|_k: &TileKey, v: &TileBody| {
@@ -62,11 +65,17 @@ impl TileCache {
     where
         E: Send + Sync + 'static,
     {
+        if !self.enabled {
+            return build().map_err(Arc::new);
+        }
         self.inner.try_get_with(key, build)
     }
 
     /// The cached body for `key`, if present.
     pub fn get(&self, key: &TileKey) -> Option<TileBody> {
+        if !self.enabled {
+            return None;
+        }
         self.inner.get(key)
     }
 
@@ -119,6 +128,18 @@ mod tests {
         assert!(failed.is_err());
         assert!(cache.get(&key("v3", false)).is_none());
         assert_eq!(cache.entry_count(), 1);
+        // A zero-sized cache builds every time and keeps nothing.
+        let off = TileCache::new(0);
+        let mut builds = 0;
+        for _ in 0..2 {
+            let body = off.get_or_build::<()>(key("v1", false), || {
+                builds += 1;
+                Ok(Some(Bytes::from_static(b"x")))
+            });
+            assert!(body.is_ok());
+        }
+        assert_eq!(builds, 2);
+        assert!(off.get(&key("v1", false)).is_none());
     }
 
     #[test]

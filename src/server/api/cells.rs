@@ -90,14 +90,63 @@ pub async fn ledger(
     caller: Caller,
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
+    ledger_download(&state, &caller, &code, LedgerFormat::Csv)
+}
+
+/// `GET /api/cells/{code}/ledger.xlsx`: 风险点台账 as an Excel workbook.
+pub async fn ledger_xlsx(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    ledger_download(&state, &caller, &code, LedgerFormat::Xlsx)
+}
+
+/// The ledger's download formats.
+#[derive(Debug, Clone, Copy)]
+enum LedgerFormat {
+    Csv,
+    Xlsx,
+}
+
+impl LedgerFormat {
+    fn extension(self) -> &'static str {
+        match self {
+            LedgerFormat::Csv => "csv",
+            LedgerFormat::Xlsx => "xlsx",
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            LedgerFormat::Csv => "text/csv; charset=utf-8",
+            LedgerFormat::Xlsx => {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        }
+    }
+}
+
+fn ledger_download(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+    format: LedgerFormat,
+) -> Result<Response, ApiError> {
     let snap = state.current();
-    let id = resolve(&snap.store, &caller, &code)?;
+    let id = resolve(&snap.store, caller, code)?;
     let rows = report::ledger_rows(&snap.store, id);
-    let body =
-        report::ledger_csv(&rows).map_err(|e| ApiError::Internal(format!("ledger csv: {e}")))?;
     let unit = snap.store.unit(id);
-    let ascii_name = format!("ledger-{}.csv", unit.code);
-    let utf8_name: String = format!("风险点台账-{}-{}.csv", unit.code, unit.name)
+    let body = match format {
+        LedgerFormat::Csv => {
+            report::ledger_csv(&rows).map_err(|e| ApiError::Internal(format!("ledger csv: {e}")))?
+        }
+        LedgerFormat::Xlsx => report::ledger_xlsx(&unit.code, &unit.name, &rows)
+            .map_err(|e| ApiError::Internal(format!("ledger xlsx: {e}")))?,
+    };
+    let ext = format.extension();
+    let ascii_name = format!("ledger-{}.{ext}", unit.code);
+    let utf8_name: String = format!("风险点台账-{}-{}.{ext}", unit.code, unit.name)
         .bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
@@ -109,7 +158,7 @@ pub async fn ledger(
         .collect();
     Ok((
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_TYPE, format.content_type().to_string()),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{utf8_name}"),

@@ -18,6 +18,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/api/cells/at", get(cells::at))
         .route("/api/cells/{code}", get(cells::unit))
         .route("/api/cells/{code}/ledger.csv", get(cells::ledger))
+        .route("/api/cells/{code}/ledger.xlsx", get(cells::ledger_xlsx))
         .route("/api/cells/{code}/features", get(cells::features))
         .layer(axum::middleware::from_fn_with_state(state, audit::audit));
     Router::new()
