@@ -213,10 +213,7 @@ fn scores(snap: &Snapshot) -> HashMap<String, (f64, String)> {
             let Value::Float(x) = f.values[score] else {
                 panic!("risk_score is not a number")
             };
-            (
-                f.values[code].to_string(),
-                (x, f.values[level].to_string()),
-            )
+            (f.values[code].to_string(), (x, f.values[level].to_string()))
         })
         .collect()
 }
@@ -241,15 +238,27 @@ fn assert_same_city(native: &Snapshot, other: &Snapshot, what: &str) {
             e.id
         );
         assert_eq!(
-            (e.hidden_dangers_open, e.major_hidden_dangers_open, e.employees),
-            (o.hidden_dangers_open, o.major_hidden_dangers_open, o.employees),
+            (
+                e.hidden_dangers_open,
+                e.major_hidden_dangers_open,
+                e.employees
+            ),
+            (
+                o.hidden_dangers_open,
+                o.major_hidden_dangers_open,
+                o.employees
+            ),
             "{what}: enterprise {}",
             e.id
         );
     }
     assert!(worst < 0.5, "{what}: an enterprise moved {worst} m");
 
-    let hs: HashMap<&str, _> = b.hazard_sources.iter().map(|h| (h.id.as_str(), h)).collect();
+    let hs: HashMap<&str, _> = b
+        .hazard_sources
+        .iter()
+        .map(|h| (h.id.as_str(), h))
+        .collect();
     for h in &a.hazard_sources {
         let o = hs[h.id.as_str()];
         assert!(metres(h.location, o.location) < 0.5, "{what}: {}", h.id);
@@ -291,10 +300,17 @@ fn assert_same_city(native: &Snapshot, other: &Snapshot, what: &str) {
     }
     assert!(worst < 0.5, "{what}: an outline moved {worst} m");
 
-    let zones: HashMap<&str, _> = b.collapse_zones.iter().map(|z| (z.id.as_str(), z)).collect();
+    let zones: HashMap<&str, _> = b
+        .collapse_zones
+        .iter()
+        .map(|z| (z.id.as_str(), z))
+        .collect();
     for z in &a.collapse_zones {
         let o = zones[z.id.as_str()];
-        assert_eq!((z.kind, z.severity, &z.surveyed), (o.kind, o.severity, &o.surveyed));
+        assert_eq!(
+            (z.kind, z.severity, &z.surveyed),
+            (o.kind, o.severity, &o.surveyed)
+        );
         assert!(z.geometry.hausdorff_distance(&o.geometry) * M_PER_DEG < 0.5);
     }
 
@@ -318,7 +334,10 @@ fn native() -> &'static Snapshot {
 fn shapefiles_in_gauss_kruger_load_like_the_native_files() {
     let c = city();
     // The files really are projected: zone 39's prefix is in the eastings.
-    let info = tool("ogrinfo", &["-so", s(&c.shp.join("enterprises.shp")), "enterprises"]);
+    let info = tool(
+        "ogrinfo",
+        &["-so", s(&c.shp.join("enterprises.shp")), "enterprises"],
+    );
     assert!(info.contains("ID[\"EPSG\",4527]"), "{info}");
     let extent = info
         .lines()
@@ -343,7 +362,10 @@ fn shapefiles_in_gauss_kruger_load_like_the_native_files() {
 #[test]
 fn a_geopackage_in_cgcs2000_loads_like_the_native_files() {
     let c = city();
-    let info = tool("ogrinfo", &["-so", s(&c.gpkg.join("city.gpkg")), "grid_cells"]);
+    let info = tool(
+        "ogrinfo",
+        &["-so", s(&c.gpkg.join("city.gpkg")), "grid_cells"],
+    );
     assert!(info.contains("ID[\"EPSG\",4490]"), "{info}");
     assert_same_city(native(), &load(&c.gpkg), "GeoPackage EPSG:4490");
 }
@@ -351,11 +373,17 @@ fn a_geopackage_in_cgcs2000_loads_like_the_native_files() {
 #[test]
 fn an_excel_sheet_with_chinese_headers_loads_like_the_native_file() {
     let c = city();
-    let info = tool("ogrinfo", &["-so", s(&c.xlsx.join("enterprises.xlsx")), "enterprises"]);
+    let info = tool(
+        "ogrinfo",
+        &["-so", s(&c.xlsx.join("enterprises.xlsx")), "enterprises"],
+    );
     assert!(info.contains("经度: Real"), "{info}");
     assert!(info.contains("企业名称: String"), "{info}");
     let snap = load(&c.xlsx);
-    assert_eq!(snap.store.dataset.enterprises.len(), c.dataset.enterprises.len());
+    assert_eq!(
+        snap.store.dataset.enterprises.len(),
+        c.dataset.enterprises.len()
+    );
     assert_same_city(native(), &snap, "XLSX");
 }
 
@@ -468,11 +496,7 @@ fn broken_shapefiles_give_clear_errors() {
 
     let truncated = copy("truncated_dbf");
     let dbf = std::fs::read(good.join("grid_cells.dbf")).unwrap();
-    std::fs::write(
-        truncated.join("grid_cells.dbf"),
-        &dbf[..dbf.len() * 2 / 3],
-    )
-    .unwrap();
+    std::fs::write(truncated.join("grid_cells.dbf"), &dbf[..dbf.len() * 2 / 3]).unwrap();
     let msg = load_error(&truncated);
     assert!(
         msg.contains("grid_cells.shp:-: grid_cells.dbf is truncated"),
@@ -482,7 +506,10 @@ fn broken_shapefiles_give_clear_errors() {
     let bad_shp = copy("bad_shp");
     std::fs::write(bad_shp.join("grid_cells.shp"), b"not a shapefile at all").unwrap();
     let msg = load_error(&bad_shp);
-    assert!(msg.starts_with("grid_cells.shp:-: ") || msg.contains("\ngrid_cells.shp:-: "), "{msg}");
+    assert!(
+        msg.starts_with("grid_cells.shp:-: ") || msg.contains("\ngrid_cells.shp:-: "),
+        "{msg}"
+    );
 
     // The command line says the same and exits 1, without crashing.
     let o = run(tmp.path(), &["validate", "--data", s(&no_shx)]);
@@ -521,7 +548,11 @@ fn score_out_geopackage_and_shapefile_round_trip_through_ogrinfo() {
             tmp.path(),
             &["score", "--data", "ds", "--out", &format!("scores.{ext}")],
         );
-        assert!(o.status.success(), "{ext}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{ext}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
     let reference = std::fs::read(tmp.path().join("scores.geojson")).unwrap();
     let gj: serde_json::Value = serde_json::from_slice(&reference).unwrap();
@@ -564,7 +595,10 @@ fn score_out_geopackage_and_shapefile_round_trip_through_ogrinfo() {
     let legend = std::fs::read_to_string(riskmap::write::shapefile_legend(&shp)).unwrap();
     assert!(legend.starts_with('\u{feff}'));
     assert!(legend.contains("\nparent,parent_code,text\n"), "{legend}");
-    assert!(legend.contains("\nrisk_score,risk_score,real\n"), "{legend}");
+    assert!(
+        legend.contains("\nrisk_score,risk_score,real\n"),
+        "{legend}"
+    );
     let listing = tool("ogrinfo", &["-al", s(&shp)]);
     assert!(listing.contains("金山第1网格"), "{listing}");
     let got = ogrinfo_values(&listing, "risk_score");
@@ -596,10 +630,12 @@ fn a_dataset_written_as_shapefiles_and_geopackages_reloads() {
         }
         if ext == "shp" {
             // DBF has no booleans: the flags are integers 0/1.
-            let info = tool("ogrinfo", &["-so", s(&dir.join("enterprises.shp")), "enterprises"]);
+            let info = tool(
+                "ogrinfo",
+                &["-so", s(&dir.join("enterprises.shp")), "enterprises"],
+            );
             assert!(info.contains("\nblacklist: Integer (1.0)"), "{info}");
-            let legend =
-                std::fs::read_to_string(dir.join("hazard_sources.fields.csv")).unwrap();
+            let legend = std::fs::read_to_string(dir.join("hazard_sources.fields.csv")).unwrap();
             assert!(legend.contains("\nent_id,enterprise_id,text\n"), "{legend}");
             assert!(legend.contains("\nmonitored,monitored,boolean"), "{legend}");
         }
@@ -642,9 +678,18 @@ fn chinese_field_names_stay_whole_in_a_geopackage_and_are_cut_in_a_shapefile() {
     let gpkg = tmp.path().join("t.gpkg");
     riskmap::write::write_table(&gpkg, &table).unwrap();
     let listing = tool("ogrinfo", &["-al", s(&gpkg)]);
-    assert!(listing.contains("未整改重大隐患数 (Integer64) = 2"), "{listing}");
-    assert!(listing.contains("未整改重大隐患 (Integer64) = 1"), "{listing}");
-    assert!(listing.contains("企业名称 (String) = 泉州燃气"), "{listing}");
+    assert!(
+        listing.contains("未整改重大隐患数 (Integer64) = 2"),
+        "{listing}"
+    );
+    assert!(
+        listing.contains("未整改重大隐患 (Integer64) = 1"),
+        "{listing}"
+    );
+    assert!(
+        listing.contains("企业名称 (String) = 泉州燃气"),
+        "{listing}"
+    );
 
     let shp = tmp.path().join("t.shp");
     riskmap::write::write_table(&shp, &table).unwrap();
@@ -652,16 +697,21 @@ fn chinese_field_names_stay_whole_in_a_geopackage_and_are_cut_in_a_shapefile() {
     assert!(names.iter().all(|n| n.len() <= 10));
     let listing = tool("ogrinfo", &["-al", s(&shp)]);
     for (name, value) in names.iter().zip(["泉州燃气", "2", "1"]) {
-        assert!(listing.contains(&format!("{name} (")), "{name} in {listing}");
         assert!(
-            listing
-                .lines()
-                .any(|l| l.trim().starts_with(name.as_str()) && l.trim().ends_with(&format!("= {value}"))),
+            listing.contains(&format!("{name} (")),
+            "{name} in {listing}"
+        );
+        assert!(
+            listing.lines().any(|l| l.trim().starts_with(name.as_str())
+                && l.trim().ends_with(&format!("= {value}"))),
             "{name} = {value} in {listing}"
         );
     }
     let legend = std::fs::read_to_string(tmp.path().join("t.fields.csv")).unwrap();
-    for (short, long) in names.iter().zip(["企业名称", "未整改重大隐患数", "未整改重大隐患"]) {
+    for (short, long) in names
+        .iter()
+        .zip(["企业名称", "未整改重大隐患数", "未整改重大隐患"])
+    {
         assert!(legend.contains(&format!("\n{short},{long},")), "{legend}");
     }
 }

@@ -55,6 +55,9 @@ fn score_writes_every_level_in_each_format() {
         let o = run(tmp.path(), &["score", "--data", "ds", "--out", out]);
         assert!(!o.status.success());
         let stderr = String::from_utf8_lossy(&o.stderr);
-        assert!(stderr.contains("--features gdal") && stderr.contains(out), "{stderr}");
+        assert!(
+            stderr.contains("--features gdal") && stderr.contains(out),
+            "{stderr}"
+        );
     }
 }

@@ -50,7 +50,11 @@ pub fn source_label(source: &str) -> String {
     source
         .split_whitespace()
         .map(|part| match part.split_once('=') {
-            Some((key, _)) if key.trim_start_matches("PG:").eq_ignore_ascii_case("password") => {
+            Some((key, _))
+                if key
+                    .trim_start_matches("PG:")
+                    .eq_ignore_ascii_case("password") =>
+            {
                 format!("{key}=***")
             }
             _ => part.to_string(),
@@ -327,10 +331,7 @@ pub fn load_dir(dir: &Path, config: &Config) -> Result<Loaded, LoadError> {
         let converted;
         let mut cfg = config.layers.get(r.layer);
         if let Some(crs) = r.crs {
-            converted = crate::config::LayerConfig {
-                crs,
-                ..cfg.clone()
-            };
+            converted = crate::config::LayerConfig { crs, ..cfg.clone() };
             cfg = &converted;
         }
         let mut b = Builder::new(r.layer, cfg, IssueSink::new(&r.name, &mut issues));

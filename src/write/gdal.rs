@@ -121,7 +121,7 @@ fn write_legend(path: &Path, table: &FeatureTable, names: &[String]) -> Result<(
             ColumnKind::Text => "text",
             ColumnKind::Int => "integer",
             ColumnKind::Float => "real",
-            ColumnKind::Bool => "boolean (1 = true, 0 = false)",
+            ColumnKind::Bool => "boolean (1/0)",
         };
         let quote = |s: &str| {
             if s.contains([',', '"', '\n']) {
@@ -130,7 +130,12 @@ fn write_legend(path: &Path, table: &FeatureTable, names: &[String]) -> Result<(
                 s.to_string()
             }
         };
-        out.push_str(&format!("{},{},{}\n", quote(short), quote(&c.name), quote(kind)));
+        out.push_str(&format!(
+            "{},{},{}\n",
+            quote(short),
+            quote(&c.name),
+            quote(kind)
+        ));
     }
     let mut f = fs::File::create(path).map_err(io_error(path))?;
     f.write_all(out.as_bytes()).map_err(io_error(path))?;

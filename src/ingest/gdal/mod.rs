@@ -70,7 +70,10 @@ fn install_error_handler() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         gdal::config::set_error_handler(|kind, _code, message| {
-            if matches!(kind, CplErrType::Warning | CplErrType::Failure | CplErrType::Fatal) {
+            if matches!(
+                kind,
+                CplErrType::Warning | CplErrType::Failure | CplErrType::Fatal
+            ) {
                 MESSAGES.with(|m| {
                     let mut m = m.borrow_mut();
                     if m.len() < MAX_MESSAGES {
@@ -111,8 +114,10 @@ fn value_of(v: Option<FieldValue>) -> Value {
         Some(FieldValue::Integer64Value(i)) => Value::Int(i),
         Some(FieldValue::RealValue(f)) => Value::Float(f),
         Some(FieldValue::StringValue(s)) => Value::Text(s),
-        Some(FieldValue::DateValue(d)) => Value::Text(d.format("%Y-%m-%d").to_string()),
-        Some(FieldValue::DateTimeValue(d)) => Value::Text(d.to_rfc3339()),
+        Some(FieldValue::DateValue(d)) => Value::Text(d.to_string()),
+        Some(FieldValue::DateTimeValue(d)) => {
+            Value::Text(format!("{}{}", d.naive_local(), d.offset()))
+        }
         Some(FieldValue::IntegerListValue(l)) => join(l.iter().map(i32::to_string).collect()),
         Some(FieldValue::Integer64ListValue(l)) => join(l.iter().map(i64::to_string).collect()),
         Some(FieldValue::RealListValue(l)) => join(l.iter().map(f64::to_string).collect()),
@@ -179,20 +184,38 @@ fn read_inner(
     opts: &ReadOptions<'_>,
     issues: &mut Vec<Issue>,
 ) -> Result<GdalTable, Issue> {
-    let ext = extension(source);
-    let mut open_options: Vec<String> = Vec::new();
-    if ext == "shp" {
-        if let Some(enc) = shapefile::check(source, file, opts.encoding)? {
-            open_options.push(format!("ENCODING={enc}"));
-        }
-    } else if SHEETS.contains(&ext.as_str()) {
-        open_options.push("HEADERS=FORCE".into());
-    }
-    let open_refs: Vec<&str> = open_options.iter().map(String::as_str).collect();
-    let is_db = is_connection_string(&source.to_string_lossy());
-    if !is_db && !source.exists() {
+    if !is_connection_string(&source.to_string_lossy()) && !source.exists() {
         return Err(Issue::file_error(file, "the file does not exist"));
     }
+    let ext = extension(source);
+    let mut open_options: Vec<String> = Vec::new();
+    if ext == "shp"
+        && let Some(enc) = shapefile::check(source, file, opts.encoding)?
+    {
+        open_options.push(format!("ENCODING={enc}"));
+    }
+    // A ledger's first row is its header, even when every cell is text.
+    let sheet_option = SHEETS
+        .contains(&ext.as_str())
+        .then(|| format!("OGR_{}_HEADERS", ext.to_ascii_uppercase()));
+    if let Some(key) = &sheet_option {
+        let _ = gdal::config::set_thread_local_config_option(key, "FORCE");
+    }
+    let result = open_and_read(source, file, opts, &open_options, issues);
+    if let Some(key) = &sheet_option {
+        let _ = gdal::config::clear_thread_local_config_option(key);
+    }
+    result
+}
+
+fn open_and_read(
+    source: &Path,
+    file: &str,
+    opts: &ReadOptions<'_>,
+    open_options: &[String],
+    issues: &mut Vec<Issue>,
+) -> Result<GdalTable, Issue> {
+    let open_refs: Vec<&str> = open_options.iter().map(String::as_str).collect();
     let dataset = Dataset::open_ex(
         source,
         DatasetOptions {
@@ -292,7 +315,10 @@ fn pick_layer<'d>(
             if !names.iter().any(|n| n == wanted) {
                 return Err(Issue::file_error(
                     file,
-                    format!("it has no layer {wanted:?} ({key}.layer); its layers: {}", listed()),
+                    format!(
+                        "it has no layer {wanted:?} ({key}.layer); its layers: {}",
+                        listed()
+                    ),
                 ));
             }
             wanted.to_string()

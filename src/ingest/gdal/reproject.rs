@@ -70,7 +70,11 @@ pub(super) fn plan(
         return Ok(None);
     };
     srs.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
-    let cgcs = same_datum(&srs, 4490, &["china2000", "chinageodeticcoordinatesystem2000"]);
+    let cgcs = same_datum(
+        &srs,
+        4490,
+        &["china2000", "chinageodeticcoordinatesystem2000"],
+    );
     let wgs = same_datum(&srs, 4326, &["wgs1984", "worldgeodeticsystem1984"]);
     if srs.is_geographic() && (cgcs || wgs) {
         return Ok(None);
