@@ -143,7 +143,7 @@ pub(super) fn detect_encoding(bytes: &[u8]) -> &'static str {
     }
     let bad = text.chars().filter(|&c| c == '\u{FFFD}').count();
     let wide = text.chars().filter(|c| !c.is_ascii()).count();
-    if bad * 20 < wide { "UTF-8" } else { "CP936" }
+    if bad * 10 <= wide { "UTF-8" } else { "CP936" }
 }
 
 #[cfg(test)]
