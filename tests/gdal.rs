@@ -715,3 +715,158 @@ fn chinese_field_names_stay_whole_in_a_geopackage_and_are_cut_in_a_shapefile() {
         assert!(legend.contains(&format!("\n{short},{long},")), "{legend}");
     }
 }
+
+/// A throwaway PostgreSQL 15 + PostGIS cluster on 127.0.0.1, stopped on drop.
+struct Postgis {
+    data: PathBuf,
+    port: u16,
+}
+
+const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
+
+impl Postgis {
+    /// Starts a cluster in `dir`, or `None` when PostgreSQL 15 with PostGIS
+    /// is not installed (`apt-get install postgresql-15-postgis-3`).
+    fn start(dir: &Path) -> Option<Postgis> {
+        let control = Path::new("/usr/share/postgresql/15/extension/postgis.control");
+        if !Path::new(PG_BIN).join("initdb").exists() || !control.exists() {
+            return None;
+        }
+        use std::os::unix::fs::PermissionsExt;
+        // PostgreSQL refuses to run as root: the cluster belongs to `postgres`.
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let data = dir.join("pgdata");
+        std::fs::create_dir_all(&data).unwrap();
+        tool("chown", &["postgres", s(&data)]);
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let as_postgres = |cmd: String| tool("su", &["postgres", "-c", &cmd]);
+        as_postgres(format!(
+            "{PG_BIN}/initdb -D {} -A trust -U postgres",
+            data.display()
+        ));
+        as_postgres(format!(
+            "{PG_BIN}/pg_ctl -D {d} -o '-p {port} -k {d} -c listen_addresses=127.0.0.1' -l {d}/server.log -w start",
+            d = data.display()
+        ));
+        let pg = Postgis { data, port };
+        tool(
+            &format!("{PG_BIN}/psql"),
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "-U",
+                "postgres",
+                "-c",
+                "CREATE EXTENSION postgis",
+            ],
+        );
+        Some(pg)
+    }
+
+    fn connection(&self) -> String {
+        format!(
+            "PG:host=127.0.0.1 port={} user=postgres dbname=postgres password=unused",
+            self.port
+        )
+    }
+}
+
+impl Drop for Postgis {
+    fn drop(&mut self) {
+        let _ = Command::new("su")
+            .args([
+                "postgres",
+                "-c",
+                &format!(
+                    "{PG_BIN}/pg_ctl -D {} -m immediate -w stop",
+                    self.data.display()
+                ),
+            ])
+            .output();
+    }
+}
+
+#[test]
+fn postgis_tables_in_gauss_kruger_load_like_the_native_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(pg) = Postgis::start(tmp.path()) else {
+        eprintln!("SKIPPED: PostgreSQL 15 with PostGIS is not installed");
+        return;
+    };
+    let native = tmp.path().join("native");
+    write_tiny_dataset(&native);
+    let expected = load(&native);
+    // The grid in EPSG:4549 (CGCS2000, 3° zone at 120°E, no zone prefix)
+    // and the hazard sources as they are, in a PostGIS database.
+    let conn = pg.connection();
+    for (layer, srs) in [("grid_cells", "EPSG:4549"), ("hazard_sources", "EPSG:4490")] {
+        ogr2ogr(&[
+            "-f",
+            "PostgreSQL",
+            &conn,
+            s(&native.join(format!("{layer}.geojson"))),
+            "-nln",
+            layer,
+            "-s_srs",
+            "EPSG:4490",
+            "-t_srs",
+            srs,
+        ]);
+    }
+    let dir = tmp.path().join("pg");
+    write_tiny_dataset(&dir);
+    std::fs::remove_file(dir.join("grid_cells.geojson")).unwrap();
+    std::fs::remove_file(dir.join("hazard_sources.geojson")).unwrap();
+    let toml = format!(
+        "[layers.grid_cells]\nfile = \"{conn}\"\nlayer = \"grid_cells\"\n\
+         [layers.hazard_sources]\nfile = \"{conn}\"\nlayer = \"hazard_sources\"\n"
+    );
+    std::fs::write(dir.join("riskmap.toml"), toml).unwrap();
+    let got = load(&dir);
+    assert_eq!(got.counts(), expected.counts());
+    assert_eq!(unit_names(&got), unit_names(&expected));
+    let units: HashMap<&str, _> = got
+        .store
+        .dataset
+        .units
+        .iter()
+        .map(|u| (u.code.as_str(), u))
+        .collect();
+    for u in &expected.store.dataset.units {
+        let d = u
+            .geometry
+            .hausdorff_distance(&units[u.code.as_str()].geometry)
+            * M_PER_DEG;
+        assert!(d < 0.5, "unit {} moved {d} m", u.code);
+    }
+    assert_eq!(scores(&got), scores(&expected));
+    let names: Vec<String> = got
+        .files
+        .iter()
+        .map(|f| f.path.display().to_string())
+        .collect();
+    assert!(names.iter().any(|n| n.starts_with("PG:")), "{names:?}");
+    // The command line reads it too, and never prints the password.
+    let config = dir.join("riskmap.toml");
+    let o = run(
+        tmp.path(),
+        &["--config", s(&config), "validate", "--data", s(&dir)],
+    );
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(o.status.success(), "{text}");
+    assert!(
+        text.contains(": ok — 3 enterprises, 1 hazard sources"),
+        "{text}"
+    );
+    assert!(!text.contains("unused"), "{text}");
+}
