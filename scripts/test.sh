@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v cc >/dev/null 2>&1 || need_apt+=(build-essential)
 command -v ogrinfo >/dev/null 2>&1 || need_apt+=(gdal-bin)
+command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
+# The `gdal` feature links the system GDAL (prebuilt bindings: no libclang).
+pkg-config --exists gdal 2>/dev/null || need_apt+=(libgdal-dev)
+# PostgreSQL 15 + PostGIS: the GDAL tests read layers from a throwaway cluster.
+[ -e /usr/share/postgresql/15/extension/postgis.control ] || need_apt+=(postgresql-15-postgis-3)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-pip)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing ${need_apt[*]}"
@@ -27,3 +32,11 @@ cargo clippy --all-targets -- -D warnings
 echo "== cargo test"
 cargo test --all-targets
 cargo test --doc
+
+# The `gdal` feature (Shapefile, GeoPackage, Excel, … through GDAL): lint
+# everything, then run the library's tests and those that change with it.
+echo "== cargo clippy --features gdal --all-targets -- -D warnings"
+cargo clippy --features gdal --all-targets -- -D warnings
+
+echo "== cargo test --features gdal"
+cargo test --features gdal --lib --test gdal --test score --test validate

@@ -56,10 +56,23 @@ pub enum OnInvalid {
 #[serde(default, deny_unknown_fields)]
 pub struct LayerConfig {
     /// The layer's file, relative to the data directory; by default the
-    /// first of `NAME.fgb`, `NAME.geojson`, `NAME.csv` that exists.
+    /// first of `NAME.fgb`, `NAME.geojson`, `NAME.csv` (and, with the `gdal`
+    /// feature, `NAME.gpkg`, `NAME.shp`, `NAME.xlsx`, …) that exists. With
+    /// the `gdal` feature it may also be a PostGIS connection string
+    /// (`PG:dbname=… host=…`).
     pub file: Option<PathBuf>,
-    /// The CRS of the file's coordinates.
+    /// The CRS of the file's coordinates. A file read through GDAL that
+    /// declares a projected CRS (a Shapefile's `.prj`, a GeoPackage's SRS)
+    /// is converted from that CRS instead.
     pub crs: Crs,
+    /// The layer (table, sheet) to read from a source that holds several
+    /// (GeoPackage, PostGIS, Excel; `gdal` feature). By default the only
+    /// layer, or the one named like riskmap's layer (`enterprises`, …).
+    pub layer: Option<String>,
+    /// The text encoding of a Shapefile's DBF (`gdal` feature), e.g. `GBK`
+    /// or `UTF-8`. By default its `.cpg` file or language byte, else
+    /// detected (UTF-8 if the text is valid UTF-8, GBK otherwise).
+    pub encoding: Option<String>,
     /// Field-name mapping: canonical field → the file's column name
     /// (e.g. `name = "企业名称"`, `lon = "经度"`).
     pub fields: BTreeMap<String, String>,

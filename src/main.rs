@@ -65,7 +65,8 @@ enum Command {
         /// Dataset directory.
         #[arg(long)]
         data: Option<PathBuf>,
-        /// Output file: .geojson, .fgb or .csv.
+        /// Output file: .geojson, .fgb or .csv; with the `gdal` feature
+        /// also .gpkg or .shp (short field names, legend in NAME.fields.csv).
         #[arg(long)]
         out: PathBuf,
     },

@@ -4,11 +4,13 @@
 
 use super::issue::{IssueLevel, IssueSink};
 use super::table::Table;
+use crate::model::short_names::{DBF_NAME_BYTES, short_name, truncate_bytes};
 use crate::model::{LayerId, Value};
 use std::collections::BTreeMap;
 
 /// Built-in aliases per layer and canonical field (ledgers arrive with
-/// Chinese headers). The config's `[layers.X.fields]` wins over these.
+/// Chinese headers). The config's `[layers.X.fields]` wins over these; after
+/// them come the Shapefile short names (see [`crate::model::short_names`]).
 fn aliases(layer: LayerId, field: &str) -> &'static [&'static str] {
     match (layer, field) {
         (LayerId::Enterprises, "id") => &["企业编号", "编号", "ID"],
@@ -43,6 +45,12 @@ fn aliases(layer: LayerId, field: &str) -> &'static [&'static str] {
     }
 }
 
+/// A long canonical field cut to 10 bytes, as `ogr2ogr` and desktop GIS
+/// write it into a Shapefile.
+fn truncated(field: &str) -> Option<&str> {
+    (field.len() > DBF_NAME_BYTES).then(|| truncate_bytes(field, DBF_NAME_BYTES))
+}
+
 /// Resolved column positions for one file.
 #[derive(Debug)]
 pub struct Fields {
@@ -61,6 +69,12 @@ impl Fields {
         sink: &mut IssueSink<'_>,
     ) -> Fields {
         let find = |name: &str| table.columns.iter().position(|c| c.trim() == name);
+        let find_ci = |name: &str| {
+            table
+                .columns
+                .iter()
+                .position(|c| c.trim().eq_ignore_ascii_case(name))
+        };
         let mut columns = BTreeMap::new();
         for &field in wanted {
             let found = match mapping.get(field) {
@@ -77,13 +91,10 @@ impl Fields {
                     f
                 }
                 None => find(field)
-                    .or_else(|| {
-                        table
-                            .columns
-                            .iter()
-                            .position(|c| c.trim().eq_ignore_ascii_case(field))
-                    })
-                    .or_else(|| aliases(layer, field).iter().find_map(|a| find(a))),
+                    .or_else(|| find_ci(field))
+                    .or_else(|| aliases(layer, field).iter().find_map(|a| find(a)))
+                    .or_else(|| short_name(field).and_then(find_ci))
+                    .or_else(|| truncated(field).and_then(find_ci)),
             };
             if let Some(i) = found {
                 columns.insert(field, i);

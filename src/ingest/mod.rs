@@ -3,18 +3,22 @@
 //! field, never stopping at the first.
 //!
 //! Formats: GeoJSON ([`geojson`]), FlatGeobuf ([`fgb`]), CSV points in
-//! UTF-8 or GBK ([`csv`]).
+//! UTF-8 or GBK ([`csv`]) and, with the `gdal` cargo feature, anything OGR
+//! reads (`gdal`: Shapefile, GeoPackage, Excel, KML, GML, PostGIS).
 
 pub mod build;
 pub mod csv;
 pub mod fgb;
 pub mod fields;
+#[cfg(feature = "gdal")]
+pub mod gdal;
 pub mod geojson;
 pub mod hierarchy;
 pub mod issue;
 pub mod table;
 
 use crate::config::{Config, OnInvalid};
+use crate::crs::Crs;
 use crate::index::Store;
 use crate::model::{Dataset, LayerId};
 use build::Builder;
@@ -27,8 +31,47 @@ use table::Table;
 
 /// Extensions tried, in order, when the config names no file for a layer.
 pub const EXTENSIONS: [&str; 3] = ["fgb", "geojson", "csv"];
-/// Extensions that need the `gdal` feature.
-const GDAL_EXTENSIONS: [&str; 5] = ["gpkg", "shp", "xlsx", "kml", "gml"];
+/// Extensions read through GDAL (the `gdal` feature), tried in this order
+/// after [`EXTENSIONS`].
+pub const GDAL_EXTENSIONS: [&str; 7] = ["gpkg", "shp", "xlsx", "xls", "ods", "kml", "gml"];
+
+/// Whether a layer's `file` is a database connection string (`PG:…`,
+/// read through GDAL) rather than a path.
+pub fn is_connection_string(source: &str) -> bool {
+    source.starts_with("PG:")
+}
+
+/// A name for a source fit for messages: a connection string loses its
+/// password.
+pub fn source_label(source: &str) -> String {
+    if !is_connection_string(source) {
+        return source.to_string();
+    }
+    source
+        .split_whitespace()
+        .map(|part| match part.split_once('=') {
+            Some((key, _))
+                if key
+                    .trim_start_matches("PG:")
+                    .eq_ignore_ascii_case("password") =>
+            {
+                format!("{key}=***")
+            }
+            _ => part.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether a source is read through GDAL (by extension or as a connection
+/// string).
+fn needs_gdal(path: &Path) -> bool {
+    is_connection_string(&path.to_string_lossy())
+        || path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .is_some_and(|e| GDAL_EXTENSIONS.contains(&e.as_str()))
+}
 
 /// One input file that was read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +108,9 @@ pub struct LoadError {
 
 fn find_file(dir: &Path, layer: LayerId, config: &Config) -> Option<PathBuf> {
     if let Some(f) = &config.layers.get(layer).file {
+        if is_connection_string(&f.to_string_lossy()) {
+            return Some(f.clone());
+        }
         return Some(dir.join(f));
     }
     EXTENSIONS
@@ -75,26 +121,31 @@ fn find_file(dir: &Path, layer: LayerId, config: &Config) -> Option<PathBuf> {
 }
 
 fn display_name(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    if is_connection_string(&text) {
+        return source_label(&text);
+    }
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string())
 }
 
-/// Reads one file of any supported format into a table.
+/// Reads one file of any supported format into a table. Formats read
+/// through GDAL (`gdal` feature) are opened by `path` (`bytes` is not used);
+/// their geometry is in lon/lat even when the file is projected.
 pub fn read_table(path: &Path, bytes: &[u8], issues: &mut Vec<Issue>) -> Result<Table, Issue> {
     let name = display_name(path);
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
+    if needs_gdal(path) {
+        return read_gdal(path, &name, None, issues).map(|(table, _)| table);
+    }
     match ext.as_str() {
         "geojson" | "json" => geojson::read(&name, bytes, issues),
         "fgb" => fgb::read(&name, bytes, issues),
         "csv" | "txt" => csv::read(&name, bytes, issues),
-        e if GDAL_EXTENSIONS.contains(&e) => Err(Issue::file_error(
-            &name,
-            format!(".{e} files need GDAL: build riskmap with `--features gdal`"),
-        )),
         e => Err(Issue::file_error(
             &name,
             format!("unsupported file type .{e} (use .fgb, .geojson or .csv)"),
@@ -102,10 +153,77 @@ pub fn read_table(path: &Path, bytes: &[u8], issues: &mut Vec<Issue>) -> Result<
     }
 }
 
+/// Reads a source through GDAL: the table and, when the reader converted
+/// the geometry from the file's own CRS, the CRS it is now in.
+#[cfg(feature = "gdal")]
+fn read_gdal(
+    path: &Path,
+    name: &str,
+    layer: Option<(LayerId, &crate::config::LayerConfig)>,
+    issues: &mut Vec<Issue>,
+) -> Result<(Table, Option<Crs>), Issue> {
+    let key = layer.map(|(l, _)| format!("layers.{l}"));
+    let opts = gdal::ReadOptions {
+        layer: layer.and_then(|(_, c)| c.layer.as_deref()),
+        preferred: layer.map(|(l, _)| l.as_str()),
+        encoding: layer.and_then(|(_, c)| c.encoding.as_deref()),
+        declared: layer.map(|(_, c)| c.crs).unwrap_or_default(),
+        config_key: key.as_deref(),
+    };
+    gdal::read(path, name, &opts, issues).map(|t| (t.table, t.crs))
+}
+
+/// Without the `gdal` feature, GDAL sources are an error that says how to
+/// build riskmap to read them.
+#[cfg(not(feature = "gdal"))]
+fn read_gdal(
+    path: &Path,
+    name: &str,
+    _layer: Option<(LayerId, &crate::config::LayerConfig)>,
+    _issues: &mut Vec<Issue>,
+) -> Result<(Table, Option<Crs>), Issue> {
+    let what = if is_connection_string(&path.to_string_lossy()) {
+        "database sources".to_string()
+    } else {
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        format!(".{ext} files")
+    };
+    Err(Issue::file_error(
+        name,
+        format!("{what} need GDAL: build riskmap with `--features gdal`"),
+    ))
+}
+
+/// The bytes that identify a GDAL source: its files (a Shapefile's
+/// companions too) or, for a database, the connection string.
+fn gdal_source_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
+    let text = path.to_string_lossy();
+    if is_connection_string(&text) {
+        return Ok(text.as_bytes().to_vec());
+    }
+    let mut bytes = std::fs::read(path)?;
+    for ext in ["shx", "dbf", "prj", "cpg"] {
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("shp"))
+            && let Ok(b) = std::fs::read(path.with_extension(ext))
+        {
+            bytes.extend_from_slice(&b);
+        }
+    }
+    Ok(bytes)
+}
+
 struct ReadLayer {
     layer: LayerId,
     name: String,
     table: Option<Table>,
+    /// The CRS a GDAL source's geometry was converted to (it overrides the
+    /// configured `crs`).
+    crs: Option<Crs>,
     file: Option<SourceFile>,
     issues: Vec<Issue>,
 }
@@ -115,6 +233,7 @@ fn read_layer(dir: &Path, layer: LayerId, config: &Config) -> ReadLayer {
         layer,
         name: layer.as_str().to_string(),
         table: None,
+        crs: None,
         file: None,
         issues: Vec::new(),
     };
@@ -140,7 +259,13 @@ fn read_layer(dir: &Path, layer: LayerId, config: &Config) -> ReadLayer {
         return out;
     };
     out.name = display_name(&path);
-    let bytes = match std::fs::read(&path) {
+    let gdal = needs_gdal(&path);
+    let read = if gdal {
+        gdal_source_bytes(&path)
+    } else {
+        std::fs::read(&path)
+    };
+    let bytes = match read {
         Ok(b) => b,
         Err(e) => {
             out.issues.push(Issue::file_error(
@@ -155,7 +280,21 @@ fn read_layer(dir: &Path, layer: LayerId, config: &Config) -> ReadLayer {
         path: path.clone(),
         sha256: hex::encode(Sha256::digest(&bytes)),
     });
-    match read_table(&path, &bytes, &mut out.issues) {
+    let table = if gdal {
+        read_gdal(
+            &path,
+            &out.name,
+            Some((layer, config.layers.get(layer))),
+            &mut out.issues,
+        )
+        .map(|(t, crs)| {
+            out.crs = crs;
+            t
+        })
+    } else {
+        read_table(&path, &bytes, &mut out.issues)
+    };
+    match table {
         Ok(t) => out.table = Some(t),
         Err(issue) => out.issues.push(issue),
     }
@@ -189,7 +328,12 @@ pub fn load_dir(dir: &Path, config: &Config) -> Result<Loaded, LoadError> {
         issues.extend(r.issues);
         files.extend(r.file);
         let Some(table) = r.table else { continue };
-        let cfg = config.layers.get(r.layer);
+        let converted;
+        let mut cfg = config.layers.get(r.layer);
+        if let Some(crs) = r.crs {
+            converted = crate::config::LayerConfig { crs, ..cfg.clone() };
+            cfg = &converted;
+        }
         let mut b = Builder::new(r.layer, cfg, IssueSink::new(&r.name, &mut issues));
         match r.layer {
             LayerId::Enterprises => dataset.enterprises = b.enterprises(&table),
@@ -342,4 +486,34 @@ pub fn check_locations(store: &Store, files: &[SourceFile]) -> Vec<Issue> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_strings_hide_their_password() {
+        assert_eq!(
+            source_label("PG:host=db dbname=risk password=s3cret user=u"),
+            "PG:host=db dbname=risk password=*** user=u"
+        );
+        assert_eq!(source_label("PG:password=x"), "PG:password=***");
+        assert_eq!(source_label("a/b.gpkg"), "a/b.gpkg");
+        assert!(needs_gdal(Path::new("PG:dbname=risk")));
+        assert!(needs_gdal(Path::new("data/x.SHP")));
+        assert!(!needs_gdal(Path::new("data/x.geojson")));
+    }
+
+    #[cfg(not(feature = "gdal"))]
+    #[test]
+    fn gdal_sources_say_how_to_build() {
+        let mut issues = Vec::new();
+        for source in ["x.shp", "x.gpkg", "x.xlsx", "PG:dbname=risk password=p"] {
+            let err = read_table(Path::new(source), b"", &mut issues).err();
+            let msg = err.map(|e| e.to_string()).unwrap_or_default();
+            assert!(msg.contains("--features gdal"), "{msg}");
+            assert!(!msg.contains("password=p"), "{msg}");
+        }
+    }
 }

@@ -3,6 +3,7 @@
 mod enums;
 mod feature;
 mod layer;
+pub mod short_names;
 pub mod uscc;
 mod value;
 

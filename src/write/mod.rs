@@ -1,4 +1,5 @@
-//! Feature writers: GeoJSON, FlatGeobuf and CSV, chosen by file extension.
+//! Feature writers: GeoJSON, FlatGeobuf and CSV, chosen by file extension,
+//! and with the `gdal` cargo feature GeoPackage and Shapefile.
 //!
 //! A [`FeatureTable`] is a small generic table of typed columns and
 //! geometries. [`write_table`] writes one table atomically (a temporary file
@@ -8,6 +9,8 @@
 
 mod csv;
 mod fgb;
+#[cfg(feature = "gdal")]
+mod gdal;
 mod geojson;
 mod number;
 mod tables;
@@ -163,6 +166,14 @@ pub enum WriteError {
         /// The encoder's message.
         message: String,
     },
+    /// GDAL failed (GeoPackage, Shapefile).
+    #[error("{path}: GDAL: {message}")]
+    Gdal {
+        /// The file.
+        path: PathBuf,
+        /// GDAL's message.
+        message: String,
+    },
     /// The CSV encoder failed.
     #[error("{path}: CSV: {message}")]
     Csv {
@@ -184,7 +195,10 @@ pub enum WriteError {
 }
 
 /// Writes `table` to `path`; the format follows the extension (`.geojson`,
-/// `.fgb`, `.csv`). The file appears whole or not at all.
+/// `.fgb`, `.csv`; with the `gdal` feature `.gpkg` and `.shp`). The file
+/// appears whole or not at all. A Shapefile gets 10-byte field names (see
+/// [`crate::model::short_names`]), a `.cpg` of UTF-8 and a legend beside it
+/// ([`shapefile_legend`]).
 pub fn write_table(path: &Path, table: &FeatureTable) -> Result<(), WriteError> {
     let ext = path
         .extension()
@@ -195,6 +209,17 @@ pub fn write_table(path: &Path, table: &FeatureTable) -> Result<(), WriteError> 
             Some("geojson") => geojson::write,
             Some("fgb") => fgb::write,
             Some("csv") => csv::write,
+            #[cfg(feature = "gdal")]
+            Some("gpkg") => {
+                check_table(path, table)?;
+                return gdal::write_gpkg(path, table);
+            }
+            #[cfg(feature = "gdal")]
+            Some("shp") => {
+                check_table(path, table)?;
+                return gdal::write_shp(path, table).map(|_| ());
+            }
+            #[cfg(not(feature = "gdal"))]
             Some(e @ ("gpkg" | "shp")) => {
                 return Err(WriteError::NeedsGdal {
                     path: path.to_path_buf(),
@@ -209,6 +234,16 @@ pub fn write_table(path: &Path, table: &FeatureTable) -> Result<(), WriteError> 
         };
     check_table(path, table)?;
     atomic_write(path, |out| writer(path, table, out))
+}
+
+/// The legend written beside a Shapefile: `NAME.fields.csv` with
+/// `short_name,field,type` per column.
+pub fn shapefile_legend(shp: &Path) -> PathBuf {
+    let stem = shp
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    shp.with_file_name(format!("{stem}.fields.csv"))
 }
 
 /// Writes the five layer files of `ds` (`enterprises`, `hazard_sources`,
@@ -460,8 +495,22 @@ mod tests {
 
     #[test]
     fn unsupported_extension_names_the_path() {
-        let err = write_table(Path::new("/tmp/x.shp"), &points()).unwrap_err();
-        assert!(err.to_string().contains("/tmp/x.shp"), "{err}");
+        let err = write_table(Path::new("/tmp/x.xyz"), &points()).unwrap_err();
+        assert!(err.to_string().contains("/tmp/x.xyz"), "{err}");
+    }
+
+    #[cfg(not(feature = "gdal"))]
+    #[test]
+    fn gdal_formats_say_how_to_build() {
+        for ext in ["shp", "gpkg"] {
+            let path = PathBuf::from(format!("/tmp/x.{ext}"));
+            let err = write_table(&path, &points()).unwrap_err();
+            let msg = err.to_string();
+            assert!(
+                msg.contains(&format!("/tmp/x.{ext}")) && msg.contains("--features gdal"),
+                "{msg}"
+            );
+        }
     }
 
     #[test]
