@@ -27,6 +27,7 @@ const FILES: &[(&str, &[u8])] = &[
     ("web/js/auth.js", include_bytes!("../../web/js/auth.js")),
     ("web/js/dom.js", include_bytes!("../../web/js/dom.js")),
     ("web/js/export.js", include_bytes!("../../web/js/export.js")),
+    ("web/js/labels.js", include_bytes!("../../web/js/labels.js")),
     ("web/js/levels.js", include_bytes!("../../web/js/levels.js")),
     ("web/js/panels.js", include_bytes!("../../web/js/panels.js")),
     ("web/js/detail.js", include_bytes!("../../web/js/detail.js")),
@@ -176,7 +177,7 @@ impl Assets {
 /// and API calls all come from this server (MapLibre runs its workers from
 /// `blob:` URLs and draws sprites into `data:`/`blob:` images).
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-img-src 'self' data: blob:; worker-src 'self' blob:; child-src blob:; connect-src 'self'; \
+img-src 'self' data: blob:; worker-src 'self' blob:; child-src blob:; connect-src 'self' blob: data:; \
 font-src 'self'; object-src 'none'; base-uri 'self'";
 
 /// Routes of the web map.

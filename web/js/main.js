@@ -3,8 +3,9 @@
 import { getJson, isOwn, urlOf } from './api.js';
 import { getToken, onTokenChange, setToken } from './auth.js';
 import { closeDetail, initDetail, showEnterprise, showHazard, showUnit, showZone } from './detail.js';
-import { byId, debounce, esc, toast } from './dom.js';
+import { byId, esc, toast } from './dom.js';
 import { initExport, openExport } from './export.js';
+import { initLabels } from './labels.js';
 import { GRID_LEVELS, levelAtZoom, levelLayer, levelZh } from './levels.js';
 import { initRanking, initSearch, initToggles, updateLegend } from './panels.js';
 import { drawLegendSymbols, loadStyle, provideImages } from './style.js';
@@ -225,7 +226,7 @@ function initAuth() {
     }
   });
   const show = (token) => {
-    document.body.classList.toggle('signed-in', Boolean(token));
+    document.body.classList.toggle('is-signed-in', Boolean(token));
     byId('signin-btn').hidden = Boolean(token);
     byId('signed-in').hidden = !token;
     if (token) byId('who').textContent = `已登录 · ${token.slice(0, 10)}…`;
@@ -300,9 +301,9 @@ async function start() {
   state.map = map;
   window.map = map;
   provideImages(map);
-  map.addControl(new window.maplibregl.NavigationControl({ visualizePitch: false }), 'top-right');
-  map.addControl(new window.maplibregl.ScaleControl({ unit: 'metric', maxWidth: 120 }), 'bottom-right');
-  map.addControl(new window.maplibregl.AttributionControl({ compact: true, customAttribution: '风险评估：城市安全风险电子地图' }), 'bottom-right');
+  map.addControl(new window.maplibregl.NavigationControl({ visualizePitch: false, showCompass: false }), 'top-left');
+  map.addControl(new window.maplibregl.ScaleControl({ unit: 'metric', maxWidth: 120 }), 'bottom-left');
+  map.addControl(new window.maplibregl.AttributionControl({ compact: true }), 'bottom-left');
   map.touchZoomRotate.disableRotation();
   map.dragRotate.disable();
 
@@ -310,12 +311,19 @@ async function start() {
   map.on('movestart', () => setIdle(false));
   map.on('idle', () => setIdle(true));
   map.on('error', onMapError);
-  map.once('idle', () => byId('loading').classList.add('done'));
-  map.on('load', () => {
-    initToggles(map);
-    refreshLegend();
+  map.once('idle', () => {
+    byId('loading').classList.add('done');
+    // Start with the attribution folded into its (i) button.
+    document.querySelector('.maplibregl-ctrl-attrib')?.classList.remove('maplibregl-compact-show');
   });
-  map.on('moveend', debounce(refreshLegend, 250));
+  map.on('load', () => initToggles(map));
+  // The legend follows the view once its tiles are in.
+  let legendView = '';
+  map.on('idle', () => {
+    const view = `${map.getZoom().toFixed(2)}/${map.getCenter().lng.toFixed(4)}/${map.getCenter().lat.toFixed(4)}`;
+    if (view !== legendView) { legendView = view; refreshLegend(); }
+  });
+  initLabels(map);
   map.on('click', onClick);
   for (const id of CLICKABLE) {
     map.on('mouseenter', id, () => { map.getCanvas().style.cursor = 'pointer'; });
