@@ -5,11 +5,11 @@
 use super::ApiError;
 use super::tiles::{accepts_gzip, not_modified};
 use crate::tiles::cache::gzip;
+use axum::Router;
 use axum::extract::{Extension, Path};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -45,7 +45,10 @@ const FILES: &[(&str, &[u8])] = &[
         "web/vendor/LICENSE.txt",
         include_bytes!("../../web/vendor/LICENSE.txt"),
     ),
-    ("styles/riskmap.json", include_bytes!("../../styles/riskmap.json")),
+    (
+        "styles/riskmap.json",
+        include_bytes!("../../styles/riskmap.json"),
+    ),
     (
         "fonts/Noto Sans CJK SC Regular/0-255.pbf",
         include_bytes!("../../fonts/Noto Sans CJK SC Regular/0-255.pbf"),
@@ -54,7 +57,10 @@ const FILES: &[(&str, &[u8])] = &[
         "fonts/Noto Sans CJK SC Bold/0-255.pbf",
         include_bytes!("../../fonts/Noto Sans CJK SC Bold/0-255.pbf"),
     ),
-    ("fonts/LICENSE.txt", include_bytes!("../../fonts/LICENSE.txt")),
+    (
+        "fonts/LICENSE.txt",
+        include_bytes!("../../fonts/LICENSE.txt"),
+    ),
 ];
 
 /// One file ready to send.
@@ -292,7 +298,10 @@ mod tests {
             "text/javascript; charset=utf-8"
         );
         assert_eq!(content_type("fonts/A/0-255.pbf"), "application/x-protobuf");
-        assert_eq!(cache_control("web/vendor/maplibre-gl.js"), "public, max-age=86400");
+        assert_eq!(
+            cache_control("web/vendor/maplibre-gl.js"),
+            "public, max-age=86400"
+        );
         assert_eq!(cache_control("web/js/main.js"), "no-cache");
     }
 
