@@ -13,6 +13,11 @@ pkg-config --exists gdal 2>/dev/null || need_apt+=(libgdal-dev)
 # PostgreSQL 15 + PostGIS: the GDAL tests read layers from a throwaway cluster.
 [ -e /usr/share/postgresql/15/extension/postgis.control ] || need_apt+=(postgresql-15-postgis-3)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-pip)
+# The web map's browser tests: Node.js, Debian's Chromium and a CJK font.
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+fc-list 2>/dev/null | grep -q "Noto Sans CJK SC" || need_apt+=(fonts-noto-cjk)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing ${need_apt[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
@@ -32,6 +37,11 @@ cargo clippy --all-targets -- -D warnings
 echo "== cargo test"
 cargo test --all-targets
 cargo test --doc
+
+# The web map in headless Chromium against the debug binary built above.
+echo "== npm ci && node --test tests/web/"
+npm ci --no-audit --no-fund
+node --test --test-concurrency=1 tests/web/
 
 # The `gdal` feature (Shapefile, GeoPackage, Excel, … through GDAL): lint
 # everything, then run the library's tests and those that change with it.

@@ -185,7 +185,8 @@ pub struct Config {
     /// Log as JSON lines instead of text.
     pub json_logs: bool,
     /// Serve the map, tiles, OGC API and public `/api` endpoints without a
-    /// token. `false` closes every path but `/health` to anonymous callers.
+    /// token. `false` closes every path but `/health` and the web page's own
+    /// files (`/`, `/web/*`, `/styles/*`, `/fonts/*`) to anonymous callers.
     pub public_access: bool,
     /// The demo dataset.
     pub demo: DemoConfig,

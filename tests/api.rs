@@ -424,6 +424,10 @@ fn closing_public_access() {
     assert_eq!(s.get("/api/ranking").0, 401);
     assert_eq!(s.get("/health").0, 200);
     assert_eq!(s.get_with("/api/ranking", PLANNER).0, 200);
+    // The page and its files stay open: it asks for a token itself.
+    assert_eq!(s.get("/").0, 200);
+    assert_eq!(s.get("/styles/riskmap.json").0, 200);
+    assert_eq!(s.get("/tiles.json").0, 401);
 }
 
 /// `/api/cells/at` agrees with a brute-force point-in-polygon over every

@@ -44,9 +44,19 @@ pub fn require_token(caller: &Caller) -> Result<(), ApiError> {
     }
 }
 
+/// Paths open even with `public_access = false`: `/health` and the web
+/// page's own files (which hold no data; the page asks for a token).
+fn always_public(path: &str) -> bool {
+    path == "/health"
+        || path == "/"
+        || ["/web/", "/styles/", "/fonts/"]
+            .iter()
+            .any(|p| path.starts_with(p))
+}
+
 /// Middleware: a presented token that is unknown is 401 on every path,
 /// public ones included; with `public_access = false` every path but
-/// `/health` needs a token.
+/// `/health` and the web page's files needs a token.
 pub async fn reject_unknown_tokens(
     axum::extract::State(state): axum::extract::State<AppState>,
     req: axum::extract::Request,
@@ -56,7 +66,7 @@ pub async fn reject_unknown_tokens(
     let (mut parts, body) = req.into_parts();
     if !state.config.public_access
         && !parts.headers.contains_key(AUTHORIZATION)
-        && parts.uri.path() != "/health"
+        && !always_public(parts.uri.path())
     {
         return ApiError::Unauthorized("this server is closed to anonymous access".into())
             .into_response();

@@ -10,6 +10,7 @@ mod limits;
 mod metrics;
 mod ogc;
 mod tiles;
+mod web;
 
 pub use admin::{ReloadFailure, ReloadOutcome, reload, reload_on_sighup};
 pub use caller::require_token;
@@ -83,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes(state.clone()))
         .merge(tiles::routes(state.config.tiles.cache_mb << 20))
         .merge(ogc::routes())
+        .merge(web::routes())
         .fallback(|| async { ApiError::NotFound("no such path".into()) })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -66,7 +66,7 @@ fn parse_tile(z: &str, x: &str, y_ext: &str) -> Result<TileId, ApiError> {
 }
 
 /// Whether `Accept-Encoding` allows gzip (`gzip` or `*` with q > 0).
-fn accepts_gzip(headers: &HeaderMap) -> bool {
+pub(super) fn accepts_gzip(headers: &HeaderMap) -> bool {
     headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()
@@ -96,7 +96,7 @@ fn etag(key: &TileKey) -> String {
 }
 
 /// Whether `If-None-Match` names `etag` (or `*`).
-fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+pub(super) fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
     headers
         .get_all(header::IF_NONE_MATCH)
         .iter()

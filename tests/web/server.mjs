@@ -1,0 +1,93 @@
+// Starts the real riskmap binary on 127.0.0.1:0 over a freshly generated
+// demo city, and a headless Chromium (Debian's) driven by playwright-core.
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Demo tokens, as printed in the README. */
+export const PLANNER = 'demo-planner-7f3a91c2';
+
+/** The riskmap binary: $RISKMAP_BIN, else the debug build `cargo test` made. */
+export function binary() {
+  if (process.env.RISKMAP_BIN) return process.env.RISKMAP_BIN;
+  const target = process.env.CARGO_TARGET_DIR || join(ROOT, 'target');
+  for (const profile of ['debug', 'release']) {
+    const p = join(target, profile, 'riskmap');
+    if (existsSync(p)) return p;
+  }
+  throw new Error('no riskmap binary: run `cargo build` first or set RISKMAP_BIN');
+}
+
+/**
+ * Generates the demo city (preset quanzhou, seed 42) in a temporary folder
+ * with the demo tokens file, serves it, and resolves to
+ * `{ base, stop() }` once the server logs its address.
+ */
+export async function startServer() {
+  const bin = binary();
+  const dir = mkdtempSync(join(tmpdir(), 'riskmap-web-'));
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  copyFileSync(join(ROOT, 'data', 'demo-tokens.toml'), join(dir, 'data', 'demo-tokens.toml'));
+  const data = join(dir, 'data', 'quanzhou');
+  const gen = spawnSync(bin, ['generate', '--preset', 'quanzhou', '--seed', '42', '--out', data], {
+    cwd: dir, encoding: 'utf8',
+  });
+  if (gen.status !== 0) throw new Error(`riskmap generate failed:\n${gen.stderr}`);
+  const child = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--data', data], {
+    cwd: dir,
+    env: { ...process.env, NO_COLOR: '1', RUST_LOG: 'info' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout });
+  const base = await new Promise((resolve, reject) => {
+    const seen = [];
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${seen.join('\n')}`)), 180_000);
+    lines.on('line', (line) => {
+      const m = line.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (m) { clearTimeout(timer); resolve(m[1]); } else seen.push(line);
+    });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${code}):\n${seen.join('\n')}`)); });
+  });
+  lines.on('line', () => {}); // keep draining the log
+  return {
+    base,
+    stop() {
+      child.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Debian's Chromium, headless, with WebGL through SwiftShader. */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    // launch() gives every run a fresh, temporary user-data directory.
+    args: [
+      '--no-sandbox',
+      '--enable-unsafe-swiftshader',
+      '--use-angle=swiftshader',
+      '--ignore-gpu-blocklist',
+      '--disable-quic',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-default-apps',
+      '--no-first-run',
+    ],
+  });
+}
+
+/** GET JSON from the server (optionally with a token). */
+export async function api(base, path, token) {
+  const resp = await fetch(base + path, token ? { headers: { Authorization: `Bearer ${token}` } } : {});
+  if (!resp.ok) throw new Error(`GET ${path}: ${resp.status}`);
+  return resp.json();
+}

@@ -1,0 +1,351 @@
+// 城市安全风险电子地图: the map, its panels and the hooks for automation
+// (`window.map`; `data-map-idle` on <body>).
+import { getJson, isOwn, urlOf } from './api.js';
+import { getToken, onTokenChange, setToken } from './auth.js';
+import { closeDetail, initDetail, showEnterprise, showHazard, showUnit, showZone } from './detail.js';
+import { byId, esc, toast } from './dom.js';
+import { initExport, openExport } from './export.js';
+import { initLabels } from './labels.js';
+import { GRID_LEVELS, levelAtZoom, levelLayer, levelZh } from './levels.js';
+import { initRanking, initSearch, initToggles, updateLegend } from './panels.js';
+import { drawLegendSymbols, loadStyle, provideImages } from './style.js';
+
+/** Fonts for Chinese characters, drawn in the browser. */
+const CJK_FONTS = "'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', 'WenQuanYi Micro Hei', sans-serif";
+const SOURCE = 'riskmap';
+const FILL_LAYERS = GRID_LEVELS.map((l) => `${l.layer}-fill`);
+const POINT_LAYERS = ['enterprises-cluster', 'enterprises-point', 'hazard-sources-symbol'];
+const CLICKABLE = [...POINT_LAYERS, 'collapse-zones-fill', ...FILL_LAYERS];
+
+const state = {
+  map: null,
+  bands: {},
+  attribution: '',
+  scope: '全市 · 区县',
+  selected: null,
+};
+
+function setIdle(idle) {
+  document.body.dataset.mapIdle = String(idle);
+}
+
+/** Shows a failure that stops the page in the loading overlay. */
+function fatal(message) {
+  const box = byId('loading');
+  box.classList.remove('done');
+  box.innerHTML = `<p style="color:#b3261e;font-weight:600">${esc(message)}</p>
+    <button class="btn outline" type="button">重新加载</button>`;
+  box.querySelector('button').addEventListener('click', () => window.location.reload());
+}
+
+/** Adds the token to requests for this server; keeps tile URLs on this server. */
+function transformRequest(url, resourceType) {
+  if (resourceType === 'Tile' && !isOwn(url)) {
+    const m = url.match(/\/tiles\/(\d+\/\d+\/\d+\.mvt)(\?.*)?$/);
+    if (m) url = urlOf(`tiles/${m[1]}`);
+  }
+  const token = getToken();
+  if (token && isOwn(url)) return { url, headers: { Authorization: `Bearer ${token}` } };
+  return { url };
+}
+
+// --- selection ------------------------------------------------------------------
+
+function highlight(code, level) {
+  const map = state.map;
+  for (const l of GRID_LEVELS) {
+    const id = `${l.layer}-selected`;
+    if (map.getLayer(id)) map.setFilter(id, ['==', ['get', 'code'], l.key === level ? code : '']);
+  }
+}
+
+function selectUnit(props) {
+  state.selected = props;
+  highlight(props.code, props.level);
+  showUnit(props);
+}
+
+function clearSelection() {
+  state.selected = null;
+  if (state.map) highlight('', '');
+}
+
+/** Waits until the map has finished moving and loading. */
+function settled(map) {
+  return new Promise((resolve) => {
+    if (!map.isMoving() && map.loaded()) resolve();
+    else map.once('idle', () => resolve());
+  });
+}
+
+/** The tile properties of the unit `code`, if a loaded tile has it. */
+function unitProps(code, level) {
+  const feats = state.map.querySourceFeatures(SOURCE, {
+    sourceLayer: levelLayer(level),
+    filter: ['==', ['get', 'code'], code],
+  });
+  return feats[0]?.properties;
+}
+
+/** Flies to a grid unit by code and selects it. */
+async function focusUnit(code, known) {
+  let item = known;
+  if (!item?.bbox) {
+    try {
+      const body = await getJson('api/search', { q: code, limit: 5 });
+      item = (body.items ?? []).find((i) => i.kind === 'grid_unit' && i.id === code);
+    } catch (e) {
+      toast(`定位失败：${e.message}`);
+      return;
+    }
+    if (!item) {
+      toast(`未找到代码为 ${code} 的区划`);
+      return;
+    }
+  }
+  const map = state.map;
+  map.fitBounds(item.bbox, { padding: fitPadding(), maxZoom: 16, duration: 900 });
+  await settled(map);
+  const props = unitProps(item.id, item.level) ?? { code: item.id, name: item.name, level: item.level };
+  selectUnit(props);
+}
+
+function fitPadding() {
+  const narrow = window.innerWidth < 760;
+  const detailOpen = !byId('detail').hidden;
+  return narrow ? 30 : { top: 40, bottom: 40, left: 40, right: detailOpen ? 380 : 40 };
+}
+
+/** Flies to a point feature found by search and marks it. */
+async function focusPoint(item) {
+  const map = state.map;
+  const [w, s, e, n] = item.bbox;
+  const center = [(w + e) / 2, (s + n) / 2];
+  map.flyTo({ center, zoom: Math.max(map.getZoom(), 15), duration: 900 });
+  await settled(map);
+  new window.maplibregl.Popup({ closeButton: true, maxWidth: '260px' })
+    .setLngLat(center)
+    .setHTML(`<b>${esc(item.name)}</b><br><span style="color:#7a8794">${esc(item.id)}</span>`)
+    .addTo(map);
+}
+
+// --- map events ------------------------------------------------------------------
+
+function onClick(e) {
+  const map = state.map;
+  const { x, y } = e.point;
+  const near = [[x - 6, y - 6], [x + 6, y + 6]];
+  const visible = (ids) => ids.filter((id) => map.getLayer(id) && map.getLayoutProperty(id, 'visibility') !== 'none');
+  const points = map.queryRenderedFeatures(near, { layers: visible(POINT_LAYERS) });
+  const cluster = points.find((f) => f.layer.id === 'enterprises-cluster');
+  if (cluster) {
+    map.easeTo({ center: cluster.geometry.coordinates, zoom: Math.min(map.getZoom() + 2, 18), duration: 600 });
+    return;
+  }
+  const hazard = points.find((f) => f.layer.id === 'hazard-sources-symbol');
+  if (hazard) { clearSelection(); showHazard(hazard.properties); return; }
+  const ent = points.find((f) => f.layer.id === 'enterprises-point');
+  if (ent) { clearSelection(); showEnterprise(ent.properties); return; }
+  const areas = map.queryRenderedFeatures(e.point, { layers: visible(['collapse-zones-fill', ...FILL_LAYERS]) });
+  const zone = areas.find((f) => f.layer.id === 'collapse-zones-fill');
+  if (zone) { clearSelection(); showZone(zone.properties); return; }
+  const unit = areas.find((f) => FILL_LAYERS.includes(f.layer.id));
+  if (unit) selectUnit(unit.properties);
+  else closeDetail();
+}
+
+/** Legend scope: the unit one level up from what is drawn, at the centre. */
+function refreshLegend() {
+  const map = state.map;
+  const level = levelAtZoom(state.bands, map.getZoom());
+  const idx = GRID_LEVELS.findIndex((l) => l.key === level);
+  let within = null;
+  let scopeName = '全市';
+  if (idx > 0) {
+    const c = map.project(map.getCenter());
+    const f = map.queryRenderedFeatures(c, { layers: [`${levelLayer(level)}-fill`] })[0];
+    const parent = f?.properties?.parent_code;
+    if (parent) {
+      const parentLevel = GRID_LEVELS[idx - 1];
+      within = parent;
+      scopeName = unitProps(parent, parentLevel.key)?.name ?? parent;
+    }
+  }
+  state.scope = `${scopeName} · ${levelZh(level)}`;
+  updateLegend(level, within, scopeName);
+}
+
+function onMapError(e) {
+  const err = e.error ?? {};
+  const status = err.status;
+  if (status === 401 && getToken()) {
+    setToken(null);
+    toast('登录已失效，请重新登录。');
+    return;
+  }
+  if (status === 404 || status === 204) return; // no data there
+  const what = e.sourceId ? '地图数据' : '地图';
+  toast(`${what}加载失败：${status ? `服务器返回 ${status}` : (err.message || '未知错误')}`);
+}
+
+// --- sign-in ------------------------------------------------------------------------
+
+function initAuth() {
+  const dialog = byId('signin-dialog');
+  const input = byId('token-input');
+  const error = byId('signin-error');
+  const submit = byId('signin-submit');
+  const openDialog = () => {
+    error.hidden = true;
+    input.value = '';
+    dialog.showModal();
+    input.focus();
+  };
+  byId('signin-btn').addEventListener('click', openDialog);
+  byId('signin-cancel').addEventListener('click', () => dialog.close());
+  byId('signout-btn').addEventListener('click', () => {
+    setToken(null);
+    toast('已退出登录。', 'info');
+  });
+  byId('signin-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const token = input.value.trim();
+    if (!token) return;
+    submit.disabled = true;
+    error.hidden = true;
+    try {
+      await getJson('api/stats', {}, { token });
+      setToken(token);
+      dialog.close();
+      toast('登录成功：已显示重大危险源和生产经营单位。', 'info');
+    } catch (err) {
+      error.textContent = err.status === 401 ? '令牌无效，请核对后重试。' : err.message;
+      error.hidden = false;
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  const show = (token) => {
+    document.body.classList.toggle('is-signed-in', Boolean(token));
+    byId('signin-btn').hidden = Boolean(token);
+    byId('signed-in').hidden = !token;
+    if (token) byId('who').textContent = `已登录 · ${token.slice(0, 10)}…`;
+  };
+  show(getToken());
+  onTokenChange((token) => {
+    show(token);
+    const map = state.map;
+    if (map?.getSource(SOURCE)) map.getSource(SOURCE).setUrl(urlOf('tiles.json'));
+    if (state.selected && !byId('detail').hidden) showUnit(state.selected);
+    else closeDetail();
+  });
+  return openDialog;
+}
+
+// --- narrow screens -------------------------------------------------------------
+
+function initDrawer() {
+  const toggle = byId('sidebar-toggle');
+  const scrim = byId('scrim');
+  const set = (open) => {
+    document.body.classList.toggle('sidebar-open', open);
+    toggle.setAttribute('aria-expanded', String(open));
+    scrim.hidden = !open;
+  };
+  toggle.addEventListener('click', () => set(!document.body.classList.contains('sidebar-open')));
+  scrim.addEventListener('click', () => set(false));
+  return () => set(false);
+}
+
+// --- start ----------------------------------------------------------------------------
+
+async function start() {
+  setIdle(false);
+  const signIn = initAuth();
+  const closeDrawer = initDrawer();
+  initExport();
+  drawLegendSymbols();
+  if (!window.maplibregl) {
+    fatal('地图组件加载失败，请刷新页面重试。');
+    return;
+  }
+  let style;
+  let tilejson;
+  try {
+    [style, tilejson] = await Promise.all([loadStyle(), getJson('tiles.json')]);
+  } catch (e) {
+    fatal(`地图配置加载失败：${e.message}`);
+    return;
+  }
+  state.bands = style.metadata?.['riskmap:levels'] ?? {};
+  state.attribution = tilejson.attribution ?? '';
+  const hasView = /^#\d/.test(window.location.hash);
+  let map;
+  try {
+    map = new window.maplibregl.Map({
+      container: 'map',
+      style,
+      hash: true,
+      bounds: hasView ? undefined : tilejson.bounds,
+      fitBoundsOptions: { padding: 20 },
+      maxZoom: 18,
+      localIdeographFontFamily: CJK_FONTS,
+      transformRequest,
+      attributionControl: false,
+      canvasContextAttributes: { preserveDrawingBuffer: true },
+    });
+  } catch (e) {
+    fatal(`无法创建地图（浏览器可能不支持 WebGL）：${e.message}`);
+    return;
+  }
+  state.map = map;
+  window.map = map;
+  provideImages(map);
+  map.addControl(new window.maplibregl.NavigationControl({ visualizePitch: false, showCompass: false }), 'top-left');
+  map.addControl(new window.maplibregl.ScaleControl({ unit: 'metric', maxWidth: 120 }), 'bottom-left');
+  map.addControl(new window.maplibregl.AttributionControl({ compact: true }), 'bottom-left');
+  map.touchZoomRotate.disableRotation();
+  map.dragRotate.disable();
+
+  map.on('dataloading', () => setIdle(false));
+  map.on('movestart', () => setIdle(false));
+  map.on('idle', () => setIdle(true));
+  map.on('error', onMapError);
+  map.once('idle', () => {
+    byId('loading').classList.add('done');
+    // Start with the attribution folded into its (i) button.
+    document.querySelector('.maplibregl-ctrl-attrib')?.classList.remove('maplibregl-compact-show');
+  });
+  map.on('load', () => initToggles(map));
+  // The legend follows the view once its tiles are in.
+  let legendView = '';
+  map.on('idle', () => {
+    const view = `${map.getZoom().toFixed(2)}/${map.getCenter().lng.toFixed(4)}/${map.getCenter().lat.toFixed(4)}`;
+    if (view !== legendView) { legendView = view; refreshLegend(); }
+  });
+  initLabels(map);
+  map.on('click', onClick);
+  for (const id of CLICKABLE) {
+    map.on('mouseenter', id, () => { map.getCanvas().style.cursor = 'pointer'; });
+    map.on('mouseleave', id, () => { map.getCanvas().style.cursor = ''; });
+  }
+
+  initDetail({ onClose: clearSelection, focusUnit: (code) => focusUnit(code), signIn });
+  initRanking((item) => { closeDrawer(); focusUnit(item.code); });
+  initSearch((item) => {
+    closeDrawer();
+    if (item.kind === 'grid_unit') focusUnit(item.id, item);
+    else focusPoint(item);
+  });
+  byId('export-btn').addEventListener('click', async () => {
+    await settled(map);
+    openExport(map, { scope: state.scope, attribution: state.attribution, signedIn: Boolean(getToken()) });
+  });
+  try {
+    const health = await getJson('health');
+    const v = String(health.data_version ?? '').slice(0, 12);
+    byId('subtitle').textContent = `安全风险分级管控 · 数据版本 ${v}`;
+  } catch { /* the subtitle keeps its default */ }
+}
+
+start();
