@@ -38,6 +38,10 @@ enum Command {
         /// Allow the demo tokens file on a non-loopback address.
         #[arg(long)]
         allow_demo_tokens: bool,
+        /// Reload by itself when the data files change (after they have
+        /// been quiet for `watch_debounce_ms`).
+        #[arg(long)]
+        watch: bool,
     },
     /// Write a deterministic synthetic dataset.
     Generate {
@@ -171,13 +175,19 @@ fn main() -> ExitCode {
         addr: None,
         data: None,
         allow_demo_tokens: false,
+        watch: false,
     });
     let result = match command {
         Command::Serve {
             addr,
             data,
             allow_demo_tokens,
-        } => serve(config, addr, data, allow_demo_tokens),
+            watch,
+        } => {
+            let mut config = config;
+            config.watch |= watch;
+            serve(config, addr, data, allow_demo_tokens)
+        }
         Command::Generate {
             preset,
             seed,
@@ -395,6 +405,9 @@ fn serve(
         tracing::info!(tokens = tokens.tokens.len(), "tokens loaded");
         let state = AppState::new(snap, config, tokens);
         tokio::spawn(server::reload_on_sighup(state.clone()));
+        if state.config.watch {
+            server::watch::start(state.clone()).map_err(|e| e.to_string())?;
+        }
         server::run(listener, state, server::shutdown_signal())
             .await
             .map_err(|e| format!("server error: {e}"))
