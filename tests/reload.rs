@@ -274,7 +274,7 @@ fn two_hundred_connections_during_reloads_see_no_5xx_and_consistent_data() {
                     let agent = ureq::AgentBuilder::new()
                         .timeout(std::time::Duration::from_secs(60))
                         .build();
-                    let mut fail = |m: String| failures.lock().unwrap().push(m);
+                    let fail = |m: String| failures.lock().unwrap().push(m);
                     let mut i = c;
                     let mut waited = false;
                     loop {
