@@ -83,6 +83,12 @@ async fn sizes(State(state): State<AppState>, req: axum::extract::Request, next:
 /// Wraps `router` in the limit layers (the last added runs first).
 pub fn apply(router: axum::Router, state: &AppState) -> axum::Router {
     let limits: &LimitsConfig = &state.config.limits;
+    let router = router
+        .layer(axum::middleware::from_fn_with_state(state.clone(), sizes))
+        .layer(tower::limit::ConcurrencyLimitLayer::new(
+            limits.max_concurrent_requests.max(1),
+        ));
+    // Refused callers never wait for (or take) a concurrency slot.
     let router = if limits.rate_per_second > 0.0 {
         router.layer(axum::middleware::from_fn_with_state(
             RateLimit {
@@ -99,10 +105,6 @@ pub fn apply(router: axum::Router, state: &AppState) -> axum::Router {
         router
     };
     router
-        .layer(axum::middleware::from_fn_with_state(state.clone(), sizes))
-        .layer(tower::limit::ConcurrencyLimitLayer::new(
-            limits.max_concurrent_requests.max(1),
-        ))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             limits.max_body_bytes,
         ))
