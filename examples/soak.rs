@@ -116,7 +116,7 @@ fn paths(base_tiles: &[(u32, u32, u32)], code: &str) -> Vec<(String, bool)> {
         ),
         (
             "/ogc/collections/enterprises/items?limit=100&bbox=118.4,24.7,118.8,25.1".to_string(),
-            false,
+            true,
         ),
         (
             "/ogc/collections/cells/items?limit=50&filter=risk_level%3D%27high%27".to_string(),
