@@ -10,7 +10,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         return;
     };
     if let Ok(l) = limit(Some(query)) {
-        assert!((1..=riskmap::ogc::MAX_LIMIT).contains(&l), "{query:?} → {l}");
+        assert!(
+            (1..=riskmap::ogc::MAX_LIMIT).contains(&l),
+            "{query:?} → {l}"
+        );
     }
     let Ok(p) = pairs(Some(query)) else {
         return;

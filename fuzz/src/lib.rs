@@ -36,10 +36,18 @@ pub fn build_all(table: &Table) {
     let mut issues = Vec::new();
     let _ = Builder::new(LayerId::Enterprises, &cfg, IssueSink::new("f", &mut issues))
         .enterprises(table);
-    let _ = Builder::new(LayerId::HazardSources, &cfg, IssueSink::new("f", &mut issues))
-        .hazard_sources(table);
-    let _ = Builder::new(LayerId::CollapseZones, &cfg, IssueSink::new("f", &mut issues))
-        .collapse_zones(table);
+    let _ = Builder::new(
+        LayerId::HazardSources,
+        &cfg,
+        IssueSink::new("f", &mut issues),
+    )
+    .hazard_sources(table);
+    let _ = Builder::new(
+        LayerId::CollapseZones,
+        &cfg,
+        IssueSink::new("f", &mut issues),
+    )
+    .collapse_zones(table);
     let _ =
         Builder::new(LayerId::GridCells, &cfg, IssueSink::new("f", &mut issues)).grid_units(table);
     let _ = Builder::new(LayerId::Counties, &cfg, IssueSink::new("f", &mut issues)).counties(table);
@@ -84,7 +92,12 @@ pub fn write_dataset(dir: &std::path::Path) -> std::io::Result<()> {
             &rect(118.60, 24.90, 118.61, 24.92),
         ),
     ];
-    let fc = |f: &[String]| format!("{{\"type\":\"FeatureCollection\",\"features\":[{}]}}", f.join(","));
+    let fc = |f: &[String]| {
+        format!(
+            "{{\"type\":\"FeatureCollection\",\"features\":[{}]}}",
+            f.join(",")
+        )
+    };
     std::fs::write(dir.join("grid_cells.geojson"), fc(&grid))?;
     std::fs::write(
         dir.join("collapse_zones.geojson"),
