@@ -141,6 +141,20 @@ pub struct LimitsConfig {
     pub request_timeout_secs: u64,
     /// Requests handled at once; more wait (and are shed when the queue is full).
     pub max_concurrent_requests: usize,
+    /// Requests per second allowed to one caller (a valid token, else a
+    /// client IP address); `0` turns rate limiting off (the default).
+    /// Callers above the rate get 429 with `Retry-After`.
+    pub rate_per_second: f64,
+    /// Requests a caller may make at once before the rate applies
+    /// (at least 1; used only with `rate_per_second`).
+    pub burst: u32,
+    /// Longest request target (path and query), bytes (longer: 414).
+    pub max_uri_bytes: usize,
+    /// Largest total size of the request's header fields, bytes (larger: 431).
+    pub max_header_bytes: usize,
+    /// A client must send a request's whole header within this many seconds,
+    /// or its connection is closed (slow-client protection).
+    pub header_read_timeout_secs: u64,
 }
 
 impl Default for LimitsConfig {
@@ -149,6 +163,11 @@ impl Default for LimitsConfig {
             max_body_bytes: 1 << 20,
             request_timeout_secs: 30,
             max_concurrent_requests: 512,
+            rate_per_second: 0.0,
+            burst: 20,
+            max_uri_bytes: 8 * 1024,
+            max_header_bytes: 32 * 1024,
+            header_read_timeout_secs: 10,
         }
     }
 }
@@ -198,6 +217,11 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// Vector tiles.
     pub tiles: TilesConfig,
+    /// Reload by itself when the data files change (off by default).
+    pub watch: bool,
+    /// How long the data files must stay unchanged before the watcher
+    /// reloads, milliseconds.
+    pub watch_debounce_ms: u64,
 }
 
 impl Default for Config {
@@ -215,6 +239,8 @@ impl Default for Config {
             risk: RiskParams::default(),
             limits: LimitsConfig::default(),
             tiles: TilesConfig::default(),
+            watch: false,
+            watch_debounce_ms: 2000,
         }
     }
 }
@@ -253,10 +279,30 @@ impl Config {
     }
 
     fn check(&self, path: &Path) -> Result<(), ConfigError> {
-        self.risk.check().map_err(|message| ConfigError::Invalid {
+        let invalid = |message: String| ConfigError::Invalid {
             path: path.to_path_buf(),
             message,
-        })
+        };
+        self.risk.check().map_err(invalid)?;
+        let l = &self.limits;
+        if !l.rate_per_second.is_finite() || l.rate_per_second < 0.0 {
+            return Err(invalid(format!(
+                "limits.rate_per_second must be a number ≥ 0 (0 = off), found {}",
+                l.rate_per_second
+            )));
+        }
+        if l.max_uri_bytes < 64 || l.max_header_bytes < 1024 {
+            return Err(invalid(
+                "limits.max_uri_bytes must be ≥ 64 and limits.max_header_bytes ≥ 1024".into(),
+            ));
+        }
+        if self.watch_debounce_ms < 50 {
+            return Err(invalid(format!(
+                "watch_debounce_ms must be ≥ 50, found {}",
+                self.watch_debounce_ms
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -283,6 +329,28 @@ mod tests {
             e.and_then(|e| e.fields.get("name")).map(String::as_str),
             Some("企业名称")
         );
+    }
+
+    #[test]
+    fn limits_are_checked() {
+        let c = Config::parse(
+            "watch = true\n[limits]\nrate_per_second = 5.5\nburst = 3\n",
+            Path::new("t.toml"),
+        )
+        .ok();
+        assert_eq!(c.as_ref().map(|c| c.watch), Some(true));
+        assert_eq!(c.as_ref().map(|c| c.limits.burst), Some(3));
+        for bad in [
+            "[limits]\nrate_per_second = -1.0\n",
+            "[limits]\nmax_uri_bytes = 10\n",
+            "watch_debounce_ms = 0\n",
+        ] {
+            let msg = Config::parse(bad, Path::new("t.toml"))
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(msg.contains("t.toml"), "{bad}: {msg}");
+        }
     }
 
     #[test]

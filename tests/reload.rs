@@ -72,3 +72,296 @@ fn broken_reload_keeps_serving_then_a_fix_swaps() {
         "{metrics}"
     );
 }
+
+/// The tiny fixture's hazard sources plus a second one (a valid variant
+/// with different counts).
+fn two_hazards_geojson(grade: u8) -> String {
+    let second = format!(
+        "{{\"type\":\"Feature\",\"properties\":{{\"id\":\"HS-2\",\"name\":\"危化仓库\",\"enterprise_id\":\"E3\",\"grade\":{grade},\"substances\":\"甲苯\",\"monitored\":false}},\"geometry\":{{\"type\":\"Point\",\"coordinates\":[118.605,24.91]}}}}"
+    );
+    let base = hazards_geojson();
+    let end = base.rfind("]}").unwrap();
+    format!("{},{second}{}", &base[..end], &base[end..])
+}
+
+/// A counter's value in a Prometheus text exposition.
+fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// Polls `/health` until `pred` holds (or `secs` pass); returns the last body.
+fn wait_health(server: &Server, secs: u64, pred: impl Fn(&Value) -> bool) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        let h = json(&server.get("/health").1);
+        if pred(&h) || std::time::Instant::now() > deadline {
+            return h;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// Writes `bytes` to `path` the way a slow copy does: truncate, then
+/// chunks with pauses (each shorter than the watcher's debounce).
+fn slow_copy(path: &std::path::Path, bytes: &[u8], chunk: usize, pause_ms: u64) {
+    use std::io::Write;
+    let mut f = std::fs::File::create(path).unwrap();
+    for part in bytes.chunks(chunk) {
+        f.write_all(part).unwrap();
+        f.flush().unwrap();
+        f.sync_data().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(pause_ms));
+    }
+}
+
+#[test]
+fn watcher_reloads_once_after_a_slow_copy_and_keeps_old_data_on_corruption() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("ds");
+    write_tiny_dataset(&data);
+    install_demo_tokens(tmp.path());
+    std::fs::write(
+        tmp.path().join("riskmap.toml"),
+        "watch = true\nwatch_debounce_ms = 1500\n",
+    )
+    .unwrap();
+    let server = Server::start(tmp.path(), &data, &[]);
+    let v0 = json(&server.get("/health").1)["data_version"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // A non-atomic copy: 8 chunks, 150 ms apart (debounce 1.5 s). Every
+    // prefix of the file but the last is invalid GeoJSON.
+    let path = data.join("hazard_sources.geojson");
+    let new = two_hazards_geojson(3);
+    slow_copy(&path, new.as_bytes(), new.len() / 8 + 1, 150);
+    let h1 = wait_health(&server, 20, |h| h["data_version"] != v0.as_str());
+    assert_ne!(h1["data_version"], v0.as_str(), "no reload: {h1}");
+    assert_eq!(h1["counts"]["hazard_sources"], 2, "{h1}");
+    assert!(h1.get("last_reload_error").is_none(), "{h1}");
+    // Wait past another debounce: still exactly one reload, none refused.
+    std::thread::sleep(std::time::Duration::from_millis(3000));
+    let m = server.get("/metrics").1;
+    assert_eq!(
+        metric(&m, "riskmap_reloads_total{outcome=\"ok\"}"),
+        Some(1.0),
+        "{m}"
+    );
+    assert_eq!(
+        metric(&m, "riskmap_reloads_total{outcome=\"refused\"}"),
+        Some(0.0),
+        "{m}"
+    );
+    let v1 = h1["data_version"].as_str().unwrap().to_string();
+    // The OGC API serves the new content too.
+    let items = json(
+        &server
+            .get_with("/ogc/collections/hazard_sources/items", PLANNER)
+            .1,
+    );
+    assert_eq!(items["numberMatched"], 2, "{items}");
+
+    // Corrupt the file: refused, old version and counts still served, the
+    // error visible in /health.
+    std::fs::write(&path, &new.as_bytes()[..new.len() / 2]).unwrap();
+    let h2 = wait_health(&server, 20, |h| h.get("last_reload_error").is_some());
+    assert_eq!(h2["data_version"], v1.as_str(), "{h2}");
+    assert_eq!(h2["counts"], h1["counts"], "{h2}");
+    let first = h2["last_reload_error"]["first"].as_str().unwrap_or("");
+    assert!(first.contains("hazard_sources.geojson"), "{h2}");
+    let m = server.get("/metrics").1;
+    assert_eq!(
+        metric(&m, "riskmap_reloads_total{outcome=\"refused\"}"),
+        Some(1.0),
+        "{m}"
+    );
+
+    // The next change is picked up: fixed data, new version, error cleared.
+    std::fs::write(&path, two_hazards_geojson(1)).unwrap();
+    let h3 = wait_health(&server, 20, |h| h.get("last_reload_error").is_none());
+    assert!(h3.get("last_reload_error").is_none(), "{h3}");
+    assert_ne!(h3["data_version"], v1.as_str());
+    assert_ne!(h3["data_version"], v0.as_str());
+}
+
+#[test]
+fn without_watch_file_changes_are_not_picked_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("ds");
+    write_tiny_dataset(&data);
+    std::fs::write(tmp.path().join("riskmap.toml"), "watch_debounce_ms = 100\n").unwrap();
+    let server = Server::start(tmp.path(), &data, &[]);
+    let v0 = json(&server.get("/health").1)["data_version"].clone();
+    std::fs::write(data.join("hazard_sources.geojson"), two_hazards_geojson(3)).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let h = json(&server.get("/health").1);
+    assert_eq!(h["data_version"], v0);
+    assert_eq!(h["counts"]["hazard_sources"], 1);
+}
+
+/// Web Mercator tile of a lon/lat at zoom `z`.
+fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32) {
+    let n = f64::from(1u32 << z);
+    let x = ((lon + 180.0) / 360.0 * n).floor();
+    let r = lat.to_radians();
+    let y = ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor();
+    (x as u32, y as u32)
+}
+
+#[test]
+fn two_hundred_connections_during_reloads_see_no_5xx_and_consistent_data() {
+    use std::collections::HashMap;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::{Arc, Barrier, Mutex};
+
+    const CLIENTS: usize = 200;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("ds");
+    write_tiny_dataset(&data);
+    install_demo_tokens(tmp.path());
+    let server = Server::start(tmp.path(), &data, &[]);
+    let base = server.base.clone();
+    let path = data.join("hazard_sources.geojson");
+
+    // Two valid variants with different hazard counts; learn their versions.
+    let variants = [hazards_geojson(), two_hazards_geojson(3)];
+    let mut expected: HashMap<String, u64> = HashMap::new();
+    for (i, v) in variants.iter().enumerate().rev() {
+        std::fs::write(&path, v).unwrap();
+        let (status, body) = server.post("/api/admin/reload", Some(ADMIN));
+        assert_eq!(status, 200, "{body}");
+        let r = json(&body);
+        assert_eq!(r["counts"]["hazard_sources"], i as u64 + 1);
+        expected.insert(
+            r["data_version"].as_str().unwrap().to_string(),
+            i as u64 + 1,
+        );
+    }
+    let expected = Arc::new(expected);
+
+    let (tx, ty) = tile_of(118.59, 24.91, 14);
+    let paths: Arc<Vec<String>> = Arc::new(vec![
+        "/health".into(),
+        format!("/tiles/14/{tx}/{ty}.mvt"),
+        "/tiles/10/0/0.mvt".into(),
+        "/ogc/collections/hazard_sources/items?limit=50".into(),
+        "/ogc/collections/cells/items?bbox=118.5,24.8,118.7,25.0".into(),
+        "/api/ranking?level=cell".into(),
+        "/api/cells/350502001001".into(),
+    ]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let barrier = Arc::new(Barrier::new(CLIENTS + 1));
+    let requests = Arc::new(AtomicU64::new(0));
+    let failures: Arc<Mutex<Vec<String>>> = Arc::default();
+    let mut handles = Vec::new();
+    for c in 0..CLIENTS {
+        let (base, paths, stop, barrier, requests, failures, expected) = (
+            base.clone(),
+            paths.clone(),
+            stop.clone(),
+            barrier.clone(),
+            requests.clone(),
+            failures.clone(),
+            expected.clone(),
+        );
+        handles.push(
+            std::thread::Builder::new()
+                .stack_size(256 * 1024)
+                .spawn(move || {
+                    // One agent per client: its own keep-alive connection.
+                    let agent = ureq::AgentBuilder::new()
+                        .timeout(std::time::Duration::from_secs(60))
+                        .build();
+                    let fail = |m: String| failures.lock().unwrap().push(m);
+                    let mut i = c;
+                    let mut waited = false;
+                    loop {
+                        let p = &paths[i % paths.len()];
+                        i += 1;
+                        let mut req = agent.get(&format!("{base}{p}"));
+                        if p.starts_with("/api/cells") {
+                            req = req.set("Authorization", &format!("Bearer {GRID_MANAGER}"));
+                        } else if p.starts_with("/ogc/collections/hazard_sources") {
+                            req = req.set("Authorization", &format!("Bearer {PLANNER}"));
+                        }
+                        let (status, body) = match req.call() {
+                            Ok(r) => (r.status(), {
+                                let mut b = Vec::new();
+                                let _ = std::io::Read::read_to_end(&mut r.into_reader(), &mut b);
+                                b
+                            }),
+                            Err(ureq::Error::Status(s, r)) => {
+                                (s, r.into_string().unwrap_or_default().into_bytes())
+                            }
+                            Err(e) => {
+                                fail(format!("{p}: {e}"));
+                                (0, Vec::new())
+                            }
+                        };
+                        requests.fetch_add(1, Ordering::Relaxed);
+                        if !(200..300).contains(&status) {
+                            fail(format!("{p}: {status} {}", String::from_utf8_lossy(&body)));
+                        } else if p == "/health" {
+                            let h: Value = serde_json::from_slice(&body).unwrap_or_default();
+                            let v = h["data_version"].as_str().unwrap_or("");
+                            let n = h["counts"]["hazard_sources"].as_u64();
+                            if expected.get(v).copied() != n {
+                                fail(format!("inconsistent /health: {h}"));
+                            }
+                        } else if p.starts_with("/ogc/collections/hazard_sources") {
+                            let v: Value = serde_json::from_slice(&body).unwrap_or_default();
+                            let matched = v["numberMatched"].as_u64().unwrap_or(0);
+                            let returned = v["features"].as_array().map_or(0, |f| f.len());
+                            if !(1..=2).contains(&matched) || matched != returned as u64 {
+                                fail(format!("inconsistent items: {matched} vs {returned}"));
+                            }
+                        }
+                        if !waited {
+                            // Every client holds an open connection before reloads start.
+                            barrier.wait();
+                            waited = true;
+                        }
+                        if stop.load(Ordering::Relaxed) {
+                            break;
+                        }
+                    }
+                })
+                .unwrap(),
+        );
+    }
+    barrier.wait();
+    let mut outcomes = Vec::new();
+    // Valid, corrupt, the other valid, … while the clients keep asking.
+    let corrupt = b"{\"type\":\"FeatureCollection\",\"features\":[{\"type\":";
+    for round in 0..12 {
+        match round % 3 {
+            0 => std::fs::write(&path, &variants[0]).unwrap(),
+            1 => std::fs::write(&path, corrupt).unwrap(),
+            _ => std::fs::write(&path, &variants[1]).unwrap(),
+        }
+        let (status, _) = server.post("/api/admin/reload", Some(ADMIN));
+        outcomes.push(status);
+        std::thread::sleep(std::time::Duration::from_millis(150));
+    }
+    stop.store(true, Ordering::Relaxed);
+    for h in handles {
+        h.join().unwrap();
+    }
+    let failures = failures.lock().unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} failures of {} requests, e.g. {:?}",
+        failures.len(),
+        requests.load(Ordering::Relaxed),
+        &failures[..failures.len().min(5)]
+    );
+    assert!(requests.load(Ordering::Relaxed) >= 2 * CLIENTS as u64);
+    assert_eq!(
+        outcomes,
+        (0..12)
+            .map(|r| if r % 3 == 1 { 422 } else { 200 })
+            .collect::<Vec<_>>()
+    );
+}

@@ -1,4 +1,6 @@
-//! FlatGeobuf reader (`flatgeobuf` crate; properties through `geozero`).
+//! FlatGeobuf reader (`flatgeobuf` crate for the header and geometries;
+//! properties decoded here with every length checked, since the crate's own
+//! property reader trusts the lengths written in the file).
 //!
 //! The whole layer is loaded, so features are read in file order with
 //! `select_all_seq`; the file's packed R-tree is skipped, since the store
@@ -7,39 +9,88 @@
 use super::issue::{Issue, IssueLevel, IssueSink, feature_label};
 use super::table::{Record, Table};
 use crate::model::Value;
-use flatgeobuf::{FallibleStreamingIterator, FgbReader};
-use geozero::{ColumnValue, FeatureProperties, PropertyProcessor, ToGeo};
+use flatgeobuf::{ColumnType, FallibleStreamingIterator, FgbReader};
+use geozero::ToGeo;
 
-struct Props<'a> {
-    values: &'a mut Vec<Value>,
+/// Takes the next `N` bytes of a property buffer.
+fn take<const N: usize>(bytes: &[u8], at: &mut usize) -> Result<[u8; N], String> {
+    let slice = take_n(bytes, at, N)?;
+    <[u8; N]>::try_from(slice).map_err(|_| "short property value".to_string())
 }
 
-impl PropertyProcessor for Props<'_> {
-    fn property(&mut self, i: usize, _name: &str, v: &ColumnValue) -> geozero::error::Result<bool> {
-        let value = match v {
-            ColumnValue::Byte(x) => Value::Int(i64::from(*x)),
-            ColumnValue::UByte(x) => Value::Int(i64::from(*x)),
-            ColumnValue::Bool(x) => Value::Bool(*x),
-            ColumnValue::Short(x) => Value::Int(i64::from(*x)),
-            ColumnValue::UShort(x) => Value::Int(i64::from(*x)),
-            ColumnValue::Int(x) => Value::Int(i64::from(*x)),
-            ColumnValue::UInt(x) => Value::Int(i64::from(*x)),
-            ColumnValue::Long(x) => Value::Int(*x),
-            ColumnValue::ULong(x) => i64::try_from(*x)
-                .map(Value::Int)
-                .unwrap_or(Value::Float(*x as f64)),
-            ColumnValue::Float(x) => Value::Float(f64::from(*x)),
-            ColumnValue::Double(x) => Value::Float(*x),
-            ColumnValue::String(s) | ColumnValue::Json(s) | ColumnValue::DateTime(s) => {
-                Value::Text((*s).to_string())
+/// Takes the next `n` bytes of a property buffer, checking the length
+/// against the buffer (the file's own lengths are not trusted).
+fn take_n<'b>(bytes: &'b [u8], at: &mut usize, n: usize) -> Result<&'b [u8], String> {
+    let slice = at
+        .checked_add(n)
+        .and_then(|end| bytes.get(*at..end))
+        .ok_or_else(|| {
+            format!(
+                "a property value of {n} bytes at offset {at} runs past the end of the feature's {} bytes",
+                bytes.len()
+            )
+        })?;
+    *at += n;
+    Ok(slice)
+}
+
+fn text(bytes: &[u8], at: &mut usize) -> Result<String, String> {
+    let len = u32::from_le_bytes(take::<4>(bytes, at)?) as usize;
+    let raw = take_n(bytes, at, len)?;
+    std::str::from_utf8(raw)
+        .map(str::to_string)
+        .map_err(|_| format!("a text property at offset {at} is not UTF-8"))
+}
+
+/// Decodes a feature's property buffer — repeated (column index: u16,
+/// value) — into `values`, with every offset and length checked.
+fn decode_properties(
+    bytes: &[u8],
+    types: &[ColumnType],
+    values: &mut [Value],
+) -> Result<(), String> {
+    let mut at = 0usize;
+    // Some writers leave one trailing byte after the last value.
+    while at + 1 < bytes.len() {
+        let column = usize::from(u16::from_le_bytes(take::<2>(bytes, &mut at)?));
+        let ty = *types.get(column).ok_or_else(|| {
+            format!(
+                "property column {column} does not exist (the header has {})",
+                types.len()
+            )
+        })?;
+        let value = match ty {
+            ColumnType::Byte => Value::Int(i64::from(i8::from_le_bytes(take(bytes, &mut at)?))),
+            ColumnType::UByte => Value::Int(i64::from(u8::from_le_bytes(take(bytes, &mut at)?))),
+            ColumnType::Bool => Value::Bool(take::<1>(bytes, &mut at)?[0] != 0),
+            ColumnType::Short => Value::Int(i64::from(i16::from_le_bytes(take(bytes, &mut at)?))),
+            ColumnType::UShort => Value::Int(i64::from(u16::from_le_bytes(take(bytes, &mut at)?))),
+            ColumnType::Int => Value::Int(i64::from(i32::from_le_bytes(take(bytes, &mut at)?))),
+            ColumnType::UInt => Value::Int(i64::from(u32::from_le_bytes(take(bytes, &mut at)?))),
+            ColumnType::Long => Value::Int(i64::from_le_bytes(take(bytes, &mut at)?)),
+            ColumnType::ULong => {
+                let x = u64::from_le_bytes(take(bytes, &mut at)?);
+                i64::try_from(x)
+                    .map(Value::Int)
+                    .unwrap_or(Value::Float(x as f64))
             }
-            ColumnValue::Binary(_) => Value::Null,
+            ColumnType::Float => Value::Float(f64::from(f32::from_le_bytes(take(bytes, &mut at)?))),
+            ColumnType::Double => Value::Float(f64::from_le_bytes(take(bytes, &mut at)?)),
+            ColumnType::String | ColumnType::Json | ColumnType::DateTime => {
+                Value::Text(text(bytes, &mut at)?)
+            }
+            ColumnType::Binary => {
+                let len = u32::from_le_bytes(take::<4>(bytes, &mut at)?) as usize;
+                take_n(bytes, &mut at, len)?;
+                Value::Null
+            }
+            other => return Err(format!("unknown property type {}", other.0)),
         };
-        if let Some(slot) = self.values.get_mut(i) {
+        if let Some(slot) = values.get_mut(column) {
             *slot = value;
         }
-        Ok(false)
     }
+    Ok(())
 }
 
 /// Reads FlatGeobuf bytes into a [`Table`].
@@ -73,6 +124,11 @@ fn read_unguarded(file: &str, bytes: &[u8], issues: &mut Vec<Issue>) -> Result<T
         .columns()
         .map(|cols| cols.iter().map(|c| c.name().to_string()).collect())
         .unwrap_or_default();
+    let types: Vec<ColumnType> = reader
+        .header()
+        .columns()
+        .map(|cols| cols.iter().map(|c| c.type_()).collect())
+        .unwrap_or_default();
     let mut iter = reader.select_all_seq().map_err(bad)?;
     let mut sink = IssueSink::new(file, issues);
     let mut table = Table {
@@ -96,9 +152,12 @@ fn read_unguarded(file: &str, bytes: &[u8], issues: &mut Vec<Issue>) -> Result<T
             }
         };
         let mut values = vec![Value::Null; table.columns.len()];
-        if let Err(e) = feature.process_properties(&mut Props {
-            values: &mut values,
-        }) {
+        let props = feature.fbs_feature().properties();
+        if let Err(e) = decode_properties(
+            props.map(|p| p.bytes()).unwrap_or_default(),
+            &types,
+            &mut values,
+        ) {
             sink.push(
                 IssueLevel::Error,
                 Some(feature_label(index, None)),
@@ -122,4 +181,30 @@ fn read_unguarded(file: &str, bytes: &[u8], issues: &mut Vec<Issue>) -> Result<T
         index += 1;
     }
     Ok(table)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn property_lengths_are_checked() {
+        let types = [ColumnType::Int, ColumnType::String];
+        let mut values = vec![Value::Null; 2];
+        // column 0: Int 7; column 1: String "ab".
+        let good = [0, 0, 7, 0, 0, 0, 1, 0, 2, 0, 0, 0, b'a', b'b'];
+        assert!(decode_properties(&good, &types, &mut values).is_ok());
+        assert_eq!(values, vec![Value::Int(7), Value::Text("ab".into())]);
+        // A string claiming 16 MiB in a 14-byte buffer.
+        let long = [0, 0, 7, 0, 0, 0, 1, 0, 0, 0, 0, 1, b'a', b'b'];
+        let err = decode_properties(&long, &types, &mut values).err();
+        assert!(
+            err.as_deref()
+                .is_some_and(|e| e.contains("runs past the end")),
+            "{err:?}"
+        );
+        // A truncated Int and an unknown column.
+        assert!(decode_properties(&[0, 0, 7], &types, &mut values).is_err());
+        assert!(decode_properties(&[9, 0, 7, 0, 0, 0], &types, &mut values).is_err());
+    }
 }

@@ -1,8 +1,18 @@
-//! Request limits and tracing: body size (413), timeout (503), concurrency,
-//! request ids (`x-request-id`), panics turned into a bare 500.
+//! Request limits and tracing: body size (413), request target length
+//! (414), header size (431), timeout (503), concurrency, the optional rate
+//! limit (429), request ids (`x-request-id`), panics turned into a bare 500.
+//! The connection-level limits (header read timeout, hard header size cap)
+//! are in [`super::serve`].
 
+use super::AppState;
+use super::ratelimit::{self, RateLimit, RateLimiter};
 use crate::config::LimitsConfig;
+use axum::Json;
+use axum::extract::State;
 use axum::http::{HeaderValue, Request, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -23,12 +33,78 @@ impl MakeRequestId for Counter {
     }
 }
 
+fn too_large(status: StatusCode, code: &str, description: String) -> Response {
+    (
+        status,
+        Json(json!({"code": code, "description": description})),
+    )
+        .into_response()
+}
+
+/// Middleware: 414 for a request target longer than `max_uri_bytes`, 431
+/// for header fields larger than `max_header_bytes` in total.
+async fn sizes(State(state): State<AppState>, req: axum::extract::Request, next: Next) -> Response {
+    let limits = &state.config.limits;
+    let uri_len = req
+        .uri()
+        .path_and_query()
+        .map(|pq| pq.as_str().len())
+        .unwrap_or(0);
+    if uri_len > limits.max_uri_bytes {
+        state.metrics.rejected("uri_too_long");
+        return too_large(
+            StatusCode::URI_TOO_LONG,
+            "URITooLong",
+            format!(
+                "the request target is {uri_len} bytes; at most {} are accepted",
+                limits.max_uri_bytes
+            ),
+        );
+    }
+    let header_len: usize = req
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.as_bytes().len() + 4)
+        .sum();
+    if header_len > limits.max_header_bytes {
+        state.metrics.rejected("headers_too_large");
+        return too_large(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "HeaderFieldsTooLarge",
+            format!(
+                "the header fields are {header_len} bytes; at most {} are accepted",
+                limits.max_header_bytes
+            ),
+        );
+    }
+    next.run(req).await
+}
+
 /// Wraps `router` in the limit layers (the last added runs first).
-pub fn apply(router: axum::Router, limits: &LimitsConfig) -> axum::Router {
-    router
+pub fn apply(router: axum::Router, state: &AppState) -> axum::Router {
+    let limits: &LimitsConfig = &state.config.limits;
+    let router = router
+        .layer(axum::middleware::from_fn_with_state(state.clone(), sizes))
         .layer(tower::limit::ConcurrencyLimitLayer::new(
             limits.max_concurrent_requests.max(1),
+        ));
+    // Refused callers never wait for (or take) a concurrency slot.
+    let router = if limits.rate_per_second > 0.0 {
+        router.layer(axum::middleware::from_fn_with_state(
+            RateLimit {
+                limiter: std::sync::Arc::new(RateLimiter::new(
+                    limits.rate_per_second,
+                    limits.burst,
+                )),
+                tokens: state.tokens.clone(),
+                metrics: state.metrics.clone(),
+            },
+            ratelimit::limit,
         ))
+    } else {
+        router
+    };
+    router
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             limits.max_body_bytes,
         ))

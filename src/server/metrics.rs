@@ -33,6 +33,28 @@ pub struct Metrics {
     pub tile_cache_hits: AtomicU64,
     /// Tile cache misses.
     pub tile_cache_misses: AtomicU64,
+    /// Requests refused by a limit before routing, by reason.
+    rejected: Mutex<BTreeMap<&'static str, u64>>,
+    /// Requests being handled now.
+    in_flight: AtomicU64,
+    /// When the last reload succeeded / failed (Unix seconds; 0 = never).
+    last_reload_ok: AtomicU64,
+    last_reload_failed: AtomicU64,
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Resident set size of this process, bytes (Linux; `None` elsewhere).
+pub fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }
 
 impl Metrics {
@@ -44,6 +66,20 @@ impl Metrics {
             &self.reload_failed
         };
         c.fetch_add(1, Ordering::Relaxed);
+        let at = if ok {
+            &self.last_reload_ok
+        } else {
+            &self.last_reload_failed
+        };
+        at.store(unix_now(), Ordering::Relaxed);
+    }
+
+    /// Counts a request refused by a limit (`rate_limit`, `uri_too_long`,
+    /// `headers_too_large`).
+    pub fn rejected(&self, reason: &'static str) {
+        if let Ok(mut r) = self.rejected.lock() {
+            *r.entry(reason).or_default() += 1;
+        }
     }
 
     fn observe(&self, route: &str, status: u16, seconds: f64) {
@@ -127,6 +163,44 @@ impl Metrics {
         );
         let _ = writeln!(
             out,
+            "# HELP riskmap_last_reload_timestamp_seconds When the last reload with each outcome happened (0 = never)."
+        );
+        let _ = writeln!(out, "# TYPE riskmap_last_reload_timestamp_seconds gauge");
+        let _ = writeln!(
+            out,
+            "riskmap_last_reload_timestamp_seconds{{outcome=\"ok\"}} {}",
+            self.last_reload_ok.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "riskmap_last_reload_timestamp_seconds{{outcome=\"refused\"}} {}",
+            self.last_reload_failed.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP riskmap_http_rejected_total Requests refused by a limit before routing, by reason."
+        );
+        let _ = writeln!(out, "# TYPE riskmap_http_rejected_total counter");
+        let rejected = self.rejected.lock().map(|r| r.clone()).unwrap_or_default();
+        for reason in ["rate_limit", "uri_too_long", "headers_too_large"] {
+            let n = rejected.get(reason).copied().unwrap_or(0);
+            let _ = writeln!(
+                out,
+                "riskmap_http_rejected_total{{reason=\"{reason}\"}} {n}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP riskmap_http_requests_in_flight Requests being handled."
+        );
+        let _ = writeln!(out, "# TYPE riskmap_http_requests_in_flight gauge");
+        let _ = writeln!(
+            out,
+            "riskmap_http_requests_in_flight {}",
+            self.in_flight.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
             "# HELP riskmap_tile_cache_requests_total Tile cache lookups by result."
         );
         let _ = writeln!(out, "# TYPE riskmap_tile_cache_requests_total counter");
@@ -140,6 +214,15 @@ impl Metrics {
             "riskmap_tile_cache_requests_total{{result=\"miss\"}} {}",
             self.tile_cache_misses.load(Ordering::Relaxed)
         );
+        let hits = self.tile_cache_hits.load(Ordering::Relaxed) as f64;
+        let lookups = hits + self.tile_cache_misses.load(Ordering::Relaxed) as f64;
+        let _ = writeln!(
+            out,
+            "# HELP riskmap_tile_cache_hit_ratio Share of tile cache lookups that hit (0 before any)."
+        );
+        let _ = writeln!(out, "# TYPE riskmap_tile_cache_hit_ratio gauge");
+        let ratio = if lookups > 0.0 { hits / lookups } else { 0.0 };
+        let _ = writeln!(out, "riskmap_tile_cache_hit_ratio {ratio}");
         let snap = state.current();
         let age = snap
             .loaded_at
@@ -152,6 +235,24 @@ impl Metrics {
         );
         let _ = writeln!(out, "# TYPE riskmap_snapshot_age_seconds gauge");
         let _ = writeln!(out, "riskmap_snapshot_age_seconds {age}");
+        let _ = writeln!(
+            out,
+            "# HELP riskmap_data_info The served dataset's version (value 1)."
+        );
+        let _ = writeln!(out, "# TYPE riskmap_data_info gauge");
+        let _ = writeln!(
+            out,
+            "riskmap_data_info{{data_version=\"{}\"}} 1",
+            snap.data_version
+        );
+        if let Some(rss) = resident_bytes() {
+            let _ = writeln!(
+                out,
+                "# HELP riskmap_process_resident_memory_bytes Resident set size of the server."
+            );
+            let _ = writeln!(out, "# TYPE riskmap_process_resident_memory_bytes gauge");
+            let _ = writeln!(out, "riskmap_process_resident_memory_bytes {rss}");
+        }
         let _ = writeln!(
             out,
             "# HELP riskmap_features Features per layer in the served dataset."
@@ -173,6 +274,23 @@ impl Metrics {
     }
 }
 
+/// Counts one request in flight until dropped (also when the request's
+/// future is dropped by a timeout or a client going away).
+struct InFlight<'a>(&'a AtomicU64);
+
+impl<'a> InFlight<'a> {
+    fn enter(metrics: &'a Metrics) -> Self {
+        metrics.in_flight.fetch_add(1, Ordering::Relaxed);
+        InFlight(&metrics.in_flight)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// Middleware recording each request under its route template.
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let route = req
@@ -181,7 +299,10 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".to_string());
     let start = Instant::now();
-    let resp = next.run(req).await;
+    let resp = {
+        let _in_flight = InFlight::enter(&state.metrics);
+        next.run(req).await
+    };
     state.metrics.observe(
         &route,
         resp.status().as_u16(),

@@ -9,13 +9,17 @@ mod health;
 mod limits;
 mod metrics;
 mod ogc;
+mod ratelimit;
+mod serve;
 mod tiles;
 mod web;
+pub mod watch;
 
 pub use admin::{ReloadFailure, ReloadOutcome, reload, reload_on_sighup};
 pub use caller::require_token;
 pub use error::ApiError;
 pub use metrics::Metrics;
+pub use ratelimit::RateLimiter;
 
 use crate::auth::TokensFile;
 use crate::config::Config;
@@ -73,7 +77,6 @@ impl AppState {
 
 /// The application's routes.
 pub fn router(state: AppState) -> Router {
-    let limits = state.config.limits.clone();
     let app = Router::new()
         .route("/health", get(health::health))
         .route("/metrics", get(metrics::metrics))
@@ -103,8 +106,8 @@ pub fn router(state: AppState) -> Router {
                 ])
                 .expose_headers([axum::http::header::ETAG]),
         )
-        .with_state(state);
-    limits::apply(app, &limits)
+        .with_state(state.clone());
+    limits::apply(app, &state)
 }
 
 /// Serves on `listener` until `shutdown` completes, then drains in-flight
@@ -114,9 +117,8 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = state.config.limits.clone();
+    serve::serve(listener, router(state), &limits, shutdown).await
 }
 
 /// Completes on Ctrl-C or SIGTERM.

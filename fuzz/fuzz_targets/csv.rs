@@ -1,0 +1,10 @@
+//! CSV reader (UTF-8, UTF-8 with BOM, GBK): any bytes → a table or an
+//! error, never a panic.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let mut issues = Vec::new();
+    if let Ok(table) = riskmap::ingest::csv::read("f.csv", data, &mut issues) {
+        riskmap_fuzz::build_all(&table);
+    }
+});

@@ -1,0 +1,77 @@
+//! The accept loop: HTTP/1.1 connections with a header read timeout (a
+//! client trickling its header is cut off), a hard cap on the header size
+//! (431 from the protocol layer), the peer address for the rate limit, and a
+//! graceful shutdown that drains in-flight requests.
+
+use crate::config::LimitsConfig;
+use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use std::future::Future;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower::ServiceExt;
+
+/// How long shutdown waits for in-flight requests before giving up on them.
+pub const DRAIN: Duration = Duration::from_secs(8);
+
+/// Serves `router` on `listener` until `shutdown` completes, then stops
+/// accepting, lets idle connections go, and waits (up to [`DRAIN`]) for
+/// requests in flight to be answered.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: &LimitsConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(limits.header_read_timeout_secs.max(1)))
+        // Room for the request line: the exact 414/431 answers come from
+        // `limits::sizes`; this cap only bounds what is buffered.
+        .max_header_size(limits.max_header_bytes + limits.max_uri_bytes + 1024);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // Out of descriptors and the like: back off, keep serving.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = router
+            .clone()
+            .map_request(move |mut req: Request<Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(peer));
+                req
+            });
+        let conn =
+            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(%peer, "connection ended: {e}");
+            }
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("all connections closed"),
+        () = tokio::time::sleep(DRAIN) => {
+            tracing::warn!("requests still in flight after {} s; exiting", DRAIN.as_secs());
+        }
+    }
+    Ok(())
+}
