@@ -12,8 +12,8 @@ mod ogc;
 mod ratelimit;
 mod serve;
 mod tiles;
-mod web;
 pub mod watch;
+mod web;
 
 pub use admin::{ReloadFailure, ReloadOutcome, reload, reload_on_sighup};
 pub use caller::require_token;
