@@ -46,3 +46,23 @@ fn fgb_feature_size_past_the_file() {
         "{err}"
     );
 }
+
+/// A FlatGeobuf polygon whose ring end lies before the previous one: the
+/// decoder's `end - offset` wrapped and it asked for a 15 GB buffer.
+#[test]
+fn fgb_ring_end_out_of_order() {
+    let bytes = include_bytes!("fuzz_cases/fgb_ring_end.fgb");
+    let mut issues = Vec::new();
+    let result = fgb::read("f.fgb", bytes, &mut issues);
+    let texts: Vec<String> = issues
+        .iter()
+        .map(|i| i.to_string())
+        .chain(result.err().map(|e| e.to_string()))
+        .collect();
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("f.fgb") && t.contains("ring end")),
+        "{texts:?}"
+    );
+}

@@ -152,6 +152,32 @@ fn check_sizes(bytes: &[u8], features: u64, node_size: u16) -> Result<(), String
     Ok(())
 }
 
+/// Checks a geometry's ring ends against its coordinates (and its parts',
+/// recursively): the decoder trusts them and sizes buffers by them.
+fn check_geometry(g: &flatgeobuf::Geometry<'_>, depth: usize) -> Result<(), String> {
+    if depth > 16 {
+        return Err("geometry parts nested too deeply".into());
+    }
+    let coords = g.xy().map_or(0, |xy| xy.len() / 2);
+    if let Some(ends) = g.ends() {
+        let mut previous = 0u32;
+        for end in ends.iter() {
+            if end < previous || end as usize > coords {
+                return Err(format!(
+                    "ring end {end} is outside the geometry's {coords} coordinates"
+                ));
+            }
+            previous = end;
+        }
+    }
+    if let Some(parts) = g.parts() {
+        for part in parts.iter() {
+            check_geometry(&part, depth + 1)?;
+        }
+    }
+    Ok(())
+}
+
 /// Reads FlatGeobuf bytes into a [`Table`].
 pub fn read(file: &str, bytes: &[u8], issues: &mut Vec<Issue>) -> Result<Table, Issue> {
     if bytes.is_empty() {
@@ -230,7 +256,11 @@ fn read_unguarded(file: &str, bytes: &[u8], issues: &mut Vec<Issue>) -> Result<T
                 format!("unreadable properties: {e}"),
             );
         }
-        let geometry = match feature.to_geo() {
+        let checked = match feature.geometry() {
+            Some(g) => check_geometry(&g, 0),
+            None => Ok(()),
+        };
+        let geometry = match checked.and_then(|()| feature.to_geo().map_err(|e| e.to_string())) {
             Ok(g) => Some(g),
             Err(e) => {
                 sink.push(
