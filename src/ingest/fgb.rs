@@ -93,6 +93,91 @@ fn decode_properties(
     Ok(())
 }
 
+/// Byte size of a packed R-tree over `count` items (as the format defines
+/// it), or `None` if the header's numbers cannot describe a real index.
+fn index_size(count: u64, node_size: u16) -> Option<u64> {
+    if node_size == 0 || count == 0 {
+        return Some(0);
+    }
+    if node_size < 2 {
+        return None;
+    }
+    let node_size = u64::from(node_size);
+    let (mut n, mut nodes) = (count, count);
+    loop {
+        n = n.div_ceil(node_size);
+        nodes = nodes.checked_add(n)?;
+        if n == 1 {
+            break;
+        }
+    }
+    // Each node: a box of four f64 and a u64 offset.
+    nodes.checked_mul(40)
+}
+
+/// Checks the sizes the file claims — index, then each feature's length
+/// prefix — against the bytes there are, before the decoder allocates
+/// buffers of those sizes (a flipped bit must not cost gigabytes).
+fn check_sizes(bytes: &[u8], features: u64, node_size: u16) -> Result<(), String> {
+    let word = |at: usize| -> Option<usize> {
+        let b = bytes.get(at..at.checked_add(4)?)?;
+        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    };
+    let header = word(8).ok_or("no header")?;
+    let index = index_size(features, node_size)
+        .and_then(|i| usize::try_from(i).ok())
+        .ok_or_else(|| format!("an index over {features} features cannot exist"))?;
+    let mut at = 12usize
+        .checked_add(header)
+        .and_then(|a| a.checked_add(index))
+        .filter(|&a| a <= bytes.len())
+        .ok_or_else(|| {
+            format!(
+                "the header and index claim more bytes than the file's {}",
+                bytes.len()
+            )
+        })?;
+    let mut n = 0usize;
+    while let Some(size) = word(at) {
+        at += 4;
+        if size > bytes.len() - at {
+            return Err(format!(
+                "feature {n} claims {size} bytes but only {} remain",
+                bytes.len() - at
+            ));
+        }
+        at += size;
+        n += 1;
+    }
+    Ok(())
+}
+
+/// Checks a geometry's ring ends against its coordinates (and its parts',
+/// recursively): the decoder trusts them and sizes buffers by them.
+fn check_geometry(g: &flatgeobuf::Geometry<'_>, depth: usize) -> Result<(), String> {
+    if depth > 16 {
+        return Err("geometry parts nested too deeply".into());
+    }
+    let coords = g.xy().map_or(0, |xy| xy.len() / 2);
+    if let Some(ends) = g.ends() {
+        let mut previous = 0u32;
+        for end in ends.iter() {
+            if end < previous || end as usize > coords {
+                return Err(format!(
+                    "ring end {end} is outside the geometry's {coords} coordinates"
+                ));
+            }
+            previous = end;
+        }
+    }
+    if let Some(parts) = g.parts() {
+        for part in parts.iter() {
+            check_geometry(&part, depth + 1)?;
+        }
+    }
+    Ok(())
+}
+
 /// Reads FlatGeobuf bytes into a [`Table`].
 pub fn read(file: &str, bytes: &[u8], issues: &mut Vec<Issue>) -> Result<Table, Issue> {
     if bytes.is_empty() {
@@ -129,6 +214,12 @@ fn read_unguarded(file: &str, bytes: &[u8], issues: &mut Vec<Issue>) -> Result<T
         .columns()
         .map(|cols| cols.iter().map(|c| c.type_()).collect())
         .unwrap_or_default();
+    check_sizes(
+        bytes,
+        reader.header().features_count(),
+        reader.header().index_node_size(),
+    )
+    .map_err(|m| Issue::file_error(file, format!("not a valid FlatGeobuf file: {m}")))?;
     let mut iter = reader.select_all_seq().map_err(bad)?;
     let mut sink = IssueSink::new(file, issues);
     let mut table = Table {
@@ -165,7 +256,11 @@ fn read_unguarded(file: &str, bytes: &[u8], issues: &mut Vec<Issue>) -> Result<T
                 format!("unreadable properties: {e}"),
             );
         }
-        let geometry = match feature.to_geo() {
+        let checked = match feature.geometry() {
+            Some(g) => check_geometry(&g, 0),
+            None => Ok(()),
+        };
+        let geometry = match checked.and_then(|()| feature.to_geo().map_err(|e| e.to_string())) {
             Ok(g) => Some(g),
             Err(e) => {
                 sink.push(
@@ -186,6 +281,16 @@ fn read_unguarded(file: &str, bytes: &[u8], issues: &mut Vec<Issue>) -> Result<T
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn index_sizes() {
+        // One leaf and its root; 10 items under nodes of 4: 10 + 3 + 1.
+        assert_eq!(index_size(1, 16), Some(80));
+        assert_eq!(index_size(10, 4), Some(14 * 40));
+        assert_eq!(index_size(5, 0), Some(0));
+        assert_eq!(index_size(5, 1), None);
+        assert_eq!(index_size(u64::MAX, 2), None);
+    }
 
     #[test]
     fn property_lengths_are_checked() {

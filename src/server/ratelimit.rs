@@ -22,6 +22,14 @@ use std::time::{Duration, Instant};
 /// Forgotten callers are swept once the table holds this many keys.
 const SWEEP_AT: usize = 4096;
 
+/// Per key: the theoretical arrival time of its next request; and the size
+/// at which to sweep next (doubling, so sweeps stay amortised O(1)).
+#[derive(Debug)]
+struct Table {
+    next: HashMap<String, f64>,
+    sweep_at: usize,
+}
+
 /// A keyed rate limiter: `rate` requests per second with bursts of `burst`.
 #[derive(Debug)]
 pub struct RateLimiter {
@@ -32,7 +40,7 @@ pub struct RateLimiter {
     start: Instant,
     /// Per key: the theoretical arrival time of its next request, seconds
     /// since `start`.
-    table: Mutex<HashMap<String, f64>>,
+    table: Mutex<Table>,
     /// Requests refused so far.
     refused: AtomicU64,
 }
@@ -46,7 +54,10 @@ impl RateLimiter {
             interval,
             tolerance: interval * f64::from(burst.max(1) - 1),
             start: Instant::now(),
-            table: Mutex::new(HashMap::new()),
+            table: Mutex::new(Table {
+                next: HashMap::new(),
+                sweep_at: SWEEP_AT,
+            }),
             refused: AtomicU64::new(0),
         }
     }
@@ -58,16 +69,17 @@ impl RateLimiter {
             // A poisoned table admits everyone rather than no one.
             return Ok(());
         };
-        if table.len() >= SWEEP_AT {
-            table.retain(|_, tat| *tat > t);
+        if table.next.len() >= table.sweep_at {
+            table.next.retain(|_, tat| *tat > t);
+            table.sweep_at = (table.next.len() * 2).max(SWEEP_AT);
         }
-        let tat = table.get(key).copied().unwrap_or(t).max(t);
+        let tat = table.next.get(key).copied().unwrap_or(t).max(t);
         let ahead = tat - t;
         if ahead > self.tolerance {
             self.refused.fetch_add(1, Ordering::Relaxed);
             return Err(Duration::from_secs_f64(ahead - self.tolerance));
         }
-        table.insert(key.to_string(), tat + self.interval);
+        table.next.insert(key.to_string(), tat + self.interval);
         Ok(())
     }
 
@@ -183,7 +195,7 @@ mod tests {
             assert!(rl.check_at(&i.to_string(), t0).is_ok());
         }
         assert!(rl.check_at("late", t0 + Duration::from_secs(1)).is_ok());
-        let left = rl.table.lock().map(|t| t.len()).unwrap_or(0);
+        let left = rl.table.lock().map(|t| t.next.len()).unwrap_or(0);
         assert_eq!(left, 1);
     }
 }
