@@ -10,7 +10,7 @@ use riskmap::index::{Store, UnitId};
 use riskmap::model::{
     Dataset, Enterprise, GridUnit, HazardGrade, HazardSource, Industry, Level, RiskLevel,
 };
-use riskmap::tiles::{TileId, TilePolicy, build_tile};
+use riskmap::tiles::{Prepared, TileId, TilePolicy, build_tile};
 use std::collections::HashMap;
 
 /// A square of side `s` at (x, y) with 10 vertices per side.
@@ -163,12 +163,13 @@ fn bench(c: &mut Criterion) {
         .map(|i| (i, (f64::from(i % 1000) / 10.0, RiskLevel::Medium)))
         .collect();
     let policy = TilePolicy::default();
+    let prepared = Prepared::build(&store, &policy);
     for z in [8u8, 12, 16] {
         let (x, y) = tile_for(118.62, 24.92, z);
         let Ok(tile) = TileId::new(u32::from(z), x, y) else {
             continue;
         };
-        if let Some(t) = build_tile(&store, &risk, Scope::All, tile, &policy) {
+        if let Some(t) = build_tile(&store, &prepared, &risk, Scope::All, tile, &policy) {
             eprintln!(
                 "z{z}: {} bytes, {:?}, clustered {}",
                 t.bytes.len(),
@@ -177,7 +178,16 @@ fn bench(c: &mut Criterion) {
             );
         }
         c.bench_function(&format!("tile z{z} (uncached, token)"), |b| {
-            b.iter(|| black_box(build_tile(&store, &risk, Scope::All, tile, &policy)))
+            b.iter(|| {
+                black_box(build_tile(
+                    &store,
+                    &prepared,
+                    &risk,
+                    Scope::All,
+                    tile,
+                    &policy,
+                ))
+            })
         });
     }
 }

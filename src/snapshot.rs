@@ -7,6 +7,7 @@ use crate::index::Store;
 use crate::ingest::{self, Issue, LoadError, SourceFile};
 use crate::model::Level;
 use crate::risk::{self, Scores};
+use crate::tiles::{Prepared, TilePolicy};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -38,6 +39,8 @@ pub struct Snapshot {
     pub store: Store,
     /// The risk score of every grid unit, by `UnitId`.
     pub scores: Scores,
+    /// Geometry prepared for vector tiles.
+    pub tiles: Prepared,
     /// Hash of the input files and of the `[risk]` config.
     pub data_version: String,
     /// Warnings found while loading.
@@ -73,7 +76,17 @@ impl Snapshot {
         let read = started.elapsed();
         let store = Store::build(loaded.dataset);
         let indexed = started.elapsed();
-        let scores = risk::score_all(&store, &config.risk);
+        // Scoring and tile preparation are independent: run them together.
+        let ((scores, score_time), (tiles, tiles_time)) = rayon::join(
+            || {
+                let t = Instant::now();
+                (risk::score_all(&store, &config.risk), t.elapsed())
+            },
+            || {
+                let t = Instant::now();
+                (Prepared::build(&store, &TilePolicy::default()), t.elapsed())
+            },
+        );
         let scored = started.elapsed();
         let mut warnings = loaded.issues;
         warnings.extend(ingest::check_locations(&store, &loaded.files));
@@ -81,13 +94,16 @@ impl Snapshot {
         tracing::info!(
             read_ms = ms(read),
             index_ms = ms(indexed - read),
-            score_ms = ms(scored - indexed),
+            score_ms = ms(score_time),
+            tiles_ms = ms(tiles_time),
+            tile_vertices = tiles.vertices(),
             check_ms = ms(started.elapsed() - scored),
             "snapshot built"
         );
         Ok(Snapshot {
             store,
             scores,
+            tiles,
             data_version,
             warnings,
             files: loaded.files,

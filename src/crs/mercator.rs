@@ -78,6 +78,12 @@ impl TileFrame {
     /// fall below 0 or above the extent).
     pub fn project(&self, lon: f64, lat: f64) -> (f64, f64) {
         let (mx, my) = from_lon_lat(lon, lat);
+        self.project_mercator(mx, my)
+    }
+
+    /// Web Mercator metres → tile coordinates: the affine part of
+    /// [`TileFrame::project`], for geometry projected once in advance.
+    pub fn project_mercator(&self, mx: f64, my: f64) -> (f64, f64) {
         (
             (mx - self.west) * self.scale,
             (self.north - my) * self.scale,

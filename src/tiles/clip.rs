@@ -99,7 +99,7 @@ pub fn clip_ring(ring: &[[f64; 2]], window: ClipBox) -> Vec<[f64; 2]> {
         if current.is_empty() {
             break;
         }
-        let input = std::mem::take(&mut current);
+        let input = std::mem::replace(&mut current, Vec::with_capacity(ring.len() + 8));
         let mut prev = input[input.len() - 1];
         for &p in &input {
             match (edge.inside(p), edge.inside(prev)) {

@@ -2,14 +2,16 @@
 
 use super::clip::ClipBox;
 use super::cluster::{ClusterInput, Clustered, cluster};
-use super::encode::{LayerBuilder, TileValue, encode_tile};
-use super::geometry::{TileGeometry, polygons_to_tile};
+use super::encode::{LayerBuilder, Prop, encode_tile};
+use super::geometry::{TileGeometry, polygons_to_tile, shape_to_tile};
+use super::points::CellGroup;
+use super::prepared::Prepared;
+use super::shapes::UnitShapes;
 use super::{RiskLookup, TileId, TilePolicy};
 use crate::auth::Scope;
 use crate::crs::mercator::TileFrame;
 use crate::index::{Store, UnitId, aabb};
 use crate::model::{LayerId, Level};
-use geozero::mvt::tile::Layer;
 use rstar::AABB;
 
 /// An encoded tile with what went into it.
@@ -26,8 +28,13 @@ pub struct BuiltTile {
 /// Settings of one attempt at a tile (coarsened when a tile is too big).
 struct Cut<'a> {
     store: &'a Store,
+    prepared: &'a Prepared,
+    /// Whether the prepared per-zoom copies are simplified as this cut
+    /// wants (first attempt, same policy), so tiles need not simplify.
+    exact_copies: bool,
     risk: &'a dyn RiskLookup,
     scope: Scope,
+    tile: TileId,
     z: u8,
     frame: TileFrame,
     window: ClipBox,
@@ -47,6 +54,7 @@ struct Cut<'a> {
 /// coarser tolerance and a lower clustering threshold (up to four times).
 pub fn build_tile(
     store: &Store,
+    prepared: &Prepared,
     risk: &dyn RiskLookup,
     scope: Scope,
     tile: TileId,
@@ -56,8 +64,11 @@ pub fn build_tile(
     let [w, s, e, n] = frame.lon_lat_bounds(f64::from(policy.buffer));
     let mut cut = Cut {
         store,
+        prepared,
+        exact_copies: prepared.matches(policy),
         risk,
         scope,
+        tile,
         z: tile.z(),
         frame,
         window: ClipBox::buffered(policy.extent, policy.buffer),
@@ -74,6 +85,7 @@ pub fn build_tile(
             break;
         }
         cut.tolerance *= 4.0;
+        cut.exact_copies = false;
         cut.min_area *= 4.0;
         cut.cluster_threshold = (cut.cluster_threshold / 2).max(1);
         built = cut.build(policy)?;
@@ -93,9 +105,9 @@ fn in_scope(store: &Store, scope: Scope, cell: Option<UnitId>) -> bool {
     }
 }
 
-impl Cut<'_> {
+impl<'a> Cut<'a> {
     fn build(&self, policy: &TilePolicy) -> Option<BuiltTile> {
-        let mut layers: Vec<Layer> = Vec::new();
+        let mut layers: Vec<Vec<u8>> = Vec::new();
         let mut counts = Vec::new();
         let mut clustered = false;
         for layer in LayerId::SERVED {
@@ -134,14 +146,22 @@ impl Cut<'_> {
         })
     }
 
-    fn polygons(&self, mp: &geo::MultiPolygon<f64>) -> TileGeometry {
-        TileGeometry::Polygons(polygons_to_tile(
-            mp,
-            &self.frame,
-            self.window,
-            self.tolerance,
-            self.min_area,
-        ))
+    /// The tile geometry of a polygon feature, from its prepared shapes
+    /// when there are any.
+    fn polygons(&self, shapes: Option<&UnitShapes>, mp: &geo::MultiPolygon<f64>) -> TileGeometry {
+        let polys = match shapes {
+            Some(s) => {
+                let (shape, exact) = s.for_zoom(self.z);
+                let tolerance = if exact && self.exact_copies {
+                    0.0
+                } else {
+                    self.tolerance
+                };
+                shape_to_tile(shape, &self.frame, self.window, tolerance, self.min_area)
+            }
+            None => polygons_to_tile(mp, &self.frame, self.window, self.tolerance, self.min_area),
+        };
+        TileGeometry::Polygons(polys)
     }
 
     fn point(&self, p: geo::Point<f64>) -> Option<[f64; 2]> {
@@ -149,57 +169,59 @@ impl Cut<'_> {
         self.window.contains([x, y]).then_some([x, y])
     }
 
-    fn units(&self, level: Level) -> LayerBuilder {
-        let mut out = LayerBuilder::new(level.layer(), self.extent);
+    fn units(&self, level: Level) -> LayerBuilder<'a> {
         let mut ids: Vec<UnitId> = self.store.units_in_envelope(level, &self.env).collect();
         ids.sort_unstable();
+        let mut out = LayerBuilder::with_capacity(level.layer(), self.extent, ids.len());
+        let mut props = Vec::with_capacity(8);
         for id in ids {
             let u = self.store.unit(id);
-            let geom = self.polygons(&u.geometry);
+            let geom = self.polygons(self.prepared.unit(id), &u.geometry);
             if geom.is_empty() {
                 continue;
             }
-            let mut props = vec![
-                ("code", TileValue::Str(u.code.clone())),
-                ("name", TileValue::Str(u.name.clone())),
-                ("level", TileValue::Str(level.as_str().into())),
-            ];
+            props.clear();
+            props.extend([
+                ("code", Prop::Str(&u.code)),
+                ("name", Prop::Str(&u.name)),
+                ("level", Prop::Str(level.as_str())),
+            ]);
             if let Some((score, risk)) = self.risk.risk(id) {
-                props.push(("risk_score", TileValue::Double(score)));
-                props.push(("risk_level", TileValue::Str(risk.as_str().into())));
-                props.push(("risk_color", TileValue::Str(risk.color().into())));
+                props.push(("risk_score", Prop::Double(score)));
+                props.push(("risk_level", Prop::Str(risk.as_str())));
+                props.push(("risk_color", Prop::Str(risk.color())));
             }
             if let Some(p) = &u.parent_code {
-                props.push(("parent_code", TileValue::Str(p.clone())));
+                props.push(("parent_code", Prop::Str(p)));
             }
-            props.push(("population", TileValue::Uint(u.population)));
+            props.push(("population", Prop::Uint(u.population)));
             let fid = u.code.parse::<u64>().unwrap_or(u64::from(id));
-            out.add(fid, &geom, props);
+            out.add(fid, &geom, &props);
         }
         out
     }
 
-    fn zones(&self) -> LayerBuilder {
+    fn zones(&self) -> LayerBuilder<'a> {
         let mut out = LayerBuilder::new(LayerId::CollapseZones, self.extent);
         let mut ids: Vec<u32> = self.store.zones_in_envelope(&self.env).collect();
         ids.sort_unstable();
         for i in ids {
             let z = &self.store.dataset.collapse_zones[i as usize];
-            let geom = self.polygons(&z.geometry);
+            let geom = self.polygons(self.prepared.zone(i), &z.geometry);
             let mut props = vec![
-                ("id", TileValue::Str(z.id.clone())),
-                ("kind", TileValue::Str(z.kind.as_str().into())),
-                ("severity", TileValue::Uint(u64::from(z.severity.get()))),
+                ("id", Prop::Str(&z.id)),
+                ("kind", Prop::Str(z.kind.as_str())),
+                ("severity", Prop::Uint(u64::from(z.severity.get()))),
             ];
             if let Some(s) = &z.surveyed {
-                props.push(("surveyed", TileValue::Str(s.clone())));
+                props.push(("surveyed", Prop::Str(s)));
             }
-            out.add(u64::from(i), &geom, props);
+            out.add(u64::from(i), &geom, &props);
         }
         out
     }
 
-    fn hazards(&self) -> LayerBuilder {
+    fn hazards(&self) -> LayerBuilder<'a> {
         let mut out = LayerBuilder::new(LayerId::HazardSources, self.extent);
         let mut ids: Vec<u32> = self.store.hazards_in_envelope(&self.env).collect();
         ids.sort_unstable();
@@ -211,19 +233,24 @@ impl Cut<'_> {
             let Some(p) = self.point(h.location) else {
                 continue;
             };
-            let props = vec![
-                ("id", TileValue::Str(h.id.clone())),
-                ("name", TileValue::Str(h.name.clone())),
-                ("grade", TileValue::Uint(u64::from(h.grade.get()))),
-                ("monitored", TileValue::Bool(h.monitored)),
-                ("substances", TileValue::Str(h.substances.clone())),
+            let props = [
+                ("id", Prop::Str(&h.id)),
+                ("name", Prop::Str(&h.name)),
+                ("grade", Prop::Uint(u64::from(h.grade.get()))),
+                ("monitored", Prop::Bool(h.monitored)),
+                ("substances", Prop::Str(&h.substances)),
             ];
-            out.add(u64::from(i), &round_point(p), props);
+            out.add(u64::from(i), &round_point(p), &props);
         }
         out
     }
 
-    fn enterprises(&self) -> (LayerBuilder, bool) {
+    fn enterprises(&self) -> (LayerBuilder<'a>, bool) {
+        if self.scope == Scope::All
+            && let Some(dense) = self.dense_enterprises()
+        {
+            return (dense, true);
+        }
         let mut out = LayerBuilder::new(LayerId::Enterprises, self.extent);
         let mut ids: Vec<u32> = self.store.enterprises_in_envelope(&self.env).collect();
         ids.sort_unstable();
@@ -250,22 +277,7 @@ impl Cut<'_> {
             match g {
                 Clustered::Single(k) => {
                     let (i, at) = kept[k];
-                    let e = &self.store.dataset.enterprises[i as usize];
-                    let props = vec![
-                        ("id", TileValue::Str(e.id.clone())),
-                        ("name", TileValue::Str(e.name.clone())),
-                        ("industry", TileValue::Str(e.industry.as_str().into())),
-                        ("risk_grade", TileValue::Str(e.risk_grade.as_str().into())),
-                        (
-                            "hidden_dangers_open",
-                            TileValue::Uint(u64::from(e.hidden_dangers_open)),
-                        ),
-                        (
-                            "major_hidden_dangers_open",
-                            TileValue::Uint(u64::from(e.major_hidden_dangers_open)),
-                        ),
-                    ];
-                    out.add(u64::from(i), &round_point(at), props);
+                    self.enterprise(&mut out, i, at);
                 }
                 Clustered::Cluster {
                     at,
@@ -273,17 +285,104 @@ impl Cut<'_> {
                     max_grade,
                     cell,
                 } => {
-                    let props = vec![
-                        ("point_count", TileValue::Uint(u64::from(point_count))),
-                        ("max_risk_grade", TileValue::Str(max_grade.as_str().into())),
-                    ];
                     // Cluster ids live above every enterprise index.
-                    out.add((1 << 63) | cell, &round_point(at), props);
+                    cluster_feature(&mut out, (1 << 63) | cell, at, point_count, max_grade);
                 }
             }
         }
         (out, clustered)
     }
+
+    /// One enterprise drawn as itself.
+    fn enterprise(&self, out: &mut LayerBuilder<'a>, i: u32, at: [f64; 2]) {
+        let e = &self.store.dataset.enterprises[i as usize];
+        let props = [
+            ("id", Prop::Str(&e.id)),
+            ("name", Prop::Str(&e.name)),
+            ("industry", Prop::Str(e.industry.as_str())),
+            ("risk_grade", Prop::Str(e.risk_grade.as_str())),
+            (
+                "hidden_dangers_open",
+                Prop::Uint(u64::from(e.hidden_dangers_open)),
+            ),
+            (
+                "major_hidden_dangers_open",
+                Prop::Uint(u64::from(e.major_hidden_dangers_open)),
+            ),
+        ];
+        out.add(u64::from(i), &round_point(at), &props);
+    }
+
+    /// The enterprises of a tile that holds more than the clustering
+    /// threshold, for a caller who sees every enterprise: the cells of the
+    /// finest grid aligned with the tile (from `cluster_cell` units, halving
+    /// the grid until at most `cluster_threshold` cells are occupied), read
+    /// from the prepared Z-order pyramid, plus the occupied cells of the
+    /// same grid just outside the tile whose mean lies in the buffer (so
+    /// symbols at the edge are not cut, and neighbours agree on them).
+    /// `None` when the tile is not dense.
+    fn dense_enterprises(&self) -> Option<LayerBuilder<'a>> {
+        let pyramid = &self.prepared.enterprises;
+        let (z, x, y) = (self.tile.z(), self.tile.x(), self.tile.y());
+        if pyramid.count_in_tile(z, x, y) <= self.cluster_threshold {
+            return None;
+        }
+        // Cluster ids hold the level in 7 bits above a 56-bit cell code.
+        let finest = (f64::from(self.extent) / self.cluster_cell)
+            .log2()
+            .floor()
+            .clamp(0.0, 28.0) as u32;
+        let mut k = finest.min(28u32.saturating_sub(u32::from(z)));
+        let groups = loop {
+            let groups = pyramid.cells_in_tile(z, x, y, k, self.cluster_threshold);
+            if groups.len() <= self.cluster_threshold || k == 0 {
+                break groups;
+            }
+            k -= 1;
+        };
+        let level = u32::from(z) + k;
+        let side = 1i64 << k;
+        let (x0, y0) = (i64::from(x) * side, i64::from(y) * side);
+        let cells = 1i64 << level;
+        let border = (x0 - 1..=x0 + side)
+            .flat_map(|cx| (y0 - 1..=y0 + side).map(move |cy| (cx, cy)))
+            .filter(|&(cx, cy)| cx == x0 - 1 || cx == x0 + side || cy == y0 - 1 || cy == y0 + side)
+            .filter(|&(cx, cy)| (0..cells).contains(&cx) && (0..cells).contains(&cy))
+            .filter_map(|(cx, cy)| pyramid.cell(level, cx as u32, cy as u32))
+            .filter(|g| {
+                let (tx, ty) = self.frame.project_mercator(g.mean[0], g.mean[1]);
+                self.window.contains([tx, ty])
+            });
+        let mut out = LayerBuilder::with_capacity(LayerId::Enterprises, self.extent, groups.len());
+        let inside: Vec<CellGroup> = groups;
+        for g in inside.into_iter().chain(border) {
+            let (tx, ty) = self.frame.project_mercator(g.mean[0], g.mean[1]);
+            if g.count == 1 {
+                let e = &self.store.dataset.enterprises[g.first as usize];
+                let (px, py) = self.frame.project(e.location.x(), e.location.y());
+                self.enterprise(&mut out, g.first, [px, py]);
+            } else {
+                let id = (1 << 63) | (u64::from(g.level) << 56) | g.code;
+                cluster_feature(&mut out, id, [tx, ty], g.count, g.max_grade);
+            }
+        }
+        Some(out)
+    }
+}
+
+/// A cluster of enterprises drawn as one point.
+fn cluster_feature(
+    out: &mut LayerBuilder<'_>,
+    id: u64,
+    at: [f64; 2],
+    point_count: u32,
+    max_grade: crate::model::RiskLevel,
+) {
+    let props = [
+        ("point_count", Prop::Uint(u64::from(point_count))),
+        ("max_risk_grade", Prop::Str(max_grade.as_str())),
+    ];
+    out.add(id, &round_point(at), &props);
 }
 
 fn round_point(p: [f64; 2]) -> TileGeometry {

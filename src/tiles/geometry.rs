@@ -1,9 +1,10 @@
 //! Tile-space geometries and the polygon path: project → clip → simplify.
 
 use super::clip::{ClipBox, clip_ring};
+use super::shapes::Shape;
 use super::simplify::prepare_ring;
 use crate::crs::mercator::TileFrame;
-use geo::{LineString, MultiPolygon};
+use geo::MultiPolygon;
 
 /// A polygon in integer tile coordinates: rings open (no closing point),
 /// exterior with positive area in tile space, holes negative.
@@ -34,16 +35,6 @@ impl TileGeometry {
     }
 }
 
-fn project_ring(ring: &LineString<f64>, frame: &TileFrame) -> Vec<[f64; 2]> {
-    ring.0
-        .iter()
-        .map(|c| {
-            let (x, y) = frame.project(c.x, c.y);
-            [x, y]
-        })
-        .collect()
-}
-
 /// A lon/lat multipolygon cut for one tile: every ring projected into tile
 /// space, clipped to the buffered tile, simplified with `tolerance`, rounded
 /// and oriented; polygons whose exterior vanishes are dropped, and so are
@@ -55,21 +46,45 @@ pub fn polygons_to_tile(
     tolerance: f64,
     min_area: f64,
 ) -> Vec<TilePolygon> {
-    let mut out = Vec::new();
-    for poly in &mp.0 {
-        let ext = clip_ring(&project_ring(poly.exterior(), frame), window);
-        let Some(exterior) = prepare_ring(&ext, tolerance, min_area, true) else {
+    shape_to_tile(&Shape::project(mp), frame, window, tolerance, min_area)
+}
+
+/// [`polygons_to_tile`] for polygons already in Web Mercator metres.
+pub fn shape_to_tile(
+    shape: &Shape,
+    frame: &TileFrame,
+    window: ClipBox,
+    tolerance: f64,
+    min_area: f64,
+) -> Vec<TilePolygon> {
+    let mut out: Vec<TilePolygon> = Vec::new();
+    let mut buf: Vec<[f64; 2]> = Vec::new();
+    // Whether the current polygon's exterior survived (holes of a dropped
+    // exterior are dropped too).
+    let mut open = false;
+    for (ring, exterior) in shape.rings() {
+        if !exterior && !open {
             continue;
-        };
-        let holes = poly
-            .interiors()
-            .iter()
-            .filter_map(|h| {
-                let clipped = clip_ring(&project_ring(h, frame), window);
-                prepare_ring(&clipped, tolerance, min_area, false)
-            })
-            .collect();
-        out.push(TilePolygon { exterior, holes });
+        }
+        buf.clear();
+        buf.extend(ring.iter().map(|p| {
+            let (x, y) = frame.project_mercator(p[0], p[1]);
+            [x, y]
+        }));
+        let clipped = clip_ring(&buf, window);
+        let prepared = prepare_ring(&clipped, tolerance, min_area, exterior);
+        match (prepared, exterior, out.last_mut()) {
+            (Some(r), true, _) => {
+                out.push(TilePolygon {
+                    exterior: r,
+                    holes: Vec::new(),
+                });
+                open = true;
+            }
+            (None, true, _) => open = false,
+            (Some(r), false, Some(p)) => p.holes.push(r),
+            _ => {}
+        }
     }
     out
 }
@@ -79,7 +94,7 @@ mod tests {
     use super::*;
     use crate::crs::mercator::tile_for;
     use crate::tiles::simplify::area2;
-    use geo::{Polygon, polygon};
+    use geo::{LineString, Polygon, polygon};
 
     #[test]
     fn a_polygon_with_a_hole_is_oriented_per_mvt() {

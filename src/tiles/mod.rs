@@ -1,11 +1,16 @@
 //! Composite vector tiles: one Mapbox Vector Tile (2.1) per `z/x/y` with
 //! every served layer, plus the TileJSON document that describes them.
 //!
-//! The pipeline for one tile ([`build_tile`]): R-tree envelope query with a
-//! buffer → project to tile space once ([`crate::crs::mercator::TileFrame`])
-//! → clip ([`clip`]) → simplify, round and orient ([`simplify`]) → cluster
-//! dense enterprise points ([`cluster`]) → encode ([`encode`]). [`cache`]
-//! keeps encoded tiles; [`tilejson`] describes the source.
+//! Once per dataset, [`Prepared`] projects every polygon to Web Mercator and
+//! simplifies it for each zoom ([`shapes`]), and sorts enterprises in
+//! Z-order with prefix sums ([`points`]). The pipeline for one tile
+//! ([`build_tile`]): R-tree envelope query with a buffer → the prepared copy
+//! for the tile's zoom, mapped to tile space
+//! ([`crate::crs::mercator::TileFrame`]) → clip ([`clip`]) → round and
+//! orient ([`simplify`]) → cluster dense enterprise points (from the
+//! pyramid, or [`cluster`] for a grid manager's own points) → encode
+//! ([`encode`]). [`cache`] keeps encoded tiles; [`tilejson`] describes the
+//! source.
 //!
 //! Risk fields come through the [`RiskLookup`] trait, so the builder does
 //! not care where scores are kept.
@@ -16,14 +21,18 @@ pub mod cluster;
 mod compose;
 pub mod encode;
 mod geometry;
+pub mod points;
 mod policy;
+mod prepared;
 mod risk;
+pub mod shapes;
 pub mod simplify;
 pub mod tilejson;
 
 pub use compose::{BuiltTile, build_tile};
-pub use geometry::{TileGeometry, TilePolygon, polygons_to_tile};
+pub use geometry::{TileGeometry, TilePolygon, polygons_to_tile, shape_to_tile};
 pub use policy::TilePolicy;
+pub use prepared::Prepared;
 pub use risk::RiskLookup;
 
 /// The largest zoom a tile may be requested at.
