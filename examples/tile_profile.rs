@@ -23,8 +23,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     eprintln!("loaded in {:.1} s", t0.elapsed().as_secs_f64());
     let policy = TilePolicy::default();
     let risk: &dyn RiskLookup = &snap.scores;
-    // Per zoom: tiles, total seconds, worst seconds, total bytes.
-    let mut per_zoom = vec![(0usize, 0f64, 0f64, 0usize); 23];
+    // Per zoom: tiles, total seconds, worst seconds, total bytes, most bytes.
+    let mut per_zoom = vec![(0usize, 0f64, 0f64, 0usize, 0usize); 23];
     for line in list.lines().take(limit) {
         let mut parts = line.trim().split('/').map(str::parse::<u32>);
         let (Some(Ok(z)), Some(Ok(x)), Some(Ok(y))) = (parts.next(), parts.next(), parts.next())
@@ -44,22 +44,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         row.0 += 1;
         row.1 += dt;
         row.2 = row.2.max(dt);
-        row.3 += built.map_or(0, |b| b.bytes.len());
+        let bytes = built.map_or(0, |b| b.bytes.len());
+        row.3 += bytes;
+        row.4 = row.4.max(bytes);
     }
-    println!("| z | tiles | mean ms | max ms | mean KB |");
-    println!("|---|---|---|---|---|");
+    println!("| z | tiles | mean ms | max ms | mean KB | max KB |");
+    println!("|---|---|---|---|---|---|");
     let (mut n, mut total) = (0, 0.0);
-    for (z, (count, secs, worst, bytes)) in per_zoom.iter().enumerate() {
+    for (z, (count, secs, worst, bytes, most)) in per_zoom.iter().enumerate() {
         if *count == 0 {
             continue;
         }
         n += count;
         total += secs;
         println!(
-            "| {z} | {count} | {:.2} | {:.1} | {:.1} |",
+            "| {z} | {count} | {:.2} | {:.1} | {:.1} | {:.1} |",
             secs * 1e3 / *count as f64,
             worst * 1e3,
-            *bytes as f64 / 1024.0 / *count as f64
+            *bytes as f64 / 1024.0 / *count as f64,
+            *most as f64 / 1024.0
         );
     }
     println!(

@@ -701,3 +701,92 @@ fn gdal_reads_a_tile() {
     }
     assert!(text.contains("risk_score: Real"), "{text}");
 }
+
+/// Dense tiles (clustered from the Z-order pyramid): the features of a
+/// tile that belong to it count each of its enterprises exactly once, and
+/// a cluster drawn in a neighbour's buffer is the same cluster (id, count,
+/// place) as in its own tile.
+#[test]
+fn dense_tiles_partition_the_points_and_agree_at_their_edges() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_grid_dataset(tmp.path(), 4, 20_000);
+    let config = riskmap::config::Config::default();
+    let snap = riskmap::snapshot::Snapshot::load(tmp.path(), &config).unwrap();
+    let server = Server::start(tmp.path(), tmp.path(), &[]);
+    let token = format!("Bearer {PLANNER}");
+    let z = 13u8;
+    let (x0, y0) = tile_for(118.50, 24.88, z);
+    let (x1, y1) = tile_for(118.58, 24.80, z);
+    // The tile a feature belongs to: a cluster by its quadtree cell (the
+    // id holds the level in bits 56–62 over the cell's Morton code), an
+    // enterprise by its location.
+    let compact = |mut v: u64| {
+        v &= 0x5555_5555_5555_5555;
+        v = (v | (v >> 1)) & 0x3333_3333_3333_3333;
+        v = (v | (v >> 2)) & 0x0f0f_0f0f_0f0f_0f0f;
+        v = (v | (v >> 4)) & 0x00ff_00ff_00ff_00ff;
+        v = (v | (v >> 8)) & 0x0000_ffff_0000_ffff;
+        ((v | (v >> 16)) & 0xffff_ffff) as u32
+    };
+    let home = |id: u64| {
+        if id >> 63 == 1 {
+            let level = ((id >> 56) & 0x7f) as u32;
+            let code = id & ((1 << 56) - 1);
+            let shift = level - u32::from(z);
+            (compact(code) >> shift, compact(code >> 1) >> shift)
+        } else {
+            let e = &snap.store.dataset.enterprises[id as usize];
+            tile_for(e.location.x(), e.location.y(), z)
+        }
+    };
+    // Cluster id → (point_count, position in world units of zoom 13 × 4096).
+    let mut seen: BTreeMap<u64, (u64, [i64; 2])> = BTreeMap::new();
+    let mut dense = 0;
+    let mut shared = 0;
+    for x in x0..=x1 {
+        for y in y0..=y1 {
+            let frame = TileFrame::new(z, x, y, 4096);
+            let [w, s, e, n] = frame.lon_lat_bounds(0.0);
+            let inside = snap
+                .store
+                .enterprises_in_envelope(&aabb(w, s, e, n))
+                .count();
+            if inside <= 2000 {
+                continue;
+            }
+            dense += 1;
+            let r = fetch(
+                &server,
+                &format!("/tiles/{z}/{x}/{y}.mvt"),
+                &[("Authorization", &token)],
+            );
+            assert_eq!(r.status, 200);
+            let tile = decode(&r.body);
+            let mut own = 0;
+            for f in &tile["enterprises"] {
+                let id = f.id.unwrap();
+                let count = f
+                    .props
+                    .get("point_count")
+                    .and_then(|v| v.uint_value)
+                    .unwrap_or(1);
+                if home(id) == (x, y) {
+                    own += count as usize;
+                }
+                let p = f.parts[0][0];
+                let world = [i64::from(x) * 4096 + p[0], i64::from(y) * 4096 + p[1]];
+                if let Some((c, at)) = seen.insert(id, (count, world)) {
+                    shared += 1;
+                    assert_eq!(c, count, "cluster {id:x} counted differently");
+                    assert!(
+                        (at[0] - world[0]).abs() <= 1 && (at[1] - world[1]).abs() <= 1,
+                        "cluster {id:x} at {at:?} and {world:?}"
+                    );
+                }
+            }
+            assert_eq!(own, inside, "tile {z}/{x}/{y}");
+        }
+    }
+    assert!(dense >= 2, "{dense} dense tiles");
+    assert!(shared > 0, "no feature drawn by two tiles");
+}
