@@ -1,6 +1,11 @@
 //! Uncached composite tile encoding at z8, z12 and z16 over a synthetic
 //! city: 1 county, 4 towns, 64 villages, 1,024 cells (each a 40-vertex
 //! polygon), 40,000 enterprises, 100 hazard sources.
+//!
+//! With `RISKMAP_BENCH_DATA=DIR` (e.g. `data/province`, made by
+//! `riskmap generate --preset province`), the same zooms over that dataset
+//! too, centred on its median enterprise:
+//! `RISKMAP_BENCH_DATA=data/province cargo bench --bench tiles`.
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use geo::{Coord, LineString, MultiPolygon, Point, Polygon};
@@ -192,5 +197,57 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+fn bench_dataset(c: &mut Criterion) {
+    let Some(dir) = std::env::var_os("RISKMAP_BENCH_DATA") else {
+        return;
+    };
+    let config = riskmap::config::Config::default();
+    let snap = match riskmap::snapshot::Snapshot::load(std::path::Path::new(&dir), &config) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("RISKMAP_BENCH_DATA: {e}");
+            return;
+        }
+    };
+    let mut lons: Vec<(f64, f64)> = snap
+        .store
+        .dataset
+        .enterprises
+        .iter()
+        .map(|e| (e.location.x(), e.location.y()))
+        .collect();
+    if lons.is_empty() {
+        return;
+    }
+    lons.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (lon, lat) = lons[lons.len() / 2];
+    let policy = TilePolicy::default();
+    let name = std::path::Path::new(&dir)
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    for z in [8u8, 12, 16] {
+        let (x, y) = tile_for(lon, lat, z);
+        let Ok(tile) = TileId::new(u32::from(z), x, y) else {
+            continue;
+        };
+        let build = || {
+            build_tile(
+                &snap.store,
+                &snap.tiles,
+                &snap.scores,
+                Scope::All,
+                tile,
+                &policy,
+            )
+        };
+        if let Some(t) = build() {
+            eprintln!("{name} {tile}: {} bytes, {:?}", t.bytes.len(), t.counts);
+        }
+        c.bench_function(&format!("{name} tile z{z} (uncached, token)"), |b| {
+            b.iter(|| black_box(build()))
+        });
+    }
+}
+
+criterion_group!(benches, bench, bench_dataset);
 criterion_main!(benches);
