@@ -90,7 +90,10 @@ impl TileCache {
 pub fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut enc = flate2::write::GzEncoder::new(
         Vec::with_capacity(bytes.len() / 2),
-        flate2::Compression::default(),
+        // Level 1: on the demo city's largest tiles about twice as fast as
+        // the default level 6 for output under 10 % larger — compressing
+        // an uncached tile would otherwise cost more than building it.
+        flate2::Compression::fast(),
     );
     enc.write_all(bytes)?;
     enc.finish()
