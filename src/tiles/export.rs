@@ -383,6 +383,7 @@ fn write_to(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rstar::Envelope;
 
     #[test]
     fn options_are_checked() {
