@@ -84,7 +84,11 @@ fn check_header(path: &Path) {
     assert_eq!(h.tile_compression, pmtiles::Compression::Gzip);
     assert_eq!((h.min_zoom, h.max_zoom), (MINZOOM, MAXZOOM));
     // The tiny grid spans 118.58–118.61 E, 24.90–24.92 N.
-    assert!((h.min_longitude - 118.58).abs() < 1e-6, "{}", h.min_longitude);
+    assert!(
+        (h.min_longitude - 118.58).abs() < 1e-6,
+        "{}",
+        h.min_longitude
+    );
     assert!((h.max_latitude - 24.92).abs() < 1e-6, "{}", h.max_latitude);
 }
 
@@ -155,12 +159,7 @@ fn server_tiles(server: &Server, token: Option<&str>) -> Tiles {
     out
 }
 
-fn check_archive(
-    path: &Path,
-    server: &Server,
-    token: Option<&str>,
-    data_version: &str,
-) -> Tiles {
+fn check_archive(path: &Path, server: &Server, token: Option<&str>, data_version: &str) -> Tiles {
     check_header(path);
     let (v, tiles) = read_with_python(path);
     assert_eq!(v["version"], 3);
@@ -196,7 +195,10 @@ fn check_archive(
     let want_keys: Vec<_> = want.keys().collect();
     assert_eq!(got_keys, want_keys);
     for (key, body) in &want {
-        assert!(tiles[key] == *body, "tile {key:?} differs from the server's");
+        assert!(
+            tiles[key] == *body,
+            "tile {key:?} differs from the server's"
+        );
     }
     for z in MINZOOM..=MAXZOOM {
         assert!(tiles.keys().any(|k| k.0 == z), "no tile at zoom {z}");

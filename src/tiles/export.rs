@@ -295,10 +295,13 @@ pub fn write_pmtiles(
     let result = write_to(snap, tiles, &tmp, options, progress);
     match result {
         Ok(mut summary) => {
-            std::fs::rename(&tmp, out).map_err(|source| ExportError::Io {
-                path: out.to_path_buf(),
-                source,
-            })?;
+            if let Err(source) = std::fs::rename(&tmp, out) {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(ExportError::Io {
+                    path: out.to_path_buf(),
+                    source,
+                });
+            }
             summary.bytes = std::fs::metadata(out)
                 .map_err(|source| ExportError::Io {
                     path: out.to_path_buf(),
