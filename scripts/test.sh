@@ -24,9 +24,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 # OWSLib: the OGC client the OGC tests drive; openpyxl reads the ledger
-# workbook back (the tests skip, loudly, without them).
-python3 -c "import owslib, openpyxl" 2>/dev/null || python3 -m pip install -q OWSLib openpyxl \
-  || echo "warning: OWSLib/openpyxl could not be installed; their tests will be skipped"
+# workbook back; pmtiles reads the exported archive back (the tests skip,
+# loudly, without them).
+python3 -c "import owslib, openpyxl, pmtiles.reader" 2>/dev/null \
+  || python3 -m pip install -q OWSLib openpyxl pmtiles \
+  || echo "warning: OWSLib/openpyxl/pmtiles could not be installed; their tests will be skipped"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

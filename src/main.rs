@@ -1,4 +1,5 @@
-//! The `riskmap` command line: serve · generate · validate · score · token.
+//! The `riskmap` command line: serve · generate · validate · score ·
+//! export-pmtiles · token.
 
 use clap::{Parser, Subcommand};
 use riskmap::auth::{Role, TokensFile};
@@ -73,6 +74,32 @@ enum Command {
         /// also .gpkg or .shp (short field names, legend in NAME.fields.csv).
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Pre-render the composite vector tiles into one PMTiles v3 archive,
+    /// for hosting the map as static files (object storage, a CDN).
+    ///
+    /// By default the archive holds only the public layers (grid units
+    /// with their risk scores, collapse zones): what anyone gets from
+    /// `/tiles` without a token.
+    ExportPmtiles {
+        /// Dataset directory.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Output archive (written to OUT.tmp, then renamed).
+        #[arg(long)]
+        out: PathBuf,
+        /// First zoom.
+        #[arg(long, default_value_t = 0)]
+        minzoom: u8,
+        /// Last zoom (map clients overzoom beyond it).
+        #[arg(long, default_value_t = riskmap::tiles::export::DEFAULT_MAXZOOM)]
+        maxzoom: u8,
+        /// Also export `enterprises` and `hazard_sources` as a planner sees
+        /// them. WARNING: the archive then holds confidential data that the
+        /// server only shows with a token; a static file has no access
+        /// control, so never host it publicly.
+        #[arg(long)]
+        include_private: bool,
     },
     /// Manage the tokens file (only SHA-256 hashes are stored).
     Token {
@@ -222,6 +249,21 @@ fn main() -> ExitCode {
         } => generate(&preset, seed, &out, &format),
         Command::Validate { data } => return validate(&config, data),
         Command::Score { data, out } => score(&config, data, &out),
+        Command::ExportPmtiles {
+            data,
+            out,
+            minzoom,
+            maxzoom,
+            include_private,
+        } => {
+            let options = riskmap::tiles::export::ExportOptions {
+                minzoom,
+                maxzoom,
+                include_private,
+                ..Default::default()
+            };
+            export_pmtiles(&config, data, &out, &options)
+        }
         Command::Token { action } => token(&config, action),
     };
     match result {
@@ -332,6 +374,69 @@ fn score(config: &Config, data: Option<PathBuf>, out: &Path) -> Result<(), Strin
         dir.display(),
         started.elapsed().as_secs_f64(),
         out.display()
+    );
+    Ok(())
+}
+
+fn load(config: &Config, dir: &Path) -> Result<Snapshot, String> {
+    Snapshot::load(dir, config).map_err(|e| {
+        for i in &e.issues {
+            eprintln!("{i}");
+        }
+        format!(
+            "{} is not valid ({} problems above)",
+            dir.display(),
+            e.issues.len()
+        )
+    })
+}
+
+fn export_pmtiles(
+    config: &Config,
+    data: Option<PathBuf>,
+    out: &Path,
+    options: &riskmap::tiles::export::ExportOptions,
+) -> Result<(), String> {
+    use riskmap::tiles::export;
+    let dir = data.unwrap_or_else(|| config.data.clone());
+    if options.include_private {
+        eprintln!(
+            "WARNING: --include-private: {} will hold the confidential layers enterprises and hazard_sources; a static file has no access control, never host it publicly",
+            out.display()
+        );
+    }
+    let started = std::time::Instant::now();
+    let snap = load(config, &dir)?;
+    let tiles = export::plan(&snap, options).map_err(|e| e.to_string())?;
+    let bar = indicatif::ProgressBar::new(tiles.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} z{msg} [{bar:40}] {pos}/{len} tiles, {per_sec}, eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_message(format!("{}–{}", options.minzoom, options.maxzoom));
+    let summary = export::write_pmtiles(&snap, &tiles, out, options, &|n| bar.inc(n))
+        .map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+    for (z, n) in &summary.tiles_per_zoom {
+        eprintln!("  z{z}: {n} tiles");
+    }
+    eprintln!(
+        "exported {} tiles ({} examined, {} access, data_version {}) of {} in {:.1} s → {} ({:.1} MiB)",
+        summary.tiles,
+        summary.planned,
+        if options.include_private {
+            "private"
+        } else {
+            "public"
+        },
+        summary.data_version,
+        dir.display(),
+        started.elapsed().as_secs_f64(),
+        out.display(),
+        summary.bytes as f64 / (1024.0 * 1024.0)
     );
     Ok(())
 }

@@ -10,7 +10,7 @@
 //! orient ([`simplify`]) → cluster dense enterprise points (from the
 //! pyramid, or [`cluster`] for a grid manager's own points) → encode
 //! ([`encode`]). [`cache`] keeps encoded tiles; [`tilejson`] describes the
-//! source.
+//! source; [`export`] pre-renders them into a PMTiles archive.
 //!
 //! Risk fields come through the [`RiskLookup`] trait, so the builder does
 //! not care where scores are kept.
@@ -20,6 +20,7 @@ pub mod clip;
 pub mod cluster;
 mod compose;
 pub mod encode;
+pub mod export;
 mod geometry;
 pub mod points;
 mod policy;

@@ -1,0 +1,308 @@
+//! `riskmap export-pmtiles`: the real binary writes a PMTiles v3 archive of
+//! the tiny dataset; its header is checked by hand and with the `pmtiles`
+//! crate, and the whole archive is read back with the independent Python
+//! `pmtiles` package (tests/pmtiles_read.py). Every tile must equal what
+//! the real server sends for the same `z/x/y` (anonymously for the public
+//! export, with a planner's token for `--include-private`), and every
+//! non-empty server tile in the data's area must be in the archive.
+
+mod common;
+
+use common::*;
+use geozero::mvt::{Message, Tile};
+use riskmap::crs::mercator::tile_for;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::path::Path;
+use std::process::Command;
+
+const MINZOOM: u8 = 6;
+const MAXZOOM: u8 = 14;
+const PRIVATE: [&str; 2] = ["enterprises", "hazard_sources"];
+
+type Tiles = BTreeMap<(u8, u32, u32), Vec<u8>>;
+
+/// The tiny dataset with the demo tokens, in `dir/ds`.
+fn dataset(dir: &Path) {
+    write_tiny_dataset(&dir.join("ds"));
+    install_demo_tokens(dir);
+}
+
+fn export(dir: &Path, out: &str, extra: &[&str]) -> std::process::Output {
+    let min = MINZOOM.to_string();
+    let max = MAXZOOM.to_string();
+    let mut args = vec![
+        "export-pmtiles",
+        "--data",
+        "ds",
+        "--out",
+        out,
+        "--minzoom",
+        &min,
+        "--maxzoom",
+        &max,
+    ];
+    args.extend_from_slice(extra);
+    run(dir, &args)
+}
+
+/// `GET /tiles/z/x/y.mvt` without gzip: status and body.
+fn server_tile(server: &Server, (z, x, y): (u8, u32, u32), token: Option<&str>) -> (u16, Vec<u8>) {
+    let mut req = ureq::get(&format!("{}/tiles/{z}/{x}/{y}.mvt", server.base));
+    if let Some(t) = token {
+        req = req.set("Authorization", &format!("Bearer {t}"));
+    }
+    let resp = match req.call() {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("GET {z}/{x}/{y}: {e}"),
+    };
+    let status = resp.status();
+    assert!(resp.header("content-encoding").is_none());
+    let mut body = Vec::new();
+    resp.into_reader().read_to_end(&mut body).unwrap();
+    (status, body)
+}
+
+fn layer_names(mvt: &[u8]) -> BTreeSet<String> {
+    Tile::decode(mvt)
+        .unwrap()
+        .layers
+        .into_iter()
+        .map(|l| l.name)
+        .collect()
+}
+
+/// Checks the fixed v3 header by hand and with the `pmtiles` crate.
+fn check_header(path: &Path) {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(&bytes[..7], b"PMTiles", "magic");
+    assert_eq!(bytes[7], 3, "spec version");
+    let h = pmtiles::Header::try_from_bytes(bytes::Bytes::from(bytes[..127].to_vec())).unwrap();
+    assert_eq!(h.tile_type, pmtiles::TileType::Mvt);
+    assert_eq!(h.tile_compression, pmtiles::Compression::Gzip);
+    assert_eq!((h.min_zoom, h.max_zoom), (MINZOOM, MAXZOOM));
+    // The tiny grid spans 118.58–118.61 E, 24.90–24.92 N.
+    assert!(
+        (h.min_longitude - 118.58).abs() < 1e-6,
+        "{}",
+        h.min_longitude
+    );
+    assert!((h.max_latitude - 24.92).abs() < 1e-6, "{}", h.max_latitude);
+}
+
+fn has_python_pmtiles() -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", "import pmtiles.reader"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!(
+            "SKIPPED reading the archive back: python3 has no `pmtiles` (pip install pmtiles)"
+        );
+    }
+    ok
+}
+
+/// Reads the archive with the Python `pmtiles` package: header facts,
+/// metadata and every tile (gunzipped).
+fn read_with_python(path: &Path) -> (Value, Tiles) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pmtiles_read.py");
+    let o = Command::new("python3")
+        .arg(script)
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "pmtiles_read.py: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let tiles = v["tiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let key = (
+                u8::try_from(t["z"].as_u64().unwrap()).unwrap(),
+                u32::try_from(t["x"].as_u64().unwrap()).unwrap(),
+                u32::try_from(t["y"].as_u64().unwrap()).unwrap(),
+            );
+            (key, hex::decode(t["hex"].as_str().unwrap()).unwrap())
+        })
+        .collect();
+    (v, tiles)
+}
+
+/// Every tile of zooms MINZOOM..=MAXZOOM around the data (one tile of
+/// margin) that the server answers with content, with its body.
+fn server_tiles(server: &Server, token: Option<&str>) -> Tiles {
+    let mut out = Tiles::new();
+    for z in MINZOOM..=MAXZOOM {
+        let (x0, y0) = tile_for(118.58, 24.92, z);
+        let (x1, y1) = tile_for(118.615, 24.90, z);
+        for x in x0.saturating_sub(1)..=x1 + 1 {
+            for y in y0.saturating_sub(1)..=y1 + 1 {
+                let (status, body) = server_tile(server, (z, x, y), token);
+                match status {
+                    200 => {
+                        out.insert((z, x, y), body);
+                    }
+                    204 => {}
+                    s => panic!("{z}/{x}/{y}: {s}"),
+                }
+            }
+        }
+    }
+    out
+}
+
+fn check_archive(path: &Path, server: &Server, token: Option<&str>, data_version: &str) -> Tiles {
+    check_header(path);
+    let (v, tiles) = read_with_python(path);
+    assert_eq!(v["version"], 3);
+    assert_eq!(v["tile_type"], "mvt");
+    assert_eq!(v["tile_compression"], "gzip");
+    assert_eq!(v["min_zoom"].as_u64(), Some(u64::from(MINZOOM)));
+    assert_eq!(v["max_zoom"].as_u64(), Some(u64::from(MAXZOOM)));
+    assert_eq!(v["addressed_tiles"].as_u64(), Some(tiles.len() as u64));
+    let meta = &v["metadata"];
+    assert_eq!(meta["data_version"], data_version);
+    assert_eq!(meta["name"], "riskmap");
+    assert!(
+        meta["attribution"]
+            .as_str()
+            .is_some_and(|a| a.contains("GS(2024)0650")),
+        "{meta}"
+    );
+    let layers: Vec<&str> = meta["vector_layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    let mut expected = vec!["counties", "towns", "villages", "cells", "collapse_zones"];
+    if token.is_some() {
+        expected.extend(["hazard_sources", "enterprises"]);
+    }
+    assert_eq!(layers, expected);
+    // The archive holds exactly the server's non-empty tiles, byte for byte.
+    let want = server_tiles(server, token);
+    assert!(!want.is_empty());
+    let got_keys: Vec<_> = tiles.keys().collect();
+    let want_keys: Vec<_> = want.keys().collect();
+    assert_eq!(got_keys, want_keys);
+    for (key, body) in &want {
+        assert!(
+            tiles[key] == *body,
+            "tile {key:?} differs from the server's"
+        );
+    }
+    for z in MINZOOM..=MAXZOOM {
+        assert!(tiles.keys().any(|k| k.0 == z), "no tile at zoom {z}");
+    }
+    tiles
+}
+
+#[test]
+fn public_and_private_archives_hold_the_servers_tiles() {
+    let tmp = tempfile::tempdir().unwrap();
+    dataset(tmp.path());
+    let o = export(tmp.path(), "public.pmtiles", &[]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(stderr.contains("public access"), "{stderr}");
+    assert!(!stderr.contains("WARNING"), "{stderr}");
+    let o = export(tmp.path(), "private.pmtiles", &["--include-private"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("WARNING") && stderr.contains("confidential"),
+        "{stderr}"
+    );
+    let names: BTreeSet<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !names.iter().any(|n| n.ends_with(".tmp")),
+        "temporary file left: {names:?}"
+    );
+    check_header(&tmp.path().join("public.pmtiles"));
+    check_header(&tmp.path().join("private.pmtiles"));
+    if !has_python_pmtiles() {
+        return;
+    }
+    let server = Server::start(tmp.path(), &tmp.path().join("ds"), &[]);
+    let (status, health) = server.get("/health");
+    assert_eq!(status, 200);
+    let health: Value = serde_json::from_str(&health).unwrap();
+    let version = health["data_version"].as_str().unwrap().to_string();
+
+    let public = check_archive(&tmp.path().join("public.pmtiles"), &server, None, &version);
+    for (key, body) in &public {
+        let layers = layer_names(body);
+        assert!(
+            PRIVATE.iter().all(|p| !layers.contains(*p)),
+            "public tile {key:?} has {layers:?}"
+        );
+    }
+    let private = check_archive(
+        &tmp.path().join("private.pmtiles"),
+        &server,
+        Some(PLANNER),
+        &version,
+    );
+    let all: BTreeSet<String> = private.values().flat_map(|b| layer_names(b)).collect();
+    for p in PRIVATE {
+        assert!(all.contains(p), "no {p} in the private archive: {all:?}");
+    }
+}
+
+#[test]
+fn bad_requests_fail_clearly_and_leave_no_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    dataset(tmp.path());
+    let o = run(
+        tmp.path(),
+        &[
+            "export-pmtiles",
+            "--data",
+            "ds",
+            "--out",
+            "x.pmtiles",
+            "--minzoom",
+            "9",
+            "--maxzoom",
+            "3",
+        ],
+    );
+    assert!(!o.status.success());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("minzoom 9 is above maxzoom 3"), "{stderr}");
+    let o = run(
+        tmp.path(),
+        &[
+            "export-pmtiles",
+            "--data",
+            "ds",
+            "--out",
+            "no-such-dir/x.pmtiles",
+        ],
+    );
+    assert!(!o.status.success());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("no-such-dir/x.pmtiles.tmp"), "{stderr}");
+    // An existing archive stays as it was when an export fails.
+    std::fs::write(tmp.path().join("x.pmtiles"), b"old").unwrap();
+    std::fs::remove_file(tmp.path().join("ds/grid_cells.geojson")).unwrap();
+    let o = run(
+        tmp.path(),
+        &["export-pmtiles", "--data", "ds", "--out", "x.pmtiles"],
+    );
+    assert!(!o.status.success());
+    assert_eq!(std::fs::read(tmp.path().join("x.pmtiles")).unwrap(), b"old");
+    assert!(!tmp.path().join("x.pmtiles.tmp").exists());
+}
