@@ -16,6 +16,8 @@
 #                     riskmap. A peer whose software is missing is skipped with a message;
 #                     PostgreSQL starts only when martin or pygeoapi runs, and loads only the
 #                     tables they need (cached in BENCH_DIR between runs, like the GeoJSON files).
+#   PYGEOAPI_WSGI="--workers 2 --threads 4 --worker-class gthread"   gunicorn options for pygeoapi
+#                     (threads overlap Python work with PostgreSQL waits: faster than sync workers here)
 #
 # Prints one Markdown table (also written to $BENCH_DIR/results-PRESET.md).
 # Everything it starts it stops.
@@ -44,7 +46,7 @@ MINZOOMS="counties=0 towns=7 villages=9 cells=12 collapse_zones=10 hazard_source
 GRID_LEVELS="county:counties town:towns village:villages cell:cells"
 OTHER_LAYERS="collapse_zones hazard_sources enterprises"
 PYGEOAPI_VERSION=0.21.0
-PYGEOAPI_WSGI=${PYGEOAPI_WSGI:---workers 2}
+PYGEOAPI_WSGI=${PYGEOAPI_WSGI:---workers 2 --threads 4 --worker-class gthread}
 DB=riskmap_$PRESET
 PG_PORT=
 mkdir -p "$WORK"
