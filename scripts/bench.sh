@@ -122,6 +122,9 @@ pg_start() { # starts the cluster once per run (creating it and the database the
     su postgres -c "$PGBIN/initdb -D $WORK/pg -A trust -U postgres" >/dev/null
   fi
   chown -R postgres "$WORK/pg"
+  if [ -f "$WORK/pg/postmaster.pid" ]; then # left running by an interrupted run
+    su postgres -c "$PGBIN/pg_ctl -D $WORK/pg stop -m fast" >/dev/null 2>&1 || true
+  fi
   su postgres -c "$PGBIN/pg_ctl -D $WORK/pg -o '-p $PG_PORT -k /tmp -c listen_addresses=127.0.0.1 -c shared_buffers=512MB' -l $WORK/pg/server.log -w start" >/dev/null
   PG="host=127.0.0.1 port=$PG_PORT user=postgres dbname=$DB"
   if ! pg -tAc "select 1 from pg_database where datname = '$DB'" | grep -q 1; then
