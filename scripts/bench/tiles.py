@@ -8,7 +8,9 @@
         saves every distinct tile as OUT_DIR/z/x/y.mvt (empty tiles are not
         written), for a static file server.
 
-BASE_TEMPLATE holds {z}, {x} and {y}, e.g. http://127.0.0.1:8080/tiles/{z}/{x}/{y}.mvt
+BASE_TEMPLATE holds {z}, {x} and {y}, e.g. http://127.0.0.1:8080/tiles/{z}/{x}/{y}.mvt,
+and may hold {layers}: the comma-separated layers whose minimum zoom is at most z,
+from the environment variable MINZOOMS ("name=minzoom name=minzoom ...").
 """
 import os
 import sys
@@ -28,9 +30,15 @@ def distinct(path, limit=None):
     return out
 
 
+def layers_at(z):
+    pairs = [kv.split("=") for kv in os.environ.get("MINZOOMS", "").split()]
+    return ",".join(name for name, minzoom in pairs if int(z) >= int(minzoom))
+
+
 def fetch(template, zxy, token):
     z, x, y = zxy.split("/")
-    req = urllib.request.Request(template.format(z=z, x=x, y=y))
+    url = template.format(z=z, x=x, y=y, layers=layers_at(z) if "{layers}" in template else "")
+    req = urllib.request.Request(url)
     if token:
         req.add_header("Authorization", "Bearer " + token)
     with urllib.request.urlopen(req, timeout=120) as r:
