@@ -245,19 +245,24 @@ async fn relation(tx: &Transaction<'_>, name: &str) -> Result<Option<Relation>, 
     }))
 }
 
+/// The table or view a layer is read from: `[layers.NAME] layer`, else
+/// the layer's name.
+fn table_name(layer: LayerId, config: &Config) -> String {
+    config
+        .layers
+        .get(layer)
+        .layer
+        .clone()
+        .unwrap_or_else(|| layer.as_str().to_string())
+}
+
 /// The relation holding `layer`, if there is one.
 async fn find(
     tx: &Transaction<'_>,
     layer: LayerId,
     config: &Config,
 ) -> Result<Option<Relation>, PostgisError> {
-    let name = config
-        .layers
-        .get(layer)
-        .layer
-        .clone()
-        .unwrap_or_else(|| layer.as_str().to_string());
-    relation(tx, &name).await
+    relation(tx, &table_name(layer, config)).await
 }
 
 /// The version table's rows as text, if the table exists.
@@ -350,7 +355,10 @@ async fn read_all(url: &str, config: &Config) -> Result<Vec<ReadLayer>, PostgisE
         };
         let Some(rel) = find(&tx, layer, config).await? else {
             let named = config.layers.get(layer).layer.is_some();
-            let message = format!("no table or view {} in {database}", read.name);
+            let message = format!(
+                "no table or view {} in {database}",
+                table_name(layer, config)
+            );
             match layer {
                 LayerId::Counties if !named => {}
                 LayerId::GridCells => read.issues.push(Issue::file_error(&read.name, message)),
@@ -421,7 +429,10 @@ async fn read_table(
     let mut select: Vec<String> = Vec::new();
     let mut crs = None;
     if let Some(g) = &geometry {
-        let (schema, name) = rel.qualified.split_once('.').unwrap_or(("", &rel.qualified));
+        let (schema, name) = rel
+            .qualified
+            .split_once('.')
+            .unwrap_or(("", &rel.qualified));
         let srid: i32 = tx
             .query_one(
                 "SELECT coalesce(max(srid), 0)::int4 FROM geometry_columns \
@@ -486,7 +497,9 @@ async fn read_table(
                 Kind::Float => row
                     .try_get::<_, Option<f64>>(at)
                     .map(|v| v.map(Value::Float)),
-                Kind::Bool => row.try_get::<_, Option<bool>>(at).map(|v| v.map(Value::Bool)),
+                Kind::Bool => row
+                    .try_get::<_, Option<bool>>(at)
+                    .map(|v| v.map(Value::Bool)),
                 Kind::Text => row
                     .try_get::<_, Option<String>>(at)
                     .map(|v| v.map(Value::Text)),
