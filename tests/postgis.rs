@@ -53,6 +53,11 @@ impl Postgis {
         if !Path::new(PG_BIN).join("initdb").exists() || !control.exists() {
             return Err("PostgreSQL 15 with PostGIS is not installed".into());
         }
+        let uid = Command::new("id").arg("-u").output();
+        let root = uid.is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+        if !root {
+            return Err("the cluster runs as user postgres: run the tests as root".into());
+        }
         if Command::new("ogr2ogr").arg("--version").output().is_err() {
             return Err("ogr2ogr (gdal-bin) is not installed".into());
         }
@@ -329,9 +334,8 @@ fn bad_rows_are_named_by_table_row_and_field() {
     };
     pg.psql("UPDATE collapse_zones SET severity = 7");
     pg.psql("UPDATE enterprises SET 经度 = 500 WHERE 企业编号 = 'E2'");
-    let err = Snapshot::load(Path::new(&pg.url()), &Config::default())
-        .err()
-        .expect("the load must fail");
+    let err =
+        Snapshot::load(Path::new(&pg.url()), &Config::default()).expect_err("the load must fail");
     let shown: Vec<String> = err.issues.iter().map(|i| i.to_string()).collect();
     let text = shown.join("\n");
     assert!(
@@ -350,9 +354,7 @@ fn bad_rows_are_named_by_table_row_and_field() {
     // A table the config names must exist.
     let mut config = Config::default();
     config.layers.collapse_zones.layer = Some("no_such_table".into());
-    let err = Snapshot::load(Path::new(&pg.url()), &config)
-        .err()
-        .expect("the load must fail");
+    let err = Snapshot::load(Path::new(&pg.url()), &config).expect_err("the load must fail");
     assert!(
         err.issues.iter().any(|i| i.file == "collapse_zones"
             && i.message.starts_with("no table or view no_such_table")),
@@ -367,8 +369,7 @@ fn an_unreachable_database_is_a_clear_error() {
         Path::new("postgresql://u:hunter2@127.0.0.1:1/db"),
         &Config::default(),
     )
-    .err()
-    .expect("the load must fail");
+    .expect_err("the load must fail");
     let text = err.to_string();
     assert!(text.contains("cannot connect"), "{text}");
     assert!(text.contains("postgresql://u:***@127.0.0.1:1/db"), "{text}");
