@@ -10,7 +10,8 @@ command -v ogrinfo >/dev/null 2>&1 || need_apt+=(gdal-bin)
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
 # The `gdal` feature links the system GDAL (prebuilt bindings: no libclang).
 pkg-config --exists gdal 2>/dev/null || need_apt+=(libgdal-dev)
-# PostgreSQL 15 + PostGIS: the GDAL tests read layers from a throwaway cluster.
+# PostgreSQL 15 + PostGIS: tests/postgis.rs (the `postgresql://` source) and
+# the GDAL tests read layers from throwaway clusters (run as user postgres).
 [ -e /usr/share/postgresql/15/extension/postgis.control ] || need_apt+=(postgresql-15-postgis-3)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-pip)
 # The web map's browser tests: Node.js, Debian's Chromium and a CJK font.

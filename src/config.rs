@@ -187,11 +187,33 @@ impl Default for TilesConfig {
     }
 }
 
+/// A database source (`data = "postgresql://…"`; `[source]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SourceConfig {
+    /// How often the server checks the database for changes, seconds
+    /// (`0` turns polling off: reload with SIGHUP or the admin endpoint).
+    pub poll_secs: u64,
+    /// The table (or view) the ETL bumps in each transaction that changes
+    /// the data; when it exists its rows are the whole version (`""`: none).
+    pub version_table: String,
+}
+
+impl Default for SourceConfig {
+    fn default() -> Self {
+        SourceConfig {
+            poll_secs: 10,
+            version_table: "riskmap_version".into(),
+        }
+    }
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// The dataset directory.
+    /// The dataset directory, or a PostgreSQL URL
+    /// (`postgresql://user@host:port/db`) to read the layers from PostGIS.
     pub data: PathBuf,
     /// Address to listen on.
     pub addr: String,
@@ -222,6 +244,8 @@ pub struct Config {
     /// How long the data files must stay unchanged before the watcher
     /// reloads, milliseconds.
     pub watch_debounce_ms: u64,
+    /// A database source's polling (`[source]`).
+    pub source: SourceConfig,
 }
 
 impl Default for Config {
@@ -241,6 +265,7 @@ impl Default for Config {
             tiles: TilesConfig::default(),
             watch: false,
             watch_debounce_ms: 2000,
+            source: SourceConfig::default(),
         }
     }
 }

@@ -6,6 +6,7 @@ use riskmap::auth::{Role, TokensFile};
 use riskmap::config::Config;
 use riskmap::generate::Preset;
 use riskmap::ingest::IssueLevel;
+use riskmap::ingest::postgis;
 use riskmap::server::{self, AppState};
 use riskmap::snapshot::Snapshot;
 use riskmap::write::Format;
@@ -33,7 +34,8 @@ enum Command {
         /// Address to listen on (127.0.0.1:0 picks a free port).
         #[arg(long)]
         addr: Option<String>,
-        /// Dataset directory.
+        /// Dataset directory, or a PostgreSQL URL
+        /// (`postgresql://user@host:port/db`) to read PostGIS tables.
         #[arg(long)]
         data: Option<PathBuf>,
         /// Allow the demo tokens file on a non-loopback address.
@@ -61,13 +63,13 @@ enum Command {
     },
     /// Check a dataset; print every problem as `file:feature: message`.
     Validate {
-        /// Dataset directory.
+        /// Dataset directory or PostgreSQL URL.
         #[arg(long)]
         data: Option<PathBuf>,
     },
     /// Score a dataset and write every grid unit with its risk fields.
     Score {
-        /// Dataset directory.
+        /// Dataset directory or PostgreSQL URL.
         #[arg(long)]
         data: Option<PathBuf>,
         /// Output file: .geojson, .fgb or .csv; with the `gdal` feature
@@ -322,7 +324,7 @@ fn validate(config: &Config, data: Option<PathBuf>) -> ExitCode {
             let c = snap.counts();
             println!(
                 "{}: ok — {} enterprises, {} hazard sources, {} collapse zones, {} cells, {} villages, {} towns, {} counties; {} warning(s)",
-                dir.display(),
+                postgis::label(&dir),
                 c.enterprises,
                 c.hazard_sources,
                 c.collapse_zones,
@@ -345,7 +347,7 @@ fn validate(config: &Config, data: Option<PathBuf>) -> ExitCode {
                 .count();
             println!(
                 "{}: {errors} error(s), {} warning(s)",
-                dir.display(),
+                postgis::label(&dir),
                 e.issues.len() - errors
             );
             ExitCode::FAILURE
@@ -362,7 +364,7 @@ fn score(config: &Config, data: Option<PathBuf>, out: &Path) -> Result<(), Strin
         }
         format!(
             "{} is not valid ({} problems above)",
-            dir.display(),
+            postgis::label(&dir),
             e.issues.len()
         )
     })?;
@@ -371,7 +373,7 @@ fn score(config: &Config, data: Option<PathBuf>, out: &Path) -> Result<(), Strin
     eprintln!(
         "scored {} grid units of {} in {:.2} s → {}",
         table.features.len(),
-        dir.display(),
+        postgis::label(&dir),
         started.elapsed().as_secs_f64(),
         out.display()
     );
@@ -470,7 +472,8 @@ fn serve(
             config.addr
         ));
     }
-    if !config.data.exists() && !explicit_data && config.demo.generate_if_missing {
+    let database = postgis::url(&config.data).is_some();
+    if !database && !config.data.exists() && !explicit_data && config.demo.generate_if_missing {
         tracing::info!(
             dir = %config.data.display(),
             preset = %config.demo.preset,
@@ -498,7 +501,7 @@ fn serve(
                 }
                 return Err(format!(
                     "{} is not valid ({} problems above); not serving it",
-                    config.data.display(),
+                    postgis::label(&config.data),
                     e.issues.len()
                 ));
             }
@@ -536,7 +539,12 @@ fn serve(
         tracing::info!(tokens = tokens.tokens.len(), "tokens loaded");
         let state = AppState::new(snap, config, tokens);
         tokio::spawn(server::reload_on_sighup(state.clone()));
-        if state.config.watch {
+        if database {
+            if state.config.watch {
+                tracing::info!("the data is a database: it is polled instead of watched");
+            }
+            server::poll::start(state.clone());
+        } else if state.config.watch {
             server::watch::start(state.clone()).map_err(|e| e.to_string())?;
         }
         server::run(listener, state, server::shutdown_signal())

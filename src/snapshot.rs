@@ -41,11 +41,12 @@ pub struct Snapshot {
     pub scores: Scores,
     /// Geometry prepared for vector tiles.
     pub tiles: Prepared,
-    /// Hash of the input files and of the `[risk]` config.
+    /// Hash of the input files (or tables' fingerprints) and of the
+    /// `[risk]` config.
     pub data_version: String,
     /// Warnings found while loading.
     pub warnings: Vec<Issue>,
-    /// The files read.
+    /// The files (or tables) read.
     pub files: Vec<SourceFile>,
     /// When it was loaded.
     pub loaded_at: SystemTime,
@@ -68,10 +69,14 @@ pub fn data_version(files: &[SourceFile], config: &Config) -> String {
 }
 
 impl Snapshot {
-    /// Loads, validates and indexes the dataset in `dir`.
+    /// Loads, validates and indexes the dataset in `dir`, or in the
+    /// database when `dir` is a PostgreSQL URL.
     pub fn load(dir: &Path, config: &Config) -> Result<Snapshot, LoadError> {
         let started = Instant::now();
-        let loaded = ingest::load_dir(dir, config)?;
+        let loaded = match ingest::postgis::url(dir) {
+            Some(url) => ingest::postgis::load(url, config)?,
+            None => ingest::load_dir(dir, config)?,
+        };
         let data_version = data_version(&loaded.files, config);
         let read = started.elapsed();
         let store = Store::build(loaded.dataset);

@@ -4,7 +4,9 @@
 //!
 //! Formats: GeoJSON ([`geojson`]), FlatGeobuf ([`fgb`]), CSV points in
 //! UTF-8 or GBK ([`csv`]) and, with the `gdal` cargo feature, anything OGR
-//! reads (`gdal`: Shapefile, GeoPackage, Excel, KML, GML, PostGIS).
+//! reads (`gdal`: Shapefile, GeoPackage, Excel, KML, GML, PostGIS). A
+//! `postgresql://` URL instead of a directory reads every layer from a
+//! PostGIS database with a native driver ([`postgis`]).
 
 pub mod build;
 pub mod csv;
@@ -15,6 +17,7 @@ pub mod gdal;
 pub mod geojson;
 pub mod hierarchy;
 pub mod issue;
+pub mod postgis;
 pub mod table;
 
 use crate::config::{Config, OnInvalid};
@@ -100,7 +103,7 @@ pub struct Loaded {
 #[derive(Debug, thiserror::Error)]
 #[error("{} problem(s) in {dir}: first: {}", issues.len(), issues.first().map(|i| i.to_string()).unwrap_or_default())]
 pub struct LoadError {
-    /// The data directory.
+    /// The data directory (or the database URL, without its password).
     pub dir: PathBuf,
     /// Every problem found (errors and warnings).
     pub issues: Vec<Issue>,
@@ -217,12 +220,14 @@ fn gdal_source_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// One layer as read from its source, before typing and validation.
 struct ReadLayer {
     layer: LayerId,
+    /// The source's name in messages (file name or table).
     name: String,
     table: Option<Table>,
-    /// The CRS a GDAL source's geometry was converted to (it overrides the
-    /// configured `crs`).
+    /// The CRS a GDAL or PostGIS source's geometry was converted to (it
+    /// overrides the configured `crs`).
     crs: Option<Crs>,
     file: Option<SourceFile>,
     issues: Vec<Issue>,
@@ -312,6 +317,12 @@ pub fn load_dir(dir: &Path, config: &Config) -> Result<Loaded, LoadError> {
         .par_iter()
         .map(|&layer| read_layer(dir, layer, config))
         .collect();
+    assemble(dir, read, config)
+}
+
+/// Types, validates and links the layers read from one source (`dir`
+/// names it in the [`LoadError`]).
+fn assemble(dir: &Path, read: Vec<ReadLayer>, config: &Config) -> Result<Loaded, LoadError> {
     let mut issues = Vec::new();
     let mut files = Vec::new();
     let mut dataset = Dataset::default();

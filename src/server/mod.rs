@@ -9,6 +9,7 @@ mod health;
 mod limits;
 mod metrics;
 mod ogc;
+pub mod poll;
 mod ratelimit;
 mod serve;
 mod tiles;

@@ -1,0 +1,470 @@
+//! The PostGIS source (`--data postgresql://…`) against a real PostgreSQL
+//! 15 + PostGIS cluster started for each test: the tiny fixture loaded into
+//! tables loads like the files; two loads, and two servers, agree on the
+//! data_version and ETags; servers reload when the database changes and
+//! keep serving the old data when the change does not validate.
+//!
+//! Skipped (with `SKIPPED:` on stderr) when PostgreSQL 15, PostGIS or
+//! `ogr2ogr` is not installed; `scripts/test.sh` installs them.
+
+mod common;
+
+use common::*;
+use geo::{CoordsIter, HausdorffDistance};
+use riskmap::config::Config;
+use riskmap::ingest::postgis;
+use riskmap::model::Value;
+use riskmap::snapshot::Snapshot;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
+
+fn tool(name: &str, args: &[&str]) -> String {
+    let out = Command::new(name)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {name}: {e}"));
+    assert!(
+        out.status.success(),
+        "{name} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A throwaway cluster owned by `postgres`, stopped on drop.
+struct Postgis {
+    data: PathBuf,
+    port: u16,
+}
+
+impl Postgis {
+    /// Starts a cluster in `dir` with a database `riskmap` holding the
+    /// PostGIS extension, or says why it cannot.
+    fn start(dir: &Path) -> Result<Postgis, String> {
+        let control = Path::new("/usr/share/postgresql/15/extension/postgis.control");
+        if !Path::new(PG_BIN).join("initdb").exists() || !control.exists() {
+            return Err("PostgreSQL 15 with PostGIS is not installed".into());
+        }
+        let uid = Command::new("id").arg("-u").output();
+        let root = uid.is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+        if !root {
+            return Err("the cluster runs as user postgres: run the tests as root".into());
+        }
+        if Command::new("ogr2ogr").arg("--version").output().is_err() {
+            return Err("ogr2ogr (gdal-bin) is not installed".into());
+        }
+        use std::os::unix::fs::PermissionsExt;
+        // PostgreSQL refuses to run as root: the cluster belongs to `postgres`.
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let data = dir.join("pgdata");
+        std::fs::create_dir_all(&data).unwrap();
+        tool("chown", &["postgres", s(&data)]);
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let as_postgres = |cmd: String| tool("su", &["postgres", "-c", &cmd]);
+        as_postgres(format!(
+            "{PG_BIN}/initdb -D {} -A trust -U postgres",
+            data.display()
+        ));
+        as_postgres(format!(
+            "{PG_BIN}/pg_ctl -D {d} -o '-p {port} -k {d} -c listen_addresses=127.0.0.1' -l {d}/server.log -w start",
+            d = data.display()
+        ));
+        let pg = Postgis { data, port };
+        pg.psql_db("postgres", "CREATE DATABASE riskmap");
+        pg.psql("CREATE EXTENSION postgis");
+        Ok(pg)
+    }
+
+    fn psql_db(&self, db: &str, sql: &str) -> String {
+        tool(
+            &format!("{PG_BIN}/psql"),
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-d",
+                db,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-At",
+                "-c",
+                sql,
+            ],
+        )
+    }
+
+    fn psql(&self, sql: &str) -> String {
+        self.psql_db("riskmap", sql)
+    }
+
+    /// The URL riskmap reads (with a password, which trust auth ignores
+    /// and messages must not show).
+    fn url(&self) -> String {
+        format!(
+            "postgresql://postgres:hunter2@127.0.0.1:{}/riskmap",
+            self.port
+        )
+    }
+
+    /// Loads the tiny fixture: the GeoJSON layers through `ogr2ogr`
+    /// (hazard sources also as `hazard_sources_gk`, in CGCS2000
+    /// Gauss–Krüger EPSG:4549), the enterprise ledger as a table without
+    /// geometry whose columns are the CSV's Chinese headers.
+    fn load_fixture(&self, files: &Path) {
+        let conn = format!(
+            "PG:host=127.0.0.1 port={} user=postgres dbname=riskmap",
+            self.port
+        );
+        for (layer, table, srs) in [
+            ("grid_cells", "grid_cells", None),
+            ("collapse_zones", "collapse_zones", None),
+            ("hazard_sources", "hazard_sources", None),
+            ("hazard_sources", "hazard_sources_gk", Some("EPSG:4549")),
+        ] {
+            let file = files.join(format!("{layer}.geojson"));
+            let mut args = vec!["-f", "PostgreSQL", &conn, s(&file), "-nln", table];
+            if let Some(srs) = srs {
+                args.extend(["-t_srs", srs]);
+            }
+            tool("ogr2ogr", &args);
+        }
+        let mut sql = String::from(
+            "CREATE TABLE enterprises (企业编号 text PRIMARY KEY, 企业名称 text, 行业类别 text, \
+             风险等级 text, 从业人员 integer, 未整改隐患 integer, 重大隐患 integer, 黑名单 text, \
+             经度 numeric, 纬度 double precision);",
+        );
+        for line in enterprises_csv().lines().skip(1) {
+            let v: Vec<&str> = line.split(',').collect();
+            sql.push_str(&format!(
+                "INSERT INTO enterprises VALUES ('{}','{}','{}','{}',{},{},{},'{}',{},{});",
+                v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]
+            ));
+        }
+        self.psql(&sql);
+    }
+}
+
+impl Drop for Postgis {
+    fn drop(&mut self) {
+        let _ = Command::new("su")
+            .args([
+                "postgres",
+                "-c",
+                &format!(
+                    "{PG_BIN}/pg_ctl -D {} -m immediate -w stop",
+                    self.data.display()
+                ),
+            ])
+            .output();
+    }
+}
+
+/// A cluster holding the fixture, and the fixture's folder; `None` (after
+/// printing why) when the tools are missing.
+fn setup(tmp: &Path) -> Option<(Postgis, PathBuf)> {
+    let pg = match Postgis::start(tmp) {
+        Ok(pg) => pg,
+        Err(why) => {
+            eprintln!("SKIPPED: {why}");
+            return None;
+        }
+    };
+    let files = tmp.join("files");
+    write_tiny_dataset(&files);
+    pg.load_fixture(&files);
+    Some((pg, files))
+}
+
+fn load(source: &str, config: &Config) -> Snapshot {
+    Snapshot::load(Path::new(source), config).unwrap_or_else(|e| {
+        let shown: Vec<String> = e.issues.iter().map(|i| i.to_string()).collect();
+        panic!("{e}\n{}", shown.join("\n"))
+    })
+}
+
+/// Risk score per grid unit code.
+fn scores(snap: &Snapshot) -> HashMap<String, f64> {
+    let table = riskmap::report::scores_table(&snap.store, &snap.scores);
+    let col = |n: &str| table.columns.iter().position(|c| c.name == n).unwrap();
+    let (code, score) = (col("code"), col("risk_score"));
+    table
+        .features
+        .iter()
+        .map(|f| {
+            let Value::Float(x) = f.values[score] else {
+                panic!("risk_score is not a number")
+            };
+            (f.values[code].to_string(), x)
+        })
+        .collect()
+}
+
+fn assert_same(files: &Snapshot, db: &Snapshot, tolerance: f64) {
+    assert_eq!(files.counts(), db.counts());
+    let (a, b) = (&files.store.dataset, &db.store.dataset);
+    let units: HashMap<&str, _> = b.units.iter().map(|u| (u.code.as_str(), u)).collect();
+    for u in &a.units {
+        let o = units[u.code.as_str()];
+        assert_eq!(
+            (&u.name, u.level, &u.parent_code, u.population),
+            (&o.name, o.level, &o.parent_code, o.population)
+        );
+        // Within 1e-9° (serde_json may parse the files' text 1 ulp off).
+        assert_eq!(u.geometry.coords_count(), o.geometry.coords_count());
+        let d = u.geometry.hausdorff_distance(&o.geometry);
+        assert!(d < 1e-9, "unit {} moved {d}°", u.code);
+    }
+    let ents: HashMap<&str, _> = b.enterprises.iter().map(|e| (e.id.as_str(), e)).collect();
+    for e in &a.enterprises {
+        let o = ents[e.id.as_str()];
+        assert_eq!(
+            (
+                &e.name,
+                e.industry,
+                e.risk_grade,
+                e.blacklisted,
+                e.employees
+            ),
+            (
+                &o.name,
+                o.industry,
+                o.risk_grade,
+                o.blacklisted,
+                o.employees
+            )
+        );
+        let d = (e.location.x() - o.location.x()).hypot(e.location.y() - o.location.y());
+        assert!(d < 1e-9, "enterprise {} moved {d}°", e.id);
+    }
+    let (sa, sb) = (scores(files), scores(db));
+    assert_eq!(sa.len(), sb.len());
+    assert!(sa.values().any(|s| *s > 0.0), "{sa:?}");
+    for (code, x) in &sa {
+        let y = sb[code];
+        assert!((x - y).abs() <= tolerance, "unit {code}: {x} vs {y}");
+    }
+}
+
+#[test]
+fn tables_load_like_the_files_with_a_stable_data_version() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some((pg, files)) = setup(tmp.path()) else {
+        return;
+    };
+    let config = Config::default();
+    let expected = load(s(&files), &config);
+    let url = pg.url();
+    let got = load(&url, &config);
+    assert_same(&expected, &got, 1e-9);
+    let names: Vec<String> = got
+        .files
+        .iter()
+        .map(|f| f.path.display().to_string())
+        .collect();
+    assert!(
+        names.contains(&"public.grid_cells".to_string()),
+        "{names:?}"
+    );
+
+    // Same database, same data_version: on a second load, and from the
+    // cheap poll.
+    let again = load(&url, &config);
+    assert_eq!(again.data_version, got.data_version);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let polled = runtime
+        .block_on(postgis::data_version(&url, &config))
+        .unwrap();
+    assert_eq!(polled, got.data_version);
+    // A change to a table changes it.
+    pg.psql("UPDATE grid_cells SET population = population + 1 WHERE code = '350502001001001'");
+    let polled = runtime
+        .block_on(postgis::data_version(&url, &config))
+        .unwrap();
+    assert_ne!(polled, got.data_version);
+    assert_eq!(load(&url, &config).data_version, polled);
+
+    // A table in Gauss–Krüger metres, named in the config, is converted
+    // back to lon/lat.
+    let mut gk = Config::default();
+    gk.layers.hazard_sources.layer = Some("public.hazard_sources_gk".into());
+    let converted = load(&url, &gk);
+    let (h, o) = (
+        &expected.store.dataset.hazard_sources[0],
+        &converted.store.dataset.hazard_sources[0],
+    );
+    let metres =
+        (h.location.x() - o.location.x()).hypot(h.location.y() - o.location.y()) * 111_320.0;
+    assert!(metres < 0.01, "moved {metres} m");
+
+    // The command line reads it too, and never prints the password.
+    let o = run(tmp.path(), &["validate", "--data", &url]);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(o.status.success(), "{text}");
+    assert!(
+        text.contains(": ok — 3 enterprises, 1 hazard sources, 1 collapse zones, 3 cells"),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2"), "{text}");
+}
+
+#[test]
+fn bad_rows_are_named_by_table_row_and_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some((pg, _files)) = setup(tmp.path()) else {
+        return;
+    };
+    pg.psql("UPDATE collapse_zones SET severity = 7");
+    pg.psql("UPDATE enterprises SET 经度 = 500 WHERE 企业编号 = 'E2'");
+    let err =
+        Snapshot::load(Path::new(&pg.url()), &Config::default()).expect_err("the load must fail");
+    let shown: Vec<String> = err.issues.iter().map(|i| i.to_string()).collect();
+    let text = shown.join("\n");
+    assert!(
+        shown
+            .iter()
+            .any(|l| l.starts_with("public.collapse_zones:#1 CZ-1: field `severity`:")),
+        "{text}"
+    );
+    assert!(
+        shown
+            .iter()
+            .any(|l| l.starts_with("public.enterprises:#2 E2: field `lon`:")),
+        "{text}"
+    );
+    assert!(!err.to_string().contains("hunter2"), "{err}");
+    // A table the config names must exist.
+    let mut config = Config::default();
+    config.layers.collapse_zones.layer = Some("no_such_table".into());
+    let err = Snapshot::load(Path::new(&pg.url()), &config).expect_err("the load must fail");
+    assert!(
+        err.issues.iter().any(|i| i.file == "collapse_zones"
+            && i.message.starts_with("no table or view no_such_table")),
+        "{:?}",
+        err.issues
+    );
+}
+
+#[test]
+fn an_unreachable_database_is_a_clear_error() {
+    let err = Snapshot::load(
+        Path::new("postgresql://u:hunter2@127.0.0.1:1/db"),
+        &Config::default(),
+    )
+    .expect_err("the load must fail");
+    let text = err.to_string();
+    assert!(text.contains("cannot connect"), "{text}");
+    assert!(text.contains("postgresql://u:***@127.0.0.1:1/db"), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
+}
+
+fn health(server: &Server) -> serde_json::Value {
+    let (status, body) = server.get("/health");
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+/// Polls `/health` until `done` holds (the servers poll every second).
+fn wait_for(server: &Server, what: &str, done: impl Fn(&serde_json::Value) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let h = health(server);
+        if done(&h) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}: {h}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn tile_etag(server: &Server) -> String {
+    let r = ureq::get(&format!("{}/tiles/12/3397/1758.mvt", server.base))
+        .call()
+        .unwrap();
+    r.header("ETag").unwrap_or_default().to_string()
+}
+
+#[test]
+fn servers_on_one_database_agree_and_reload_when_it_changes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some((pg, _files)) = setup(tmp.path()) else {
+        return;
+    };
+    let cwd = tmp.path().join("run");
+    install_demo_tokens(&cwd);
+    std::fs::write(cwd.join("riskmap.toml"), "[source]\npoll_secs = 1\n").unwrap();
+    let url = pg.url();
+    let a = Server::start(&cwd, Path::new(&url), &[]);
+    let b = Server::start(&cwd, Path::new(&url), &[]);
+    let (ha, hb) = (health(&a), health(&b));
+    assert_eq!(ha["data_version"], hb["data_version"]);
+    assert_eq!(ha["counts"]["enterprises"], 3);
+    let etag = tile_etag(&a);
+    assert!(etag.starts_with('"'), "{etag}");
+    assert_eq!(etag, tile_etag(&b));
+
+    // A committed change reaches both, without a version table.
+    pg.psql("DELETE FROM enterprises WHERE 企业编号 = 'E2'");
+    for s in [&a, &b] {
+        wait_for(s, "the deletion", |h| h["counts"]["enterprises"] == 2);
+    }
+    let (ha, hb) = (health(&a), health(&b));
+    assert_eq!(ha["data_version"], hb["data_version"]);
+    let etag2 = tile_etag(&a);
+    assert_ne!(etag2, etag);
+    assert_eq!(etag2, tile_etag(&b));
+
+    // With a version table, its rows are the version.
+    pg.psql(
+        "CREATE TABLE riskmap_version (version integer); INSERT INTO riskmap_version VALUES (1)",
+    );
+    let before = ha["data_version"].clone();
+    wait_for(&a, "the version table", |h| h["data_version"] != before);
+    // A change that does not validate, with its bump: refused, the old
+    // data keeps serving, /health names table, row and field.
+    let served = health(&a)["data_version"].clone();
+    pg.psql(
+        "BEGIN; UPDATE collapse_zones SET severity = 9; \
+         UPDATE riskmap_version SET version = 2; COMMIT;",
+    );
+    wait_for(&a, "the refused reload", |h| {
+        h.get("last_reload_error").is_some()
+    });
+    let h = health(&a);
+    let first = h["last_reload_error"]["first"].as_str().unwrap_or_default();
+    assert!(
+        first.starts_with("public.collapse_zones:#1 CZ-1: field `severity`:"),
+        "{h}"
+    );
+    assert_eq!(h["data_version"], served);
+    assert_eq!(h["counts"]["collapse_zones"], 1);
+    // The fix, with the next bump, is served.
+    pg.psql(
+        "BEGIN; UPDATE collapse_zones SET severity = 2; \
+         UPDATE riskmap_version SET version = 3; COMMIT;",
+    );
+    wait_for(&a, "the fixed data", |h| {
+        h.get("last_reload_error").is_none() && h["data_version"] != served
+    });
+}
