@@ -6,6 +6,7 @@
 # Environment (all optional):
 #   DURATION=20       seconds per wrk run        CONNECTIONS=50   open connections
 #   THREADS=2         wrk threads                N=20000          requests per list
+#   SAMPLE=500        tiles fetched once each for the size statistics
 #   BENCH_DIR=/tmp/riskmap-bench                 work folder (PostgreSQL cluster, venv, lists, logs)
 #   RISKMAP_BIN=...   a riskmap binary to measure instead of building target/release/riskmap
 #   MARTIN=martin     Martin 1.14 binary (see ../shared/design/PEERS.md)
@@ -29,6 +30,7 @@ DURATION=${DURATION:-20}
 CONN=${CONNECTIONS:-50}
 THREADS=${THREADS:-2}
 N=${N:-20000}
+SAMPLE=${SAMPLE:-500}
 WORK=${BENCH_DIR:-/tmp/riskmap-bench}
 MARTIN=${MARTIN:-martin}
 PEERS=${PEERS:-all}
@@ -232,8 +234,8 @@ row "read + validate / index / score" "$read_ms / $index_ms / $score_ms ms"
 row "full rescore" "$score_ms ms"
 row "peak RSS after load" "$(($(kb_of "$RM_PID" VmHWM) / 1024)) MiB"
 RM_BASE=http://127.0.0.1:$RM_PORT
-read -r _ empty mean p95 max <<<"$(python3 scripts/bench/tiles.py sizes "$RM_BASE/tiles/{z}/{x}/{y}.mvt" "$LISTS/tiles.txt" 500 "$PLANNER")"
-row "riskmap tile sizes (500 tiles, planner)" "mean $mean B, p95 $p95 B, max $max B, $empty empty"
+read -r _ empty mean p95 max <<<"$(python3 scripts/bench/tiles.py sizes "$RM_BASE/tiles/{z}/{x}/{y}.mvt" "$LISTS/tiles.txt" "$SAMPLE" "$PLANNER")"
+row "riskmap tile sizes ($SAMPLE tiles, planner)" "mean $mean B, p95 $p95 B, max $max B, $empty empty"
 {
   echo
   echo "| load (wrk) | req/s | p50 ms | p99 ms | non-2xx | socket errors | note |"
@@ -335,8 +337,8 @@ EOF
     # Martin's GeoJSON sources have no minimum zoom: each request names the layers
     # riskmap's tile policy draws at that zoom (the Martin + PostGIS config has the same minzooms).
     zoom_paths "$LISTS/tiles.txt" >"$WORK/$PRESET-tiles-by-zoom.txt"
-    read -r _ empty mean p95 max <<<"$(MINZOOMS=$MINZOOMS python3 scripts/bench/tiles.py sizes "$MG_BASE/{layers}/{z}/{x}/{y}" "$LISTS/tiles.txt" 500)"
-    row "Martin GeoJSON tile sizes (same 500 tiles)" "mean $mean B, p95 $p95 B, max $max B, $empty empty"
+    read -r _ empty mean p95 max <<<"$(MINZOOMS=$MINZOOMS python3 scripts/bench/tiles.py sizes "$MG_BASE/{layers}/{z}/{x}/{y}" "$LISTS/tiles.txt" "$SAMPLE")"
+    row "Martin GeoJSON tile sizes (same $SAMPLE tiles)" "mean $mean B, p95 $p95 B, max $max B, $empty empty"
     mg=$(load_row "Martin 1.14, GeoJSON in memory, uncached (same 7 layers)" \
       "$(load "$MG_BASE" "$WORK/$PRESET-tiles-by-zoom.txt" "" "" "")" "raw features: no clustering or simplification")
     row "Martin GeoJSON: RSS after the load run" "$(($(kb_of "$MG_PID" VmRSS) / 1024)) MiB"
@@ -386,8 +388,8 @@ EOF
     PIDS+=("$MT_PID")
     wait_http "http://127.0.0.1:$MT_PORT/catalog"
     MT_BASE=http://127.0.0.1:$MT_PORT
-    read -r _ empty mean p95 max <<<"$(python3 scripts/bench/tiles.py sizes "$MT_BASE/$LAYERS/{z}/{x}/{y}" "$LISTS/tiles.txt" 500)"
-    row "Martin + PostGIS tile sizes (same 500 tiles)" "mean $mean B, p95 $p95 B, max $max B, $empty empty"
+    read -r _ empty mean p95 max <<<"$(python3 scripts/bench/tiles.py sizes "$MT_BASE/$LAYERS/{z}/{x}/{y}" "$LISTS/tiles.txt" "$SAMPLE")"
+    row "Martin + PostGIS tile sizes (same $SAMPLE tiles)" "mean $mean B, p95 $p95 B, max $max B, $empty empty"
     mt=$(load_row "Martin 1.14 + PostGIS tiles, uncached (same 7 layers)" \
       "$(load "$MT_BASE" "$LISTS/tiles.txt" "/$LAYERS/" "" "")" "raw features: no clustering or simplification")
     stop "$MT_PID"
