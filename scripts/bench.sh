@@ -216,7 +216,7 @@ stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 say "riskmap: load (tile cache off)"
 start_riskmap 0
 row "serve start → first /health answered" "$RM_READY_S s"
-read -r read_ms index_ms score_ms < <(python3 - "$WORK/riskmap-0.log" <<'EOF'
+read -r read_ms index_ms score_ms tiles_ms < <(python3 - "$WORK/riskmap-0.log" <<'EOF'
 import json, sys
 for line in open(sys.argv[1]):
     try:
@@ -224,13 +224,13 @@ for line in open(sys.argv[1]):
     except ValueError:
         continue
     if f.get("message") == "snapshot built":
-        print(f["read_ms"], f["index_ms"], f["score_ms"])
+        print(f["read_ms"], f["index_ms"], f["score_ms"], f.get("tiles_ms", "?"))
         break
 else:
-    print("? ? ?")
+    print("? ? ? ?")
 EOF
 )
-row "read + validate / index / score" "$read_ms / $index_ms / $score_ms ms"
+row "read + validate / index / score / tile preparation" "$read_ms / $index_ms / $score_ms / $tiles_ms ms"
 row "full rescore" "$score_ms ms"
 row "peak RSS after load" "$(($(kb_of "$RM_PID" VmHWM) / 1024)) MiB"
 RM_BASE=http://127.0.0.1:$RM_PORT

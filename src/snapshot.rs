@@ -81,17 +81,14 @@ impl Snapshot {
         let read = started.elapsed();
         let store = Store::build(loaded.dataset);
         let indexed = started.elapsed();
-        // Scoring and tile preparation are independent: run them together.
-        let ((scores, score_time), (tiles, tiles_time)) = rayon::join(
-            || {
-                let t = Instant::now();
-                (risk::score_all(&store, &config.risk), t.elapsed())
-            },
-            || {
-                let t = Instant::now();
-                (Prepared::build(&store, &TilePolicy::default()), t.elapsed())
-            },
-        );
+        // One after the other (each is parallel inside), so that the logged
+        // times are those of the phase alone.
+        let t = Instant::now();
+        let scores = risk::score_all(&store, &config.risk);
+        let score_time = t.elapsed();
+        let t = Instant::now();
+        let tiles = Prepared::build(&store, &TilePolicy::default());
+        let tiles_time = t.elapsed();
         let scored = started.elapsed();
         let mut warnings = loaded.issues;
         warnings.extend(ingest::check_locations(&store, &loaded.files));
