@@ -149,6 +149,11 @@ async fn tile(
         return Ok(resp);
     }
     let gzipped = key.gzip;
+    // A cached tile is answered here, without a trip to the blocking pool.
+    if let Some(body) = service.cache.get(&key) {
+        state.metrics.tile_cache_hits.fetch_add(1, Ordering::Relaxed);
+        return Ok(tile_response(body, gzipped, &tag, public));
+    }
     let (body, built) = tokio::task::spawn_blocking(move || {
         let scope = caller.scope(&snap.store);
         let mut built = false;
@@ -189,6 +194,11 @@ async fn tile(
     };
     counter.fetch_add(1, Ordering::Relaxed);
     let body = body.map_err(|e| ApiError::Internal(format!("tile {tile}: {e}")))?;
+    Ok(tile_response(body, gzipped, &tag, public))
+}
+
+/// The response for a tile body: 204 for an empty tile, else the MVT bytes.
+fn tile_response(body: TileBody, gzipped: bool, tag: &str, public: bool) -> Response {
     let mut resp = match body {
         None => StatusCode::NO_CONTENT.into_response(),
         Some(bytes) => {
@@ -201,8 +211,8 @@ async fn tile(
             r
         }
     };
-    common_headers(&mut resp, &tag, public);
-    Ok(resp)
+    common_headers(&mut resp, tag, public);
+    resp
 }
 
 /// The first value of a possibly comma-separated forwarding header.
