@@ -151,7 +151,10 @@ async fn tile(
     let gzipped = key.gzip;
     // A cached tile is answered here, without a trip to the blocking pool.
     if let Some(body) = service.cache.get(&key) {
-        state.metrics.tile_cache_hits.fetch_add(1, Ordering::Relaxed);
+        state
+            .metrics
+            .tile_cache_hits
+            .fetch_add(1, Ordering::Relaxed);
         return Ok(tile_response(body, gzipped, &tag, public));
     }
     let (body, built) = tokio::task::spawn_blocking(move || {
