@@ -33,9 +33,21 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 /// What every handler shares: the current snapshot (swapped whole on
-/// reload) and the config.
+/// reload) and the config. Cloned for every request and every layer, so it
+/// is one reference-counted pointer ([`SharedState`] behind it).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<SharedState>);
+
+impl std::ops::Deref for AppState {
+    type Target = SharedState;
+
+    fn deref(&self) -> &SharedState {
+        &self.0
+    }
+}
+
+/// The fields of [`AppState`].
+pub struct SharedState {
     /// The dataset being served.
     pub snapshot: Arc<ArcSwap<Snapshot>>,
     /// The configuration.
@@ -59,7 +71,7 @@ impl AppState {
             .audit_log
             .clone()
             .map(|p| Arc::new(api::AuditLog::new(p)));
-        AppState {
+        AppState(Arc::new(SharedState {
             snapshot: Arc::new(ArcSwap::from_pointee(snapshot)),
             config: Arc::new(config),
             tokens: Arc::new(tokens),
@@ -67,7 +79,7 @@ impl AppState {
             last_reload_error: Arc::new(tokio::sync::Mutex::new(None)),
             reload_lock: Arc::new(tokio::sync::Mutex::new(())),
             audit: config_audit,
-        }
+        }))
     }
 
     /// The snapshot to answer one request from.
