@@ -233,15 +233,22 @@ struct ReadLayer {
     issues: Vec<Issue>,
 }
 
+impl ReadLayer {
+    /// Nothing read yet for `layer`, named after it.
+    fn new(layer: LayerId) -> Self {
+        ReadLayer {
+            layer,
+            name: layer.as_str().to_string(),
+            table: None,
+            crs: None,
+            file: None,
+            issues: Vec::new(),
+        }
+    }
+}
+
 fn read_layer(dir: &Path, layer: LayerId, config: &Config) -> ReadLayer {
-    let mut out = ReadLayer {
-        layer,
-        name: layer.as_str().to_string(),
-        table: None,
-        crs: None,
-        file: None,
-        issues: Vec::new(),
-    };
+    let mut out = ReadLayer::new(layer);
     let Some(path) = find_file(dir, layer, config) else {
         match layer {
             LayerId::Counties => {}

@@ -345,14 +345,7 @@ async fn read_all(url: &str, config: &Config) -> Result<Vec<ReadLayer>, PostgisE
     let database = redact(url);
     let mut out = Vec::new();
     for layer in LayerId::INPUTS {
-        let mut read = ReadLayer {
-            layer,
-            name: layer.as_str().to_string(),
-            table: None,
-            crs: None,
-            file: None,
-            issues: Vec::new(),
-        };
+        let mut read = ReadLayer::new(layer);
         let Some(rel) = find(&tx, layer, config).await? else {
             let named = config.layers.get(layer).layer.is_some();
             let message = format!(
