@@ -226,6 +226,10 @@ fn error_responses() -> BTreeMap<String, Response> {
         ("401", "the collection needs a bearer token"),
         ("403", "the token does not open this collection or feature"),
         ("404", "no such collection or feature"),
+        (
+            "414",
+            "the request target is longer than the server accepts",
+        ),
         ("500", "a server error"),
     ]
     .into_iter()
@@ -293,7 +297,7 @@ fn collection_paths(paths: &mut BTreeMap<String, PathItem>, layer: LayerId) {
         },
     );
     let mut r = vec![("200".to_string(), RefOr::Item(items))];
-    r.extend(with(&["400", "404", "500"]));
+    r.extend(with(&["400", "404", "414", "500"]));
     paths.insert(
         format!("{root}/items"),
         op(
@@ -316,7 +320,7 @@ fn collection_paths(paths: &mut BTreeMap<String, PathItem>, layer: LayerId) {
         GEOJSON,
         schema_ref(&format!("feature_{layer}")),
     )];
-    r.extend(with(&["400", "404", "500"]));
+    r.extend(with(&["400", "404", "414", "500"]));
     paths.insert(
         format!("{root}/items/{{featureId}}"),
         op(
