@@ -188,6 +188,12 @@ fn check_archive(path: &Path, server: &Server, token: Option<&str>, data_version
         expected.extend(["hazard_sources", "enterprises"]);
     }
     assert_eq!(layers, expected);
+    for l in meta["vector_layers"].as_array().unwrap() {
+        let d = l["description"].as_str().unwrap_or_default();
+        assert!(!d.contains("requires a token"), "{l}");
+        let private = ["hazard_sources", "enterprises"].contains(&l["id"].as_str().unwrap());
+        assert_eq!(d.contains("confidential"), private, "{l}");
+    }
     // The archive holds exactly the server's non-empty tiles, byte for byte.
     let want = server_tiles(server, token);
     assert!(!want.is_empty());

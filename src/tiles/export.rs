@@ -246,6 +246,20 @@ pub fn metadata(snap: &Snapshot, options: &ExportOptions) -> Value {
             for l in layers.iter_mut() {
                 if let Some(o) = l.as_object_mut() {
                     o.insert("maxzoom".into(), options.maxzoom.into());
+                    // The server's "requires a token" does not hold in a
+                    // file: say what the archive is instead.
+                    let private = o
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .and_then(|s| s.parse::<LayerId>().ok())
+                        .is_some_and(LayerId::is_private);
+                    if private && let Some(Value::String(d)) = o.get_mut("description") {
+                        let base = d.split("; requires a token").next().unwrap_or_default();
+                        *d = format!(
+                            "{base}; confidential: exported with --include-private, \
+                             not for public hosting"
+                        );
+                    }
                 }
             }
         }
