@@ -4,7 +4,6 @@ use super::clip::ClipBox;
 use super::cluster::{ClusterInput, Clustered, cluster};
 use super::encode::{LayerBuilder, Prop, encode_tile};
 use super::geometry::{TileGeometry, polygons_to_tile, shape_to_tile};
-use super::points::CellGroup;
 use super::prepared::Prepared;
 use super::shapes::UnitShapes;
 use super::{RiskLookup, TileId, TilePolicy};
@@ -354,14 +353,13 @@ impl<'a> Cut<'a> {
                 self.window.contains([tx, ty])
             });
         let mut out = LayerBuilder::with_capacity(LayerId::Enterprises, self.extent, groups.len());
-        let inside: Vec<CellGroup> = groups;
-        for g in inside.into_iter().chain(border) {
-            let (tx, ty) = self.frame.project_mercator(g.mean[0], g.mean[1]);
+        for g in groups.into_iter().chain(border) {
             if g.count == 1 {
                 let e = &self.store.dataset.enterprises[g.first as usize];
                 let (px, py) = self.frame.project(e.location.x(), e.location.y());
                 self.enterprise(&mut out, g.first, [px, py]);
             } else {
+                let (tx, ty) = self.frame.project_mercator(g.mean[0], g.mean[1]);
                 let id = (1 << 63) | (u64::from(g.level) << 56) | g.code;
                 cluster_feature(&mut out, id, [tx, ty], g.count, g.max_grade);
             }

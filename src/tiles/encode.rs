@@ -85,13 +85,6 @@ fn write_geometry(geom: &TileGeometry, out: &mut Vec<u32>) -> GeomType {
     }
 }
 
-/// The MVT geometry type and command stream of a geometry.
-pub fn encode_geometry(geom: &TileGeometry) -> (GeomType, Vec<u32>) {
-    let mut out = Vec::new();
-    let kind = write_geometry(geom, &mut out);
-    (kind, out)
-}
-
 /// A property value, borrowed from the feature it describes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Prop<'a> {
@@ -336,6 +329,13 @@ pub fn encode_tile(layers: Vec<Vec<u8>>) -> Vec<u8> {
 mod tests {
     use super::*;
     use geozero::mvt::{Message, Tile};
+
+    /// The MVT geometry type and command stream of a geometry.
+    fn encode_geometry(geom: &TileGeometry) -> (GeomType, Vec<u32>) {
+        let mut out = Vec::new();
+        let kind = write_geometry(geom, &mut out);
+        (kind, out)
+    }
 
     #[test]
     fn command_integers_match_the_spec() {
