@@ -8,6 +8,7 @@
 
 mod common;
 
+use common::postgres::Postgis;
 use common::*;
 use geo::{Area, BoundingRect, CoordsIter, HausdorffDistance};
 use riskmap::config::Config;
@@ -18,32 +19,14 @@ use riskmap::snapshot::Snapshot;
 use riskmap::write::{Format, dataset_tables, write_dataset};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
 /// Metres per degree of latitude (and of longitude at the equator), enough
 /// for a 0.5 m tolerance.
 const M_PER_DEG: f64 = 111_320.0;
 
-fn tool(name: &str, args: &[&str]) -> String {
-    let out = Command::new(name)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {name} (install gdal-bin): {e}"));
-    assert!(
-        out.status.success(),
-        "{name} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 fn ogr2ogr(args: &[&str]) {
     tool("ogr2ogr", args);
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 /// The demo city (Quanzhou preset) natively as GeoJSON and, from those
@@ -101,8 +84,8 @@ fn city() -> &'static City {
                 "EPSG:4527",
                 "-lco",
                 "ENCODING=UTF-8",
-                s(&dst),
-                s(&src),
+                path_str(&dst),
+                path_str(&src),
             ];
             if layer == "enterprises" {
                 args.extend(["-sql", sql.as_str()]);
@@ -120,7 +103,7 @@ fn city() -> &'static City {
             if i > 0 {
                 args.push("-update");
             }
-            args.extend([s(&gpkg_file), s(&src)]);
+            args.extend([path_str(&gpkg_file), path_str(&src)]);
             ogr2ogr(&args);
         }
         let toml: String = LAYERS
@@ -168,8 +151,8 @@ fn city() -> &'static City {
         ogr2ogr(&[
             "-f",
             "XLSX",
-            s(&xlsx.join("enterprises.xlsx")),
-            s(&csv_dir.join("enterprises.csv")),
+            path_str(&xlsx.join("enterprises.xlsx")),
+            path_str(&csv_dir.join("enterprises.csv")),
         ]);
         City {
             _tmp: tmp,
@@ -336,7 +319,11 @@ fn shapefiles_in_gauss_kruger_load_like_the_native_files() {
     // The files really are projected: zone 39's prefix is in the eastings.
     let info = tool(
         "ogrinfo",
-        &["-so", s(&c.shp.join("enterprises.shp")), "enterprises"],
+        &[
+            "-so",
+            path_str(&c.shp.join("enterprises.shp")),
+            "enterprises",
+        ],
     );
     assert!(info.contains("ID[\"EPSG\",4527]"), "{info}");
     let extent = info
@@ -364,7 +351,7 @@ fn a_geopackage_in_cgcs2000_loads_like_the_native_files() {
     let c = city();
     let info = tool(
         "ogrinfo",
-        &["-so", s(&c.gpkg.join("city.gpkg")), "grid_cells"],
+        &["-so", path_str(&c.gpkg.join("city.gpkg")), "grid_cells"],
     );
     assert!(info.contains("ID[\"EPSG\",4490]"), "{info}");
     assert_same_city(native(), &load(&c.gpkg), "GeoPackage EPSG:4490");
@@ -375,7 +362,11 @@ fn an_excel_sheet_with_chinese_headers_loads_like_the_native_file() {
     let c = city();
     let info = tool(
         "ogrinfo",
-        &["-so", s(&c.xlsx.join("enterprises.xlsx")), "enterprises"],
+        &[
+            "-so",
+            path_str(&c.xlsx.join("enterprises.xlsx")),
+            "enterprises",
+        ],
     );
     assert!(info.contains("经度: Real"), "{info}");
     assert!(info.contains("企业名称: String"), "{info}");
@@ -396,8 +387,8 @@ fn gbk_dataset(dir: &Path) {
         "ESRI Shapefile",
         "-lco",
         "ENCODING=CP936",
-        s(&dir.join("grid_cells.shp")),
-        s(&src),
+        path_str(&dir.join("grid_cells.shp")),
+        path_str(&src),
     ]);
     std::fs::remove_file(src).unwrap();
 }
@@ -512,7 +503,7 @@ fn broken_shapefiles_give_clear_errors() {
     );
 
     // The command line says the same and exits 1, without crashing.
-    let o = run(tmp.path(), &["validate", "--data", s(&no_shx)]);
+    let o = run(tmp.path(), &["validate", "--data", path_str(&no_shx)]);
     assert_eq!(o.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&o.stderr);
     let stdout = String::from_utf8_lossy(&o.stdout);
@@ -571,11 +562,11 @@ fn score_out_geopackage_and_shapefile_round_trip_through_ogrinfo() {
 
     // GeoPackage: full names, Chinese values, every unit.
     let gpkg = tmp.path().join("scores.gpkg");
-    let summary = tool("ogrinfo", &["-so", "-al", s(&gpkg)]);
+    let summary = tool("ogrinfo", &["-so", "-al", path_str(&gpkg)]);
     assert!(summary.contains("Feature Count: 7"), "{summary}");
     assert!(summary.contains("parent_code: String"), "{summary}");
     assert!(summary.contains("Geometry: Multi Polygon"), "{summary}");
-    let listing = tool("ogrinfo", &["-al", s(&gpkg)]);
+    let listing = tool("ogrinfo", &["-al", path_str(&gpkg)]);
     assert!(listing.contains("金山第1网格"), "{listing}");
     let got = ogrinfo_values(&listing, "risk_score");
     assert_eq!(got.len(), 7);
@@ -586,7 +577,7 @@ fn score_out_geopackage_and_shapefile_round_trip_through_ogrinfo() {
 
     // Shapefile: short names, a UTF-8 .cpg, the legend, the same values.
     let shp = tmp.path().join("scores.shp");
-    let summary = tool("ogrinfo", &["-so", "-al", s(&shp)]);
+    let summary = tool("ogrinfo", &["-so", "-al", path_str(&shp)]);
     assert!(summary.contains("Feature Count: 7"), "{summary}");
     assert!(summary.contains("\nparent: String"), "{summary}");
     assert!(!summary.contains("parent_code"), "{summary}");
@@ -599,7 +590,7 @@ fn score_out_geopackage_and_shapefile_round_trip_through_ogrinfo() {
         legend.contains("\nrisk_score,risk_score,real\n"),
         "{legend}"
     );
-    let listing = tool("ogrinfo", &["-al", s(&shp)]);
+    let listing = tool("ogrinfo", &["-al", path_str(&shp)]);
     assert!(listing.contains("金山第1网格"), "{listing}");
     let got = ogrinfo_values(&listing, "risk_score");
     for (code, score) in &expected {
@@ -632,7 +623,7 @@ fn a_dataset_written_as_shapefiles_and_geopackages_reloads() {
             // DBF has no booleans: the flags are integers 0/1.
             let info = tool(
                 "ogrinfo",
-                &["-so", s(&dir.join("enterprises.shp")), "enterprises"],
+                &["-so", path_str(&dir.join("enterprises.shp")), "enterprises"],
             );
             assert!(info.contains("\nblacklist: Integer (1.0)"), "{info}");
             let legend = std::fs::read_to_string(dir.join("hazard_sources.fields.csv")).unwrap();
@@ -677,7 +668,7 @@ fn chinese_field_names_stay_whole_in_a_geopackage_and_are_cut_in_a_shapefile() {
     let tmp = tempfile::tempdir().unwrap();
     let gpkg = tmp.path().join("t.gpkg");
     riskmap::write::write_table(&gpkg, &table).unwrap();
-    let listing = tool("ogrinfo", &["-al", s(&gpkg)]);
+    let listing = tool("ogrinfo", &["-al", path_str(&gpkg)]);
     assert!(
         listing.contains("未整改重大隐患数 (Integer64) = 2"),
         "{listing}"
@@ -695,7 +686,7 @@ fn chinese_field_names_stay_whole_in_a_geopackage_and_are_cut_in_a_shapefile() {
     riskmap::write::write_table(&shp, &table).unwrap();
     let names = dbf_names(&["企业名称", "未整改重大隐患数", "未整改重大隐患"]);
     assert!(names.iter().all(|n| n.len() <= 10));
-    let listing = tool("ogrinfo", &["-al", s(&shp)]);
+    let listing = tool("ogrinfo", &["-al", path_str(&shp)]);
     for (name, value) in names.iter().zip(["泉州燃气", "2", "1"]) {
         assert!(
             listing.contains(&format!("{name} (")),
@@ -716,87 +707,10 @@ fn chinese_field_names_stay_whole_in_a_geopackage_and_are_cut_in_a_shapefile() {
     }
 }
 
-/// A throwaway PostgreSQL 15 + PostGIS cluster on 127.0.0.1, stopped on drop.
-struct Postgis {
-    data: PathBuf,
-    port: u16,
-}
-
-const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
-
-impl Postgis {
-    /// Starts a cluster in `dir`, or `None` when PostgreSQL 15 with PostGIS
-    /// is not installed (`apt-get install postgresql-15-postgis-3`).
-    fn start(dir: &Path) -> Option<Postgis> {
-        let control = Path::new("/usr/share/postgresql/15/extension/postgis.control");
-        if !Path::new(PG_BIN).join("initdb").exists() || !control.exists() {
-            return None;
-        }
-        use std::os::unix::fs::PermissionsExt;
-        // PostgreSQL refuses to run as root: the cluster belongs to `postgres`.
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let data = dir.join("pgdata");
-        std::fs::create_dir_all(&data).unwrap();
-        tool("chown", &["postgres", s(&data)]);
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let as_postgres = |cmd: String| tool("su", &["postgres", "-c", &cmd]);
-        as_postgres(format!(
-            "{PG_BIN}/initdb -D {} -A trust -U postgres",
-            data.display()
-        ));
-        as_postgres(format!(
-            "{PG_BIN}/pg_ctl -D {d} -o '-p {port} -k {d} -c listen_addresses=127.0.0.1' -l {d}/server.log -w start",
-            d = data.display()
-        ));
-        let pg = Postgis { data, port };
-        tool(
-            &format!("{PG_BIN}/psql"),
-            &[
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-                "-U",
-                "postgres",
-                "-c",
-                "CREATE EXTENSION postgis",
-            ],
-        );
-        Some(pg)
-    }
-
-    fn connection(&self) -> String {
-        format!(
-            "PG:host=127.0.0.1 port={} user=postgres dbname=postgres password=unused",
-            self.port
-        )
-    }
-}
-
-impl Drop for Postgis {
-    fn drop(&mut self) {
-        let _ = Command::new("su")
-            .args([
-                "postgres",
-                "-c",
-                &format!(
-                    "{PG_BIN}/pg_ctl -D {} -m immediate -w stop",
-                    self.data.display()
-                ),
-            ])
-            .output();
-    }
-}
-
 #[test]
 fn postgis_tables_in_gauss_kruger_load_like_the_native_files() {
     let tmp = tempfile::tempdir().unwrap();
-    let Some(pg) = Postgis::start(tmp.path()) else {
-        eprintln!("SKIPPED: PostgreSQL 15 with PostGIS is not installed");
+    let Some(pg) = Postgis::start_or_skip(tmp.path()) else {
         return;
     };
     let native = tmp.path().join("native");
@@ -804,13 +718,13 @@ fn postgis_tables_in_gauss_kruger_load_like_the_native_files() {
     let expected = load(&native);
     // The grid in EPSG:4549 (CGCS2000, 3° zone at 120°E, no zone prefix)
     // and the hazard sources as they are, in a PostGIS database.
-    let conn = pg.connection();
+    let conn = pg.gdal();
     for (layer, srs) in [("grid_cells", "EPSG:4549"), ("hazard_sources", "EPSG:4490")] {
         ogr2ogr(&[
             "-f",
             "PostgreSQL",
             &conn,
-            s(&native.join(format!("{layer}.geojson"))),
+            path_str(&native.join(format!("{layer}.geojson"))),
             "-nln",
             layer,
             "-s_srs",
@@ -856,7 +770,13 @@ fn postgis_tables_in_gauss_kruger_load_like_the_native_files() {
     let config = dir.join("riskmap.toml");
     let o = run(
         tmp.path(),
-        &["--config", s(&config), "validate", "--data", s(&dir)],
+        &[
+            "--config",
+            path_str(&config),
+            "validate",
+            "--data",
+            path_str(&dir),
+        ],
     );
     let text = format!(
         "{}{}",

@@ -9,184 +9,61 @@
 
 mod common;
 
+use common::postgres::Postgis;
 use common::*;
 use geo::{CoordsIter, HausdorffDistance};
+use riskmap::auth::Scope;
 use riskmap::config::Config;
+use riskmap::generate::{Preset, generate_dataset};
 use riskmap::ingest::postgis;
 use riskmap::model::Value;
 use riskmap::snapshot::Snapshot;
+use riskmap::tiles::build_tile;
+use riskmap::tiles::export::{ExportOptions, plan};
+use riskmap::write::{Format, write_dataset};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
-
-fn tool(name: &str, args: &[&str]) -> String {
-    let out = Command::new(name)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {name}: {e}"));
-    assert!(
-        out.status.success(),
-        "{name} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
+/// Loads the tiny fixture: the GeoJSON layers through `ogr2ogr` (hazard
+/// sources also as `hazard_sources_gk`, in CGCS2000 Gauss–Krüger
+/// EPSG:4549), the enterprise ledger as a table without geometry whose
+/// columns are the CSV's Chinese headers.
+fn load_fixture(pg: &Postgis, files: &Path) {
+    for (layer, table, srs) in [
+        ("grid_cells", "grid_cells", None),
+        ("collapse_zones", "collapse_zones", None),
+        ("hazard_sources", "hazard_sources", None),
+        ("hazard_sources", "hazard_sources_gk", Some("EPSG:4549")),
+    ] {
+        let file = files.join(format!("{layer}.geojson"));
+        match srs {
+            Some(srs) => pg.ogr2ogr(&file, table, &["-t_srs", srs]),
+            None => pg.ogr2ogr(&file, table, &[]),
+        }
+    }
+    let mut sql = String::from(
+        "CREATE TABLE enterprises (企业编号 text PRIMARY KEY, 企业名称 text, 行业类别 text, \
+         风险等级 text, 从业人员 integer, 未整改隐患 integer, 重大隐患 integer, 黑名单 text, \
+         经度 numeric, 纬度 double precision);",
     );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// A throwaway cluster owned by `postgres`, stopped on drop.
-struct Postgis {
-    data: PathBuf,
-    port: u16,
-}
-
-impl Postgis {
-    /// Starts a cluster in `dir` with a database `riskmap` holding the
-    /// PostGIS extension, or says why it cannot.
-    fn start(dir: &Path) -> Result<Postgis, String> {
-        let control = Path::new("/usr/share/postgresql/15/extension/postgis.control");
-        if !Path::new(PG_BIN).join("initdb").exists() || !control.exists() {
-            return Err("PostgreSQL 15 with PostGIS is not installed".into());
-        }
-        let uid = Command::new("id").arg("-u").output();
-        let root = uid.is_ok_and(|o| o.stdout.trim_ascii() == b"0");
-        if !root {
-            return Err("the cluster runs as user postgres: run the tests as root".into());
-        }
-        if Command::new("ogr2ogr").arg("--version").output().is_err() {
-            return Err("ogr2ogr (gdal-bin) is not installed".into());
-        }
-        use std::os::unix::fs::PermissionsExt;
-        // PostgreSQL refuses to run as root: the cluster belongs to `postgres`.
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let data = dir.join("pgdata");
-        std::fs::create_dir_all(&data).unwrap();
-        tool("chown", &["postgres", s(&data)]);
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let as_postgres = |cmd: String| tool("su", &["postgres", "-c", &cmd]);
-        as_postgres(format!(
-            "{PG_BIN}/initdb -D {} -A trust -U postgres",
-            data.display()
+    for line in enterprises_csv().lines().skip(1) {
+        let v: Vec<&str> = line.split(',').collect();
+        sql.push_str(&format!(
+            "INSERT INTO enterprises VALUES ('{}','{}','{}','{}',{},{},{},'{}',{},{});",
+            v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]
         ));
-        as_postgres(format!(
-            "{PG_BIN}/pg_ctl -D {d} -o '-p {port} -k {d} -c listen_addresses=127.0.0.1' -l {d}/server.log -w start",
-            d = data.display()
-        ));
-        let pg = Postgis { data, port };
-        pg.psql_db("postgres", "CREATE DATABASE riskmap");
-        pg.psql("CREATE EXTENSION postgis");
-        Ok(pg)
     }
-
-    fn psql_db(&self, db: &str, sql: &str) -> String {
-        tool(
-            &format!("{PG_BIN}/psql"),
-            &[
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "postgres",
-                "-d",
-                db,
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-At",
-                "-c",
-                sql,
-            ],
-        )
-    }
-
-    fn psql(&self, sql: &str) -> String {
-        self.psql_db("riskmap", sql)
-    }
-
-    /// The URL riskmap reads (with a password, which trust auth ignores
-    /// and messages must not show).
-    fn url(&self) -> String {
-        format!(
-            "postgresql://postgres:hunter2@127.0.0.1:{}/riskmap",
-            self.port
-        )
-    }
-
-    /// Loads the tiny fixture: the GeoJSON layers through `ogr2ogr`
-    /// (hazard sources also as `hazard_sources_gk`, in CGCS2000
-    /// Gauss–Krüger EPSG:4549), the enterprise ledger as a table without
-    /// geometry whose columns are the CSV's Chinese headers.
-    fn load_fixture(&self, files: &Path) {
-        let conn = format!(
-            "PG:host=127.0.0.1 port={} user=postgres dbname=riskmap",
-            self.port
-        );
-        for (layer, table, srs) in [
-            ("grid_cells", "grid_cells", None),
-            ("collapse_zones", "collapse_zones", None),
-            ("hazard_sources", "hazard_sources", None),
-            ("hazard_sources", "hazard_sources_gk", Some("EPSG:4549")),
-        ] {
-            let file = files.join(format!("{layer}.geojson"));
-            let mut args = vec!["-f", "PostgreSQL", &conn, s(&file), "-nln", table];
-            if let Some(srs) = srs {
-                args.extend(["-t_srs", srs]);
-            }
-            tool("ogr2ogr", &args);
-        }
-        let mut sql = String::from(
-            "CREATE TABLE enterprises (企业编号 text PRIMARY KEY, 企业名称 text, 行业类别 text, \
-             风险等级 text, 从业人员 integer, 未整改隐患 integer, 重大隐患 integer, 黑名单 text, \
-             经度 numeric, 纬度 double precision);",
-        );
-        for line in enterprises_csv().lines().skip(1) {
-            let v: Vec<&str> = line.split(',').collect();
-            sql.push_str(&format!(
-                "INSERT INTO enterprises VALUES ('{}','{}','{}','{}',{},{},{},'{}',{},{});",
-                v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]
-            ));
-        }
-        self.psql(&sql);
-    }
-}
-
-impl Drop for Postgis {
-    fn drop(&mut self) {
-        let _ = Command::new("su")
-            .args([
-                "postgres",
-                "-c",
-                &format!(
-                    "{PG_BIN}/pg_ctl -D {} -m immediate -w stop",
-                    self.data.display()
-                ),
-            ])
-            .output();
-    }
+    pg.psql(&sql);
 }
 
 /// A cluster holding the fixture, and the fixture's folder; `None` (after
 /// printing why) when the tools are missing.
 fn setup(tmp: &Path) -> Option<(Postgis, PathBuf)> {
-    let pg = match Postgis::start(tmp) {
-        Ok(pg) => pg,
-        Err(why) => {
-            eprintln!("SKIPPED: {why}");
-            return None;
-        }
-    };
+    let pg = Postgis::start_or_skip(tmp)?;
     let files = tmp.join("files");
     write_tiny_dataset(&files);
-    pg.load_fixture(&files);
+    load_fixture(&pg, &files);
     Some((pg, files))
 }
 
@@ -267,7 +144,7 @@ fn tables_load_like_the_files_with_a_stable_data_version() {
         return;
     };
     let config = Config::default();
-    let expected = load(s(&files), &config);
+    let expected = load(path_str(&files), &config);
     let url = pg.url();
     let got = load(&url, &config);
     assert_same(&expected, &got, 1e-9);
@@ -324,6 +201,59 @@ fn tables_load_like_the_files_with_a_stable_data_version() {
         "{text}"
     );
     assert!(!text.contains("hunter2"), "{text}");
+}
+
+/// The demo city written as FlatGeobuf and copied into tables with
+/// `ogr2ogr`, as a GIS office would load its files into PostGIS.
+#[test]
+fn the_demo_city_in_postgis_gives_the_same_scores_and_tile_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(pg) = Postgis::start_or_skip(tmp.path()) else {
+        return;
+    };
+    let dataset = generate_dataset(Preset::Quanzhou, 42, &|_| {}).unwrap();
+    let files = tmp.path().join("demo");
+    for file in write_dataset(&files, &dataset, Format::Fgb).unwrap() {
+        let table = file.file_stem().and_then(|s| s.to_str()).unwrap();
+        pg.ogr2ogr(&file, table, &[]);
+    }
+    let config = Config::default();
+    let expected = load(path_str(&files), &config);
+    let got = load(&pg.url(), &config);
+    assert!(
+        expected.counts().enterprises > 10_000,
+        "{:?}",
+        expected.counts()
+    );
+    assert_same(&expected, &got, 1e-9);
+
+    // Every tile to z12 (enterprises and hazard sources too, as a planner
+    // sees them) is the same bytes, and so the same ETag.
+    let options = ExportOptions {
+        maxzoom: 12,
+        include_private: true,
+        ..ExportOptions::default()
+    };
+    let tiles = plan(&expected, &options).unwrap();
+    assert!(tiles.len() > 200, "{} tiles", tiles.len());
+    let build = |snap: &Snapshot, tile| {
+        build_tile(
+            &snap.store,
+            &snap.tiles,
+            &snap.scores,
+            Scope::All,
+            tile,
+            &options.policy,
+        )
+        .map(|t| t.bytes)
+    };
+    let mut built = 0;
+    for &tile in &tiles {
+        let (a, b) = (build(&expected, tile), build(&got, tile));
+        assert!(a == b, "tile {tile} differs");
+        built += usize::from(a.is_some());
+    }
+    assert!(built * 2 > tiles.len(), "{built} of {} tiles", tiles.len());
 }
 
 #[test]

@@ -2,8 +2,30 @@
 
 #![allow(dead_code)]
 
+pub mod postgres;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+/// Runs a command-line tool and returns its stdout; panics with its stderr
+/// when it fails or cannot start.
+pub fn tool(name: &str, args: &[&str]) -> String {
+    let out = Command::new(name)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {name}: {e}"));
+    assert!(
+        out.status.success(),
+        "{name} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A path as UTF-8 text (test paths always are).
+pub fn path_str(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
 
 /// A square ring (closed, counter-clockwise) as GeoJSON coordinates.
 pub fn square(x: f64, y: f64, size: f64) -> String {

@@ -1,0 +1,134 @@
+//! A throwaway PostgreSQL 15 + PostGIS cluster on 127.0.0.1 for tests,
+//! owned by the `postgres` user and stopped on drop.
+
+use super::{path_str, tool};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
+
+/// A running cluster with a database `riskmap` holding PostGIS.
+pub struct Postgis {
+    data: PathBuf,
+    /// The port it listens on (127.0.0.1 only).
+    pub port: u16,
+}
+
+impl Postgis {
+    /// Starts a cluster in `dir`, or says why it cannot (PostgreSQL 15,
+    /// PostGIS or `ogr2ogr` missing, or not running as root). Tests print
+    /// the reason as `SKIPPED:` and return; `scripts/test.sh` installs them.
+    pub fn start(dir: &Path) -> Result<Postgis, String> {
+        let control = Path::new("/usr/share/postgresql/15/extension/postgis.control");
+        if !Path::new(PG_BIN).join("initdb").exists() || !control.exists() {
+            return Err("PostgreSQL 15 with PostGIS is not installed".into());
+        }
+        let uid = Command::new("id").arg("-u").output();
+        if !uid.is_ok_and(|o| o.stdout.trim_ascii() == b"0") {
+            return Err("the cluster runs as user postgres: run the tests as root".into());
+        }
+        if Command::new("ogr2ogr").arg("--version").output().is_err() {
+            return Err("ogr2ogr (gdal-bin) is not installed".into());
+        }
+        use std::os::unix::fs::PermissionsExt;
+        // PostgreSQL refuses to run as root: the cluster belongs to `postgres`.
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let data = dir.join("pgdata");
+        std::fs::create_dir_all(&data).unwrap();
+        tool("chown", &["postgres", path_str(&data)]);
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let as_postgres = |cmd: String| tool("su", &["postgres", "-c", &cmd]);
+        as_postgres(format!(
+            "{PG_BIN}/initdb -D {} -A trust -U postgres",
+            data.display()
+        ));
+        as_postgres(format!(
+            "{PG_BIN}/pg_ctl -D {d} -o '-p {port} -k {d} -c listen_addresses=127.0.0.1' -l {d}/server.log -w start",
+            d = data.display()
+        ));
+        let pg = Postgis { data, port };
+        pg.psql_db("postgres", "CREATE DATABASE riskmap");
+        pg.psql("CREATE EXTENSION postgis");
+        Ok(pg)
+    }
+
+    /// [`Postgis::start`], or `None` after printing `SKIPPED:` and why.
+    pub fn start_or_skip(dir: &Path) -> Option<Postgis> {
+        Postgis::start(dir)
+            .map_err(|why| eprintln!("SKIPPED: {why}"))
+            .ok()
+    }
+
+    /// Runs `sql` in database `db` with `psql`; its unaligned output.
+    pub fn psql_db(&self, db: &str, sql: &str) -> String {
+        tool(
+            &format!("{PG_BIN}/psql"),
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-d",
+                db,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-At",
+                "-c",
+                sql,
+            ],
+        )
+    }
+
+    /// Runs `sql` in the `riskmap` database.
+    pub fn psql(&self, sql: &str) -> String {
+        self.psql_db("riskmap", sql)
+    }
+
+    /// The URL riskmap reads (with a password, which trust authentication
+    /// ignores and messages must not show).
+    pub fn url(&self) -> String {
+        format!(
+            "postgresql://postgres:hunter2@127.0.0.1:{}/riskmap",
+            self.port
+        )
+    }
+
+    /// The GDAL connection string of the `riskmap` database (with a
+    /// password messages must not show).
+    pub fn gdal(&self) -> String {
+        format!(
+            "PG:host=127.0.0.1 port={} user=postgres dbname=riskmap password=unused",
+            self.port
+        )
+    }
+
+    /// Copies a file layer into table `table` with `ogr2ogr` (extra
+    /// arguments such as `-t_srs` appended).
+    pub fn ogr2ogr(&self, file: &Path, table: &str, extra: &[&str]) {
+        let conn = self.gdal();
+        let mut args = vec!["-f", "PostgreSQL", &conn, path_str(file), "-nln", table];
+        args.extend(extra);
+        tool("ogr2ogr", &args);
+    }
+}
+
+impl Drop for Postgis {
+    fn drop(&mut self) {
+        let _ = Command::new("su")
+            .args([
+                "postgres",
+                "-c",
+                &format!(
+                    "{PG_BIN}/pg_ctl -D {} -m immediate -w stop",
+                    self.data.display()
+                ),
+            ])
+            .output();
+    }
+}
