@@ -73,9 +73,14 @@ enum Command {
         #[arg(long)]
         data: Option<PathBuf>,
         /// Output file: .geojson, .fgb or .csv; with the `gdal` feature
-        /// also .gpkg or .shp (short field names, legend in NAME.fields.csv).
+        /// also .gpkg or .shp (short field names, legend in NAME.fields.csv);
+        /// or a PostgreSQL URL: the table `--table` is replaced.
         #[arg(long)]
         out: PathBuf,
+        /// The table written when `--out` is a PostgreSQL URL
+        /// (`table` or `schema.table`).
+        #[arg(long, default_value = "riskmap_scores")]
+        table: String,
     },
     /// Pre-render the composite vector tiles into one PMTiles v3 archive,
     /// for hosting the map as static files (object storage, a CDN).
@@ -250,7 +255,7 @@ fn main() -> ExitCode {
             format,
         } => generate(&preset, seed, &out, &format),
         Command::Validate { data } => return validate(&config, data),
-        Command::Score { data, out } => score(&config, data, &out),
+        Command::Score { data, out, table } => score(&config, data, &out, &table),
         Command::ExportPmtiles {
             data,
             out,
@@ -355,7 +360,7 @@ fn validate(config: &Config, data: Option<PathBuf>) -> ExitCode {
     }
 }
 
-fn score(config: &Config, data: Option<PathBuf>, out: &Path) -> Result<(), String> {
+fn score(config: &Config, data: Option<PathBuf>, out: &Path, pg_table: &str) -> Result<(), String> {
     let dir = data.unwrap_or_else(|| config.data.clone());
     let started = std::time::Instant::now();
     let snap = Snapshot::load(&dir, config).map_err(|e| {
@@ -369,13 +374,31 @@ fn score(config: &Config, data: Option<PathBuf>, out: &Path) -> Result<(), Strin
         )
     })?;
     let table = riskmap::report::scores_table(&snap.store, &snap.scores);
-    riskmap::write::write_table(out, &table).map_err(|e| e.to_string())?;
+    let written_to = match postgis::url(out) {
+        Some(url) => {
+            let comment = format!(
+                "riskmap risk scores of every grid unit; data_version {}",
+                snap.data_version
+            );
+            let target = riskmap::write::postgis::PgTarget {
+                url,
+                table: pg_table,
+                key: Some("code"),
+                comment: &comment,
+            };
+            riskmap::write::postgis::write(&target, &table).map_err(|e| e.to_string())?;
+            format!("{} table {pg_table}", postgis::redact(url))
+        }
+        None => {
+            riskmap::write::write_table(out, &table).map_err(|e| e.to_string())?;
+            out.display().to_string()
+        }
+    };
     eprintln!(
-        "scored {} grid units of {} in {:.2} s → {}",
+        "scored {} grid units of {} in {:.2} s → {written_to}",
         table.features.len(),
         postgis::label(&dir),
         started.elapsed().as_secs_f64(),
-        out.display()
     );
     Ok(())
 }

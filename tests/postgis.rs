@@ -256,6 +256,120 @@ fn the_demo_city_in_postgis_gives_the_same_scores_and_tile_bytes() {
     assert!(built * 2 > tiles.len(), "{built} of {} tiles", tiles.len());
 }
 
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn scores_are_written_back_as_a_postgis_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some((pg, files)) = setup(tmp.path()) else {
+        return;
+    };
+    let url = pg.url();
+    let file = tmp.path().join("scores.geojson");
+    let o = run(
+        tmp.path(),
+        &[
+            "score",
+            "--data",
+            path_str(&files),
+            "--out",
+            path_str(&file),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let geojson: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let expected: HashMap<String, (f64, String)> = geojson["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let p = &f["properties"];
+            let code = p["code"].as_str().unwrap().to_string();
+            let level = p["risk_level"].as_str().unwrap().to_string();
+            (code, (p["risk_score"].as_f64().unwrap(), level))
+        })
+        .collect();
+    assert!(expected.len() >= 5, "{expected:?}");
+
+    // Twice: the second run replaces the table.
+    for _ in 0..2 {
+        let o = run(
+            tmp.path(),
+            &[
+                "score",
+                "--data",
+                &url,
+                "--out",
+                &url,
+                "--table",
+                "public.risk_scores",
+            ],
+        );
+        let text = stderr(&o);
+        assert!(o.status.success(), "{text}");
+        assert!(text.contains("table public.risk_scores"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+    }
+    let rows = pg.psql(
+        "SELECT code, risk_score, risk_level, ST_SRID(geom), GeometryType(geom), \
+         ST_IsValid(geom) FROM risk_scores",
+    );
+    let mut seen = 0;
+    for line in rows.lines() {
+        let v: Vec<&str> = line.split('|').collect();
+        let (score, level) = &expected[v[0]];
+        let got: f64 = v[1].parse().unwrap();
+        assert!((got - score).abs() < 1e-9, "{line}: {score}");
+        assert_eq!(v[2], level, "{line}");
+        assert_eq!(v[3..], ["4326", "MULTIPOLYGON", "t"], "{line}");
+        seen += 1;
+    }
+    assert_eq!(seen, expected.len(), "{rows}");
+    let key = pg.psql(
+        "SELECT a.attname FROM pg_index i JOIN pg_attribute a \
+         ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) \
+         WHERE i.indrelid = 'risk_scores'::regclass AND i.indisprimary",
+    );
+    assert_eq!(key.trim(), "code");
+    let gist = pg.psql("SELECT indexdef FROM pg_indexes WHERE tablename = 'risk_scores'");
+    assert!(gist.contains("USING gist (geom)"), "{gist}");
+    let comment = pg.psql("SELECT obj_description('risk_scores'::regclass)");
+    let version = load(&url, &Config::default()).data_version;
+    assert!(comment.contains(&version), "{comment} / {version}");
+    // GDAL reads it as a layer with every scored unit.
+    let info = tool("ogrinfo", &["-so", &pg.gdal(), "risk_scores"]);
+    assert!(
+        info.contains(&format!("Feature Count: {}", expected.len())),
+        "{info}"
+    );
+
+    // Errors name the problem, never the password.
+    pg.psql_db("postgres", "CREATE DATABASE plain");
+    let plain = url.replace("/riskmap", "/plain");
+    let o = run(tmp.path(), &["score", "--data", &url, "--out", &plain]);
+    let text = stderr(&o);
+    assert!(!o.status.success());
+    assert!(text.contains("CREATE EXTENSION postgis"), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
+    let o = run(
+        tmp.path(),
+        &[
+            "score",
+            "--data",
+            &url,
+            "--out",
+            &url,
+            "--table",
+            "x; DROP TABLE grid_cells",
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("not a table name"), "{}", stderr(&o));
+}
+
 #[test]
 fn bad_rows_are_named_by_table_row_and_field() {
     let tmp = tempfile::tempdir().unwrap();

@@ -163,7 +163,8 @@ pub async fn data_version(url: &str, config: &Config) -> Result<String, PostgisE
     Ok(crate::snapshot::data_version(&files, config))
 }
 
-async fn connect(url: &str) -> Result<Client, PostgisError> {
+/// Connects to `url`; the connection runs on a spawned task.
+pub(crate) async fn connect(url: &str) -> Result<Client, PostgisError> {
     let (client, connection) =
         tokio_postgres::connect(url, NoTls)
             .await
@@ -198,7 +199,8 @@ fn message(e: &tokio_postgres::Error) -> String {
     }
 }
 
-fn query_error(table: &str) -> impl Fn(tokio_postgres::Error) -> PostgisError + use<> {
+/// Maps a driver error to [`PostgisError::Query`] about `table`.
+pub(crate) fn query_error(table: &str) -> impl Fn(tokio_postgres::Error) -> PostgisError + use<> {
     let table = table.to_string();
     move |e| PostgisError::Query {
         table: table.clone(),
@@ -217,7 +219,8 @@ struct Relation {
     kind: String,
 }
 
-fn quote(ident: &str) -> String {
+/// `ident` as a quoted SQL identifier.
+pub(crate) fn quote(ident: &str) -> String {
     format!("\"{}\"", ident.replace('"', "\"\""))
 }
 

@@ -1,5 +1,6 @@
 //! Feature writers: GeoJSON, FlatGeobuf and CSV, chosen by file extension,
-//! and with the `gdal` cargo feature GeoPackage and Shapefile.
+//! and with the `gdal` cargo feature GeoPackage and Shapefile; [`postgis`]
+//! writes a table into a PostGIS database.
 //!
 //! A [`FeatureTable`] is a small generic table of typed columns and
 //! geometries. [`write_table`] writes one table atomically (a temporary file
@@ -13,6 +14,7 @@ mod fgb;
 mod gdal;
 mod geojson;
 mod number;
+pub mod postgis;
 mod tables;
 
 use crate::model::{Dataset, Value};
