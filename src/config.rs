@@ -197,6 +197,9 @@ pub struct SourceConfig {
     /// The table (or view) the ETL bumps in each transaction that changes
     /// the data; when it exists its rows are the whole version (`""`: none).
     pub version_table: String,
+    /// A `LISTEN` channel (`""`: none): a `NOTIFY` on it makes the server
+    /// check for a change at once instead of at the next poll.
+    pub listen: String,
 }
 
 impl Default for SourceConfig {
@@ -204,6 +207,7 @@ impl Default for SourceConfig {
         SourceConfig {
             poll_secs: 10,
             version_table: "riskmap_version".into(),
+            listen: String::new(),
         }
     }
 }

@@ -511,4 +511,56 @@ fn servers_on_one_database_agree_and_reload_when_it_changes() {
     wait_for(&a, "the fixed data", |h| {
         h.get("last_reload_error").is_none() && h["data_version"] != served
     });
+    assert_eq!(health(&a)["source"]["reachable"], true);
+
+    // LISTEN/NOTIFY: a server that does not poll reloads when notified.
+    let quiet = tmp.path().join("listen");
+    install_demo_tokens(&quiet);
+    std::fs::write(
+        quiet.join("riskmap.toml"),
+        "[source]\npoll_secs = 0\nlisten = \"riskmap_changes\"\n",
+    )
+    .unwrap();
+    let c = Server::start(&quiet, Path::new(&url), &[]);
+    wait_for(&c, "the LISTEN connection", |h| {
+        h["source"]["listening"] == true
+    });
+    let before = health(&c)["data_version"].clone();
+    pg.psql(
+        "BEGIN; DELETE FROM enterprises WHERE 企业编号 = 'E3'; \
+         UPDATE riskmap_version SET version = 4; COMMIT;",
+    );
+    wait_for(&a, "the second deletion", |h| {
+        h["counts"]["enterprises"] == 1
+    });
+    assert_eq!(health(&c)["data_version"], before, "c does not poll");
+    pg.psql("NOTIFY riskmap_changes");
+    wait_for(&c, "the notified change", |h| {
+        h["counts"]["enterprises"] == 1
+    });
+    let etag = tile_etag(&a);
+    assert_eq!(etag, tile_etag(&c));
+
+    // An outage: the last snapshot keeps serving and /health says since
+    // when the database cannot be reached; then it comes back.
+    pg.stop();
+    wait_for(&a, "the outage", |h| h["source"]["reachable"] == false);
+    let h = health(&a);
+    let error = h["source"]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("cannot connect"), "{h}");
+    assert!(!error.contains("hunter2"), "{h}");
+    assert!(h["source"]["failing_since"].as_u64().is_some(), "{h}");
+    assert_eq!(h["counts"]["enterprises"], 1);
+    assert_eq!(tile_etag(&a), etag);
+    wait_for(&c, "the lost LISTEN connection", |h| {
+        h["source"]["listening"] == false
+    });
+    pg.resume();
+    wait_for(&a, "the database again", |h| {
+        h["source"]["reachable"] == true && h["source"]["failed_checks"] == 0
+    });
+    wait_for(&c, "the LISTEN connection again", |h| {
+        h["source"]["listening"] == true
+    });
+    assert_eq!(health(&a)["data_version"], health(&c)["data_version"]);
 }

@@ -19,5 +19,10 @@ pub async fn health(State(state): State<AppState>) -> Json<Value> {
     if let Some(failure) = state.last_reload_error.lock().await.as_ref() {
         body["last_reload_error"] = json!(failure);
     }
+    if let Ok(guard) = state.source.lock()
+        && let Some(source) = guard.as_ref()
+    {
+        body["source"] = json!(source);
+    }
     Json(body)
 }

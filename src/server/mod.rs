@@ -62,6 +62,8 @@ pub struct SharedState {
     pub reload_lock: Arc<tokio::sync::Mutex<()>>,
     /// The audit log of token requests to `/api/cells*`, if configured.
     pub audit: Option<Arc<api::AuditLog>>,
+    /// The database source's state, when the data come from one.
+    pub source: std::sync::Mutex<Option<poll::SourceStatus>>,
 }
 
 impl AppState {
@@ -71,6 +73,7 @@ impl AppState {
             .audit_log
             .clone()
             .map(|p| Arc::new(api::AuditLog::new(p)));
+        let source = poll::SourceStatus::initial(&config);
         AppState(Arc::new(SharedState {
             snapshot: Arc::new(ArcSwap::from_pointee(snapshot)),
             config: Arc::new(config),
@@ -79,6 +82,7 @@ impl AppState {
             last_reload_error: Arc::new(tokio::sync::Mutex::new(None)),
             reload_lock: Arc::new(tokio::sync::Mutex::new(())),
             audit: config_audit,
+            source: std::sync::Mutex::new(source),
         }))
     }
 

@@ -46,14 +46,41 @@ impl Postgis {
             "{PG_BIN}/initdb -D {} -A trust -U postgres",
             data.display()
         ));
-        as_postgres(format!(
-            "{PG_BIN}/pg_ctl -D {d} -o '-p {port} -k {d} -c listen_addresses=127.0.0.1' -l {d}/server.log -w start",
-            d = data.display()
-        ));
         let pg = Postgis { data, port };
+        pg.resume();
         pg.psql_db("postgres", "CREATE DATABASE riskmap");
         pg.psql("CREATE EXTENSION postgis");
         Ok(pg)
+    }
+
+    /// Starts the stopped cluster again, on the same port.
+    pub fn resume(&self) {
+        tool(
+            "su",
+            &[
+                "postgres",
+                "-c",
+                &format!(
+                    "{PG_BIN}/pg_ctl -D {d} -o '-p {port} -k {d} -c listen_addresses=127.0.0.1' -l {d}/server.log -w start",
+                    d = self.data.display(),
+                    port = self.port
+                ),
+            ],
+        );
+    }
+
+    /// Stops the cluster at once (a database outage).
+    pub fn stop(&self) {
+        let _ = Command::new("su")
+            .args([
+                "postgres",
+                "-c",
+                &format!(
+                    "{PG_BIN}/pg_ctl -D {} -m immediate -w stop",
+                    self.data.display()
+                ),
+            ])
+            .output();
     }
 
     /// [`Postgis::start`], or `None` after printing `SKIPPED:` and why.
@@ -120,15 +147,6 @@ impl Postgis {
 
 impl Drop for Postgis {
     fn drop(&mut self) {
-        let _ = Command::new("su")
-            .args([
-                "postgres",
-                "-c",
-                &format!(
-                    "{PG_BIN}/pg_ctl -D {} -m immediate -w stop",
-                    self.data.display()
-                ),
-            ])
-            .output();
+        self.stop();
     }
 }
