@@ -440,6 +440,14 @@ fn export_pmtiles(
     if with_page && (archive_name.is_empty() || archive_name == export::SITE_CONFIG) {
         return Err(export::ExportError::SiteArchiveName(archive_name).to_string());
     }
+    // The site's folder: made if missing, with --with-page only.
+    let site = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if with_page {
+        std::fs::create_dir_all(&site).map_err(|e| format!("{}: {e}", site.display()))?;
+    }
     if options.include_private {
         eprintln!(
             "WARNING: --include-private: {} will hold the confidential layers enterprises and hazard_sources; a static file has no access control, never host it publicly",
@@ -480,10 +488,6 @@ fn export_pmtiles(
         summary.bytes as f64 / (1024.0 * 1024.0)
     );
     if with_page {
-        let site = match out.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
         let files = export::write_site(&site, &archive_name, &summary, options)
             .map_err(|e| e.to_string())?;
         eprintln!(
