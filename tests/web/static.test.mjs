@@ -127,6 +127,15 @@ describe('static site in Chromium', { timeout: 15 * 60_000 }, () => {
       return route.abort();
     });
     context.on('request', (r) => requests.push(r.url()));
+    // Every message the page shows over the map (they fade after a while).
+    await context.addInitScript(() => {
+      window.__toasts = [];
+      document.addEventListener('DOMContentLoaded', () => {
+        new MutationObserver((changes) => {
+          for (const c of changes) for (const n of c.addedNodes) window.__toasts.push(n.textContent.trim());
+        }).observe(document.getElementById('toasts'), { childList: true });
+      });
+    });
     page = await open('');
     await ready(page);
   });
@@ -197,6 +206,11 @@ describe('static site in Chromium', { timeout: 15 * 60_000 }, () => {
     for (const group of ['enterprises', 'hazard_sources']) {
       assert.equal(await page.locator(`[data-group="${group}"]`).isVisible(), false, `${group} toggle`);
     }
+    for (const sel of ['[data-symbol="hazard"]', '.sym-cluster']) {
+      assert.equal(await page.locator(`.legend-symbols ${sel}`).isVisible(), false, `${sel} in the legend`);
+    }
+    const drawn = await page.evaluate(() => window.map.getStyle().layers.map((l) => l['source-layer']).filter(Boolean));
+    assert.ok(drawn.includes('cells') && !drawn.includes('enterprises') && !drawn.includes('hazard_sources'), drawn.join());
     assert.ok(await page.locator('[data-group="choropleth"]').isVisible());
   });
 
@@ -230,6 +244,20 @@ describe('static site in Chromium', { timeout: 15 * 60_000 }, () => {
     assert.equal(await page.locator('#detail [data-action=signin]').count(), 0);
   });
 
+  it('exports the view as a PNG with the archive\'s attribution', async () => {
+    await page.locator('#export-btn').click();
+    await page.locator('#export-dialog[open]').waitFor();
+    await page.waitForFunction(() => document.getElementById('export-img').naturalWidth > 0);
+    const head = await page.evaluate(async () => {
+      const bytes = new Uint8Array(await (await fetch(document.getElementById('export-download').href)).arrayBuffer());
+      return [...bytes.slice(0, 4)];
+    });
+    assert.deepEqual(head, [0x89, 0x50, 0x4e, 0x47]);
+    const attribution = await page.evaluate(() => window.map.getSource('riskmap').attribution);
+    assert.match(attribution, /GS\(2024\)0650/);
+    await page.locator('#export-close').click();
+  });
+
   it('?pmtiles= opens another archive of the site, with its private layers', async () => {
     const p = await open('?pmtiles=private.pmtiles');
     await ready(p);
@@ -237,11 +265,13 @@ describe('static site in Chromium', { timeout: 15 * 60_000 }, () => {
     assert.ok(layers.includes('enterprises') && layers.includes('hazard_sources'), layers.join());
     assert.ok(await p.locator('[data-group="enterprises"]').isVisible());
     assert.match(await p.locator('#static-note').innerText(), /涉密/);
+    assert.ok(await p.locator('.legend-symbols .sym-cluster').isVisible(), 'enterprise symbol in the legend');
     const top = cells[0];
     const [w, s, e, n] = wktBounds(top.wkt);
     await moveTo(p, (c) => window.map.jumpTo({ center: c, zoom: 13 }), [(w + e) / 2, (s + n) / 2]);
     await p.waitForFunction(() => window.map.queryRenderedFeatures({ layers: ['enterprises-point', 'enterprises-cluster'] }).length > 0,
       null, { timeout: TIMEOUT });
+    assert.deepEqual(await p.evaluate(() => window.__toasts), []);
     await p.close();
   });
 
@@ -271,5 +301,9 @@ describe('static site in Chromium', { timeout: 15 * 60_000 }, () => {
     const statuses = host.log.filter((r) => r.status >= 400).map((r) => `${r.status} ${r.path}`);
     assert.deepEqual(statuses, []);
     assert.deepEqual(consoleErrors, []);
+  });
+
+  it('showed no error message on the page', async () => {
+    assert.deepEqual(await page.evaluate(() => window.__toasts), []);
   });
 });

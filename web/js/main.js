@@ -9,7 +9,7 @@ import { initExport, openExport } from './export.js';
 import { initLabels } from './labels.js';
 import { GRID_LEVELS, levelAtZoom, levelLayer, levelZh } from './levels.js';
 import { initRanking, initSearch, initToggles, updateLegend } from './panels.js';
-import { applyStaticUi, hasPrivate, openArchive, staticSource, tileCounts } from './static.js';
+import { applyStaticUi, archiveLayers, hasPrivate, openArchive, staticSource, tileCounts } from './static.js';
 import { drawLegendSymbols, loadStyle, provideImages } from './style.js';
 
 /** Fonts for Chinese characters, drawn in the browser. */
@@ -282,6 +282,10 @@ async function staticConfig(source) {
   applyStaticUi(state.archive);
   const style = await loadStyle();
   style.sources[SOURCE].url = `pmtiles://${url}`;
+  // Draw only the layers the archive holds (a public one has no
+  // enterprises or hazard sources).
+  const held = new Set(archiveLayers(metadata));
+  if (held.size) style.layers = style.layers.filter((l) => l.source !== SOURCE || held.has(l['source-layer']));
   const tilejson = {
     bounds: [header.minLon, header.minLat, header.maxLon, header.maxLat],
     attribution: metadata.attribution ?? '',

@@ -101,6 +101,11 @@ export function applyStaticUi({ site, metadata }) {
   for (const input of document.querySelectorAll('#layer-toggles .private input')) {
     input.closest('li').hidden = !layers.includes(input.dataset.group);
   }
+  const symbols = { hazard_sources: '[data-symbol="hazard"]', enterprises: '.sym-cluster' };
+  for (const [layer, sel] of Object.entries(symbols)) {
+    const li = document.querySelector(`.legend-symbols ${sel}`)?.closest('li');
+    if (li) li.hidden = !layers.includes(layer);
+  }
   const version = String(metadata.data_version ?? site.data_version ?? '').slice(0, 12);
   const date = dateZh(site.exported);
   byId('subtitle').textContent = `安全风险分级管控 · 静态版${version ? ` · 数据版本 ${version}` : ''}`;
