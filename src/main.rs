@@ -107,6 +107,12 @@ enum Command {
         /// control, so never host it publicly.
         #[arg(long)]
         include_private: bool,
+        /// Also write the web map beside the archive (index.html, its
+        /// scripts, style, fonts and a site.json naming the archive): the
+        /// folder then works as a static site on any host that answers
+        /// HTTP Range requests, at its root or under a path.
+        #[arg(long)]
+        with_page: bool,
     },
     /// Manage the tokens file (only SHA-256 hashes are stored).
     Token {
@@ -262,6 +268,7 @@ fn main() -> ExitCode {
             minzoom,
             maxzoom,
             include_private,
+            with_page,
         } => {
             let options = riskmap::tiles::export::ExportOptions {
                 minzoom,
@@ -269,7 +276,7 @@ fn main() -> ExitCode {
                 include_private,
                 ..Default::default()
             };
-            export_pmtiles(&config, data, &out, &options)
+            export_pmtiles(&config, data, &out, &options, with_page)
         }
         Command::Token { action } => token(&config, action),
     };
@@ -421,9 +428,26 @@ fn export_pmtiles(
     data: Option<PathBuf>,
     out: &Path,
     options: &riskmap::tiles::export::ExportOptions,
+    with_page: bool,
 ) -> Result<(), String> {
     use riskmap::tiles::export;
     let dir = data.unwrap_or_else(|| config.data.clone());
+    let archive_name = out
+        .file_name()
+        .and_then(|n| n.to_str())
+        .map(str::to_string)
+        .unwrap_or_default();
+    if with_page && (archive_name.is_empty() || archive_name == export::SITE_CONFIG) {
+        return Err(export::ExportError::SiteArchiveName(archive_name).to_string());
+    }
+    // The site's folder: made if missing, with --with-page only.
+    let site = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if with_page {
+        std::fs::create_dir_all(&site).map_err(|e| format!("{}: {e}", site.display()))?;
+    }
     if options.include_private {
         eprintln!(
             "WARNING: --include-private: {} will hold the confidential layers enterprises and hazard_sources; a static file has no access control, never host it publicly",
@@ -463,6 +487,21 @@ fn export_pmtiles(
         out.display(),
         summary.bytes as f64 / (1024.0 * 1024.0)
     );
+    if with_page {
+        let files = export::write_site(&site, &archive_name, &summary, options)
+            .map_err(|e| e.to_string())?;
+        eprintln!(
+            "wrote the web page ({} files, {}) beside it in {}: host that folder on any static server with HTTP Range support",
+            files.len(),
+            export::SITE_CONFIG,
+            site.display()
+        );
+        if options.include_private {
+            eprintln!(
+                "WARNING: this site shows the confidential layers enterprises and hazard_sources to anyone who can open it"
+            );
+        }
+    }
     Ok(())
 }
 

@@ -236,6 +236,10 @@ fn public_and_private_archives_hold_the_servers_tiles() {
         !names.iter().any(|n| n.ends_with(".tmp")),
         "temporary file left: {names:?}"
     );
+    assert!(
+        !names.contains("index.html") && !names.contains("site.json"),
+        "no page without --with-page: {names:?}"
+    );
     check_header(&tmp.path().join("public.pmtiles"));
     check_header(&tmp.path().join("private.pmtiles"));
     if !has_python_pmtiles() {
@@ -311,4 +315,157 @@ fn bad_requests_fail_clearly_and_leave_no_file() {
     assert!(!o.status.success());
     assert_eq!(std::fs::read(tmp.path().join("x.pmtiles")).unwrap(), b"old");
     assert!(!tmp.path().join("x.pmtiles.tmp").exists());
+}
+
+/// Every file under `dir` (recursively) as paths relative to `base`,
+/// without READMEs.
+fn files_under(base: &Path, dir: &Path, out: &mut BTreeSet<String>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            files_under(base, &p, out);
+        } else if p.file_name().is_some_and(|n| n != "README.md") {
+            let rel = p.strip_prefix(base).unwrap().to_string_lossy();
+            out.insert(rel.replace('\\', "/"));
+        }
+    }
+}
+
+/// The values of `attr="…"` in `html`.
+fn attr_values<'a>(html: &'a str, attr: &str) -> Vec<&'a str> {
+    let key = format!(" {attr}=\"");
+    html.match_indices(&key)
+        .filter_map(|(i, _)| {
+            let rest = &html[i + key.len()..];
+            rest.split_once('"').map(|(v, _)| v)
+        })
+        .collect()
+}
+
+fn is_relative(path: &str) -> bool {
+    !path.is_empty() && !path.starts_with('/') && !path.contains("://") && !path.contains("..")
+}
+
+#[test]
+fn with_page_writes_a_static_site_with_relative_paths() {
+    let tmp = tempfile::tempdir().unwrap();
+    dataset(tmp.path());
+    // The folder is made when missing.
+    let o = export(tmp.path(), "site/risk.pmtiles", &["--with-page"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(stderr.contains("wrote the web page"), "{stderr}");
+    let site = tmp.path().join("site");
+
+    // Every file the server embeds, at the path the page asks for.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut repo = BTreeSet::new();
+    for dir in ["web", "styles", "fonts"] {
+        files_under(root, &root.join(dir), &mut repo);
+    }
+    let mut written = BTreeSet::new();
+    files_under(&site, &site, &mut written);
+    let mut want: BTreeSet<String> = repo
+        .iter()
+        .map(|p| {
+            if p == "web/index.html" {
+                "index.html".to_string()
+            } else {
+                p.clone()
+            }
+        })
+        .collect();
+    want.insert("site.json".into());
+    want.insert("risk.pmtiles".into());
+    assert_eq!(written, want);
+    for p in &repo {
+        if p == "web/index.html" || p == "styles/riskmap.json" {
+            continue;
+        }
+        assert!(
+            std::fs::read(site.join(p)).unwrap() == std::fs::read(root.join(p)).unwrap(),
+            "{p} differs from the repository's"
+        );
+    }
+    assert!(site.join("web/vendor/pmtiles.js").is_file());
+    assert!(site.join("web/vendor/pmtiles-LICENSE.txt").is_file());
+
+    // The page: its own references are relative, it names site.json and
+    // carries the server's policy.
+    let html = std::fs::read_to_string(site.join("index.html")).unwrap();
+    assert!(html.contains(r#"<meta name="riskmap-site" content="site.json">"#));
+    assert!(
+        html.contains(r#"<meta http-equiv="Content-Security-Policy" content="default-src 'self';"#)
+    );
+    let refs: Vec<&str> = attr_values(&html, "src")
+        .into_iter()
+        .chain(attr_values(&html, "href"))
+        .filter(|v| *v != "#")
+        .collect();
+    assert!(refs.len() >= 5, "{refs:?}");
+    for r in refs {
+        assert!(is_relative(r), "{r} is not relative");
+        assert!(site.join(r).is_file(), "{r} is not in the folder");
+    }
+
+    // site.json names the archive and the style relative to the page.
+    let config: Value =
+        serde_json::from_str(&std::fs::read_to_string(site.join("site.json")).unwrap()).unwrap();
+    for key in ["pmtiles", "style"] {
+        let path = config[key].as_str().unwrap();
+        assert!(is_relative(path), "{key}: {path}");
+        assert!(site.join(path).is_file(), "{key}: {path}");
+    }
+    assert_eq!(config["pmtiles"], "risk.pmtiles");
+    assert_eq!(config["access"], "public");
+    assert_eq!(config["maxzoom"].as_u64(), Some(u64::from(MAXZOOM)));
+    let version = config["data_version"].as_str().unwrap();
+    assert!(
+        stderr.contains(&format!("data_version {version}")),
+        "{stderr}"
+    );
+    let exported = config["exported"].as_str().unwrap();
+    assert!(
+        exported.len() == 20 && exported.ends_with('Z') && exported.as_bytes()[10] == b'T',
+        "{exported}"
+    );
+
+    // The style: the archive and glyphs relative to the page, every font
+    // it names present, everything else as the server's.
+    let style: Value =
+        serde_json::from_str(&std::fs::read_to_string(site.join("styles/riskmap.json")).unwrap())
+            .unwrap();
+    let server: Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("styles/riskmap.json")).unwrap())
+            .unwrap();
+    assert_eq!(style["sources"]["riskmap"]["url"], "pmtiles://risk.pmtiles");
+    let glyphs = style["glyphs"].as_str().unwrap();
+    assert!(is_relative(glyphs), "{glyphs}");
+    let fonts: BTreeSet<String> = style["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["layout"]["text-font"].as_array())
+        .map(|f| {
+            f.iter()
+                .map(|s| s.as_str().unwrap())
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect();
+    assert!(!fonts.is_empty());
+    for f in fonts {
+        let file = glyphs
+            .replace("{fontstack}", &f)
+            .replace("{range}", "0-255");
+        assert!(site.join(&file).is_file(), "{file} missing");
+    }
+    assert_eq!(style["layers"], server["layers"]);
+    assert_eq!(style["metadata"], server["metadata"]);
+
+    // The archive's name must be one site.json can name.
+    let o = export(tmp.path(), "other/site.json", &["--with-page"]);
+    assert!(!o.status.success());
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("plain file name"), "{stderr}");
 }

@@ -14,7 +14,7 @@ mod ratelimit;
 mod serve;
 mod tiles;
 pub mod watch;
-mod web;
+pub mod web;
 
 pub use admin::{ReloadFailure, ReloadOutcome, reload, reload_on_sighup};
 pub use caller::require_token;

@@ -32,6 +32,7 @@ const FILES: &[(&str, &[u8])] = &[
     ("web/js/panels.js", include_bytes!("../../web/js/panels.js")),
     ("web/js/detail.js", include_bytes!("../../web/js/detail.js")),
     ("web/js/style.js", include_bytes!("../../web/js/style.js")),
+    ("web/js/static.js", include_bytes!("../../web/js/static.js")),
     ("web/favicon.svg", include_bytes!("../../web/favicon.svg")),
     (
         "web/vendor/maplibre-gl.js",
@@ -44,6 +45,14 @@ const FILES: &[(&str, &[u8])] = &[
     (
         "web/vendor/LICENSE.txt",
         include_bytes!("../../web/vendor/LICENSE.txt"),
+    ),
+    (
+        "web/vendor/pmtiles.js",
+        include_bytes!("../../web/vendor/pmtiles.js"),
+    ),
+    (
+        "web/vendor/pmtiles-LICENSE.txt",
+        include_bytes!("../../web/vendor/pmtiles-LICENSE.txt"),
     ),
     (
         "styles/riskmap.json",
@@ -62,6 +71,55 @@ const FILES: &[(&str, &[u8])] = &[
         include_bytes!("../../fonts/LICENSE.txt"),
     ),
 ];
+
+/// The page, served at `/`.
+const INDEX: &str = "web/index.html";
+
+/// The web page as a static site (what `riskmap export-pmtiles --with-page`
+/// writes): every embedded file with its path relative to the page, which
+/// is `index.html` at the top; the rest keep the paths the server serves
+/// them under (`web/…`, `styles/…`, `fonts/…`), so the page's relative
+/// URLs resolve the same way on any host and under any path prefix.
+pub fn site_files() -> impl Iterator<Item = (&'static str, &'static [u8])> {
+    FILES.iter().map(|&(path, bytes)| {
+        let at = if path == INDEX { "index.html" } else { path };
+        (at, bytes)
+    })
+}
+
+/// The tag [`static_page`] inserts its own tags after.
+const CHARSET: &str = "<meta charset=\"utf-8\">";
+
+/// The name of the `<meta>` whose `content` names the static site's
+/// configuration file; the page runs its static edition when it is set.
+pub const SITE_META: &str = "riskmap-site";
+
+/// `index.html` for a static site whose configuration file is `config`
+/// (relative to the page): the page with a `riskmap-site` `<meta>` naming
+/// it, and the server's Content-Security-Policy as a `<meta>` (a static
+/// host may send no such header). `None` if the page lacks the
+/// `<meta charset="utf-8">` the tags go after.
+pub fn static_page(config: &str) -> Option<String> {
+    let html = std::str::from_utf8(FILES.iter().find(|(p, _)| *p == INDEX)?.1).ok()?;
+    let at = html.find(CHARSET)? + CHARSET.len();
+    let config = config
+        .replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;");
+    let tags = format!(
+        "\n  <meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n  \
+         <meta name=\"{SITE_META}\" content=\"{config}\">"
+    );
+    Some(format!("{}{tags}{}", &html[..at], &html[at..]))
+}
+
+/// The server's embedded style (`styles/riskmap.json`).
+pub fn style() -> &'static [u8] {
+    FILES
+        .iter()
+        .find(|(p, _)| *p == "styles/riskmap.json")
+        .map_or(&[], |(_, b)| b)
+}
 
 /// One file ready to send.
 struct Asset {
@@ -169,7 +227,7 @@ impl Assets {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         );
-        if path == "web/index.html" {
+        if path == INDEX {
             h.insert(
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static(CSP),
@@ -288,6 +346,39 @@ mod tests {
             assert!(embedded.contains(f), "{f} is not in web::FILES");
         }
         assert_eq!(on_disk.len(), FILES.len());
+    }
+
+    #[test]
+    fn the_static_page_names_its_config_and_keeps_the_policy() {
+        let html = static_page("site.json").unwrap_or_default();
+        assert!(html.contains(r#"<meta name="riskmap-site" content="site.json">"#));
+        let csp = format!(r#"<meta http-equiv="Content-Security-Policy" content="{CSP}">"#);
+        let (head, _) = html.split_once("<script").unwrap_or_default();
+        assert!(head.contains(&csp), "the policy precedes every script");
+        let served = std::str::from_utf8(FILES[0].1).unwrap_or_default();
+        assert!(
+            !served.contains(SITE_META),
+            "the served page stays as it is"
+        );
+        let tags = format!("\n  {csp}\n  <meta name=\"riskmap-site\" content=\"site.json\">");
+        assert_eq!(
+            html.replacen(&tags, "", 1),
+            served,
+            "only the two tags are added"
+        );
+        assert!(
+            static_page("a\"b")
+                .unwrap_or_default()
+                .contains(r#"content="a&quot;b""#)
+        );
+        let site: Vec<&str> = site_files().map(|(p, _)| p).collect();
+        assert_eq!(site.len(), FILES.len());
+        assert!(site.contains(&"index.html") && !site.contains(&INDEX));
+        assert!(
+            site.iter()
+                .all(|p| !p.starts_with('/') && !p.contains(".."))
+        );
+        assert!(!style().is_empty());
     }
 
     #[test]

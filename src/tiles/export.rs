@@ -9,12 +9,19 @@
 //! in Hilbert order to `OUT.tmp`, renamed to `OUT` once complete. Identical
 //! tiles are stored once.
 //!
+//! With `--with-page`, [`write_site`] also writes the web page beside the
+//! archive, which then works as a static site.
+//!
 //! A static archive has no access control: by default it holds only the
 //! public layers (what an anonymous caller of `/tiles` gets); with
 //! [`ExportOptions::include_private`] it also holds `enterprises` and
 //! `hazard_sources`, which are confidential.
 //!
 //! [PMTiles v3]: https://github.com/protomaps/PMTiles/blob/main/spec/v3/spec.md
+
+mod site;
+
+pub use site::{SITE_CONFIG, site_config, site_style, write_site};
 
 use super::cache::gzip;
 use super::tilejson::tilejson;
@@ -118,6 +125,15 @@ pub enum ExportError {
         /// The cause.
         source: pmtiles::PmtError,
     },
+    /// The archive's name cannot be named from a static site's `site.json`.
+    #[error("--with-page: the archive name {0:?} must be a plain file name (other than site.json)")]
+    SiteArchiveName(String),
+    /// The embedded page has no `<meta charset="utf-8">`.
+    #[error("--with-page: the embedded index.html has no <meta charset=\"utf-8\">")]
+    SitePage,
+    /// The embedded style is not what the site needs.
+    #[error("--with-page: the embedded style: {0}")]
+    SiteStyle(String),
     /// A tile could not be compressed.
     #[error("tile {tile}: gzip: {source}")]
     Gzip {

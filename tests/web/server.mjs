@@ -25,20 +25,36 @@ export function binary() {
 }
 
 /**
+ * Runs the riskmap binary with `args` in `cwd`; throws with its stderr if
+ * it fails, else returns its stderr.
+ */
+export function run(cwd, args) {
+  const r = spawnSync(binary(), args, { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  if (r.status !== 0) throw new Error(`riskmap ${args.join(' ')} failed:\n${r.stderr}`);
+  return r.stderr;
+}
+
+/**
+ * Generates the demo city (preset quanzhou, seed 42) in a new temporary
+ * folder `dir`, as `dir/data/quanzhou` (`data`), beside the demo tokens.
+ */
+export function generateDemo() {
+  const dir = mkdtempSync(join(tmpdir(), 'riskmap-web-'));
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  copyFileSync(join(ROOT, 'data', 'demo-tokens.toml'), join(dir, 'data', 'demo-tokens.toml'));
+  const data = join(dir, 'data', 'quanzhou');
+  run(dir, ['generate', '--preset', 'quanzhou', '--seed', '42', '--out', data]);
+  return { dir, data };
+}
+
+/**
  * Generates the demo city (preset quanzhou, seed 42) in a temporary folder
  * with the demo tokens file, serves it, and resolves to
  * `{ base, stop() }` once the server logs its address.
  */
 export async function startServer() {
   const bin = binary();
-  const dir = mkdtempSync(join(tmpdir(), 'riskmap-web-'));
-  mkdirSync(join(dir, 'data'), { recursive: true });
-  copyFileSync(join(ROOT, 'data', 'demo-tokens.toml'), join(dir, 'data', 'demo-tokens.toml'));
-  const data = join(dir, 'data', 'quanzhou');
-  const gen = spawnSync(bin, ['generate', '--preset', 'quanzhou', '--seed', '42', '--out', data], {
-    cwd: dir, encoding: 'utf8',
-  });
-  if (gen.status !== 0) throw new Error(`riskmap generate failed:\n${gen.stderr}`);
+  const { dir, data } = generateDemo();
   const child = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--data', data], {
     cwd: dir,
     env: { ...process.env, NO_COLOR: '1', RUST_LOG: 'info' },

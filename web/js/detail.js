@@ -1,18 +1,23 @@
 // The click panel: a grid unit's score, level, breakdown and top
 // contributors (from /api/cells/{code} when signed in, from the tile's
 // properties otherwise), its ledger download, and enterprise, hazard
-// source and collapse zone details.
+// source and collapse zone details. The static edition shows only the
+// tile's properties.
 import { get, getJson } from './api.js';
 import { getToken } from './auth.js';
 import { byId, esc, fmt, toast } from './dom.js';
+import { unitNote } from './static.js';
 import { GRADE_ZH, INDUSTRY_ZH, LAYER_ZH, RISK_LEVELS, ZONE_KIND_ZH, levelZh, riskZh } from './levels.js';
 
 const panel = byId('detail');
 const body = byId('detail-body');
-let hooks = { onClose() {}, focusUnit() {}, signIn() {} };
+let hooks = { onClose() {}, focusUnit() {}, signIn() {}, staticEdition: false, parentName() { return null; } };
 let shown = 0;
 
-/** Sets what the panel calls: onClose(), focusUnit(code), signIn(). */
+/**
+ * Sets what the panel calls: onClose(), focusUnit(code), signIn(); and for
+ * the static edition `staticEdition: true` with parentName(props).
+ */
 export function initDetail(h) {
   hooks = { ...hooks, ...h };
   byId('detail-close').addEventListener('click', () => closeDetail());
@@ -57,6 +62,12 @@ export async function showUnit(props) {
   const level = props.level;
   const basic = header(props.name, `${esc(levelZh(level))} · 代码 ${esc(props.code)}`) +
     scoreBox(props.risk_score, props.risk_level);
+  if (hooks.staticEdition) {
+    const facts = props.population != null
+      ? `<dl class="facts"><div><dt>常住人口</dt><dd>${fmt(props.population)}</dd></div></dl>` : '';
+    open(`${basic}${facts}${unitNote(hooks.parentName(props))}`);
+    return;
+  }
   if (!getToken()) {
     const facts = props.population != null
       ? `<dl class="facts"><div><dt>常住人口</dt><dd>${fmt(props.population)}</dd></div></dl>` : '';

@@ -1,5 +1,6 @@
 // 城市安全风险电子地图: the map, its panels and the hooks for automation
-// (`window.map`; `data-map-idle` on <body>).
+// (`window.map`; `data-map-idle` on <body>). Served by riskmap it reads
+// /tiles and /api; as a static site (static.js) it reads a PMTiles archive.
 import { getJson, isOwn, urlOf } from './api.js';
 import { getToken, onTokenChange, setToken } from './auth.js';
 import { closeDetail, initDetail, showEnterprise, showHazard, showUnit, showZone } from './detail.js';
@@ -8,6 +9,7 @@ import { initExport, openExport } from './export.js';
 import { initLabels } from './labels.js';
 import { GRID_LEVELS, levelAtZoom, levelLayer, levelZh } from './levels.js';
 import { initRanking, initSearch, initToggles, updateLegend } from './panels.js';
+import { applyStaticUi, archiveLayers, hasPrivate, openArchive, staticSource, tileCounts } from './static.js';
 import { drawLegendSymbols, loadStyle, provideImages } from './style.js';
 
 /** Fonts for Chinese characters, drawn in the browser. */
@@ -23,6 +25,8 @@ const state = {
   attribution: '',
   scope: '全市 · 区县',
   selected: null,
+  /** The static edition's archive ({ url, site, header, metadata }), or null. */
+  archive: null,
 };
 
 function setIdle(idle) {
@@ -40,6 +44,7 @@ function fatal(message) {
 
 /** Adds the token to requests for this server; keeps tile URLs on this server. */
 function transformRequest(url, resourceType) {
+  if (state.archive) return { url };
   if (resourceType === 'Tile' && !isOwn(url)) {
     const m = url.match(/\/tiles\/(\d+\/\d+\/\d+\.mvt)(\?.*)?$/);
     if (m) url = urlOf(`tiles/${m[1]}`);
@@ -85,6 +90,13 @@ function unitProps(code, level) {
     filter: ['==', ['get', 'code'], code],
   });
   return feats[0]?.properties;
+}
+
+/** The name of a unit's parent, if a loaded tile has it. */
+function parentNameOf(props) {
+  const idx = GRID_LEVELS.findIndex((l) => l.key === props.level);
+  if (idx < 1 || !props.parent_code) return null;
+  return unitProps(props.parent_code, GRID_LEVELS[idx - 1].key)?.name ?? props.parent_code;
 }
 
 /** Flies to a grid unit by code and selects it. */
@@ -172,7 +184,8 @@ function refreshLegend() {
     }
   }
   state.scope = `${scopeName} · ${levelZh(level)}`;
-  updateLegend(level, within, scopeName);
+  const local = state.archive ? (l, w) => tileCounts(map, SOURCE, l, w) : undefined;
+  updateLegend(level, within, scopeName, local);
 }
 
 function onMapError(e) {
@@ -259,9 +272,31 @@ function initDrawer() {
 
 // --- start ----------------------------------------------------------------------------
 
+/**
+ * The static edition's style and TileJSON-like facts: the style with its
+ * `riskmap` source read from the archive, bounds and attribution from it.
+ */
+async function staticConfig(source) {
+  state.archive = await openArchive(source);
+  const { url, header, metadata } = state.archive;
+  applyStaticUi(state.archive);
+  const style = await loadStyle();
+  style.sources[SOURCE].url = `pmtiles://${url}`;
+  // Draw only the layers the archive holds (a public one has no
+  // enterprises or hazard sources).
+  const held = new Set(archiveLayers(metadata));
+  if (held.size) style.layers = style.layers.filter((l) => l.source !== SOURCE || held.has(l['source-layer']));
+  const tilejson = {
+    bounds: [header.minLon, header.minLat, header.maxLon, header.maxLat],
+    attribution: metadata.attribution ?? '',
+  };
+  return [style, tilejson];
+}
+
 async function start() {
   setIdle(false);
-  const signIn = initAuth();
+  const staticFrom = staticSource();
+  const signIn = staticFrom ? () => {} : initAuth();
   const closeDrawer = initDrawer();
   initExport();
   drawLegendSymbols();
@@ -272,7 +307,9 @@ async function start() {
   let style;
   let tilejson;
   try {
-    [style, tilejson] = await Promise.all([loadStyle(), getJson('tiles.json')]);
+    [style, tilejson] = staticFrom
+      ? await staticConfig(staticFrom)
+      : await Promise.all([loadStyle(), getJson('tiles.json')]);
   } catch (e) {
     fatal(`地图配置加载失败：${e.message}`);
     return;
@@ -330,16 +367,21 @@ async function start() {
     map.on('mouseleave', id, () => { map.getCanvas().style.cursor = ''; });
   }
 
+  byId('export-btn').addEventListener('click', async () => {
+    await settled(map);
+    const signedIn = state.archive ? hasPrivate(state.archive.metadata) : Boolean(getToken());
+    openExport(map, { scope: state.scope, attribution: state.attribution, signedIn });
+  });
+  if (state.archive) {
+    initDetail({ onClose: clearSelection, staticEdition: true, parentName: parentNameOf });
+    return;
+  }
   initDetail({ onClose: clearSelection, focusUnit: (code) => focusUnit(code), signIn });
   initRanking((item) => { closeDrawer(); focusUnit(item.code); });
   initSearch((item) => {
     closeDrawer();
     if (item.kind === 'grid_unit') focusUnit(item.id, item);
     else focusPoint(item);
-  });
-  byId('export-btn').addEventListener('click', async () => {
-    await settled(map);
-    openExport(map, { scope: state.scope, attribution: state.attribution, signedIn: Boolean(getToken()) });
   });
   try {
     const health = await getJson('health');

@@ -9,17 +9,22 @@ let legendRequest = 0;
 
 /**
  * Shows the counts per risk level of `level` units inside `within` (a unit
- * code, or null for the whole city), named `scopeName`.
+ * code, or null for the whole city), named `scopeName`: from `/api/stats`,
+ * or from `localStats(level, within)` (same shape) when given.
  */
-export async function updateLegend(level, within, scopeName) {
+export async function updateLegend(level, within, scopeName, localStats) {
   const id = ++legendRequest;
   byId('legend-scope').textContent = `${scopeName} · ${levelZh(level)}`;
   let stats;
-  try {
-    stats = await getJson('api/stats', { within });
-  } catch (e) {
-    if (id === legendRequest) toast(`风险统计加载失败：${e.message}`);
-    return;
+  if (localStats) {
+    stats = localStats(level, within);
+  } else {
+    try {
+      stats = await getJson('api/stats', { within });
+    } catch (e) {
+      if (id === legendRequest) toast(`风险统计加载失败：${e.message}`);
+      return;
+    }
   }
   if (id !== legendRequest) return;
   const counts = stats.levels?.[level] ?? {};
@@ -32,7 +37,8 @@ export async function updateLegend(level, within, scopeName) {
   byId('legend-bar').innerHTML = total
     ? RISK_LEVELS.map((r) => `<i style="width:${(100 * (counts[r.key] ?? 0)) / total}%;background:${r.color}"></i>`).join('')
     : '';
-  const l = stats.layers ?? {};
+  if (!stats.layers) return;
+  const l = stats.layers;
   byId('data-status').textContent =
     `全市共有生产经营单位 ${fmt(l.enterprises)} 家、重大危险源 ${fmt(l.hazard_sources)} 处、道路塌陷风险区 ${fmt(l.collapse_zones)} 处`;
 }
