@@ -200,6 +200,10 @@ pub struct SourceConfig {
     /// A `LISTEN` channel (`""`: none): a `NOTIFY` on it makes the server
     /// check for a change at once instead of at the next poll.
     pub listen: String,
+    /// PEM file of CA certificates trusted (besides the system's) to
+    /// verify the database's certificate when the URL has
+    /// `sslmode=require`.
+    pub tls_ca: Option<PathBuf>,
 }
 
 impl Default for SourceConfig {
@@ -208,6 +212,7 @@ impl Default for SourceConfig {
             poll_secs: 10,
             version_table: "riskmap_version".into(),
             listen: String::new(),
+            tls_ca: None,
         }
     }
 }

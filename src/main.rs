@@ -392,6 +392,7 @@ fn score(config: &Config, data: Option<PathBuf>, out: &Path, pg_table: &str) -> 
                 table: pg_table,
                 key: Some("code"),
                 comment: &comment,
+                tls_ca: config.source.tls_ca.as_deref(),
             };
             riskmap::write::postgis::write(&target, &table).map_err(|e| e.to_string())?;
             format!("{} table {pg_table}", postgis::redact(url))

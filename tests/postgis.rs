@@ -370,6 +370,84 @@ fn scores_are_written_back_as_a_postgis_table() {
     assert!(stderr(&o).contains("not a table name"), "{}", stderr(&o));
 }
 
+/// A CA and a certificate it signs for 127.0.0.1 and localhost, in PEM:
+/// (CA certificate, server certificate, server key).
+fn certificates() -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(DnType::CommonName, "泉州市应急管理局 test CA");
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let server = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    (ca_cert.pem(), server.pem(), key.serialize_pem())
+}
+
+#[test]
+fn tls_connections_verify_the_database_certificate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some((pg, files)) = setup(tmp.path()) else {
+        return;
+    };
+    let (ca, cert, key) = certificates();
+    pg.require_tls(&cert, &key);
+    let ca_file = tmp.path().join("city-ca.pem");
+    std::fs::write(&ca_file, ca).unwrap();
+    let mut config = Config::default();
+    config.source.tls_ca = Some(ca_file.clone());
+    let tls_url = format!("{}?sslmode=require", pg.url());
+    let expected = load(path_str(&files), &config);
+    assert_same(&expected, &load(&tls_url, &config), 1e-9);
+
+    let refused = |url: &str, config: &Config| {
+        let Err(e) = Snapshot::load(Path::new(url), config) else {
+            panic!("{url}: the load should fail");
+        };
+        let text: Vec<String> = e.issues.iter().map(|i| i.to_string()).collect();
+        let text = text.join("\n");
+        assert!(!text.contains("hunter2"), "{text}");
+        text
+    };
+    // The server takes no plain connections …
+    let text = refused(&pg.url(), &config);
+    assert!(text.contains("no encryption"), "{text}");
+    // … and a certificate from an unknown CA is not trusted.
+    let text = refused(&tls_url, &Config::default());
+    assert!(text.to_lowercase().contains("certificate"), "{text}");
+
+    // The command line, the poller and the score writer use the same
+    // connection.
+    let cwd = tmp.path().join("run");
+    install_demo_tokens(&cwd);
+    std::fs::write(
+        cwd.join("riskmap.toml"),
+        format!(
+            "[source]\npoll_secs = 1\ntls_ca = \"{}\"\n",
+            path_str(&ca_file)
+        ),
+    )
+    .unwrap();
+    let o = run(&cwd, &["validate", "--data", &tls_url]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&cwd, &["score", "--data", &tls_url, "--out", &tls_url]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        pg.psql("SELECT count(*) FROM riskmap_scores").trim(),
+        expected.store.dataset.units.len().to_string()
+    );
+    let server = Server::start(&cwd, Path::new(&tls_url), &[]);
+    pg.psql("DELETE FROM enterprises WHERE 企业编号 = 'E2'");
+    wait_for(&server, "the change over TLS", |h| {
+        h["counts"]["enterprises"] == 2 && h["source"]["reachable"] == true
+    });
+}
+
 #[test]
 fn bad_rows_are_named_by_table_row_and_field() {
     let tmp = tempfile::tempdir().unwrap();

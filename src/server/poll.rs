@@ -14,12 +14,10 @@
 use super::AppState;
 use super::admin::{ReloadOutcome, reload};
 use crate::ingest::postgis;
-use futures_util::StreamExt;
 use serde::Serialize;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
-use tokio_postgres::{AsyncMessage, NoTls};
 
 /// How long the `LISTEN` connection waits before reconnecting.
 const RELISTEN_AFTER: Duration = Duration::from_secs(5);
@@ -198,32 +196,17 @@ async fn listen_once(
     channel: &str,
     checks: &mpsc::Sender<()>,
 ) -> Result<(), String> {
-    let database = postgis::redact(url);
-    let (client, mut connection) = tokio_postgres::connect(url, NoTls)
-        .await
-        .map_err(|e| format!("{database}: cannot connect: {e}"))?;
     let (notes_tx, mut notes) = mpsc::unbounded_channel();
-    let driver = tokio::spawn(async move {
-        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
-        while let Some(message) = messages.next().await {
-            match message {
-                Ok(AsyncMessage::Notification(_)) => {
-                    if notes_tx.send(()).is_err() {
-                        break;
-                    }
-                }
-                Ok(_) => {}
-                Err(e) => return Err(e.to_string()),
-            }
-        }
-        Ok(())
-    });
+    let ca = state.config.source.tls_ca.as_deref();
+    let (client, driver) = postgis::connect_with(url, ca, Some(notes_tx))
+        .await
+        .map_err(|e| e.to_string())?;
     let listening = client
         .batch_execute(&format!("LISTEN {}", postgis::quote(channel)))
         .await;
     if let Err(e) = listening {
         driver.abort();
-        return Err(format!("{database}: {e}"));
+        return Err(format!("{}: {e}", postgis::redact(url)));
     }
     tracing::info!(%channel, "listening for database notifications");
     update(state, |s| s.listening = Some(true));

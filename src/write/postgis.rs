@@ -28,6 +28,8 @@ pub struct PgTarget<'a> {
     pub key: Option<&'a str>,
     /// The table's comment (what it is, which data it came from).
     pub comment: &'a str,
+    /// CA certificates trusted besides the system's (`sslmode=require`).
+    pub tls_ca: Option<&'a std::path::Path>,
 }
 
 /// Rows per `COPY` chunk sent to the server.
@@ -66,7 +68,7 @@ async fn write_async(
     quoted: &str,
     table: &FeatureTable,
 ) -> Result<u64, PostgisError> {
-    let mut client = connect(target.url).await?;
+    let mut client = connect(target.url, target.tls_ca).await?;
     let database = redact(target.url);
     let has_postgis = client
         .query_opt("SELECT 1 FROM pg_type WHERE typname = 'geometry'", &[])

@@ -69,6 +69,31 @@ impl Postgis {
         );
     }
 
+    /// Restarts the cluster with TLS on (`cert` and `key` in PEM) and
+    /// accepting TCP connections only over TLS (`hostssl`).
+    pub fn require_tls(&self, cert: &str, key: &str) {
+        use std::os::unix::fs::PermissionsExt;
+        self.stop();
+        let file = |name: &str, text: &str, mode: u32| {
+            let path = self.data.join(name);
+            std::fs::write(&path, text).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            tool("chown", &["postgres", path_str(&path)]);
+        };
+        file("server.crt", cert, 0o644);
+        file("server.key", key, 0o600);
+        let conf = self.data.join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&conf).unwrap();
+        text.push_str("\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n");
+        std::fs::write(&conf, text).unwrap();
+        file(
+            "pg_hba.conf",
+            "local all all trust\nhostssl all all 127.0.0.1/32 trust\n",
+            0o600,
+        );
+        self.resume();
+    }
+
     /// Stops the cluster at once (a database outage).
     pub fn stop(&self) {
         let _ = Command::new("su")

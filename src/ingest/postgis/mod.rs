@@ -4,9 +4,11 @@
 //!
 //! **Driver.** `tokio-postgres`, pure Rust with no system library, so the
 //! source is always built in (no cargo feature): the binary that reads
-//! files reads a database too. Connections are plain (`NoTls`): meant for
-//! loopback, a Unix socket (`postgresql://user@%2Frun%2Fpostgresql/db`) or a
-//! private network; TLS to the database is not supported.
+//! files reads a database too. With `sslmode=require` in the URL the
+//! connection is TLS (rustls), the server's certificate verified against
+//! the system's roots and `[source] tls_ca` ([`connect`]); otherwise it is
+//! plain, for loopback, a Unix socket
+//! (`postgresql://user@%2Frun%2Fpostgresql/db`) or a private network.
 //!
 //! **Tables.** Each layer is read from the table or view named like the
 //! layer (`enterprises`, `hazard_sources`, `collapse_zones`, `grid_cells`,
@@ -50,7 +52,11 @@ use futures_util::TryStreamExt;
 use geozero::ToGeo;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use tokio_postgres::{Client, IsolationLevel, NoTls, Transaction};
+use tokio_postgres::{Client, IsolationLevel, Transaction};
+
+mod connect;
+
+pub(crate) use connect::{connect, connect_with};
 
 /// Problems talking to the database.
 #[derive(Debug, thiserror::Error)]
@@ -151,7 +157,7 @@ pub fn load(url: &str, config: &Config) -> Result<Loaded, LoadError> {
 /// The `data_version` a load of `url` would report now, at the price of
 /// the fingerprints only (see the module documentation).
 pub async fn data_version(url: &str, config: &Config) -> Result<String, PostgisError> {
-    let mut client = connect(url).await?;
+    let mut client = connect(url, config.source.tls_ca.as_deref()).await?;
     let tx = begin(&mut client, url).await?;
     let mut files = Vec::new();
     let version = version_rows(&tx, config).await?;
@@ -161,23 +167,6 @@ pub async fn data_version(url: &str, config: &Config) -> Result<String, PostgisE
         }
     }
     Ok(crate::snapshot::data_version(&files, config))
-}
-
-/// Connects to `url`; the connection runs on a spawned task.
-pub(crate) async fn connect(url: &str) -> Result<Client, PostgisError> {
-    let (client, connection) =
-        tokio_postgres::connect(url, NoTls)
-            .await
-            .map_err(|e| PostgisError::Connect {
-                database: redact(url),
-                message: message(&e),
-            })?;
-    tokio::spawn(async move {
-        if let Err(e) = connection.await {
-            tracing::warn!("database connection: {e}");
-        }
-    });
-    Ok(client)
 }
 
 async fn begin<'c>(client: &'c mut Client, url: &str) -> Result<Transaction<'c>, PostgisError> {
@@ -192,10 +181,24 @@ async fn begin<'c>(client: &'c mut Client, url: &str) -> Result<Transaction<'c>,
 
 /// The server's own message when there is one (`relation … does not
 /// exist`), else the driver's.
-fn message(e: &tokio_postgres::Error) -> String {
+pub(crate) fn message(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => db.message().to_string(),
-        None => e.to_string(),
+        None => {
+            // With its causes: "error performing TLS handshake: invalid
+            // peer certificate: UnknownIssuer".
+            let mut text = e.to_string();
+            let mut cause = std::error::Error::source(e);
+            while let Some(c) = cause {
+                let c_text = c.to_string();
+                if !text.ends_with(&c_text) {
+                    text.push_str(": ");
+                    text.push_str(&c_text);
+                }
+                cause = c.source();
+            }
+            text
+        }
     }
 }
 
@@ -342,7 +345,7 @@ async fn source_file(
 
 /// Reads every input layer in one consistent transaction.
 async fn read_all(url: &str, config: &Config) -> Result<Vec<ReadLayer>, PostgisError> {
-    let mut client = connect(url).await?;
+    let mut client = connect(url, config.source.tls_ca.as_deref()).await?;
     let tx = begin(&mut client, url).await?;
     let version = version_rows(&tx, config).await?;
     let database = redact(url);

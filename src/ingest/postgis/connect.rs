@@ -1,0 +1,156 @@
+//! Connections to the database: plain, or TLS when the URL says
+//! `sslmode=require`.
+//!
+//! TLS uses rustls (no system library). The server's certificate is
+//! verified, chain and host name, against the system's CA roots and the
+//! PEM certificates of `[source] tls_ca` (a city's own CA); there is no
+//! mode that encrypts without verifying. Without `sslmode`, or with
+//! `sslmode=prefer`/`disable`, the connection is plain.
+
+use super::{PostgisError, message, redact};
+use futures_util::StreamExt;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::JoinHandle;
+use tokio_postgres::config::SslMode;
+use tokio_postgres::{AsyncMessage, Client, Connection, NoTls};
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+/// Connects to `url` (TLS per its `sslmode`, trusting `ca` besides the
+/// system's roots); the connection runs on a spawned task that logs its
+/// failure.
+pub(crate) async fn connect(url: &str, ca: Option<&Path>) -> Result<Client, PostgisError> {
+    connect_with(url, ca, None).await.map(|(client, _)| client)
+}
+
+/// [`connect`], also sending `()` to `notify` for each `NOTIFY` the
+/// connection receives; the task's result says how the connection ended.
+pub(crate) async fn connect_with(
+    url: &str,
+    ca: Option<&Path>,
+    notify: Option<UnboundedSender<()>>,
+) -> Result<(Client, JoinHandle<Result<(), String>>), PostgisError> {
+    let fail = |e: tokio_postgres::Error| PostgisError::Connect {
+        database: redact(url),
+        message: message(&e),
+    };
+    match tls(url, ca)? {
+        Some(tls) => {
+            let (client, connection) = tokio_postgres::connect(url, tls).await.map_err(fail)?;
+            Ok((client, drive(connection, notify)))
+        }
+        None => {
+            let (client, connection) = tokio_postgres::connect(url, NoTls).await.map_err(fail)?;
+            Ok((client, drive(connection, notify)))
+        }
+    }
+}
+
+/// Runs `connection` on a task, forwarding notifications to `notify`.
+fn drive<S, T>(
+    mut connection: Connection<S, T>,
+    notify: Option<UnboundedSender<()>>,
+) -> JoinHandle<Result<(), String>>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    tokio::spawn(async move {
+        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+        while let Some(m) = messages.next().await {
+            match m {
+                Ok(AsyncMessage::Notification(_)) => {
+                    if notify.as_ref().is_some_and(|n| n.send(()).is_err()) {
+                        break;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let e = message(&e);
+                    tracing::warn!("database connection: {e}");
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The TLS connector `url` asks for (`None`: plain).
+fn tls(url: &str, ca: Option<&Path>) -> Result<Option<MakeRustlsConnect>, PostgisError> {
+    let fail = |message: String| PostgisError::Connect {
+        database: redact(url),
+        message,
+    };
+    let config: tokio_postgres::Config = url.parse().map_err(|e| fail(message(&e)))?;
+    if config.get_ssl_mode() != SslMode::Require {
+        return Ok(None);
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    if let Some(ca) = ca {
+        let bad = |e: &dyn std::fmt::Display| {
+            fail(format!(
+                "[source] tls_ca {}: not a PEM certificate file: {e}",
+                ca.display()
+            ))
+        };
+        let mut added = 0;
+        for cert in CertificateDer::pem_file_iter(ca).map_err(|e| bad(&e))? {
+            roots.add(cert.map_err(|e| bad(&e))?).map_err(|e| bad(&e))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(bad(&"no certificate in it"));
+        }
+    }
+    if roots.is_empty() {
+        return Err(fail(
+            "sslmode=require, but there is no CA certificate to verify the server with: \
+             set [source] tls_ca or install the system's CA certificates"
+                .into(),
+        ));
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| fail(format!("TLS: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Some(MakeRustlsConnect::new(config)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_unless_required() {
+        for url in [
+            "postgresql://u@127.0.0.1/db",
+            "postgresql://u@127.0.0.1/db?sslmode=prefer",
+            "postgresql://u@127.0.0.1/db?sslmode=disable",
+        ] {
+            assert!(matches!(tls(url, None), Ok(None)), "{url}");
+        }
+    }
+
+    #[test]
+    fn a_bad_ca_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, "not a certificate").unwrap();
+        let url = "postgresql://u:secret@127.0.0.1/db?sslmode=require";
+        let err = tls(url, Some(&ca)).err().map(|e| e.to_string());
+        let err = err.unwrap_or_default();
+        assert!(err.contains("ca.pem") && err.contains("tls_ca"), "{err}");
+        assert!(!err.contains("secret"), "{err}");
+        let missing = dir.path().join("missing.pem");
+        let err = tls(url, Some(&missing)).err().map(|e| e.to_string());
+        assert!(err.is_some_and(|e| e.contains("missing.pem")));
+    }
+}
