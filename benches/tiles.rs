@@ -233,7 +233,7 @@ fn bench_dataset(c: &mut Criterion) {
         let build = || {
             build_tile(
                 &snap.store,
-                &snap.tiles,
+                snap.tiles(),
                 &snap.scores,
                 Scope::All,
                 tile,

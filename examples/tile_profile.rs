@@ -33,7 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         let tile = TileId::new(z, x, y)?;
         let t = Instant::now();
-        let built = build_tile(&snap.store, &snap.tiles, risk, Scope::All, tile, &policy);
+        let built = build_tile(&snap.store, snap.tiles(), risk, Scope::All, tile, &policy);
         let dt = t.elapsed().as_secs_f64();
         if std::env::var_os("TILE_PROFILE_COUNTS").is_some()
             && let Some(b) = &built

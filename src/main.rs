@@ -553,7 +553,7 @@ fn serve(
         let started = std::time::Instant::now();
         let dir = config.data.clone();
         let cfg = config.clone();
-        let snap = tokio::task::spawn_blocking(move || Snapshot::load(&dir, &cfg))
+        let snap = tokio::task::spawn_blocking(move || Snapshot::load_for_tiles(&dir, &cfg))
             .await
             .map_err(|e| format!("loading failed: {e}"))?;
         let snap = match snap {

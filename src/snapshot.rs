@@ -11,6 +11,7 @@ use crate::tiles::{Prepared, TilePolicy};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::Path;
+use std::sync::OnceLock;
 use std::time::{Instant, SystemTime};
 
 /// Feature counts per served layer, as `/health` reports them.
@@ -39,8 +40,9 @@ pub struct Snapshot {
     pub store: Store,
     /// The risk score of every grid unit, by `UnitId`.
     pub scores: Scores,
-    /// Geometry prepared for vector tiles.
-    pub tiles: Prepared,
+    /// Geometry prepared for vector tiles, built on first use
+    /// ([`Snapshot::tiles`]).
+    tiles: OnceLock<Prepared>,
     /// Hash of the input files (or tables' fingerprints) and of the
     /// `[risk]` config.
     pub data_version: String,
@@ -86,9 +88,6 @@ impl Snapshot {
         let t = Instant::now();
         let scores = risk::score_all(&store, &config.risk);
         let score_time = t.elapsed();
-        let t = Instant::now();
-        let tiles = Prepared::build(&store, &TilePolicy::default());
-        let tiles_time = t.elapsed();
         let scored = started.elapsed();
         let mut warnings = loaded.issues;
         warnings.extend(ingest::check_locations(&store, &loaded.files));
@@ -97,19 +96,41 @@ impl Snapshot {
             read_ms = ms(read),
             index_ms = ms(indexed - read),
             score_ms = ms(score_time),
-            tiles_ms = ms(tiles_time),
-            tile_vertices = tiles.vertices(),
             check_ms = ms(started.elapsed() - scored),
             "snapshot built"
         );
         Ok(Snapshot {
             store,
             scores,
-            tiles,
+            tiles: OnceLock::new(),
             data_version,
             warnings,
             files: loaded.files,
             loaded_at: SystemTime::now(),
+        })
+    }
+
+    /// [`Snapshot::load`] with the tile geometry prepared too: what a
+    /// server swaps in, so that no tile request waits for the preparation.
+    pub fn load_for_tiles(dir: &Path, config: &Config) -> Result<Snapshot, LoadError> {
+        let snap = Snapshot::load(dir, config)?;
+        snap.tiles();
+        Ok(snap)
+    }
+
+    /// The geometry prepared for vector tiles (Web Mercator, simplified per
+    /// zoom), built on the first call: `validate` and `score` never pay for
+    /// it.
+    pub fn tiles(&self) -> &Prepared {
+        self.tiles.get_or_init(|| {
+            let t = Instant::now();
+            let prepared = Prepared::build(&self.store, &TilePolicy::default());
+            tracing::info!(
+                tiles_ms = t.elapsed().as_millis() as u64,
+                tile_vertices = prepared.vertices(),
+                "tile geometry prepared"
+            );
+            prepared
         })
     }
 

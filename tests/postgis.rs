@@ -239,7 +239,7 @@ fn the_demo_city_in_postgis_gives_the_same_scores_and_tile_bytes() {
     let build = |snap: &Snapshot, tile| {
         build_tile(
             &snap.store,
-            &snap.tiles,
+            snap.tiles(),
             &snap.scores,
             Scope::All,
             tile,

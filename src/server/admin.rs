@@ -43,9 +43,10 @@ pub enum ReloadOutcome {
 pub async fn reload(state: &AppState) -> Result<ReloadOutcome, ApiError> {
     let _guard = state.reload_lock.lock().await;
     let config = state.config.clone();
-    let loaded = tokio::task::spawn_blocking(move || Snapshot::load(&config.data, &config))
-        .await
-        .map_err(|e| ApiError::Internal(format!("reload task failed: {e}")))?;
+    let loaded =
+        tokio::task::spawn_blocking(move || Snapshot::load_for_tiles(&config.data, &config))
+            .await
+            .map_err(|e| ApiError::Internal(format!("reload task failed: {e}")))?;
     let old = state.current().data_version.clone();
     match loaded {
         Ok(snap) => {

@@ -163,10 +163,15 @@ async fn tile(
         let build = || -> Result<TileBody, String> {
             built = true;
             let risk: &dyn RiskLookup = &snap.scores;
-            Ok(
-                build_tile(&snap.store, &snap.tiles, risk, scope, tile, &service.policy)
-                    .map(|t| Bytes::from(t.bytes)),
+            Ok(build_tile(
+                &snap.store,
+                snap.tiles(),
+                risk,
+                scope,
+                tile,
+                &service.policy,
             )
+            .map(|t| Bytes::from(t.bytes)))
         };
         let body = if key.gzip {
             let identity = TileKey {

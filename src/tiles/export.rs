@@ -292,7 +292,7 @@ fn render(
     let risk: &dyn RiskLookup = &snap.scores;
     build_tile(
         &snap.store,
-        &snap.tiles,
+        snap.tiles(),
         risk,
         options.scope(),
         tile,
