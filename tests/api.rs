@@ -7,22 +7,9 @@ use common::*;
 use serde_json::Value;
 use std::process::Command;
 
-fn json(body: &str) -> Value {
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
-}
-
+/// The tiny dataset served with an audit log.
 fn start() -> (tempfile::TempDir, Server) {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("ds");
-    write_tiny_dataset(&data);
-    install_demo_tokens(tmp.path());
-    std::fs::write(
-        tmp.path().join("riskmap.toml"),
-        "audit_log = \"audit.jsonl\"\n",
-    )
-    .unwrap();
-    let server = Server::start(tmp.path(), &data, &[]);
-    (tmp, server)
+    start_tiny("audit_log = \"audit.jsonl\"\n")
 }
 
 const TOWN: &str = "350502001";
@@ -415,12 +402,7 @@ fn features_inside_a_unit() {
 
 #[test]
 fn closing_public_access() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("ds");
-    write_tiny_dataset(&data);
-    install_demo_tokens(tmp.path());
-    std::fs::write(tmp.path().join("riskmap.toml"), "public_access = false\n").unwrap();
-    let s = Server::start(tmp.path(), &data, &[]);
+    let (_tmp, s) = start_tiny("public_access = false\n");
     assert_eq!(s.get("/api/ranking").0, 401);
     assert_eq!(s.get("/health").0, 200);
     assert_eq!(s.get_with("/api/ranking", PLANNER).0, 200);

@@ -9,17 +9,6 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-/// Starts the server in a folder with `toml` as its config.
-fn start_with(toml: &str) -> (tempfile::TempDir, Server) {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("ds");
-    write_tiny_dataset(&data);
-    install_demo_tokens(tmp.path());
-    std::fs::write(tmp.path().join("riskmap.toml"), toml).unwrap();
-    let server = Server::start(tmp.path(), &data, &[]);
-    (tmp, server)
-}
-
 /// Sends raw bytes on a fresh connection; returns everything read until
 /// the server closes or `wait` passes.
 fn raw(server: &Server, request: &[u8], wait: Duration) -> String {
@@ -67,7 +56,7 @@ fn get_full(
 
 #[test]
 fn rate_limit_is_off_by_default() {
-    let (_tmp, server) = start_with("");
+    let (_tmp, server) = start_tiny("");
     for _ in 0..60 {
         assert_eq!(server.get("/api/ranking?level=cell").0, 200);
     }
@@ -75,7 +64,7 @@ fn rate_limit_is_off_by_default() {
 
 #[test]
 fn rate_limit_answers_429_with_retry_after_per_caller() {
-    let (_tmp, server) = start_with("[limits]\nrate_per_second = 0.2\nburst = 3\n");
+    let (_tmp, server) = start_tiny("[limits]\nrate_per_second = 0.2\nburst = 3\n");
     for _ in 0..3 {
         assert_eq!(server.get("/api/ranking?level=cell").0, 200);
     }
@@ -124,7 +113,7 @@ fn rate_limit_answers_429_with_retry_after_per_caller() {
 
 #[test]
 fn long_targets_are_414_and_large_headers_431() {
-    let (_tmp, server) = start_with("[limits]\nmax_uri_bytes = 2048\nmax_header_bytes = 4096\n");
+    let (_tmp, server) = start_tiny("[limits]\nmax_uri_bytes = 2048\nmax_header_bytes = 4096\n");
     // Within the limits: fine.
     let ok_query = "x".repeat(1500);
     let (status, _, _) = get_full(
@@ -154,7 +143,7 @@ fn long_targets_are_414_and_large_headers_431() {
 
 #[test]
 fn a_client_trickling_its_header_is_cut_off() {
-    let (_tmp, server) = start_with("[limits]\nheader_read_timeout_secs = 1\n");
+    let (_tmp, server) = start_tiny("[limits]\nheader_read_timeout_secs = 1\n");
     let started = Instant::now();
     let resp = raw(
         &server,
@@ -179,7 +168,7 @@ fn a_client_trickling_its_header_is_cut_off() {
 #[cfg(unix)]
 #[test]
 fn sigterm_with_open_connections_exits_cleanly() {
-    let (_tmp, mut server) = start_with("");
+    let (_tmp, mut server) = start_tiny("");
     // An idle keep-alive connection that has already been answered…
     let addr = server.base.trim_start_matches("http://").to_string();
     let mut idle = TcpStream::connect(&addr).unwrap();

@@ -5,17 +5,10 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-fn json(body: &str) -> Value {
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
-}
-
 #[test]
 fn broken_reload_keeps_serving_then_a_fix_swaps() {
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, server) = start_tiny("");
     let data = tmp.path().join("ds");
-    write_tiny_dataset(&data);
-    install_demo_tokens(tmp.path());
-    let server = Server::start(tmp.path(), &data, &[]);
     let before = json(&server.get("/health").1);
     let v0 = before["data_version"].as_str().unwrap().to_string();
 
@@ -117,16 +110,8 @@ fn slow_copy(path: &std::path::Path, bytes: &[u8], chunk: usize, pause_ms: u64) 
 
 #[test]
 fn watcher_reloads_once_after_a_slow_copy_and_keeps_old_data_on_corruption() {
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, server) = start_tiny("watch = true\nwatch_debounce_ms = 1500\n");
     let data = tmp.path().join("ds");
-    write_tiny_dataset(&data);
-    install_demo_tokens(tmp.path());
-    std::fs::write(
-        tmp.path().join("riskmap.toml"),
-        "watch = true\nwatch_debounce_ms = 1500\n",
-    )
-    .unwrap();
-    let server = Server::start(tmp.path(), &data, &[]);
     let v0 = json(&server.get("/health").1)["data_version"]
         .as_str()
         .unwrap()
@@ -188,11 +173,8 @@ fn watcher_reloads_once_after_a_slow_copy_and_keeps_old_data_on_corruption() {
 
 #[test]
 fn without_watch_file_changes_are_not_picked_up() {
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, server) = start_tiny("watch_debounce_ms = 100\n");
     let data = tmp.path().join("ds");
-    write_tiny_dataset(&data);
-    std::fs::write(tmp.path().join("riskmap.toml"), "watch_debounce_ms = 100\n").unwrap();
-    let server = Server::start(tmp.path(), &data, &[]);
     let v0 = json(&server.get("/health").1)["data_version"].clone();
     std::fs::write(data.join("hazard_sources.geojson"), two_hazards_geojson(3)).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1500));
@@ -217,11 +199,8 @@ fn two_hundred_connections_during_reloads_see_no_5xx_and_consistent_data() {
     use std::sync::{Arc, Barrier, Mutex};
 
     const CLIENTS: usize = 200;
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, server) = start_tiny("");
     let data = tmp.path().join("ds");
-    write_tiny_dataset(&data);
-    install_demo_tokens(tmp.path());
-    let server = Server::start(tmp.path(), &data, &[]);
     let base = server.base.clone();
     let path = data.join("hazard_sources.geojson");
 

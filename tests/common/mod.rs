@@ -142,6 +142,23 @@ pub fn run(cwd: &Path, args: &[&str]) -> Output {
         .unwrap_or_else(|e| panic!("cannot run riskmap: {e}"))
 }
 
+/// Serves the tiny dataset (written to `ds/` in a new temporary folder,
+/// with the demo tokens and `toml` as `riskmap.toml`).
+pub fn start_tiny(toml: &str) -> (tempfile::TempDir, Server) {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("ds");
+    write_tiny_dataset(&data);
+    install_demo_tokens(tmp.path());
+    std::fs::write(tmp.path().join("riskmap.toml"), toml).unwrap();
+    let server = Server::start(tmp.path(), &data, &[]);
+    (tmp, server)
+}
+
+/// Parses a JSON body, panicking with the body when it is not JSON.
+pub fn json(body: &str) -> serde_json::Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
 /// A running `riskmap serve` on 127.0.0.1:0, killed on drop.
 pub struct Server {
     /// `http://127.0.0.1:PORT`.
