@@ -384,7 +384,7 @@ fn score(config: &Config, data: Option<PathBuf>, out: &Path, pg_table: &str) -> 
     let written_to = match postgis::url(out) {
         Some(url) => {
             let comment = format!(
-                "riskmap risk scores of every grid unit; data_version {}",
+                "risk scores of every grid unit; data_version {}",
                 snap.data_version
             );
             let target = riskmap::write::postgis::PgTarget {
@@ -457,6 +457,7 @@ fn export_pmtiles(
     }
     let started = std::time::Instant::now();
     let snap = load(config, &dir)?;
+    snap.tiles();
     let tiles = export::plan(&snap, options).map_err(|e| e.to_string())?;
     let bar = indicatif::ProgressBar::new(tiles.len() as u64);
     bar.set_style(

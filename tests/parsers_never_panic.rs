@@ -10,16 +10,6 @@ use riskmap::ogc::features::PropValue;
 use riskmap::ogc::params::{ItemsParams, limit, pairs};
 use riskmap::ogc::queryables::properties;
 
-const LAYERS: [LayerId; 7] = [
-    LayerId::Enterprises,
-    LayerId::HazardSources,
-    LayerId::CollapseZones,
-    LayerId::Counties,
-    LayerId::Towns,
-    LayerId::Villages,
-    LayerId::Cells,
-];
-
 fn number_list() -> impl Strategy<Value = String> {
     prop::collection::vec(
         prop_oneof![
@@ -93,7 +83,7 @@ proptest! {
 
     #[test]
     fn cql2_parses_and_evaluates_or_errs(text in cql2_like(), raw in ".{0,40}") {
-        for layer in LAYERS {
+        for layer in LayerId::SERVED {
             for t in [&text, &raw] {
                 if let Ok(expr) = cql2::parse(t, properties(layer)) {
                     let _ = expr.matches(&|_| PropValue::Null);
@@ -131,7 +121,7 @@ proptest! {
             .collect::<Vec<_>>()
             .join("&");
         if let Ok(p) = pairs(Some(&query)) {
-            for layer in LAYERS {
+            for layer in LayerId::SERVED {
                 let _ = ItemsParams::parse(layer, p.clone());
             }
         }

@@ -294,25 +294,39 @@ fn scores_are_written_back_as_a_postgis_table() {
         .collect();
     assert!(expected.len() >= 5, "{expected:?}");
 
-    // Twice: the second run replaces the table.
-    for _ in 0..2 {
-        let o = run(
-            tmp.path(),
-            &[
-                "score",
-                "--data",
-                &url,
-                "--out",
-                &url,
-                "--table",
-                "public.risk_scores",
-            ],
-        );
+    // Twice: the second run refills the table, keeping what the
+    // database's users built on it (a grant, a view).
+    let args = [
+        "score",
+        "--data",
+        &url,
+        "--out",
+        &url,
+        "--table",
+        "public.risk_scores",
+    ];
+    for round in 0..2 {
+        let o = run(tmp.path(), &args);
         let text = stderr(&o);
         assert!(o.status.success(), "{text}");
         assert!(text.contains("table public.risk_scores"), "{text}");
         assert!(!text.contains("hunter2"), "{text}");
+        if round == 0 {
+            pg.psql(
+                "CREATE ROLE dashboard; GRANT SELECT ON risk_scores TO dashboard; \
+                 CREATE VIEW major_units AS SELECT code FROM risk_scores WHERE risk_score >= 0",
+            );
+        }
     }
+    assert_eq!(
+        pg.psql("SELECT has_table_privilege('dashboard', 'risk_scores', 'SELECT')")
+            .trim(),
+        "t"
+    );
+    assert_eq!(
+        pg.psql("SELECT count(*) FROM major_units").trim(),
+        expected.len().to_string()
+    );
     let rows = pg.psql(
         "SELECT code, risk_score, risk_level, ST_SRID(geom), GeometryType(geom), \
          ST_IsValid(geom) FROM risk_scores",
@@ -338,7 +352,26 @@ fn scores_are_written_back_as_a_postgis_table() {
     assert!(gist.contains("USING gist (geom)"), "{gist}");
     let comment = pg.psql("SELECT obj_description('risk_scores'::regclass)");
     let version = load(&url, &Config::default()).data_version;
+    assert!(comment.starts_with("riskmap:"), "{comment}");
     assert!(comment.contains(&version), "{comment} / {version}");
+    // A table riskmap did not write is never replaced.
+    let args = [
+        "score",
+        "--data",
+        &url,
+        "--out",
+        &url,
+        "--table",
+        "grid_cells",
+    ];
+    let o = run(tmp.path(), &args);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("not written by riskmap"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(pg.psql("SELECT count(*) > 0 FROM grid_cells").trim(), "t");
     // GDAL reads it as a layer with every scored unit.
     let info = tool("ogrinfo", &["-so", &pg.gdal(), "risk_scores"]);
     assert!(

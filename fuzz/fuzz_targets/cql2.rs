@@ -11,7 +11,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    for layer in riskmap_fuzz::COLLECTIONS {
+    for layer in riskmap::model::LayerId::SERVED {
         let props = properties(layer);
         if let Ok(expr) = cql2::parse(text, props) {
             // Evaluate against a few kinds of values.

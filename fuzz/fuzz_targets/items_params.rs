@@ -18,7 +18,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Ok(p) = pairs(Some(query)) else {
         return;
     };
-    for layer in riskmap_fuzz::COLLECTIONS {
+    for layer in riskmap::model::LayerId::SERVED {
         let _ = ItemsParams::parse(layer, p.clone());
     }
 });

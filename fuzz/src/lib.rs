@@ -12,17 +12,6 @@ use riskmap::snapshot::Snapshot;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-/// The OGC collections.
-pub const COLLECTIONS: [LayerId; 7] = [
-    LayerId::Enterprises,
-    LayerId::HazardSources,
-    LayerId::CollapseZones,
-    LayerId::Counties,
-    LayerId::Towns,
-    LayerId::Villages,
-    LayerId::Cells,
-];
-
 /// Demo tokens: planner, admin, grid manager (the fourth choice is none).
 pub const TOKENS: [&str; 3] = [
     "demo-planner-7f3a91c2",

@@ -107,6 +107,10 @@ pub struct LoadError {
     pub dir: PathBuf,
     /// Every problem found (errors and warnings).
     pub issues: Vec<Issue>,
+    /// The source could not be read at all (a database that cannot be
+    /// reached or whose query failed), as opposed to data that do not
+    /// validate: trying again later may succeed with the same data.
+    pub unreachable: bool,
 }
 
 fn find_file(dir: &Path, layer: LayerId, config: &Config) -> Option<PathBuf> {
@@ -388,6 +392,7 @@ fn assemble(dir: &Path, read: Vec<ReadLayer>, config: &Config) -> Result<Loaded,
         return Err(LoadError {
             dir: dir.to_path_buf(),
             issues,
+            unreachable: false,
         });
     }
     for i in &mut issues {

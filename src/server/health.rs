@@ -19,9 +19,11 @@ pub async fn health(State(state): State<AppState>) -> Json<Value> {
     if let Some(failure) = state.last_reload_error.lock().await.as_ref() {
         body["last_reload_error"] = json!(failure);
     }
-    if let Ok(guard) = state.source.lock()
-        && let Some(source) = guard.as_ref()
-    {
+    let source = state
+        .source
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(source) = source.as_ref() {
         body["source"] = json!(source);
     }
     Json(body)

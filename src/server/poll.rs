@@ -9,7 +9,9 @@
 //!
 //! `/health` shows the source's state under `source` ([`SourceStatus`]):
 //! while the database cannot be reached the server keeps serving the last
-//! good snapshot and says since when the checks fail.
+//! good snapshot and says since when the checks fail. A reload that fails
+//! because the database could not be read is retried at the next check,
+//! unlike one whose data did not validate.
 
 use super::AppState;
 use super::admin::{ReloadOutcome, reload};
@@ -27,8 +29,6 @@ const RELISTEN_AFTER: Duration = Duration::from_secs(5);
 pub struct SourceStatus {
     /// `postgis`.
     pub kind: &'static str,
-    /// The database URL without its password.
-    pub database: String,
     /// Seconds between checks (0: none).
     pub poll_secs: u64,
     /// The `LISTEN` channel, if any.
@@ -42,7 +42,8 @@ pub struct SourceStatus {
     /// When the last check ran (seconds since the Unix epoch).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub checked_at: Option<u64>,
-    /// What the failing checks say.
+    /// What the failing checks say (without the database's address:
+    /// `/health` is public; the log has it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// Since when the checks fail (seconds since the Unix epoch).
@@ -56,11 +57,10 @@ impl SourceStatus {
     /// The status of the configured source when it is a database, before
     /// any check (it was just loaded from).
     pub fn initial(config: &crate::config::Config) -> Option<SourceStatus> {
-        let url = postgis::url(&config.data)?;
+        postgis::url(&config.data)?;
         let listen = Some(config.source.listen.clone()).filter(|c| !c.is_empty());
         Some(SourceStatus {
             kind: "postgis",
-            database: postgis::redact(url),
             poll_secs: config.source.poll_secs,
             listening: listen.as_ref().map(|_| false),
             listen,
@@ -100,12 +100,17 @@ fn now() -> u64 {
 }
 
 fn update(state: &AppState, f: impl FnOnce(&mut SourceStatus)) {
-    if let Ok(mut guard) = state.source.lock()
-        && let Some(status) = guard.as_mut()
-    {
+    let mut guard = state
+        .source
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(status) = guard.as_mut() {
         f(status);
     }
 }
+
+/// How long one check may take before it counts as failed.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Starts watching when the data source is a database and `poll_secs` is
 /// not 0 or a `listen` channel is set; the task runs until the process
@@ -146,23 +151,34 @@ async fn run(state: AppState, url: String, mut notified: mpsc::Receiver<()>) {
             Some(()) = notified.recv() => {}
             else => return,
         }
-        let version = postgis::data_version(&url, &state.config).await;
-        update(&state, |s| {
-            s.checked(version.as_ref().map(|_| ()).map_err(|e| e.to_string()))
-        });
-        let version = match version {
-            Ok(v) => v,
-            Err(e) => {
+        let checked =
+            tokio::time::timeout(CHECK_TIMEOUT, postgis::data_version(&url, &state.config)).await;
+        let version = match checked {
+            Ok(Ok(v)) => v,
+            Ok(Err(e)) => {
                 tracing::warn!("checking the database: {e}");
+                update(&state, |s| s.checked(Err(e.detail())));
+                continue;
+            }
+            Err(_) => {
+                let e = format!("no answer within {} s", CHECK_TIMEOUT.as_secs());
+                tracing::warn!("checking the database: {e}");
+                update(&state, |s| s.checked(Err(e)));
                 continue;
             }
         };
+        update(&state, |s| s.checked(Ok(())));
         if version == state.current().data_version || refused.as_ref() == Some(&version) {
             continue;
         }
         tracing::info!(%version, "the database changed: reloading");
         match reload(&state).await {
             Ok(ReloadOutcome::Swapped { .. }) => refused = None,
+            Ok(ReloadOutcome::Refused(e)) if e.unreachable => {
+                let first = e.issues.first().map(|i| i.message.clone());
+                update(&state, |s| s.checked(Err(first.unwrap_or_default())));
+                tracing::warn!("the database could not be read; trying again at the next check");
+            }
             Ok(ReloadOutcome::Refused(_)) => {
                 tracing::warn!("the changed data did not validate; waiting for the next change");
                 refused = Some(version);
@@ -178,7 +194,12 @@ async fn run(state: AppState, url: String, mut notified: mpsc::Receiver<()>) {
 async fn listen(state: AppState, url: String, channel: String, checks: mpsc::Sender<()>) {
     loop {
         let result = listen_once(&state, &url, &channel, &checks).await;
-        update(&state, |s| s.listening = Some(false));
+        update(&state, |s| {
+            s.listening = Some(false);
+            if let Err(e) = &result {
+                s.checked(Err(e.clone()));
+            }
+        });
         match result {
             Ok(()) => tracing::warn!(%channel, "the LISTEN connection closed"),
             Err(e) => tracing::warn!(%channel, "LISTEN: {e}"),
@@ -200,13 +221,13 @@ async fn listen_once(
     let ca = state.config.source.tls_ca.as_deref();
     let (client, driver) = postgis::connect_with(url, ca, Some(notes_tx))
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.detail())?;
     let listening = client
         .batch_execute(&format!("LISTEN {}", postgis::quote(channel)))
         .await;
     if let Err(e) = listening {
         driver.abort();
-        return Err(format!("{}: {e}", postgis::redact(url)));
+        return Err(format!("LISTEN {channel}: {}", postgis::message(&e)));
     }
     tracing::info!(%channel, "listening for database notifications");
     update(state, |s| s.listening = Some(true));

@@ -354,6 +354,10 @@ fn write_to(
     options: &ExportOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<ExportSummary, ExportError> {
+    // Prepared here, not by the first of the parallel renders: the
+    // preparation is itself parallel, and a worker waiting on it must not
+    // be handed a render that waits on it too.
+    snap.tiles();
     let archive_err = |source| ExportError::Archive {
         path: path.to_path_buf(),
         source,

@@ -2,11 +2,17 @@
 //! postgresql://…`), so that a province's dashboards, QGIS projects and
 //! reports can join the scores in the database the ledgers live in.
 //!
-//! The table is replaced in one transaction: `DROP TABLE IF EXISTS`,
-//! `CREATE TABLE` with typed columns and a `geom geometry(TYPE, 4326)`
-//! column, `COPY … FROM STDIN`, a primary key and a GiST index, a comment,
-//! then `COMMIT`. Readers see the old table or the new one, never a half
-//! written one; a failure leaves the old table in place.
+//! The table is replaced in one transaction, so readers see the old rows or
+//! the new ones, never half (they wait for the commit), and a failure
+//! leaves the old table in place:
+//! - a table riskmap made before with the same columns is emptied
+//!   (`TRUNCATE`) and refilled, so its grants, dependent views and indexes
+//!   stay;
+//! - otherwise it is created: typed columns and `geom geometry(TYPE,
+//!   4326)`, then `COPY … FROM STDIN`, a primary key and a GiST index.
+//!
+//! The table's comment starts with [`COMMENT_PREFIX`]; an existing table
+//! without it was not made by riskmap and is never replaced.
 
 use super::{ColumnKind, FeatureTable, GeometryKind, TableFeature};
 use crate::ingest::postgis::{PostgisError, connect, query_error, quote, redact};
@@ -31,6 +37,9 @@ pub struct PgTarget<'a> {
     /// CA certificates trusted besides the system's (`sslmode=require`).
     pub tls_ca: Option<&'a std::path::Path>,
 }
+
+/// How the comment of every table riskmap writes starts.
+pub const COMMENT_PREFIX: &str = "riskmap:";
 
 /// Rows per `COPY` chunk sent to the server.
 const CHUNK_ROWS: usize = 512;
@@ -83,58 +92,112 @@ async fn write_async(
     }
     let fail = query_error(target.table);
     let tx = client.transaction().await.map_err(&fail)?;
-    tx.batch_execute(&create_sql(quoted, table))
+    let existing = tx
+        .query_opt(
+            "SELECT coalesce(obj_description(c.oid, 'pg_class'), ''), \
+             array_agg(a.attname::text || ' ' || format_type(a.atttypid, a.atttypmod) \
+             ORDER BY a.attnum) \
+             FROM pg_class c JOIN pg_attribute a \
+             ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
+             WHERE c.oid = to_regclass($1) GROUP BY c.oid",
+            &[&quoted],
+        )
         .await
-        .map_err(&fail)?;
+        .map_err(&fail)?
+        .map(|row| (row.get::<_, String>(0), row.get::<_, Vec<String>>(1)));
+    let refill = match &existing {
+        Some((comment, _)) if !comment.starts_with(COMMENT_PREFIX) => {
+            return Err(PostgisError::Query {
+                table: target.table.to_string(),
+                message: format!(
+                    "the table exists and was not written by riskmap (its comment does not \
+                     start with {COMMENT_PREFIX:?}): choose another --table, or drop it first"
+                ),
+            });
+        }
+        Some((_, columns)) => *columns == column_types(table),
+        None => false,
+    };
+    let setup = if refill {
+        format!("TRUNCATE {quoted};")
+    } else {
+        create_sql(quoted, table)
+    };
+    tx.batch_execute(&setup).await.map_err(&fail)?;
     let columns: Vec<String> = table.columns.iter().map(|c| quote(&c.name)).collect();
     let copy = format!("COPY {quoted} ({}, geom) FROM STDIN", columns.join(", "));
     let sink = tx.copy_in::<_, Bytes>(&copy).await.map_err(&fail)?;
     let mut sink = std::pin::pin!(sink);
-    for rows in table.features.chunks(CHUNK_ROWS) {
+    for (chunk, rows) in table.features.chunks(CHUNK_ROWS).enumerate() {
         let mut text = String::new();
-        for f in rows {
-            copy_row(&mut text, f, table.geometry_type);
+        for (i, f) in rows.iter().enumerate() {
+            copy_row(&mut text, f, table.geometry_type).map_err(|message| PostgisError::Query {
+                table: target.table.to_string(),
+                message: format!("feature {}: {message}", chunk * CHUNK_ROWS + i),
+            })?;
         }
         sink.send(Bytes::from(text)).await.map_err(&fail)?;
     }
     let written = sink.as_mut().finish().await.map_err(&fail)?;
     let mut finish = String::new();
-    if let Some(key) = target.key {
-        let _ = write!(
-            finish,
-            "ALTER TABLE {quoted} ADD PRIMARY KEY ({});",
-            quote(key)
-        );
+    if !refill {
+        if let Some(key) = target.key {
+            let _ = write!(
+                finish,
+                "ALTER TABLE {quoted} ADD PRIMARY KEY ({});",
+                quote(key)
+            );
+        }
+        let _ = write!(finish, "CREATE INDEX ON {quoted} USING gist (geom);");
     }
     let _ = write!(
         finish,
-        "CREATE INDEX ON {quoted} USING gist (geom); COMMENT ON TABLE {quoted} IS {};",
-        literal(target.comment)
+        "COMMENT ON TABLE {quoted} IS {};",
+        literal(&format!("{COMMENT_PREFIX} {}", target.comment))
     );
     tx.batch_execute(&finish).await.map_err(&fail)?;
     tx.commit().await.map_err(&fail)?;
     Ok(written)
 }
 
-/// `DROP` and `CREATE` of the table.
-fn create_sql(quoted: &str, table: &FeatureTable) -> String {
-    let mut sql = format!("DROP TABLE IF EXISTS {quoted}; CREATE TABLE {quoted} (");
-    for c in &table.columns {
-        let kind = match c.kind {
-            ColumnKind::Text => "text",
-            ColumnKind::Int => "bigint",
-            ColumnKind::Float => "double precision",
-            ColumnKind::Bool => "boolean",
-        };
-        let _ = write!(sql, "{} {kind}, ", quote(&c.name));
-    }
+/// Each column as `name type`, the way PostgreSQL's `format_type` names
+/// the types, `geom` last.
+fn column_types(table: &FeatureTable) -> Vec<String> {
+    let mut columns: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| {
+            let kind = match c.kind {
+                ColumnKind::Text => "text",
+                ColumnKind::Int => "bigint",
+                ColumnKind::Float => "double precision",
+                ColumnKind::Bool => "boolean",
+            };
+            format!("{} {kind}", c.name)
+        })
+        .collect();
     let geometry = match table.geometry_type {
         GeometryKind::Point => "Point",
         GeometryKind::Polygon => "Polygon",
         GeometryKind::MultiPolygon => "MultiPolygon",
     };
-    let _ = write!(sql, "geom geometry({geometry}, 4326));");
-    sql
+    columns.push(format!("geom geometry({geometry},4326)"));
+    columns
+}
+
+/// `DROP` and `CREATE` of the table.
+fn create_sql(quoted: &str, table: &FeatureTable) -> String {
+    let columns: Vec<String> = column_types(table)
+        .into_iter()
+        .map(|c| match c.split_once(' ') {
+            Some((name, kind)) => format!("{} {kind}", quote(name)),
+            None => c,
+        })
+        .collect();
+    format!(
+        "DROP TABLE IF EXISTS {quoted}; CREATE TABLE {quoted} ({});",
+        columns.join(", ")
+    )
 }
 
 /// A SQL string literal.
@@ -143,8 +206,8 @@ fn literal(text: &str) -> String {
 }
 
 /// One row in `COPY`'s text format: tab-separated, `\N` for null, the
-/// geometry as hex EWKB.
-fn copy_row(out: &mut String, f: &TableFeature, kind: GeometryKind) {
+/// geometry as hex EWKB; an error says why a feature cannot be written.
+fn copy_row(out: &mut String, f: &TableFeature, kind: GeometryKind) -> Result<(), String> {
     for v in &f.values {
         match v {
             Value::Null => out.push_str("\\N"),
@@ -166,15 +229,14 @@ fn copy_row(out: &mut String, f: &TableFeature, kind: GeometryKind) {
         }
         (g, _) => g.clone(),
     };
-    match geometry.to_ewkb(CoordDimensions::xy(), Some(4326)) {
-        Ok(wkb) => {
-            for b in wkb {
-                let _ = write!(out, "{b:02X}");
-            }
-        }
-        Err(_) => out.push_str("\\N"),
+    let wkb = geometry
+        .to_ewkb(CoordDimensions::xy(), Some(4326))
+        .map_err(|e| format!("geometry: {e}"))?;
+    for b in wkb {
+        let _ = write!(out, "{b:02X}");
     }
     out.push('\n');
+    Ok(())
 }
 
 /// `s` escaped for `COPY`'s text format.
@@ -185,6 +247,8 @@ fn escape(out: &mut String, s: &str) {
             '\t' => out.push_str("\\t"),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
+            // PostgreSQL text cannot hold NUL.
+            '\0' => {}
             c => out.push(c),
         }
     }
@@ -222,7 +286,7 @@ mod tests {
             features: vec![TableFeature {
                 geometry: geo::Geometry::Point(geo::Point::new(1.0, 2.0)),
                 values: vec![
-                    Value::Text("甲\t乙\\丙\n".into()),
+                    Value::Text("甲\t乙\\丙\n\0".into()),
                     Value::Null,
                     Value::Float(f64::NAN),
                     Value::Bool(true),
@@ -230,11 +294,11 @@ mod tests {
             }],
         };
         let mut row = String::new();
-        copy_row(&mut row, &table.features[0], table.geometry_type);
+        copy_row(&mut row, &table.features[0], table.geometry_type).unwrap();
         let fields: Vec<&str> = row.trim_end_matches('\n').split('\t').collect();
         assert_eq!(fields[..4], ["甲\\t乙\\\\丙\\n", "\\N", "\\N", "t"]);
         // EWKB, little endian, point with SRID 4326.
         assert!(fields[4].starts_with("0101000020E6100000"), "{}", fields[4]);
-        assert!(create_sql("\"t\"", &table).contains("geom geometry(Point, 4326)"));
+        assert!(create_sql("\"t\"", &table).contains("\"geom\" geometry(Point,4326)"));
     }
 }

@@ -83,6 +83,15 @@ pub enum PostgisError {
 }
 
 impl PostgisError {
+    /// The message without the database's address (for public status).
+    pub fn detail(&self) -> String {
+        match self {
+            PostgisError::Connect { message, .. } => format!("cannot connect: {message}"),
+            PostgisError::Query { table, message } => format!("{table}: {message}"),
+            PostgisError::Runtime(_) => self.to_string(),
+        }
+    }
+
     fn issue(&self) -> Issue {
         match self {
             PostgisError::Connect { database, message } => {
@@ -145,6 +154,7 @@ pub fn load(url: &str, config: &Config) -> Result<Loaded, LoadError> {
     let fail = |e: PostgisError| LoadError {
         dir: PathBuf::from(redact(url)),
         issues: vec![e.issue()],
+        unreachable: true,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
