@@ -663,6 +663,8 @@ fn servers_on_one_database_agree_and_reload_when_it_changes() {
     assert!(h["source"]["failing_since"].as_u64().is_some(), "{h}");
     assert_eq!(h["counts"]["enterprises"], 1);
     assert_eq!(tile_etag(&a), etag);
+    let metrics = a.get("/metrics").1;
+    assert!(metrics.contains("\nriskmap_source_up 0\n"), "{metrics}");
     wait_for(&c, "the lost LISTEN connection", |h| {
         h["source"]["listening"] == false
     });
@@ -670,8 +672,14 @@ fn servers_on_one_database_agree_and_reload_when_it_changes() {
     wait_for(&a, "the database again", |h| {
         h["source"]["reachable"] == true && h["source"]["failed_checks"] == 0
     });
-    wait_for(&c, "the LISTEN connection again", |h| {
-        h["source"]["listening"] == true
+    wait_for(&c, "the LISTEN connection and a check again", |h| {
+        h["source"]["listening"] == true && h["source"]["reachable"] == true
     });
+    let metrics = c.get("/metrics").1;
+    assert!(
+        metrics.contains("\nriskmap_source_listening 1\n"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("\nriskmap_source_up 1\n"), "{metrics}");
     assert_eq!(health(&a)["data_version"], health(&c)["data_version"]);
 }

@@ -270,7 +270,39 @@ impl Metrics {
         ] {
             let _ = writeln!(out, "riskmap_features{{layer=\"{layer}\"}} {n}");
         }
+        source_metrics(&mut out, state);
         out
+    }
+}
+
+/// The database source's gauges, when the data come from one.
+fn source_metrics(out: &mut String, state: &AppState) {
+    let source = state
+        .source
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Some(s) = source.as_ref() else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "# HELP riskmap_source_up Whether the last check reached the database (1) or not (0)."
+    );
+    let _ = writeln!(out, "# TYPE riskmap_source_up gauge");
+    let _ = writeln!(out, "riskmap_source_up {}", u8::from(s.reachable));
+    let _ = writeln!(
+        out,
+        "# HELP riskmap_source_failed_checks Database checks failed in a row."
+    );
+    let _ = writeln!(out, "# TYPE riskmap_source_failed_checks gauge");
+    let _ = writeln!(out, "riskmap_source_failed_checks {}", s.failed_checks);
+    if let Some(listening) = s.listening {
+        let _ = writeln!(
+            out,
+            "# HELP riskmap_source_listening Whether the LISTEN connection is up."
+        );
+        let _ = writeln!(out, "# TYPE riskmap_source_listening gauge");
+        let _ = writeln!(out, "riskmap_source_listening {}", u8::from(listening));
     }
 }
 
