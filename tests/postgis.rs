@@ -296,17 +296,14 @@ fn scores_are_written_back_as_a_postgis_table() {
 
     // Twice: the second run refills the table, keeping what the
     // database's users built on it (a grant, a view).
-    let args = [
-        "score",
-        "--data",
-        &url,
-        "--out",
-        &url,
-        "--table",
-        "public.risk_scores",
-    ];
+    let score_into = |table: &str| {
+        run(
+            tmp.path(),
+            &["score", "--data", &url, "--out", &url, "--table", table],
+        )
+    };
     for round in 0..2 {
-        let o = run(tmp.path(), &args);
+        let o = score_into("public.risk_scores");
         let text = stderr(&o);
         assert!(o.status.success(), "{text}");
         assert!(text.contains("table public.risk_scores"), "{text}");
@@ -355,16 +352,7 @@ fn scores_are_written_back_as_a_postgis_table() {
     assert!(comment.starts_with("riskmap:"), "{comment}");
     assert!(comment.contains(&version), "{comment} / {version}");
     // A table riskmap did not write is never replaced.
-    let args = [
-        "score",
-        "--data",
-        &url,
-        "--out",
-        &url,
-        "--table",
-        "grid_cells",
-    ];
-    let o = run(tmp.path(), &args);
+    let o = score_into("grid_cells");
     assert!(!o.status.success());
     assert!(
         stderr(&o).contains("not written by riskmap"),

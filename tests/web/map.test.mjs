@@ -5,7 +5,7 @@ import { readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { validateStyleMin } from '@maplibre/maplibre-gl-style-spec';
-import { PLANNER, ROOT, api, launchBrowser, startServer } from './server.mjs';
+import { PLANNER, ROOT, api, canvasPixels, launchBrowser, startServer } from './server.mjs';
 
 const TIMEOUT = 120_000;
 
@@ -66,25 +66,7 @@ describe('web map in Chromium', { timeout: 15 * 60_000 }, () => {
 
   /** Share of canvas pixels that differ from the background, and a digest. */
   function pixels(p = page) {
-    return p.evaluate(() => {
-      const c = window.map.getCanvas();
-      const t = document.createElement('canvas');
-      t.width = c.width;
-      t.height = c.height;
-      const ctx = t.getContext('2d');
-      ctx.drawImage(c, 0, 0);
-      const d = ctx.getImageData(0, 0, t.width, t.height).data;
-      let drawn = 0;
-      let n = 0;
-      let hash = 0;
-      for (let i = 0; i < d.length; i += 4 * 5) {
-        const [r, g, b] = [d[i], d[i + 1], d[i + 2]];
-        if (Math.abs(r - 0xe8) + Math.abs(g - 0xec) + Math.abs(b - 0xf0) > 12) drawn++;
-        hash = (Math.imul(hash, 31) + r * 65536 + g * 256 + b) >>> 0;
-        n++;
-      }
-      return { drawn: drawn / n, hash };
-    });
+    return canvasPixels(p);
   }
 
   /**

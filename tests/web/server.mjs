@@ -107,3 +107,29 @@ export async function api(base, path, token) {
   if (!resp.ok) throw new Error(`GET ${path}: ${resp.status}`);
   return resp.json();
 }
+
+/**
+ * Share of the map canvas's pixels (every fifth) that differ from the
+ * background colour, and a digest of them, read in `page`.
+ */
+export function canvasPixels(page) {
+  return page.evaluate(() => {
+    const c = window.map.getCanvas();
+    const t = document.createElement('canvas');
+    t.width = c.width;
+    t.height = c.height;
+    const ctx = t.getContext('2d');
+    ctx.drawImage(c, 0, 0);
+    const d = ctx.getImageData(0, 0, t.width, t.height).data;
+    let drawn = 0;
+    let n = 0;
+    let hash = 0;
+    for (let i = 0; i < d.length; i += 4 * 5) {
+      const [r, g, b] = [d[i], d[i + 1], d[i + 2]];
+      if (Math.abs(r - 0xe8) + Math.abs(g - 0xec) + Math.abs(b - 0xf0) > 12) drawn++;
+      hash = (Math.imul(hash, 31) + r * 65536 + g * 256 + b) >>> 0;
+      n++;
+    }
+    return { drawn: drawn / n, hash };
+  });
+}

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ROOT, generateDemo, launchBrowser, run } from './server.mjs';
+import { ROOT, canvasPixels, generateDemo, launchBrowser, run } from './server.mjs';
 import { parseRange, serveStatic } from './static-host.mjs';
 
 const TIMEOUT = 120_000;
@@ -163,22 +163,7 @@ describe('static site in Chromium', { timeout: 15 * 60_000 }, () => {
       assert.equal(p.risk_level, want.risk_level, p.code);
       assert.equal(p.risk_score.toFixed(1), Number(want.risk_score).toFixed(1), p.code);
     }
-    const drawn = await page.evaluate(() => {
-      const c = window.map.getCanvas();
-      const t = document.createElement('canvas');
-      t.width = c.width;
-      t.height = c.height;
-      const ctx = t.getContext('2d');
-      ctx.drawImage(c, 0, 0);
-      const d = ctx.getImageData(0, 0, t.width, t.height).data;
-      let n = 0;
-      let hit = 0;
-      for (let i = 0; i < d.length; i += 4 * 7) {
-        n++;
-        if (Math.abs(d[i] - 0xe8) + Math.abs(d[i + 1] - 0xec) + Math.abs(d[i + 2] - 0xf0) > 12) hit++;
-      }
-      return hit / n;
-    });
+    const { drawn } = await canvasPixels(page);
     assert.ok(drawn > 0.15, `only ${(drawn * 100).toFixed(1)}% drawn`);
   });
 
