@@ -778,11 +778,7 @@ fn postgis_tables_in_gauss_kruger_load_like_the_native_files() {
             path_str(&dir),
         ],
     );
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let text = output_text(&o);
     assert!(o.status.success(), "{text}");
     assert!(
         text.contains(": ok — 3 enterprises, 1 hazard sources"),

@@ -190,11 +190,7 @@ fn tables_load_like_the_files_with_a_stable_data_version() {
 
     // The command line reads it too, and never prints the password.
     let o = run(tmp.path(), &["validate", "--data", &url]);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let text = output_text(&o);
     assert!(o.status.success(), "{text}");
     assert!(
         text.contains(": ok — 3 enterprises, 1 hazard sources, 1 collapse zones, 3 cells"),

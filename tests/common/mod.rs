@@ -159,6 +159,15 @@ pub fn json(body: &str) -> serde_json::Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
 }
 
+/// A command's stdout followed by its stderr, as text.
+pub fn output_text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
 /// A running `riskmap serve` on 127.0.0.1:0, killed on drop.
 pub struct Server {
     /// `http://127.0.0.1:PORT`.
