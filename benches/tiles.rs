@@ -230,16 +230,7 @@ fn bench_dataset(c: &mut Criterion) {
         let Ok(tile) = TileId::new(u32::from(z), x, y) else {
             continue;
         };
-        let build = || {
-            build_tile(
-                &snap.store,
-                snap.tiles(),
-                &snap.scores,
-                Scope::All,
-                tile,
-                &policy,
-            )
-        };
+        let build = || snap.build_tile(Scope::All, tile, &policy);
         if let Some(t) = build() {
             eprintln!("{name} {tile}: {} bytes, {:?}", t.bytes.len(), t.counts);
         }

@@ -8,7 +8,7 @@
 use riskmap::auth::Scope;
 use riskmap::config::Config;
 use riskmap::snapshot::Snapshot;
-use riskmap::tiles::{RiskLookup, TileId, TilePolicy, build_tile};
+use riskmap::tiles::{TileId, TilePolicy};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -19,10 +19,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let list = std::fs::read_to_string(args.get(1).ok_or(usage)?)?;
     let limit: usize = args.get(2).map_or(Ok(usize::MAX), |s| s.parse())?;
     let t0 = Instant::now();
-    let snap = Snapshot::load(&data, &Config::default())?;
+    // With the tile geometry prepared, so the first tile's time is its own.
+    let snap = Snapshot::load_for_tiles(&data, &Config::default())?;
     eprintln!("loaded in {:.1} s", t0.elapsed().as_secs_f64());
     let policy = TilePolicy::default();
-    let risk: &dyn RiskLookup = &snap.scores;
     // Per zoom: tiles, total seconds, worst seconds, total bytes, most bytes.
     let mut per_zoom = vec![(0usize, 0f64, 0f64, 0usize, 0usize); 23];
     for line in list.lines().take(limit) {
@@ -33,7 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         let tile = TileId::new(z, x, y)?;
         let t = Instant::now();
-        let built = build_tile(&snap.store, snap.tiles(), risk, Scope::All, tile, &policy);
+        let built = snap.build_tile(Scope::All, tile, &policy);
         let dt = t.elapsed().as_secs_f64();
         if std::env::var_os("TILE_PROFILE_COUNTS").is_some()
             && let Some(b) = &built

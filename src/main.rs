@@ -457,7 +457,6 @@ fn export_pmtiles(
     }
     let started = std::time::Instant::now();
     let snap = load(config, &dir)?;
-    snap.tiles();
     let tiles = export::plan(&snap, options).map_err(|e| e.to_string())?;
     let bar = indicatif::ProgressBar::new(tiles.len() as u64);
     bar.set_style(

@@ -2,12 +2,13 @@
 //! `data_version` that caches and ETags key on. Reload builds a new one and
 //! swaps it in whole.
 
+use crate::auth::Scope;
 use crate::config::Config;
 use crate::index::Store;
 use crate::ingest::{self, Issue, LoadError, SourceFile};
 use crate::model::Level;
 use crate::risk::{self, Scores};
-use crate::tiles::{Prepared, TilePolicy};
+use crate::tiles::{BuiltTile, Prepared, TileId, TilePolicy};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -132,6 +133,12 @@ impl Snapshot {
             );
             prepared
         })
+    }
+
+    /// The composite tile `tile` for a caller with `scope`, cut by `policy`
+    /// (see [`crate::tiles::build_tile`]); `None` when it holds nothing.
+    pub fn build_tile(&self, scope: Scope, tile: TileId, policy: &TilePolicy) -> Option<BuiltTile> {
+        crate::tiles::build_tile(&self.store, self.tiles(), &self.scores, scope, tile, policy)
     }
 
     /// Feature counts per served layer.

@@ -18,7 +18,6 @@ use riskmap::generate::{Preset, generate_dataset};
 use riskmap::ingest::postgis;
 use riskmap::model::Value;
 use riskmap::snapshot::Snapshot;
-use riskmap::tiles::build_tile;
 use riskmap::tiles::export::{ExportOptions, plan};
 use riskmap::write::{Format, write_dataset};
 use std::collections::HashMap;
@@ -233,15 +232,8 @@ fn the_demo_city_in_postgis_gives_the_same_scores_and_tile_bytes() {
     let tiles = plan(&expected, &options).unwrap();
     assert!(tiles.len() > 200, "{} tiles", tiles.len());
     let build = |snap: &Snapshot, tile| {
-        build_tile(
-            &snap.store,
-            snap.tiles(),
-            &snap.scores,
-            Scope::All,
-            tile,
-            &options.policy,
-        )
-        .map(|t| t.bytes)
+        snap.build_tile(Scope::All, tile, &options.policy)
+            .map(|t| t.bytes)
     };
     let mut built = 0;
     for &tile in &tiles {

@@ -4,7 +4,7 @@
 use super::{ApiError, AppState};
 use crate::auth::Caller;
 use crate::tiles::cache::{TileBody, TileCache, TileKey, gzip};
-use crate::tiles::{RiskLookup, TileError, TileId, TilePolicy, build_tile, tilejson};
+use crate::tiles::{TileError, TileId, TilePolicy, tilejson};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -162,16 +162,9 @@ async fn tile(
         let mut built = false;
         let build = || -> Result<TileBody, String> {
             built = true;
-            let risk: &dyn RiskLookup = &snap.scores;
-            Ok(build_tile(
-                &snap.store,
-                snap.tiles(),
-                risk,
-                scope,
-                tile,
-                &service.policy,
-            )
-            .map(|t| Bytes::from(t.bytes)))
+            Ok(snap
+                .build_tile(scope, tile, &service.policy)
+                .map(|t| Bytes::from(t.bytes)))
         };
         let body = if key.gzip {
             let identity = TileKey {

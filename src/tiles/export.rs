@@ -25,7 +25,7 @@ pub use site::{SITE_CONFIG, site_config, site_style, write_site};
 
 use super::cache::gzip;
 use super::tilejson::tilejson;
-use super::{MAX_ZOOM, RiskLookup, TileId, TilePolicy, build_tile};
+use super::{MAX_ZOOM, TileId, TilePolicy};
 use crate::auth::Scope;
 use crate::crs::mercator::TileFrame;
 use crate::index::aabb;
@@ -289,17 +289,9 @@ fn render(
     tile: TileId,
     options: &ExportOptions,
 ) -> Result<Option<Vec<u8>>, ExportError> {
-    let risk: &dyn RiskLookup = &snap.scores;
-    build_tile(
-        &snap.store,
-        snap.tiles(),
-        risk,
-        options.scope(),
-        tile,
-        &options.policy,
-    )
-    .map(|t| gzip(&t.bytes).map_err(|source| ExportError::Gzip { tile, source }))
-    .transpose()
+    snap.build_tile(options.scope(), tile, &options.policy)
+        .map(|t| gzip(&t.bytes).map_err(|source| ExportError::Gzip { tile, source }))
+        .transpose()
 }
 
 /// `OUT.tmp` beside `OUT`.
