@@ -115,7 +115,10 @@ async fn write_async(
                 ),
             });
         }
-        Some((_, columns)) => *columns == column_types(table),
+        Some((_, existing)) => {
+            let wanted = columns(table).into_iter().map(|(n, k)| format!("{n} {k}"));
+            existing.iter().cloned().eq(wanted)
+        }
         None => false,
     };
     let setup = if refill {
@@ -124,8 +127,8 @@ async fn write_async(
         create_sql(quoted, table)
     };
     tx.batch_execute(&setup).await.map_err(&fail)?;
-    let columns: Vec<String> = table.columns.iter().map(|c| quote(&c.name)).collect();
-    let copy = format!("COPY {quoted} ({}, geom) FROM STDIN", columns.join(", "));
+    let names: Vec<String> = columns(table).iter().map(|(n, _)| quote(n)).collect();
+    let copy = format!("COPY {quoted} ({}) FROM STDIN", names.join(", "));
     let sink = tx.copy_in::<_, Bytes>(&copy).await.map_err(&fail)?;
     let mut sink = std::pin::pin!(sink);
     for (chunk, rows) in table.features.chunks(CHUNK_ROWS).enumerate() {
@@ -160,10 +163,10 @@ async fn write_async(
     Ok(written)
 }
 
-/// Each column as `name type`, the way PostgreSQL's `format_type` names
-/// the types, `geom` last.
-fn column_types(table: &FeatureTable) -> Vec<String> {
-    let mut columns: Vec<String> = table
+/// Each column's name and SQL type (as PostgreSQL's `format_type` names
+/// it), `geom` last.
+fn columns(table: &FeatureTable) -> Vec<(&str, String)> {
+    let mut columns: Vec<(&str, String)> = table
         .columns
         .iter()
         .map(|c| {
@@ -173,7 +176,7 @@ fn column_types(table: &FeatureTable) -> Vec<String> {
                 ColumnKind::Float => "double precision",
                 ColumnKind::Bool => "boolean",
             };
-            format!("{} {kind}", c.name)
+            (c.name.as_str(), kind.to_string())
         })
         .collect();
     let geometry = match table.geometry_type {
@@ -181,18 +184,15 @@ fn column_types(table: &FeatureTable) -> Vec<String> {
         GeometryKind::Polygon => "Polygon",
         GeometryKind::MultiPolygon => "MultiPolygon",
     };
-    columns.push(format!("geom geometry({geometry},4326)"));
+    columns.push(("geom", format!("geometry({geometry},4326)")));
     columns
 }
 
 /// `DROP` and `CREATE` of the table.
 fn create_sql(quoted: &str, table: &FeatureTable) -> String {
-    let columns: Vec<String> = column_types(table)
+    let columns: Vec<String> = columns(table)
         .into_iter()
-        .map(|c| match c.split_once(' ') {
-            Some((name, kind)) => format!("{} {kind}", quote(name)),
-            None => c,
-        })
+        .map(|(name, kind)| format!("{} {kind}", quote(name)))
         .collect();
     format!(
         "DROP TABLE IF EXISTS {quoted}; CREATE TABLE {quoted} ({});",
