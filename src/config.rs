@@ -2,6 +2,7 @@
 //! demo city. Command-line flags override the file.
 
 use crate::crs::Crs;
+use crate::ip_range::IpRange;
 use crate::model::LayerId;
 use crate::risk::RiskParams;
 use serde::{Deserialize, Serialize};
@@ -153,8 +154,20 @@ pub struct LimitsConfig {
     /// Largest total size of the request's header fields, bytes (larger: 431).
     pub max_header_bytes: usize,
     /// A client must send a request's whole header within this many seconds,
-    /// or its connection is closed (slow-client protection).
+    /// or its connection is closed (slow-client protection). An idle
+    /// keep-alive connection is closed after as long.
     pub header_read_timeout_secs: u64,
+    /// A response the client does not read for this many seconds (no byte
+    /// accepted by the socket) is dropped and its connection reset.
+    pub write_timeout_secs: u64,
+    /// Open connections at most; more are answered 503 and closed.
+    pub max_connections: usize,
+    /// Open connections per client address at most (addresses listed in
+    /// `trusted_proxies` are exempt); more are answered 503 and closed.
+    pub max_connections_per_client: usize,
+    /// Streamed OGC items pages at once; more are answered 503 with
+    /// `Retry-After` at once (no queue).
+    pub max_streaming_responses: usize,
 }
 
 impl Default for LimitsConfig {
@@ -168,6 +181,10 @@ impl Default for LimitsConfig {
             max_uri_bytes: 8 * 1024,
             max_header_bytes: 32 * 1024,
             header_read_timeout_secs: 10,
+            write_timeout_secs: 30,
+            max_connections: 2048,
+            max_connections_per_client: 256,
+            max_streaming_responses: 64,
         }
     }
 }
@@ -255,6 +272,11 @@ pub struct Config {
     pub watch_debounce_ms: u64,
     /// A database source's polling (`[source]`).
     pub source: SourceConfig,
+    /// Reverse proxies (addresses or CIDR ranges, e.g. `"10.0.0.0/8"`)
+    /// whose `X-Forwarded-Host` and `X-Forwarded-Proto` are believed and
+    /// which the per-client connection cap does not count; from any
+    /// other peer those headers are ignored.
+    pub trusted_proxies: Vec<IpRange>,
 }
 
 impl Default for Config {
@@ -275,6 +297,7 @@ impl Default for Config {
             watch: false,
             watch_debounce_ms: 2000,
             source: SourceConfig::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -330,6 +353,15 @@ impl Config {
                 "limits.max_uri_bytes must be ≥ 64 and limits.max_header_bytes ≥ 1024".into(),
             ));
         }
+        if l.max_connections == 0
+            || l.max_connections_per_client == 0
+            || l.max_streaming_responses == 0
+            || l.write_timeout_secs == 0
+        {
+            return Err(invalid(
+                "limits.max_connections, max_connections_per_client, max_streaming_responses and write_timeout_secs must be ≥ 1".into(),
+            ));
+        }
         if self.watch_debounce_ms < 50 {
             return Err(invalid(format!(
                 "watch_debounce_ms must be ≥ 50, found {}",
@@ -378,6 +410,8 @@ mod tests {
             "[limits]\nrate_per_second = -1.0\n",
             "[limits]\nmax_uri_bytes = 10\n",
             "watch_debounce_ms = 0\n",
+            "[limits]\nmax_connections_per_client = 0\n",
+            "trusted_proxies = [\"10.0.0.0/33\"]\n",
         ] {
             let msg = Config::parse(bad, Path::new("t.toml"))
                 .err()

@@ -39,6 +39,7 @@ pub mod config;
 pub mod crs;
 pub mod generate;
 pub mod index;
+pub mod ip_range;
 pub mod ingest;
 pub mod model;
 pub mod ogc;

@@ -506,12 +506,6 @@ fn export_pmtiles(
     Ok(())
 }
 
-fn is_loopback(addr: &str) -> bool {
-    addr.parse::<std::net::SocketAddr>()
-        .map(|a| a.ip().is_loopback())
-        .unwrap_or_else(|_| addr.starts_with("localhost:"))
-}
-
 fn serve(
     mut config: Config,
     addr: Option<String>,
@@ -525,16 +519,11 @@ fn serve(
     if let Some(d) = data {
         config.data = d;
     }
-    let uses_demo_tokens = config
-        .tokens
-        .as_ref()
-        .is_some_and(|t| t.file_name().is_some_and(|n| n == "demo-tokens.toml"));
-    if uses_demo_tokens && !is_loopback(&config.addr) && !allow_demo_tokens {
-        return Err(format!(
-            "refusing to serve the demo tokens file on {}: its tokens are public. Configure your own `tokens` file, or pass --allow-demo-tokens",
-            config.addr
-        ));
-    }
+    let tokens = match &config.tokens {
+        Some(path) => TokensFile::load(path).map_err(|e| format!("tokens: {e}"))?,
+        None => TokensFile::default(),
+    };
+    server::demo_tokens::check(&tokens, &config.addr, allow_demo_tokens)?;
     let database = postgis::url(&config.data).is_some();
     if !database && !config.data.exists() && !explicit_data && config.demo.generate_if_missing {
         tracing::info!(
@@ -549,13 +538,22 @@ fn serve(
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
+        // Before anything else: a signal from now on drains and exits
+        // instead of killing the process.
+        let mut signals =
+            server::Signals::install().map_err(|e| format!("cannot catch signals: {e}"))?;
         let started = std::time::Instant::now();
         let dir = config.data.clone();
         let cfg = config.clone();
-        let snap = tokio::task::spawn_blocking(move || Snapshot::load_for_tiles(&dir, &cfg))
-            .await
-            .map_err(|e| format!("loading failed: {e}"))?;
+        let loading = tokio::task::spawn_blocking(move || Snapshot::load_for_tiles(&dir, &cfg));
+        let snap = tokio::select! {
+            loaded = loading => loaded.map_err(|e| format!("loading failed: {e}"))?,
+            () = signals.shutdown() => {
+                tracing::info!("stopped before serving");
+                return Ok(());
+            }
+        };
         let snap = match snap {
             Ok(s) => s,
             Err(e) => {
@@ -594,14 +592,12 @@ fn serve(
         let local = listener
             .local_addr()
             .map_err(|e| format!("cannot read the bound address: {e}"))?;
-        tracing::info!("listening on http://{local}");
-        let tokens = match &config.tokens {
-            Some(path) => TokensFile::load(path).map_err(|e| format!("tokens: {e}"))?,
-            None => TokensFile::default(),
-        };
         tracing::info!(tokens = tokens.tokens.len(), "tokens loaded");
         let state = AppState::new(snap, config, tokens);
-        tokio::spawn(server::reload_on_sighup(state.clone()));
+        tokio::spawn(server::reload_on_sighup(
+            state.clone(),
+            signals.take_hangups(),
+        ));
         if database {
             if state.config.watch {
                 tracing::info!("the data is a database: it is polled instead of watched");
@@ -610,9 +606,12 @@ fn serve(
         } else if state.config.watch {
             server::watch::start(state.clone()).map_err(|e| e.to_string())?;
         }
-        server::run(listener, state, server::shutdown_signal())
+        tracing::info!("listening on http://{local}");
+        server::run(listener, state, signals.shutdown())
             .await
             .map_err(|e| format!("server error: {e}"))
-    })?;
-    Ok(())
+    });
+    // A load still running after an early signal is not waited for.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    result
 }

@@ -74,9 +74,128 @@ fn invalid_data_refuses_to_start() {
 fn demo_tokens_refused_on_public_address() {
     let tmp = tempfile::tempdir().unwrap();
     write_tiny_dataset(tmp.path());
+    install_demo_tokens(tmp.path());
     let out = run(tmp.path(), &["serve", "--addr", "0.0.0.0:0", "--data", "."]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--allow-demo-tokens"));
+}
+
+/// Starts `riskmap serve --addr ADDR` in `cwd`; returns the child once it
+/// logs its address, or its exit status and output if it exits first.
+fn serve_on(
+    cwd: &std::path::Path,
+    addr: &str,
+    extra: &[&str],
+) -> Result<std::process::Child, String> {
+    use std::io::{BufRead, BufReader};
+    let mut child = std::process::Command::new(bin())
+        .args(["serve", "--addr", addr, "--data", "."])
+        .args(extra)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines {
+        if line.unwrap_or_default().contains("listening on http://") {
+            return Ok(child);
+        }
+    }
+    let out = child.wait_with_output().unwrap();
+    Err(format!("{:?}: {}", out.status, output_text(&out)))
+}
+
+#[test]
+fn a_renamed_file_holding_a_demo_token_is_refused_on_a_public_address() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_tiny_dataset(tmp.path());
+    // The demo file under another name, with one token of our own added.
+    let demo = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo-tokens.toml"),
+    )
+    .unwrap();
+    let ours = format!(
+        "[[token]]\nname = \"ours\"\nrole = \"planner\"\nsha256 = \"{}\"\n",
+        riskmap::auth::hash_token("rm_not_a_demo_token_0123456789")
+    );
+    std::fs::write(tmp.path().join("city-tokens.toml"), format!("{ours}\n{demo}")).unwrap();
+    std::fs::write(tmp.path().join("riskmap.toml"), "tokens = \"city-tokens.toml\"\n").unwrap();
+    let refused = serve_on(tmp.path(), "0.0.0.0:0", &[]).map(|mut c| {
+        let _ = c.kill();
+        let _ = c.wait();
+    });
+    let err = refused.expect_err("served a file holding the demo tokens on 0.0.0.0");
+    assert!(err.contains("exit status: 1"), "{err}");
+    assert!(err.contains("--allow-demo-tokens") && err.contains("planner"), "{err}");
+    // Only our own token: served on the same address.
+    std::fs::write(tmp.path().join("city-tokens.toml"), &ours).unwrap();
+    for (tokens, flags) in [(&ours, &[][..]), (&demo, &["--allow-demo-tokens"][..])] {
+        std::fs::write(tmp.path().join("city-tokens.toml"), tokens).unwrap();
+        let mut child =
+            serve_on(tmp.path(), "0.0.0.0:0", flags).unwrap_or_else(|e| panic!("{flags:?}: {e}"));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// A tokens file with `n` tokens (slow enough to read that a signal sent
+/// just after the server says it listens would find it unprepared if the
+/// handlers were installed late).
+fn many_tokens(n: usize) -> String {
+    let mut text = String::new();
+    for i in 0..n {
+        text.push_str(&format!(
+            "[[token]]\nname = \"t{i}\"\nrole = \"planner\"\nsha256 = \"{}\"\n",
+            riskmap::auth::hash_token(&format!("rm_{i}"))
+        ));
+    }
+    text
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_right_after_listening_drains_and_exits_cleanly() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_tiny_dataset(tmp.path());
+    std::fs::write(tmp.path().join("tokens.toml"), many_tokens(20_000)).unwrap();
+    std::fs::write(tmp.path().join("riskmap.toml"), "tokens = \"tokens.toml\"\n").unwrap();
+    let mut server = Server::start(tmp.path(), tmp.path(), &[]);
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &server.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = server.wait_exit(60).expect("no exit within 60 s");
+    assert!(status.success(), "{status:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn sighup_right_after_listening_reloads_instead_of_killing() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_tiny_dataset(tmp.path());
+    std::fs::write(tmp.path().join("tokens.toml"), many_tokens(20_000)).unwrap();
+    std::fs::write(tmp.path().join("riskmap.toml"), "tokens = \"tokens.toml\"\n").unwrap();
+    let mut server = Server::start(tmp.path(), tmp.path(), &[]);
+    let hup = std::process::Command::new("kill")
+        .args(["-HUP", &server.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(hup.success());
+    // The reload is counted; the process is alive and serving.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let (status, metrics) = server.get("/metrics");
+        assert_eq!(status, 200);
+        if metrics.contains("riskmap_reloads_total{outcome=\"ok\"} 1") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{metrics}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(server.get("/health").0, 200);
 }
 
 #[cfg(unix)]

@@ -65,7 +65,11 @@ pub async fn reload(state: &AppState) -> Result<ReloadOutcome, ApiError> {
             *state.last_reload_error.lock().await = Some(ReloadFailure {
                 at,
                 problems: e.issues.len(),
-                first: e.issues.first().map(|i| i.to_string()).unwrap_or_default(),
+                first: e
+                    .issues
+                    .first()
+                    .map(|i| relative_to_data(&i.to_string(), &state.config.data))
+                    .unwrap_or_default(),
             });
             state.metrics.reload(false);
             tracing::warn!(
@@ -125,20 +129,57 @@ pub async fn reload_handler(State(state): State<AppState>, caller: Caller) -> Re
 }
 
 /// Reloads on every SIGHUP until the process ends.
-pub async fn reload_on_sighup(state: AppState) {
-    #[cfg(unix)]
-    {
-        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-        else {
-            return;
-        };
-        while hup.recv().await.is_some() {
-            tracing::info!("SIGHUP: reloading");
-            if let Err(e) = reload(&state).await {
-                tracing::error!("reload failed: {e}");
-            }
+pub async fn reload_on_sighup(state: AppState, mut hangups: super::signals::Hangups) {
+    while hangups.recv().await.is_some() {
+        tracing::info!("SIGHUP: reloading");
+        if let Err(e) = reload(&state).await {
+            tracing::error!("reload failed: {e}");
         }
     }
-    #[cfg(not(unix))]
-    let _ = state;
+}
+
+/// `text` with the data folder's path (as configured and as resolved)
+/// taken out: `/health` is public and shows problems with paths relative
+/// to the data folder, never where it lies on the server.
+fn relative_to_data(text: &str, data: &std::path::Path) -> String {
+    let mut text = text.to_string();
+    let mut folders = vec![data.to_path_buf()];
+    if let Ok(resolved) = data.canonicalize() {
+        folders.push(resolved);
+    }
+    // The longest first, so a resolved path is not cut in the middle.
+    folders.sort_by_key(|f| std::cmp::Reverse(f.as_os_str().len()));
+    for folder in folders {
+        let folder = folder.to_string_lossy().trim_end_matches('/').to_string();
+        if folder.is_empty() || folder == "." {
+            continue;
+        }
+        text = text
+            .replace(&format!("{folder}/"), "")
+            .replace(&folder, "the data folder");
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative_to_data;
+    use std::path::Path;
+
+    #[test]
+    fn the_data_folder_is_taken_out_of_messages() {
+        let data = Path::new("/srv/riskmap/data");
+        assert_eq!(
+            relative_to_data(
+                "grid_cells:-: no grid_cells.fgb, grid_cells.geojson or grid_cells.csv in /srv/riskmap/data",
+                data
+            ),
+            "grid_cells:-: no grid_cells.fgb, grid_cells.geojson or grid_cells.csv in the data folder"
+        );
+        assert_eq!(
+            relative_to_data("cannot read /srv/riskmap/data/x.fgb: denied", data),
+            "cannot read x.fgb: denied"
+        );
+        assert_eq!(relative_to_data("x.csv:#2: bad", data), "x.csv:#2: bad");
+    }
 }

@@ -24,6 +24,9 @@ pub enum ApiError {
     /// 500: something failed inside; logged, not shown.
     #[error("internal error")]
     Internal(String),
+    /// 503 with `Retry-After`: a bounded resource is busy; try again soon.
+    #[error("{0}")]
+    Busy(String),
 }
 
 impl ApiError {
@@ -35,6 +38,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -45,6 +49,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "Forbidden",
             ApiError::NotFound(_) => "NotFound",
             ApiError::Internal(_) => "InternalError",
+            ApiError::Busy(_) => "ServiceUnavailable",
         }
     }
 }
@@ -62,6 +67,10 @@ impl IntoResponse for ApiError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"riskmap\""),
             );
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         resp
     }

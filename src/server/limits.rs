@@ -1,6 +1,7 @@
 //! Request limits and tracing: body size (413), request target length
 //! (414), header size (431), timeout (503), concurrency, the optional rate
-//! limit (429), request ids (`x-request-id`), panics turned into a bare 500.
+//! limit (429), request ids (`x-request-id`), panics turned into a bare 500,
+//! every error answered as JSON ([`super::json_errors`]).
 //! The connection-level limits (header read timeout, hard header size cap)
 //! are in [`super::serve`].
 
@@ -113,6 +114,7 @@ pub fn apply(router: axum::Router, state: &AppState) -> axum::Router {
             Duration::from_secs(limits.request_timeout_secs.max(1)),
         ))
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn(super::json_errors::json_errors))
         .layer(
             tower_http::trace::TraceLayer::new_for_http().make_span_with(
                 |req: &Request<axum::body::Body>| {

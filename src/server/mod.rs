@@ -4,23 +4,31 @@
 mod admin;
 pub mod api;
 mod caller;
+mod conn_limit;
+pub mod demo_tokens;
 mod error;
 mod health;
+mod json_errors;
 mod limits;
 mod metrics;
 mod ogc;
+mod path_check;
 pub mod poll;
+mod private_cache;
 mod ratelimit;
 mod serve;
+pub mod signals;
 mod tiles;
 pub mod watch;
 pub mod web;
+mod write_timeout;
 
 pub use admin::{ReloadFailure, ReloadOutcome, reload, reload_on_sighup};
 pub use caller::require_token;
 pub use error::ApiError;
 pub use metrics::Metrics;
 pub use ratelimit::RateLimiter;
+pub use signals::Signals;
 
 use crate::auth::TokensFile;
 use crate::config::Config;
@@ -64,6 +72,8 @@ pub struct SharedState {
     pub audit: Option<Arc<api::AuditLog>>,
     /// The database source's state, when the data come from one.
     pub source: std::sync::Mutex<Option<poll::SourceStatus>>,
+    /// Places for streamed responses (`limits.max_streaming_responses`).
+    pub streams: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -74,6 +84,9 @@ impl AppState {
             .clone()
             .map(|p| Arc::new(api::AuditLog::new(p)));
         let source = poll::SourceStatus::initial(&config);
+        let streams = Arc::new(tokio::sync::Semaphore::new(
+            config.limits.max_streaming_responses.max(1),
+        ));
         AppState(Arc::new(SharedState {
             snapshot: Arc::new(ArcSwap::from_pointee(snapshot)),
             config: Arc::new(config),
@@ -83,6 +96,7 @@ impl AppState {
             reload_lock: Arc::new(tokio::sync::Mutex::new(())),
             audit: config_audit,
             source: std::sync::Mutex::new(source),
+            streams,
         }))
     }
 
@@ -108,8 +122,13 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::NotFound("no such path".into()) })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            path_check::check_path,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             caller::reject_unknown_tokens,
         ))
+        .layer(axum::middleware::from_fn(private_cache::private_cache))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
@@ -134,29 +153,7 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let limits = state.config.limits.clone();
-    serve::serve(listener, router(state), &limits, shutdown).await
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
-    tracing::info!("shutting down: draining in-flight requests");
+    let config = state.config.clone();
+    let metrics = state.metrics.clone();
+    serve::serve(listener, router(state), &config, metrics, shutdown).await
 }

@@ -193,6 +193,14 @@ async fn items_page(
         return Err(not_found(&id));
     };
     let p = ItemsParams::parse(layer, pairs)?;
+    // A streamed page holds a blocking thread until the client has read
+    // it (or the write timeout drops it): their number is bounded.
+    let permit = Arc::clone(&state.streams)
+        .try_acquire_owned()
+        .map_err(|_| {
+            state.metrics.rejected("streams");
+            ApiError::Busy("too many feature pages are being sent; retry in a moment".into())
+        })?;
     let selecting = Arc::clone(&snap);
     let (sel, p) = tokio::task::spawn_blocking(move || {
         let sel = items::select(&ctx(&selecting), layer, access, &p);
@@ -205,6 +213,7 @@ async fn items_page(
     let crs = p.crs;
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         if tx.blocking_send(Bytes::from(head)).is_err() {
             return;
         }

@@ -1,9 +1,16 @@
 //! The accept loop: HTTP/1.1 connections with a header read timeout (a
-//! client trickling its header is cut off), a hard cap on the header size
-//! (431 from the protocol layer), the peer address for the rate limit, and a
+//! client trickling its header, or an idle keep-alive connection, is cut
+//! off), a write timeout (a client that stops reading its response is
+//! reset), caps on open connections in total and per address, a hard cap
+//! on the header size (431 from the protocol layer), the peer address for
+//! the rate limit, forwarding headers only from trusted proxies, and a
 //! graceful shutdown that drains in-flight requests.
 
-use crate::config::LimitsConfig;
+use super::Metrics;
+use super::conn_limit::{ConnLimit, refusal_response};
+use super::write_timeout::WriteTimeout;
+use crate::config::Config;
+use crate::ip_range::any_contains;
 use axum::Router;
 use axum::extract::ConnectInfo;
 use axum::http::Request;
@@ -12,6 +19,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
@@ -19,15 +27,26 @@ use tower::ServiceExt;
 /// How long shutdown waits for in-flight requests before giving up on them.
 pub const DRAIN: Duration = Duration::from_secs(8);
 
+/// The forwarding headers believed only from a trusted proxy.
+const FORWARDING: [&str; 3] = ["x-forwarded-host", "x-forwarded-proto", "forwarded"];
+
 /// Serves `router` on `listener` until `shutdown` completes, then stops
 /// accepting, lets idle connections go, and waits (up to [`DRAIN`]) for
 /// requests in flight to be answered.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
-    limits: &LimitsConfig,
+    config: &Config,
+    metrics: Arc<Metrics>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let limits = &config.limits;
+    let conns = ConnLimit::new(
+        limits.max_connections,
+        limits.max_connections_per_client,
+        config.trusted_proxies.clone(),
+    );
+    let write_timeout = Duration::from_secs(limits.write_timeout_secs.max(1));
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -50,20 +69,40 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let guard = match conns.admit(peer.ip()) {
+            Ok(guard) => guard,
+            Err(refusal) => {
+                metrics.rejected(refusal.reason());
+                tracing::debug!(%peer, "connection refused: {}", refusal.reason());
+                // Best effort, never waiting: the socket's buffer takes it.
+                let _ = stream.try_write(refusal_response(refusal).as_bytes());
+                continue;
+            }
+        };
         let _ = stream.set_nodelay(true);
+        let trusted = any_contains(&config.trusted_proxies, peer.ip());
         let service = router
             .clone()
             .map_request(move |mut req: Request<Incoming>| {
+                if !trusted {
+                    for name in FORWARDING {
+                        req.headers_mut().remove(name);
+                    }
+                }
                 req.extensions_mut().insert(ConnectInfo(peer));
                 req
             });
-        let conn =
-            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let stalled = metrics.clone();
+        let io = WriteTimeout::new(stream, write_timeout, move || {
+            stalled.rejected("write_timeout");
+        });
+        let conn = builder.serve_connection(TokioIo::new(io), TowerToHyperService::new(service));
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             if let Err(e) = conn.await {
                 tracing::debug!(%peer, "connection ended: {e}");
             }
+            drop(guard);
         });
     }
     drop(listener);
