@@ -28,9 +28,12 @@ impl IpRange {
             v4 => v4,
         };
         match (self.network, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                prefix_eq(u128::from(u32::from(net)), u128::from(u32::from(ip)), 32, self.prefix)
-            }
+            (IpAddr::V4(net), IpAddr::V4(ip)) => prefix_eq(
+                u128::from(u32::from(net)),
+                u128::from(u32::from(ip)),
+                32,
+                self.prefix,
+            ),
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
                 prefix_eq(u128::from(net), u128::from(ip), 128, self.prefix)
             }
@@ -121,7 +124,14 @@ mod tests {
 
     #[test]
     fn bad_ranges_are_refused() {
-        for bad in ["", "10.0.0.0/33", "::/129", "10.0.0/8", "host.example", "1.2.3.4/x"] {
+        for bad in [
+            "",
+            "10.0.0.0/33",
+            "::/129",
+            "10.0.0/8",
+            "host.example",
+            "1.2.3.4/x",
+        ] {
             assert!(bad.parse::<IpRange>().is_err(), "{bad}");
         }
     }

@@ -53,7 +53,10 @@ fn error_code(status: u16, headers: &[(String, String)], body: &str) -> String {
     let ct = header(headers, "content-type").unwrap_or("");
     assert!(ct.starts_with("application/json"), "{status} {ct}: {body}");
     let v = json(body);
-    assert!(v["description"].as_str().is_some_and(|d| !d.is_empty()), "{body}");
+    assert!(
+        v["description"].as_str().is_some_and(|d| !d.is_empty()),
+        "{body}"
+    );
     v["code"].as_str().unwrap_or("").to_string()
 }
 
@@ -69,17 +72,27 @@ fn invalid_utf8_paths_are_401_first_on_token_paths_then_400_json() {
         assert_eq!(status, 401, "{path}: {body}");
         assert_eq!(error_code(status, &headers, &body), "Unauthorized");
         assert!(header(&headers, "www-authenticate").is_some(), "{path}");
-        let (status, headers, body) = call(&server, "GET", path, &[("Authorization", &bearer(PLANNER))]);
+        let (status, headers, body) =
+            call(&server, "GET", path, &[("Authorization", &bearer(PLANNER))]);
         assert_eq!(status, 400, "{path}: {body}");
         assert_eq!(error_code(status, &headers, &body), "InvalidParameterValue");
     }
-    for path in ["/ogc/collections/cells/items/%FF", "/ogc/collections/%FF/items", "/tiles/1/%FF/0.mvt"] {
+    for path in [
+        "/ogc/collections/cells/items/%FF",
+        "/ogc/collections/%FF/items",
+        "/tiles/1/%FF/0.mvt",
+    ] {
         let (status, headers, body) = call(&server, "GET", path, &[]);
         assert_eq!(status, 400, "{path}: {body}");
         error_code(status, &headers, &body);
     }
     // An unknown token is 401 whatever the path.
-    let (status, _, _) = call(&server, "GET", "/ogc/collections/cells/items/%FF", &[("Authorization", "Bearer nope")]);
+    let (status, _, _) = call(
+        &server,
+        "GET",
+        "/ogc/collections/cells/items/%FF",
+        &[("Authorization", "Bearer nope")],
+    );
     assert_eq!(status, 401);
 }
 
@@ -93,12 +106,19 @@ fn a_wrong_method_is_405_json_with_allow() {
         ("GET", "/api/admin/reload", Some(ADMIN)),
     ] {
         let auth = token.map(bearer).unwrap_or_default();
-        let headers: Vec<(&str, &str)> = token.map(|_| ("Authorization", auth.as_str())).into_iter().collect();
+        let headers: Vec<(&str, &str)> = token
+            .map(|_| ("Authorization", auth.as_str()))
+            .into_iter()
+            .collect();
         let (status, headers, body) = call(&server, method, path, &headers);
         assert_eq!(status, 405, "{method} {path}: {body}");
         assert_eq!(error_code(status, &headers, &body), "MethodNotAllowed");
         let allow = header(&headers, "allow").unwrap_or("");
-        let expected = if path == "/api/admin/reload" { "POST" } else { "GET" };
+        let expected = if path == "/api/admin/reload" {
+            "POST"
+        } else {
+            "GET"
+        };
         assert!(allow.contains(expected), "{method} {path}: Allow {allow:?}");
     }
 }
@@ -127,7 +147,11 @@ fn forwarding_headers_count_only_from_trusted_proxies() {
     ];
     let (_tmp, server) = start_tiny("");
     let direct = server.base.clone();
-    assert!(self_link(&server, &spoof).starts_with(&direct), "{}", self_link(&server, &spoof));
+    assert!(
+        self_link(&server, &spoof).starts_with(&direct),
+        "{}",
+        self_link(&server, &spoof)
+    );
     assert!(tilejson_url(&server, &spoof).starts_with(&direct));
     drop(server);
     let (_tmp, proxied) = start_tiny("trusted_proxies = [\"127.0.0.0/8\"]\n");
@@ -165,20 +189,33 @@ fn token_dependent_json_is_private_and_varies_on_authorization() {
     let (_tmp, server) = start_tiny("");
     for (path, token) in [
         ("/api/cells/350502001001", GRID_MANAGER),
-        ("/api/cells/350502001001001/features?layer=enterprises", PLANNER),
+        (
+            "/api/cells/350502001001001/features?layer=enterprises",
+            PLANNER,
+        ),
         ("/api/search?q=E1", PLANNER),
         ("/ogc/collections/enterprises/items", PLANNER),
     ] {
-        let (status, headers, body) = call(&server, "GET", path, &[("Authorization", &bearer(token))]);
+        let (status, headers, body) =
+            call(&server, "GET", path, &[("Authorization", &bearer(token))]);
         assert_eq!(status, 200, "{path}: {body}");
         let cc = header(&headers, "cache-control").unwrap_or("");
-        assert!(cc.contains("private") && !cc.contains("public"), "{path}: Cache-Control {cc:?}");
+        assert!(
+            cc.contains("private") && !cc.contains("public"),
+            "{path}: Cache-Control {cc:?}"
+        );
         let vary = header(&headers, "vary").unwrap_or("");
-        assert!(vary.to_ascii_lowercase().contains("authorization"), "{path}: Vary {vary:?}");
+        assert!(
+            vary.to_ascii_lowercase().contains("authorization"),
+            "{path}: Vary {vary:?}"
+        );
     }
     // Without a token the search answer differs, so it varies too.
     let (status, headers, _) = call(&server, "GET", "/api/search?q=E1", &[]);
     assert_eq!(status, 200);
     let vary = header(&headers, "vary").unwrap_or("");
-    assert!(vary.to_ascii_lowercase().contains("authorization"), "Vary {vary:?}");
+    assert!(
+        vary.to_ascii_lowercase().contains("authorization"),
+        "Vary {vary:?}"
+    );
 }

@@ -120,15 +120,26 @@ fn a_renamed_file_holding_a_demo_token_is_refused_on_a_public_address() {
         "[[token]]\nname = \"ours\"\nrole = \"planner\"\nsha256 = \"{}\"\n",
         riskmap::auth::hash_token("rm_not_a_demo_token_0123456789")
     );
-    std::fs::write(tmp.path().join("city-tokens.toml"), format!("{ours}\n{demo}")).unwrap();
-    std::fs::write(tmp.path().join("riskmap.toml"), "tokens = \"city-tokens.toml\"\n").unwrap();
+    std::fs::write(
+        tmp.path().join("city-tokens.toml"),
+        format!("{ours}\n{demo}"),
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("riskmap.toml"),
+        "tokens = \"city-tokens.toml\"\n",
+    )
+    .unwrap();
     let refused = serve_on(tmp.path(), "0.0.0.0:0", &[]).map(|mut c| {
         let _ = c.kill();
         let _ = c.wait();
     });
     let err = refused.expect_err("served a file holding the demo tokens on 0.0.0.0");
     assert!(err.contains("exit status: 1"), "{err}");
-    assert!(err.contains("--allow-demo-tokens") && err.contains("planner"), "{err}");
+    assert!(
+        err.contains("--allow-demo-tokens") && err.contains("planner"),
+        "{err}"
+    );
     // Only our own token: served on the same address.
     std::fs::write(tmp.path().join("city-tokens.toml"), &ours).unwrap();
     for (tokens, flags) in [(&ours, &[][..]), (&demo, &["--allow-demo-tokens"][..])] {
@@ -160,7 +171,11 @@ fn sigterm_right_after_listening_drains_and_exits_cleanly() {
     let tmp = tempfile::tempdir().unwrap();
     write_tiny_dataset(tmp.path());
     std::fs::write(tmp.path().join("tokens.toml"), many_tokens(20_000)).unwrap();
-    std::fs::write(tmp.path().join("riskmap.toml"), "tokens = \"tokens.toml\"\n").unwrap();
+    std::fs::write(
+        tmp.path().join("riskmap.toml"),
+        "tokens = \"tokens.toml\"\n",
+    )
+    .unwrap();
     let mut server = Server::start(tmp.path(), tmp.path(), &[]);
     let killed = std::process::Command::new("kill")
         .args(["-TERM", &server.pid().to_string()])
@@ -177,7 +192,11 @@ fn sighup_right_after_listening_reloads_instead_of_killing() {
     let tmp = tempfile::tempdir().unwrap();
     write_tiny_dataset(tmp.path());
     std::fs::write(tmp.path().join("tokens.toml"), many_tokens(20_000)).unwrap();
-    std::fs::write(tmp.path().join("riskmap.toml"), "tokens = \"tokens.toml\"\n").unwrap();
+    std::fs::write(
+        tmp.path().join("riskmap.toml"),
+        "tokens = \"tokens.toml\"\n",
+    )
+    .unwrap();
     let mut server = Server::start(tmp.path(), tmp.path(), &[]);
     let hup = std::process::Command::new("kill")
         .args(["-HUP", &server.pid().to_string()])

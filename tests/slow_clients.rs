@@ -104,7 +104,8 @@ enum Slow {
 
 /// Waits for the first bytes of the answer on `s` without consuming them.
 fn classify(s: &TcpStream) -> Slow {
-    s.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
     let mut buf = [0u8; 16];
     wait_for(60, "a status line", || match s.peek(&mut buf) {
         Ok(n) if n >= 12 => match status_of(&buf[..n]) {
@@ -131,9 +132,13 @@ fn read_small(mut s: TcpStream) -> String {
         out.extend_from_slice(&buf[..n]);
         let text = String::from_utf8_lossy(&out);
         if let Some((head, body)) = text.split_once("\r\n\r\n") {
-            let len = head
-                .lines()
-                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ")?.trim().parse::<usize>().ok());
+            let len = head.lines().find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length: ")?
+                    .trim()
+                    .parse::<usize>()
+                    .ok()
+            });
             if len.is_some_and(|len| body.len() >= len) {
                 break;
             }
@@ -163,13 +168,17 @@ fn clients_that_never_read_are_reset_and_do_not_stall_others() {
     let mut slow: Vec<TcpStream> = (0..SLOW)
         .map(|_| {
             let mut s = TcpStream::connect(&addr).unwrap();
-            s.write_all(b"GET /ogc/collections/cells/items?limit=10000 HTTP/1.1\r\nHost: x\r\n\r\n")
-                .unwrap();
+            s.write_all(
+                b"GET /ogc/collections/cells/items?limit=10000 HTTP/1.1\r\nHost: x\r\n\r\n",
+            )
+            .unwrap();
             s
         })
         .collect();
     // …and connections that send nothing at all.
-    let idle: Vec<TcpStream> = (0..20).map(|_| TcpStream::connect(&addr).unwrap()).collect();
+    let idle: Vec<TcpStream> = (0..20)
+        .map(|_| TcpStream::connect(&addr).unwrap())
+        .collect();
 
     let kinds: Vec<Slow> = slow.iter().map(classify).collect();
     let streaming = kinds.iter().filter(|k| **k != Slow::Refused).count();
@@ -242,7 +251,8 @@ fn connections_are_capped_per_address_unless_a_trusted_proxy_and_in_total() {
     let mut held: Vec<TcpStream> = (0..4).map(|_| TcpStream::connect(&addr).unwrap()).collect();
     // Every one of them is admitted: a request on each is answered.
     for s in held.iter_mut() {
-        s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
     }
     for s in held.iter_mut() {
         let mut buf = [0u8; 16];

@@ -120,8 +120,8 @@ pub fn refusal_response(refusal: Refusal) -> String {
         Refusal::Total => "the server has too many open connections; retry later",
         Refusal::PerClient => "too many open connections from your address; retry later",
     };
-    let body = serde_json::json!({"code": "ServiceUnavailable", "description": description})
-        .to_string();
+    let body =
+        serde_json::json!({"code": "ServiceUnavailable", "description": description}).to_string();
     format!(
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 5\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
         body.len()
@@ -143,10 +143,7 @@ mod tests {
         let a1 = limit.admit(ip("192.0.2.1"));
         let a2 = limit.admit(ip("192.0.2.1"));
         assert!(a1.is_ok() && a2.is_ok());
-        assert_eq!(
-            limit.admit(ip("192.0.2.1")).err(),
-            Some(Refusal::PerClient)
-        );
+        assert_eq!(limit.admit(ip("192.0.2.1")).err(), Some(Refusal::PerClient));
         // The proxy is not capped per address, only in total.
         let p: Vec<_> = (0..3).map(|_| limit.admit(ip("10.0.0.1"))).collect();
         assert!(p.iter().all(Result::is_ok));

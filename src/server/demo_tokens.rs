@@ -78,7 +78,10 @@ mod tests {
             tokens: vec![entry("ours", "rm_0123456789abcdef")],
         };
         let refused = check(&mixed, "0.0.0.0:8080", false);
-        assert!(refused.as_ref().is_err_and(|e| e.contains("kept-demo")), "{refused:?}");
+        assert!(
+            refused.as_ref().is_err_and(|e| e.contains("kept-demo")),
+            "{refused:?}"
+        );
         assert!(check(&mixed, "192.168.1.10:80", true).is_ok());
         assert!(check(&mixed, "127.0.0.1:8080", false).is_ok());
         assert!(check(&mixed, "[::1]:8080", false).is_ok());

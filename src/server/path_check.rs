@@ -24,7 +24,13 @@ pub fn needs_token(path: &str) -> bool {
     }
     path.strip_prefix("/ogc/collections/")
         .and_then(|rest| rest.split('/').next())
-        .and_then(|id| percent_decode_str(id).decode_utf8().ok()?.parse::<LayerId>().ok())
+        .and_then(|id| {
+            percent_decode_str(id)
+                .decode_utf8()
+                .ok()?
+                .parse::<LayerId>()
+                .ok()
+        })
         .is_some_and(LayerId::is_private)
 }
 

@@ -73,7 +73,7 @@ pub async fn serve(
             Ok(guard) => guard,
             Err(refusal) => {
                 metrics.rejected(refusal.reason());
-                tracing::debug!(%peer, "connection refused: {}", refusal.reason());
+                tracing::debug!(%peer, open = conns.open(), "connection refused: {}", refusal.reason());
                 // Best effort, never waiting: the socket's buffer takes it.
                 let _ = stream.try_write(refusal_response(refusal).as_bytes());
                 continue;

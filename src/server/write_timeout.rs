@@ -44,7 +44,11 @@ impl WriteTimeout {
 
     /// Passes a finished write through (progress: the timer stops); on a
     /// pending one, starts the timer or fails once it has fired.
-    fn watch<T>(&mut self, cx: &mut Context<'_>, polled: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+    fn watch<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        polled: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
         if polled.is_ready() {
             self.armed = false;
             return polled;

@@ -1,5 +1,7 @@
-//! A throwaway PostgreSQL 15 + PostGIS cluster on 127.0.0.1 for tests,
-//! owned by the `postgres` user and stopped on drop.
+//! A throwaway PostgreSQL 15 + PostGIS cluster for tests, owned by the
+//! `postgres` user and stopped on drop. It listens on a Unix socket in its
+//! own folder (no TCP port that another process could take between two
+//! starts); [`Postgis::require_tls`] adds TCP on 127.0.0.1 for TLS.
 
 use super::{path_str, tool};
 use std::path::{Path, PathBuf};
@@ -7,11 +9,14 @@ use std::process::Command;
 
 const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 
+/// The port number: it only names the socket file in the cluster's folder.
+const SOCKET_PORT: u16 = 5432;
+
 /// A running cluster with a database `riskmap` holding PostGIS.
 pub struct Postgis {
     data: PathBuf,
-    /// The port it listens on (127.0.0.1 only).
-    pub port: u16,
+    /// The TCP port on 127.0.0.1, once [`Postgis::require_tls`] opened one.
+    tcp: std::cell::Cell<Option<u16>>,
 }
 
 impl Postgis {
@@ -36,24 +41,35 @@ impl Postgis {
         let data = dir.join("pgdata");
         std::fs::create_dir_all(&data).unwrap();
         tool("chown", &["postgres", path_str(&data)]);
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
         let as_postgres = |cmd: String| tool("su", &["postgres", "-c", &cmd]);
         as_postgres(format!(
             "{PG_BIN}/initdb -D {} -A trust -U postgres",
             data.display()
         ));
-        let pg = Postgis { data, port };
+        let pg = Postgis {
+            data,
+            tcp: std::cell::Cell::new(None),
+        };
+        pg.configure(&format!(
+            "listen_addresses = ''\nport = {SOCKET_PORT}\nunix_socket_directories = '{}'\n",
+            pg.data.display()
+        ));
         pg.resume();
         pg.psql_db("postgres", "CREATE DATABASE riskmap");
         pg.psql("CREATE EXTENSION postgis");
         Ok(pg)
     }
 
-    /// Starts the stopped cluster again, on the same port.
+    /// Appends settings to `postgresql.conf` (later lines win).
+    fn configure(&self, lines: &str) {
+        let conf = self.data.join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&conf).unwrap();
+        text.push('\n');
+        text.push_str(lines);
+        std::fs::write(&conf, text).unwrap();
+    }
+
+    /// Starts the stopped cluster again, at the same address.
     pub fn resume(&self) {
         tool(
             "su",
@@ -61,16 +77,31 @@ impl Postgis {
                 "postgres",
                 "-c",
                 &format!(
-                    "{PG_BIN}/pg_ctl -D {d} -o '-p {port} -k {d} -c listen_addresses=127.0.0.1' -l {d}/server.log -w start",
+                    "{PG_BIN}/pg_ctl -D {d} -l {d}/server.log -w start",
                     d = self.data.display(),
-                    port = self.port
                 ),
             ],
         );
     }
 
+    /// The host (`127.0.0.1` once TCP is on, else the socket's folder)
+    /// and port to connect to.
+    fn host_port(&self) -> (String, u16) {
+        match self.tcp.get() {
+            Some(port) => ("127.0.0.1".into(), port),
+            None => (self.data.display().to_string(), SOCKET_PORT),
+        }
+    }
+
+    /// The port: it also names the socket file.
+    fn port(&self) -> u16 {
+        self.tcp.get().unwrap_or(SOCKET_PORT)
+    }
+
     /// Restarts the cluster with TLS on (`cert` and `key` in PEM) and
-    /// accepting TCP connections only over TLS (`hostssl`).
+    /// accepting TCP connections on 127.0.0.1 only over TLS (`hostssl`).
+    /// The TCP port is a free one at the time; if another process takes
+    /// it before the cluster binds it, the start is tried on another.
     pub fn require_tls(&self, cert: &str, key: &str) {
         use std::os::unix::fs::PermissionsExt;
         self.stop();
@@ -82,16 +113,42 @@ impl Postgis {
         };
         file("server.crt", cert, 0o644);
         file("server.key", key, 0o600);
-        let conf = self.data.join("postgresql.conf");
-        let mut text = std::fs::read_to_string(&conf).unwrap();
-        text.push_str("\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n");
-        std::fs::write(&conf, text).unwrap();
+        self.configure("ssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n");
         file(
             "pg_hba.conf",
             "local all all trust\nhostssl all all 127.0.0.1/32 trust\n",
             0o600,
         );
-        self.resume();
+        let mut tries = 0;
+        loop {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            self.configure(&format!("listen_addresses = '127.0.0.1'\nport = {port}\n"));
+            let started = Command::new("su")
+                .args([
+                    "postgres",
+                    "-c",
+                    &format!(
+                        "{PG_BIN}/pg_ctl -D {d} -l {d}/server.log -w start",
+                        d = self.data.display()
+                    ),
+                ])
+                .output()
+                .unwrap();
+            if started.status.success() {
+                self.tcp.set(Some(port));
+                return;
+            }
+            tries += 1;
+            assert!(
+                tries < 5,
+                "the cluster does not start with TLS: {}",
+                String::from_utf8_lossy(&started.stderr)
+            );
+        }
     }
 
     /// Stops the cluster at once (a database outage).
@@ -117,13 +174,15 @@ impl Postgis {
 
     /// Runs `sql` in database `db` with `psql`; its unaligned output.
     pub fn psql_db(&self, db: &str, sql: &str) -> String {
+        // psql always takes the socket: TCP may demand TLS.
+        let socket = self.data.display().to_string();
         tool(
             &format!("{PG_BIN}/psql"),
             &[
                 "-h",
-                "127.0.0.1",
+                &socket,
                 "-p",
-                &self.port.to_string(),
+                &self.port().to_string(),
                 "-U",
                 "postgres",
                 "-d",
@@ -145,19 +204,18 @@ impl Postgis {
     /// The URL riskmap reads (with a password, which trust authentication
     /// ignores and messages must not show).
     pub fn url(&self) -> String {
-        format!(
-            "postgresql://postgres:hunter2@127.0.0.1:{}/riskmap",
-            self.port
-        )
+        let (host, port) = self.host_port();
+        let host: String =
+            percent_encoding::utf8_percent_encode(&host, percent_encoding::NON_ALPHANUMERIC)
+                .to_string();
+        format!("postgresql://postgres:hunter2@{host}:{port}/riskmap")
     }
 
     /// The GDAL connection string of the `riskmap` database (with a
     /// password messages must not show).
     pub fn gdal(&self) -> String {
-        format!(
-            "PG:host=127.0.0.1 port={} user=postgres dbname=riskmap password=unused",
-            self.port
-        )
+        let (host, port) = self.host_port();
+        format!("PG:host={host} port={port} user=postgres dbname=riskmap password=unused")
     }
 
     /// Copies a file layer into table `table` with `ogr2ogr` (extra
