@@ -23,13 +23,27 @@ fn wait_for<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
 }
 
 /// A grid of 100 × 100 unit cells (20 villages of 500) over the tiny
-/// dataset's area: a page of all its cells is megabytes, more than the
-/// socket buffers take.
+/// dataset's area.
 fn write_big_dataset(dir: &std::path::Path) {
     write_tiny_dataset(dir);
     let size = 0.001;
+    // Rings with 16 points a side: a page of 10,000 cells is ~20 MB, more
+    // than the kernel buffers a never-reading client (up to 4 MiB a side).
     let rect = |x0: f64, y0: f64, x1: f64, y1: f64| {
-        format!("[[[{x0},{y0}],[{x1},{y0}],[{x1},{y1}],[{x0},{y1}],[{x0},{y0}]]]")
+        let mut ring = Vec::new();
+        for (ax, ay, bx, by) in [
+            (x0, y0, x1, y0),
+            (x1, y0, x1, y1),
+            (x1, y1, x0, y1),
+            (x0, y1, x0, y0),
+        ] {
+            for i in 0..16 {
+                let t = f64::from(i) / 16.0;
+                ring.push(format!("[{},{}]", ax + (bx - ax) * t, ay + (by - ay) * t));
+            }
+        }
+        ring.push(format!("[{x0},{y0}]"));
+        format!("[[{}]]", ring.join(","))
     };
     let feature = |props: String, rings: String| {
         format!(

@@ -178,11 +178,19 @@ impl Metrics {
         );
         let _ = writeln!(
             out,
-            "# HELP riskmap_http_rejected_total Requests refused by a limit before routing, by reason."
+            "# HELP riskmap_http_rejected_total Requests and connections refused or dropped by a limit, by reason."
         );
         let _ = writeln!(out, "# TYPE riskmap_http_rejected_total counter");
         let rejected = self.rejected.lock().map(|r| r.clone()).unwrap_or_default();
-        for reason in ["rate_limit", "uri_too_long", "headers_too_large"] {
+        for reason in [
+            "rate_limit",
+            "uri_too_long",
+            "headers_too_large",
+            "connections",
+            "connections_per_client",
+            "streams",
+            "write_timeout",
+        ] {
             let n = rejected.get(reason).copied().unwrap_or(0);
             let _ = writeln!(
                 out,
