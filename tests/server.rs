@@ -104,7 +104,7 @@ fn serve_on(
         }
     }
     let out = child.wait_with_output().unwrap();
-    Err(format!("{:?}: {}", out.status, output_text(&out)))
+    Err(format!("{}: {}", out.status, output_text(&out)))
 }
 
 #[test]
