@@ -66,7 +66,8 @@ enum Kind {
 /// One hostile connection.
 struct Conn {
     kind: Kind,
-    stream: TcpStream,
+    /// Held open, never read.
+    _stream: TcpStream,
     key: String,
     opened: Instant,
 }
@@ -110,7 +111,7 @@ fn open(kind: Kind, from: Ipv4Addr, server: SocketAddr) -> std::io::Result<Conn>
     let key = proc_key(stream.local_addr()?);
     Ok(Conn {
         kind,
-        stream,
+        _stream: stream,
         key,
         opened: Instant::now(),
     })
@@ -157,7 +158,7 @@ fn main() {
     let mut opened = 0usize;
     let mut open_failures = 0usize;
     let want = [(Kind::Slow, a.slow), (Kind::Idle, a.idle)];
-    let mut refill = |conns: &mut Vec<Conn>, opened: &mut usize, failures: &mut usize| {
+    let refill = |conns: &mut Vec<Conn>, opened: &mut usize, failures: &mut usize| {
         for (kind, n) in want {
             let have = conns.iter().filter(|c| c.kind == kind).count();
             for _ in have..n {
