@@ -6,6 +6,7 @@ pub mod api;
 mod caller;
 mod error;
 mod health;
+pub mod http;
 mod limits;
 mod metrics;
 mod ogc;
@@ -101,9 +102,15 @@ pub fn router(state: AppState) -> Router {
             "/api/admin/reload",
             axum::routing::post(admin::reload_handler),
         )
-        .merge(api::routes(state.clone()))
+        .merge(api::routes(state.clone()).layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::json_cache,
+        )))
         .merge(tiles::routes(state.config.tiles.cache_mb << 20))
-        .merge(ogc::routes())
+        .merge(ogc::routes().layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::json_cache,
+        )))
         .merge(web::routes())
         .fallback(|| async { ApiError::NotFound("no such path".into()) })
         .layer(axum::middleware::from_fn_with_state(
