@@ -290,7 +290,7 @@ mod tests {
             (r#"{"op":"s_within","args":[]}"#, "S_WITHIN"),
             (r#"{"op":"t_after","args":[]}"#, "T_AFTER"),
             (r#"{"op":"+","args":[1,2]}"#, "+"),
-            (r#"{"op":"=","args":[{"property":"surveyed"},{"date":"2024-01-01"}]}"#, "DATE"),
+            (r#"{"op":"=","args":[{"property":"name"},{"date":"2024-01-01"}]}"#, "DATE"),
             (r#"{"op":"=","args":[{"property":"nope"},1]}"#, "unknown property"),
             (r#"[1,2]"#, "expected an object"),
             (r#"{"op":"=","args":[1]}"#, "2 arguments"),
