@@ -1022,7 +1022,11 @@ fn check_owslib(api: &Api) {
         // CQL2 through OWSLib: the same features as brute force.
         let cells = api.all("cells", "", None);
         let sorted = |keep: &dyn Fn(&Value) -> bool| -> Vec<String> {
-            let mut out = ids(&cells.iter().filter(|f| keep(f)).cloned().collect::<Vec<_>>());
+            let mut out = ids(&cells
+                .iter()
+                .filter(|f| keep(f))
+                .cloned()
+                .collect::<Vec<_>>());
             out.sort();
             out
         };
@@ -1181,19 +1185,31 @@ fn check_curl_compressed(api: &Api, path: &str) {
     }
     let url = api.url(path);
     let o = Command::new("curl")
-        .args(["-s", "--compressed", "-D", "-", "-o", "/dev/null", "-w", "%{size_download}"])
+        .args([
+            "-s",
+            "--compressed",
+            "-D",
+            "-",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{size_download}",
+        ])
         .arg(&url)
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&o.stdout).to_string();
     let header = |name: &str| {
-        text.lines()
-            .find_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
-            })
+        text.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
     };
-    assert_eq!(header("content-encoding").as_deref(), Some("gzip"), "{text}");
+    assert_eq!(
+        header("content-encoding").as_deref(),
+        Some("gzip"),
+        "{text}"
+    );
     let etag = header("etag").expect("an ETag");
     let downloaded: u64 = text.lines().last().unwrap().trim().parse().unwrap();
     let identity = api.get(path).body.len() as u64;
@@ -1202,7 +1218,15 @@ fn check_curl_compressed(api: &Api, path: &str) {
         "gzip {downloaded} bytes vs identity {identity}"
     );
     let o = Command::new("curl")
-        .args(["-s", "--compressed", "-o", "/dev/null", "-w", "%{http_code}", "-H"])
+        .args([
+            "-s",
+            "--compressed",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-H",
+        ])
         .arg(format!("If-None-Match: {etag}"))
         .arg(&url)
         .output()
@@ -1261,8 +1285,15 @@ fn hostile_filters_and_lists_are_refused_and_the_server_lives() {
     let cases = [
         // Raw parentheses, as a browser or curl sends them.
         format!("filter={}", "(".repeat(3000)),
-        format!("filter={}risk_score>1{}", "(".repeat(3000), ")".repeat(3000)),
-        format!("filter={}", enc(&format!("{}risk_score>1", "NOT ".repeat(1000)))),
+        format!(
+            "filter={}risk_score>1{}",
+            "(".repeat(3000),
+            ")".repeat(3000)
+        ),
+        format!(
+            "filter={}",
+            enc(&format!("{}risk_score>1", "NOT ".repeat(1000)))
+        ),
         format!("filter={}", enc(&"(".repeat(100))),
         format!("filter-lang=cql2-json&filter={}", enc(&deep_json)),
         format!("filter-lang=cql2-json&filter={}", enc(&notted)),
@@ -1314,7 +1345,11 @@ fn hostile_filters_and_lists_are_refused_and_the_server_lives() {
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["numberReturned"], 0);
     // A well-formed datetime is accepted where nothing carries time.
-    for d in ["2024-05-01", "2024-05-01T08:00:00Z/..", "../2024-05-01T08:00:00%2B08:00"] {
+    for d in [
+        "2024-05-01",
+        "2024-05-01T08:00:00Z/..",
+        "../2024-05-01T08:00:00%2B08:00",
+    ] {
         let r = fetch(
             &format!("{base}/ogc/collections/cells/items?datetime={d}"),
             &[],
@@ -1488,7 +1523,10 @@ fn check_cql2(api: &Api) {
             assert_eq!(got, expected, "{j}");
         }
     }
-    assert!(non_empty >= 3, "the cases select something and not everything");
+    assert!(
+        non_empty >= 3,
+        "the cases select something and not everything"
+    );
     // The triangle given latitude first in EPSG:4326, named three ways.
     let expected: Vec<String> = ids(&cells
         .iter()
@@ -1532,7 +1570,11 @@ fn check_cql2(api: &Api) {
     ] {
         let r = api.get(&format!("/ogc/collections/cells/items?filter={}", enc(f)));
         assert_eq!(r.status, 400, "{f}");
-        assert!(r.json()["description"].as_str().unwrap().contains(named), "{f}: {}", r.body);
+        assert!(
+            r.json()["description"].as_str().unwrap().contains(named),
+            "{f}: {}",
+            r.body
+        );
     }
 }
 
@@ -1566,7 +1608,10 @@ fn crs_spellings() {
         "urn:ogc:def:crs:EPSG::4490",
         "[EPSG:4490]",
     ] {
-        let r = api.get(&format!("/ogc/collections/cells/items?crs={}", enc(spelling)));
+        let r = api.get(&format!(
+            "/ogc/collections/cells/items?crs={}",
+            enc(spelling)
+        ));
         assert_eq!(r.status, 200, "{spelling}: {}", r.body);
         assert_eq!(
             r.content_crs.as_deref(),
@@ -1577,11 +1622,11 @@ fn crs_spellings() {
             &v["features"][0]["geometry"]["coordinates"][0][0][0],
             &plain["features"][0]["geometry"]["coordinates"][0][0][0],
         );
-        assert_eq!((a[0].as_f64(), a[1].as_f64()), (b[1].as_f64(), b[0].as_f64()));
-        let q = format!(
-            "&bbox=24.9,118.58,24.92,118.595&bbox-crs={}",
-            enc(spelling)
+        assert_eq!(
+            (a[0].as_f64(), a[1].as_f64()),
+            (b[1].as_f64(), b[0].as_f64())
         );
+        let q = format!("&bbox=24.9,118.58,24.92,118.595&bbox-crs={}", enc(spelling));
         assert_eq!(
             ids(&api.all("cells", &q, None)),
             ids(&api.all("cells", "&bbox=118.58,24.9,118.595,24.92", None))

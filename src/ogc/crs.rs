@@ -207,7 +207,10 @@ mod tests {
             ("urn:ogc:def:crs:OGC:1.3:CRS84", OgcCrs::Crs84),
             ("urn:ogc:def:crs:OGC::CRS84", OgcCrs::Crs84),
             ("epsg:4490", OgcCrs::Epsg4490),
-            ("http://www.opengis.net/def/crs/EPSG/0/4490", OgcCrs::Epsg4490),
+            (
+                "http://www.opengis.net/def/crs/EPSG/0/4490",
+                OgcCrs::Epsg4490,
+            ),
         ] {
             assert_eq!(OgcCrs::parse("crs", spelling), Ok(crs), "{spelling}");
         }

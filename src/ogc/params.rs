@@ -377,7 +377,10 @@ mod tests {
         assert_eq!((p.limit, p.offset, p.crs), (10, 0, OgcCrs::Crs84));
         assert_eq!(p.properties.len(), properties(LayerId::Cells).len());
         assert_eq!(parse(LayerId::Cells, "limit=99999").unwrap().limit, 10_000);
-        for huge in ["limit=99999999999999999999999999", "limit=%2B18446744073709551616"] {
+        for huge in [
+            "limit=99999999999999999999999999",
+            "limit=%2B18446744073709551616",
+        ] {
             assert_eq!(parse(LayerId::Cells, huge).unwrap().limit, 10_000, "{huge}");
         }
         assert_eq!(

@@ -36,9 +36,7 @@ const DAY_MS: i64 = 86_400_000;
 /// millisecond it covers.
 fn moment(t: &str) -> Result<(i64, i64), String> {
     let bad = || {
-        format!(
-            "{t:?} is not a date (YYYY-MM-DD) or an RFC 3339 date-time (YYYY-MM-DDTHH:MM:SSZ)"
-        )
+        format!("{t:?} is not a date (YYYY-MM-DD) or an RFC 3339 date-time (YYYY-MM-DDTHH:MM:SSZ)")
     };
     let b = t.as_bytes();
     let digits = |r: std::ops::Range<usize>| -> Result<i64, String> {

@@ -208,15 +208,24 @@ mod tests {
         let t = json_etag("v1", "GET", "/ogc/collections", &anon, false);
         assert!(t.starts_with("W/\"") && t.ends_with("-identity\""), "{t}");
         assert_ne!(t, json_etag("v2", "GET", "/ogc/collections", &anon, false));
-        assert_ne!(t, json_etag("v1", "GET", "/ogc/collections?f=json", &anon, false));
+        assert_ne!(
+            t,
+            json_etag("v1", "GET", "/ogc/collections?f=json", &anon, false)
+        );
         assert_ne!(t, json_etag("v1", "GET", "/ogc/collections", &anon, true));
         let token = headers(&[("host", "a"), ("authorization", "Bearer x")]);
         assert_ne!(t, json_etag("v1", "GET", "/ogc/collections", &token, false));
         let other_host = headers(&[("host", "b")]);
-        assert_ne!(t, json_etag("v1", "GET", "/ogc/collections", &other_host, false));
+        assert_ne!(
+            t,
+            json_etag("v1", "GET", "/ogc/collections", &other_host, false)
+        );
         let opaque = t.trim_start_matches("W/");
         assert!(etag_matches(&headers(&[("if-none-match", opaque)]), &t));
-        assert!(etag_matches(&headers(&[("if-none-match", &format!("\"x\", {t}"))]), &t));
+        assert!(etag_matches(
+            &headers(&[("if-none-match", &format!("\"x\", {t}"))]),
+            &t
+        ));
         assert!(etag_matches(&headers(&[("if-none-match", "*")]), &t));
         assert!(!etag_matches(&headers(&[("if-none-match", "\"x\"")]), &t));
     }
@@ -240,7 +249,12 @@ mod tests {
     #[test]
     fn a_gzipped_stream_inflates_to_the_original() {
         let chunks: Vec<Result<Bytes, std::io::Error>> = (0..50)
-            .map(|i| Ok(Bytes::from(format!("{{\"n\":{i},\"pad\":\"{}\"}},", "x".repeat(i * 100)))))
+            .map(|i| {
+                Ok(Bytes::from(format!(
+                    "{{\"n\":{i},\"pad\":\"{}\"}},",
+                    "x".repeat(i * 100)
+                )))
+            })
             .collect();
         let original: String = (0..50)
             .map(|i| format!("{{\"n\":{i},\"pad\":\"{}\"}},", "x".repeat(i * 100)))

@@ -102,10 +102,12 @@ pub fn router(state: AppState) -> Router {
             "/api/admin/reload",
             axum::routing::post(admin::reload_handler),
         )
-        .merge(api::routes(state.clone()).layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            http::json_cache,
-        )))
+        .merge(
+            api::routes(state.clone()).layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                http::json_cache,
+            )),
+        )
         .merge(tiles::routes(state.config.tiles.cache_mb << 20))
         .merge(ogc::routes().layer(axum::middleware::from_fn_with_state(
             state.clone(),

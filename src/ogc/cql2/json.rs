@@ -19,7 +19,10 @@ fn too_deep() -> String {
 
 fn op_args(v: &Value) -> Option<(&str, &[Value])> {
     let op = v.get("op")?.as_str()?;
-    let args = v.get("args").and_then(Value::as_array).map_or(&[][..], |a| a);
+    let args = v
+        .get("args")
+        .and_then(Value::as_array)
+        .map_or(&[][..], |a| a);
     Some((op, args))
 }
 
@@ -93,7 +96,12 @@ impl Reader<'_> {
                 let (low, high) = match args {
                     [_, low, high] => (low, high),
                     [_, Value::Array(r)] if r.len() == 2 => (&r[0], &r[1]),
-                    _ => return Err(format!("\"between\" takes 3 arguments, found {}", args.len())),
+                    _ => {
+                        return Err(format!(
+                            "\"between\" takes 3 arguments, found {}",
+                            args.len()
+                        ));
+                    }
                 };
                 super::between(
                     self.props,
@@ -195,7 +203,9 @@ impl Reader<'_> {
             }
             Value::Null => return Err("null is not a value; use isNull".into()),
             Value::Array(_) => {
-                return Err("a list of values is only allowed as the second argument of \"in\"".into());
+                return Err(
+                    "a list of values is only allowed as the second argument of \"in\"".into(),
+                );
             }
         })
     }
@@ -281,7 +291,12 @@ mod tests {
         .unwrap();
         let p = Point::new(118.9, 24.1);
         assert!(e.matches_feature(&|_| PropValue::Null, &|g| g.intersects(&p)));
-        assert!(cells(r#"{"op":"s_intersects","args":[{"property":"geometry"},{"bbox":[118,24,119,25]}]}"#).is_ok());
+        assert!(
+            cells(
+                r#"{"op":"s_intersects","args":[{"property":"geometry"},{"bbox":[118,24,119,25]}]}"#
+            )
+            .is_ok()
+        );
     }
 
     #[test]
@@ -290,8 +305,14 @@ mod tests {
             (r#"{"op":"s_within","args":[]}"#, "S_WITHIN"),
             (r#"{"op":"t_after","args":[]}"#, "T_AFTER"),
             (r#"{"op":"+","args":[1,2]}"#, "+"),
-            (r#"{"op":"=","args":[{"property":"name"},{"date":"2024-01-01"}]}"#, "DATE"),
-            (r#"{"op":"=","args":[{"property":"nope"},1]}"#, "unknown property"),
+            (
+                r#"{"op":"=","args":[{"property":"name"},{"date":"2024-01-01"}]}"#,
+                "DATE",
+            ),
+            (
+                r#"{"op":"=","args":[{"property":"nope"},1]}"#,
+                "unknown property",
+            ),
             (r#"[1,2]"#, "expected an object"),
             (r#"{"op":"=","args":[1]}"#, "2 arguments"),
         ] {

@@ -289,11 +289,7 @@ impl Expr {
                 }
                 Some(*low <= v && v <= *high)
             }
-            Expr::In {
-                prop,
-                values,
-                fold,
-            } => {
+            Expr::In { prop, values, fold } => {
                 let v = get(*prop);
                 let mut unknown = false;
                 for lit in values {
@@ -505,7 +501,10 @@ pub(crate) fn like(
     negated: bool,
 ) -> Result<Expr, String> {
     let Operand::Prop(prop, fold) = subject else {
-        return Err(format!("LIKE needs a property on its left, not {}", subject.what()));
+        return Err(format!(
+            "LIKE needs a property on its left, not {}",
+            subject.what()
+        ));
     };
     let p = property(props, prop)?;
     if !matches!(p.kind, Kind::Text | Kind::Word(_)) {
@@ -563,7 +562,10 @@ pub(crate) fn in_list(
     negated: bool,
 ) -> Result<Expr, String> {
     let Operand::Prop(prop, fold) = subject else {
-        return Err(format!("IN needs a property on its left, not {}", subject.what()));
+        return Err(format!(
+            "IN needs a property on its left, not {}",
+            subject.what()
+        ));
     };
     if list.is_empty() {
         return Err("IN needs at least one value".into());
@@ -695,8 +697,19 @@ mod tests {
         // Unknown (null) values are never selected, negated or not.
         let n = row(None, "high", 1);
         assert!(!cells("risk_score BETWEEN 0 AND 100").unwrap().matches(&n));
-        assert!(!cells("NOT risk_score BETWEEN 0 AND 100").unwrap().matches(&n));
-        assert_eq!(Fold { case: true, accent: true }.apply("Ǎbc Éte"), "abc ete");
+        assert!(
+            !cells("NOT risk_score BETWEEN 0 AND 100")
+                .unwrap()
+                .matches(&n)
+        );
+        assert_eq!(
+            Fold {
+                case: true,
+                accent: true
+            }
+            .apply("Ǎbc Éte"),
+            "abc ete"
+        );
     }
 
     #[test]
@@ -705,8 +718,14 @@ mod tests {
         let hit = Point::new(118.6, 24.9);
         let miss = Point::new(120.0, 30.0);
         for (f, crs) in [
-            ("S_INTERSECTS(geometry, BBOX(118.5, 24.8, 118.7, 25.0))", OgcCrs::Crs84),
-            ("S_INTERSECTS(geometry, BBOX(24.8, 118.5, 25.0, 118.7))", OgcCrs::Epsg4326),
+            (
+                "S_INTERSECTS(geometry, BBOX(118.5, 24.8, 118.7, 25.0))",
+                OgcCrs::Crs84,
+            ),
+            (
+                "S_INTERSECTS(geometry, BBOX(24.8, 118.5, 25.0, 118.7))",
+                OgcCrs::Epsg4326,
+            ),
             (
                 "S_INTERSECTS(geometry, POLYGON((118.5 24.8, 118.7 24.8, 118.7 25.0, 118.5 25.0, 118.5 24.8)))",
                 OgcCrs::Crs84,
@@ -716,11 +735,15 @@ mod tests {
                 OgcCrs::Crs84,
             ),
             ("S_INTERSECTS(geometry, POINT(118.6 24.9))", OgcCrs::Crs84),
-            ("S_INTERSECTS(geometry, POINT(24.9 118.6))", OgcCrs::Epsg4490),
+            (
+                "S_INTERSECTS(geometry, POINT(24.9 118.6))",
+                OgcCrs::Epsg4490,
+            ),
         ] {
             let e = parse_in(f, props, crs).unwrap_or_else(|e| panic!("{f}: {e}"));
             assert!(e.is_spatial());
-            let test = |p: Point<f64>| e.matches_feature(&|_| PropValue::Null, &|g| g.intersects(&p));
+            let test =
+                |p: Point<f64>| e.matches_feature(&|_| PropValue::Null, &|g| g.intersects(&p));
             assert!(test(hit), "{f}");
             assert!(!test(miss), "{f}");
             // Without a geometry to test, a spatial filter selects nothing.
