@@ -114,10 +114,10 @@ proptest! {
         "[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2}))?",
         "(\\.\\.|[0-9]{4}-[0-9]{2}-[0-9]{2})?/(\\.\\.|[0-9]{4}-[0-9]{2}-[0-9]{2})?",
     ]) {
-        if let Ok(i) = parse_datetime(&raw) {
-            if let (Some(s), Some(e)) = (i.start, i.end) {
-                prop_assert!(s <= e, "{raw}: {s} > {e}");
-            }
+        if let Ok(i) = parse_datetime(&raw)
+            && let (Some(s), Some(e)) = (i.start, i.end)
+        {
+            prop_assert!(s <= e, "{raw}: {s} > {e}");
         }
     }
 

@@ -41,10 +41,10 @@ pub fn line(coords: Vec<Coord<f64>>) -> Result<LineString<f64>, String> {
 pub fn polygon(rings: Vec<Vec<Coord<f64>>>) -> Result<Polygon<f64>, String> {
     let mut closed = Vec::with_capacity(rings.len());
     for mut ring in rings {
-        if ring.first() != ring.last() {
-            if let Some(&first) = ring.first() {
-                ring.push(first);
-            }
+        if ring.first() != ring.last()
+            && let Some(&first) = ring.first()
+        {
+            ring.push(first);
         }
         if ring.len() < 4 {
             return Err("a polygon ring needs at least 3 distinct positions".into());
