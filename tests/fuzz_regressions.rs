@@ -1,5 +1,7 @@
-//! Inputs the fuzz targets (`fuzz/`) found crashing, kept as regression
-//! tests: each must give a clear error, not a panic caught further up.
+//! Inputs that crashed a parser — found by the fuzz targets (`fuzz/`) or
+//! by hand, as a hostile client would send them — kept as regression
+//! tests: each must give a clear error, not a panic caught further up nor
+//! a stack overflow.
 
 use riskmap::ingest::fgb;
 
@@ -65,4 +67,54 @@ fn fgb_ring_end_out_of_order() {
             .any(|t| t.contains("f.fgb") && t.contains("ring end")),
         "{texts:?}"
     );
+}
+
+/// `GET /ogc/collections/cells/items?filter=` and 3,000 `(`: the CQL2
+/// parser recursed once per parenthesis and overflowed a worker's stack,
+/// aborting the whole process. Now refused at nesting 64, by message.
+#[test]
+fn cql2_three_thousand_parentheses() {
+    use riskmap::model::LayerId;
+    use riskmap::ogc::params::{ItemsParams, pairs};
+    let query = format!("filter={}", "(".repeat(3000));
+    let err = ItemsParams::parse(LayerId::Cells, pairs(Some(&query)).unwrap())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("filter") && err.contains("64"), "{err}");
+}
+
+/// A CQL2-JSON filter nested 10,000 deep (over the 8 KiB limit), and one
+/// nested 200 deep under it (past `serde_json`'s own limit of 128): both a
+/// clear error.
+#[test]
+fn cql2_json_nested_deep() {
+    use riskmap::model::LayerId;
+    use riskmap::ogc::cql2;
+    use riskmap::ogc::crs::OgcCrs;
+    use riskmap::ogc::queryables::properties;
+    let props = properties(LayerId::Cells);
+    let deep = format!(
+        "{}{{\"property\":\"code\"}}{}",
+        r#"{"op":"not","args":["#.repeat(10_000),
+        "]}".repeat(10_000)
+    );
+    let err = cql2::parse_json(&deep, props, OgcCrs::Crs84).unwrap_err();
+    assert!(err.contains("8192"), "{err}");
+    let short = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    let err = cql2::parse_json(&short, props, OgcCrs::Crs84).unwrap_err();
+    assert!(err.contains("64"), "{err}");
+}
+
+/// `sortby` with 10,000 keys sorted every feature 10,000 times over.
+#[test]
+fn sortby_ten_thousand_keys() {
+    use riskmap::model::LayerId;
+    use riskmap::ogc::params::{ItemsParams, pairs};
+    let query = format!("sortby={}", vec!["-code"; 10_000].join(","));
+    let err = ItemsParams::parse(LayerId::Cells, pairs(Some(&query)).unwrap())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("sortby"), "{err}");
 }

@@ -1019,6 +1019,43 @@ fn check_owslib(api: &Api) {
             major.iter().collect::<BTreeSet<_>>()
         );
         assert_eq!(v["one"].as_str(), major.iter().min().map(String::as_str));
+        // CQL2 through OWSLib: the same features as brute force.
+        let cells = api.all("cells", "", None);
+        let sorted = |keep: &dyn Fn(&Value) -> bool| -> Vec<String> {
+            let mut out = ids(&cells
+                .iter()
+                .filter(|f| keep(f))
+                .cloned()
+                .collect::<Vec<_>>());
+            out.sort();
+            out
+        };
+        let box_ = v["cql2_bbox"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect::<Vec<_>>();
+        let b = [box_[0], box_[1], box_[2], box_[3]];
+        for (key, want) in [
+            (
+                "in",
+                sorted(&|f| ["major", "high"].contains(&str_prop(f, "risk_level"))),
+            ),
+            ("like", sorted(&|f| str_prop(f, "name").contains('1'))),
+            (
+                "s_intersects",
+                sorted(&|f| geometry_intersects(&f["geometry"], b)),
+            ),
+        ] {
+            let got: Vec<String> = v["cql2"][key]
+                .as_array()
+                .unwrap_or_else(|| panic!("no cql2.{key}: {v}"))
+                .iter()
+                .map(|x| x.as_str().unwrap().to_string())
+                .collect();
+            assert_eq!(got, want, "OWSLib CQL2 {key}");
+        }
     }
 }
 
@@ -1093,8 +1130,636 @@ fn demo_city() {
     if have("ogrinfo", "--version") && have("ogr2ogr", "--version") {
         let tmp = tempfile::tempdir().unwrap();
         check_gdal(&api, tmp.path(), "villages");
+        check_gdal_default_paging(&api, tmp.path());
     }
     if has_owslib() {
         check_owslib(&api);
     }
+    check_cql2(&api);
+    // gzip, ETag and 304 on a 10,000-item page, by ureq and by curl.
+    check_gzip_etag(&api, "/ogc/collections/cells/items?limit=10000", None);
+    check_curl_compressed(&api, "/ogc/collections/cells/items?limit=10000");
+}
+
+/// Requests served under `/ogc`, from the server's own metrics.
+fn ogc_requests(api: &Api) -> u64 {
+    let text = api.get("/metrics").body;
+    text.lines()
+        .filter(|l| l.starts_with("riskmap_http_requests_total{route=\"/ogc"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// `ogr2ogr OAPIF:… cells` with no option (GDAL 3.6 asks for pages of 10
+/// and follows `next` links) copies every cell in at most 20 requests.
+fn check_gdal_default_paging(api: &Api, tmp: &Path) {
+    let total = api.counts()["cells"].as_u64().unwrap();
+    let out = tmp.join("cells_default_paging.geojson");
+    let before = ogc_requests(api);
+    let o = Command::new("ogr2ogr")
+        .args(["-f", "GeoJSON"])
+        .arg(&out)
+        .arg(format!("OAPIF:{}/ogc", api.server.base))
+        .arg("cells")
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "ogr2ogr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let requests = ogc_requests(api) - before;
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(v["features"].as_array().unwrap().len() as u64, total);
+    assert!(
+        requests <= 20,
+        "ogr2ogr made {requests} requests for {total} cells"
+    );
+    eprintln!("ogr2ogr copied {total} cells in {requests} requests");
+}
+
+/// `curl --compressed`: gzip on the wire, an ETag, then 304.
+fn check_curl_compressed(api: &Api, path: &str) {
+    if !have("curl", "--version") {
+        return;
+    }
+    let url = api.url(path);
+    let o = Command::new("curl")
+        .args([
+            "-s",
+            "--compressed",
+            "-D",
+            "-",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{size_download}",
+        ])
+        .arg(&url)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    let header = |name: &str| {
+        text.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+        })
+    };
+    assert_eq!(
+        header("content-encoding").as_deref(),
+        Some("gzip"),
+        "{text}"
+    );
+    let etag = header("etag").expect("an ETag");
+    let downloaded: u64 = text.lines().last().unwrap().trim().parse().unwrap();
+    let identity = api.get(path).body.len() as u64;
+    assert!(
+        downloaded * 4 < identity,
+        "gzip {downloaded} bytes vs identity {identity}"
+    );
+    let o = Command::new("curl")
+        .args([
+            "-s",
+            "--compressed",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-H",
+        ])
+        .arg(format!("If-None-Match: {etag}"))
+        .arg(&url)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "304");
+    eprintln!("{path}: {identity} bytes, {downloaded} gzipped");
+}
+
+// ------------------------------------------------ hostile requests, CQL2, gzip
+
+fn enc(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// A GeoJSON Point or MultiPolygon as a `geo` geometry.
+fn geometry(g: &Value) -> geo::Geometry<f64> {
+    match g["type"].as_str() {
+        Some("Point") => geo::Geometry::Point(Point::new(
+            g["coordinates"][0].as_f64().unwrap(),
+            g["coordinates"][1].as_f64().unwrap(),
+        )),
+        Some("MultiPolygon") => geo::Geometry::MultiPolygon(MultiPolygon(
+            g["coordinates"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|rings| {
+                    let rings = rings.as_array().unwrap();
+                    Polygon::new(ring(&rings[0]), rings[1..].iter().map(ring).collect())
+                })
+                .collect(),
+        )),
+        other => panic!("unexpected geometry {other:?}"),
+    }
+}
+
+/// Requests that used to take the process down (a 3,000-paren filter
+/// overflowed the stack) or to cost unbounded work: each is a 400 JSON
+/// error, and the server keeps answering.
+#[test]
+fn hostile_filters_and_lists_are_refused_and_the_server_lives() {
+    // Let long targets reach the parameter checks (the default target limit
+    // is 8 KiB and would answer 414 first).
+    let (_dir, server) = common::start_tiny("[limits]\nmax_uri_bytes = 1048576\n");
+    let base = server.base.clone();
+    let deep_json = format!(
+        r#"{{"op":"not","args":[{}{{"op":"=","args":[{{"property":"code"}},"1"]}}{}]}}"#,
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    let mut notted = r#"{"op":"=","args":[{"property":"code"},"1"]}"#.to_string();
+    for _ in 0..100 {
+        notted = format!(r#"{{"op":"not","args":[{notted}]}}"#);
+    }
+    let fields = vec!["code"; 10_000].join(",");
+    let cases = [
+        // Raw parentheses, as a browser or curl sends them.
+        format!("filter={}", "(".repeat(3000)),
+        format!(
+            "filter={}risk_score>1{}",
+            "(".repeat(3000),
+            ")".repeat(3000)
+        ),
+        format!(
+            "filter={}",
+            enc(&format!("{}risk_score>1", "NOT ".repeat(1000)))
+        ),
+        format!("filter={}", enc(&"(".repeat(100))),
+        format!("filter-lang=cql2-json&filter={}", enc(&deep_json)),
+        format!("filter-lang=cql2-json&filter={}", enc(&notted)),
+        format!("filter={}", enc(&vec!["risk_score > 1"; 1000].join(" OR "))),
+        format!("sortby={fields}"),
+        format!("properties={fields}"),
+        format!("bbox={}", vec!["1"; 10_000].join(",")),
+        "datetime=garbage".to_string(),
+        "datetime=2024-02-30".to_string(),
+        "datetime=2024-05-02/2024-05-01".to_string(),
+        "filter=S_CONTAINS(geometry,POINT(118.6%2024.9))".to_string(),
+    ];
+    for q in &cases {
+        let url = format!("{base}/ogc/collections/cells/items?{q}");
+        let r = fetch(&url, &[]);
+        assert_eq!(r.status, 400, "{}…: {}", &q[..q.len().min(60)], r.body);
+        assert!(r.content_type.starts_with("application/json"));
+        let e = r.json();
+        assert!(e["description"].is_string(), "{}", r.body);
+        // The process is alive and answers the next request.
+        let next = fetch(&format!("{base}/ogc/collections/cells/items?limit=2"), &[]);
+        assert_eq!(next.status, 200);
+    }
+    let e = fetch(
+        &format!("{base}/ogc/collections/cells/items?{}", cases[1]),
+        &[],
+    )
+    .json();
+    assert!(
+        e["description"].as_str().unwrap().contains("64"),
+        "the error names the limit: {e}"
+    );
+    // limit and offset beyond u64 are clamped, not refused.
+    let v = fetch(
+        &format!("{base}/ogc/collections/cells/items?limit=99999999999999999999999"),
+        &[],
+    )
+    .json();
+    assert!(
+        link(&v, "self").unwrap()["href"]
+            .as_str()
+            .unwrap()
+            .contains("limit=10000")
+    );
+    let r = fetch(
+        &format!("{base}/ogc/collections/cells/items?offset=99999999999999999999999"),
+        &[],
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["numberReturned"], 0);
+    // A well-formed datetime is accepted where nothing carries time.
+    for d in [
+        "2024-05-01",
+        "2024-05-01T08:00:00Z/..",
+        "../2024-05-01T08:00:00%2B08:00",
+    ] {
+        let r = fetch(
+            &format!("{base}/ogc/collections/cells/items?datetime={d}"),
+            &[],
+        );
+        assert_eq!(r.status, 200, "{d}: {}", r.body);
+    }
+    // With the default target limit, the same filter stops at the target
+    // (414) or header (431) size limit before any parsing.
+    let (_dir2, strict) = common::start_tiny("");
+    let r = fetch(
+        &format!(
+            "{}/ogc/collections/cells/items?filter-lang=cql2-json&filter={}",
+            strict.base,
+            enc(&deep_json)
+        ),
+        &[],
+    );
+    assert!([414, 431].contains(&r.status), "{}: {}", r.status, r.body);
+    assert_eq!(strict.get("/health").0, 200);
+}
+
+/// One CQL2 case: the text filter, its JSON encoding (if written out),
+/// and the test's own predicate over a feature.
+type Case<'a> = (String, Option<String>, Box<dyn Fn(&Value) -> bool + 'a>);
+
+fn str_prop<'a>(f: &'a Value, name: &str) -> &'a str {
+    prop(f, name).as_str().unwrap_or("")
+}
+
+/// CQL2 beyond the basics, checked against a brute-force evaluation of
+/// every feature read without a filter.
+fn check_cql2(api: &Api) {
+    let cells = api.all("cells", "", None);
+    let meta = api.ok("/ogc/collections/cells", None);
+    let e: Vec<f64> = meta["extent"]["spatial"]["bbox"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    let (w, h) = (e[2] - e[0], e[3] - e[1]);
+    let b = [
+        e[0] + 0.2 * w,
+        e[1] + 0.3 * h,
+        e[0] + 0.45 * w,
+        e[1] + 0.5 * h,
+    ];
+    let tri = [
+        (e[0] + 0.1 * w, e[1] + 0.1 * h),
+        (e[0] + 0.6 * w, e[1] + 0.2 * h),
+        (e[0] + 0.3 * w, e[1] + 0.7 * h),
+    ];
+    let tri_poly = Polygon::new(
+        LineString::from(vec![tri[0], tri[1], tri[2], tri[0]]),
+        vec![],
+    );
+    let centre = Point::new(e[0] + 0.5 * w, e[1] + 0.5 * h);
+    let wkt_tri = |lat_first: bool| {
+        let p = |(x, y): (f64, f64)| {
+            if lat_first {
+                format!("{y} {x}")
+            } else {
+                format!("{x} {y}")
+            }
+        };
+        format!(
+            "POLYGON(({}, {}, {}, {}))",
+            p(tri[0]),
+            p(tri[1]),
+            p(tri[2]),
+            p(tri[0])
+        )
+    };
+    let in_box = move |f: &Value| geometry_intersects(&f["geometry"], b);
+    let score = |f: &Value| prop(f, "risk_score").as_f64();
+    let cases: Vec<Case> = vec![
+        (
+            "risk_level IN ('major','high')".into(),
+            Some(r#"{"op":"in","args":[{"property":"risk_level"},["major","high"]]}"#.into()),
+            Box::new(|f| ["major", "high"].contains(&str_prop(f, "risk_level"))),
+        ),
+        (
+            "risk_level NOT IN ('重大','低')".into(),
+            None,
+            Box::new(|f| {
+                !["major", "low"].contains(&str_prop(f, "risk_level"))
+                    && !prop(f, "risk_level").is_null()
+            }),
+        ),
+        (
+            "name LIKE '%1%'".into(),
+            Some(r#"{"op":"like","args":[{"property":"name"},"%1%"]}"#.into()),
+            Box::new(|f| str_prop(f, "name").contains('1')),
+        ),
+        (
+            "name NOT LIKE '%1_'".into(),
+            None,
+            Box::new(|f| {
+                let n: Vec<char> = str_prop(f, "name").chars().collect();
+                !(n.len() >= 2 && n[n.len() - 2] == '1')
+            }),
+        ),
+        (
+            "risk_score BETWEEN 20 AND 40.5".into(),
+            Some(
+                r#"{"op":"between","args":[{"property":"risk_score"},20,40.5]}"#.into(),
+            ),
+            Box::new(move |f| score(f).is_some_and(|s| (20.0..=40.5).contains(&s))),
+        ),
+        (
+            "NOT (risk_level = 'low') AND population NOT BETWEEN 100 AND 900".into(),
+            Some(r#"{"op":"and","args":[{"op":"not","args":[{"op":"=","args":[{"property":"risk_level"},"low"]}]},{"op":"not","args":[{"op":"between","args":[{"property":"population"},100,900]}]}]}"#.into()),
+            Box::new(|f| {
+                let p = prop(f, "population").as_f64().unwrap();
+                str_prop(f, "risk_level") != "low"
+                    && !prop(f, "risk_level").is_null()
+                    && !(100.0..=900.0).contains(&p)
+            }),
+        ),
+        (
+            "CASEI(risk_level) = casei('MAJOR')".into(),
+            Some(r#"{"op":"=","args":[{"op":"casei","args":[{"property":"risk_level"}]},{"op":"casei","args":["MAJOR"]}]}"#.into()),
+            Box::new(|f| str_prop(f, "risk_level") == "major"),
+        ),
+        (
+            format!(
+                "S_INTERSECTS(geometry, BBOX({}, {}, {}, {}))",
+                b[0], b[1], b[2], b[3]
+            ),
+            Some(format!(
+                r#"{{"op":"s_intersects","args":[{{"property":"geometry"}},{{"bbox":[{},{},{},{}]}}]}}"#,
+                b[0], b[1], b[2], b[3]
+            )),
+            Box::new(in_box),
+        ),
+        (
+            format!("S_INTERSECTS(geometry, {}) AND risk_level <> 'low'", wkt_tri(false)),
+            None,
+            Box::new(|f| {
+                tri_poly.intersects(&geometry(&f["geometry"]))
+                    && str_prop(f, "risk_level") != "low"
+                    && !prop(f, "risk_level").is_null()
+            }),
+        ),
+        (
+            format!("S_INTERSECTS(geometry, POINT({} {}))", centre.x(), centre.y()),
+            Some(format!(
+                r#"{{"op":"s_intersects","args":[{{"property":"geometry"}},{{"type":"Point","coordinates":[{},{}]}}]}}"#,
+                centre.x(),
+                centre.y()
+            )),
+            Box::new(move |f| geometry(&f["geometry"]).intersects(&centre)),
+        ),
+    ];
+    let mut non_empty = 0;
+    for (text, json, pred) in &cases {
+        let expected: Vec<String> = ids(&cells
+            .iter()
+            .filter(|f| pred(f))
+            .cloned()
+            .collect::<Vec<_>>());
+        non_empty += usize::from(!expected.is_empty() && expected.len() < cells.len());
+        let got = ids(&api.all("cells", &format!("&filter={}", enc(text)), None));
+        assert_eq!(got, expected, "{text}");
+        if let Some(j) = json {
+            let got = ids(&api.all(
+                "cells",
+                &format!("&filter-lang=cql2-json&filter={}", enc(j)),
+                None,
+            ));
+            assert_eq!(got, expected, "{j}");
+        }
+    }
+    assert!(
+        non_empty >= 3,
+        "the cases select something and not everything"
+    );
+    // The triangle given latitude first in EPSG:4326, named three ways.
+    let expected: Vec<String> = ids(&cells
+        .iter()
+        .filter(|f| tri_poly.intersects(&geometry(&f["geometry"])))
+        .cloned()
+        .collect::<Vec<_>>());
+    for crs in [
+        "http://www.opengis.net/def/crs/EPSG/0/4326",
+        "EPSG:4490",
+        "urn:ogc:def:crs:EPSG::4326",
+    ] {
+        let q = format!(
+            "&filter-crs={}&filter={}",
+            enc(crs),
+            enc(&format!("S_INTERSECTS(geometry, {})", wkt_tri(true)))
+        );
+        assert_eq!(ids(&api.all("cells", &q, None)), expected, "{crs}");
+    }
+    // Private collection: enterprises by industry list and name pattern.
+    let ents = api.all("enterprises", "", Some(PLANNER));
+    let expected: Vec<String> = ids(&ents
+        .iter()
+        .filter(|f| {
+            ["hazardous_chemicals", "gas"].contains(&str_prop(f, "industry"))
+                || str_prop(f, "name").contains("公司")
+        })
+        .cloned()
+        .collect::<Vec<_>>());
+    assert!(!expected.is_empty());
+    let q = format!(
+        "&filter={}",
+        enc("industry IN ('危险化学品', 'gas') OR name LIKE '%公司%'")
+    );
+    assert_eq!(ids(&api.all("enterprises", &q, Some(PLANNER))), expected);
+    // Unsupported constructs: 400 naming them.
+    for (f, named) in [
+        ("S_WITHIN(geometry, POINT(1 2))", "S_WITHIN"),
+        ("T_BEFORE(surveyed, DATE('2024-01-01'))", "T_BEFORE"),
+        ("name = UPPER('a')", "UPPER"),
+        ("population + 1 > 2", "arithmetic"),
+    ] {
+        let r = api.get(&format!("/ogc/collections/cells/items?filter={}", enc(f)));
+        assert_eq!(r.status, 400, "{f}");
+        assert!(
+            r.json()["description"].as_str().unwrap().contains(named),
+            "{f}: {}",
+            r.body
+        );
+    }
+}
+
+#[test]
+fn cql2_beyond_the_basics_matches_brute_force() {
+    let api = Api::tiny();
+    check_cql2(&api);
+    let classes = api.ok("/ogc/conformance", None)["conformsTo"].clone();
+    for c in [
+        "cql2-json",
+        "advanced-comparison-operators",
+        "case-insensitive-comparison",
+        "basic-spatial-functions",
+    ] {
+        let uri = format!("http://www.opengis.net/spec/cql2/1.0/conf/{c}");
+        assert!(
+            classes.as_array().unwrap().iter().any(|x| x == &uri),
+            "missing {uri}"
+        );
+    }
+}
+
+/// `crs` and `bbox-crs` in the URI, CURIE, `EPSG:N` and URN spellings.
+#[test]
+fn crs_spellings() {
+    let api = Api::tiny();
+    let plain = api.ok("/ogc/collections/cells/items", None);
+    for spelling in [
+        "http://www.opengis.net/def/crs/EPSG/0/4490",
+        "EPSG:4490",
+        "urn:ogc:def:crs:EPSG::4490",
+        "[EPSG:4490]",
+    ] {
+        let r = api.get(&format!(
+            "/ogc/collections/cells/items?crs={}",
+            enc(spelling)
+        ));
+        assert_eq!(r.status, 200, "{spelling}: {}", r.body);
+        assert_eq!(
+            r.content_crs.as_deref(),
+            Some("<http://www.opengis.net/def/crs/EPSG/0/4490>")
+        );
+        let v = r.json();
+        let (a, b) = (
+            &v["features"][0]["geometry"]["coordinates"][0][0][0],
+            &plain["features"][0]["geometry"]["coordinates"][0][0][0],
+        );
+        assert_eq!(
+            (a[0].as_f64(), a[1].as_f64()),
+            (b[1].as_f64(), b[0].as_f64())
+        );
+        let q = format!("&bbox=24.9,118.58,24.92,118.595&bbox-crs={}", enc(spelling));
+        assert_eq!(
+            ids(&api.all("cells", &q, None)),
+            ids(&api.all("cells", "&bbox=118.58,24.9,118.595,24.92", None))
+        );
+    }
+    let r = api.get("/ogc/collections/cells/items?crs=urn:ogc:def:crs:EPSG::4548");
+    assert_eq!(r.status, 400);
+}
+
+struct Raw {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Raw {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn raw(url: &str, headers: &[(&str, &str)]) -> Raw {
+    let mut req = ureq::get(url);
+    for (k, v) in headers {
+        req = req.set(k, v);
+    }
+    let r = match req.call() {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("GET {url}: {e}"),
+    };
+    let headers = r
+        .headers_names()
+        .into_iter()
+        .map(|n| (n.clone(), r.header(&n).unwrap_or("").to_string()))
+        .collect();
+    let status = r.status();
+    let mut body = Vec::new();
+    std::io::Read::read_to_end(&mut r.into_reader(), &mut body).unwrap();
+    Raw {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn gunzip(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(bytes), &mut out).unwrap();
+    out
+}
+
+/// OGC and `/api` JSON: gzip when asked, an ETag per data version,
+/// request and encoding, `304` for a matching `If-None-Match`; a streamed
+/// page stays streamed when gzipped.
+fn check_gzip_etag(api: &Api, path: &str, token: Option<&str>) {
+    let url = api.url(path);
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let with = |extra: &[(&str, &str)]| {
+        let mut h: Vec<(&str, &str)> = extra.to_vec();
+        if let Some(a) = &auth {
+            h.push(("Authorization", a));
+        }
+        raw(&url, &h)
+    };
+    let plain = with(&[]);
+    assert_eq!(plain.status, 200, "{path}");
+    assert_eq!(plain.header("content-encoding"), None);
+    let zipped = with(&[("Accept-Encoding", "gzip, deflate")]);
+    assert_eq!(zipped.status, 200);
+    assert_eq!(zipped.header("content-encoding"), Some("gzip"), "{path}");
+    assert!(zipped.header("vary").unwrap().contains("Accept-Encoding"));
+    let text = gunzip(&zipped.body);
+    let a: Value = serde_json::from_str(&text).unwrap();
+    let b: Value = serde_json::from_slice(&plain.body).unwrap();
+    let strip = |mut v: Value| {
+        if let Some(o) = v.as_object_mut() {
+            o.remove("timeStamp");
+        }
+        v
+    };
+    assert_eq!(strip(a), strip(b), "{path}: same document either way");
+    let (t1, t2) = (
+        plain.header("etag").unwrap().to_string(),
+        zipped.header("etag").unwrap().to_string(),
+    );
+    assert_ne!(t1, t2, "gzip and identity bodies differ");
+    for (tag, accept) in [(&t1, "identity"), (&t2, "gzip")] {
+        let again = with(&[("Accept-Encoding", accept), ("If-None-Match", tag)]);
+        assert_eq!(again.status, 304, "{path} {accept}");
+        assert!(again.body.is_empty());
+        assert_eq!(again.header("etag"), Some(tag.as_str()));
+    }
+    // The other encoding's tag does not validate this one.
+    let cross = with(&[("Accept-Encoding", "gzip"), ("If-None-Match", &t1)]);
+    assert_eq!(cross.status, 200);
+    // Another caller gets another tag.
+    if token.is_none() {
+        let other = raw(&url, &[("Authorization", &format!("Bearer {PLANNER}"))]);
+        assert_ne!(other.header("etag"), Some(t1.as_str()));
+    }
+}
+
+#[test]
+fn json_is_gzipped_with_etags_and_304() {
+    let api = Api::tiny();
+    for (path, token) in [
+        ("/ogc", None),
+        ("/ogc/collections", None),
+        ("/ogc/collections/cells/items?limit=10000", None),
+        ("/ogc/collections/enterprises/items/E1", Some(PLANNER)),
+        ("/ogc/api", None),
+        ("/api/stats", None),
+        ("/api/cells/350502001001", Some(PLANNER)),
+    ] {
+        check_gzip_etag(&api, path, token);
+    }
+    // A streamed page stays streamed (chunked, no length) when gzipped.
+    let r = raw(
+        &api.url("/ogc/collections/cells/items?limit=10000"),
+        &[("Accept-Encoding", "gzip")],
+    );
+    assert_eq!(r.header("content-length"), None);
+    assert_eq!(r.header("transfer-encoding"), Some("chunked"));
+    // Errors are neither tagged nor compressed.
+    let r = raw(
+        &api.url("/ogc/collections/cells/items?limit=0"),
+        &[("Accept-Encoding", "gzip")],
+    );
+    assert_eq!(r.status, 400);
+    assert_eq!(r.header("etag"), None);
+    assert_eq!(r.header("content-encoding"), None);
 }

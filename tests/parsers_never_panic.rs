@@ -1,6 +1,8 @@
 //! The query parsers answer any text with a value or an error, never a
-//! panic: `bbox` in every CRS, CQL2-text filters (parsed and evaluated),
-//! `limit`, and whole items query strings.
+//! panic: `bbox` in every CRS, CQL2 filters in text and JSON (parsed and
+//! evaluated), `limit`, `datetime`, and whole items query strings — also
+//! when the input is shaped to hurt: nested thousands deep, as lists of
+//! thousands of entries, with numbers of hundreds of digits.
 
 use proptest::prelude::*;
 use riskmap::model::LayerId;
@@ -9,6 +11,7 @@ use riskmap::ogc::crs::{OgcCrs, parse_bbox};
 use riskmap::ogc::features::PropValue;
 use riskmap::ogc::params::{ItemsParams, limit, pairs};
 use riskmap::ogc::queryables::properties;
+use riskmap::ogc::time::parse_datetime;
 
 fn number_list() -> impl Strategy<Value = String> {
     prop::collection::vec(
@@ -65,8 +68,58 @@ fn cql2_like() -> impl Strategy<Value = String> {
     .prop_map(|v| v.join(" "))
 }
 
+/// `inner` wrapped `depth` times in one of the nesting shapes of either
+/// encoding, or repeated as a long list, or followed by a huge number.
+fn shaped() -> impl Strategy<Value = String> {
+    (0u8..7, 0usize..5000, cql2_like()).prop_map(|(shape, n, inner)| match shape {
+        0 => format!("{}{inner}{}", "(".repeat(n), ")".repeat(n)),
+        1 => format!("{}{inner}", "NOT ".repeat(n)),
+        2 => format!("{}name{} = {inner}", "CASEI(".repeat(n), ")".repeat(n)),
+        3 => format!(
+            "{}{{\"op\":\"=\",\"args\":[{{\"property\":\"name\"}},\"a\"]}}{}",
+            r#"{"op":"not","args":["#.repeat(n),
+            "]}".repeat(n)
+        ),
+        4 => format!("risk_level IN ({})", vec!["'high'"; n].join(",")),
+        5 => format!("population > {inner}{}", "9".repeat(n)),
+        _ => format!("{inner}{}", "(".repeat(n)),
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn shaped_filters_are_refused_or_parsed_without_overflow(text in shaped()) {
+        for layer in [LayerId::Cells, LayerId::Enterprises] {
+            let props = properties(layer);
+            for expr in [
+                cql2::parse(&text, props).ok(),
+                cql2::parse_json(&text, props, OgcCrs::Crs84).ok(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let _ = expr.matches(&|_| PropValue::Str("泉州"));
+            }
+        }
+        if text.len() > cql2::MAX_FILTER_BYTES {
+            prop_assert!(cql2::parse(&text, properties(LayerId::Cells)).is_err());
+        }
+    }
+
+    #[test]
+    fn datetime_is_an_interval_or_an_error(raw in prop_oneof![
+        ".{0,30}",
+        "[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2}))?",
+        "(\\.\\.|[0-9]{4}-[0-9]{2}-[0-9]{2})?/(\\.\\.|[0-9]{4}-[0-9]{2}-[0-9]{2})?",
+    ]) {
+        if let Ok(i) = parse_datetime(&raw)
+            && let (Some(s), Some(e)) = (i.start, i.end)
+        {
+            prop_assert!(s <= e, "{raw}: {s} > {e}");
+        }
+    }
 
     #[test]
     fn bbox_is_ordered_finite_or_an_error(text in number_list()) {
@@ -96,7 +149,7 @@ proptest! {
     }
 
     #[test]
-    fn limit_is_in_range_or_an_error(raw in prop_oneof![".{0,12}", any::<i64>().prop_map(|i| i.to_string()), any::<u64>().prop_map(|i| i.to_string())]) {
+    fn limit_is_in_range_or_an_error(raw in prop_oneof![".{0,12}", any::<i64>().prop_map(|i| i.to_string()), any::<u64>().prop_map(|i| i.to_string()), "[1-9][0-9]{19,300}"]) {
         if let Ok(l) = limit(Some(&raw)) {
             prop_assert!((1..=riskmap::ogc::MAX_LIMIT).contains(&l), "{raw} → {l}");
         }
@@ -108,10 +161,11 @@ proptest! {
             Just("limit"), Just("offset"), Just("bbox"), Just("bbox-crs"), Just("crs"),
             Just("filter"), Just("filter-lang"), Just("filter-crs"), Just("sortby"),
             Just("properties"), Just("f"), Just("datetime"), Just("name"), Just("risk_level"),
+            Just("filter"), Just("sortby"),
             Just("grade"), Just("unknown"),
         ], 0..6),
         values in prop::collection::vec(prop_oneof![
-            number_list(), cql2_like(), "[-+a-z_,:/0-9.%]{0,20}".prop_map(String::from),
+            number_list(), cql2_like(), shaped(), "[-+a-z_,:/0-9.%]{0,20}".prop_map(String::from),
         ], 6),
     ) {
         let query: String = keys

@@ -1,14 +1,16 @@
 //! OGC items query strings (`limit`, `offset`, `bbox`, `bbox-crs`, `crs`,
-//! `filter`, `sortby`, `properties`, property filters…): every query is
-//! parameters or a 400, never a panic.
+//! `filter`, `sortby`, `properties`, `datetime`, property filters…, also
+//! deeply nested, as long lists or with huge numbers via `shaped`): every
+//! query is parameters or a 400, never a panic.
 #![no_main]
 
 use riskmap::ogc::params::{ItemsParams, limit, pairs};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let Ok(query) = std::str::from_utf8(data) else {
+    let Some(query) = riskmap_fuzz::shaped(data) else {
         return;
     };
+    let query = query.as_str();
     if let Ok(l) = limit(Some(query)) {
         assert!(
             (1..=riskmap::ogc::MAX_LIMIT).contains(&l),

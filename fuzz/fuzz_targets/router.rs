@@ -1,6 +1,6 @@
 //! The whole HTTP router over a tiny dataset: any request target (tile
-//! paths, `/api` and `/ogc` query strings), with or without a token, is
-//! answered without a 5xx.
+//! paths, `/api` and `/ogc` query strings, deep nesting, long lists and
+//! huge numbers), with or without a token, is answered without a 5xx.
 #![no_main]
 
 use axum::body::Body;
@@ -11,9 +11,11 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Some((&first, rest)) = data.split_first() else {
         return;
     };
-    let Ok(target) = std::str::from_utf8(rest) else {
+    // The target itself may be shaped (nested, a long list, a huge number).
+    let Some(target) = riskmap_fuzz::shaped(rest) else {
         return;
     };
+    let target = target.as_str();
     let fx = riskmap_fuzz::fixture();
     let mut req = Request::get(format!("/{}", target.trim_start_matches('/')));
     if let Some(token) = riskmap_fuzz::TOKENS.get(usize::from(first % 4)) {

@@ -19,6 +19,35 @@ pub const TOKENS: [&str; 3] = [
     "demo-grid-5c8e17a4",
 ];
 
+/// Structure-aware inputs for the text parsers: the first byte picks a
+/// shape, the next two a repeat count (up to 65,535), the rest is the
+/// text the shape is built around. Shapes: the text as is; nested in
+/// parentheses, `NOT`s, `CASEI(…)` or CQL2-JSON `not`s; repeated as a long
+/// comma-separated list; followed by a run of digits (a huge number) or of
+/// unclosed `(` (the request that once overflowed the stack).
+pub fn shaped(data: &[u8]) -> Option<String> {
+    let (&shape, rest) = data.split_first()?;
+    let (count, rest) = match rest {
+        [a, b, tail @ ..] => (usize::from(u16::from_le_bytes([*a, *b])), tail),
+        _ => (0, rest),
+    };
+    let text = std::str::from_utf8(rest).ok()?;
+    Some(match shape % 8 {
+        0 => text.to_string(),
+        1 => format!("{}{text}{}", "(".repeat(count), ")".repeat(count)),
+        2 => format!("{}{text}", "NOT ".repeat(count)),
+        3 => format!("{}{text}{}", "CASEI(".repeat(count), ")".repeat(count)),
+        4 => format!(
+            "{}{text}{}",
+            r#"{"op":"not","args":["#.repeat(count),
+            "]}".repeat(count)
+        ),
+        5 => vec![text; count.min(20_000)].join(","),
+        6 => format!("{text}{}", "9".repeat(count)),
+        _ => format!("{text}{}", "(".repeat(count)),
+    })
+}
+
 /// Runs `table` through the builder of every input layer.
 pub fn build_all(table: &Table) {
     let cfg = LayerConfig::default();

@@ -49,7 +49,8 @@ impl OgcCrs {
         }
     }
 
-    /// Parses a CRS URI; also accepts `https`, the safe CURIE `[EPSG:4326]`
+    /// Parses a CRS URI; also accepts `https`, the safe CURIE `[EPSG:4326]`,
+    /// the URN `urn:ogc:def:crs:EPSG::4326` (and `urn:ogc:def:crs:OGC:1.3:CRS84`)
     /// and the short `EPSG:4326` / `CRS84` forms.
     pub fn parse(name: &str, raw: &str) -> Result<OgcCrs, OgcError> {
         let t = raw.trim();
@@ -57,11 +58,27 @@ impl OgcCrs {
             .strip_prefix('[')
             .and_then(|s| s.strip_suffix(']'))
             .unwrap_or(t);
-        let t = t
+        let lower = t.to_ascii_lowercase();
+        let t = if let Some(rest) = lower
             .strip_prefix("http://www.opengis.net/def/crs/")
-            .or_else(|| t.strip_prefix("https://www.opengis.net/def/crs/"))
-            .map(|rest| rest.replacen("/0/", ":", 1).replacen("/1.3/", ":", 1))
-            .unwrap_or_else(|| t.to_string());
+            .or_else(|| lower.strip_prefix("https://www.opengis.net/def/crs/"))
+        {
+            // AUTHORITY/VERSION/CODE
+            let parts: Vec<&str> = rest.split('/').collect();
+            match parts.as_slice() {
+                [auth, _version, code] => format!("{auth}:{code}"),
+                _ => lower.clone(),
+            }
+        } else if let Some(rest) = lower.strip_prefix("urn:ogc:def:crs:") {
+            // AUTHORITY:[VERSION]:CODE
+            let parts: Vec<&str> = rest.split(':').collect();
+            match parts.as_slice() {
+                [auth, _version, code] => format!("{auth}:{code}"),
+                _ => lower.clone(),
+            }
+        } else {
+            lower.clone()
+        };
         match t.to_ascii_uppercase().as_str() {
             "OGC:CRS84" | "CRS84" => Ok(OgcCrs::Crs84),
             "EPSG:4326" => Ok(OgcCrs::Epsg4326),
@@ -183,6 +200,29 @@ mod tests {
             Ok(OgcCrs::Crs84)
         );
         assert!(OgcCrs::parse("crs", "http://www.opengis.net/def/crs/EPSG/0/4548").is_err());
+        for (spelling, crs) in [
+            ("urn:ogc:def:crs:EPSG::4490", OgcCrs::Epsg4490),
+            ("urn:ogc:def:crs:EPSG:9.8.15:4326", OgcCrs::Epsg4326),
+            ("URN:OGC:DEF:CRS:EPSG::3857", OgcCrs::Epsg3857),
+            ("urn:ogc:def:crs:OGC:1.3:CRS84", OgcCrs::Crs84),
+            ("urn:ogc:def:crs:OGC::CRS84", OgcCrs::Crs84),
+            ("epsg:4490", OgcCrs::Epsg4490),
+            (
+                "http://www.opengis.net/def/crs/EPSG/0/4490",
+                OgcCrs::Epsg4490,
+            ),
+        ] {
+            assert_eq!(OgcCrs::parse("crs", spelling), Ok(crs), "{spelling}");
+        }
+        for bad in [
+            "urn:ogc:def:crs:EPSG::4548",
+            "urn:ogc:def:crs:EPSG:4326",
+            "http://www.opengis.net/def/crs/EPSG/4326",
+            "EPSG:",
+            "",
+        ] {
+            assert!(OgcCrs::parse("crs", bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -8,11 +8,11 @@ use super::features::{Ctx, PropValue};
 use super::links::{BaseUrl, Link, query_string};
 use super::params::ItemsParams;
 use super::queryables::properties;
-use super::{GEOJSON, JSON};
+use super::{DEFAULT_LIMIT, GEOJSON, JSON, MAX_LIMIT};
 use crate::auth::{Caller, Scope};
 use crate::index::{Store, UnitId, aabb};
 use crate::model::LayerId;
-use geo::{Intersects, Rect, coord};
+use geo::{Geometry, Intersects, Rect, coord};
 use std::cmp::Ordering;
 
 /// What part of the private layers a request may see.
@@ -112,6 +112,28 @@ fn intersects_box(ctx: &Ctx<'_>, layer: LayerId, index: u32, b: &[f64; 4]) -> bo
     }
 }
 
+/// Whether the geometry of a feature intersects a lon/lat geometry (a
+/// filter's `S_INTERSECTS` literal).
+fn intersects_geometry(ctx: &Ctx<'_>, layer: LayerId, index: u32, g: &Geometry<f64>) -> bool {
+    let ds = &ctx.store.dataset;
+    let i = index as usize;
+    match layer {
+        LayerId::Enterprises => ds
+            .enterprises
+            .get(i)
+            .is_some_and(|e| g.intersects(&e.location)),
+        LayerId::HazardSources => ds
+            .hazard_sources
+            .get(i)
+            .is_some_and(|h| g.intersects(&h.location)),
+        LayerId::CollapseZones => ds
+            .collapse_zones
+            .get(i)
+            .is_some_and(|z| g.intersects(&z.geometry)),
+        _ => ds.units.get(i).is_some_and(|u| g.intersects(&u.geometry)),
+    }
+}
+
 /// Features of `layer` whose geometry intersects one of the boxes, in id order.
 fn in_boxes(ctx: &Ctx<'_>, layer: LayerId, boxes: &[[f64; 4]]) -> Vec<u32> {
     let mut out = Vec::new();
@@ -165,11 +187,14 @@ pub fn select(ctx: &Ctx<'_>, layer: LayerId, access: Access, params: &ItemsParam
         .filter(|&i| access.sees(ctx, layer, i))
         .filter(|&i| {
             params.filter.as_ref().is_none_or(|f| {
-                f.matches(&|p| {
-                    props
-                        .get(p)
-                        .map_or(PropValue::Null, |prop| ctx.value(layer, i, prop))
-                })
+                f.matches_feature(
+                    &|p| {
+                        props
+                            .get(p)
+                            .map_or(PropValue::Null, |prop| ctx.value(layer, i, prop))
+                    },
+                    &|g| intersects_geometry(ctx, layer, i, g),
+                )
             })
         })
         .collect();
@@ -213,6 +238,23 @@ pub fn find(ctx: &Ctx<'_>, layer: LayerId, access: Access, fid: &str) -> Result<
     found.ok_or_else(|| OgcError::NotFound(format!("no feature {fid:?} in collection {layer}")))
 }
 
+/// The page size a `next` link asks for after a page of `limit`: pages of
+/// 10, 100 and 1,000 (the default page size and its tenfold steps) grow
+/// tenfold up to [`MAX_LIMIT`], so a client that keeps the default page
+/// size and follows `next` links (GDAL 3.6 asks for 10 and ignores the
+/// OpenAPI maximum) reads a large collection in a handful of requests. Any
+/// other page size is kept.
+pub fn next_limit(limit: usize) -> usize {
+    let mut step = DEFAULT_LIMIT;
+    while step < MAX_LIMIT {
+        if limit == step {
+            return (step * 10).min(MAX_LIMIT);
+        }
+        step *= 10;
+    }
+    limit
+}
+
 /// The `self`, `alternate`-free paging links of an items page.
 pub fn page_links(
     base: &BaseUrl,
@@ -221,13 +263,14 @@ pub fn page_links(
     sel: &Selection,
 ) -> Vec<Link> {
     let path = format!("/collections/{layer}/items");
-    let url = |offset: usize| {
+    let url_with = |offset: usize, limit: usize| {
         format!(
             "{}{}",
             base.ogc(&path),
-            query_string(&params.pairs_at(offset))
+            query_string(&params.pairs_at_with(offset, limit))
         )
     };
+    let url = |offset: usize| url_with(offset, params.limit);
     let mut links = vec![
         Link::new(url(params.offset), "self", GEOJSON, "this page"),
         Link::new(
@@ -240,7 +283,7 @@ pub fn page_links(
     let returned = sel.page.len();
     if params.offset.saturating_add(returned) < sel.matched {
         links.push(Link::new(
-            url(params.offset + returned),
+            url_with(params.offset + returned, next_limit(params.limit)),
             "next",
             GEOJSON,
             "next page",
@@ -329,4 +372,20 @@ pub fn feature_document(
     out.push_str(&serde_json::to_string(&links).unwrap_or_else(|_| "[]".into()));
     out.push('}');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_pages_grow_from_the_default_size() {
+        assert_eq!(next_limit(10), 100);
+        assert_eq!(next_limit(100), 1000);
+        assert_eq!(next_limit(1000), 10_000);
+        assert_eq!(next_limit(10_000), 10_000);
+        for kept in [1, 2, 20, 500, 9999] {
+            assert_eq!(next_limit(kept), kept);
+        }
+    }
 }

@@ -1,12 +1,12 @@
 //! OGC API – Features under `/ogc`: Part 1 (core, GeoJSON, OpenAPI 3.0),
-//! Part 2 (CRS) and Part 3 (queryables, CQL2-text filter).
+//! Part 2 (CRS) and Part 3 (queryables, CQL2 filters in text and JSON).
 //!
 //! The library half of the API; `server::ogc` holds the thin handlers.
 //!
 //! - [`collections`]: landing page, conformance, collection metadata.
 //! - [`queryables`]: each collection's properties and their JSON Schema.
 //! - [`params`]: the items query parameters, every mistake a 400.
-//! - [`cql2`]: the CQL2-text parser and evaluator.
+//! - [`cql2`]: the CQL2 parsers (text and JSON) and evaluator.
 //! - [`crs`]: output and `bbox` CRSs with their axis orders.
 //! - [`features`]: ids, property values and GeoJSON text of features.
 //! - [`items`]: access, selection, paging, chunked writing.
@@ -48,7 +48,7 @@ pub const SCHEMA: &str = "application/schema+json";
 pub const HTML: &str = "text/html";
 
 /// The conformance classes implemented.
-pub const CONFORMANCE: [&str; 10] = [
+pub const CONFORMANCE: [&str; 15] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
@@ -58,7 +58,12 @@ pub const CONFORMANCE: [&str; 10] = [
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
     "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/accent-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
 ];
 
 /// The risk fields of grid units, as the OGC layer reads them.

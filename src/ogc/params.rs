@@ -5,6 +5,7 @@ use super::OgcError;
 use super::cql2::{self, CmpOp, Expr, Literal};
 use super::crs::{OgcCrs, parse_bbox};
 use super::queryables::{Kind, position, properties};
+use super::time::{Interval, parse_datetime};
 use super::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::model::LayerId;
 
@@ -52,6 +53,9 @@ pub struct ItemsParams {
     pub sort: Vec<SortKey>,
     /// Positions of the properties to write.
     pub properties: Vec<usize>,
+    /// `datetime`, validated (no collection has a time property yet, so
+    /// it selects nothing out).
+    pub datetime: Option<Interval>,
     /// The request's own parameters, for `self`/`next`/`prev` links.
     pub pairs: Vec<(String, String)>,
 }
@@ -75,27 +79,66 @@ fn get<'q>(pairs: &'q [(String, String)], name: &str) -> Option<&'q str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// The most entries a `sortby` or `properties` list may have.
+pub const MAX_LIST: usize = 64;
+
+/// A whole number ≥ 0 written in decimal digits (an optional `+` first),
+/// saturating at `u64::MAX` however many digits it has.
+fn whole(t: &str) -> Option<u64> {
+    let d = t.trim();
+    let d = d.strip_prefix('+').unwrap_or(d);
+    if d.is_empty() || !d.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(d.parse::<u64>().unwrap_or(u64::MAX))
+}
+
 /// `limit`: default 10, < 1 or not a whole number → 400, above 10,000
-/// clamped.
+/// (however large) clamped.
 pub fn limit(raw: Option<&str>) -> Result<usize, OgcError> {
     match raw {
         None => Ok(DEFAULT_LIMIT),
-        Some(t) => match t.trim().parse::<u64>() {
-            Ok(0) | Err(_) => Err(OgcError::param(
+        Some(t) => match whole(t) {
+            Some(0) | None => Err(OgcError::param(
                 "limit",
                 format!("must be a whole number ≥ 1, found {t:?}"),
             )),
-            Ok(n) => Ok(n.min(MAX_LIMIT as u64) as usize),
+            Some(n) => Ok(n.min(MAX_LIMIT as u64) as usize),
         },
     }
 }
 
+/// `offset`: default 0; not a whole number → 400; past the end (however
+/// large) is an empty page.
 fn offset(raw: Option<&str>) -> Result<usize, OgcError> {
     match raw {
         None => Ok(0),
-        Some(t) => t.trim().parse::<usize>().map_err(|_| {
-            OgcError::param("offset", format!("must be a whole number ≥ 0, found {t:?}"))
-        }),
+        Some(t) => whole(t)
+            .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+            .ok_or_else(|| {
+                OgcError::param("offset", format!("must be a whole number ≥ 0, found {t:?}"))
+            }),
+    }
+}
+
+/// The CRS of filter geometries (`filter-crs`, CRS84 when absent).
+fn filter_crs(raw: Option<&str>) -> Result<OgcCrs, OgcError> {
+    raw.map_or(Ok(OgcCrs::Crs84), |c| OgcCrs::parse("filter-crs", c))
+}
+
+/// `filter-lang`: `cql2-text` (the default) or `cql2-json`; true for JSON.
+fn filter_is_json(raw: Option<&str>) -> Result<bool, OgcError> {
+    match raw.map(|l| l.trim().to_ascii_lowercase()) {
+        None => Ok(false),
+        Some(l) if l == "cql2-text" => Ok(false),
+        Some(l) if l == "cql2-json" => Ok(true),
+        Some(_) => Err(OgcError::param(
+            "filter-lang",
+            format!(
+                "unsupported filter language {:?}; use cql2-text or cql2-json",
+                raw.unwrap_or("")
+            ),
+        )),
     }
 }
 
@@ -122,9 +165,7 @@ pub fn check_common(pairs: &[(String, String)]) -> Result<(), OgcError> {
     limit(get(pairs, "limit"))?;
     offset(get(pairs, "offset"))?;
     output_crs(get(pairs, "crs"))?;
-    if let Some(c) = get(pairs, "filter-crs") {
-        OgcCrs::parse("filter-crs", c)?;
-    }
+    filter_crs(get(pairs, "filter-crs"))?;
     let bbox_crs = match get(pairs, "bbox-crs") {
         Some(c) => OgcCrs::parse("bbox-crs", c)?,
         None => OgcCrs::Crs84,
@@ -132,18 +173,21 @@ pub fn check_common(pairs: &[(String, String)]) -> Result<(), OgcError> {
     if let Some(b) = get(pairs, "bbox") {
         parse_bbox(b, bbox_crs)?;
     }
-    if let Some(l) = get(pairs, "filter-lang")
-        && !l.trim().eq_ignore_ascii_case("cql2-text")
+    filter_is_json(get(pairs, "filter-lang"))?;
+    if let Some(f) = get(pairs, "filter")
+        && f.len() > cql2::MAX_FILTER_BYTES
     {
         return Err(OgcError::param(
-            "filter-lang",
-            format!("unsupported filter language {l:?}; use cql2-text"),
+            "filter",
+            format!(
+                "the filter is {} bytes long; at most {} are accepted",
+                f.len(),
+                cql2::MAX_FILTER_BYTES
+            ),
         ));
     }
-    if let Some(d) = get(pairs, "datetime")
-        && d.trim().is_empty()
-    {
-        return Err(OgcError::param("datetime", "must not be empty"));
+    if let Some(d) = get(pairs, "datetime") {
+        parse_datetime(d).map_err(|m| OgcError::param("datetime", m))?;
     }
     Ok(())
 }
@@ -171,8 +215,30 @@ fn equals(layer: LayerId, prop: usize, raw: &str) -> Result<Expr, OgcError> {
     cql2::compare(props, prop, CmpOp::Eq, lit).map_err(|m| OgcError::param(name, m))
 }
 
-fn list(raw: &str) -> impl Iterator<Item = &str> {
-    raw.split(',').map(str::trim).filter(|s| !s.is_empty())
+/// A comma-separated list of at most [`MAX_LIST`] entries.
+fn list<'r>(param: &str, raw: &'r str) -> Result<Vec<&'r str>, OgcError> {
+    let items: Vec<&str> = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .take(MAX_LIST + 1)
+        .collect();
+    if items.len() > MAX_LIST {
+        return Err(OgcError::param(
+            param,
+            format!("at most {MAX_LIST} entries are accepted"),
+        ));
+    }
+    Ok(items)
+}
+
+/// Refuses a property named twice in `param`.
+fn once(param: &str, layer: LayerId, seen: &[usize], prop: usize) -> Result<(), OgcError> {
+    if seen.contains(&prop) {
+        let name = properties(layer).get(prop).map_or("", |p| p.name);
+        return Err(OgcError::param(param, format!("{name} is named twice")));
+    }
+    Ok(())
 }
 
 fn property(layer: LayerId, param: &str, name: &str) -> Result<usize, OgcError> {
@@ -213,8 +279,13 @@ impl ItemsParams {
             }
         }
         if let Some(text) = get(&pairs, "filter") {
-            let e =
-                cql2::parse(text, properties(layer)).map_err(|e| OgcError::param("filter", e))?;
+            let crs = filter_crs(get(&pairs, "filter-crs"))?;
+            let props = properties(layer);
+            let e = if filter_is_json(get(&pairs, "filter-lang"))? {
+                cql2::parse_json(text, props, crs).map_err(|e| OgcError::param("filter", e))?
+            } else {
+                cql2::parse_in(text, props, crs).map_err(|e| OgcError::param("filter", e))?
+            };
             filters.push(e);
         }
         let filter = match filters.len() {
@@ -229,24 +300,35 @@ impl ItemsParams {
         let bbox = get(&pairs, "bbox")
             .map(|b| parse_bbox(b, bbox_crs))
             .transpose()?;
-        let sort = match get(&pairs, "sortby") {
-            None => Vec::new(),
-            Some(raw) => list(raw)
-                .map(|key| {
-                    let (descending, name) = match key.strip_prefix('-') {
-                        Some(n) => (true, n),
-                        None => (false, key.strip_prefix('+').unwrap_or(key)),
-                    };
-                    property(layer, "sortby", name).map(|prop| SortKey { prop, descending })
-                })
-                .collect::<Result<_, _>>()?,
-        };
+        let mut sort: Vec<SortKey> = Vec::new();
+        if let Some(raw) = get(&pairs, "sortby") {
+            for key in list("sortby", raw)? {
+                let (descending, name) = match key.strip_prefix('-') {
+                    Some(n) => (true, n),
+                    None => (false, key.strip_prefix('+').unwrap_or(key)),
+                };
+                let prop = property(layer, "sortby", name)?;
+                let seen: Vec<usize> = sort.iter().map(|k| k.prop).collect();
+                once("sortby", layer, &seen, prop)?;
+                sort.push(SortKey { prop, descending });
+            }
+        }
         let properties = match get(&pairs, "properties") {
             None => (0..properties(layer).len()).collect(),
-            Some(raw) => list(raw)
-                .map(|name| property(layer, "properties", name))
-                .collect::<Result<_, _>>()?,
+            Some(raw) => {
+                let mut out: Vec<usize> = Vec::new();
+                for name in list("properties", raw)? {
+                    let prop = property(layer, "properties", name)?;
+                    once("properties", layer, &out, prop)?;
+                    out.push(prop);
+                }
+                out
+            }
         };
+        let datetime = get(&pairs, "datetime")
+            .map(parse_datetime)
+            .transpose()
+            .map_err(|m| OgcError::param("datetime", m))?;
         Ok(ItemsParams {
             limit: limit(get(&pairs, "limit"))?,
             offset: offset(get(&pairs, "offset"))?,
@@ -255,19 +337,25 @@ impl ItemsParams {
             filter,
             sort,
             properties,
+            datetime,
             pairs,
         })
     }
 
     /// The request's parameters with `offset` replaced (for paging links).
     pub fn pairs_at(&self, offset: usize) -> Vec<(String, String)> {
+        self.pairs_at_with(offset, self.limit)
+    }
+
+    /// The request's parameters with `offset` and `limit` replaced.
+    pub fn pairs_at_with(&self, offset: usize, limit: usize) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = self
             .pairs
             .iter()
             .filter(|(k, _)| k != "offset" && k != "limit")
             .cloned()
             .collect();
-        out.push(("limit".into(), self.limit.to_string()));
+        out.push(("limit".into(), limit.to_string()));
         if offset > 0 {
             out.push(("offset".into(), offset.to_string()));
         }
@@ -289,6 +377,18 @@ mod tests {
         assert_eq!((p.limit, p.offset, p.crs), (10, 0, OgcCrs::Crs84));
         assert_eq!(p.properties.len(), properties(LayerId::Cells).len());
         assert_eq!(parse(LayerId::Cells, "limit=99999").unwrap().limit, 10_000);
+        for huge in [
+            "limit=99999999999999999999999999",
+            "limit=%2B18446744073709551616",
+        ] {
+            assert_eq!(parse(LayerId::Cells, huge).unwrap().limit, 10_000, "{huge}");
+        }
+        assert_eq!(
+            parse(LayerId::Cells, "offset=99999999999999999999999999")
+                .unwrap()
+                .offset,
+            usize::MAX
+        );
         for bad in [
             "limit=0",
             "limit=-1",
@@ -296,6 +396,9 @@ mod tests {
             "limit=",
             "offset=-1",
             "offset=x",
+            "limit=1e3",
+            "limit=0000",
+            "offset=1.5",
         ] {
             assert!(parse(LayerId::Cells, bad).is_err(), "{bad}");
         }
@@ -329,6 +432,35 @@ mod tests {
     #[test]
     fn other_parameters() {
         assert!(parse(LayerId::Cells, "filter-lang=cql2-json&filter=code='1'").is_err());
+        assert!(
+            parse(
+                LayerId::Cells,
+                "filter-lang=cql2-json&filter=%7B%22op%22%3A%22%3D%22%2C%22args%22%3A%5B%7B%22property%22%3A%22code%22%7D%2C%221%22%5D%7D"
+            )
+            .is_ok()
+        );
+        assert!(parse(LayerId::Cells, "filter-lang=ecql&filter=code='1'").is_err());
+        let long = format!("filter={}", "(".repeat(9000));
+        assert!(parse(LayerId::Cells, &long).is_err());
+        assert!(
+            parse(
+                LayerId::Cells,
+                "filter-crs=EPSG:4326&filter=S_INTERSECTS(geometry,POINT(24.9 118.6))"
+            )
+            .is_ok()
+        );
+        for bad_time in ["garbage", "2024-02-30", "2024-05-01/2024-04-01", ""] {
+            let e = parse(LayerId::Cells, &format!("datetime={bad_time}")).unwrap_err();
+            assert!(e.to_string().contains("datetime"), "{bad_time}: {e}");
+        }
+        let p = parse(LayerId::Cells, "datetime=2024-05-01/..").unwrap();
+        assert_eq!(p.datetime.map(|d| d.end), Some(None));
+        let many = vec!["code"; 10_000].join(",");
+        for key in ["sortby", "properties"] {
+            let e = parse(LayerId::Cells, &format!("{key}={many}")).unwrap_err();
+            assert!(e.to_string().contains(key), "{e}");
+            assert!(parse(LayerId::Cells, &format!("{key}=code,name,code")).is_err());
+        }
         assert!(parse(LayerId::Cells, "filter=code%3D").is_err());
         assert!(parse(LayerId::Cells, "f=html").is_err());
         assert!(parse(LayerId::Cells, "f=json&datetime=2024-01-01T00:00:00Z").is_ok());

@@ -8,6 +8,7 @@ mod conn_limit;
 pub mod demo_tokens;
 mod error;
 mod health;
+pub mod http;
 mod json_errors;
 mod limits;
 mod metrics;
@@ -115,9 +116,17 @@ pub fn router(state: AppState) -> Router {
             "/api/admin/reload",
             axum::routing::post(admin::reload_handler),
         )
-        .merge(api::routes(state.clone()))
+        .merge(
+            api::routes(state.clone()).layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                http::json_cache,
+            )),
+        )
         .merge(tiles::routes(state.config.tiles.cache_mb << 20))
-        .merge(ogc::routes())
+        .merge(ogc::routes().layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::json_cache,
+        )))
         .merge(web::routes())
         .fallback(|| async { ApiError::NotFound("no such path".into()) })
         .layer(axum::middleware::from_fn_with_state(

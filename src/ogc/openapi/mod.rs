@@ -82,7 +82,9 @@ fn shared_parameters() -> BTreeMap<String, Parameter> {
         ),
         Parameter::query(
             "limit",
-            format!("page size; larger values are clamped to {MAX_LIMIT}"),
+            format!(
+                "page size; larger values are clamped to {MAX_LIMIT}. The `next` link of a page of 10, 100 or 1,000 asks for ten times as many (up to {MAX_LIMIT}), so clients that page with the default size need few requests"
+            ),
             json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}),
         ),
         Parameter::query(
@@ -92,22 +94,22 @@ fn shared_parameters() -> BTreeMap<String, Parameter> {
         ),
         Parameter::query(
             "datetime",
-            "accepted for conformance; the features carry no time",
+            "an instant (YYYY-MM-DD or RFC 3339 date-time) or an interval start/end with `..` for an open end; validated (400 when malformed), the features carry no time yet",
             json!({"type": "string"}),
         ),
         Parameter::query(
             "filter",
-            "CQL2-text filter over the queryables: comparisons (=, <>, <, <=, >, >=), IS [NOT] NULL, AND, OR, NOT, parentheses",
+            "CQL2 filter (text or, with filter-lang=cql2-json, JSON) over the queryables: comparisons (=, <>, <, <=, >, >=), [NOT] LIKE, [NOT] BETWEEN, [NOT] IN, IS [NOT] NULL, CASEI, ACCENTI, S_INTERSECTS(geometry, POINT/LINESTRING/POLYGON/MULTI…/BBOX) in filter-crs, AND, OR, NOT, parentheses; at most 8 KiB and 64 levels of nesting",
             json!({"type": "string"}),
         ),
         Parameter::query(
             "filter-lang",
             "filter language",
-            json!({"type": "string", "enum": ["cql2-text"], "default": "cql2-text"}),
+            json!({"type": "string", "enum": ["cql2-text", "cql2-json"], "default": "cql2-text"}),
         ),
         Parameter::query(
             "filter-crs",
-            "CRS of filter geometries (none are supported)",
+            "CRS of the geometry literals in filter (CRS84 by default)",
             crs_schema(),
         ),
         Parameter::query(
@@ -408,7 +410,7 @@ pub fn document(base: &BaseUrl) -> OpenApi {
         info: Info {
             title: "城市安全风险电子地图 — OGC API – Features".into(),
             version: env!("CARGO_PKG_VERSION").into(),
-            description: "Grid units with risk scores, road-collapse risk zones and, with a bearer token, enterprises and major hazard sources. Part 1 (core, GeoJSON, OpenAPI 3.0), Part 2 (CRS) and Part 3 (queryables, CQL2-text filter).".into(),
+            description: "Grid units with risk scores, road-collapse risk zones and, with a bearer token, enterprises and major hazard sources. Part 1 (core, GeoJSON, OpenAPI 3.0), Part 2 (CRS) and Part 3 (queryables, CQL2 text and JSON filters).".into(),
         },
         servers: vec![Server {
             url: base.ogc(""),
@@ -445,7 +447,7 @@ pub fn html(base: &BaseUrl) -> String {
          <h1>城市安全风险电子地图 — OGC API – Features</h1>\n\
          <p>OpenAPI 3.0 definition: <a href=\"{api}\">{api}</a>. Conformance: <a href=\"{conf}\">{conf}</a>.</p>\n\
          <p>Items: <code>limit</code> (default {DEFAULT_LIMIT}, at most {MAX_LIMIT}), <code>offset</code>, <code>bbox</code>, <code>bbox-crs</code>, <code>crs</code>, \
-         <code>filter</code> (CQL2-text), <code>sortby</code>, <code>properties</code>, and any property as <code>?name=value</code>. \
+         <code>filter</code> (CQL2 text or JSON, <code>filter-lang</code>, <code>filter-crs</code>), <code>sortby</code>, <code>properties</code>, and any property as <code>?name=value</code>. \
          Private collections need <code>Authorization: Bearer TOKEN</code>.</p>\n\
          <table border=\"1\"><tr><th>collection</th><th>名称</th><th>access</th><th>properties</th></tr>\n{rows}</table>\n</body></html>\n",
         api = base.ogc("/api"),
