@@ -101,7 +101,7 @@ pub fn router(state: AppState) -> Router {
             "/api/admin/reload",
             axum::routing::post(admin::reload_handler),
         )
-        .merge(api::routes(state.clone()))
+        .merge(api::routes())
         .merge(tiles::routes(state.config.tiles.cache_mb << 20))
         .merge(ogc::routes())
         .merge(web::routes())
@@ -109,6 +109,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             caller::reject_unknown_tokens,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            api::record_token_requests,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -124,7 +128,12 @@ pub fn router(state: AppState) -> Router {
                 .expose_headers([axum::http::header::ETAG]),
         )
         .with_state(state.clone());
-    limits::apply(app, &state)
+    // The `Authorization` header is read once, before the rate limit (which
+    // keys callers by token) and everything else.
+    limits::apply(app, &state).layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        caller::authenticate,
+    ))
 }
 
 /// Serves on `listener` until `shutdown` completes, then drains in-flight
