@@ -19,7 +19,11 @@ fn basic(user: &str, password: &str) -> String {
     let bytes = format!("{user}:{password}").into_bytes();
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -239,7 +243,8 @@ fn audit_records_refused_and_forbidden_token_requests() {
         let r = get(&s, path, auth.as_deref());
         assert_eq!(r.status, *want, "{path} {auth:?}: {}", r.text());
     }
-    let line = |t: &str, r: &str, p: &str, st: u64| (t.to_string(), r.to_string(), p.to_string(), st);
+    let line =
+        |t: &str, r: &str, p: &str, st: u64| (t.to_string(), r.to_string(), p.to_string(), st);
     assert_eq!(
         audit_lines(&tmp),
         vec![
@@ -257,7 +262,10 @@ fn audit_records_refused_and_forbidden_token_requests() {
 fn bearer_and_basic_share_the_token_rate_limit() {
     let (_tmp, s) = start_tiny("[limits]\nrate_per_second = 0.001\nburst = 2\n");
     let path = format!("/api/cells/{OWN_CELL}");
-    assert_eq!(get(&s, &path, Some(&format!("Bearer {PLANNER}"))).status, 200);
+    assert_eq!(
+        get(&s, &path, Some(&format!("Bearer {PLANNER}"))).status,
+        200
+    );
     assert_eq!(get(&s, &path, Some(&basic("qgis", PLANNER))).status, 200);
     // The token's budget is spent, whatever the spelling.
     for h in [basic("other", PLANNER), format!("BEARER {PLANNER}")] {
@@ -313,14 +321,25 @@ fn gdal_oapif_with_basic_auth_counts_like_bearer() {
         std::fs::write(&header_file, format!("Authorization: Bearer {token}\n")).unwrap();
         let bearer = [("GDAL_HTTP_HEADER_FILE", path_str(&header_file))];
         for (layer, n) in [("enterprises", enterprises), ("hazard_sources", hazards)] {
-            assert_eq!(ogrinfo_count(&s.base, layer, &basic), Some(n), "{layer} Basic");
-            assert_eq!(ogrinfo_count(&s.base, layer, &bearer), Some(n), "{layer} Bearer");
+            assert_eq!(
+                ogrinfo_count(&s.base, layer, &basic),
+                Some(n),
+                "{layer} Basic"
+            );
+            assert_eq!(
+                ogrinfo_count(&s.base, layer, &bearer),
+                Some(n),
+                "{layer} Bearer"
+            );
         }
     }
     // Without credentials the private collections are not there, the
     // public ones are.
     assert_eq!(ogrinfo_count(&s.base, "enterprises", &[]), None);
     assert_eq!(ogrinfo_count(&s.base, "cells", &[]), Some(3));
-    let wrong = [("GDAL_HTTP_AUTH", "BASIC"), ("GDAL_HTTP_USERPWD", "qgis:wrong")];
+    let wrong = [
+        ("GDAL_HTTP_AUTH", "BASIC"),
+        ("GDAL_HTTP_USERPWD", "qgis:wrong"),
+    ];
     assert_eq!(ogrinfo_count(&s.base, "enterprises", &wrong), None);
 }

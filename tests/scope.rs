@@ -86,7 +86,12 @@ fn extra_enterprises() -> Vec<(String, Placed)> {
         );
         out.push((
             format!("EI-{i},金山商户{i},一般工贸,低,5,0,0,否,{x:.6},{y:.6}\n"),
-            Placed { id: format!("EI-{i}"), lon: x, lat: y, in_scope: true },
+            Placed {
+                id: format!("EI-{i}"),
+                lon: x,
+                lat: y,
+                in_scope: true,
+            },
         ));
         // 30 × 70 points inside 笋浯.
         let (x, y) = (
@@ -95,7 +100,12 @@ fn extra_enterprises() -> Vec<(String, Placed)> {
         );
         out.push((
             format!("EO-{i},笋浯化工{i},危险化学品,重大,50,1,0,否,{x:.6},{y:.6}\n"),
-            Placed { id: format!("EO-{i}"), lon: x, lat: y, in_scope: false },
+            Placed {
+                id: format!("EO-{i}"),
+                lon: x,
+                lat: y,
+                in_scope: false,
+            },
         ));
     }
     out
@@ -104,9 +114,18 @@ fn extra_enterprises() -> Vec<(String, Placed)> {
 /// Every enterprise of the crowded fixture: the tiny dataset's three (as
 /// `enterprises_csv` places them) and the extra ones.
 fn all_enterprises() -> Vec<Placed> {
-    let tiny = [("E1", 118.585, 24.906, true), ("E2", 118.595, 24.91, true), ("E3", 118.605, 24.91, false)];
+    let tiny = [
+        ("E1", 118.585, 24.906, true),
+        ("E2", 118.595, 24.91, true),
+        ("E3", 118.605, 24.91, false),
+    ];
     tiny.iter()
-        .map(|&(id, lon, lat, in_scope)| Placed { id: id.into(), lon, lat, in_scope })
+        .map(|&(id, lon, lat, in_scope)| Placed {
+            id: id.into(),
+            lon,
+            lat,
+            in_scope,
+        })
         .chain(extra_enterprises().into_iter().map(|(_, p)| p))
         .collect()
 }
@@ -221,13 +240,21 @@ fn sweep_tiles(s: &Server, secrets: &Secrets) {
                 if layer != "enterprises" {
                     continue;
                 }
-                let get = |key: &str| props.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+                let get = |key: &str| {
+                    props
+                        .iter()
+                        .find(|(k, _)| k == key)
+                        .map(|(_, v)| v.as_str())
+                };
                 match get("point_count") {
                     Some(n) => {
                         clusters_seen += 1;
                         enterprises_drawn += n.parse::<u64>().unwrap();
                         let grade = get("max_risk_grade").unwrap();
-                        assert_ne!(grade, "major", "{path}: a cluster counts an enterprise outside the scope");
+                        assert_ne!(
+                            grade, "major",
+                            "{path}: a cluster counts an enterprise outside the scope"
+                        );
                     }
                     None => {
                         let id = get("id").unwrap();
@@ -243,42 +270,103 @@ fn sweep_tiles(s: &Server, secrets: &Secrets) {
             }
         }
     }
-    assert!(clusters_seen > 0, "the crowded fixture must cluster somewhere");
+    assert!(
+        clusters_seen > 0,
+        "the crowded fixture must cluster somewhere"
+    );
 }
 
 /// OGC items: every page, bbox and CQL2 filter answers only features in
 /// scope — counts checked against the fixture, and a planner's answer to
 /// the same query shows the fixture can catch a leak.
 fn sweep_ogc(s: &Server, secrets: &Secrets) {
-    let enc = |q: &str| percent_encoding::utf8_percent_encode(q, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let enc = |q: &str| {
+        percent_encoding::utf8_percent_encode(q, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
     let bbox = |b: [f64; 4]| format!("bbox={},{},{},{}", b[0], b[1], b[2], b[3]);
     let all = all_enterprises();
     let (manager_all, planner_all) = (all.iter().filter(|e| e.in_scope).count(), all.len());
     let (town_m, town_p) = count_in(TOWN_BOX);
     let (sibling_m, sibling_p) = count_in(SIBLING_BOX);
     let (cell_m, cell_p) = count_in(CELL_BOXES[1]);
-    assert!(sibling_m == 0 && sibling_p > EXTRA && cell_m > 1000, "the fixture");
+    assert!(
+        sibling_m == 0 && sibling_p > EXTRA && cell_m > 1000,
+        "the fixture"
+    );
     let queries: Vec<(&str, String, usize, usize)> = vec![
         // (collection, query, grid manager's count, planner's count)
-        ("enterprises", "limit=10000".into(), manager_all, planner_all),
-        ("enterprises", format!("limit=10000&{}", bbox(TOWN_BOX)), town_m, town_p),
-        ("enterprises", format!("limit=10000&{}", bbox(SIBLING_BOX)), sibling_m, sibling_p),
-        ("enterprises", format!("limit=10000&{}", bbox(CELL_BOXES[1])), cell_m, cell_p),
-        ("enterprises", format!("filter={}", enc("name = '笋浯危化仓储'")), 0, 1),
-        ("enterprises", format!("filter={}&filter-lang=cql2-text", enc("id = 'EO-7'")), 0, 1),
-        // Every enterprise graded 重大 lies outside the scope.
-        ("enterprises", format!("limit=10000&filter={}", enc("risk_grade = 'major'")), 0, EXTRA + 1),
         (
             "enterprises",
-            format!("filter={}", enc("id = 'E3' OR (name = '笋浯化工5' AND employees > 1)")),
+            "limit=10000".into(),
+            manager_all,
+            planner_all,
+        ),
+        (
+            "enterprises",
+            format!("limit=10000&{}", bbox(TOWN_BOX)),
+            town_m,
+            town_p,
+        ),
+        (
+            "enterprises",
+            format!("limit=10000&{}", bbox(SIBLING_BOX)),
+            sibling_m,
+            sibling_p,
+        ),
+        (
+            "enterprises",
+            format!("limit=10000&{}", bbox(CELL_BOXES[1])),
+            cell_m,
+            cell_p,
+        ),
+        (
+            "enterprises",
+            format!("filter={}", enc("name = '笋浯危化仓储'")),
+            0,
+            1,
+        ),
+        (
+            "enterprises",
+            format!("filter={}&filter-lang=cql2-text", enc("id = 'EO-7'")),
+            0,
+            1,
+        ),
+        // Every enterprise graded 重大 lies outside the scope.
+        (
+            "enterprises",
+            format!("limit=10000&filter={}", enc("risk_grade = 'major'")),
+            0,
+            EXTRA + 1,
+        ),
+        (
+            "enterprises",
+            format!(
+                "filter={}",
+                enc("id = 'E3' OR (name = '笋浯化工5' AND employees > 1)")
+            ),
             0,
             2,
         ),
-        ("enterprises", "limit=5&sortby=-risk_grade".into(), manager_all, planner_all),
+        (
+            "enterprises",
+            "limit=5&sortby=-risk_grade".into(),
+            manager_all,
+            planner_all,
+        ),
         ("hazard_sources", "limit=100".into(), 1, 2),
         ("hazard_sources", bbox(SIBLING_BOX), 0, 1),
-        ("hazard_sources", format!("filter={}", enc("id = 'HS-2'")), 0, 1),
-        ("hazard_sources", format!("filter={}", enc("grade = 3")), 0, 1),
+        (
+            "hazard_sources",
+            format!("filter={}", enc("id = 'HS-2'")),
+            0,
+            1,
+        ),
+        (
+            "hazard_sources",
+            format!("filter={}", enc("grade = 3")),
+            0,
+            1,
+        ),
     ];
     for (collection, query, manager, planner) in queries {
         let path = format!("/ogc/collections/{collection}/items?{query}");
@@ -290,13 +378,29 @@ fn sweep_ogc(s: &Server, secrets: &Secrets) {
         assert_eq!(v["numberMatched"], manager, "{path}");
         let (status, body) = get_bytes(s, &path, PLANNER);
         assert_eq!(status, 200);
-        assert_eq!(json(&String::from_utf8_lossy(&body))["numberMatched"], planner, "planner {path}");
+        assert_eq!(
+            json(&String::from_utf8_lossy(&body))["numberMatched"],
+            planner,
+            "planner {path}"
+        );
     }
     // One feature by id: outside the scope and unknown answer alike.
     for collection in ["enterprises", "hazard_sources"] {
-        let outside = if collection == "enterprises" { "EO-3" } else { "HS-2" };
-        let (a, body_a) = get_bytes(s, &format!("/ogc/collections/{collection}/items/{outside}"), GRID_MANAGER);
-        let (b, body_b) = get_bytes(s, &format!("/ogc/collections/{collection}/items/NO-SUCH"), GRID_MANAGER);
+        let outside = if collection == "enterprises" {
+            "EO-3"
+        } else {
+            "HS-2"
+        };
+        let (a, body_a) = get_bytes(
+            s,
+            &format!("/ogc/collections/{collection}/items/{outside}"),
+            GRID_MANAGER,
+        );
+        let (b, body_b) = get_bytes(
+            s,
+            &format!("/ogc/collections/{collection}/items/NO-SUCH"),
+            GRID_MANAGER,
+        );
         assert_eq!((a, b), (403, 403));
         assert_eq!(
             String::from_utf8_lossy(&body_a).replace(outside, "X"),
@@ -313,7 +417,20 @@ fn sweep_ogc(s: &Server, secrets: &Secrets) {
 
 /// `/api/search` for every kind of out-of-scope text.
 fn sweep_search(s: &Server, secrets: &Secrets) {
-    for q in ["笋浯", "笋浯危化仓储", "笋浯储罐区", "笋浯化工1", "化工", "E", "E3", "EO-1", "HS", "HS-2", "储罐", "3505"] {
+    for q in [
+        "笋浯",
+        "笋浯危化仓储",
+        "笋浯储罐区",
+        "笋浯化工1",
+        "化工",
+        "E",
+        "E3",
+        "EO-1",
+        "HS",
+        "HS-2",
+        "储罐",
+        "3505",
+    ] {
         let path = format!(
             "/api/search?limit=100&q={}",
             percent_encoding::utf8_percent_encode(q, percent_encoding::NON_ALPHANUMERIC)
@@ -332,8 +449,9 @@ fn sweep_search(s: &Server, secrets: &Secrets) {
 /// through its central directory.
 fn zip_texts(bytes: &[u8]) -> Vec<String> {
     let u16_at = |p: usize| usize::from(u16::from_le_bytes([bytes[p], bytes[p + 1]]));
-    let u32_at =
-        |p: usize| u32::from_le_bytes([bytes[p], bytes[p + 1], bytes[p + 2], bytes[p + 3]]) as usize;
+    let u32_at = |p: usize| {
+        u32::from_le_bytes([bytes[p], bytes[p + 1], bytes[p + 2], bytes[p + 3]]) as usize
+    };
     let end = (0..=bytes.len() - 22)
         .rev()
         .find(|&p| bytes[p..p + 4] == [0x50, 0x4b, 0x05, 0x06])
@@ -358,14 +476,26 @@ fn zip_texts(bytes: &[u8]) -> Vec<String> {
         out.push(text);
         at += 46 + u16_at(at + 28) + u16_at(at + 30) + u16_at(at + 32);
     }
-    assert!(out.iter().any(|t| t.contains("风险点")), "the workbook's strings");
+    assert!(
+        out.iter().any(|t| t.contains("风险点")),
+        "the workbook's strings"
+    );
     out
 }
 
 /// Everything a grid manager reads about one unit of its village.
 fn sweep_unit(s: &Server, secrets: &Secrets, code: &str) {
-    let mut paths = vec![format!("/api/cells/{code}"), format!("/api/cells/{code}/ledger.csv")];
-    for layer in ["enterprises", "hazard_sources", "collapse_zones", "cells", "villages"] {
+    let mut paths = vec![
+        format!("/api/cells/{code}"),
+        format!("/api/cells/{code}/ledger.csv"),
+    ];
+    for layer in [
+        "enterprises",
+        "hazard_sources",
+        "collapse_zones",
+        "cells",
+        "villages",
+    ] {
         paths.push(format!("/api/cells/{code}/features?layer={layer}"));
     }
     for path in &paths {
@@ -401,13 +531,26 @@ fn check_redacted_contributor(s: &Server) {
         .find(|c| c["id"] == "HS-2")
         .unwrap_or_else(|| panic!("HS-2 reaches the cell: {planner}"))
         .clone();
-    let manager = json(&String::from_utf8_lossy(&get_bytes(s, &path, GRID_MANAGER).1));
+    let manager = json(&String::from_utf8_lossy(
+        &get_bytes(s, &path, GRID_MANAGER).1,
+    ));
     let list = manager["top_contributors"].as_array().unwrap();
-    assert_eq!(list.len(), planner["top_contributors"].as_array().unwrap().len());
+    assert_eq!(
+        list.len(),
+        planner["top_contributors"].as_array().unwrap().len()
+    );
     let redacted: Vec<&Value> = list.iter().filter(|c| c.get("id").is_none()).collect();
     assert_eq!(redacted.len(), 1, "{manager}");
-    let keys: BTreeSet<&str> = redacted[0].as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, BTreeSet::from(["component", "contribution", "domain", "layer"]));
+    let keys: BTreeSet<&str> = redacted[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        BTreeSet::from(["component", "contribution", "domain", "layer"])
+    );
     assert_eq!(redacted[0]["layer"], "hazard_sources");
     assert_eq!(redacted[0]["component"], "H");
     assert_eq!(redacted[0]["contribution"], from_hs2["contribution"]);
@@ -420,7 +563,15 @@ fn a_grid_manager_sees_nothing_of_what_lies_outside_its_scope() {
     let (_tmp, s) = start_crowded();
     let secrets = Secrets::new();
     // The fixture puts the secrets where a planner reads them.
-    let (_, planner_tile) = get_bytes(&s, &format!("/tiles/16/{}/{}.mvt", tile_for(118.6025, 24.912, 16).0, tile_for(118.6025, 24.912, 16).1), PLANNER);
+    let (_, planner_tile) = get_bytes(
+        &s,
+        &format!(
+            "/tiles/16/{}/{}.mvt",
+            tile_for(118.6025, 24.912, 16).0,
+            tile_for(118.6025, 24.912, 16).1
+        ),
+        PLANNER,
+    );
     let shown: Vec<String> = tile_features(&planner_tile)
         .into_iter()
         .flat_map(|(_, p)| p.into_iter().map(|(_, v)| v))
@@ -471,10 +622,12 @@ fn after_a_reload_without_its_unit_a_grid_manager_sees_nothing_private() {
 
     // The new grid has no 金山 (its village and cells).
     let mut grid: Value = json(&grid_geojson());
-    grid["features"]
-        .as_array_mut()
-        .unwrap()
-        .retain(|f| !f["properties"]["code"].as_str().unwrap().starts_with(VILLAGE));
+    grid["features"].as_array_mut().unwrap().retain(|f| {
+        !f["properties"]["code"]
+            .as_str()
+            .unwrap()
+            .starts_with(VILLAGE)
+    });
     std::fs::write(tmp.path().join("ds/grid_cells.geojson"), grid.to_string()).unwrap();
     let (status, body) = s.post("/api/admin/reload", Some(ADMIN));
     assert_eq!(status, 200, "{body}");
@@ -490,11 +643,22 @@ fn after_a_reload_without_its_unit_a_grid_manager_sees_nothing_private() {
     let listed = String::from_utf8_lossy(&body).to_string();
     assert!(!listed.contains("\"enterprises\"") && !listed.contains("\"hazard_sources\""));
     for q in ["E", "HS", "液化气站", "泉州燃气"] {
-        let (status, body) = get_bytes(&s, &format!("/api/search?q={}", percent_encoding::utf8_percent_encode(q, percent_encoding::NON_ALPHANUMERIC)), GRID_MANAGER);
+        let (status, body) = get_bytes(
+            &s,
+            &format!(
+                "/api/search?q={}",
+                percent_encoding::utf8_percent_encode(q, percent_encoding::NON_ALPHANUMERIC)
+            ),
+            GRID_MANAGER,
+        );
         assert_eq!(status, 200);
         let items = json(&String::from_utf8_lossy(&body))["items"].clone();
         assert!(
-            items.as_array().unwrap().iter().all(|i| i["kind"] == "grid_unit"),
+            items
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|i| i["kind"] == "grid_unit"),
             "{q}: {items}"
         );
     }

@@ -124,7 +124,10 @@ mod tests {
 
     #[test]
     fn basic_carries_the_token_as_password() {
-        assert_eq!(presented_token(basic("qgis:abc").as_bytes()), Ok("abc".into()));
+        assert_eq!(
+            presented_token(basic("qgis:abc").as_bytes()),
+            Ok("abc".into())
+        );
         assert_eq!(presented_token(basic(":abc").as_bytes()), Ok("abc".into()));
         // The password may itself hold a colon; only the first one splits.
         assert_eq!(presented_token(basic("u:a:b").as_bytes()), Ok("a:b".into()));

@@ -222,11 +222,9 @@ fn component(layer: LayerId) -> &'static str {
 /// layer.
 fn domain(store: &Store, c: &Contributor) -> &'static str {
     match c.layer {
-        LayerId::Enterprises => store
-            .enterprise_by_id(&c.id)
-            .map_or("enterprises", |i| {
-                store.dataset.enterprises[i as usize].industry.as_str()
-            }),
+        LayerId::Enterprises => store.enterprise_by_id(&c.id).map_or("enterprises", |i| {
+            store.dataset.enterprises[i as usize].industry.as_str()
+        }),
         other => other.as_str(),
     }
 }
@@ -244,8 +242,20 @@ mod tests {
         Store::build(Dataset {
             units: grid4x4(),
             enterprises: vec![
-                enterprise("E-in", X0 + 0.0025, Y0 + 0.0025, Industry::Gas, RiskLevel::Major),
-                enterprise("E-out", X0 + 0.0175, Y0 + 0.0025, Industry::Gas, RiskLevel::Major),
+                enterprise(
+                    "E-in",
+                    X0 + 0.0025,
+                    Y0 + 0.0025,
+                    Industry::Gas,
+                    RiskLevel::Major,
+                ),
+                enterprise(
+                    "E-out",
+                    X0 + 0.0175,
+                    Y0 + 0.0025,
+                    Industry::Gas,
+                    RiskLevel::Major,
+                ),
                 enterprise("E-none", X0 - 1.0, Y0, Industry::Gas, RiskLevel::Major),
             ],
             hazard_sources: vec![
@@ -262,7 +272,11 @@ mod tests {
         let village = store
             .unit_at(Level::Village, Point::new(X0 + 0.001, Y0 + 0.001))
             .unwrap();
-        (Scope::Unit(village), at(X0 + 0.001, Y0 + 0.001), at(X0 + 0.019, Y0 + 0.001))
+        (
+            Scope::Unit(village),
+            at(X0 + 0.001, Y0 + 0.001),
+            at(X0 + 0.019, Y0 + 0.001),
+        )
     }
 
     #[test]
@@ -343,7 +357,10 @@ mod tests {
         );
         let out = own.contributor(&store, &c(LayerId::HazardSources, "H-out"));
         let text = serde_json::to_string(&out).unwrap();
-        assert!(!text.contains("H-out") && !text.contains("name of"), "{text}");
+        assert!(
+            !text.contains("H-out") && !text.contains("name of"),
+            "{text}"
+        );
         assert!(text.contains("\"component\":\"H\""), "{text}");
         // Collapse zones are public: always whole.
         let zone = c(LayerId::CollapseZones, "CZ-9");

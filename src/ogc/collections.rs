@@ -62,22 +62,32 @@ pub fn extent(ctx: &Ctx<'_>, layer: LayerId, scope: Scope) -> Option<[f64; 4]> {
         });
     };
     match layer {
-        LayerId::Enterprises => ds.enterprises.iter().enumerate().filter(|(i, _)| seen(*i)).for_each(|(_, e)| {
-            add(
-                e.location.x(),
-                e.location.y(),
-                e.location.x(),
-                e.location.y(),
-            )
-        }),
-        LayerId::HazardSources => ds.hazard_sources.iter().enumerate().filter(|(i, _)| seen(*i)).for_each(|(_, h)| {
-            add(
-                h.location.x(),
-                h.location.y(),
-                h.location.x(),
-                h.location.y(),
-            )
-        }),
+        LayerId::Enterprises => ds
+            .enterprises
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| seen(*i))
+            .for_each(|(_, e)| {
+                add(
+                    e.location.x(),
+                    e.location.y(),
+                    e.location.x(),
+                    e.location.y(),
+                )
+            }),
+        LayerId::HazardSources => ds
+            .hazard_sources
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| seen(*i))
+            .for_each(|(_, h)| {
+                add(
+                    h.location.x(),
+                    h.location.y(),
+                    h.location.x(),
+                    h.location.y(),
+                )
+            }),
         LayerId::CollapseZones => ds
             .collapse_zones
             .iter()

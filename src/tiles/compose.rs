@@ -216,7 +216,10 @@ impl<'a> Cut<'a> {
         let mut ids: Vec<u32> = self.store.hazards_in_envelope(&self.env).collect();
         ids.sort_unstable();
         for i in ids {
-            if !self.scope.sees_feature(self.store, LayerId::HazardSources, i) {
+            if !self
+                .scope
+                .sees_feature(self.store, LayerId::HazardSources, i)
+            {
                 continue;
             }
             let h = &self.store.dataset.hazard_sources[i as usize];
