@@ -192,7 +192,7 @@ fn tables_load_like_the_files_with_a_stable_data_version() {
     let text = output_text(&o);
     assert!(o.status.success(), "{text}");
     assert!(
-        text.contains(": ok — 3 enterprises, 1 hazard sources, 1 collapse zones, 3 cells"),
+        text.contains(": ok — 3 enterprises, 2 hazard sources, 1 collapse zones, 3 cells"),
         "{text}"
     );
     assert!(!text.contains("hunter2"), "{text}");

@@ -66,11 +66,11 @@ fn broken_reload_keeps_serving_then_a_fix_swaps() {
     );
 }
 
-/// The tiny fixture's hazard sources plus a second one (a valid variant
+/// The tiny fixture's hazard sources plus one more (a valid variant
 /// with different counts).
 fn two_hazards_geojson(grade: u8) -> String {
     let second = format!(
-        "{{\"type\":\"Feature\",\"properties\":{{\"id\":\"HS-2\",\"name\":\"危化仓库\",\"enterprise_id\":\"E3\",\"grade\":{grade},\"substances\":\"甲苯\",\"monitored\":false}},\"geometry\":{{\"type\":\"Point\",\"coordinates\":[118.605,24.91]}}}}"
+        "{{\"type\":\"Feature\",\"properties\":{{\"id\":\"HS-3\",\"name\":\"危化仓库\",\"enterprise_id\":\"E3\",\"grade\":{grade},\"substances\":\"甲苯\",\"monitored\":false}},\"geometry\":{{\"type\":\"Point\",\"coordinates\":[118.605,24.91]}}}}"
     );
     let base = hazards_geojson();
     let end = base.rfind("]}").unwrap();
@@ -140,7 +140,7 @@ fn watcher_reloads_once_after_a_slow_copy_and_keeps_old_data_on_corruption() {
         h["counts"]["hazard_sources"] == 2 && h.get("last_reload_error").is_none()
     });
     assert_ne!(h1["data_version"], v0.as_str(), "no reload: {h1}");
-    assert_eq!(h1["counts"]["hazard_sources"], 2, "{h1}");
+    assert_eq!(h1["counts"]["hazard_sources"], 3, "{h1}");
     assert!(h1.get("last_reload_error").is_none(), "{h1}");
     let m = server.get("/metrics").1;
     let ok_after_copy = metric(&m, "riskmap_reloads_total{outcome=\"ok\"}").unwrap_or(0.0);
@@ -159,7 +159,7 @@ fn watcher_reloads_once_after_a_slow_copy_and_keeps_old_data_on_corruption() {
             .get_with("/ogc/collections/hazard_sources/items", PLANNER)
             .1,
     );
-    assert_eq!(items["numberMatched"], 2, "{items}");
+    assert_eq!(items["numberMatched"], 3, "{items}");
 
     // Corrupt the file: refused, old version and counts still served, the
     // error visible in /health.
@@ -199,7 +199,7 @@ fn without_watch_file_changes_are_not_picked_up() {
     std::thread::sleep(std::time::Duration::from_millis(1500));
     let h = json(&server.get("/health").1);
     assert_eq!(h["data_version"], v0);
-    assert_eq!(h["counts"]["hazard_sources"], 1);
+    assert_eq!(h["counts"]["hazard_sources"], 2);
 }
 
 /// Web Mercator tile of a lon/lat at zoom `z`.
@@ -231,10 +231,10 @@ fn two_hundred_connections_during_reloads_see_no_5xx_and_consistent_data() {
         let (status, body) = server.post("/api/admin/reload", Some(ADMIN));
         assert_eq!(status, 200, "{body}");
         let r = json(&body);
-        assert_eq!(r["counts"]["hazard_sources"], i as u64 + 1);
+        assert_eq!(r["counts"]["hazard_sources"], i as u64 + 2);
         expected.insert(
             r["data_version"].as_str().unwrap().to_string(),
-            i as u64 + 1,
+            i as u64 + 2,
         );
     }
     let expected = Arc::new(expected);
@@ -312,7 +312,7 @@ fn two_hundred_connections_during_reloads_see_no_5xx_and_consistent_data() {
                             let v: Value = serde_json::from_slice(&body).unwrap_or_default();
                             let matched = v["numberMatched"].as_u64().unwrap_or(0);
                             let returned = v["features"].as_array().map_or(0, |f| f.len());
-                            if !(1..=2).contains(&matched) || matched != returned as u64 {
+                            if !(2..=3).contains(&matched) || matched != returned as u64 {
                                 fail(format!("inconsistent items: {matched} vs {returned}"));
                             }
                         }

@@ -17,7 +17,7 @@ fn health_reports_counts_and_version() {
     let c = &v["counts"];
     for (k, n) in [
         ("enterprises", 3),
-        ("hazard_sources", 1),
+        ("hazard_sources", 2),
         ("collapse_zones", 1),
         ("cells", 3),
         ("villages", 2),

@@ -281,7 +281,7 @@ fn private_layers_need_a_token_and_follow_the_scope() {
     assert!(planner.header("cache-control").starts_with("private"));
     let tile = decode(&planner.body);
     assert_eq!(tile["enterprises"].len(), 4);
-    assert_eq!(tile["hazard_sources"].len(), 1);
+    assert_eq!(tile["hazard_sources"].len(), 2);
     let e1 = tile["enterprises"]
         .iter()
         .find(|f| f.props.get("id").map(string) == Some("E1"))
@@ -305,7 +305,11 @@ fn private_layers_need_a_token_and_follow_the_scope() {
         .collect();
     ids.sort();
     assert_eq!(ids, ["E1", "E2"]);
-    assert_eq!(grid["hazard_sources"].len(), 1);
+    let hazards: Vec<&str> = grid["hazard_sources"]
+        .iter()
+        .map(|f| string(&f.props["id"]))
+        .collect();
+    assert_eq!(hazards, ["HS-1"], "HS-2 lies in the sibling village");
 
     let anon = decode(&fetch(&server, &path, &[]).body);
     assert!(!anon.contains_key("enterprises") && !anon.contains_key("hazard_sources"));
@@ -687,7 +691,7 @@ fn gdal_reads_a_tile() {
         ("villages", 2),
         ("cells", 3),
         ("collapse_zones", 1),
-        ("hazard_sources", 1),
+        ("hazard_sources", 2),
         ("enterprises", 4),
     ] {
         let block = text

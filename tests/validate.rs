@@ -18,7 +18,7 @@ fn tiny_dataset_is_valid_and_gbk_names_round_trip() {
     write_tiny_dataset(tmp.path());
     let (code, text) = validate(tmp.path());
     assert_eq!(code, 0, "{text}");
-    assert!(text.contains("3 enterprises, 1 hazard sources, 1 collapse zones, 3 cells, 2 villages, 1 towns, 1 counties"), "{text}");
+    assert!(text.contains("3 enterprises, 2 hazard sources, 1 collapse zones, 3 cells, 2 villages, 1 towns, 1 counties"), "{text}");
     // The county was dissolved from its town (no counties file).
     let config = riskmap::config::Config::default();
     let snap = riskmap::snapshot::Snapshot::load(tmp.path(), &config).unwrap();

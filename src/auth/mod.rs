@@ -1,25 +1,19 @@
-//! Bearer tokens: a tokens file of SHA-256 hashes with roles and scopes,
-//! and the [`Caller`] every handler sees.
+//! Tokens: a tokens file of SHA-256 hashes with roles and scopes, the
+//! `Authorization` header read once per request ([`Authentication`]), the
+//! [`Caller`] every handler sees and the one access rule ([`Scope`]).
 //!
 //! Roles: `planner` reads everything; `grid_manager` reads one grid unit
 //! and its descendants; `admin` reads everything and may reload.
 
+mod header;
+mod scope;
 mod tokens;
 
+pub use header::{Authentication, Refusal, presented_token};
+pub use scope::{ContributorView, Denied, RedactedContributor, Scope};
 pub use tokens::{Role, TokenEntry, TokenError, TokensFile, hash_token, new_plain_token};
 
-use crate::index::{Store, UnitId};
-
-/// The part of the grid whose private details a caller may see.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// Everything (planner, admin).
-    All,
-    /// One grid unit and its descendants (grid manager).
-    Unit(UnitId),
-    /// Nothing private (no token, or a scope not in the data).
-    Nothing,
-}
+use crate::index::Store;
 
 /// Who is asking.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,46 +45,9 @@ impl Caller {
         }
     }
 
-    /// A stable key for caches of token-dependent responses: `public`,
-    /// `all` (planner/admin) or `scope:CODE`.
-    pub fn cache_key(&self) -> String {
-        match self {
-            Caller::Anonymous => "public".into(),
-            Caller::Token {
-                role: Role::GridManager,
-                scope,
-                ..
-            } => format!("scope:{}", scope.as_deref().unwrap_or("")),
-            Caller::Token { .. } => "all".into(),
-        }
-    }
-
-    /// What part of the grid the caller's token opens: everything for
-    /// planners and admins, a unit and its descendants for a grid manager
-    /// (nothing if the scope code is not in the data), nothing without a
-    /// token.
+    /// What the caller may see of `store`: resolve it once per request,
+    /// from the snapshot that answers it (see [`Scope`]).
     pub fn scope(&self, store: &Store) -> Scope {
-        match self {
-            Caller::Anonymous => Scope::Nothing,
-            Caller::Token {
-                role: Role::GridManager,
-                scope,
-                ..
-            } => scope
-                .as_deref()
-                .and_then(|c| store.unit_by_code(c))
-                .map_or(Scope::Nothing, Scope::Unit),
-            Caller::Token { .. } => Scope::All,
-        }
-    }
-
-    /// Whether the caller may see the private details of `unit` (a token
-    /// holder whose scope contains it).
-    pub fn may_see_unit(&self, store: &Store, unit: UnitId) -> bool {
-        match self.scope(store) {
-            Scope::All => true,
-            Scope::Unit(scope) => store.is_within(unit, scope),
-            Scope::Nothing => false,
-        }
+        Scope::of(self, store)
     }
 }

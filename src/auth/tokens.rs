@@ -244,8 +244,12 @@ mod tests {
             Some(Role::Planner)
         );
         assert_eq!(
-            f.authenticate(&g).map(|c| c.cache_key()),
-            Some("scope:350502001001".to_string())
+            f.authenticate(&g),
+            Some(Caller::Token {
+                name: "g".into(),
+                role: Role::GridManager,
+                scope: Some("350502001001".into())
+            })
         );
         assert_eq!(f.authenticate("nope"), None);
         assert!(f.revoke("a"));

@@ -51,6 +51,17 @@ pub struct Store {
     enterprise_cell: Vec<Option<UnitId>>,
     hazard_cell: Vec<Option<UnitId>>,
     cell_enterprises: Vec<Vec<u32>>,
+    enterprise_by_id: HashMap<String, u32>,
+    hazard_by_id: HashMap<String, u32>,
+}
+
+/// Feature ids to indices, the first feature winning a repeated id.
+fn ids_to_indices<'a>(ids: impl Iterator<Item = &'a String>) -> HashMap<String, u32> {
+    let mut out = HashMap::new();
+    for (i, id) in ids.enumerate() {
+        out.entry(id.clone()).or_insert(i as u32);
+    }
+    out
 }
 
 fn level_index(level: Level) -> usize {
@@ -130,6 +141,8 @@ impl Store {
                 .map(|(i, z)| IndexedBox::new(envelope_of(&z.geometry), i as u32))
                 .collect(),
         );
+        let enterprise_by_id = ids_to_indices(dataset.enterprises.iter().map(|e| &e.id));
+        let hazard_by_id = ids_to_indices(dataset.hazard_sources.iter().map(|h| &h.id));
         let mut store = Store {
             dataset,
             by_code,
@@ -144,6 +157,8 @@ impl Store {
             enterprise_cell: Vec::new(),
             hazard_cell: Vec::new(),
             cell_enterprises: Vec::new(),
+            enterprise_by_id,
+            hazard_by_id,
         };
         store.enterprise_cell = store
             .dataset
@@ -272,6 +287,16 @@ impl Store {
     /// The cell containing a hazard source, if any.
     pub fn hazard_cell(&self, hazard: u32) -> Option<UnitId> {
         self.hazard_cell.get(hazard as usize).copied().flatten()
+    }
+
+    /// The enterprise with this id (its index).
+    pub fn enterprise_by_id(&self, id: &str) -> Option<u32> {
+        self.enterprise_by_id.get(id).copied()
+    }
+
+    /// The hazard source with this id (its index).
+    pub fn hazard_by_id(&self, id: &str) -> Option<u32> {
+        self.hazard_by_id.get(id).copied()
     }
 
     /// Enterprises (indices) inside a cell, by geometry.

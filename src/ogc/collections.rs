@@ -4,6 +4,7 @@ use super::crs::OgcCrs;
 use super::features::Ctx;
 use super::links::{BaseUrl, Link};
 use super::{CONFORMANCE, GEOJSON, HTML, JSON, OPENAPI, SCHEMA};
+use crate::auth::Scope;
 use crate::model::LayerId;
 use geo::BoundingRect;
 use serde_json::{Value, json};
@@ -47,8 +48,11 @@ pub fn conformance() -> Value {
     json!({ "conformsTo": CONFORMANCE })
 }
 
-/// The CRS84 envelope `[w, s, e, n]` of a layer's features, if it has any.
-pub fn extent(ctx: &Ctx<'_>, layer: LayerId) -> Option<[f64; 4]> {
+/// The CRS84 envelope `[w, s, e, n]` of the features of a layer that
+/// `scope` sees, if any (its corners would otherwise place the outermost
+/// private features outside a grid manager's scope).
+pub fn extent(ctx: &Ctx<'_>, layer: LayerId, scope: Scope) -> Option<[f64; 4]> {
+    let seen = |i: usize| scope.sees_feature(ctx.store, layer, i as u32);
     let ds = &ctx.store.dataset;
     let mut acc: Option<[f64; 4]> = None;
     let mut add = |w: f64, s: f64, e: f64, n: f64| {
@@ -58,22 +62,32 @@ pub fn extent(ctx: &Ctx<'_>, layer: LayerId) -> Option<[f64; 4]> {
         });
     };
     match layer {
-        LayerId::Enterprises => ds.enterprises.iter().for_each(|e| {
-            add(
-                e.location.x(),
-                e.location.y(),
-                e.location.x(),
-                e.location.y(),
-            )
-        }),
-        LayerId::HazardSources => ds.hazard_sources.iter().for_each(|h| {
-            add(
-                h.location.x(),
-                h.location.y(),
-                h.location.x(),
-                h.location.y(),
-            )
-        }),
+        LayerId::Enterprises => ds
+            .enterprises
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| seen(*i))
+            .for_each(|(_, e)| {
+                add(
+                    e.location.x(),
+                    e.location.y(),
+                    e.location.x(),
+                    e.location.y(),
+                )
+            }),
+        LayerId::HazardSources => ds
+            .hazard_sources
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| seen(*i))
+            .for_each(|(_, h)| {
+                add(
+                    h.location.x(),
+                    h.location.y(),
+                    h.location.x(),
+                    h.location.y(),
+                )
+            }),
         LayerId::CollapseZones => ds
             .collapse_zones
             .iter()
@@ -104,8 +118,8 @@ fn description(layer: LayerId) -> String {
     format!("{} ({layer}): {what}", layer.label_zh())
 }
 
-/// The metadata of one collection.
-pub fn collection(ctx: &Ctx<'_>, base: &BaseUrl, layer: LayerId) -> Value {
+/// The metadata of one collection as `scope` sees it.
+pub fn collection(ctx: &Ctx<'_>, base: &BaseUrl, layer: LayerId, scope: Scope) -> Value {
     let path = format!("/collections/{layer}");
     let links = [
         Link::new(base.ogc(&path), "self", JSON, "this collection"),
@@ -131,7 +145,7 @@ pub fn collection(ctx: &Ctx<'_>, base: &BaseUrl, layer: LayerId) -> Value {
         "storageCrs": OgcCrs::Crs84.uri(),
         "links": links,
     });
-    if let Some(b) = extent(ctx, layer) {
+    if let Some(b) = extent(ctx, layer, scope) {
         c["extent"] = json!({
             "spatial": { "bbox": [b], "crs": OgcCrs::Crs84.uri() }
         });
@@ -139,11 +153,11 @@ pub fn collection(ctx: &Ctx<'_>, base: &BaseUrl, layer: LayerId) -> Value {
     c
 }
 
-/// `/ogc/collections`: the collections of `layers`.
-pub fn collections(ctx: &Ctx<'_>, base: &BaseUrl, layers: &[LayerId]) -> Value {
+/// `/ogc/collections`: the collections open to `scope`.
+pub fn collections(ctx: &Ctx<'_>, base: &BaseUrl, scope: Scope) -> Value {
     json!({
         "links": [Link::new(base.ogc("/collections"), "self", JSON, "the collections")],
         "crs": OgcCrs::ALL.map(OgcCrs::uri),
-        "collections": layers.iter().map(|&l| collection(ctx, base, l)).collect::<Vec<_>>(),
+        "collections": scope.layers().into_iter().map(|l| collection(ctx, base, l, scope)).collect::<Vec<_>>(),
     })
 }

@@ -1,6 +1,6 @@
-//! Selecting, paging and writing features: who may see what, `bbox`,
-//! filters, `sortby`, the page, and the FeatureCollection written in chunks
-//! so a large page never sits in memory as one string.
+//! Selecting, paging and writing features: what the caller's [`Scope`]
+//! sees, `bbox`, filters, `sortby`, the page, and the FeatureCollection
+//! written in chunks so a large page never sits in memory as one string.
 
 use super::OgcError;
 use super::crs::OgcCrs;
@@ -9,72 +9,17 @@ use super::links::{BaseUrl, Link, query_string};
 use super::params::ItemsParams;
 use super::queryables::properties;
 use super::{DEFAULT_LIMIT, GEOJSON, JSON, MAX_LIMIT};
-use crate::auth::{Caller, Scope};
-use crate::index::{Store, UnitId, aabb};
+use crate::auth::{Denied, Scope};
+use crate::index::aabb;
 use crate::model::LayerId;
 use geo::{Geometry, Intersects, Rect, coord};
 use std::cmp::Ordering;
 
-/// What part of the private layers a request may see.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// No token: public collections only.
-    Public,
-    /// Planner or admin: everything.
-    All,
-    /// Grid manager: private features inside this unit only.
-    Within(UnitId),
-    /// A token whose scope is not in the data: public collections only.
-    Nothing,
-}
-
-impl Access {
-    /// The access of a caller.
-    pub fn of(caller: &Caller, store: &Store) -> Access {
-        match (caller.is_authenticated(), caller.scope(store)) {
-            (false, _) => Access::Public,
-            (true, Scope::All) => Access::All,
-            (true, Scope::Unit(u)) => Access::Within(u),
-            (true, Scope::Nothing) => Access::Nothing,
-        }
-    }
-
-    /// The collections listed for this access, in draw order.
-    pub fn collections(self) -> Vec<LayerId> {
-        LayerId::SERVED
-            .into_iter()
-            .filter(|l| !l.is_private() || matches!(self, Access::All | Access::Within(_)))
-            .collect()
-    }
-
-    /// 401 for a private collection without a token, 403 for a token that
-    /// opens no grid unit.
-    pub fn check(self, layer: LayerId) -> Result<(), OgcError> {
-        if !layer.is_private() {
-            return Ok(());
-        }
-        match self {
-            Access::All | Access::Within(_) => Ok(()),
-            Access::Public => Err(OgcError::Unauthorized(format!(
-                "collection {layer} needs a token"
-            ))),
-            Access::Nothing => Err(OgcError::Forbidden(format!(
-                "this token opens no grid unit, so no {layer}"
-            ))),
-        }
-    }
-
-    /// Whether one feature may be seen (private features: inside the scope).
-    pub fn sees(self, ctx: &Ctx<'_>, layer: LayerId, index: u32) -> bool {
-        if !layer.is_private() {
-            return true;
-        }
-        match self {
-            Access::All => true,
-            Access::Within(scope) => ctx
-                .cell_of(layer, index)
-                .is_some_and(|c| ctx.store.is_within(c, scope)),
-            Access::Public | Access::Nothing => false,
+impl From<Denied> for OgcError {
+    fn from(d: Denied) -> Self {
+        match d {
+            Denied::NeedsToken(m) => OgcError::Unauthorized(m),
+            Denied::OutOfScope(m) => OgcError::Forbidden(m),
         }
     }
 }
@@ -174,9 +119,9 @@ fn order(a: PropValue<'_>, b: PropValue<'_>) -> Ordering {
     }
 }
 
-/// Selects the features of `layer` that `access` may see and `params`
-/// match, sorts them (by `sortby`, then id order) and cuts the page.
-pub fn select(ctx: &Ctx<'_>, layer: LayerId, access: Access, params: &ItemsParams) -> Selection {
+/// Selects the features of `layer` that `scope` sees and `params` match,
+/// sorts them (by `sortby`, then id order) and cuts the page.
+pub fn select(ctx: &Ctx<'_>, layer: LayerId, scope: Scope, params: &ItemsParams) -> Selection {
     let candidates = match &params.bbox {
         Some(boxes) => in_boxes(ctx, layer, boxes),
         None => ctx.all(layer),
@@ -184,7 +129,7 @@ pub fn select(ctx: &Ctx<'_>, layer: LayerId, access: Access, params: &ItemsParam
     let props = properties(layer);
     let mut ids: Vec<u32> = candidates
         .into_iter()
-        .filter(|&i| access.sees(ctx, layer, i))
+        .filter(|&i| scope.sees_feature(ctx.store, layer, i))
         .filter(|&i| {
             params.filter.as_ref().is_none_or(|f| {
                 f.matches_feature(
@@ -222,15 +167,18 @@ pub fn select(ctx: &Ctx<'_>, layer: LayerId, access: Access, params: &ItemsParam
     }
 }
 
-/// The feature `fid` of `layer` if `access` may see it: for a grid manager
+/// The feature `fid` of `layer` if `scope` sees it: for a grid manager
 /// any private id outside its scope, known or not, is a 403; then unknown
 /// ids are a 404.
-pub fn find(ctx: &Ctx<'_>, layer: LayerId, access: Access, fid: &str) -> Result<u32, OgcError> {
+pub fn find(ctx: &Ctx<'_>, layer: LayerId, scope: Scope, fid: &str) -> Result<u32, OgcError> {
+    scope.open(layer)?;
     let found = ctx.find(layer, fid);
-    if layer.is_private()
-        && let Access::Within(_) = access
-        && !found.is_some_and(|i| access.sees(ctx, layer, i))
-    {
+    let hidden = match found {
+        Some(i) => !scope.sees_feature(ctx.store, layer, i),
+        // Unknown and outside look alike to a grid manager (403 both).
+        None => layer.is_private() && scope != Scope::All,
+    };
+    if hidden {
         return Err(OgcError::Forbidden(format!(
             "{layer} {fid:?} is outside this token's grid unit"
         )));

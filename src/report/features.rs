@@ -1,6 +1,7 @@
 //! GeoJSON features of the served layers, with the contract's property
 //! names (grid units carry the risk fields).
 
+use crate::auth::Scope;
 use crate::index::{Store, UnitId};
 use crate::model::LayerId;
 use crate::risk::Scores;
@@ -98,23 +99,28 @@ pub fn zone_feature(store: &Store, index: u32) -> Feature {
 }
 
 /// The features of `layer` inside `unit` (points by their cell, zones by
-/// intersection, grid units at or below it) as a FeatureCollection.
+/// intersection, grid units at or below it) that `scope` sees, as a
+/// FeatureCollection.
 pub fn features_inside(
     store: &Store,
     scores: &Scores,
     unit: UnitId,
     layer: LayerId,
+    scope: Scope,
 ) -> FeatureCollection {
     let inside = super::Inside::gather(store, unit);
+    let seen = |i: &&u32| scope.sees_feature(store, layer, **i);
     let features: Vec<Feature> = match layer {
         LayerId::Enterprises => inside
             .enterprises
             .iter()
+            .filter(seen)
             .map(|&i| enterprise_feature(store, i))
             .collect(),
         LayerId::HazardSources => inside
             .hazard_sources
             .iter()
+            .filter(seen)
             .map(|&i| hazard_feature(store, i))
             .collect(),
         LayerId::CollapseZones => inside

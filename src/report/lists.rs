@@ -3,7 +3,7 @@
 use super::inside::Inside;
 use crate::auth::Scope;
 use crate::index::{Store, UnitId, envelope_of};
-use crate::model::{Level, RiskLevel};
+use crate::model::{LayerId, Level, RiskLevel};
 use crate::risk::{LevelCounts, Scores};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -164,19 +164,16 @@ pub fn search(store: &Store, q: &str, limit: usize, scope: Scope) -> Vec<SearchH
             });
         }
     }
-    let in_scope = |cell: Option<UnitId>| match scope {
-        Scope::All => true,
-        Scope::Unit(s) => cell.is_some_and(|c| store.is_within(c, s)),
-        Scope::Nothing => false,
-    };
-    if scope == Scope::Nothing {
+    if !scope.opens(LayerId::HazardSources) && !scope.opens(LayerId::Enterprises) {
         return hits;
     }
     for (i, h) in store.dataset.hazard_sources.iter().enumerate() {
         if hits.len() >= limit {
             break;
         }
-        if (h.id.starts_with(q) || h.name.contains(q)) && in_scope(store.hazard_cell(i as u32)) {
+        if (h.id.starts_with(q) || h.name.contains(q))
+            && scope.sees_feature(store, LayerId::HazardSources, i as u32)
+        {
             let (x, y) = (h.location.x(), h.location.y());
             hits.push(SearchHit {
                 kind: "hazard_source",
@@ -191,7 +188,8 @@ pub fn search(store: &Store, q: &str, limit: usize, scope: Scope) -> Vec<SearchH
         if hits.len() >= limit {
             break;
         }
-        if (e.id.starts_with(q) || e.name.contains(q)) && in_scope(store.enterprise_cell(i as u32))
+        if (e.id.starts_with(q) || e.name.contains(q))
+            && scope.sees_feature(store, LayerId::Enterprises, i as u32)
         {
             let (x, y) = (e.location.x(), e.location.y());
             hits.push(SearchHit {

@@ -2,8 +2,9 @@
 //! contributors, what is inside, parent chain, children and rank.
 
 use super::inside::Inside;
+use crate::auth::{ContributorView, Scope};
 use crate::index::{Store, UnitId};
-use crate::risk::{Components, Contributor, LevelCounts, Scores};
+use crate::risk::{Components, LevelCounts, Scores};
 use serde::Serialize;
 
 /// A unit named by code, name and level.
@@ -90,8 +91,9 @@ pub struct UnitSummary {
     pub area_km2: f64,
     /// H, E, C, V (unit cells only).
     pub breakdown: Option<Components>,
-    /// Largest contributors first.
-    pub top_contributors: Vec<Contributor>,
+    /// Largest contributors first; those outside the caller's scope without
+    /// id, name or label ([`Scope::contributor`]).
+    pub top_contributors: Vec<ContributorView>,
     /// Direct children per risk level.
     pub children_levels: LevelCounts,
     /// Unit cells at or below per risk level.
@@ -117,8 +119,8 @@ fn unit_ref(store: &Store, id: UnitId) -> UnitRef {
     }
 }
 
-/// The summary of `unit`.
-pub fn summarize(store: &Store, scores: &Scores, unit: UnitId) -> UnitSummary {
+/// The summary of `unit` for a caller with `scope`.
+pub fn summarize(store: &Store, scores: &Scores, unit: UnitId, scope: Scope) -> UnitSummary {
     let u = store.unit(unit);
     let s = scores.unit(unit);
     let inside = Inside::gather(store, unit);
@@ -175,7 +177,7 @@ pub fn summarize(store: &Store, scores: &Scores, unit: UnitId) -> UnitSummary {
         population: u.population,
         area_km2: (store.area_m2(unit) / 1e6 * 1000.0).round() / 1000.0,
         breakdown: s.components().copied(),
-        top_contributors: s.contributors().to_vec(),
+        top_contributors: scope.contributors(store, s.contributors()),
         children_levels: *s.children_levels(),
         cell_levels: *s.cell_levels(),
         counts: InsideCounts {

@@ -1,11 +1,55 @@
-//! The [`Caller`] extractor: `Authorization: Bearer TOKEN` → who is asking.
-//! A presented token that is unknown is 401 on every path.
+//! Who is asking: [`authenticate`] reads the `Authorization` header once
+//! per request (`Bearer TOKEN` or `Basic base64(user:TOKEN)`, see
+//! [`Authentication`]) and stores the outcome in the request; the rate
+//! limit, the audit log, the [`Caller`] extractor and every handler read
+//! that outcome instead of the header. A presented token that is unknown is
+//! 401 on every path.
 
 use super::{ApiError, AppState};
-use crate::auth::Caller;
-use axum::extract::FromRequestParts;
+use crate::auth::{Authentication, Caller, Denied, Refusal};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+/// Middleware (outermost): reads the `Authorization` header into the
+/// request's [`Authentication`].
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let outcome = Authentication::of(
+        req.headers().get(AUTHORIZATION).map(|v| v.as_bytes()),
+        &state.tokens,
+    );
+    req.extensions_mut().insert(outcome);
+    next.run(req).await
+}
+
+/// The request's [`Authentication`] as [`authenticate`] stored it (read
+/// from the header if the request did not pass through it).
+pub fn authentication(parts: &Parts, state: &AppState) -> Authentication {
+    match parts.extensions.get::<Authentication>() {
+        Some(a) => a.clone(),
+        None => Authentication::of(
+            parts.headers.get(AUTHORIZATION).map(|v| v.as_bytes()),
+            &state.tokens,
+        ),
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(r: Refusal) -> Self {
+        ApiError::Unauthorized(r.to_string())
+    }
+}
+
+impl From<Denied> for ApiError {
+    fn from(d: Denied) -> Self {
+        match d {
+            Denied::NeedsToken(m) => ApiError::Unauthorized(m),
+            Denied::OutOfScope(m) => ApiError::Forbidden(m),
+        }
+    }
+}
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
@@ -14,24 +58,7 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Some(value) = parts.headers.get(AUTHORIZATION) else {
-            return Ok(Caller::Anonymous);
-        };
-        let text = value
-            .to_str()
-            .map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;
-        let token = text
-            .strip_prefix("Bearer ")
-            .or_else(|| text.strip_prefix("bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ApiError::Unauthorized("expected `Authorization: Bearer TOKEN`".into())
-            })?;
-        state
-            .tokens
-            .authenticate(token)
-            .ok_or_else(|| ApiError::Unauthorized("unknown token".into()))
+        Ok(authentication(parts, state).caller()?)
     }
 }
 
@@ -58,24 +85,20 @@ fn always_public(path: &str) -> bool {
 /// public ones included; with `public_access = false` every path but
 /// `/health` and the web page's files needs a token.
 pub async fn reject_unknown_tokens(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let (mut parts, body) = req.into_parts();
-    if !state.config.public_access
-        && !parts.headers.contains_key(AUTHORIZATION)
-        && !always_public(parts.uri.path())
-    {
-        return ApiError::Unauthorized("this server is closed to anonymous access".into())
-            .into_response();
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    match authentication(&parts, &state) {
+        Authentication::Refused(r) => return ApiError::from(r).into_response(),
+        Authentication::Absent
+            if !state.config.public_access && !always_public(parts.uri.path()) =>
+        {
+            return ApiError::Unauthorized("this server is closed to anonymous access".into())
+                .into_response();
+        }
+        _ => {}
     }
-    if parts.headers.contains_key(AUTHORIZATION)
-        && let Err(e) = Caller::from_request_parts(&mut parts, &state).await
-    {
-        return e.into_response();
-    }
-    next.run(axum::extract::Request::from_parts(parts, body))
-        .await
+    next.run(Request::from_parts(parts, body)).await
 }

@@ -6,6 +6,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+/// The challenge every 401 carries: a token as `Bearer`, or as the
+/// password of `Basic` credentials (what QGIS and GDAL store).
+pub const WWW_AUTHENTICATE: &str = "Bearer, Basic realm=\"riskmap\"";
+
 /// An error answered to a client.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -65,7 +69,7 @@ impl IntoResponse for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"riskmap\""),
+                HeaderValue::from_static(WWW_AUTHENTICATE),
             );
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {

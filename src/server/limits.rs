@@ -97,7 +97,6 @@ pub fn apply(router: axum::Router, state: &AppState) -> axum::Router {
                     limits.rate_per_second,
                     limits.burst,
                 )),
-                tokens: state.tokens.clone(),
                 metrics: state.metrics.clone(),
             },
             ratelimit::limit,

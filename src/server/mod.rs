@@ -116,12 +116,10 @@ pub fn router(state: AppState) -> Router {
             "/api/admin/reload",
             axum::routing::post(admin::reload_handler),
         )
-        .merge(
-            api::routes(state.clone()).layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                http::json_cache,
-            )),
-        )
+        .merge(api::routes().layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::json_cache,
+        )))
         .merge(tiles::routes(state.config.tiles.cache_mb << 20))
         .merge(ogc::routes().layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -140,6 +138,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(private_cache::private_cache))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            api::record_token_requests,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             metrics::track,
         ))
         .layer(
@@ -152,7 +154,12 @@ pub fn router(state: AppState) -> Router {
                 .expose_headers([axum::http::header::ETAG]),
         )
         .with_state(state.clone());
-    limits::apply(app, &state)
+    // The `Authorization` header is read once, before the rate limit (which
+    // keys callers by token) and everything else.
+    limits::apply(app, &state).layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        caller::authenticate,
+    ))
 }
 
 /// Serves on `listener` until `shutdown` completes, then drains in-flight

@@ -6,11 +6,11 @@
 //! (parameters) → 404 (collection or feature).
 
 use super::{ApiError, AppState};
-use crate::auth::Caller;
+use crate::auth::{Caller, Scope};
 use crate::model::LayerId;
 use crate::ogc::crs::OgcCrs;
 use crate::ogc::features::Ctx;
-use crate::ogc::items::{self, Access, COLLECTION_TAIL};
+use crate::ogc::items::{self, COLLECTION_TAIL};
 use crate::ogc::links::BaseUrl;
 use crate::ogc::params::{self, ItemsParams};
 use crate::ogc::{
@@ -99,9 +99,9 @@ fn not_found(id: &str) -> ApiError {
 }
 
 /// A collection the caller may open: 401/403 for private ones, then 404.
-fn open(id: &str, access: Access) -> Result<LayerId, ApiError> {
+fn open(id: &str, scope: Scope) -> Result<LayerId, ApiError> {
     let layer = served(id).ok_or_else(|| not_found(id))?;
-    access.check(layer)?;
+    scope.open(layer)?;
     Ok(layer)
 }
 
@@ -141,8 +141,8 @@ async fn collections_list(
     Base(base): Base,
 ) -> Response {
     let snap = state.current();
-    let layers = Access::of(&caller, &snap.store).collections();
-    json(JSON, &collections::collections(&ctx(&snap), &base, &layers))
+    let scope = caller.scope(&snap.store);
+    json(JSON, &collections::collections(&ctx(&snap), &base, scope))
 }
 
 /// `GET /ogc/collections/{id}`.
@@ -153,10 +153,11 @@ async fn collection(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let snap = state.current();
-    let layer = open(&id, Access::of(&caller, &snap.store))?;
+    let scope = caller.scope(&snap.store);
+    let layer = open(&id, scope)?;
     Ok(json(
         JSON,
-        &collections::collection(&ctx(&snap), &base, layer),
+        &collections::collection(&ctx(&snap), &base, layer, scope),
     ))
 }
 
@@ -168,7 +169,7 @@ async fn queryables_doc(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let snap = state.current();
-    let layer = open(&id, Access::of(&caller, &snap.store))?;
+    let layer = open(&id, caller.scope(&snap.store))?;
     let url = base.ogc(&format!("/collections/{layer}/queryables"));
     Ok(json(SCHEMA, &queryables::schema(layer, &url)))
 }
@@ -182,10 +183,10 @@ async fn items_page(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let snap = state.current();
-    let access = Access::of(&caller, &snap.store);
+    let scope = caller.scope(&snap.store);
     let layer = served(&id);
     if let Some(layer) = layer {
-        access.check(layer)?;
+        scope.open(layer)?;
     }
     let pairs = params::pairs(query.as_deref())?;
     let Some(layer) = layer else {
@@ -203,7 +204,7 @@ async fn items_page(
         })?;
     let selecting = Arc::clone(&snap);
     let (sel, p) = tokio::task::spawn_blocking(move || {
-        let sel = items::select(&ctx(&selecting), layer, access, &p);
+        let sel = items::select(&ctx(&selecting), layer, scope, &p);
         (sel, p)
     })
     .await
@@ -256,13 +257,13 @@ async fn item(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let snap = state.current();
-    let access = Access::of(&caller, &snap.store);
+    let scope = caller.scope(&snap.store);
     let layer = served(&id);
     if let Some(layer) = layer {
-        access.check(layer)?;
+        scope.open(layer)?;
     }
     let c = ctx(&snap);
-    let found = layer.map(|l| items::find(&c, l, access, &fid));
+    let found = layer.map(|l| items::find(&c, l, scope, &fid));
     if let Some(Err(e @ OgcError::Forbidden(_))) = &found {
         return Err(e.clone().into());
     }

@@ -4,10 +4,10 @@
 //! `Retry-After`. `/health` and `/metrics` are never limited.
 
 use super::Metrics;
-use crate::auth::{Caller, TokensFile};
+use crate::auth::{Authentication, Caller};
 use axum::Json;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::header::{AUTHORIZATION, RETRY_AFTER};
+use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -96,31 +96,22 @@ impl RateLimiter {
     }
 }
 
-/// What the middleware needs: the limiter and the tokens to key callers by.
+/// What the middleware needs: the limiter and where refusals are counted.
 #[derive(Clone)]
 pub struct RateLimit {
     /// The limiter.
     pub limiter: Arc<RateLimiter>,
-    /// The tokens file (a valid token is its own key).
-    pub tokens: Arc<TokensFile>,
     /// Where refusals are counted.
     pub metrics: Arc<Metrics>,
 }
 
-/// The key a request is counted under: `token:NAME` for a valid token, else
+/// The key a request is counted under: `token:NAME` for a valid token
+/// (Bearer or Basic alike, as read by [`super::caller::authenticate`]), else
 /// `ip:ADDRESS` (an unknown token does not escape the per-address limit).
-fn key(req: &Request, tokens: &TokensFile) -> String {
-    let token = req
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|t| {
-            t.strip_prefix("Bearer ")
-                .or_else(|| t.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .and_then(|t| tokens.authenticate(t));
-    if let Some(Caller::Token { name, .. }) = token {
+fn key(req: &Request) -> String {
+    if let Some(Authentication::Valid(Caller::Token { name, .. })) =
+        req.extensions().get::<Authentication>()
+    {
         return format!("token:{name}");
     }
     match req.extensions().get::<ConnectInfo<SocketAddr>>() {
@@ -136,7 +127,7 @@ pub async fn limit(State(rl): State<RateLimit>, req: Request, next: Next) -> Res
     if path == "/health" || path == "/metrics" {
         return next.run(req).await;
     }
-    let key = key(&req, &rl.tokens);
+    let key = key(&req);
     match rl.limiter.check(&key) {
         Ok(()) => next.run(req).await,
         Err(wait) => {

@@ -135,11 +135,12 @@ async fn tile(
 ) -> Result<Response, ApiError> {
     let tile = parse_tile(&z, &x, &y)?;
     let snap = state.current();
-    let public = !caller.is_authenticated();
+    let scope = caller.scope(&snap.store);
+    let public = !scope.has_token();
     let key = TileKey {
         data_version: snap.data_version.as_str().into(),
         tile,
-        caller: caller.cache_key().into(),
+        caller: scope.cache_key(&snap.store).into(),
         gzip: accepts_gzip(&headers),
     };
     let tag = etag(&key);
@@ -158,7 +159,6 @@ async fn tile(
         return Ok(tile_response(body, gzipped, &tag, public));
     }
     let (body, built) = tokio::task::spawn_blocking(move || {
-        let scope = caller.scope(&snap.store);
         let mut built = false;
         let build = || -> Result<TileBody, String> {
             built = true;

@@ -95,15 +95,6 @@ pub fn build_tile(
     Some(built)
 }
 
-/// Whether a feature located in `cell` is visible to `scope`.
-fn in_scope(store: &Store, scope: Scope, cell: Option<UnitId>) -> bool {
-    match scope {
-        Scope::All => true,
-        Scope::Unit(u) => cell.is_some_and(|c| store.is_within(c, u)),
-        Scope::Nothing => false,
-    }
-}
-
 impl<'a> Cut<'a> {
     fn build(&self, policy: &TilePolicy) -> Option<BuiltTile> {
         let mut layers: Vec<Vec<u8>> = Vec::new();
@@ -113,7 +104,7 @@ impl<'a> Cut<'a> {
             if !policy.shows(layer, self.z) {
                 continue;
             }
-            if layer.is_private() && self.scope == Scope::Nothing {
+            if !self.scope.opens(layer) {
                 continue;
             }
             let built = match layer {
@@ -225,7 +216,10 @@ impl<'a> Cut<'a> {
         let mut ids: Vec<u32> = self.store.hazards_in_envelope(&self.env).collect();
         ids.sort_unstable();
         for i in ids {
-            if !in_scope(self.store, self.scope, self.store.hazard_cell(i)) {
+            if !self
+                .scope
+                .sees_feature(self.store, LayerId::HazardSources, i)
+            {
                 continue;
             }
             let h = &self.store.dataset.hazard_sources[i as usize];
@@ -245,6 +239,9 @@ impl<'a> Cut<'a> {
     }
 
     fn enterprises(&self) -> (LayerBuilder<'a>, bool) {
+        // The prepared pyramid counts every enterprise: only for a scope
+        // that sees them all; clusters for a grid manager are built from
+        // the enterprises it sees.
         if self.scope == Scope::All
             && let Some(dense) = self.dense_enterprises()
         {
@@ -255,7 +252,7 @@ impl<'a> Cut<'a> {
         ids.sort_unstable();
         let mut kept: Vec<(u32, [f64; 2])> = Vec::with_capacity(ids.len());
         for i in ids {
-            if !in_scope(self.store, self.scope, self.store.enterprise_cell(i)) {
+            if !self.scope.sees_feature(self.store, LayerId::Enterprises, i) {
                 continue;
             }
             let e = &self.store.dataset.enterprises[i as usize];

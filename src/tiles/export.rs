@@ -74,11 +74,7 @@ pub const DEFAULT_MAXZOOM: u8 = 14;
 impl ExportOptions {
     /// The access scope the tiles are built for.
     pub fn scope(&self) -> Scope {
-        if self.include_private {
-            Scope::All
-        } else {
-            Scope::Nothing
-        }
+        Scope::for_export(self.include_private)
     }
 
     fn check(&self) -> Result<(), ExportError> {
@@ -428,7 +424,7 @@ mod tests {
         };
         assert!(matches!(high.check(), Err(ExportError::ZoomTooHigh(23))));
         assert!(ExportOptions::default().check().is_ok());
-        assert_eq!(ExportOptions::default().scope(), Scope::Nothing);
+        assert_eq!(ExportOptions::default().scope(), Scope::Public);
     }
 
     #[test]

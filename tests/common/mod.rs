@@ -88,10 +88,18 @@ pub fn zones_geojson() -> String {
     )])
 }
 
-/// Hazard sources: one grade-2 source.
+/// Hazard sources: a grade-2 source in 金山 (the grid manager's village)
+/// and a grade-3 source in 笋浯, 250 m from 金山第2网格: outside the grid
+/// manager's scope, yet raising a score inside it.
 pub fn hazards_geojson() -> String {
-    "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"properties\":{\"id\":\"HS-1\",\"name\":\"液化气站\",\"enterprise_id\":\"E1\",\"grade\":2,\"substances\":\"液化石油气\",\"monitored\":true},\"geometry\":{\"type\":\"Point\",\"coordinates\":[118.585,24.905]}}]}".to_string()
+    "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"properties\":{\"id\":\"HS-1\",\"name\":\"液化气站\",\"enterprise_id\":\"E1\",\"grade\":2,\"substances\":\"液化石油气\",\"monitored\":true},\"geometry\":{\"type\":\"Point\",\"coordinates\":[118.585,24.905]}},\
+     {\"type\":\"Feature\",\"properties\":{\"id\":\"HS-2\",\"name\":\"笋浯储罐区\",\"enterprise_id\":\"E3\",\"grade\":3,\"substances\":\"甲苯\",\"monitored\":false},\"geometry\":{\"type\":\"Point\",\"coordinates\":[118.6025,24.912]}}]}".to_string()
 }
+
+/// The private features of the tiny dataset outside the grid manager's
+/// scope (village 350502001001 金山), as (id, name): what no response to
+/// its token may name.
+pub const OUT_OF_SCOPE: [(&str, &str); 2] = [("E3", "笋浯危化仓储"), ("HS-2", "笋浯储罐区")];
 
 /// Enterprises as a CSV with Chinese headers.
 pub fn enterprises_csv() -> String {

@@ -118,9 +118,9 @@ function unitHtml(s) {
   const top = (s.top_contributors ?? []).slice(0, 6);
   html += '<h4>主要风险来源</h4>';
   html += top.length
-    ? `<ul class="contributors">${top.map((c) => `<li><span>${esc(c.name)}</span>
+    ? `<ul class="contributors">${top.map((c) => `<li><span>${esc(c.name ?? '辖区外' + (LAYER_ZH[c.layer] ?? c.layer))}</span>
         <span class="plus">+${Number(c.contribution).toFixed(1)}</span>
-        <span class="sub">${esc(LAYER_ZH[c.layer] ?? c.layer)} · ${esc(c.label)}</span></li>`).join('')}</ul>`
+        <span class="sub">${esc(LAYER_ZH[c.layer] ?? c.layer)} · ${esc(c.label ?? `不在本账号辖区，计入 ${c.component}`)}</span></li>`).join('')}</ul>`
     : '<p class="muted">范围内没有计入评分的风险源。</p>';
   const c = s.counts ?? {};
   const hd = s.hidden_dangers ?? {};

@@ -1,8 +1,9 @@
 //! The audit log: one JSON line per token request to `/api/cells*` with
 //! time, token name, role, path and status.
 
-use crate::auth::Caller;
+use crate::auth::{Authentication, Caller, Refusal};
 use crate::server::AppState;
+use crate::server::caller::authentication;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -54,30 +55,48 @@ impl AuditLog {
     }
 }
 
-/// Middleware recording token requests (valid tokens only; unknown ones are
-/// recorded as `unknown`).
-pub async fn audit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Whether requests to `path` are audited: the token routes `/api/cells*`.
+fn audited(path: &str) -> bool {
+    path == "/api/cells" || path.starts_with("/api/cells/")
+}
+
+/// Middleware recording every request to `/api/cells*` that presents a
+/// credential, with the response's status: a valid token under its name and
+/// role, a refused one as `unknown` (a well-formed but unknown token) or
+/// `malformed`, role `none`. It runs outside the 401 for refused tokens, so
+/// failed attempts are recorded too; requests without a credential are not
+/// token requests and are not recorded.
+pub async fn record_token_requests(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let Some(log) = state.audit.clone() else {
         return next.run(req).await;
     };
-    let presented = req
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| state.tokens.authenticate(t.trim()));
-    let path = req
-        .uri()
+    if !audited(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let who = authentication(&parts, &state);
+    let path = parts
+        .uri
         .path_and_query()
         .map(|p| p.as_str().to_string())
         .unwrap_or_default();
-    let resp = next.run(req).await;
-    if let Some(who) = presented {
-        let (name, role) = match who {
-            Some(Caller::Token { name, role, .. }) => (name, role.as_str()),
-            _ => ("unknown".to_string(), "none"),
-        };
-        log.record(&name, role, &path, resp.status().as_u16());
+    let resp = next.run(Request::from_parts(parts, body)).await;
+    let status = resp.status().as_u16();
+    match who {
+        Authentication::Absent | Authentication::Valid(Caller::Anonymous) => {}
+        Authentication::Valid(Caller::Token { name, role, .. }) => {
+            log.record(&name, role.as_str(), &path, status);
+        }
+        Authentication::Refused(Refusal::UnknownToken) => {
+            log.record("unknown", "none", &path, status);
+        }
+        Authentication::Refused(Refusal::Malformed(_)) => {
+            log.record("malformed", "none", &path, status);
+        }
     }
     resp
 }

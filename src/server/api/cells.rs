@@ -16,23 +16,26 @@ use axum::response::{IntoResponse, Response};
 use geo::Point;
 use std::collections::HashMap;
 
-/// Resolves a code for a token holder, with the contract's order of checks.
-fn resolve(store: &Store, caller: &Caller, raw: &str) -> Result<UnitId, ApiError> {
+/// Resolves a code for a token holder, with the contract's order of checks;
+/// also returns the caller's scope, resolved once for the request.
+fn resolve(store: &Store, caller: &Caller, raw: &str) -> Result<(UnitId, Scope), ApiError> {
     require_token(caller)?;
     let scope = caller.scope(store);
     let found = store.unit_by_code(raw);
-    match scope {
-        Scope::Nothing => return Err(ApiError::Forbidden("this token opens no grid unit".into())),
-        Scope::Unit(s) if !found.is_some_and(|u| store.is_within(u, s)) => {
+    match (scope, found) {
+        (Scope::All, _) => {}
+        (_, Some(u)) if scope.sees_unit(store, u) => {}
+        (Scope::Unit(s), _) => {
             return Err(ApiError::Forbidden(format!(
                 "{raw} is outside this token's grid unit {}",
                 store.unit(s).code
             )));
         }
-        _ => {}
+        _ => return Err(ApiError::Forbidden("this token opens no grid unit".into())),
     }
     params::code(raw)?;
-    found.ok_or_else(|| ApiError::NotFound(format!("no grid unit with code {raw}")))
+    let id = found.ok_or_else(|| ApiError::NotFound(format!("no grid unit with code {raw}")))?;
+    Ok((id, scope))
 }
 
 /// `GET /api/cells/{code}`.
@@ -42,8 +45,8 @@ pub async fn unit(
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
     let snap = state.current();
-    let id = resolve(&snap.store, &caller, &code)?;
-    Ok(Json(report::summarize(&snap.store, &snap.scores, id)).into_response())
+    let (id, scope) = resolve(&snap.store, &caller, &code)?;
+    Ok(Json(report::summarize(&snap.store, &snap.scores, id, scope)).into_response())
 }
 
 /// `GET /api/cells/at?lon=&lat=[&crs=GCJ02|BD09]`: the finest unit containing the point.
@@ -55,7 +58,8 @@ pub async fn at(
     require_token(&caller)?;
     let snap = state.current();
     let store = &snap.store;
-    if caller.scope(store) == Scope::Nothing {
+    let scope = caller.scope(store);
+    if scope == Scope::Nothing {
         return Err(ApiError::Forbidden("this token opens no grid unit".into()));
     }
     let lon = params::coordinate("lon", q.get("lon").map(String::as_str), 180.0)?;
@@ -76,12 +80,12 @@ pub async fn at(
     let cell = store
         .cell_at(Point::new(lon, lat))
         .ok_or_else(|| ApiError::NotFound(format!("no grid cell contains ({lon:.6}, {lat:.6})")))?;
-    if !caller.may_see_unit(store, cell) {
+    if !scope.sees_unit(store, cell) {
         return Err(ApiError::Forbidden(
             "the point lies outside this token's grid unit".into(),
         ));
     }
-    Ok(Json(report::summarize(store, &snap.scores, cell)).into_response())
+    Ok(Json(report::summarize(store, &snap.scores, cell, scope)).into_response())
 }
 
 /// `GET /api/cells/{code}/ledger.csv`: 风险点台账, UTF-8 with BOM.
@@ -134,8 +138,9 @@ fn ledger_download(
     format: LedgerFormat,
 ) -> Result<Response, ApiError> {
     let snap = state.current();
-    let id = resolve(&snap.store, caller, code)?;
-    let rows = report::ledger_rows(&snap.store, id);
+    let (id, scope) = resolve(&snap.store, caller, code)?;
+    let mut rows = report::ledger_rows(&snap.store, id);
+    rows.retain(|r| scope.sees_feature_id(&snap.store, r.layer, &r.id));
     let unit = snap.store.unit(id);
     let body = match format {
         LedgerFormat::Csv => {
@@ -187,8 +192,8 @@ pub async fn features(
             .filter(|l| *l != crate::model::LayerId::GridCells)
             .ok_or_else(|| ApiError::BadRequest(format!("unknown layer {raw:?}")))
     })?;
-    let (id, layer) = id;
-    let fc = report::features::features_inside(&snap.store, &snap.scores, id, layer);
+    let ((id, scope), layer) = id;
+    let fc = report::features::features_inside(&snap.store, &snap.scores, id, layer, scope);
     let body = serde_json::to_vec(&fc).map_err(|e| ApiError::Internal(format!("geojson: {e}")))?;
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], body).into_response())
 }
@@ -199,9 +204,9 @@ fn resolve_checked<T>(
     caller: &Caller,
     raw: &str,
     param: impl FnOnce() -> Result<T, ApiError>,
-) -> Result<(UnitId, T), ApiError> {
+) -> Result<((UnitId, Scope), T), ApiError> {
     match resolve(store, caller, raw) {
-        Ok(id) => Ok((id, param()?)),
+        Ok(resolved) => Ok((resolved, param()?)),
         Err(ApiError::NotFound(m)) => {
             param()?;
             Err(ApiError::NotFound(m))

@@ -6,23 +6,22 @@ mod cells;
 mod params;
 mod public;
 
-pub use audit::AuditLog;
+pub use audit::{AuditLog, record_token_requests};
 
 use super::AppState;
 use axum::Router;
 use axum::routing::get;
 
-/// The `/api` routes.
-pub fn routes(state: AppState) -> Router<AppState> {
-    let cells = Router::new()
+/// The `/api` routes (the audit of `/api/cells*` is
+/// [`record_token_requests`], layered around the whole router so that it
+/// also sees the 401 of a refused token).
+pub fn routes() -> Router<AppState> {
+    Router::new()
         .route("/api/cells/at", get(cells::at))
         .route("/api/cells/{code}", get(cells::unit))
         .route("/api/cells/{code}/ledger.csv", get(cells::ledger))
         .route("/api/cells/{code}/ledger.xlsx", get(cells::ledger_xlsx))
         .route("/api/cells/{code}/features", get(cells::features))
-        .layer(axum::middleware::from_fn_with_state(state, audit::audit));
-    Router::new()
-        .merge(cells)
         .route("/api/ranking", get(public::ranking))
         .route("/api/stats", get(public::stats))
         .route("/api/search", get(public::search))
