@@ -4,6 +4,7 @@
 use crate::crs::Crs;
 use crate::model::LayerId;
 use crate::risk::RiskParams;
+use crate::source::DataSource;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -76,6 +77,12 @@ pub struct LayerConfig {
     /// Field-name mapping: canonical field → the file's column name
     /// (e.g. `name = "企业名称"`, `lon = "经度"`).
     pub fields: BTreeMap<String, String>,
+    /// The layer may disappear: a reload whose source lacks this layer,
+    /// or holds no feature of it, while the serving data has some, is
+    /// accepted (by default it is refused, so that a deleted or truncated
+    /// file never lowers every score unnoticed). Never for `grid_cells`,
+    /// which must always hold cells.
+    pub optional: bool,
 }
 
 /// Settings per input layer (`[layers.enterprises]`, …).
@@ -223,7 +230,7 @@ impl Default for SourceConfig {
 pub struct Config {
     /// The dataset directory, or a PostgreSQL URL
     /// (`postgresql://user@host:port/db`) to read the layers from PostGIS.
-    pub data: PathBuf,
+    pub data: DataSource,
     /// Address to listen on.
     pub addr: String,
     /// The tokens file (SHA-256 hashes and roles).
@@ -260,7 +267,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            data: PathBuf::from("data/quanzhou"),
+            data: DataSource::default(),
             addr: "127.0.0.1:8080".into(),
             tokens: Some(PathBuf::from("data/demo-tokens.toml")),
             audit_log: None,
@@ -328,6 +335,11 @@ impl Config {
         if l.max_uri_bytes < 64 || l.max_header_bytes < 1024 {
             return Err(invalid(
                 "limits.max_uri_bytes must be ≥ 64 and limits.max_header_bytes ≥ 1024".into(),
+            ));
+        }
+        if self.layers.grid_cells.optional {
+            return Err(invalid(
+                "layers.grid_cells.optional cannot be true: the grid is always required".into(),
             ));
         }
         if self.watch_debounce_ms < 50 {
