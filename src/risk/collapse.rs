@@ -27,7 +27,7 @@ pub fn overlap_fraction(zone: &MultiPolygon<f64>, cell: &MultiPolygon<f64>) -> f
     let Some(rect) = cell.bounding_rect() else {
         return 0.0;
     };
-    let proj = LocalProjection::equal_area(Point::from(rect.center()));
+    let proj = LocalProjection::new(Point::from(rect.center()));
     let cell_m = proj.multi_polygon(cell);
     let cell_area = cell_m.unsigned_area();
     if cell_area.is_nan() || cell_area <= 0.0 {
