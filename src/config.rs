@@ -5,6 +5,7 @@ use crate::crs::Crs;
 use crate::ip_range::IpRange;
 use crate::model::LayerId;
 use crate::risk::RiskParams;
+use crate::source::DataSource;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -77,6 +78,12 @@ pub struct LayerConfig {
     /// Field-name mapping: canonical field → the file's column name
     /// (e.g. `name = "企业名称"`, `lon = "经度"`).
     pub fields: BTreeMap<String, String>,
+    /// The layer may disappear: a reload whose source lacks this layer,
+    /// or holds no feature of it, while the serving data has some, is
+    /// accepted (by default it is refused, so that a deleted or truncated
+    /// file never lowers every score unnoticed). Never for `grid_cells`,
+    /// which must always hold cells.
+    pub optional: bool,
 }
 
 /// Settings per input layer (`[layers.enterprises]`, …).
@@ -240,7 +247,7 @@ impl Default for SourceConfig {
 pub struct Config {
     /// The dataset directory, or a PostgreSQL URL
     /// (`postgresql://user@host:port/db`) to read the layers from PostGIS.
-    pub data: PathBuf,
+    pub data: DataSource,
     /// Address to listen on.
     pub addr: String,
     /// The tokens file (SHA-256 hashes and roles).
@@ -282,7 +289,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            data: PathBuf::from("data/quanzhou"),
+            data: DataSource::default(),
             addr: "127.0.0.1:8080".into(),
             tokens: Some(PathBuf::from("data/demo-tokens.toml")),
             audit_log: None,
@@ -360,6 +367,11 @@ impl Config {
         {
             return Err(invalid(
                 "limits.max_connections, max_connections_per_client, max_streaming_responses and write_timeout_secs must be ≥ 1".into(),
+            ));
+        }
+        if self.layers.grid_cells.optional {
+            return Err(invalid(
+                "layers.grid_cells.optional cannot be true: the grid is always required".into(),
             ));
         }
         if self.watch_debounce_ms < 50 {

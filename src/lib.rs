@@ -16,7 +16,8 @@
 //! - [`model`]: layer and level names, attribute enums, typed features.
 //! - [`crs`]: the one place for coordinate systems (Web Mercator, GCJ-02,
 //!   BD-09, metric areas and distances).
-//! - [`config`] reads `riskmap.toml`.
+//! - [`config`] reads `riskmap.toml`; [`source`]: where the data come
+//!   from (a folder or a PostgreSQL URL, printed without its password).
 //! - [`auth`]: bearer tokens, roles and scopes.
 //! - [`ingest`]: one reader per format (GeoJSON, FlatGeobuf, CSV) feeding one
 //!   builder and validator that collects every problem.
@@ -47,5 +48,6 @@ pub mod report;
 pub mod risk;
 pub mod server;
 pub mod snapshot;
+pub mod source;
 pub mod tiles;
 pub mod write;

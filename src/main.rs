@@ -6,9 +6,9 @@ use riskmap::auth::{Role, TokensFile};
 use riskmap::config::Config;
 use riskmap::generate::Preset;
 use riskmap::ingest::IssueLevel;
-use riskmap::ingest::postgis;
 use riskmap::server::{self, AppState};
 use riskmap::snapshot::Snapshot;
+use riskmap::source::{DataSource, Target};
 use riskmap::write::Format;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -37,7 +37,7 @@ enum Command {
         /// Dataset directory, or a PostgreSQL URL
         /// (`postgresql://user@host:port/db`) to read PostGIS tables.
         #[arg(long)]
-        data: Option<PathBuf>,
+        data: Option<DataSource>,
         /// Allow the demo tokens file on a non-loopback address.
         #[arg(long)]
         allow_demo_tokens: bool,
@@ -65,18 +65,18 @@ enum Command {
     Validate {
         /// Dataset directory or PostgreSQL URL.
         #[arg(long)]
-        data: Option<PathBuf>,
+        data: Option<DataSource>,
     },
     /// Score a dataset and write every grid unit with its risk fields.
     Score {
         /// Dataset directory or PostgreSQL URL.
         #[arg(long)]
-        data: Option<PathBuf>,
+        data: Option<DataSource>,
         /// Output file: .geojson, .fgb or .csv; with the `gdal` feature
         /// also .gpkg or .shp (short field names, legend in NAME.fields.csv);
         /// or a PostgreSQL URL: the table `--table` is replaced.
         #[arg(long)]
-        out: PathBuf,
+        out: Target,
         /// The table written when `--out` is a PostgreSQL URL
         /// (`table` or `schema.table`).
         #[arg(long, default_value = "riskmap_scores")]
@@ -89,9 +89,9 @@ enum Command {
     /// with their risk scores, collapse zones): what anyone gets from
     /// `/tiles` without a token.
     ExportPmtiles {
-        /// Dataset directory.
+        /// Dataset directory or PostgreSQL URL.
         #[arg(long)]
-        data: Option<PathBuf>,
+        data: Option<DataSource>,
         /// Output archive (written to OUT.tmp, then renamed).
         #[arg(long)]
         out: PathBuf,
@@ -326,9 +326,9 @@ fn generate_atomically(preset: &str, seed: u64, out: &Path) -> Result<(), String
         .map_err(|e| format!("cannot move {} to {}: {e}", tmp.display(), out.display()))
 }
 
-fn validate(config: &Config, data: Option<PathBuf>) -> ExitCode {
-    let dir = data.unwrap_or_else(|| config.data.clone());
-    match Snapshot::load(&dir, config) {
+fn validate(config: &Config, data: Option<DataSource>) -> ExitCode {
+    let source = data.unwrap_or_else(|| config.data.clone());
+    match Snapshot::load(&source, config) {
         Ok(snap) => {
             for w in &snap.warnings {
                 println!("{w}");
@@ -336,7 +336,7 @@ fn validate(config: &Config, data: Option<PathBuf>) -> ExitCode {
             let c = snap.counts();
             println!(
                 "{}: ok — {} enterprises, {} hazard sources, {} collapse zones, {} cells, {} villages, {} towns, {} counties; {} warning(s)",
-                postgis::label(&dir),
+                source,
                 c.enterprises,
                 c.hazard_sources,
                 c.collapse_zones,
@@ -359,7 +359,7 @@ fn validate(config: &Config, data: Option<PathBuf>) -> ExitCode {
                 .count();
             println!(
                 "{}: {errors} error(s), {} warning(s)",
-                postgis::label(&dir),
+                source,
                 e.issues.len() - errors
             );
             ExitCode::FAILURE
@@ -367,72 +367,65 @@ fn validate(config: &Config, data: Option<PathBuf>) -> ExitCode {
     }
 }
 
-fn score(config: &Config, data: Option<PathBuf>, out: &Path, pg_table: &str) -> Result<(), String> {
-    let dir = data.unwrap_or_else(|| config.data.clone());
+fn score(
+    config: &Config,
+    data: Option<DataSource>,
+    out: &Target,
+    pg_table: &str,
+) -> Result<(), String> {
+    let source = data.unwrap_or_else(|| config.data.clone());
     let started = std::time::Instant::now();
-    let snap = Snapshot::load(&dir, config).map_err(|e| {
-        for i in &e.issues {
-            eprintln!("{i}");
-        }
-        format!(
-            "{} is not valid ({} problems above)",
-            postgis::label(&dir),
-            e.issues.len()
-        )
-    })?;
+    let snap = load(config, &source)?;
     let table = riskmap::report::scores_table(&snap.store, &snap.scores);
-    let written_to = match postgis::url(out) {
-        Some(url) => {
+    let written_to = match out {
+        Target::Postgres(url) => {
             let comment = format!(
                 "risk scores of every grid unit; data_version {}",
                 snap.data_version
             );
             let target = riskmap::write::postgis::PgTarget {
-                url,
+                url: url.expose(),
                 table: pg_table,
                 key: Some("code"),
                 comment: &comment,
                 tls_ca: config.source.tls_ca.as_deref(),
             };
             riskmap::write::postgis::write(&target, &table).map_err(|e| e.to_string())?;
-            format!("{} table {pg_table}", postgis::redact(url))
+            format!("{url} table {pg_table}")
         }
-        None => {
-            riskmap::write::write_table(out, &table).map_err(|e| e.to_string())?;
-            out.display().to_string()
+        Target::File(path) => {
+            riskmap::write::write_table(path, &table).map_err(|e| e.to_string())?;
+            path.display().to_string()
         }
     };
     eprintln!(
         "scored {} grid units of {} in {:.2} s → {written_to}",
         table.features.len(),
-        postgis::label(&dir),
+        source,
         started.elapsed().as_secs_f64(),
     );
     Ok(())
 }
 
-fn load(config: &Config, dir: &Path) -> Result<Snapshot, String> {
-    Snapshot::load(dir, config).map_err(|e| {
+/// Loads `source`, or prints every problem and says how many there were.
+fn load(config: &Config, source: &DataSource) -> Result<Snapshot, String> {
+    Snapshot::load(source, config).map_err(|e| {
         for i in &e.issues {
             eprintln!("{i}");
         }
-        format!(
-            "{} is not valid ({} problems above)",
-            dir.display(),
-            e.issues.len()
-        )
+        format!("{source} is not valid ({} problems above)", e.issues.len())
     })
 }
 
 fn export_pmtiles(
     config: &Config,
-    data: Option<PathBuf>,
+    data: Option<DataSource>,
     out: &Path,
     options: &riskmap::tiles::export::ExportOptions,
     with_page: bool,
 ) -> Result<(), String> {
     use riskmap::tiles::export;
-    let dir = data.unwrap_or_else(|| config.data.clone());
+    let source = data.unwrap_or_else(|| config.data.clone());
     let archive_name = out
         .file_name()
         .and_then(|n| n.to_str())
@@ -456,7 +449,7 @@ fn export_pmtiles(
         );
     }
     let started = std::time::Instant::now();
-    let snap = load(config, &dir)?;
+    let snap = load(config, &source)?;
     let tiles = export::plan(&snap, options).map_err(|e| e.to_string())?;
     let bar = indicatif::ProgressBar::new(tiles.len() as u64);
     bar.set_style(
@@ -483,7 +476,7 @@ fn export_pmtiles(
             "public"
         },
         summary.data_version,
-        dir.display(),
+        source,
         started.elapsed().as_secs_f64(),
         out.display(),
         summary.bytes as f64 / (1024.0 * 1024.0)
@@ -509,7 +502,7 @@ fn export_pmtiles(
 fn serve(
     mut config: Config,
     addr: Option<String>,
-    data: Option<PathBuf>,
+    data: Option<DataSource>,
     allow_demo_tokens: bool,
 ) -> Result<(), String> {
     if let Some(a) = addr {
@@ -524,15 +517,19 @@ fn serve(
         None => TokensFile::default(),
     };
     server::demo_tokens::check(&tokens, &config.addr, allow_demo_tokens)?;
-    let database = postgis::url(&config.data).is_some();
-    if !database && !config.data.exists() && !explicit_data && config.demo.generate_if_missing {
+    let database = config.data.postgres().is_some();
+    if let Some(dir) = config.data.dir()
+        && !dir.exists()
+        && !explicit_data
+        && config.demo.generate_if_missing
+    {
         tracing::info!(
-            dir = %config.data.display(),
+            dir = %dir.display(),
             preset = %config.demo.preset,
             seed = config.demo.seed,
             "data folder absent: generating the demo dataset"
         );
-        generate_atomically(&config.demo.preset, config.demo.seed, &config.data)?;
+        generate_atomically(&config.demo.preset, config.demo.seed, dir)?;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -562,7 +559,7 @@ fn serve(
                 }
                 return Err(format!(
                     "{} is not valid ({} problems above); not serving it",
-                    postgis::label(&config.data),
+                    config.data,
                     e.issues.len()
                 ));
             }

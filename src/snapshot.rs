@@ -6,12 +6,12 @@ use crate::auth::Scope;
 use crate::config::Config;
 use crate::index::Store;
 use crate::ingest::{self, Issue, LoadError, SourceFile};
-use crate::model::Level;
+use crate::model::{LayerId, Level};
 use crate::risk::{self, Scores};
+use crate::source::DataSource;
 use crate::tiles::{BuiltTile, Prepared, TileId, TilePolicy};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::path::Path;
 use std::sync::OnceLock;
 use std::time::{Instant, SystemTime};
 
@@ -72,13 +72,13 @@ pub fn data_version(files: &[SourceFile], config: &Config) -> String {
 }
 
 impl Snapshot {
-    /// Loads, validates and indexes the dataset in `dir`, or in the
-    /// database when `dir` is a PostgreSQL URL.
-    pub fn load(dir: &Path, config: &Config) -> Result<Snapshot, LoadError> {
+    /// Loads, validates and indexes the dataset of `source`: a
+    /// [`DataSource`], or a path (a directory, or a PostgreSQL URL).
+    pub fn load(source: impl Into<DataSource>, config: &Config) -> Result<Snapshot, LoadError> {
         let started = Instant::now();
-        let loaded = match ingest::postgis::url(dir) {
-            Some(url) => ingest::postgis::load(url, config)?,
-            None => ingest::load_dir(dir, config)?,
+        let loaded = match source.into() {
+            DataSource::Postgres(url) => ingest::postgis::load(url.expose(), config)?,
+            DataSource::Dir(dir) => ingest::load_dir(&dir, config)?,
         };
         let data_version = data_version(&loaded.files, config);
         let read = started.elapsed();
@@ -113,8 +113,11 @@ impl Snapshot {
 
     /// [`Snapshot::load`] with the tile geometry prepared too: what a
     /// server swaps in, so that no tile request waits for the preparation.
-    pub fn load_for_tiles(dir: &Path, config: &Config) -> Result<Snapshot, LoadError> {
-        let snap = Snapshot::load(dir, config)?;
+    pub fn load_for_tiles(
+        source: impl Into<DataSource>,
+        config: &Config,
+    ) -> Result<Snapshot, LoadError> {
+        let snap = Snapshot::load(source, config)?;
         snap.tiles();
         Ok(snap)
     }
@@ -139,6 +142,52 @@ impl Snapshot {
     /// (see [`crate::tiles::build_tile`]); `None` when it holds nothing.
     pub fn build_tile(&self, scope: Scope, tile: TileId, policy: &TilePolicy) -> Option<BuiltTile> {
         crate::tiles::build_tile(&self.store, self.tiles(), &self.scores, scope, tile, policy)
+    }
+
+    /// The layers this (serving) snapshot has and `next` lost: a layer
+    /// with features here and none in `next`, or a counties file here and
+    /// none there, unless the config marks the layer `optional`. One error
+    /// per layer; a reload with any is refused, so that a deleted or
+    /// emptied file never quietly lowers every score.
+    pub fn lost_layers(&self, next: &Snapshot, config: &Config) -> Vec<Issue> {
+        let (old, new) = (self.counts(), next.counts());
+        let has_file = |s: &Snapshot, l: LayerId| s.files.iter().any(|f| f.layer == l);
+        let lost = [
+            (LayerId::Enterprises, old.enterprises, new.enterprises),
+            (LayerId::HazardSources, old.hazard_sources, new.hazard_sources),
+            (LayerId::CollapseZones, old.collapse_zones, new.collapse_zones),
+            (
+                LayerId::Counties,
+                usize::from(has_file(self, LayerId::Counties)),
+                usize::from(has_file(next, LayerId::Counties)),
+            ),
+        ];
+        lost.into_iter()
+            .filter(|&(layer, before, after)| {
+                before > 0 && after == 0 && !config.layers.get(layer).optional
+            })
+            .map(|(layer, before, _)| {
+                let file = next
+                    .files
+                    .iter()
+                    .find(|f| f.layer == layer)
+                    .and_then(|f| f.path.file_name())
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| layer.as_str().to_string());
+                let had = if layer == LayerId::Counties {
+                    "a counties file".to_string()
+                } else {
+                    format!("{before} feature(s)")
+                };
+                Issue::file_error(
+                    &file,
+                    format!(
+                        "the layer {layer} is missing or empty in the new data but the serving data has {had}; \
+                         restore it, or set `[layers.{layer}] optional = true` to allow it"
+                    ),
+                )
+            })
+            .collect()
     }
 
     /// Feature counts per served layer.

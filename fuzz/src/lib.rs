@@ -152,7 +152,7 @@ pub fn fixture() -> &'static Fixture {
         let dir = std::env::temp_dir().join(format!("riskmap-fuzz-{}", std::process::id()));
         write_dataset(&dir).unwrap_or_else(|e| panic!("cannot write the fixture: {e}"));
         let config = Config {
-            data: dir.clone(),
+            data: riskmap::source::DataSource::Dir(dir.clone()),
             ..Config::default()
         };
         let snapshot = Snapshot::load(&dir, &config)

@@ -1,5 +1,9 @@
 //! CSV reader for point ledgers (UTF-8 or GBK, detected).
 //!
+//! A file cut short must not load as a shorter ledger: a quoted cell that
+//! never closes, or a last row without its line break, is an error naming
+//! the file; a row with fewer cells than the header is an error naming it.
+//!
 //! Geometry is not made here: the builder makes points from the `lon`/`lat`
 //! fields (or their mapped names such as 经度/纬度), so spreadsheets from
 //! any source share one path.
@@ -46,6 +50,21 @@ pub fn read(file: &str, bytes: &[u8], issues: &mut Vec<Issue>) -> Result<Table, 
     let (text, encoding, had_errors) = decode(bytes);
     if text.trim().is_empty() {
         return Err(Issue::file_error(file, "the file is empty"));
+    }
+    if let Some(line) = unterminated_quote(&text) {
+        return Err(Issue::file_error(
+            file,
+            format!(
+                "a quoted cell opened on line {line} is never closed: the file is truncated or a quote is missing"
+            ),
+        ));
+    }
+    if !text.ends_with(['\n', '\r']) {
+        return Err(Issue::file_error(
+            file,
+            "the last row does not end with a line break: the file looks truncated \
+             (spreadsheets end every row with one; add it if the file is complete)",
+        ));
     }
     let mut sink = IssueSink::new(file, issues);
     if had_errors {
@@ -117,6 +136,44 @@ pub fn read(file: &str, bytes: &[u8], issues: &mut Vec<Issue>) -> Result<Table, 
     Ok(table)
 }
 
+/// The line (1-based) of a quoted cell that runs to the end of the text,
+/// if there is one. The `csv` crate ends such a cell silently at the end
+/// of the input, so a file cut inside a quoted cell would load its last
+/// row with a shortened value. As for the `csv` crate, a quote opens a
+/// quoted cell only as the cell's first character; `""` inside is an
+/// escaped quote.
+fn unterminated_quote(text: &str) -> Option<usize> {
+    let mut line = 1usize;
+    let mut opened_on = 0usize;
+    let (mut quoted, mut at_cell_start) = (false, true);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\n' {
+            line += 1;
+        }
+        if quoted {
+            if c == '"' {
+                if chars.peek() == Some(&'"') {
+                    chars.next();
+                } else {
+                    quoted = false;
+                }
+            }
+            continue;
+        }
+        match c {
+            '"' if at_cell_start => {
+                quoted = true;
+                opened_on = line;
+                at_cell_start = false;
+            }
+            ',' | '\n' | '\r' => at_cell_start = true,
+            _ => at_cell_start = false,
+        }
+    }
+    quoted.then_some(opened_on)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +210,21 @@ mod tests {
             "{}",
             issues[0]
         );
+    }
+
+    #[test]
+    fn unterminated_quotes_are_file_errors() {
+        assert_eq!(unterminated_quote("id,name\nA,\"x, \"\"y\"\"\"\n"), None);
+        assert_eq!(unterminated_quote("id,name\nA,5\" pipe\n"), None);
+        assert_eq!(unterminated_quote("id,name\nA,\"ok\"\nB,\"cut"), Some(3));
+        let mut issues = Vec::new();
+        let err = read("e.csv", b"id,name\nA,\"line one\nline", &mut issues).err();
+        let msg = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.starts_with("e.csv:-: ") && msg.contains("line 2"), "{msg}");
+        // Cut inside the last number: no line break at the end.
+        let err = read("e.csv", b"id,lon\nA,118.5", &mut issues).err();
+        let msg = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.contains("looks truncated"), "{msg}");
     }
 
     #[test]

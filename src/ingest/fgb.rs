@@ -117,7 +117,10 @@ fn index_size(count: u64, node_size: u16) -> Option<u64> {
 
 /// Checks the sizes the file claims — index, then each feature's length
 /// prefix — against the bytes there are, before the decoder allocates
-/// buffers of those sizes (a flipped bit must not cost gigabytes).
+/// buffers of those sizes (a flipped bit must not cost gigabytes), and
+/// that the file ends where its last feature ends and holds as many
+/// features as its header promises (a truncated copy or trailing bytes
+/// must never load as a smaller layer).
 fn check_sizes(bytes: &[u8], features: u64, node_size: u16) -> Result<(), String> {
     let word = |at: usize| -> Option<usize> {
         let b = bytes.get(at..at.checked_add(4)?)?;
@@ -148,6 +151,18 @@ fn check_sizes(bytes: &[u8], features: u64, node_size: u16) -> Result<(), String
         }
         at += size;
         n += 1;
+    }
+    if at != bytes.len() {
+        return Err(format!(
+            "{} stray byte(s) after feature {n}: the file is truncated or has trailing garbage",
+            bytes.len() - at
+        ));
+    }
+    // A count of 0 means "unknown" in the format (streamed writers).
+    if features != 0 && n as u64 != features {
+        return Err(format!(
+            "the header promises {features} features but the file holds {n} (truncated or corrupt)"
+        ));
     }
     Ok(())
 }

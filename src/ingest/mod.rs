@@ -341,6 +341,7 @@ fn assemble(dir: &Path, read: Vec<ReadLayer>, config: &Config) -> Result<Loaded,
     let mut grid = Vec::new();
     let mut names: HashMap<LayerId, String> = HashMap::new();
     let mut fatal = false;
+    let mut grid_read = false;
     for r in read {
         names.insert(r.layer, r.name.clone());
         fatal |= r
@@ -350,6 +351,7 @@ fn assemble(dir: &Path, read: Vec<ReadLayer>, config: &Config) -> Result<Loaded,
         issues.extend(r.issues);
         files.extend(r.file);
         let Some(table) = r.table else { continue };
+        grid_read |= r.layer == LayerId::GridCells;
         let converted;
         let mut cfg = config.layers.get(r.layer);
         if let Some(crs) = r.crs {
@@ -379,6 +381,19 @@ fn assemble(dir: &Path, read: Vec<ReadLayer>, config: &Config) -> Result<Loaded,
         let mut grid_sink = IssueSink::new(&grid_file, &mut issues);
         dataset.units = hierarchy::assemble(counties, grid, &mut county_sink, &mut grid_sink);
         issues.extend(county_issues);
+    }
+    if grid_read
+        && !dataset
+            .units
+            .iter()
+            .any(|u| u.level == crate::model::Level::Cell)
+    {
+        // Without unit cells nothing can be scored: never serve that.
+        fatal = true;
+        issues.push(Issue::file_error(
+            &grid_file,
+            "the grid holds no unit cells (level `cell`): there is nothing to score",
+        ));
     }
     check_ids(
         &mut dataset,

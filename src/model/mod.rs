@@ -10,4 +10,4 @@ mod value;
 pub use enums::{CollapseKind, HazardGrade, Industry, RiskLevel, Severity};
 pub use feature::{CollapseZone, Dataset, Enterprise, GridUnit, HazardSource};
 pub use layer::{LayerId, Level, UnknownName};
-pub use value::Value;
+pub use value::{Value, unsigned_zero};

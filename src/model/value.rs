@@ -29,13 +29,20 @@ impl Value {
     }
 }
 
+/// `x` with a negative zero made positive (every other value unchanged):
+/// an empty sum of floats is `-0.0`, which serializers print as `-0` or
+/// `-0.0`. Every number riskmap prints or serializes passes through here.
+pub fn unsigned_zero(x: f64) -> f64 {
+    if x == 0.0 { 0.0 } else { x }
+}
+
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Value::Null => Ok(()),
             Value::Bool(b) => write!(f, "{b}"),
             Value::Int(i) => write!(f, "{i}"),
-            Value::Float(x) => write!(f, "{x}"),
+            Value::Float(x) => write!(f, "{}", unsigned_zero(*x)),
             Value::Text(t) => f.write_str(t),
         }
     }

@@ -74,7 +74,8 @@ pub trait RiskLookup: Send + Sync {
 
 impl RiskLookup for Scores {
     fn risk(&self, unit: UnitId) -> Option<(f64, RiskLevel)> {
-        self.get(unit).map(|s| (s.risk_score(), s.level()))
+        self.get(unit)
+            .map(|s| (crate::model::unsigned_zero(s.risk_score()), s.level()))
     }
 }
 

@@ -2,7 +2,7 @@
 //! as a table for the writers.
 
 use crate::index::Store;
-use crate::model::Value;
+use crate::model::{Value, unsigned_zero};
 use crate::risk::{Scores, scored_rows};
 use crate::write::{Column, ColumnKind, FeatureTable, GeometryKind, TableFeature};
 
@@ -24,7 +24,7 @@ pub fn scores_table(store: &Store, scores: &Scores) -> FeatureTable {
         Column::new("c", ColumnKind::Float),
         Column::new("v", ColumnKind::Float),
     ];
-    let opt = |v: Option<f64>| v.map_or(Value::Null, Value::Float);
+    let opt = |v: Option<f64>| v.map_or(Value::Null, |x| Value::Float(unsigned_zero(x)));
     let features = scored_rows(store, scores)
         .map(|r| TableFeature {
             geometry: geo::Geometry::MultiPolygon(store.unit(r.id).geometry.clone()),
@@ -35,7 +35,7 @@ pub fn scores_table(store: &Store, scores: &Scores) -> FeatureTable {
                 r.parent_code
                     .map_or(Value::Null, |p| Value::Text(p.to_string())),
                 Value::Int(i64::try_from(r.population).unwrap_or(i64::MAX)),
-                Value::Float(r.risk_score),
+                Value::Float(unsigned_zero(r.risk_score)),
                 Value::Text(r.risk_level.as_str().to_string()),
                 Value::Text(r.risk_color.to_string()),
                 opt(r.h),

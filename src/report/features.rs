@@ -29,7 +29,7 @@ pub fn unit_feature(store: &Store, scores: &Scores, id: UnitId) -> Feature {
             "level": u.level.as_str(),
             "parent_code": u.parent_code,
             "population": u.population,
-            "risk_score": s.risk_score(),
+            "risk_score": crate::model::unsigned_zero(s.risk_score()),
             "risk_level": s.level().as_str(),
             "risk_color": s.color(),
         })),

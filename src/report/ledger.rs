@@ -5,7 +5,9 @@
 use super::inside::Inside;
 use crate::index::{Store, UnitId};
 use crate::model::{LayerId, RiskLevel};
+use crate::write::formula::neutralise_formula;
 use geo::{Centroid, Point};
+use std::borrow::Cow;
 
 /// The ledger's column headers.
 pub const HEADERS: [&str; 15] = [
@@ -185,8 +187,14 @@ pub enum LedgerCell {
 }
 
 impl LedgerCell {
+    /// A text cell; text that a spreadsheet would run as a formula gets a
+    /// leading `'` (both the CSV and the XLSX ledger are built from these).
     fn text(s: impl Into<String>) -> Self {
-        LedgerCell::Text(s.into())
+        let s: String = s.into();
+        LedgerCell::Text(match neutralise_formula(&s) {
+            Cow::Borrowed(_) => s,
+            Cow::Owned(safe) => safe,
+        })
     }
 
     fn count(v: Option<u32>) -> Self {
@@ -197,7 +205,7 @@ impl LedgerCell {
     }
 
     fn opt_text(v: &Option<String>) -> Self {
-        LedgerCell::Text(v.clone().unwrap_or_default())
+        LedgerCell::text(v.clone().unwrap_or_default())
     }
 
     /// The cell as CSV text (coordinates with 6 decimals, about 0.1 m).
@@ -246,4 +254,45 @@ pub fn ledger_csv(rows: &[LedgerRow]) -> Result<Vec<u8>, csv::Error> {
         w.flush()?;
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_text_is_neutralised_in_every_ledger_cell() {
+        let row = LedgerRow {
+            layer: LayerId::Enterprises,
+            id: "+E1".into(),
+            name: "=HYPERLINK(\"http://e.vil/\",\"点击\")".into(),
+            cell_code: Some("@cell".into()),
+            cell_name: Some("\tname".into()),
+            grade: "较大风险".into(),
+            detail: "-x".into(),
+            hidden_dangers_open: Some(1),
+            major_hidden_dangers_open: Some(0),
+            monitored: None,
+            blacklisted: Some(false),
+            location: Point::new(-118.5, 24.9),
+            responsible: Some("\rperson".into()),
+        };
+        let cells = ledger_record(1, &row);
+        // The XLSX ledger writes these same cells.
+        for cell in &cells {
+            if let LedgerCell::Text(t) = cell {
+                assert!(!t.starts_with(['=', '+', '-', '@', '\t', '\r']), "{t:?}");
+            }
+        }
+        assert_eq!(
+            cells[3],
+            LedgerCell::Text("'=HYPERLINK(\"http://e.vil/\",\"点击\")".into())
+        );
+        // Numbers stay numbers, negative ones included.
+        assert_eq!(cells[12], LedgerCell::Degrees(-118.5));
+        let csv = ledger_csv(&[row]).unwrap_or_default();
+        let text = String::from_utf8_lossy(&csv);
+        assert!(text.contains("\"'=HYPERLINK(\"\"http://e.vil/\"\",\"\"点击\"\")\""), "{text}");
+        assert!(text.contains(",-118.500000,"), "{text}");
+    }
 }

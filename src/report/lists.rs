@@ -58,7 +58,7 @@ pub fn ranking(
                 code: u.code.clone(),
                 name: u.name.clone(),
                 level: u.level.as_str(),
-                risk_score: s.risk_score(),
+                risk_score: crate::model::unsigned_zero(s.risk_score()),
                 risk_level: s.level().as_str(),
                 risk_color: s.color(),
                 parent_code: u.parent_code.clone(),

@@ -4,6 +4,7 @@
 use super::inside::Inside;
 use crate::auth::{ContributorView, Scope};
 use crate::index::{Store, UnitId};
+use crate::model::unsigned_zero;
 use crate::risk::{Components, LevelCounts, Scores};
 use serde::Serialize;
 
@@ -141,7 +142,7 @@ pub fn summarize(store: &Store, scores: &Scores, unit: UnitId, scope: Scope) -> 
                 code: cu.code.clone(),
                 name: cu.name.clone(),
                 level: cu.level.as_str(),
-                risk_score: cs.risk_score(),
+                risk_score: unsigned_zero(cs.risk_score()),
                 risk_level: cs.level().as_str(),
                 risk_color: cs.color(),
             }
@@ -170,13 +171,18 @@ pub fn summarize(store: &Store, scores: &Scores, unit: UnitId, scope: Scope) -> 
         name: u.name.clone(),
         level: u.level.as_str(),
         parent_code: u.parent_code.clone(),
-        risk_score: s.risk_score(),
+        risk_score: unsigned_zero(s.risk_score()),
         risk_level: s.level().as_str(),
         risk_level_zh: s.level().label_zh(),
         risk_color: s.color(),
         population: u.population,
         area_km2: (store.area_m2(unit) / 1e6 * 1000.0).round() / 1000.0,
-        breakdown: s.components().copied(),
+        breakdown: s.components().map(|k| Components {
+            h: unsigned_zero(k.h),
+            e: unsigned_zero(k.e),
+            c: unsigned_zero(k.c),
+            v: unsigned_zero(k.v),
+        }),
         top_contributors: scope.contributors(store, s.contributors()),
         children_levels: *s.children_levels(),
         cell_levels: *s.cell_levels(),

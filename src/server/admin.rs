@@ -47,7 +47,23 @@ pub async fn reload(state: &AppState) -> Result<ReloadOutcome, ApiError> {
         tokio::task::spawn_blocking(move || Snapshot::load_for_tiles(&config.data, &config))
             .await
             .map_err(|e| ApiError::Internal(format!("reload task failed: {e}")))?;
-    let old = state.current().data_version.clone();
+    let current = state.current();
+    let old = current.data_version.clone();
+    // A layer the serving data has and the new data lost refuses the
+    // reload like invalid data.
+    let loaded = loaded.and_then(|snap| {
+        let lost = current.lost_layers(&snap, &state.config);
+        if lost.is_empty() {
+            Ok(snap)
+        } else {
+            Err(crate::ingest::LoadError {
+                dir: state.config.data.to_string().into(),
+                issues: lost,
+                unreachable: false,
+            })
+        }
+    });
+    drop(current);
     match loaded {
         Ok(snap) => {
             let new = snap.data_version.clone();
@@ -68,7 +84,10 @@ pub async fn reload(state: &AppState) -> Result<ReloadOutcome, ApiError> {
                 first: e
                     .issues
                     .first()
-                    .map(|i| relative_to_data(&i.to_string(), &state.config.data))
+                    .map(|i| match state.config.data.dir() {
+                        Some(dir) => relative_to_data(&i.to_string(), dir),
+                        None => i.to_string(),
+                    })
                     .unwrap_or_default(),
             });
             state.metrics.reload(false);

@@ -57,7 +57,7 @@ impl SourceStatus {
     /// The status of the configured source when it is a database, before
     /// any check (it was just loaded from).
     pub fn initial(config: &crate::config::Config) -> Option<SourceStatus> {
-        postgis::url(&config.data)?;
+        config.data.postgres()?;
         let listen = Some(config.source.listen.clone()).filter(|c| !c.is_empty());
         Some(SourceStatus {
             kind: "postgis",
@@ -116,13 +116,14 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(60);
 /// not 0 or a `listen` channel is set; the task runs until the process
 /// ends.
 pub fn start(state: AppState) -> Option<tokio::task::JoinHandle<()>> {
-    let url = postgis::url(&state.config.data)?.to_string();
+    let pg_url = state.config.data.postgres()?.clone();
+    let url = pg_url.expose().to_string();
     let source = &state.config.source;
     if source.poll_secs == 0 && source.listen.is_empty() {
         return None;
     }
     tracing::info!(
-        database = %postgis::redact(&url),
+        database = %pg_url,
         poll_secs = source.poll_secs,
         listen = %source.listen,
         "watching the database for changes"

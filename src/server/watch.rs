@@ -42,7 +42,12 @@ fn ignored(path: &Path) -> bool {
 /// Starts watching the configured data folder; the returned task reloads
 /// after each burst of changes, until the process ends.
 pub fn start(state: AppState) -> Result<tokio::task::JoinHandle<()>, WatchError> {
-    let dir = state.config.data.clone();
+    let Some(dir) = state.config.data.dir().map(Path::to_path_buf) else {
+        return Err(WatchError {
+            path: PathBuf::from(state.config.data.to_string()),
+            source: notify::Error::generic("a database source is polled, not watched"),
+        });
+    };
     let fail = |source| WatchError {
         path: dir.clone(),
         source,

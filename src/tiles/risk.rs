@@ -19,7 +19,8 @@ impl RiskLookup for HashMap<UnitId, (f64, RiskLevel)> {
 
 impl RiskLookup for crate::risk::Scores {
     fn risk(&self, unit: UnitId) -> Option<(f64, RiskLevel)> {
-        self.get(unit).map(|s| (s.risk_score(), s.level()))
+        self.get(unit)
+            .map(|s| (crate::model::unsigned_zero(s.risk_score()), s.level()))
     }
 }
 

@@ -1,6 +1,9 @@
 //! CSV writer: UTF-8 with a byte-order mark (so Excel reads Chinese), point
 //! tables with `lon`,`lat` columns, polygon tables with a `wkt` column last.
+//! Text that a spreadsheet would run as a formula gets a leading `'`
+//! ([`super::formula`]).
 
+use super::formula::neutralise_formula;
 use super::number::{multipolygon_wkt, push_coord};
 use super::{FeatureTable, GeometryKind, WriteError, io_error, polygons_of};
 use crate::model::Value;
@@ -32,6 +35,7 @@ pub(super) fn write(
         record.clear();
         record.extend(f.values.iter().map(|v| match v {
             Value::Null => String::new(),
+            Value::Text(t) => neutralise_formula(t).into_owned(),
             other => other.to_string(),
         }));
         match &f.geometry {

@@ -66,7 +66,7 @@ pub(super) fn write(
                     Value::Null => continue,
                     Value::Bool(b) => ColumnValue::Bool(*b),
                     Value::Int(n) => ColumnValue::Long(*n),
-                    Value::Float(x) => ColumnValue::Double(*x),
+                    Value::Float(x) => ColumnValue::Double(crate::model::unsigned_zero(*x)),
                     Value::Text(t) => {
                         text = t.as_str();
                         ColumnValue::String(text)

@@ -87,7 +87,7 @@ fn push_value(out: &mut String, v: &Value) {
         Value::Int(i) => out.push_str(&i.to_string()),
         Value::Float(x) if x.is_finite() => {
             // serde_json prints the shortest text that reads back exactly.
-            match serde_json::to_string(x) {
+            match serde_json::to_string(&crate::model::unsigned_zero(*x)) {
                 Ok(t) => out.push_str(&t),
                 Err(_) => out.push_str("null"),
             }

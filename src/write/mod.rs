@@ -10,6 +10,7 @@
 
 mod csv;
 mod fgb;
+pub mod formula;
 #[cfg(feature = "gdal")]
 mod gdal;
 mod geojson;

@@ -216,7 +216,7 @@ fn copy_row(out: &mut String, f: &TableFeature, kind: GeometryKind) -> Result<()
                 let _ = write!(out, "{i}");
             }
             Value::Float(x) if x.is_finite() => {
-                let _ = write!(out, "{x}");
+                let _ = write!(out, "{}", crate::model::unsigned_zero(*x));
             }
             Value::Float(_) => out.push_str("\\N"),
             Value::Text(s) => escape(out, s),

@@ -273,13 +273,13 @@ fn open_and_read(
         table.records.push(Record { geometry, values });
     }
     if let Some(n) = expected
-        && (table.records.len() as u64) < n
+        && table.records.len() as u64 != n
     {
         let detail = last_failure().map(|m| format!(": {m}")).unwrap_or_default();
         return Err(Issue::file_error(
             file,
             format!(
-                "only {} of its {n} features could be read (corrupt file?){detail}",
+                "{} features were read but the source declares {n} (truncated or corrupt file?){detail}",
                 table.records.len()
             ),
         ));

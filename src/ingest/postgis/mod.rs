@@ -103,50 +103,7 @@ impl PostgisError {
     }
 }
 
-/// The data source as a PostgreSQL URL, if it is one (`postgresql://…` or
-/// `postgres://…`).
-pub fn url(source: &Path) -> Option<&str> {
-    source
-        .to_str()
-        .filter(|s| s.starts_with("postgresql://") || s.starts_with("postgres://"))
-}
-
-/// A URL fit for messages: its password (in the user part or a
-/// `password=` parameter) becomes `***`.
-pub fn redact(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let authority = match authority.rsplit_once('@') {
-        Some((user, host)) => match user.split_once(':') {
-            Some((name, _)) => format!("{name}:***@{host}"),
-            None => format!("{user}@{host}"),
-        },
-        None => authority.to_string(),
-    };
-    let tail = match tail.split_once('?') {
-        Some((path, query)) => {
-            let query: Vec<String> = query
-                .split('&')
-                .map(|kv| match kv.split_once('=') {
-                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-                    _ => kv.to_string(),
-                })
-                .collect();
-            format!("{path}?{}", query.join("&"))
-        }
-        None => tail.to_string(),
-    };
-    format!("{scheme}://{authority}{tail}")
-}
-
-/// A data source for messages: a URL without its password, or the path.
-pub fn label(source: &Path) -> String {
-    match url(source) {
-        Some(u) => redact(u),
-        None => source.display().to_string(),
-    }
-}
+pub use crate::source::redact;
 
 /// Loads the layers from the database at `url` (blocking: runs its own
 /// small runtime, so call it off the async threads).
@@ -580,25 +537,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn urls_are_recognised_and_lose_their_password() {
-        assert_eq!(
-            url(Path::new("postgresql://u@h/db")),
-            Some("postgresql://u@h/db")
-        );
-        assert!(url(Path::new("postgres://h/db")).is_some());
-        assert!(url(Path::new("data/quanzhou")).is_none());
-        assert!(url(Path::new("PG:dbname=x")).is_none());
+    fn urls_lose_their_password() {
         assert_eq!(
             redact("postgresql://u:s3cret@h:5432/db?password=x&sslmode=disable"),
             "postgresql://u:***@h:5432/db?password=***&sslmode=disable"
         );
         assert_eq!(redact("postgresql://u@h/db"), "postgresql://u@h/db");
         assert_eq!(redact("postgresql://h"), "postgresql://h");
-        assert_eq!(
-            label(Path::new("postgres://a:b@c/d")),
-            "postgres://a:***@c/d"
-        );
-        assert_eq!(label(Path::new("data/x")), "data/x");
     }
 
     #[test]
