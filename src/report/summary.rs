@@ -2,9 +2,79 @@
 //! contributors, what is inside, parent chain, children and rank.
 
 use super::inside::Inside;
+use crate::auth::Scope;
 use crate::index::{Store, UnitId};
-use crate::risk::{Components, Contributor, LevelCounts, Scores};
+use crate::risk::{Component, Components, Contributor, Domain, FeatureRef, LevelCounts, Scores};
 use serde::Serialize;
+
+/// A contributor as served: in full, or, for a feature outside a grid
+/// manager's scope, only `{layer, domain, component, contribution}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContributorView {
+    /// The feature's id (absent when redacted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The feature's name (absent when redacted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The feature's layer word.
+    pub layer: &'static str,
+    /// Its domain (分系统).
+    pub domain: Domain,
+    /// The component it acts through (H, E, C, M).
+    pub component: Component,
+    /// Its additive share of the unit's score, unrounded.
+    pub contribution: f64,
+    /// A human label (absent when redacted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// S minus S without the feature (unit cells, not redacted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub marginal: Option<f64>,
+}
+
+/// Whether a contributing feature lies inside `scope`: collapse zones are
+/// public; enterprises and hazard sources by the cell they lie in.
+pub fn feature_in_scope(store: &Store, scope: Scope, feature: FeatureRef) -> bool {
+    let cell = match feature {
+        FeatureRef::CollapseZone(_) => return true,
+        FeatureRef::Enterprise(i) => store.enterprise_cell(i),
+        FeatureRef::HazardSource(i) => store.hazard_cell(i),
+        FeatureRef::HiddenDanger(_) | FeatureRef::Alarm(_) => None,
+    };
+    match scope {
+        Scope::All => true,
+        Scope::Unit(u) => cell.is_some_and(|c| store.is_within(c, u)),
+        Scope::Nothing => false,
+    }
+}
+
+/// The served view of a contributor for a caller of `scope`.
+pub fn contributor_view(store: &Store, scope: Scope, c: &Contributor) -> ContributorView {
+    if feature_in_scope(store, scope, c.feature) {
+        ContributorView {
+            id: Some(c.id.clone()),
+            name: Some(c.name.clone()),
+            layer: c.layer,
+            domain: c.domain,
+            component: c.component,
+            contribution: c.contribution,
+            label: Some(c.label.clone()),
+            marginal: c.marginal,
+        }
+    } else {
+        ContributorView {
+            id: None,
+            name: None,
+            layer: c.layer,
+            domain: c.domain,
+            component: c.component,
+            contribution: c.contribution,
+            label: None,
+            marginal: None,
+        }
+    }
+}
 
 /// A unit named by code, name and level.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -90,8 +160,13 @@ pub struct UnitSummary {
     pub area_km2: f64,
     /// H, E, C, V (unit cells only).
     pub breakdown: Option<Components>,
-    /// Largest contributors first.
-    pub top_contributors: Vec<Contributor>,
+    /// The first `risk.top_contributors` (10) of `contributions`.
+    pub top_contributors: Vec<ContributorView>,
+    /// Every contributor, largest first; they sum to the unrounded score.
+    pub contributions: Vec<ContributorView>,
+    /// The contributions summed per domain (the non-zero ones, in domain
+    /// order); they sum to the unrounded score.
+    pub domains: serde_json::Map<String, serde_json::Value>,
     /// Direct children per risk level.
     pub children_levels: LevelCounts,
     /// Unit cells at or below per risk level.
@@ -117,8 +192,14 @@ fn unit_ref(store: &Store, id: UnitId) -> UnitRef {
     }
 }
 
-/// The summary of `unit`.
+/// The summary of `unit` for a caller who may see every feature.
 pub fn summarize(store: &Store, scores: &Scores, unit: UnitId) -> UnitSummary {
+    summarize_for(store, scores, unit, Scope::All)
+}
+
+/// The summary of `unit` for a caller of `scope`: contributors outside it
+/// are shown without identity.
+pub fn summarize_for(store: &Store, scores: &Scores, unit: UnitId, scope: Scope) -> UnitSummary {
     let u = store.unit(unit);
     let s = scores.unit(unit);
     let inside = Inside::gather(store, unit);
@@ -149,16 +230,15 @@ pub fn summarize(store: &Store, scores: &Scores, unit: UnitId) -> UnitSummary {
         Some(p) => scores.top_children(store, p, usize::MAX),
         None => {
             let mut all = store.units_at(u.level).to_vec();
-            all.sort_by(|a, b| {
-                scores
-                    .unit(*b)
-                    .score()
-                    .total_cmp(&scores.unit(*a).score())
-                    .then(a.cmp(b))
-            });
+            all.sort_by(|a, b| scores.rank_order(*a, *b));
             all
         }
     };
+    let contributions: Vec<ContributorView> = scores
+        .contributors(store, unit)
+        .iter()
+        .map(|c| contributor_view(store, scope, c))
+        .collect();
     let position = siblings
         .iter()
         .position(|&x| x == unit)
@@ -175,7 +255,17 @@ pub fn summarize(store: &Store, scores: &Scores, unit: UnitId) -> UnitSummary {
         population: u.population,
         area_km2: (store.area_m2(unit) / 1e6 * 1000.0).round() / 1000.0,
         breakdown: s.components().copied(),
-        top_contributors: s.contributors().to_vec(),
+        top_contributors: contributions
+            .iter()
+            .take(scores.params().top_contributors)
+            .cloned()
+            .collect(),
+        domains: s
+            .domains()
+            .iter()
+            .map(|(d, x)| (d.as_str().to_string(), serde_json::json!(x)))
+            .collect(),
+        contributions,
         children_levels: *s.children_levels(),
         cell_levels: *s.cell_levels(),
         counts: InsideCounts {
