@@ -207,7 +207,8 @@ fn example_2_grade_1_source_at_1500_m_monitored() {
     );
     let units = score(tmp.path());
     // h = 100 · (1 − 1500/3000)² = 25, × 0.8 monitored.
-    check(&units[CELL], 20.0, "low");
+    let h = 100.0 * (1.0 - 1500.0f64 / 3000.0).powi(2) * 0.8;
+    check(&units[CELL], s_of(1.0, &[lam(h)]), "low");
 }
 
 #[test]
@@ -392,6 +393,25 @@ fn example_8_roll_up_and_its_contributions() {
         .sum();
     assert!((domains - village).abs() < 1e-6);
     assert!((num(&v["domains"], "hazard_sources") - 0.4 * 0.75 * sb).abs() < 1e-6);
+
+    // The OGC grid-unit collections carry the domains, queryable.
+    let (status, body) = server.get("/ogc/collections/cells/queryables");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        json(&body)["properties"]["domain_hazard_sources"]["type"],
+        "number"
+    );
+    let (status, body) =
+        server.get("/ogc/collections/cells/items?filter=domain_hazard_sources%20%3E%2010");
+    assert_eq!(status, 200, "{body}");
+    let fc = json(&body);
+    let hits = fc["features"].as_array().unwrap();
+    assert_eq!(hits.len(), 1, "{body}");
+    assert_eq!(hits[0]["properties"]["code"], CELL_B);
+    assert!((num(&hits[0]["properties"], "domain_hazard_sources") - sb).abs() < 1e-6);
+    let (_, body) = server.get(&format!("/ogc/collections/villages/items/{VILLAGE}"));
+    let props = &json(&body)["properties"];
+    assert!((domain_sum(props) - village).abs() < 1e-6, "{props}");
 }
 
 #[test]
