@@ -92,7 +92,10 @@ fn dataset(
     let dir = root.join("ds");
     std::fs::create_dir_all(&dir).unwrap();
     let west = cells.iter().map(|c| c.0).fold(f64::INFINITY, f64::min);
-    let east = cells.iter().map(|c| c.0 + 0.01).fold(f64::NEG_INFINITY, f64::max);
+    let east = cells
+        .iter()
+        .map(|c| c.0 + 0.01)
+        .fold(f64::NEG_INFINITY, f64::max);
     let mut grid = vec![
         polygon(
             "\"code\":\"350502001\",\"name\":\"海滨街道\",\"level\":\"town\",\"parent_code\":\"350502\"",
@@ -177,7 +180,11 @@ fn domain_sum(v: &Value) -> f64 {
 fn check(unit: &Value, s: f64, level: &str) {
     assert_eq!(num(unit, "risk_score"), round1(s), "{unit}");
     assert_eq!(unit["risk_level"], level, "{unit}");
-    assert!((domain_sum(unit) - s).abs() < 1e-6, "{} vs {s}", domain_sum(unit));
+    assert!(
+        (domain_sum(unit) - s).abs() < 1e-6,
+        "{} vs {s}",
+        domain_sum(unit)
+    );
 }
 
 #[test]
@@ -369,7 +376,12 @@ fn example_8_roll_up_and_its_contributions() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| (c["id"].as_str().unwrap().to_string(), num(c, "contribution")))
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                num(c, "contribution"),
+            )
+        })
         .collect();
     let (ea, ca) = (sa * lambdas[0] / total, sa * lambdas[1] / total);
     let want = [
@@ -449,7 +461,10 @@ fn grid_manager_sees_an_out_of_scope_source_without_identity() {
     assert!(num(hidden[0], "contribution") > 0.0);
     assert!(!body.contains("HS-OUT"), "{body}");
     // In scope: the source inside 金山 keeps its id and label.
-    assert!(list.iter().any(|c| c["id"] == "HS-1" && c["label"].is_string()));
+    assert!(
+        list.iter()
+            .any(|c| c["id"] == "HS-1" && c["label"].is_string())
+    );
     // A planner sees the same source with its identity.
     let (_, body) = server.get_with(&format!("/api/cells/{own}"), PLANNER);
     assert!(body.contains("HS-OUT"), "{body}");

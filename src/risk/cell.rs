@@ -118,10 +118,7 @@ impl CellInputs {
         for (f, c) in self.contributions() {
             sums[domain_of(store, f).index()] += c;
         }
-        Domain::all()
-            .zip(sums)
-            .filter(|(_, x)| *x != 0.0)
-            .collect()
+        Domain::all().zip(sums).filter(|(_, x)| *x != 0.0).collect()
     }
 }
 

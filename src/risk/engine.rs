@@ -182,15 +182,7 @@ pub(crate) fn roll_up(
         .zip(domains)
         .filter(|(_, x)| *x != 0.0)
         .collect();
-    UnitScore::new(
-        score,
-        pressure,
-        params,
-        None,
-        counts,
-        Some(cells),
-        domains,
-    )
+    UnitScore::new(score, pressure, params, None, counts, Some(cells), domains)
 }
 
 impl Scores {
@@ -495,7 +487,9 @@ mod tests {
         assert_eq!(all[0].domain, Domain::Alarms);
         assert!((all[0].contribution - 58.44).abs() < 0.005);
         assert!((all[1].contribution - 12.76).abs() < 0.005);
-        assert!((s.domain(Domain::Alarms) + s.domain(Domain::HazardSources) - s.score()).abs() < 1e-9);
+        assert!(
+            (s.domain(Domain::Alarms) + s.domain(Domain::HazardSources) - s.score()).abs() < 1e-9
+        );
         inputs.alarms = alarm::term(0, 1, 200.0, AlarmState::Acknowledged, &params)
             .into_iter()
             .collect();
@@ -541,7 +535,10 @@ mod tests {
         assert_eq!(v.risk_score(), 61.3);
         assert_eq!(v.level(), RiskLevel::High);
         let all = scores.contributors(&store, village);
-        let got: Vec<(&str, f64)> = all.iter().map(|c| (c.id.as_str(), c.contribution)).collect();
+        let got: Vec<(&str, f64)> = all
+            .iter()
+            .map(|c| (c.id.as_str(), c.contribution))
+            .collect();
         let lambdas = [52.0 / 60.0, 2f64.ln()];
         let total: f64 = lambdas.iter().sum();
         let (ea, ca) = (sa * lambdas[0] / total, sa * lambdas[1] / total);

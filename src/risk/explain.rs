@@ -84,7 +84,16 @@ pub fn contributors(
     let mut out: Vec<Contributor> = cell_items(inputs, params)
         .into_iter()
         .filter(|i| i.contribution > 0.0)
-        .map(|i| describe(store, cell, i.feature, i.contribution, i.detail, Some(i.marginal)))
+        .map(|i| {
+            describe(
+                store,
+                cell,
+                i.feature,
+                i.contribution,
+                i.detail,
+                Some(i.marginal),
+            )
+        })
         .collect();
     out.sort_by(contributor_order);
     out
@@ -184,7 +193,12 @@ fn describe(
         },
         FeatureRef::Enterprise(i) => match ds.enterprises.get(i as usize) {
             Some(e) => {
-                let mut facts = format!("{} {} {}", e.name, e.industry.label_zh(), e.risk_grade.label_zh());
+                let mut facts = format!(
+                    "{} {} {}",
+                    e.name,
+                    e.industry.label_zh(),
+                    e.risk_grade.label_zh()
+                );
                 if e.hidden_dangers_open > 0 {
                     facts.push_str(&format!(" 隐患{}", e.hidden_dangers_open));
                 }

@@ -162,10 +162,12 @@ impl RiskParams {
         if !(self.percent_cap.is_finite() && self.percent_cap > 0.0 && self.percent_cap < 100.0) {
             return fail("percent_cap", "must be > 0 and < 100");
         }
-        if let Some(d) = &self.as_of {
-            if parse_date(d).is_none() {
-                return fail("as_of", "must be a date YYYY-MM-DD");
-            }
+        if self
+            .as_of
+            .as_deref()
+            .is_some_and(|d| parse_date(d).is_none())
+        {
+            return fail("as_of", "must be a date YYYY-MM-DD");
         }
         Ok(())
     }
@@ -776,6 +778,32 @@ mod tests {
         let text = toml::to_string(&p).unwrap();
         let back: RiskParams = toml::from_str(&text).unwrap();
         assert_eq!(back, p);
+    }
+
+    #[test]
+    fn v2_constants_and_the_as_of_date() {
+        let p = RiskParams::default();
+        assert_eq!(p.top_contributors, 10);
+        assert_eq!(p.alarms.intensity(1), 100.0);
+        assert_eq!(p.alarms.reach_m(4), 100.0);
+        assert_eq!(p.alarms.acknowledged_factor, 0.5);
+        assert_eq!(p.hidden_dangers.overdue_factor, 1.25);
+        assert!((p.pressure(60.0) + (0.4f64).ln()).abs() < 1e-12);
+        assert!((p.pressure(100.0) + (1e-4f64).ln()).abs() < 1e-9);
+        assert_eq!(p.pressure(0.0), 0.0);
+        let q: RiskParams = toml::from_str("as_of = \"2026-02-28\"\n").unwrap();
+        assert_eq!(q.as_of_date(), (2026, 2, 28));
+        let bad: RiskParams = toml::from_str("as_of = \"2026-02-30\"\n").unwrap();
+        assert!(bad.check().unwrap_err().starts_with("risk.as_of"));
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_428), (2025, 12, 6));
+        let (y, m, d) = p.as_of_date();
+        assert!(y >= 2025 && (1..=12).contains(&m) && (1..=31).contains(&d));
+        // The data version hashes the serialized constants: they change it.
+        let a = serde_json::to_string(&p).unwrap();
+        let b = serde_json::to_string(&q).unwrap();
+        assert_ne!(a, b);
+        assert!(a.contains("acknowledged_factor") && a.contains("overdue_factor"));
     }
 
     #[test]

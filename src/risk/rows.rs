@@ -1,9 +1,9 @@
 //! Flat rows of scored grid units for batch output (`riskmap score --out`).
 
 use super::engine::Scores;
-use super::score::round1;
 #[cfg(doc)]
 use super::score::Domain;
+use super::score::round1;
 use crate::index::{Store, UnitId};
 use crate::model::{Level, RiskLevel};
 

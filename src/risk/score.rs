@@ -303,7 +303,11 @@ impl UnitScore {
         } else {
             0.0
         };
-        let pressure = if pressure.is_nan() { 0.0 } else { pressure.max(0.0) };
+        let pressure = if pressure.is_nan() {
+            0.0
+        } else {
+            pressure.max(0.0)
+        };
         let risk_score = round1(score);
         let level = params.levels.level(risk_score);
         let cells = cells.unwrap_or_else(|| {
