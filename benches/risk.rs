@@ -1,6 +1,11 @@
 //! Risk engine on a synthetic city: 7,056 cells, 40,000 enterprises,
 //! 95 hazard sources, 300 collapse zones. Full scoring and single-feature
 //! incremental updates.
+//!
+//! With `RISKMAP_BENCH_DATA=DIR` (a generated dataset, e.g. the demo made by
+//! `riskmap generate --preset quanzhou --seed 42 --out /tmp/qz`) also the
+//! full rescore of that dataset and the on-demand contributions of its
+//! largest county: `RISKMAP_BENCH_DATA=/tmp/qz cargo bench --bench risk`.
 
 use criterion::{BatchSize, Bencher, Criterion, criterion_group, criterion_main};
 use geo::{MultiPolygon, Point, polygon};
@@ -289,6 +294,41 @@ fn bench(c: &mut Criterion) {
         apply(b, &scores, &store_z, &change_z, &params)
     });
 
+    group.finish();
+    dataset_dir(c);
+}
+
+/// The full rescore of the dataset in `RISKMAP_BENCH_DATA`, if set.
+fn dataset_dir(c: &mut Criterion) {
+    let Some(dir) = std::env::var_os("RISKMAP_BENCH_DATA") else {
+        return;
+    };
+    let config = riskmap::config::Config::default();
+    let loaded = match riskmap::ingest::load_dir(std::path::Path::new(&dir), &config) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("RISKMAP_BENCH_DATA: {e}");
+            return;
+        }
+    };
+    let store = Store::build(loaded.dataset);
+    let params = RiskParams::default();
+    let cells = store.units_at(Level::Cell).len();
+    let mut group = c.benchmark_group("risk dataset");
+    group.sample_size(10);
+    group.bench_function(format!("score_all {cells} cells"), |b| {
+        b.iter(|| black_box(score_all(&store, &params)))
+    });
+    let scores = score_all(&store, &params);
+    if let Some(&county) = store
+        .units_at(Level::County)
+        .iter()
+        .max_by_key(|&&u| store.children(u).len())
+    {
+        group.bench_function("contributions of the largest county", |b| {
+            b.iter(|| black_box(scores.contributors(&store, county)))
+        });
+    }
     group.finish();
 }
 

@@ -104,6 +104,23 @@ fn unit_body_explains_the_score() {
     let top = &v["top_contributors"][0];
     assert_eq!(top["id"], "HS-1");
     assert_eq!(top["layer"], "hazard_sources");
+    assert_eq!(top["domain"], "hazard_sources");
+    assert_eq!(top["component"], "H");
+    // Contributions are additive: they sum to the score, as do the domains.
+    let sum: f64 = v["contributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["contribution"].as_f64().unwrap())
+        .sum();
+    assert!((sum - score).abs() <= 0.05 + 1e-9, "{sum} vs {score}");
+    let domains: f64 = v["domains"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|x| x.as_f64().unwrap())
+        .sum();
+    assert!((domains - sum).abs() < 1e-9);
     assert_eq!(v["counts"]["enterprises"], 1);
     assert_eq!(v["counts"]["hazard_sources"], 1);
     assert_eq!(v["counts"]["collapse_zones"], 1);

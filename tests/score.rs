@@ -34,6 +34,12 @@ fn score_writes_every_level_in_each_format() {
             "risk_score",
             "risk_level",
             "risk_color",
+            "m",
+            "domain_hazardous_chemicals",
+            "domain_hazard_sources",
+            "domain_collapse_zones",
+            "domain_hidden_dangers",
+            "domain_alarms",
         ] {
             assert!(
                 table.columns.iter().any(|c| c == col),

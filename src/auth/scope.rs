@@ -15,7 +15,7 @@
 use super::{Caller, Role};
 use crate::index::{Store, UnitId};
 use crate::model::LayerId;
-use crate::risk::Contributor;
+use crate::risk::{Component, Contributor, Domain, FeatureRef};
 use geo::Point;
 use serde::Serialize;
 
@@ -167,14 +167,22 @@ impl Scope {
     /// One contributor to a score as this scope may see it: whole when the
     /// feature is seen, otherwise only what it does to the score (layer,
     /// domain, component, contribution) and nothing that names or places it.
+    /// Collapse zones are public; hidden dangers and alarms are seen whole
+    /// only with an unscoped token.
     pub fn contributor(self, store: &Store, c: &Contributor) -> ContributorView {
-        if self.sees_feature_id(store, c.layer, &c.id) {
+        let seen = match c.feature {
+            FeatureRef::Enterprise(i) => self.sees_feature(store, LayerId::Enterprises, i),
+            FeatureRef::HazardSource(i) => self.sees_feature(store, LayerId::HazardSources, i),
+            FeatureRef::CollapseZone(_) => true,
+            FeatureRef::HiddenDanger(_) | FeatureRef::Alarm(_) => matches!(self, Scope::All),
+        };
+        if seen {
             return ContributorView::Seen(c.clone());
         }
         ContributorView::Redacted(RedactedContributor {
             layer: c.layer,
-            domain: domain(store, c),
-            component: component(c.layer),
+            domain: c.domain,
+            component: c.component,
             contribution: c.contribution,
         })
     }
@@ -199,34 +207,14 @@ pub enum ContributorView {
 /// raises a score inside it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RedactedContributor {
-    /// The feature's layer.
-    pub layer: LayerId,
-    /// Its domain (分系统): an enterprise's industry, else the layer name.
-    pub domain: &'static str,
-    /// The score component it acts through: `H`, `E` or `C`.
-    pub component: &'static str,
+    /// The feature's layer word.
+    pub layer: &'static str,
+    /// Its domain (分系统).
+    pub domain: Domain,
+    /// The score component it acts through.
+    pub component: Component,
     /// Its contribution, unrounded score points.
     pub contribution: f64,
-}
-
-/// The component a layer's features act through.
-fn component(layer: LayerId) -> &'static str {
-    match layer {
-        LayerId::HazardSources => "H",
-        LayerId::Enterprises => "E",
-        _ => "C",
-    }
-}
-
-/// The domain (分系统) of a contributor: an enterprise's industry, else its
-/// layer.
-fn domain(store: &Store, c: &Contributor) -> &'static str {
-    match c.layer {
-        LayerId::Enterprises => store.enterprise_by_id(&c.id).map_or("enterprises", |i| {
-            store.dataset.enterprises[i as usize].industry.as_str()
-        }),
-        other => other.as_str(),
-    }
 }
 
 #[cfg(test)]
@@ -336,26 +324,34 @@ mod tests {
     fn contributors_outside_the_scope_are_redacted() {
         let store = store();
         let (own, cell, _) = own(&store);
-        let c = |layer, id: &str| Contributor {
-            layer,
+        let c = |feature: FeatureRef, id: &str| Contributor {
+            layer: feature.layer(),
+            domain: match feature {
+                FeatureRef::Enterprise(_) => Domain::Industry(Industry::Gas),
+                FeatureRef::HazardSource(_) => Domain::HazardSources,
+                _ => Domain::CollapseZones,
+            },
+            component: feature.component(),
             id: id.into(),
             name: format!("name of {id}"),
             contribution: 12.5,
             label: format!("{id} label"),
+            marginal: None,
+            feature,
             cell,
         };
-        let inside = c(LayerId::HazardSources, "H-in");
+        let inside = c(FeatureRef::HazardSource(0), "H-in");
         assert_eq!(
             own.contributor(&store, &inside),
             ContributorView::Seen(inside.clone())
         );
-        let out = own.contributor(&store, &c(LayerId::Enterprises, "E-out"));
+        let out = own.contributor(&store, &c(FeatureRef::Enterprise(1), "E-out"));
         let json = serde_json::to_value(&out).unwrap();
         assert_eq!(
             json,
             serde_json::json!({"layer": "enterprises", "domain": "gas", "component": "E", "contribution": 12.5})
         );
-        let out = own.contributor(&store, &c(LayerId::HazardSources, "H-out"));
+        let out = own.contributor(&store, &c(FeatureRef::HazardSource(1), "H-out"));
         let text = serde_json::to_string(&out).unwrap();
         assert!(
             !text.contains("H-out") && !text.contains("name of"),
@@ -363,13 +359,13 @@ mod tests {
         );
         assert!(text.contains("\"component\":\"H\""), "{text}");
         // Collapse zones are public: always whole.
-        let zone = c(LayerId::CollapseZones, "CZ-9");
+        let zone = c(FeatureRef::CollapseZone(9), "CZ-9");
         assert_eq!(
             Scope::Nothing.contributor(&store, &zone),
             ContributorView::Seen(zone.clone())
         );
         assert!(matches!(
-            Scope::All.contributor(&store, &c(LayerId::Enterprises, "E-out")),
+            Scope::All.contributor(&store, &c(FeatureRef::Enterprise(1), "E-out")),
             ContributorView::Seen(_)
         ));
     }

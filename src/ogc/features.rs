@@ -198,7 +198,10 @@ impl<'a> Ctx<'a> {
                     "risk_color" => {
                         risk().map_or(PropValue::Null, |(_, l)| PropValue::Str(l.color()))
                     }
-                    _ => PropValue::Null,
+                    name => crate::risk::Domain::all()
+                        .find(|d| name.strip_prefix("domain_") == Some(d.as_str()))
+                        .and_then(|d| self.risk.domain(index, d))
+                        .map_or(PropValue::Null, PropValue::Num),
                 }
             }
         }

@@ -70,12 +70,22 @@ pub const CONFORMANCE: [&str; 15] = [
 pub trait RiskLookup: Send + Sync {
     /// `risk_score` (one decimal) and `risk_level` of a grid unit, if scored.
     fn risk(&self, unit: UnitId) -> Option<(f64, RiskLevel)>;
+
+    /// The unit's `domain_<word>` property: that domain's contribution,
+    /// unrounded, if scored.
+    fn domain(&self, _unit: UnitId, _domain: crate::risk::Domain) -> Option<f64> {
+        None
+    }
 }
 
 impl RiskLookup for Scores {
     fn risk(&self, unit: UnitId) -> Option<(f64, RiskLevel)> {
         self.get(unit)
             .map(|s| (crate::model::unsigned_zero(s.risk_score()), s.level()))
+    }
+
+    fn domain(&self, unit: UnitId, domain: crate::risk::Domain) -> Option<f64> {
+        self.get(unit).map(|s| s.domain(domain))
     }
 }
 

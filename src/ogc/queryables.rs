@@ -191,7 +191,37 @@ const GRID: &[Property] = &[
         "风险颜色",
         "map colour of the risk level",
     ),
+    domain("domain_hazardous_chemicals"),
+    domain("domain_fireworks"),
+    domain("domain_mining"),
+    domain("domain_metallurgy"),
+    domain("domain_nonferrous"),
+    domain("domain_dust_explosion"),
+    domain("domain_ammonia_refrigeration"),
+    domain("domain_confined_space"),
+    domain("domain_gas"),
+    domain("domain_construction"),
+    domain("domain_crowded_place"),
+    domain("domain_warehousing"),
+    domain("domain_general_manufacturing"),
+    domain("domain_hazard_sources"),
+    domain("domain_collapse_zones"),
+    domain("domain_hidden_dangers"),
+    domain("domain_alarms"),
 ];
+
+/// A `domain_<word>` property of the grid units (分系统贡献分).
+const fn domain(name: &'static str) -> Property {
+    opt(
+        name,
+        Kind::Number {
+            min: 0.0,
+            max: Some(100.0),
+        },
+        "分系统贡献分",
+        "this domain's contributions to risk_score summed, unrounded (RISK_MODEL v2)",
+    )
+}
 
 const ENTERPRISES: &[Property] = &[
     p(

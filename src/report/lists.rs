@@ -27,8 +27,8 @@ pub struct RankItem {
     pub parent_code: Option<String>,
 }
 
-/// Units of `level` (below `within` if given), highest score first (ties by
-/// code), at most `limit`.
+/// Units of `level` (below `within` if given), highest first by the
+/// unrounded pressure V·Λ (ties by code), at most `limit`.
 pub fn ranking(
     store: &Store,
     scores: &Scores,
@@ -42,13 +42,7 @@ pub fn ranking(
         .copied()
         .filter(|&u| within.is_none_or(|w| store.is_within(u, w)))
         .collect();
-    ids.sort_by(|a, b| {
-        scores
-            .unit(*b)
-            .score()
-            .total_cmp(&scores.unit(*a).score())
-            .then(a.cmp(b))
-    });
+    ids.sort_by(|a, b| scores.rank_order(*a, *b));
     ids.truncate(limit);
     ids.into_iter()
         .map(|id| {

@@ -18,4 +18,4 @@ pub use inside::Inside;
 pub use ledger::{LedgerRow, ledger_csv, ledger_rows};
 pub use ledger_xlsx::ledger_xlsx;
 pub use lists::{SearchHit, ranking, search, stats};
-pub use summary::{UnitSummary, summarize};
+pub use summary::{UnitSummary, summarize, summarize_for};

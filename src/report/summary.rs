@@ -92,9 +92,13 @@ pub struct UnitSummary {
     pub area_km2: f64,
     /// H, E, C, V (unit cells only).
     pub breakdown: Option<Components>,
-    /// Largest contributors first; those outside the caller's scope without
-    /// id, name or label ([`Scope::contributor`]).
+    /// The first `risk.top_contributors` (10) of `contributions`.
     pub top_contributors: Vec<ContributorView>,
+    /// Every contributor, largest first; they sum to the unrounded score.
+    pub contributions: Vec<ContributorView>,
+    /// The contributions summed per domain (the non-zero ones, in domain
+    /// order); they sum to the unrounded score.
+    pub domains: serde_json::Map<String, serde_json::Value>,
     /// Direct children per risk level.
     pub children_levels: LevelCounts,
     /// Unit cells at or below per risk level.
@@ -120,8 +124,14 @@ fn unit_ref(store: &Store, id: UnitId) -> UnitRef {
     }
 }
 
-/// The summary of `unit` for a caller with `scope`.
-pub fn summarize(store: &Store, scores: &Scores, unit: UnitId, scope: Scope) -> UnitSummary {
+/// The summary of `unit` for a caller who may see every feature.
+pub fn summarize(store: &Store, scores: &Scores, unit: UnitId) -> UnitSummary {
+    summarize_for(store, scores, unit, Scope::All)
+}
+
+/// The summary of `unit` for a caller of `scope`: contributors outside it
+/// are shown without identity.
+pub fn summarize_for(store: &Store, scores: &Scores, unit: UnitId, scope: Scope) -> UnitSummary {
     let u = store.unit(unit);
     let s = scores.unit(unit);
     let inside = Inside::gather(store, unit);
@@ -142,7 +152,7 @@ pub fn summarize(store: &Store, scores: &Scores, unit: UnitId, scope: Scope) -> 
                 code: cu.code.clone(),
                 name: cu.name.clone(),
                 level: cu.level.as_str(),
-                risk_score: unsigned_zero(cs.risk_score()),
+                risk_score: cs.risk_score(),
                 risk_level: cs.level().as_str(),
                 risk_color: cs.color(),
             }
@@ -152,16 +162,15 @@ pub fn summarize(store: &Store, scores: &Scores, unit: UnitId, scope: Scope) -> 
         Some(p) => scores.top_children(store, p, usize::MAX),
         None => {
             let mut all = store.units_at(u.level).to_vec();
-            all.sort_by(|a, b| {
-                scores
-                    .unit(*b)
-                    .score()
-                    .total_cmp(&scores.unit(*a).score())
-                    .then(a.cmp(b))
-            });
+            all.sort_by(|a, b| scores.rank_order(*a, *b));
             all
         }
     };
+    let contributions: Vec<ContributorView> = scores
+        .contributors(store, unit)
+        .iter()
+        .map(|c| scope.contributor(store, c))
+        .collect();
     let position = siblings
         .iter()
         .position(|&x| x == unit)
@@ -171,7 +180,7 @@ pub fn summarize(store: &Store, scores: &Scores, unit: UnitId, scope: Scope) -> 
         name: u.name.clone(),
         level: u.level.as_str(),
         parent_code: u.parent_code.clone(),
-        risk_score: unsigned_zero(s.risk_score()),
+        risk_score: s.risk_score(),
         risk_level: s.level().as_str(),
         risk_level_zh: s.level().label_zh(),
         risk_color: s.color(),
@@ -181,9 +190,20 @@ pub fn summarize(store: &Store, scores: &Scores, unit: UnitId, scope: Scope) -> 
             h: unsigned_zero(k.h),
             e: unsigned_zero(k.e),
             c: unsigned_zero(k.c),
+            m: unsigned_zero(k.m),
             v: unsigned_zero(k.v),
         }),
-        top_contributors: scope.contributors(store, s.contributors()),
+        top_contributors: contributions
+            .iter()
+            .take(scores.params().top_contributors)
+            .cloned()
+            .collect(),
+        domains: s
+            .domains()
+            .iter()
+            .map(|(d, x)| (d.as_str().to_string(), serde_json::json!(x)))
+            .collect(),
+        contributions,
         children_levels: *s.children_levels(),
         cell_levels: *s.cell_levels(),
         counts: InsideCounts {

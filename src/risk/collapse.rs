@@ -1,10 +1,12 @@
 //! C — road-collapse zones overlapping the cell.
 //!
 //! For each zone z: a = area(z ∩ c) / area(c), both areas in one local metric
-//! projection centred on the cell; C = 100 · min(1, Σ a · kind · severity).
+//! projection centred on the cell; x_z = a · kind · severity and
+//! C = 100 · min(1, Σ x_z). Its pressure λ_C = −ln(1 − min(C, cap)/100) is
+//! shared among the zones in proportion to x_z.
 //! The intersection is computed only where the envelopes intersect.
 
-use super::params::CollapseParams;
+use super::params::{CollapseParams, RiskParams};
 use crate::crs::metric::LocalProjection;
 use crate::index::{Store, UnitId, envelope_of};
 use crate::model::{CollapseZone, Level};
@@ -20,6 +22,8 @@ pub struct ZoneTerm {
     pub overlap: f64,
     /// a · kind weight · severity factor.
     pub t: f64,
+    /// The zone's share of λ_C: λ_C · x_z / Σ x.
+    pub lambda: f64,
 }
 
 /// The share of `cell`'s area that `zone` covers (0–1), in metres.
@@ -51,7 +55,8 @@ pub fn combine(sum_t: f64) -> f64 {
 }
 
 /// The terms of the zones overlapping `cell` with a positive term, by index.
-pub fn terms(store: &Store, cell: UnitId, params: &CollapseParams) -> Vec<ZoneTerm> {
+pub fn terms(store: &Store, cell: UnitId, risk: &RiskParams) -> Vec<ZoneTerm> {
+    let params = &risk.collapse;
     let geometry = &store.unit(cell).geometry;
     let env = envelope_of(geometry).envelope();
     let mut out: Vec<ZoneTerm> = store
@@ -60,11 +65,31 @@ pub fn terms(store: &Store, cell: UnitId, params: &CollapseParams) -> Vec<ZoneTe
             let zone = &store.dataset.collapse_zones[index as usize];
             let overlap = overlap_fraction(&zone.geometry, geometry);
             let t = zone_term(zone, overlap, params);
-            (t > 0.0).then_some(ZoneTerm { index, overlap, t })
+            (t > 0.0).then_some(ZoneTerm {
+                index,
+                overlap,
+                t,
+                lambda: 0.0,
+            })
         })
         .collect();
     out.sort_by_key(|t| t.index);
+    share_pressure(&mut out, risk);
     out
+}
+
+/// Sets each term's λ: λ_C = −ln(1 − min(C, cap)/100) shared in proportion
+/// to x_z.
+pub fn share_pressure(terms: &mut [ZoneTerm], risk: &RiskParams) {
+    let total = sum(terms);
+    let lambda_c = risk.pressure(combine(total));
+    for t in terms.iter_mut() {
+        t.lambda = if total > 0.0 {
+            lambda_c * (t.t / total)
+        } else {
+            0.0
+        };
+    }
 }
 
 /// The sum of the terms, in their order.
@@ -124,5 +149,19 @@ mod tests {
             ..zone
         };
         assert!((zone_term(&loess, 1.0, &p) - 0.3).abs() < 1e-12);
+    }
+
+    #[test]
+    fn pressure_is_shared_by_x() {
+        let mut terms = [0.3, 0.1].map(|t| ZoneTerm {
+            index: 0,
+            overlap: t,
+            t,
+            lambda: 0.0,
+        });
+        share_pressure(&mut terms, &RiskParams::default());
+        let total = -(0.6f64).ln();
+        assert!((terms[0].lambda + terms[1].lambda - total).abs() < 1e-12);
+        assert!((terms[0].lambda - 3.0 * terms[1].lambda).abs() < 1e-12);
     }
 }

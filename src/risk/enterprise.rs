@@ -1,10 +1,17 @@
 //! E — enterprises inside the cell (by geometry, not by `cell_code`).
 //!
 //! wₑ = industry × grade × (1 + step · min(open, cap)) × (major factor if any
-//! major hidden danger is open) × (blacklist factor if blacklisted)
-//! × (1 + coefficient · log₁₀(1 + employees)); E = 100 · (1 − exp(−Σw / saturation)).
+//! major hidden danger is open) × (overdue factor if any open danger is past
+//! its deadline) × (blacklist factor if blacklisted)
+//! × (1 + coefficient · log₁₀(1 + employees)); λₑ = wₑ / saturation.
+//!
+//! A hidden-danger record with no enterprise is a feature of its own:
+//! w = the standalone general or major weight, × the overdue factor if past
+//! its deadline, 0 once closed; λ = w / saturation.
+//! E = 100 · (1 − e^(−Σλ)) over both.
 
-use super::params::EnterpriseParams;
+use super::params::{EnterpriseParams, HiddenDangerParams, RiskParams};
+use super::score::percent_of_pressure;
 use crate::index::{Store, UnitId};
 use crate::model::Enterprise;
 
@@ -15,10 +22,35 @@ pub struct EnterpriseTerm {
     pub index: u32,
     /// Its weight wₑ.
     pub w: f64,
+    /// λₑ = wₑ / saturation.
+    pub lambda: f64,
 }
 
-/// The weight wₑ of an enterprise.
+/// One standalone hidden-danger record's term in its cell.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DangerTerm {
+    /// Index of the record in its layer.
+    pub index: u32,
+    /// Its weight w.
+    pub w: f64,
+    /// λ = w / saturation.
+    pub lambda: f64,
+}
+
+/// The weight wₑ of an enterprise from its own open-danger fields (no
+/// overdue factor: the fields carry no deadline).
 pub fn weight(e: &Enterprise, params: &EnterpriseParams) -> f64 {
+    weight_with(e, false, params, &HiddenDangerParams::default())
+}
+
+/// The weight wₑ of an enterprise; `overdue`: one of its open dangers is
+/// past its deadline on the as-of date.
+pub fn weight_with(
+    e: &Enterprise,
+    overdue: bool,
+    params: &EnterpriseParams,
+    dangers: &HiddenDangerParams,
+) -> f64 {
     let hidden = f64::from(e.hidden_dangers_open.min(params.hidden_danger_cap));
     let mut w = params.industry_weights.get(e.industry)
         * params.grade_weights.get(e.risk_grade)
@@ -26,35 +58,57 @@ pub fn weight(e: &Enterprise, params: &EnterpriseParams) -> f64 {
     if e.major_hidden_dangers_open > 0 {
         w *= params.major_hidden_factor;
     }
+    if overdue {
+        w *= dangers.overdue_factor;
+    }
     if e.blacklisted {
         w *= params.blacklist_factor;
     }
     w * (1.0 + params.employees_coefficient * (1.0 + f64::from(e.employees)).log10())
 }
 
-/// E from the sum of the weights.
-pub fn saturate(sum_w: f64, params: &EnterpriseParams) -> f64 {
-    (100.0 * (1.0 - (-sum_w.max(0.0) / params.saturation).exp())).clamp(0.0, 100.0)
+/// The weight w of a standalone hidden-danger record (no enterprise).
+pub fn standalone_weight(major: bool, overdue: bool, closed: bool, p: &HiddenDangerParams) -> f64 {
+    if closed {
+        return 0.0;
+    }
+    let w = if major {
+        p.standalone_major
+    } else {
+        p.standalone_general
+    };
+    if overdue { w * p.overdue_factor } else { w }
+}
+
+/// E from the pressures of enterprises and standalone dangers, summed in
+/// that order.
+pub fn combine(enterprises: &[EnterpriseTerm], dangers: &[DangerTerm]) -> f64 {
+    let lambda: f64 = enterprises.iter().map(|t| t.lambda).sum::<f64>()
+        + dangers.iter().map(|t| t.lambda).sum::<f64>();
+    percent_of_pressure(lambda)
 }
 
 /// The terms of the enterprises inside `cell` with a positive weight, by index.
-pub fn terms(store: &Store, cell: UnitId, params: &EnterpriseParams) -> Vec<EnterpriseTerm> {
+///
+/// Until a hidden-danger layer is loaded, an enterprise's open dangers come
+/// from its own fields and none is overdue.
+pub fn terms(store: &Store, cell: UnitId, params: &RiskParams) -> Vec<EnterpriseTerm> {
     let mut out: Vec<EnterpriseTerm> = store
         .enterprises_in_cell(cell)
         .iter()
-        .map(|&index| EnterpriseTerm {
-            index,
-            w: weight(&store.dataset.enterprises[index as usize], params),
+        .map(|&index| {
+            let e = &store.dataset.enterprises[index as usize];
+            let w = weight_with(e, false, &params.enterprise, &params.hidden_dangers);
+            EnterpriseTerm {
+                index,
+                w,
+                lambda: w / params.enterprise.saturation,
+            }
         })
         .filter(|t| t.w > 0.0)
         .collect();
     out.sort_by_key(|t| t.index);
     out
-}
-
-/// The sum of the terms' weights, in their order.
-pub fn sum(terms: &[EnterpriseTerm]) -> f64 {
-    terms.iter().map(|t| t.w).sum()
 }
 
 #[cfg(test)]
@@ -84,7 +138,34 @@ mod tests {
         let p = EnterpriseParams::default();
         let e = chemicals();
         assert!((weight(&e, &p) - 52.0).abs() < 1e-9);
-        assert!((saturate(52.0, &p) - 57.96).abs() < 0.005);
+        let t = EnterpriseTerm {
+            index: 0,
+            w: 52.0,
+            lambda: 52.0 / p.saturation,
+        };
+        assert!((combine(&[t], &[]) - 57.96).abs() < 0.005);
+    }
+
+    #[test]
+    fn worked_example_6_overdue() {
+        let p = EnterpriseParams::default();
+        let d = HiddenDangerParams::default();
+        assert!((weight_with(&chemicals(), true, &p, &d) - 65.0).abs() < 1e-9);
+        let t = EnterpriseTerm {
+            index: 0,
+            w: 65.0,
+            lambda: 65.0 / p.saturation,
+        };
+        assert!((combine(&[t], &[]) - 66.15).abs() < 0.005);
+    }
+
+    #[test]
+    fn standalone_dangers() {
+        let d = HiddenDangerParams::default();
+        assert_eq!(standalone_weight(false, false, false, &d), 2.0);
+        assert_eq!(standalone_weight(true, false, false, &d), 8.0);
+        assert_eq!(standalone_weight(true, true, false, &d), 10.0);
+        assert_eq!(standalone_weight(true, true, true, &d), 0.0);
     }
 
     #[test]
@@ -97,7 +178,6 @@ mod tests {
         e.employees = 99;
         // 10 · 4 · 2 (capped at 10) · 2 · 1.5 · (1 + 0.25 · 2)
         assert!((weight(&e, &p) - 360.0).abs() < 1e-9);
-        assert_eq!(saturate(0.0, &p), 0.0);
-        assert!(saturate(1e9, &p) <= 100.0);
+        assert_eq!(combine(&[], &[]), 0.0);
     }
 }

@@ -2,10 +2,12 @@
 //!
 //! A source s of grade g has intensity I and reach r; with d the distance in
 //! metres from s to the nearest point of the cell (0 inside),
-//! hₛ = I · (1 − d/r)² for d < r, else 0, × the monitored factor, and
-//! H = 100 · (1 − Πₛ (1 − hₛ/100)).
+//! hₛ = I · (1 − d/r)² for d < r, else 0, × the monitored factor if the
+//! source is monitored and no unacknowledged alarm watches it; its pressure
+//! λₛ = −ln(1 − min(hₛ, cap)/100) and H = 100 · (1 − e^(−Σλₛ)).
 
-use super::params::HazardParams;
+use super::params::{HazardParams, RiskParams};
+use super::score::percent_of_pressure;
 use crate::crs::metric::{self, LocalProjection};
 use crate::index::{Store, UnitId, envelope_of};
 use crate::model::{HazardSource, Level};
@@ -21,30 +23,40 @@ pub struct HazardTerm {
     pub distance_m: f64,
     /// hₛ, 0–100.
     pub h: f64,
+    /// λₛ = −ln(1 − min(hₛ, cap)/100).
+    pub lambda: f64,
 }
 
-/// hₛ of a source at `distance_m` metres (0 at or beyond its reach).
+/// hₛ of a source at `distance_m` metres (0 at or beyond its reach), with no
+/// unacknowledged alarm watching it.
 pub fn intensity_at(source: &HazardSource, distance_m: f64, params: &HazardParams) -> f64 {
+    intensity_watched(source, distance_m, false, params)
+}
+
+/// hₛ of a source at `distance_m` metres; `alarmed`: an unacknowledged alarm
+/// watches it, which cancels the monitored factor.
+pub fn intensity_watched(
+    source: &HazardSource,
+    distance_m: f64,
+    alarmed: bool,
+    params: &HazardParams,
+) -> f64 {
     let reach = params.reach_m(source.grade);
     if distance_m.is_nan() || distance_m >= reach {
         return 0.0;
     }
     let decay = 1.0 - distance_m.max(0.0) / reach;
     let h = params.intensity(source.grade) * decay * decay;
-    if source.monitored {
+    if source.monitored && !alarmed {
         h * params.monitored_factor
     } else {
         h
     }
 }
 
-/// H from the terms hₛ, in the order given.
-pub fn combine(terms: impl IntoIterator<Item = f64>) -> f64 {
-    let keep: f64 = terms
-        .into_iter()
-        .map(|h| 1.0 - (h / 100.0).clamp(0.0, 1.0))
-        .product();
-    (100.0 * (1.0 - keep)).clamp(0.0, 100.0)
+/// H from the terms' pressures, summed in the order given.
+pub fn combine(terms: &[HazardTerm]) -> f64 {
+    percent_of_pressure(terms.iter().map(|t| t.lambda).sum())
 }
 
 /// `env` (lon/lat) grown by at least `reach_m` metres on every side.
@@ -66,7 +78,8 @@ pub fn grow_by_metres(env: &AABB<[f64; 2]>, reach_m: f64) -> AABB<[f64; 2]> {
 }
 
 /// The terms of every source within reach of `cell`, by source index.
-pub fn terms(store: &Store, cell: UnitId, params: &HazardParams) -> Vec<HazardTerm> {
+pub fn terms(store: &Store, cell: UnitId, risk: &RiskParams) -> Vec<HazardTerm> {
+    let params = &risk.hazard;
     let geometry = &store.unit(cell).geometry;
     let env = envelope_of(geometry).envelope();
     let query = grow_by_metres(&env, params.max_reach_m());
@@ -76,10 +89,11 @@ pub fn terms(store: &Store, cell: UnitId, params: &HazardParams) -> Vec<HazardTe
             let source = &store.dataset.hazard_sources[index as usize];
             let distance_m = metric::distance_to_polygon(source.location, geometry).0;
             let h = intensity_at(source, distance_m, params);
-            (h > 0.0).then_some(HazardTerm {
+            (h > 0.0).then(|| HazardTerm {
                 index,
                 distance_m,
                 h,
+                lambda: risk.pressure(h),
             })
         })
         .collect();
@@ -127,12 +141,31 @@ mod tests {
         assert_eq!(intensity_at(&source(4, false), 600.0, &p), 0.0);
     }
 
+    fn term(h: f64) -> HazardTerm {
+        HazardTerm {
+            index: 0,
+            distance_m: 0.0,
+            h,
+            lambda: RiskParams::default().pressure(h),
+        }
+    }
+
     #[test]
     fn terms_compound() {
-        assert_eq!(combine([]), 0.0);
-        assert!((combine([60.0]) - 60.0).abs() < 1e-9);
-        assert!((combine([50.0, 50.0]) - 75.0).abs() < 1e-9);
-        assert_eq!(combine([100.0, 30.0]), 100.0);
+        assert_eq!(combine(&[]), 0.0);
+        assert!((combine(&[term(60.0)]) - 60.0).abs() < 1e-9);
+        assert!((combine(&[term(50.0), term(50.0)]) - 75.0).abs() < 1e-9);
+        // A grade-1 source inside caps at 99.99: finite pressure, shown 100.0.
+        let top = combine(&[term(100.0)]);
+        assert!((top - 99.99).abs() < 1e-9);
+        assert!(combine(&[term(100.0), term(30.0)]) < 100.0);
+    }
+
+    #[test]
+    fn an_unacknowledged_alarm_cancels_the_monitored_factor() {
+        let p = HazardParams::default();
+        assert!((intensity_watched(&source(1, true), 1500.0, true, &p) - 25.0).abs() < 1e-9);
+        assert!((intensity_watched(&source(1, true), 1500.0, false, &p) - 20.0).abs() < 1e-9);
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! The risk model (RISK_MODEL.md): components, engine, roll-up, explanation.
 //!
-//! - The components H, E, C and V of a unit cell, one per file: [`hazard`],
-//!   [`enterprise`], [`collapse`], [`exposure`].
-//! - One cell's inputs and score in [`cell`], its contributors in [`explain`].
+//! - The components H, E, C, M and V of a unit cell, one per file:
+//!   [`hazard`], [`enterprise`], [`collapse`], [`alarm`], [`exposure`]; each
+//!   feature adds a pressure λ and S = 100 · (1 − e^(−V·Λ)).
+//! - One cell's inputs and score in [`cell`], the additive contributors of
+//!   any unit (computed on demand) in [`explain`].
 //! - In [`engine`], [`score_all`] → [`Scores`] (cells in parallel, then the
 //!   roll-up village → town → county), looked up by
 //!   [`UnitId`](crate::index::UnitId); [`UnitScore`] in [`score`].
@@ -11,6 +13,7 @@
 //! - In [`rows`], [`scored_rows`] for batch output (`riskmap score`).
 //! - In [`params`], the `[risk]` table of the config.
 
+pub mod alarm;
 pub mod cell;
 pub mod collapse;
 pub mod engine;
@@ -29,5 +32,5 @@ pub(crate) mod fixtures;
 pub use engine::{Scores, score_all};
 pub use params::{ParamError, RiskParams};
 pub use rows::{ScoredUnit, scored_rows};
-pub use score::{Components, Contributor, LevelCounts, UnitScore};
+pub use score::{Component, Components, Contributor, Domain, FeatureRef, LevelCounts, UnitScore};
 pub use update::{Change, Update};

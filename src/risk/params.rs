@@ -2,12 +2,24 @@
 //!
 //! ```toml
 //! [risk]
-//! top_contributors = 5
+//! top_contributors = 10
+//! percent_cap = 99.99                # λ = −ln(1 − min(x, cap)/100)
+//! as_of = "2026-12-06"               # default: today in Asia/Shanghai
 //!
 //! [risk.hazard]
 //! intensity = [100, 60, 30, 15]      # grade 1..4
 //! reach_m = [3000, 2000, 1000, 500]  # grade 1..4, metres
 //! monitored_factor = 0.8
+//!
+//! [risk.alarms]
+//! intensity = [100, 60, 30, 15]      # level 1 (红) .. 4 (蓝)
+//! reach_m = [1000, 500, 300, 100]
+//! acknowledged_factor = 0.5
+//!
+//! [risk.hidden_dangers]
+//! overdue_factor = 1.25              # enterprises and standalone records
+//! standalone_general = 2             # w of a record with no enterprise
+//! standalone_major = 8
 //!
 //! [risk.enterprise]
 //! hidden_danger_step = 0.1
@@ -96,8 +108,18 @@ pub struct RiskParams {
     pub levels: LevelThresholds,
     /// Roll-up of villages, towns and counties.
     pub rollup: RollupParams,
-    /// How many contributors each unit keeps, largest first.
+    /// M: monitoring alarms.
+    pub alarms: AlarmParams,
+    /// Hidden-danger records: the overdue factor and standalone weights.
+    pub hidden_dangers: HiddenDangerParams,
+    /// How many contributors `top_contributors` lists, largest first.
     pub top_contributors: usize,
+    /// The cap on a percentage before it becomes a pressure:
+    /// λ = −ln(1 − min(x, cap)/100), so λ stays finite.
+    pub percent_cap: f64,
+    /// The as-of date (`YYYY-MM-DD`) for "overdue"; none: today in
+    /// Asia/Shanghai.
+    pub as_of: Option<String>,
 }
 
 impl Default for RiskParams {
@@ -109,7 +131,11 @@ impl Default for RiskParams {
             exposure: ExposureParams::default(),
             levels: LevelThresholds::default(),
             rollup: RollupParams::default(),
-            top_contributors: 5,
+            alarms: AlarmParams::default(),
+            hidden_dangers: HiddenDangerParams::default(),
+            top_contributors: 10,
+            percent_cap: 99.99,
+            as_of: None,
         }
     }
 }
@@ -128,10 +154,165 @@ impl RiskParams {
         self.exposure.validate()?;
         self.levels.validate()?;
         self.rollup.validate()?;
+        self.alarms.validate()?;
+        self.hidden_dangers.validate()?;
         if self.top_contributors > 100 {
             return fail("top_contributors", "must be at most 100");
         }
+        if !(self.percent_cap.is_finite() && self.percent_cap > 0.0 && self.percent_cap < 100.0) {
+            return fail("percent_cap", "must be > 0 and < 100");
+        }
+        if self
+            .as_of
+            .as_deref()
+            .is_some_and(|d| parse_date(d).is_none())
+        {
+            return fail("as_of", "must be a date YYYY-MM-DD");
+        }
         Ok(())
+    }
+
+    /// λ = −ln(1 − min(x, cap)/100) of a percentage x (0 for x ≤ 0).
+    pub fn pressure(&self, percent: f64) -> f64 {
+        if percent.is_nan() || percent <= 0.0 {
+            return 0.0;
+        }
+        -(-percent.min(self.percent_cap) / 100.0).ln_1p()
+    }
+
+    /// The as-of date as (year, month, day): `as_of` if set, else today in
+    /// Asia/Shanghai (UTC+8, no daylight saving).
+    pub fn as_of_date(&self) -> (i32, u32, u32) {
+        self.as_of
+            .as_deref()
+            .and_then(parse_date)
+            .unwrap_or_else(today_in_shanghai)
+    }
+}
+
+/// `YYYY-MM-DD` → (year, month, day), checking the day exists.
+pub fn parse_date(text: &str) -> Option<(i32, u32, u32)> {
+    let mut parts = text.split('-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let (y, m, d): (i32, u32, u32) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    (1..=days).contains(&d).then_some((y, m, d))
+}
+
+/// Today's date in Asia/Shanghai (UTC+8).
+pub fn today_in_shanghai() -> (i32, u32, u32) {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    civil_from_days(((secs + 8 * 3600) / 86_400) as i64)
+}
+
+/// Days since 1970-01-01 → (year, month, day) (proleptic Gregorian).
+fn civil_from_days(z: i64) -> (i32, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = (yoe + era * 400 + i64::from(m <= 2)) as i32;
+    (y, m, d)
+}
+
+/// Constants of M (monitoring alarms, `[risk.alarms]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlarmParams {
+    /// Intensity I of levels 1 (红) – 4 (蓝), 0–100.
+    pub intensity: [f64; 4],
+    /// Reach r of levels 1–4, metres.
+    pub reach_m: [f64; 4],
+    /// Factor once an alarm is acknowledged (0–1).
+    pub acknowledged_factor: f64,
+}
+
+impl Default for AlarmParams {
+    fn default() -> Self {
+        AlarmParams {
+            intensity: [100.0, 60.0, 30.0, 15.0],
+            reach_m: [1000.0, 500.0, 300.0, 100.0],
+            acknowledged_factor: 0.5,
+        }
+    }
+}
+
+impl AlarmParams {
+    fn validate(&self) -> Result<(), ParamError> {
+        within("alarms.intensity", &self.intensity, 0.0, 100.0)?;
+        if !self
+            .reach_m
+            .iter()
+            .all(|r| r.is_finite() && *r > 0.0 && *r <= MAX_REACH_M)
+        {
+            return fail("alarms.reach_m", "must be > 0 and ≤ 100000 metres");
+        }
+        within(
+            "alarms.acknowledged_factor",
+            &[self.acknowledged_factor],
+            0.0,
+            1.0,
+        )
+    }
+
+    /// Intensity I of an alarm level (1–4; others count as 4).
+    pub fn intensity(&self, level: u8) -> f64 {
+        self.intensity[usize::from(level.clamp(1, 4) - 1)]
+    }
+
+    /// Reach r of an alarm level, metres.
+    pub fn reach_m(&self, level: u8) -> f64 {
+        self.reach_m[usize::from(level.clamp(1, 4) - 1)]
+    }
+}
+
+/// Constants of hidden-danger records (`[risk.hidden_dangers]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HiddenDangerParams {
+    /// Factor when an open danger is past its deadline (an enterprise's wₑ
+    /// once, a standalone record's w).
+    pub overdue_factor: f64,
+    /// w of an open general record with no enterprise.
+    pub standalone_general: f64,
+    /// w of an open major record with no enterprise.
+    pub standalone_major: f64,
+}
+
+impl Default for HiddenDangerParams {
+    fn default() -> Self {
+        HiddenDangerParams {
+            overdue_factor: 1.25,
+            standalone_general: 2.0,
+            standalone_major: 8.0,
+        }
+    }
+}
+
+impl HiddenDangerParams {
+    fn validate(&self) -> Result<(), ParamError> {
+        non_negative("hidden_dangers.overdue_factor", &[self.overdue_factor])?;
+        non_negative(
+            "hidden_dangers.standalone_general",
+            &[self.standalone_general],
+        )?;
+        non_negative("hidden_dangers.standalone_major", &[self.standalone_major])
     }
 }
 
@@ -216,7 +397,7 @@ pub struct EnterpriseParams {
     pub blacklist_factor: f64,
     /// × (1 + coefficient · log₁₀(1 + employees)).
     pub employees_coefficient: f64,
-    /// E = 100 · (1 − exp(−Σw / saturation)).
+    /// λₑ = wₑ / saturation; E = 100 · (1 − exp(−Σλ)).
     pub saturation: f64,
 }
 
@@ -597,6 +778,32 @@ mod tests {
         let text = toml::to_string(&p).unwrap();
         let back: RiskParams = toml::from_str(&text).unwrap();
         assert_eq!(back, p);
+    }
+
+    #[test]
+    fn v2_constants_and_the_as_of_date() {
+        let p = RiskParams::default();
+        assert_eq!(p.top_contributors, 10);
+        assert_eq!(p.alarms.intensity(1), 100.0);
+        assert_eq!(p.alarms.reach_m(4), 100.0);
+        assert_eq!(p.alarms.acknowledged_factor, 0.5);
+        assert_eq!(p.hidden_dangers.overdue_factor, 1.25);
+        assert!((p.pressure(60.0) + (0.4f64).ln()).abs() < 1e-12);
+        assert!((p.pressure(100.0) + (1e-4f64).ln()).abs() < 1e-9);
+        assert_eq!(p.pressure(0.0), 0.0);
+        let q: RiskParams = toml::from_str("as_of = \"2026-02-28\"\n").unwrap();
+        assert_eq!(q.as_of_date(), (2026, 2, 28));
+        let bad: RiskParams = toml::from_str("as_of = \"2026-02-30\"\n").unwrap();
+        assert!(bad.check().unwrap_err().starts_with("risk.as_of"));
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_428), (2025, 12, 6));
+        let (y, m, d) = p.as_of_date();
+        assert!(y >= 2025 && (1..=12).contains(&m) && (1..=31).contains(&d));
+        // The data version hashes the serialized constants: they change it.
+        let a = serde_json::to_string(&p).unwrap();
+        let b = serde_json::to_string(&q).unwrap();
+        assert_ne!(a, b);
+        assert!(a.contains("acknowledged_factor") && a.contains("overdue_factor"));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Flat rows of scored grid units for batch output (`riskmap score --out`).
 
 use super::engine::Scores;
+#[cfg(doc)]
+use super::score::Domain;
 use super::score::round1;
 use crate::index::{Store, UnitId};
 use crate::model::{Level, RiskLevel};
@@ -32,8 +34,13 @@ pub struct ScoredUnit<'a> {
     pub e: Option<f64>,
     /// C, one decimal (unit cells only).
     pub c: Option<f64>,
+    /// M, one decimal (unit cells only).
+    pub m: Option<f64>,
     /// V, three decimals (unit cells only).
     pub v: Option<f64>,
+    /// Every domain's contribution (unrounded), in [`Domain::all`] order;
+    /// they sum to the unrounded S.
+    pub domains: Vec<f64>,
 }
 
 /// Every grid unit of all four levels with its risk fields, in the store's
@@ -62,7 +69,9 @@ pub fn scored_rows<'a>(
             h: k.map(|k| round1(k.h)),
             e: k.map(|k| round1(k.e)),
             c: k.map(|k| round1(k.c)),
+            m: k.map(|k| round1(k.m)),
             v: k.map(|k| (k.v * 1000.0).round() / 1000.0),
+            domains: s.domain_vector(),
         }
     })
 }
@@ -93,6 +102,10 @@ mod tests {
         assert_eq!(cell.h, Some(60.0));
         assert_eq!(cell.risk_color, cell.risk_level.color());
         assert!(cell.v.is_some_and(|v| (0.8..=1.2).contains(&v)));
+        assert_eq!(cell.m, Some(0.0));
+        let hs = crate::risk::Domain::HazardSources.index();
+        assert!((cell.domains[hs] - scores.unit(cell.id).score()).abs() < 1e-9);
+        assert_eq!(cell.domains.len(), crate::risk::Domain::count());
         let total: u64 = rows
             .iter()
             .filter(|r| r.level == Level::Cell)

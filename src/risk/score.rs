@@ -2,33 +2,38 @@
 
 use super::params::RiskParams;
 use crate::index::UnitId;
-use crate::model::{LayerId, RiskLevel};
+use crate::model::{Industry, RiskLevel};
 use serde::Serialize;
 
 /// A cell's components, each 0–100 except V (a multiplier around 1).
+///
+/// Each of H, E, C and M is the percentage its own features' pressures
+/// make, 100 · (1 − e^(−Σλ)); S combines every pressure with V.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Components {
     /// H — major hazard sources.
     pub h: f64,
-    /// E — enterprises inside the cell.
+    /// E — enterprises and standalone hidden dangers inside the cell.
     pub e: f64,
     /// C — road collapse.
     pub c: f64,
+    /// M — active monitoring alarms.
+    pub m: f64,
     /// V — exposure multiplier.
     pub v: f64,
 }
 
-impl Components {
-    /// S = clamp(V · 100 · (1 − (1 − H/100)(1 − E/100)(1 − C/100)), 0, 100), unrounded.
-    pub fn score(&self) -> f64 {
-        combine(self.h, self.e, self.c, self.v)
+/// S = 100 · (1 − e^(−V·Λ)) from the exposed pressure V·Λ, unrounded.
+pub fn score_of_pressure(exposed: f64) -> f64 {
+    if exposed.is_nan() || exposed <= 0.0 {
+        return 0.0;
     }
+    -100.0 * (-exposed).exp_m1()
 }
 
-/// S from H, E, C and V, unrounded.
-pub fn combine(h: f64, e: f64, c: f64, v: f64) -> f64 {
-    let keep = (1.0 - h / 100.0) * (1.0 - e / 100.0) * (1.0 - c / 100.0);
-    (v * 100.0 * (1.0 - keep)).clamp(0.0, 100.0)
+/// The percentage 100 · (1 − e^(−Λ)) a component's pressures make.
+pub fn percent_of_pressure(lambda: f64) -> f64 {
+    score_of_pressure(lambda)
 }
 
 /// Rounds half away from zero to one decimal.
@@ -84,25 +89,177 @@ impl LevelCounts {
     }
 }
 
-/// A feature that raises a cell's score.
+/// What a contributor is: its kind of feature and its index in that list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FeatureRef {
+    /// A major hazard source (index in `hazard_sources`).
+    HazardSource(u32),
+    /// An enterprise (index in `enterprises`).
+    Enterprise(u32),
+    /// A standalone hidden-danger record (index in its layer).
+    HiddenDanger(u32),
+    /// A collapse zone (index in `collapse_zones`).
+    CollapseZone(u32),
+    /// A monitoring alarm (index in its layer).
+    Alarm(u32),
+}
+
+impl FeatureRef {
+    /// The feature's layer word (`hazard_sources`, `enterprises`, …).
+    pub fn layer(self) -> &'static str {
+        match self {
+            FeatureRef::HazardSource(_) => "hazard_sources",
+            FeatureRef::Enterprise(_) => "enterprises",
+            FeatureRef::HiddenDanger(_) => "hidden_dangers",
+            FeatureRef::CollapseZone(_) => "collapse_zones",
+            FeatureRef::Alarm(_) => "alarms",
+        }
+    }
+
+    /// The component the feature acts through.
+    pub fn component(self) -> Component {
+        match self {
+            FeatureRef::HazardSource(_) => Component::H,
+            FeatureRef::Enterprise(_) | FeatureRef::HiddenDanger(_) => Component::E,
+            FeatureRef::CollapseZone(_) => Component::C,
+            FeatureRef::Alarm(_) => Component::M,
+        }
+    }
+}
+
+/// One of the components H, E, C, M.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Component {
+    /// Major hazard sources.
+    H,
+    /// Enterprises and hidden dangers.
+    E,
+    /// Road collapse.
+    C,
+    /// Monitoring alarms.
+    M,
+}
+
+impl Component {
+    /// "H", "E", "C" or "M".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Component::H => "H",
+            Component::E => "E",
+            Component::C => "C",
+            Component::M => "M",
+        }
+    }
+}
+
+/// A domain of the 分系统 view: each enterprise industry, hazard sources,
+/// collapse zones, standalone hidden dangers, alarms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Domain {
+    /// Enterprises of one industry.
+    Industry(Industry),
+    /// Major hazard sources.
+    HazardSources,
+    /// Road-collapse zones.
+    CollapseZones,
+    /// Hidden-danger records without an enterprise.
+    HiddenDangers,
+    /// Monitoring alarms.
+    Alarms,
+}
+
+impl Domain {
+    /// Every domain: the industries in their declaration order, then
+    /// `hazard_sources`, `collapse_zones`, `hidden_dangers`, `alarms`.
+    pub fn all() -> impl Iterator<Item = Domain> {
+        Industry::ALL.iter().map(|&i| Domain::Industry(i)).chain([
+            Domain::HazardSources,
+            Domain::CollapseZones,
+            Domain::HiddenDangers,
+            Domain::Alarms,
+        ])
+    }
+
+    /// The number of domains.
+    pub fn count() -> usize {
+        Industry::ALL.len() + 4
+    }
+
+    /// Position in [`Domain::all`].
+    pub fn index(self) -> usize {
+        let n = Industry::ALL.len();
+        match self {
+            Domain::Industry(i) => Industry::ALL.iter().position(|&x| x == i).unwrap_or(0),
+            Domain::HazardSources => n,
+            Domain::CollapseZones => n + 1,
+            Domain::HiddenDangers => n + 2,
+            Domain::Alarms => n + 3,
+        }
+    }
+
+    /// The domain word: the industry's word, or `hazard_sources`, ….
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Domain::Industry(i) => i.as_str(),
+            Domain::HazardSources => "hazard_sources",
+            Domain::CollapseZones => "collapse_zones",
+            Domain::HiddenDangers => "hidden_dangers",
+            Domain::Alarms => "alarms",
+        }
+    }
+
+    /// The Chinese label (危险化学品, 重大危险源, …).
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Domain::Industry(i) => i.label_zh(),
+            Domain::HazardSources => "重大危险源",
+            Domain::CollapseZones => "道路塌陷",
+            Domain::HiddenDangers => "独立隐患",
+            Domain::Alarms => "监测预警",
+        }
+    }
+
+    /// The property name of its contribution in outputs: `domain_<word>`.
+    pub fn property(self) -> String {
+        format!("domain_{}", self.as_str())
+    }
+}
+
+impl Serialize for Domain {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A feature's share of a unit's score.
 ///
-/// For a cell, `contribution` is S minus the S the cell would have without
-/// this one feature (everything else unchanged). For a village, town or
-/// county, the contributors are the features with the largest contribution
-/// in any cell below it, each once, with the cell where that was measured.
+/// In a cell, `contribution` = S · λ_f / Λ, so a cell's contributions sum to
+/// S. In a village, town or county, 0.6 · (its contribution to the max
+/// child) + 0.4 · Σ wᵢ · (its contribution to child i), which again sum to
+/// the unit's S.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Contributor {
-    /// The feature's layer (enterprises, hazard sources or collapse zones).
-    pub layer: LayerId,
+    /// The feature's layer word.
+    pub layer: &'static str,
+    /// The feature's domain.
+    pub domain: Domain,
+    /// The component it acts through.
+    pub component: Component,
     /// The feature's id.
     pub id: String,
     /// The feature's name (a zone's kind, which has no name).
     pub name: String,
-    /// S − S without the feature, unrounded score points.
+    /// Its additive share of the unit's S, unrounded score points.
     pub contribution: f64,
     /// A human label, e.g. `HS-0007 一级 1.5 km → H +25.0`.
     pub label: String,
-    /// The cell whose score it raises by `contribution`.
+    /// S minus S without the feature (unit cells only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub marginal: Option<f64>,
+    /// Which feature it is.
+    #[serde(skip)]
+    pub feature: FeatureRef,
+    /// The cell where the feature's contribution is largest.
     #[serde(skip)]
     pub cell: UnitId,
 }
@@ -111,7 +268,7 @@ pub struct Contributor {
 pub fn contributor_order(a: &Contributor, b: &Contributor) -> std::cmp::Ordering {
     b.contribution
         .total_cmp(&a.contribution)
-        .then(a.layer.cmp(&b.layer))
+        .then(a.layer.cmp(b.layer))
         .then_with(|| a.id.cmp(&b.id))
 }
 
@@ -119,29 +276,37 @@ pub fn contributor_order(a: &Contributor, b: &Contributor) -> std::cmp::Ordering
 #[derive(Debug, Clone, PartialEq)]
 pub struct UnitScore {
     score: f64,
+    pressure: f64,
     risk_score: f64,
     level: RiskLevel,
     components: Option<Components>,
     children: LevelCounts,
     cells: LevelCounts,
-    contributors: Vec<Contributor>,
+    domains: Box<[(Domain, f64)]>,
 }
 
 impl UnitScore {
-    /// A unit's score from its unrounded S; the level is read from the
-    /// rounded score.
+    /// A unit's score from its unrounded S and its ranking pressure; the
+    /// level is read from the rounded score. `domains` lists the non-zero
+    /// per-domain sums in [`Domain`] order.
     pub(crate) fn new(
         score: f64,
+        pressure: f64,
         params: &RiskParams,
         components: Option<Components>,
         children: LevelCounts,
         cells: Option<LevelCounts>,
-        contributors: Vec<Contributor>,
+        domains: Vec<(Domain, f64)>,
     ) -> UnitScore {
         let score = if score.is_finite() {
             score.clamp(0.0, 100.0)
         } else {
             0.0
+        };
+        let pressure = if pressure.is_nan() {
+            0.0
+        } else {
+            pressure.max(0.0)
         };
         let risk_score = round1(score);
         let level = params.levels.level(risk_score);
@@ -152,18 +317,26 @@ impl UnitScore {
         });
         UnitScore {
             score,
+            pressure,
             risk_score,
             level,
             components,
             children,
             cells,
-            contributors,
+            domains: domains.into_boxed_slice(),
         }
     }
 
     /// The unrounded score S (0–100), which roll-ups use.
     pub fn score(&self) -> f64 {
         self.score
+    }
+
+    /// The ranking key: V·Λ for a unit cell; for a roll-up, −ln(1 − S/100)
+    /// computed without cancellation, so units whose S rounds to 100 still
+    /// order. Monotone in S.
+    pub fn pressure(&self) -> f64 {
+        self.pressure
     }
 
     /// The shown score: S rounded half away from zero to one decimal.
@@ -181,7 +354,7 @@ impl UnitScore {
         self.level.color()
     }
 
-    /// H, E, C and V (unit cells only).
+    /// H, E, C, M and V (unit cells only).
     pub fn components(&self) -> Option<&Components> {
         self.components.as_ref()
     }
@@ -197,9 +370,27 @@ impl UnitScore {
         &self.cells
     }
 
-    /// The top contributors, largest first (at most `risk.top_contributors`).
-    pub fn contributors(&self) -> &[Contributor] {
-        &self.contributors
+    /// The non-zero per-domain sums of the contributions, in [`Domain`]
+    /// order; they sum to S.
+    pub fn domains(&self) -> &[(Domain, f64)] {
+        &self.domains
+    }
+
+    /// The sum of one domain's contributions (0 if none).
+    pub fn domain(&self, domain: Domain) -> f64 {
+        self.domains
+            .iter()
+            .find(|(d, _)| *d == domain)
+            .map_or(0.0, |(_, x)| *x)
+    }
+
+    /// Every domain's sum in [`Domain::all`] order, zeros included.
+    pub fn domain_vector(&self) -> Vec<f64> {
+        let mut out = vec![0.0; Domain::count()];
+        for (d, x) in self.domains.iter() {
+            out[d.index()] = *x;
+        }
+        out
     }
 }
 
@@ -219,19 +410,44 @@ mod tests {
     #[test]
     fn shown_75_is_major() {
         let p = RiskParams::default();
-        let u = UnitScore::new(74.96, &p, None, LevelCounts::default(), None, vec![]);
+        let u = UnitScore::new(74.96, 1.38, &p, None, LevelCounts::default(), None, vec![]);
         assert_eq!(u.risk_score(), 75.0);
         assert_eq!(u.level(), RiskLevel::Major);
         assert_eq!(u.color(), "#d7191c");
         assert_eq!(u.cell_levels().major, 1);
-        let nan = UnitScore::new(f64::NAN, &p, None, LevelCounts::default(), None, vec![]);
+        let nan = UnitScore::new(
+            f64::NAN,
+            f64::NAN,
+            &p,
+            None,
+            LevelCounts::default(),
+            None,
+            vec![],
+        );
         assert_eq!(nan.risk_score(), 0.0);
     }
 
     #[test]
-    fn combine_follows_the_model() {
-        assert!((combine(60.0, 0.0, 0.0, 1.0) - 60.0).abs() < 1e-9);
-        assert_eq!(combine(100.0, 0.0, 0.0, 1.2), 100.0);
-        assert_eq!(combine(0.0, 0.0, 0.0, 1.2), 0.0);
+    fn pressure_form_follows_the_model() {
+        assert!((score_of_pressure(-(0.4f64).ln()) - 60.0).abs() < 1e-9);
+        assert_eq!(score_of_pressure(0.0), 0.0);
+        assert_eq!(score_of_pressure(f64::NAN), 0.0);
+        // Never clamped: a huge pressure approaches, and shows, 100.
+        assert!(score_of_pressure(9.0) < 100.0);
+        assert_eq!(round1(score_of_pressure(9.0)), 100.0);
+    }
+
+    #[test]
+    fn domains_are_indexed_in_order() {
+        let all: Vec<Domain> = Domain::all().collect();
+        assert_eq!(all.len(), Domain::count());
+        for (i, d) in all.iter().enumerate() {
+            assert_eq!(d.index(), i);
+        }
+        assert_eq!(
+            Domain::Industry(Industry::HazardousChemicals).property(),
+            "domain_hazardous_chemicals"
+        );
+        assert_eq!(Domain::Alarms.property(), "domain_alarms");
     }
 }

@@ -232,6 +232,12 @@ describe('web map in Chromium', { timeout: 15 * 60_000 }, () => {
     assert.ok(text.includes(full.top_contributors[0].name), 'top contributor listed');
     assert.ok(text.includes(`${full.rank.position}`));
     assert.equal(await page.locator('#detail [data-score]').getAttribute('data-score'), full.risk_score.toFixed(1));
+    // The waterfall's steps (contributions by domain) add up to the shown score.
+    const steps = await page.locator('#detail [data-waterfall] [data-value]').evaluateAll(
+      (rows) => rows.map((r) => Number(r.dataset.value)));
+    assert.ok(steps.length > 0, 'no waterfall');
+    const sum = steps.reduce((a, b) => a + b, 0);
+    assert.equal(sum.toFixed(1), full.risk_score.toFixed(1));
   });
 
   it('the ledger downloads as UTF-8 CSV with BOM and Chinese headers', async () => {

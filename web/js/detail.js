@@ -7,7 +7,7 @@ import { get, getJson } from './api.js';
 import { getToken } from './auth.js';
 import { byId, esc, fmt, toast } from './dom.js';
 import { unitNote } from './static.js';
-import { GRADE_ZH, INDUSTRY_ZH, LAYER_ZH, RISK_LEVELS, ZONE_KIND_ZH, levelZh, riskZh } from './levels.js';
+import { GRADE_ZH, INDUSTRY_ZH, LAYER_ZH, RISK_LEVELS, ZONE_KIND_ZH, domainZh, levelZh, riskZh } from './levels.js';
 
 const panel = byId('detail');
 const body = byId('detail-body');
@@ -115,12 +115,13 @@ function unitHtml(s) {
     html += `<h4>下辖单元网格风险分布</h4><div class="bars">${RISK_LEVELS.map((r) =>
       bar(r.zh, s.cell_levels[r.key] ?? 0, total, r.color, fmt(s.cell_levels[r.key] ?? 0))).join('')}</div>`;
   }
+  if (s.domains && Object.keys(s.domains).length) html += waterfall(s);
   const top = (s.top_contributors ?? []).slice(0, 6);
   html += '<h4>主要风险来源</h4>';
   html += top.length
     ? `<ul class="contributors">${top.map((c) => `<li><span>${esc(c.name ?? '辖区外' + (LAYER_ZH[c.layer] ?? c.layer))}</span>
         <span class="plus">+${Number(c.contribution).toFixed(1)}</span>
-        <span class="sub">${esc(LAYER_ZH[c.layer] ?? c.layer)} · ${esc(c.label ?? `不在本账号辖区，计入 ${c.component}`)}</span></li>`).join('')}</ul>`
+        <span class="sub">${esc(LAYER_ZH[c.layer] ?? c.layer)} · ${esc(c.label ?? `不在本账号辖区，计入 ${domainZh(c.domain)}`)}</span></li>`).join('')}</ul>`
     : '<p class="muted">范围内没有计入评分的风险源。</p>';
   const c = s.counts ?? {};
   const hd = s.hidden_dangers ?? {};
@@ -141,6 +142,28 @@ function unitHtml(s) {
   html += `<div class="actions-row">
     <button class="btn primary small" type="button" data-ledger="${esc(s.code)}" data-name="${esc(s.name)}">下载风险点台账（CSV）</button></div>`;
   return html;
+}
+
+/**
+ * The waterfall of a unit's score: each domain's contribution (分系统)
+ * stacked from 0 up to the score, largest first, then the top features.
+ * The steps are the unrounded contributions, so they sum to the score.
+ */
+function waterfall(s) {
+  const steps = Object.entries(s.domains).sort((a, b) => b[1] - a[1]);
+  const total = steps.reduce((n, [, x]) => n + x, 0);
+  const scale = Math.max(total, 1e-9);
+  let base = 0;
+  const rows = steps.map(([d, x]) => {
+    const left = (100 * base) / scale;
+    const w = (100 * x) / scale;
+    base += x;
+    return `<div class="row" data-domain="${esc(d)}" data-value="${x}"><span>${esc(domainZh(d))}</span>
+      <span class="track"><i style="margin-left:${left}%;width:${w}%"></i></span>
+      <span class="val">+${x.toFixed(1)}</span></div>`;
+  }).join('');
+  return `<h4>分系统贡献（合计 ${Number(s.risk_score).toFixed(1)}）</h4>
+    <div class="bars waterfall" data-waterfall data-total="${total}">${rows}</div>`;
 }
 
 /** Fetches the unit's ledger with the token and saves it as a file. */

@@ -42,7 +42,15 @@ export const LAYER_ZH = {
   enterprises: '生产经营单位',
   hazard_sources: '重大危险源',
   collapse_zones: '道路塌陷风险区',
+  hidden_dangers: '隐患',
+  alarms: '监测预警',
 };
+
+/** Domains of the 分系统 view: an industry's word, or one of these. */
+export function domainZh(d) {
+  return INDUSTRY_ZH[d] ?? { hazard_sources: '重大危险源', collapse_zones: '道路塌陷',
+    hidden_dangers: '独立隐患', alarms: '监测预警' }[d] ?? d;
+}
 
 /** Industries (enterprises' `industry`). */
 export const INDUSTRY_ZH = {

@@ -46,7 +46,7 @@ pub async fn unit(
 ) -> Result<Response, ApiError> {
     let snap = state.current();
     let (id, scope) = resolve(&snap.store, &caller, &code)?;
-    Ok(Json(report::summarize(&snap.store, &snap.scores, id, scope)).into_response())
+    Ok(Json(report::summarize_for(&snap.store, &snap.scores, id, scope)).into_response())
 }
 
 /// `GET /api/cells/at?lon=&lat=[&crs=GCJ02|BD09]`: the finest unit containing the point.
@@ -85,7 +85,7 @@ pub async fn at(
             "the point lies outside this token's grid unit".into(),
         ));
     }
-    Ok(Json(report::summarize(store, &snap.scores, cell, scope)).into_response())
+    Ok(Json(report::summarize_for(store, &snap.scores, cell, scope)).into_response())
 }
 
 /// `GET /api/cells/{code}/ledger.csv`: 风险点台账, UTF-8 with BOM.
