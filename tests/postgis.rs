@@ -4,8 +4,9 @@
 //! data_version and ETags; servers reload when the database changes and
 //! keep serving the old data when the change does not validate.
 //!
-//! Skipped (with `SKIPPED:` on stderr) when PostgreSQL 15, PostGIS or
-//! `ogr2ogr` is not installed; `scripts/test.sh` installs them.
+//! Without PostgreSQL 15, PostGIS, `ogr2ogr` or root, the tests fail in CI
+//! and skip loudly elsewhere (`common::require`); `scripts/test.sh`
+//! installs them.
 
 mod common;
 

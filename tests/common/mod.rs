@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod postgres;
+pub mod require;
+pub use require::*;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
