@@ -4,6 +4,7 @@
 
 pub mod postgres;
 pub mod require;
+#[allow(unused_imports)]
 pub use require::*;
 
 use std::path::{Path, PathBuf};

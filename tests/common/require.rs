@@ -28,18 +28,18 @@ pub fn skip_log() -> std::path::PathBuf {
         })
 }
 
-/// Reports that `what` is missing: panics in CI, else prints and records
-/// the skip. Returns `false` so callers can write
-/// `if !require(...) { return; }`.
-pub fn missing(what: &str) -> bool {
+/// Reports that the test cannot run because `why` (a sentence naming what
+/// is missing): panics in CI, else prints and records the skip. Returns
+/// `false` so callers can write `if !require(...) { return; }`.
+pub fn missing(why: &str) -> bool {
     let test = std::thread::current()
         .name()
         .unwrap_or("<unnamed test>")
         .to_string();
     if strict() {
-        panic!("{test}: {what} is missing, and in CI every test must run (see scripts/test.sh)");
+        panic!("{test} cannot run: {why}. In CI every test must run (scripts/test.sh installs what they need)");
     }
-    let line = format!("SKIPPED {test}: {what} is missing (CI fails on this)");
+    let line = format!("SKIPPED {test}: {why} (CI fails on this)");
     // Straight to fd 2: `eprintln!` would be captured by libtest and hidden.
     let _ = writeln!(std::io::stderr(), "{line}");
     if let Ok(mut f) = std::fs::OpenOptions::new()
@@ -52,9 +52,9 @@ pub fn missing(what: &str) -> bool {
     false
 }
 
-/// `true` when `available`, else [`missing`]`(what)`.
-pub fn require(available: bool, what: &str) -> bool {
-    available || missing(what)
+/// `true` when `available`, else [`missing`]`(why)`.
+pub fn require(available: bool, why: &str) -> bool {
+    available || missing(why)
 }
 
 /// Whether `tool --version` runs and succeeds.
@@ -69,7 +69,7 @@ pub fn has_tool(tool: &str) -> bool {
 pub fn require_tool(tool: &str, package: &str) -> bool {
     require(
         has_tool(tool),
-        &format!("`{tool}` (Debian package {package})"),
+        &format!("`{tool}` is not installed (Debian package {package})"),
     )
 }
 
@@ -92,6 +92,9 @@ pub fn require_python_module(module: &str, package: &str) -> bool {
         .is_ok_and(|o| o.status.success());
     require(
         ok,
-        &format!("Python package {package} (`import {module}` in {py}; scripts/test.sh installs it into a venv)"),
+        &format!(
+            "Python package {package} is not installed for {py} (`import {module}` failed; \
+             scripts/test.sh installs it into a venv and sets RISKMAP_PYTHON)"
+        ),
     )
 }
