@@ -76,7 +76,7 @@ cargo check --manifest-path fuzz/Cargo.toml --all-targets
 echo "== summary"
 awk '/^     Running /{suite=($2 == "unittests") ? $3 : $2} /^   Doc-tests /{suite="doc-tests " $3}
      /^test result:/{printf "%-55s %s\n", suite, $0}' "$test_log"
-grep -E '^# (tests|pass|fail|skipped|todo) ' "$test_log" | sed 's/^/node --test (tests\/web): /'
+grep -E '^# (tests|pass|fail|skipped|todo) ' "$test_log" | sed 's/^/node --test (tests\/web): /' || true
 if grep -qE '^test result: .* [1-9][0-9]* ignored' "$test_log" \
    || grep -qE '^# (skipped|todo) [1-9]' "$test_log" \
    || [ -s "$RISKMAP_SKIP_LOG" ]; then

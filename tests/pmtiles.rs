@@ -212,7 +212,7 @@ fn check_archive(path: &Path, server: &Server, token: Option<&str>, data_version
 fn fixture_counts(private: bool) -> BTreeMap<String, usize> {
     let grid: Value = serde_json::from_str(&grid_geojson()).unwrap();
     let feats = grid["features"].as_array().unwrap();
-    let level = |l: &str| feats.iter().filter(|f| f["properties"]["level"] == l);
+    let level = |l: &'static str| feats.iter().filter(move |f| f["properties"]["level"] == l);
     let counties: BTreeSet<&str> = level("town")
         .map(|f| f["properties"]["parent_code"].as_str().unwrap())
         .collect();
