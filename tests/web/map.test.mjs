@@ -399,9 +399,19 @@ describe('web map in Chromium', { timeout: 15 * 60_000 }, () => {
         sessionStorage.setItem('riskmap.seeded', '1');
         sessionStorage.setItem('riskmap.token', 'demo-planner-revoked0');
       }
+      // Toasts close themselves: keep every one shown.
+      window.__toasts = [];
+      new MutationObserver((changes) => {
+        for (const c of changes) {
+          for (const n of c.addedNodes) if (n.classList?.contains('toast')) window.__toasts.push(n.textContent);
+        }
+      }).observe(document, { childList: true, subtree: true });
     });
-    await p.waitForFunction(() => sessionStorage.getItem('riskmap.token') === null, null, { timeout: TIMEOUT });
-    await p.locator('.toast', { hasText: '登录已失效' }).waitFor({ timeout: TIMEOUT });
+    // The page loaded (isolatedPage waits for the map), signed out, and said so.
+    assert.equal(await p.evaluate(() => sessionStorage.getItem('riskmap.token')), null);
+    const toasts = await p.evaluate(() => window.__toasts);
+    assert.ok(toasts.some((t) => t.includes('登录已失效')), JSON.stringify(toasts));
+    assert.equal(await p.locator('#loading').getAttribute('class'), 'loading done');
     assert.equal(await p.evaluate(() => document.body.classList.contains('is-signed-in')), false);
     assert.equal(await p.locator('#signin-btn').isVisible(), true);
     await ctx.close();
