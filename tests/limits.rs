@@ -33,7 +33,12 @@ fn raw_until_closed(server: &Server, request: &[u8], wait: Duration) -> String {
     let mut out = Vec::new();
     match s.read_to_end(&mut out) {
         Ok(_) => {}
-        Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) =>
+        {
             panic!("the server neither answered nor closed within {wait:?}")
         }
         // Reset after the answer (the client was still sending): fine.

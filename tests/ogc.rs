@@ -805,7 +805,10 @@ fn crs_axis_order_and_content_crs() {
     let (x, y) = first(&r.json());
     assert!((x - lon.to_radians() * 6_378_137.0).abs() < 0.01, "{x}");
     // EPSG:3857 (spherical Mercator on the WGS 84 semi-major axis).
-    let want_y = 6_378_137.0 * (std::f64::consts::FRAC_PI_4 + lat.to_radians() / 2.0).tan().ln();
+    let want_y = 6_378_137.0
+        * (std::f64::consts::FRAC_PI_4 + lat.to_radians() / 2.0)
+            .tan()
+            .ln();
     assert!((y - want_y).abs() < 0.01, "{y} vs {want_y}");
     // A bbox in Web Mercator selects what the same box in CRS84 does.
     let (x0, y0) = (118.585f64.to_radians() * 6_378_137.0, 2_863_000.0);

@@ -249,8 +249,19 @@ fn layer_counts(mvt: &[u8]) -> BTreeMap<String, usize> {
 /// The archive's z12 tile, which holds the whole tiny dataset, has every
 /// feature of the fixture.
 fn check_feature_counts(tiles: &Tiles, private: bool) {
-    let key = (12, tile_for(118.58, 24.90, 12).0, tile_for(118.58, 24.90, 12).1);
-    assert_eq!(key, (12, tile_for(118.61, 24.92, 12).0, tile_for(118.61, 24.92, 12).1));
+    let key = (
+        12,
+        tile_for(118.58, 24.90, 12).0,
+        tile_for(118.58, 24.90, 12).1,
+    );
+    assert_eq!(
+        key,
+        (
+            12,
+            tile_for(118.61, 24.92, 12).0,
+            tile_for(118.61, 24.92, 12).1
+        )
+    );
     let tile = tiles.get(&key).expect("the z12 tile of the data");
     assert_eq!(layer_counts(tile), fixture_counts(private));
 }

@@ -56,10 +56,7 @@ fn tokens_added_listed_and_revoked_through_the_binary() {
     assert_ne!(grid, planner);
     // Only hashes are stored.
     let file = std::fs::read_to_string(dir.join("tokens.toml")).unwrap();
-    assert!(
-        !file.contains(&planner) && !file.contains(&grid),
-        "{file}"
-    );
+    assert!(!file.contains(&planner) && !file.contains(&grid), "{file}");
     assert!(file.contains(&sha256_hex(&planner)), "{file}");
     assert!(file.contains(&sha256_hex(&grid)), "{file}");
     // A second token of the same name is refused.
@@ -86,7 +83,11 @@ fn tokens_added_listed_and_revoked_through_the_binary() {
     assert_eq!(server.get_with(other, &planner).0, 200);
     assert_eq!(server.get_with(own, &grid).0, 200);
     assert_eq!(server.get_with(other, &grid).0, 403);
-    assert_eq!(server.get_with(own, PLANNER).0, 401, "demo tokens are not configured");
+    assert_eq!(
+        server.get_with(own, PLANNER).0,
+        401,
+        "demo tokens are not configured"
+    );
     drop(server);
 
     let o = token(dir, &["revoke", "城建局"]);

@@ -37,7 +37,9 @@ pub fn missing(why: &str) -> bool {
         .unwrap_or("<unnamed test>")
         .to_string();
     if strict() {
-        panic!("{test} cannot run: {why}. In CI every test must run (scripts/test.sh installs what they need)");
+        panic!(
+            "{test} cannot run: {why}. In CI every test must run (scripts/test.sh installs what they need)"
+        );
     }
     let line = format!("SKIPPED {test}: {why} (CI fails on this)");
     // Straight to fd 2: `eprintln!` would be captured by libtest and hidden.
