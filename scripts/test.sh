@@ -24,12 +24,25 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
 fi
 
-# OWSLib: the OGC client the OGC tests drive; openpyxl reads the ledger
-# workbook back; pmtiles reads the exported archive back (the tests skip,
-# loudly, without them).
-python3 -c "import owslib, openpyxl, pmtiles.reader" 2>/dev/null \
-  || python3 -m pip install -q OWSLib openpyxl pmtiles \
-  || echo "warning: OWSLib/openpyxl/pmtiles could not be installed; their tests will be skipped"
+# Python clients in a venv of their own (Debian's python3 refuses `pip
+# install`, PEP 668): OWSLib drives the OGC tests, openpyxl reads the ledger
+# workbook back, pmtiles reads the exported archive back. A failed install
+# fails the run; the tests use this python through RISKMAP_PYTHON.
+venv=target/test-venv
+echo "== python venv $venv (OWSLib, openpyxl, pmtiles)"
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/python" -c "import owslib.ogcapi.features, openpyxl, pmtiles.reader" 2>/dev/null \
+  || "$venv/bin/python" -m pip install -q OWSLib openpyxl pmtiles
+"$venv/bin/python" -c "import owslib.ogcapi.features, openpyxl, pmtiles.reader"
+export RISKMAP_PYTHON="$PWD/$venv/bin/python"
+
+# Skips are recorded here (tests/common/require.rs); under CI=true a
+# missing tool fails its test instead. The log is summarised at the end.
+export RISKMAP_SKIP_LOG="$PWD/target/skipped-tests.txt"
+mkdir -p target
+rm -f "$RISKMAP_SKIP_LOG"
+test_log=target/test-output.log
+: >"$test_log"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
@@ -38,13 +51,13 @@ echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets -- -D warnings
 
 echo "== cargo test"
-cargo test --all-targets
-cargo test --doc
+cargo test --all-targets 2>&1 | tee -a "$test_log"
+cargo test --doc 2>&1 | tee -a "$test_log"
 
 # The web map in headless Chromium against the debug binary built above.
 echo "== npm ci && node --test tests/web/"
 npm ci --no-audit --no-fund
-node --test --test-concurrency=1 tests/web/
+node --test --test-concurrency=1 --test-reporter=tap tests/web/ 2>&1 | tee -a "$test_log"
 
 # The `gdal` feature (Shapefile, GeoPackage, Excel, … through GDAL): lint
 # everything, then run the library's tests and those that change with it.
@@ -52,4 +65,28 @@ echo "== cargo clippy --features gdal --all-targets -- -D warnings"
 cargo clippy --features gdal --all-targets -- -D warnings
 
 echo "== cargo test --features gdal"
-cargo test --features gdal --lib --test gdal --test score --test validate
+cargo test --features gdal --lib --test gdal --test score --test validate 2>&1 | tee -a "$test_log"
+
+# The fuzz targets build on stable (running them needs cargo-fuzz and
+# nightly: scripts/fuzz.sh).
+echo "== cargo check --manifest-path fuzz/Cargo.toml"
+cargo check --manifest-path fuzz/Cargo.toml --all-targets
+
+# How many tests ran per suite, and that none was skipped.
+echo "== summary"
+awk '/^     Running /{suite=($2 == "unittests") ? $3 : $2} /^   Doc-tests /{suite="doc-tests " $3}
+     /^test result:/{printf "%-55s %s\n", suite, $0}' "$test_log"
+grep -E '^# (tests|pass|fail|skipped|todo) ' "$test_log" | sed 's/^/node --test (tests\/web): /' || true
+if grep -qE '^test result: .* [1-9][0-9]* ignored' "$test_log" \
+   || grep -qE '^# (skipped|todo) [1-9]' "$test_log" \
+   || [ -s "$RISKMAP_SKIP_LOG" ]; then
+  echo "SKIPPED TESTS:"
+  grep -E '^test result: .* [1-9][0-9]* ignored' "$test_log" || true
+  cat "$RISKMAP_SKIP_LOG" 2>/dev/null || true
+  if [ -n "${CI:-}" ] && [ "${CI}" != "false" ] && [ "${CI}" != "0" ]; then
+    echo "error: tests were skipped or ignored; in CI every test must run" >&2
+    exit 1
+  fi
+else
+  echo "no test skipped or ignored"
+fi

@@ -130,7 +130,8 @@ fn unit_body_explains_the_score() {
     let v = json(&body);
     let kids = v["children"].as_array().unwrap();
     assert_eq!(kids.len(), 2);
-    assert!(kids[0]["risk_score"].as_f64() >= kids[1]["risk_score"].as_f64());
+    let score = |k: &Value| k["risk_score"].as_f64().expect("risk_score is a number");
+    assert!(score(&kids[0]) >= score(&kids[1]), "{kids:?}");
     assert_eq!(v["rank"]["of"], 2);
 }
 
@@ -205,12 +206,12 @@ fn ledger_is_excel_friendly_csv() {
     let path = tmp.path().join("ledger.csv");
     std::fs::write(&path, &bytes).unwrap();
     // Python's csv module, as a spreadsheet user's script would read it.
-    let out = Command::new("python3")
+    let out = Command::new(python())
         .arg("-c")
         .arg("import csv,sys,json\nrows=list(csv.reader(open(sys.argv[1],encoding='utf-8-sig',newline='')))\nprint(json.dumps(rows,ensure_ascii=False))")
         .arg(&path)
         .output()
-        .expect("python3");
+        .expect("python");
     assert!(
         out.status.success(),
         "{}",
@@ -261,20 +262,15 @@ fn ledger_as_xlsx() {
     assert!(bytes.starts_with(b"PK"), "an xlsx is a zip");
     let path = tmp.path().join("ledger.xlsx");
     std::fs::write(&path, &bytes).unwrap();
-    let has_openpyxl = Command::new("python3")
-        .args(["-c", "import openpyxl"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has_openpyxl {
-        eprintln!("SKIPPED reading the workbook back: python3 has no openpyxl");
+    if !require_python_module("openpyxl", "openpyxl") {
         return;
     }
-    let out = Command::new("python3")
+    let out = Command::new(python())
         .arg("-c")
         .arg("import openpyxl,sys,json\nws=openpyxl.load_workbook(sys.argv[1]).active\nprint(json.dumps([ws.title,[[c for c in r] for r in ws.iter_rows(values_only=True)]],ensure_ascii=False))")
         .arg(&path)
         .output()
-        .expect("python3");
+        .expect("python");
     assert!(
         out.status.success(),
         "{}",
@@ -299,7 +295,8 @@ fn public_ranking_stats_search() {
     let v = json(&body);
     let items = v["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
-    assert!(items[0]["risk_score"].as_f64() >= items[1]["risk_score"].as_f64());
+    let score = |k: &Value| k["risk_score"].as_f64().expect("risk_score is a number");
+    assert!(score(&items[0]) >= score(&items[1]), "{items:?}");
     assert!(items[0]["parent_code"].is_string() && items[0]["risk_color"].is_string());
     assert_eq!(s.get("/api/ranking?level=cell&limit=0").0, 400);
     assert_eq!(s.get("/api/ranking?level=cell&limit=abc").0, 400);

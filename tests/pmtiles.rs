@@ -4,7 +4,10 @@
 //! `pmtiles` package (tests/pmtiles_read.py). Every tile must equal what
 //! the real server sends for the same `z/x/y` (anonymously for the public
 //! export, with a planner's token for `--include-private`), and every
-//! non-empty server tile in the data's area must be in the archive.
+//! non-empty server tile in the data's area must be in the archive. As
+//! both the export and the server build tiles with the same code, the tile
+//! holding the whole dataset is also decoded and its features counted per
+//! layer against the fixture itself.
 
 mod common;
 
@@ -93,23 +96,14 @@ fn check_header(path: &Path) {
 }
 
 fn has_python_pmtiles() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import pmtiles.reader"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!(
-            "SKIPPED reading the archive back: python3 has no `pmtiles` (pip install pmtiles)"
-        );
-    }
-    ok
+    require_python_module("pmtiles.reader", "pmtiles")
 }
 
 /// Reads the archive with the Python `pmtiles` package: header facts,
 /// metadata and every tile (gunzipped).
 fn read_with_python(path: &Path) -> (Value, Tiles) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pmtiles_read.py");
-    let o = Command::new("python3")
+    let o = Command::new(python())
         .arg(script)
         .arg(path)
         .output()
@@ -212,6 +206,66 @@ fn check_archive(path: &Path, server: &Server, token: Option<&str>, data_version
     tiles
 }
 
+/// Features per tile layer in the tiny fixture, counted from its files:
+/// grid units by `level` (counties are the towns' distinct parents), zones
+/// and hazard sources by feature, enterprises by CSV row.
+fn fixture_counts(private: bool) -> BTreeMap<String, usize> {
+    let grid: Value = serde_json::from_str(&grid_geojson()).unwrap();
+    let feats = grid["features"].as_array().unwrap();
+    let level = |l: &'static str| feats.iter().filter(move |f| f["properties"]["level"] == l);
+    let counties: BTreeSet<&str> = level("town")
+        .map(|f| f["properties"]["parent_code"].as_str().unwrap())
+        .collect();
+    let n = |text: String| {
+        serde_json::from_str::<Value>(&text).unwrap()["features"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let mut out = BTreeMap::from([
+        ("counties".to_string(), counties.len()),
+        ("towns".to_string(), level("town").count()),
+        ("villages".to_string(), level("village").count()),
+        ("cells".to_string(), level("cell").count()),
+        ("collapse_zones".to_string(), n(zones_geojson())),
+    ]);
+    if private {
+        out.insert("hazard_sources".into(), n(hazards_geojson()));
+        out.insert("enterprises".into(), enterprises_csv().lines().count() - 1);
+    }
+    out
+}
+
+/// Features per layer of an MVT tile (geozero's protobuf types).
+fn layer_counts(mvt: &[u8]) -> BTreeMap<String, usize> {
+    Tile::decode(mvt)
+        .unwrap()
+        .layers
+        .into_iter()
+        .map(|l| (l.name, l.features.len()))
+        .collect()
+}
+
+/// The archive's z12 tile, which holds the whole tiny dataset, has every
+/// feature of the fixture.
+fn check_feature_counts(tiles: &Tiles, private: bool) {
+    let key = (
+        12,
+        tile_for(118.58, 24.90, 12).0,
+        tile_for(118.58, 24.90, 12).1,
+    );
+    assert_eq!(
+        key,
+        (
+            12,
+            tile_for(118.61, 24.92, 12).0,
+            tile_for(118.61, 24.92, 12).1
+        )
+    );
+    let tile = tiles.get(&key).expect("the z12 tile of the data");
+    assert_eq!(layer_counts(tile), fixture_counts(private));
+}
+
 #[test]
 fn public_and_private_archives_hold_the_servers_tiles() {
     let tmp = tempfile::tempdir().unwrap();
@@ -259,12 +313,14 @@ fn public_and_private_archives_hold_the_servers_tiles() {
             "public tile {key:?} has {layers:?}"
         );
     }
+    check_feature_counts(&public, false);
     let private = check_archive(
         &tmp.path().join("private.pmtiles"),
         &server,
         Some(PLANNER),
         &version,
     );
+    check_feature_counts(&private, true);
     let all: BTreeSet<String> = private.values().flat_map(|b| layer_names(b)).collect();
     for p in PRIVATE {
         assert!(all.contains(p), "no {p} in the private archive: {all:?}");

@@ -8,12 +8,40 @@ use common::*;
 fn health_reports_counts_and_version() {
     let tmp = tempfile::tempdir().unwrap();
     write_tiny_dataset(tmp.path());
+    install_demo_tokens(tmp.path());
     let server = Server::start(tmp.path(), tmp.path(), &[]);
     let (status, body) = server.get("/health");
     assert_eq!(status, 200, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    // The contract's constant; what can fail is below.
     assert_eq!(v["status"], "ok");
-    assert_eq!(v["data_version"].as_str().map(str::len), Some(16));
+    let version = v["data_version"].as_str().unwrap();
+    assert!(
+        version.len() == 16 && version.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{version}"
+    );
+    assert!(v.get("last_reload_error").is_none(), "{body}");
+    assert_eq!(v["warnings"], 0, "{body}");
+    assert!(v["snapshot_age_seconds"].is_u64(), "{body}");
+    // The counts are those the server serves: every OGC collection
+    // matches as many features.
+    for (collection, key) in [
+        ("enterprises", "enterprises"),
+        ("hazard_sources", "hazard_sources"),
+        ("collapse_zones", "collapse_zones"),
+        ("cells", "cells"),
+        ("villages", "villages"),
+        ("towns", "towns"),
+        ("counties", "counties"),
+    ] {
+        let (status, page) = server.get_with(
+            &format!("/ogc/collections/{collection}/items?limit=1"),
+            PLANNER,
+        );
+        assert_eq!(status, 200, "{page}");
+        let page: serde_json::Value = serde_json::from_str(&page).unwrap();
+        assert_eq!(page["numberMatched"], v["counts"][key], "{collection}");
+    }
     let c = &v["counts"];
     for (k, n) in [
         ("enterprises", 3),

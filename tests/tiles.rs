@@ -1,18 +1,64 @@
 //! Composite vector tiles and TileJSON from the real server on
 //! 127.0.0.1:0, decoded with geozero's protobuf types (prost) and a command
-//! decoder written against MVT 2.1 here.
+//! decoder written against MVT 2.1 here. What a tile should hold is computed
+//! here by brute force over the features the test wrote, with the tile
+//! grid's formulas written out below (not the server's R-tree or projection).
 
 mod common;
 
 use common::*;
 use geozero::mvt::tile::{Layer, Value};
 use geozero::mvt::{Message, Tile};
-use riskmap::crs::mercator::{TileFrame, tile_for};
-use riskmap::index::aabb;
-use riskmap::model::Level;
 use std::collections::BTreeMap;
+use std::f64::consts::PI;
 use std::io::Read;
 use std::path::Path;
+
+/// Web Mercator position of a WGS 84 point in tiles of zoom `z` (x right,
+/// y down), from the EPSG:3857 / slippy-map formulas.
+fn world(lon: f64, lat: f64, z: u8) -> (f64, f64) {
+    let n = f64::from(1u32 << z);
+    let phi = lat.to_radians();
+    let x = (lon + 180.0) / 360.0 * n;
+    let y = (1.0 - (phi.tan() + 1.0 / phi.cos()).ln() / PI) / 2.0 * n;
+    (x, y)
+}
+
+/// The tile of zoom `z` holding a point.
+fn tile_for(lon: f64, lat: f64, z: u8) -> (u32, u32) {
+    let (x, y) = world(lon, lat, z);
+    (x.floor() as u32, y.floor() as u32)
+}
+
+/// Pixel position of a point in tile `z/x/y` of 4096 units.
+fn project(lon: f64, lat: f64, (z, x, y): (u8, u32, u32)) -> (f64, f64) {
+    let (wx, wy) = world(lon, lat, z);
+    ((wx - f64::from(x)) * 4096.0, (wy - f64::from(y)) * 4096.0)
+}
+
+/// `[west, south, east, north]` of tile `z/x/y` grown by `buffer` of its
+/// 4096 units on each side.
+fn tile_bounds(z: u8, x: u32, y: u32, buffer: f64) -> [f64; 4] {
+    let n = f64::from(1u32 << z);
+    let b = buffer / 4096.0;
+    let lon = |tx: f64| tx / n * 360.0 - 180.0;
+    let lat = |ty: f64| (PI * (1.0 - 2.0 * ty / n)).sinh().atan().to_degrees();
+    [
+        lon(f64::from(x) - b),
+        lat(f64::from(y) + 1.0 + b),
+        lon(f64::from(x) + 1.0 + b),
+        lat(f64::from(y) - b),
+    ]
+}
+
+/// Whether two `[w, s, e, n]` boxes share a point.
+fn boxes_meet(a: [f64; 4], b: [f64; 4]) -> bool {
+    a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3]
+}
+
+fn contains(b: [f64; 4], (lon, lat): (f64, f64)) -> bool {
+    b[0] <= lon && lon <= b[2] && b[1] <= lat && lat <= b[3]
+}
 
 /// A response: status, headers, body bytes.
 struct Reply {
@@ -261,8 +307,7 @@ fn public_tile_has_the_public_layers_with_typed_risk_fields() {
     assert_eq!(string(&zone.props["kind"]), "cavity");
     assert_eq!(zone.props["severity"].uint_value, Some(3));
     // The cell polygon sits where the projection puts it.
-    let frame = TileFrame::new(z, x, y, 4096);
-    let (px, py) = frame.project(118.58, 24.90);
+    let (px, py) = project(118.58, 24.90, (z, x, y));
     let ring = &cell.parts[0];
     assert!(ring.iter().any(|p| (p[0] - px.round() as i64).abs() <= 1 && (p[1] - py.round() as i64).abs() <= 1), "{ring:?}");
 }
@@ -482,9 +527,37 @@ fn tilejson_lists_every_layer_with_absolute_urls() {
     );
 }
 
+/// What [`write_grid_dataset`] wrote: the boxes of the villages and cells
+/// (all axis-aligned squares) and the enterprises' points, in file order.
+struct Grid {
+    villages: Vec<[f64; 4]>,
+    cells: Vec<[f64; 4]>,
+    enterprises: Vec<(f64, f64)>,
+}
+
+impl Grid {
+    /// Units of `boxes` whose square meets `window` (brute force).
+    fn meeting(boxes: &[[f64; 4]], window: [f64; 4]) -> usize {
+        boxes.iter().filter(|b| boxes_meet(**b, window)).count()
+    }
+
+    /// Enterprises inside `window` (brute force).
+    fn enterprises_in(&self, window: [f64; 4]) -> usize {
+        self.enterprises
+            .iter()
+            .filter(|p| contains(window, **p))
+            .count()
+    }
+}
+
 /// A bigger grid: one town of `v`×`v` villages, each of 4×4 cells, and
 /// `n` enterprises spread over it (deterministic), written as GeoJSON.
-fn write_grid_dataset(dir: &Path, v: usize, n: usize) {
+fn write_grid_dataset(dir: &Path, v: usize, n: usize) -> Grid {
+    let mut grid = Grid {
+        villages: Vec::new(),
+        cells: Vec::new(),
+        enterprises: Vec::new(),
+    };
     let (x0, y0, vs) = (118.50, 24.80, 0.02);
     let cs = vs / 4.0;
     let ring = |x: f64, y: f64, s: f64| {
@@ -503,12 +576,14 @@ fn write_grid_dataset(dir: &Path, v: usize, n: usize) {
     for vi in 0..v * v {
         let (vx, vy) = (x0 + (vi % v) as f64 * vs, y0 + (vi / v) as f64 * vs);
         let vcode = format!("350502001{:03}", vi + 1);
+        grid.villages.push([vx, vy, vx + vs, vy + vs]);
         feats.push(format!(
             "{{\"type\":\"Feature\",\"properties\":{{\"code\":\"{vcode}\",\"name\":\"村{vi}\",\"level\":\"village\",\"parent_code\":\"350502001\"}},\"geometry\":{{\"type\":\"Polygon\",\"coordinates\":{}}}}}",
             ring(vx, vy, vs)
         ));
         for ci in 0..16 {
             let (cx, cy) = (vx + (ci % 4) as f64 * cs, vy + (ci / 4) as f64 * cs);
+            grid.cells.push([cx, cy, cx + cs, cy + cs]);
             feats.push(format!(
                 "{{\"type\":\"Feature\",\"properties\":{{\"code\":\"{vcode}{:03}\",\"name\":\"网格{ci}\",\"level\":\"cell\",\"parent_code\":\"{vcode}\",\"population\":{}}},\"geometry\":{{\"type\":\"Polygon\",\"coordinates\":{}}}}}",
                 ci + 1,
@@ -541,32 +616,31 @@ fn write_grid_dataset(dir: &Path, v: usize, n: usize) {
             x0 + 0.0001 + next() * (span - 0.0002),
             y0 + 0.0001 + next() * (span - 0.0002),
         );
+        let (lon, lat) = (format!("{lon:.6}"), format!("{lat:.6}"));
         csv.push_str(&format!(
-            "E{i},企业{i},一般工贸,{},1,0,0,否,{lon:.6},{lat:.6}\n",
+            "E{i},企业{i},一般工贸,{},1,0,0,否,{lon},{lat}\n",
             grades[i % 97 % 4]
         ));
+        grid.enterprises
+            .push((lon.parse().unwrap(), lat.parse().unwrap()));
     }
     std::fs::write(dir.join("enterprises.csv"), csv).unwrap();
     std::fs::write(dir.join("hazard_sources.geojson"), hazards_geojson()).unwrap();
     std::fs::write(dir.join("collapse_zones.geojson"), zones_geojson()).unwrap();
     install_demo_tokens(dir);
+    grid
 }
 
 #[test]
-fn counts_match_the_index_and_dense_enterprises_are_clustered() {
+fn counts_match_brute_force_and_dense_enterprises_are_clustered() {
     let tmp = tempfile::tempdir().unwrap();
-    write_grid_dataset(tmp.path(), 4, 6000);
-    let config = riskmap::config::Config::default();
-    let snap = riskmap::snapshot::Snapshot::load(tmp.path(), &config).unwrap();
+    let grid = write_grid_dataset(tmp.path(), 4, 6000);
     let server = Server::start(tmp.path(), tmp.path(), &[]);
     let token = format!("Bearer {PLANNER}");
-    // z15: nothing clustered; counts equal a direct R-tree query with the
-    // same 64/4096 buffer, keeping polygons that really reach the window.
+    // z15: nothing clustered; every feature the test wrote is tested
+    // against the tile's box grown by the 64/4096 buffer.
     let (x, y) = tile_for(118.54, 24.84, 15);
-    let frame = TileFrame::new(15, x, y, 4096);
-    let [w, s, e, n] = frame.lon_lat_bounds(64.0);
-    let env = aabb(w, s, e, n);
-    let window = geo::Rect::new(geo::coord! { x: w, y: s }, geo::coord! { x: e, y: n });
+    let window = tile_bounds(15, x, y, 64.0);
     let r = fetch(
         &server,
         &format!("/tiles/15/{x}/{y}.mvt"),
@@ -574,13 +648,8 @@ fn counts_match_the_index_and_dense_enterprises_are_clustered() {
     );
     assert_eq!(r.status, 200);
     let tile = decode(&r.body);
-    for (layer, level) in [("cells", Level::Cell), ("villages", Level::Village)] {
-        use geo::Intersects;
-        let expected = snap
-            .store
-            .units_in_envelope(level, &env)
-            .filter(|&id| snap.store.unit(id).geometry.intersects(&window))
-            .count();
+    for (layer, boxes) in [("cells", &grid.cells), ("villages", &grid.villages)] {
+        let expected = Grid::meeting(boxes, window);
         let got = tile.get(layer).map_or(0, Vec::len);
         assert!(expected > 0);
         // Slivers under 1 unit² at the window's edge may be dropped.
@@ -589,7 +658,7 @@ fn counts_match_the_index_and_dense_enterprises_are_clustered() {
             "{layer}: {got} vs {expected}"
         );
     }
-    let expected_e = snap.store.enterprises_in_envelope(&env).count();
+    let expected_e = grid.enterprises_in(window);
     assert!(expected_e > 10);
     assert_eq!(tile["enterprises"].len(), expected_e);
     assert!(
@@ -597,6 +666,17 @@ fn counts_match_the_index_and_dense_enterprises_are_clustered() {
             .iter()
             .all(|f| !f.props.contains_key("point_count"))
     );
+    // Each point lies where the projection puts its enterprise.
+    for f in &tile["enterprises"] {
+        let i: usize = string(&f.props["id"])[1..].parse().unwrap();
+        let (lon, lat) = grid.enterprises[i];
+        let (px, py) = project(lon, lat, (15, x, y));
+        let p = f.parts[0][0];
+        assert!(
+            (p[0] as f64 - px).abs() <= 1.0 && (p[1] as f64 - py).abs() <= 1.0,
+            "E{i} at {p:?}, expected ({px}, {py})"
+        );
+    }
 
     // z12 holds all 6,000 enterprises: clustered, every point accounted for.
     let (x, y) = tile_for(118.54, 24.84, 12);
@@ -618,14 +698,8 @@ fn counts_match_the_index_and_dense_enterprises_are_clustered() {
                 .unwrap_or(1)
         })
         .sum();
-    let frame = TileFrame::new(12, x, y, 4096);
-    let [w, s, e, n] = frame.lon_lat_bounds(64.0);
-    assert_eq!(
-        total as usize,
-        snap.store
-            .enterprises_in_envelope(&aabb(w, s, e, n))
-            .count()
-    );
+    let window = tile_bounds(12, x, y, 64.0);
+    assert_eq!(total as usize, grid.enterprises_in(window));
     let clusters: Vec<&Decoded> = ents
         .iter()
         .filter(|f| f.props.contains_key("point_count"))
@@ -636,14 +710,7 @@ fn counts_match_the_index_and_dense_enterprises_are_clustered() {
         assert!(["major", "high", "medium", "low"].contains(&g));
     }
     // The cells of the z12 tile: about those whose outline reaches it.
-    let window = geo::Rect::new(geo::coord! { x: w, y: s }, geo::coord! { x: e, y: n });
-    let expected = {
-        use geo::Intersects;
-        snap.store
-            .units_in_envelope(Level::Cell, &aabb(w, s, e, n))
-            .filter(|&id| snap.store.unit(id).geometry.intersects(&window))
-            .count()
-    };
+    let expected = Grid::meeting(&grid.cells, window);
     let got = tile["cells"].len();
     assert!(
         expected > 100 && got <= expected && got + 4 >= expected,
@@ -653,12 +720,7 @@ fn counts_match_the_index_and_dense_enterprises_are_clustered() {
 
 #[test]
 fn gdal_reads_a_tile() {
-    if std::process::Command::new("ogrinfo")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("SKIPPED gdal_reads_a_tile: `ogrinfo` not found (apt-get install gdal-bin)");
+    if !require_tool("ogrinfo", "gdal-bin") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -713,9 +775,7 @@ fn gdal_reads_a_tile() {
 #[test]
 fn dense_tiles_partition_the_points_and_agree_at_their_edges() {
     let tmp = tempfile::tempdir().unwrap();
-    write_grid_dataset(tmp.path(), 4, 20_000);
-    let config = riskmap::config::Config::default();
-    let snap = riskmap::snapshot::Snapshot::load(tmp.path(), &config).unwrap();
+    let grid = write_grid_dataset(tmp.path(), 4, 20_000);
     let server = Server::start(tmp.path(), tmp.path(), &[]);
     let token = format!("Bearer {PLANNER}");
     let z = 13u8;
@@ -723,7 +783,7 @@ fn dense_tiles_partition_the_points_and_agree_at_their_edges() {
     let (x1, y1) = tile_for(118.58, 24.80, z);
     // The tile a feature belongs to: a cluster by its quadtree cell (the
     // id holds the level in bits 56–62 over the cell's Morton code), an
-    // enterprise by its location.
+    // enterprise by the location the test gave it (found by its `id`).
     let compact = |mut v: u64| {
         v &= 0x5555_5555_5555_5555;
         v = (v | (v >> 1)) & 0x3333_3333_3333_3333;
@@ -732,15 +792,17 @@ fn dense_tiles_partition_the_points_and_agree_at_their_edges() {
         v = (v | (v >> 8)) & 0x0000_ffff_0000_ffff;
         ((v | (v >> 16)) & 0xffff_ffff) as u32
     };
-    let home = |id: u64| {
+    let home = |f: &Decoded| {
+        let id = f.id.unwrap();
         if id >> 63 == 1 {
             let level = ((id >> 56) & 0x7f) as u32;
             let code = id & ((1 << 56) - 1);
             let shift = level - u32::from(z);
             (compact(code) >> shift, compact(code >> 1) >> shift)
         } else {
-            let e = &snap.store.dataset.enterprises[id as usize];
-            tile_for(e.location.x(), e.location.y(), z)
+            let i: usize = string(&f.props["id"])[1..].parse().unwrap();
+            let (lon, lat) = grid.enterprises[i];
+            tile_for(lon, lat, z)
         }
     };
     // Cluster id → (point_count, position in world units of zoom 13 × 4096).
@@ -749,12 +811,7 @@ fn dense_tiles_partition_the_points_and_agree_at_their_edges() {
     let mut shared = 0;
     for x in x0..=x1 {
         for y in y0..=y1 {
-            let frame = TileFrame::new(z, x, y, 4096);
-            let [w, s, e, n] = frame.lon_lat_bounds(0.0);
-            let inside = snap
-                .store
-                .enterprises_in_envelope(&aabb(w, s, e, n))
-                .count();
+            let inside = grid.enterprises_in(tile_bounds(z, x, y, 0.0));
             if inside <= 2000 {
                 continue;
             }
@@ -774,7 +831,7 @@ fn dense_tiles_partition_the_points_and_agree_at_their_edges() {
                     .get("point_count")
                     .and_then(|v| v.uint_value)
                     .unwrap_or(1);
-                if home(id) == (x, y) {
+                if home(f) == (x, y) {
                     own += count as usize;
                 }
                 let p = f.parts[0][0];

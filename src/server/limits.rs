@@ -86,7 +86,9 @@ pub fn apply(router: axum::Router, state: &AppState) -> axum::Router {
     let limits: &LimitsConfig = &state.config.limits;
     let router = router
         .layer(axum::middleware::from_fn_with_state(state.clone(), sizes))
-        .layer(tower::limit::ConcurrencyLimitLayer::new(
+        // Global: `Router::layer` wraps every route on its own, and a plain
+        // `ConcurrencyLimitLayer` would give each route its own budget.
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
             limits.max_concurrent_requests.max(1),
         ));
     // Refused callers never wait for (or take) a concurrency slot.

@@ -3,6 +3,9 @@
 #![allow(dead_code)]
 
 pub mod postgres;
+pub mod require;
+#[allow(unused_imports)]
+pub use require::*;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -21,8 +21,8 @@ pub struct Postgis {
 
 impl Postgis {
     /// Starts a cluster in `dir`, or says why it cannot (PostgreSQL 15,
-    /// PostGIS or `ogr2ogr` missing, or not running as root). Tests print
-    /// the reason as `SKIPPED:` and return; `scripts/test.sh` installs them.
+    /// PostGIS or `ogr2ogr` missing, or not running as root). Tests report
+    /// it through [`Postgis::start_or_skip`]; `scripts/test.sh` installs them.
     pub fn start(dir: &Path) -> Result<Postgis, String> {
         let control = Path::new("/usr/share/postgresql/15/extension/postgis.control");
         if !Path::new(PG_BIN).join("initdb").exists() || !control.exists() {
@@ -165,10 +165,11 @@ impl Postgis {
             .output();
     }
 
-    /// [`Postgis::start`], or `None` after printing `SKIPPED:` and why.
+    /// [`Postgis::start`], or `None` after reporting why through
+    /// [`super::require::missing`] (which fails the test in CI).
     pub fn start_or_skip(dir: &Path) -> Option<Postgis> {
         Postgis::start(dir)
-            .map_err(|why| eprintln!("SKIPPED: {why}"))
+            .map_err(|why| super::require::missing(&why))
             .ok()
     }
 

@@ -1,11 +1,18 @@
 // End-to-end tests of the web map in headless Chromium against the real
 // server on a generated demo city. Run: node --test tests/web/
 import assert from 'node:assert/strict';
-import { readFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { validateStyleMin } from '@maplibre/maplibre-gl-style-spec';
-import { PLANNER, ROOT, api, canvasPixels, launchBrowser, startServer } from './server.mjs';
+import {
+  LEVEL_COLOURS, PLANNER, ROOT, api, canvasPixels, launchBrowser, levelColourShares, startServer,
+} from './server.mjs';
+
+/** Demo grid manager token (scope 350502001001), as in the README. */
+const GRID_MANAGER = 'demo-grid-5c8e17a4';
+const GRID_SCOPE = '350502001001';
 
 const TIMEOUT = 120_000;
 
@@ -256,11 +263,26 @@ describe('web map in Chromium', { timeout: 15 * 60_000 }, () => {
     assert.ok(file.equals(direct), 'downloaded ledger equals the API body');
   });
 
-  it('saves a screenshot for the README', async () => {
+  it('draws each risk level of the cells in view in its colour; screenshot', async () => {
     await moveTo((bbox) => window.map.fitBounds(bbox, { padding: { top: 40, bottom: 40, left: 40, right: 380 }, maxZoom: 13.2, duration: 0 }), top.bbox);
     await page.evaluate(() => { document.getElementById('detail').scrollTop = 0; });
-    mkdirSync(join(ROOT, 'docs'), { recursive: true });
-    await page.screenshot({ path: join(ROOT, 'docs', 'screenshot.png') });
+    const drawn = await page.evaluate(() => [...new Set(window.map
+      .queryRenderedFeatures({ layers: ['cells-fill'] })
+      .map((f) => f.properties.risk_level))].sort());
+    assert.ok(drawn.length >= 3, `only ${drawn} drawn around the top cell`);
+    const shares = await levelColourShares(page);
+    for (const level of drawn) {
+      assert.ok(shares[level] > 0.002, `${level} (${LEVEL_COLOURS[level]}) cells in view but ${(shares[level] * 100).toFixed(2)}% of pixels in its colour: ${JSON.stringify(shares)}`);
+    }
+    // The README's image is refreshed on purpose only
+    // (RISKMAP_SCREENSHOT=docs/screenshot.png); else a temporary file.
+    const dir = process.env.RISKMAP_SCREENSHOT ? null : mkdtempSync(join(tmpdir(), 'riskmap-shot-'));
+    const path = process.env.RISKMAP_SCREENSHOT ? join(ROOT, process.env.RISKMAP_SCREENSHOT) : join(dir, 'screenshot.png');
+    await page.screenshot({ path });
+    const png = readFileSync(path);
+    assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [1366, 768], 'IHDR size');
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('search flies to a code', async () => {
@@ -344,6 +366,118 @@ describe('web map in Chromium', { timeout: 15 * 60_000 }, () => {
     await p.waitForFunction(() => document.getElementById('sidebar').getBoundingClientRect().left >= 0);
     assert.ok((await p.locator('#legend-list').innerText()).includes('重大'));
     await phone.close();
+  });
+
+  /** A fresh context/page limited to 127.0.0.1; console errors kept apart. */
+  async function isolatedPage(init) {
+    const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN' });
+    await ctx.route('**/*', (route) => {
+      const url = new URL(route.request().url());
+      if (['data:', 'blob:'].includes(url.protocol) || url.hostname === '127.0.0.1') return route.continue();
+      blocked.push(url.href);
+      return route.abort();
+    });
+    if (init) await ctx.addInitScript(init);
+    const p = await ctx.newPage();
+    p.on('pageerror', (e) => consoleErrors.push(`isolated: ${e}`));
+    await p.goto(`${server.base}/`);
+    await p.waitForFunction(() => window.map && document.body.dataset.mapIdle === 'true', null, { timeout: TIMEOUT });
+    return { ctx, p };
+  }
+
+  it('an invalid token is refused at sign-in and leaves the page signed out', async () => {
+    const { ctx, p } = await isolatedPage();
+    await p.locator('#signin-btn').click();
+    await p.locator('#token-input').fill('demo-planner-00000000');
+    await p.locator('#signin-submit').click();
+    await p.locator('#signin-error').waitFor({ state: 'visible' });
+    assert.match(await p.locator('#signin-error').textContent(), /令牌无效/);
+    assert.equal(await p.evaluate(() => document.body.classList.contains('is-signed-in')), false);
+    assert.equal(await p.evaluate(() => sessionStorage.getItem('riskmap.token')), null);
+    assert.equal(await p.locator('#signin-dialog').evaluate((d) => d.open), true, 'the dialog stays open');
+    await ctx.close();
+  });
+
+  it('a stored token the server no longer accepts signs the page out with a notice', async () => {
+    // As after a revocation or expiry: the tab still holds the old token.
+    const { ctx, p } = await isolatedPage(() => {
+      if (!sessionStorage.getItem('riskmap.seeded')) {
+        sessionStorage.setItem('riskmap.seeded', '1');
+        sessionStorage.setItem('riskmap.token', 'demo-planner-revoked0');
+      }
+      // Toasts close themselves: keep every one shown.
+      window.__toasts = [];
+      new MutationObserver((changes) => {
+        for (const c of changes) {
+          for (const n of c.addedNodes) if (n.classList?.contains('toast')) window.__toasts.push(n.textContent);
+        }
+      }).observe(document, { childList: true, subtree: true });
+    });
+    // The page loaded (isolatedPage waits for the map), signed out, and said so.
+    assert.equal(await p.evaluate(() => sessionStorage.getItem('riskmap.token')), null);
+    const toasts = await p.evaluate(() => window.__toasts);
+    assert.ok(toasts.some((t) => t.includes('登录已失效')), JSON.stringify(toasts));
+    assert.equal(await p.locator('#loading').getAttribute('class'), 'loading done');
+    assert.equal(await p.evaluate(() => document.body.classList.contains('is-signed-in')), false);
+    assert.equal(await p.locator('#signin-btn').isVisible(), true);
+    await ctx.close();
+  });
+
+  it("a grid manager sees the enterprises of the scope only and no unit outside it", async () => {
+    const { ctx, p } = await isolatedPage();
+    await p.locator('#signin-btn').click();
+    await p.locator('#token-input').fill(GRID_MANAGER);
+    await p.locator('#signin-submit').click();
+    await p.waitForFunction(() => document.body.classList.contains('is-signed-in'));
+    // What the scope holds, read with the planner's token.
+    const inScope = new Set((await api(server.base, `/api/cells/${GRID_SCOPE}/features?layer=enterprises`, PLANNER))
+      .features.map((f) => f.properties.id));
+    assert.ok(inScope.size > 0, 'the scope holds enterprises');
+    const scope = (await api(server.base, `/api/search?q=${GRID_SCOPE}&limit=5`)).items.find((i) => i.id === GRID_SCOPE);
+    const [w, s, e, n] = scope.bbox;
+    // A view twice the scope's size: enterprises around it are in the tiles' area.
+    await p.evaluate((b) => new Promise((resolve) => {
+      window.map.once('idle', resolve);
+      window.map.fitBounds(b, { padding: 300, maxZoom: 16, duration: 0 });
+      window.map.triggerRepaint();
+    }), [[w, s], [e, n]]);
+    await p.waitForFunction(() => document.body.dataset.mapIdle === 'true', null, { timeout: TIMEOUT });
+    const rendered = await p.evaluate(() => window.map
+      .queryRenderedFeatures({ layers: ['enterprises-point', 'enterprises-cluster'].filter((id) => window.map.getLayer(id)) })
+      .map((f) => ({ id: f.properties.id ?? null, count: f.properties.point_count ?? 1 })));
+    assert.ok(rendered.length > 0, 'no enterprise drawn for the grid manager');
+    const points = rendered.filter((f) => f.id !== null);
+    assert.ok(points.length > 0, 'no single enterprise drawn');
+    for (const f of points) assert.ok(inScope.has(f.id), `enterprise ${f.id} outside the scope drawn`);
+    // A cell of another village: its details are refused.
+    const other = (await api(server.base, '/api/ranking?level=cell&limit=50')).items
+      .find((c) => !c.code.startsWith(GRID_SCOPE));
+    const found = (await api(server.base, `/api/search?q=${other.code}&limit=5`)).items.find((i) => i.id === other.code);
+    await p.evaluate((bbox) => new Promise((resolve) => {
+      window.map.once('idle', resolve);
+      window.map.fitBounds(bbox, { padding: 200, maxZoom: 15, duration: 0 });
+      window.map.triggerRepaint();
+    }), found.bbox);
+    const pt = await p.evaluate(({ code }) => {
+      const map = window.map;
+      const c = map.getCanvas();
+      for (let y = 10; y < c.clientHeight - 10; y += 6) {
+        for (let x = 10; x < c.clientWidth - 10; x += 6) {
+          const hit = map.queryRenderedFeatures([x, y], { layers: ['cells-fill'] })[0];
+          const others = map.queryRenderedFeatures([[x - 8, y - 8], [x + 8, y + 8]], {
+            layers: ['enterprises-point', 'enterprises-cluster', 'hazard-sources-symbol', 'collapse-zones-fill']
+              .filter((id) => map.getLayer(id)),
+          });
+          if (hit?.properties.code === code && others.length === 0) return { x, y };
+        }
+      }
+      return null;
+    }, { code: other.code });
+    assert.ok(pt, 'no free pixel in the other cell');
+    const box = await p.locator('#map canvas').boundingBox();
+    await p.mouse.click(box.x + pt.x, box.y + pt.y);
+    await p.locator('#detail .note', { hasText: '不在您的管辖范围内' }).waitFor({ timeout: TIMEOUT });
+    await ctx.close();
   });
 
   it('every request went to 127.0.0.1 and nothing was logged as an error', () => {

@@ -133,3 +133,51 @@ export function canvasPixels(page) {
     return { drawn: drawn / n, hash };
   });
 }
+
+/** The four risk levels and their colours (styles/riskmap.json). */
+export const LEVEL_COLOURS = { major: '#d7191c', high: '#fd8d3c', medium: '#fecc5c', low: '#2c7bb6' };
+
+/**
+ * Share of the map canvas's pixels (every third) whose hue is that of each
+ * risk colour (±8°, saturated enough not to be the grey background), keyed
+ * by level. Translucent fills keep their hue over the near-grey background.
+ */
+export function levelColourShares(page) {
+  return page.evaluate((colours) => {
+    const hue = (r, g, b) => {
+      const max = Math.max(r, g, b);
+      const min = Math.min(r, g, b);
+      if (max === min) return { h: 0, s: 0 };
+      const d = max - min;
+      let h;
+      if (max === r) h = ((g - b) / d) % 6;
+      else if (max === g) h = (b - r) / d + 2;
+      else h = (r - g) / d + 4;
+      h = (h * 60 + 360) % 360;
+      return { h, s: d / max };
+    };
+    const targets = Object.entries(colours).map(([level, hex]) => {
+      const n = parseInt(hex.slice(1), 16);
+      return [level, hue(n >> 16, (n >> 8) & 255, n & 255).h];
+    });
+    const c = window.map.getCanvas();
+    const t = document.createElement('canvas');
+    t.width = c.width;
+    t.height = c.height;
+    const ctx = t.getContext('2d');
+    ctx.drawImage(c, 0, 0);
+    const d = ctx.getImageData(0, 0, t.width, t.height).data;
+    const counts = Object.fromEntries(targets.map(([l]) => [l, 0]));
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4 * 3) {
+      n++;
+      const { h, s } = hue(d[i], d[i + 1], d[i + 2]);
+      if (s < 0.25) continue;
+      for (const [level, th] of targets) {
+        const diff = Math.min(Math.abs(h - th), 360 - Math.abs(h - th));
+        if (diff <= 8) { counts[level]++; break; }
+      }
+    }
+    return Object.fromEntries(Object.entries(counts).map(([l, k]) => [l, k / n]));
+  }, LEVEL_COLOURS);
+}

@@ -306,10 +306,21 @@ async function start() {
   }
   let style;
   let tilejson;
+  const loadConfig = () => (staticFrom
+    ? staticConfig(staticFrom)
+    : Promise.all([loadStyle(), getJson('tiles.json')]));
   try {
-    [style, tilejson] = staticFrom
-      ? await staticConfig(staticFrom)
-      : await Promise.all([loadStyle(), getJson('tiles.json')]);
+    try {
+      [style, tilejson] = await loadConfig();
+    } catch (e) {
+      // The tab's token was revoked or has expired since sign-in: the
+      // server refuses every request carrying it. Sign out, say so, and
+      // load the public map.
+      if (e.status !== 401 || staticFrom || !getToken()) throw e;
+      setToken(null);
+      toast('登录已失效，请重新登录。');
+      [style, tilejson] = await loadConfig();
+    }
   } catch (e) {
     fatal(`地图配置加载失败：${e.message}`);
     return;
