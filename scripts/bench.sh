@@ -9,7 +9,7 @@
 #   SAMPLE=500        tiles fetched once each for the size statistics
 #   BENCH_DIR=/tmp/riskmap-bench                 work folder (PostgreSQL cluster, venv, lists, logs)
 #   RISKMAP_BIN=...   a riskmap binary to measure instead of building target/release/riskmap
-#   MARTIN=martin     Martin 1.14 binary (see ../shared/design/PEERS.md)
+#   MARTIN=martin     Martin 1.14 binary (see docs/benchmark-peers.md)
 #   PEERS=all         comma-separated peers to run: nginx (the cached tiles as static files),
 #                     martin (Martin + PostGIS tiles), martin-geojson (Martin serving the same
 #                     layers as GeoJSON from memory), pygeoapi (OGC API - Features items from
@@ -344,7 +344,7 @@ EOF
     row "Martin GeoJSON: RSS after the load run" "$(($(kb_of "$MG_PID" VmRSS) / 1024)) MiB"
     stop "$MG_PID"
   else
-    echo "Martin ($MARTIN) or ogr2ogr missing: Martin GeoJSON skipped (see ../shared/design/PEERS.md)" >&2
+    echo "Martin ($MARTIN) or ogr2ogr missing: Martin GeoJSON skipped (see docs/benchmark-peers.md)" >&2
   fi
 fi
 
@@ -394,7 +394,7 @@ EOF
       "$(load "$MT_BASE" "$LISTS/tiles.txt" "/$LAYERS/" "" "")" "raw features: no clustering or simplification")
     stop "$MT_PID"
   else
-    echo "Martin ($MARTIN), PostgreSQL 15 + PostGIS or ogr2ogr missing: Martin + PostGIS skipped (see ../shared/design/PEERS.md)" >&2
+    echo "Martin ($MARTIN), PostgreSQL 15 + PostGIS or ogr2ogr missing: Martin + PostGIS skipped (see docs/benchmark-peers.md)" >&2
   fi
 fi
 
@@ -460,7 +460,7 @@ EOF
       "$(load "$PY_BASE" "$WORK/$PRESET-ogc-pygeoapi.txt" "" "" "")" "gunicorn $PYGEOAPI_WSGI")
     stop "$PY_PID"
   else
-    echo "PostgreSQL 15 + PostGIS or ogr2ogr missing: pygeoapi skipped (see ../shared/design/PEERS.md)" >&2
+    echo "PostgreSQL 15 + PostGIS or ogr2ogr missing: pygeoapi skipped (see docs/benchmark-peers.md)" >&2
   fi
 fi
 pg_stop

@@ -1,5 +1,7 @@
 //! `riskmap.toml` → [`Config`]. Every key is optional; the defaults serve the
 //! demo city. Command-line flags override the file.
+//!
+//! Every key, with its default and meaning: `docs/cli.md`.
 
 use crate::crs::Crs;
 use crate::ip_range::IpRange;

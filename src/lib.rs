@@ -19,19 +19,29 @@
 //! - [`config`] reads `riskmap.toml`; [`source`]: where the data come
 //!   from (a folder or a PostgreSQL URL, printed without its password).
 //! - [`auth`]: bearer tokens, roles and scopes.
-//! - [`ingest`]: one reader per format (GeoJSON, FlatGeobuf, CSV) feeding one
-//!   builder and validator that collects every problem.
+//! - [`ingest`]: one reader per format (GeoJSON, FlatGeobuf, CSV; GDAL
+//!   formats with the `gdal` feature; PostGIS tables) feeding one builder
+//!   and validator that collects every problem.
 //! - [`index`]: the [`index::Store`]: R-trees per layer and the grid hierarchy.
 //! - [`risk`]: the scoring model.
 //! - [`report`]: unit summaries, ledgers, rankings, statistics and search.
 //! - [`generate`]: the deterministic demo and province datasets.
-//! - [`write`](mod@write): GeoJSON, FlatGeobuf and CSV writers.
+//! - [`write`](mod@write): GeoJSON, FlatGeobuf and CSV writers (with the
+//!   `gdal` feature also GeoPackage and Shapefile) and the PostGIS score
+//!   table.
 //! - [`ogc`]: OGC API – Features (collections, queryables, CQL2 filters,
 //!   CRSs, paging, the OpenAPI document).
 //! - [`snapshot`]: an immutable loaded dataset with its `data_version`.
 //! - [`tiles`]: composite vector tiles (clip, simplify, cluster, encode,
-//!   cache) and TileJSON.
+//!   cache), TileJSON and the PMTiles export.
 //! - [`server`]: the HTTP server (axum), started with [`server::run`].
+//!
+//! The documentation for users and contributors is in `docs/`: the HTTP
+//! and command-line references (`docs/http.md`, `docs/cli.md`), the data
+//! (`docs/data.md`), the risk model (`docs/risk-model.md`), the
+//! architecture — data flow, folder map, reload, the tile path, dependency
+//! direction, tests (`docs/architecture.md`) — and deployment
+//! (`docs/deployment.md`).
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 

@@ -4,6 +4,8 @@
 //!
 //! Roles: `planner` reads everything; `grid_manager` reads one grid unit
 //! and its descendants; `admin` reads everything and may reload.
+//!
+//! How tokens, roles and scopes decide each route: `docs/http.md`.
 
 mod header;
 mod scope;

@@ -14,6 +14,9 @@
 //! towns, towns into villages, villages into unit cells by exact Voronoi
 //! partition, see [`partition`] and [`grid`]), then populations, then
 //! [`enterprises`], [`hazards`] and [`collapse`] zones.
+//!
+//! What is real and what synthetic in the presets, and the licences of the
+//! reference data: `docs/data.md`.
 
 pub mod collapse;
 pub mod enterprises;

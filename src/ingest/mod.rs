@@ -7,6 +7,8 @@
 //! reads (`gdal`: Shapefile, GeoPackage, Excel, KML, GML, PostGIS). A
 //! `postgresql://` URL instead of a directory reads every layer from a
 //! PostGIS database with a native driver ([`postgis`]).
+//!
+//! The layers, fields, formats and checks for users: `docs/data.md`.
 
 pub mod build;
 pub mod csv;

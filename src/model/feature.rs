@@ -1,4 +1,4 @@
-//! Typed features of the four input layers (field names per DATA.md).
+//! Typed features of the four input layers (fields as in `docs/data.md`).
 //!
 //! Coordinates are lon/lat degrees (WGS84/CGCS2000) once ingested.
 

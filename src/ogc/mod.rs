@@ -12,6 +12,8 @@
 //! - [`items`]: access, selection, paging, chunked writing.
 //! - [`links`]: absolute URLs from the request's headers.
 //! - [`openapi`]: the generated OpenAPI 3.0 document.
+//!
+//! The routes and parameters as clients see them: `docs/http.md`.
 
 pub mod collections;
 pub mod cql2;

@@ -1,4 +1,4 @@
-//! The risk model (RISK_MODEL.md): components, engine, roll-up, explanation.
+//! The risk model (`docs/risk-model.md`): components, engine, roll-up, explanation.
 //!
 //! - The components H, E, C, M and V of a unit cell, one per file:
 //!   [`hazard`], [`enterprise`], [`collapse`], [`alarm`], [`exposure`]; each

@@ -1,4 +1,4 @@
-//! `[risk]` constants with the documented defaults (RISK_MODEL.md).
+//! `[risk]` constants with the documented defaults (`docs/risk-model.md`).
 //!
 //! ```toml
 //! [risk]

@@ -1,5 +1,7 @@
 //! The HTTP server: axum router over the current [`Snapshot`], started with
 //! [`run`] by `main` and by the integration tests alike.
+//!
+//! Every route, its access rule, status codes and caching: `docs/http.md`.
 
 mod admin;
 pub mod api;

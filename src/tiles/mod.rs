@@ -14,6 +14,8 @@
 //!
 //! Risk fields come through the [`RiskLookup`] trait, so the builder does
 //! not care where scores are kept.
+//!
+//! The tile path end to end, with the server around it: `docs/architecture.md`.
 
 pub mod cache;
 pub mod clip;

@@ -1,4 +1,4 @@
-//! The canonical layer tables of a [`Dataset`] (field names per DATA.md).
+//! The canonical layer tables of a [`Dataset`] (fields as in `docs/data.md`).
 
 use super::{Column, ColumnKind, FeatureTable, GeometryKind, TableFeature};
 use crate::model::{Dataset, LayerId, Level, Value};
