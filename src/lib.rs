@@ -17,7 +17,8 @@
 //! - [`crs`]: the one place for coordinate systems (Web Mercator, GCJ-02,
 //!   BD-09, metric areas and distances).
 //! - [`config`] reads `riskmap.toml`.
-//! - [`auth`]: bearer tokens, roles and scopes.
+//! - [`auth`]: tokens (Bearer or Basic), roles, and [`auth::Scope`], the one
+//!   access rule every output asks.
 //! - [`ingest`]: one reader per format (GeoJSON, FlatGeobuf, CSV) feeding one
 //!   builder and validator that collects every problem.
 //! - [`index`]: the [`index::Store`]: R-trees per layer and the grid hierarchy.
