@@ -18,7 +18,8 @@
 //!   BD-09, metric areas and distances).
 //! - [`config`] reads `riskmap.toml`; [`source`]: where the data come
 //!   from (a folder or a PostgreSQL URL, printed without its password).
-//! - [`auth`]: bearer tokens, roles and scopes.
+//! - [`auth`]: tokens (Bearer or Basic), roles, and [`auth::Scope`], the one
+//!   access rule every output asks.
 //! - [`ingest`]: one reader per format (GeoJSON, FlatGeobuf, CSV; GDAL
 //!   formats with the `gdal` feature; PostGIS tables) feeding one builder
 //!   and validator that collects every problem.

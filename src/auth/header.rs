@@ -156,6 +156,23 @@ mod tests {
         assert!(presented_token(b"Bearer \xff").is_err());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_header_bytes_give_a_token_or_a_reason(raw in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            if let Ok(t) = presented_token(&raw) {
+                proptest::prop_assert!(!t.is_empty());
+            }
+        }
+
+        #[test]
+        fn every_spelling_of_a_token_is_that_token(token in "[!-~]{1,40}", pad in "[ \t]{0,3}", upper in proptest::bool::ANY) {
+            let scheme = if upper { "BEARER" } else { "bearer" };
+            let header = format!("{pad}{scheme} {pad}{token}{pad}");
+            proptest::prop_assert_eq!(presented_token(header.as_bytes()), Ok(token.clone()));
+            proptest::prop_assert_eq!(presented_token(basic(&format!("u:{token}")).as_bytes()), Ok(token));
+        }
+    }
+
     #[test]
     fn one_outcome_per_header() {
         let mut file = TokensFile::default();
