@@ -7,16 +7,23 @@
 # server's RSS; exits 1 if a probe failed or took 1 s or more, or a slow
 # socket outlived the write timeout (30 s) by more than 5 s.
 # Usage: scripts/hostile.sh [SECONDS] [SLOW] [IDLE]   (defaults: 60 500 200)
+# PROFILE=debug uses the dev build instead of the release one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_TOTAL="${1:-60}"
 SLOW="${2:-500}"
 IDLE="${3:-200}"
-TARGET="${CARGO_TARGET_DIR:-target}"
+TARGET="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)"
 
-cargo build --release --bin riskmap --example hostile
-BIN="$TARGET/release/riskmap"
-HOSTILE="$TARGET/release/examples/hostile"
+PROFILE="${PROFILE:-release}"
+if [ "$PROFILE" = release ]; then
+  cargo build --release --bin riskmap --example hostile
+else
+  cargo build --bin riskmap --example hostile
+  PROFILE=debug
+fi
+BIN="$TARGET/$PROFILE/riskmap"
+HOSTILE="$TARGET/$PROFILE/examples/hostile"
 
 WORK="$(mktemp -d)"
 SERVER_PID=""
