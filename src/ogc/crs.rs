@@ -139,6 +139,12 @@ impl OgcCrs {
 /// Parses `bbox` (4 or 6 numbers, in `crs`'s axis order) into lon/lat
 /// boxes `[west, south, east, north]`: two when it crosses the antimeridian.
 pub fn parse_bbox(raw: &str, crs: OgcCrs) -> Result<Vec<[f64; 4]>, OgcError> {
+    if raw.split(',').nth(6).is_some() {
+        return Err(OgcError::param(
+            "bbox",
+            "expected 4 or 6 numbers, found more than 6",
+        ));
+    }
     let nums: Vec<f64> = raw
         .split(',')
         .map(|s| s.trim().parse::<f64>())
@@ -254,6 +260,7 @@ mod tests {
         );
         for bad in [
             "1,2,3",
+            "1,2,3,4,5,6,7",
             "a,b,c,d",
             "118,25,119,24",
             "0,0,200,1",
