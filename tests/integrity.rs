@@ -305,7 +305,10 @@ fn no_negative_zero_is_printed() {
         let o = run(tmp.path(), &["score", "--data", "ds", "--out", out]);
         assert!(o.status.success(), "{}", output_text(&o));
         let text = std::fs::read_to_string(tmp.path().join(out)).unwrap();
-        assert!(!text.contains(",-0,") && !text.contains(":-0"), "{out}: {text}");
+        assert!(
+            !text.contains(",-0,") && !text.contains(":-0"),
+            "{out}: {text}"
+        );
         assert!(!text.contains("-0.0"), "{out}: {text}");
     }
 }
@@ -321,7 +324,11 @@ fn database_passwords_are_never_printed() {
         &["serve", "--addr", "127.0.0.1:0", "--data", url],
         &["validate"],
     ];
-    std::fs::write(tmp.path().join("riskmap.toml"), format!("data = \"{url}\"\n")).unwrap();
+    std::fs::write(
+        tmp.path().join("riskmap.toml"),
+        format!("data = \"{url}\"\n"),
+    )
+    .unwrap();
     for args in runs {
         let out = run(tmp.path(), args);
         let text = output_text(&out);
@@ -333,7 +340,13 @@ fn database_passwords_are_never_printed() {
     write_tiny_dataset(&tmp.path().join("ds"));
     let out = run(
         tmp.path(),
-        &["score", "--data", "ds", "--out", "postgres://u:SECRET@127.0.0.1:1/x"],
+        &[
+            "score",
+            "--data",
+            "ds",
+            "--out",
+            "postgres://u:SECRET@127.0.0.1:1/x",
+        ],
     );
     let text = output_text(&out);
     assert!(!out.status.success(), "{text}");

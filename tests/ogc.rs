@@ -1167,7 +1167,7 @@ fn check_gdal_default_paging(api: &Api, tmp: &Path) {
 
 /// `curl --compressed`: gzip on the wire, an ETag, then 304.
 fn check_curl_compressed(api: &Api, path: &str) {
-    if !have("curl", "--version") {
+    if !common::require_tool("curl", "curl") {
         return;
     }
     let url = api.url(path);
