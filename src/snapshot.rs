@@ -154,8 +154,16 @@ impl Snapshot {
         let has_file = |s: &Snapshot, l: LayerId| s.files.iter().any(|f| f.layer == l);
         let lost = [
             (LayerId::Enterprises, old.enterprises, new.enterprises),
-            (LayerId::HazardSources, old.hazard_sources, new.hazard_sources),
-            (LayerId::CollapseZones, old.collapse_zones, new.collapse_zones),
+            (
+                LayerId::HazardSources,
+                old.hazard_sources,
+                new.hazard_sources,
+            ),
+            (
+                LayerId::CollapseZones,
+                old.collapse_zones,
+                new.collapse_zones,
+            ),
             (
                 LayerId::Counties,
                 usize::from(has_file(self, LayerId::Counties)),

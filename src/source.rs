@@ -219,7 +219,9 @@ mod tests {
 
     #[test]
     fn urls_are_parsed_once_and_never_print_their_password() {
-        let s = DataSource::from(OsString::from("postgresql://u:SECRET@db:5432/x?sslmode=require"));
+        let s = DataSource::from(OsString::from(
+            "postgresql://u:SECRET@db:5432/x?sslmode=require",
+        ));
         let url = s.postgres().map(PgUrl::expose);
         assert_eq!(url, Some("postgresql://u:SECRET@db:5432/x?sslmode=require"));
         for shown in [

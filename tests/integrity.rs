@@ -305,7 +305,10 @@ fn no_negative_zero_is_printed() {
         let o = run(tmp.path(), &["score", "--data", "ds", "--out", out]);
         assert!(o.status.success(), "{}", output_text(&o));
         let text = std::fs::read_to_string(tmp.path().join(out)).unwrap();
-        assert!(!text.contains(",-0,") && !text.contains(":-0"), "{out}: {text}");
+        assert!(
+            !text.contains(",-0,") && !text.contains(":-0"),
+            "{out}: {text}"
+        );
         assert!(!text.contains("-0.0"), "{out}: {text}");
     }
 }
@@ -321,7 +324,11 @@ fn database_passwords_are_never_printed() {
         &["serve", "--addr", "127.0.0.1:0", "--data", url],
         &["validate"],
     ];
-    std::fs::write(tmp.path().join("riskmap.toml"), format!("data = \"{url}\"\n")).unwrap();
+    std::fs::write(
+        tmp.path().join("riskmap.toml"),
+        format!("data = \"{url}\"\n"),
+    )
+    .unwrap();
     for args in runs {
         let out = run(tmp.path(), args);
         let text = output_text(&out);
@@ -333,7 +340,13 @@ fn database_passwords_are_never_printed() {
     write_tiny_dataset(&tmp.path().join("ds"));
     let out = run(
         tmp.path(),
-        &["score", "--data", "ds", "--out", "postgres://u:SECRET@127.0.0.1:1/x"],
+        &[
+            "score",
+            "--data",
+            "ds",
+            "--out",
+            "postgres://u:SECRET@127.0.0.1:1/x",
+        ],
     );
     let text = output_text(&out);
     assert!(!out.status.success(), "{text}");
@@ -347,7 +360,9 @@ fn densified(mp: &geo::MultiPolygon<f64>) -> geo::MultiPolygon<f64> {
     let ring = |r: &LineString<f64>| {
         let mut out: Vec<Coord<f64>> = Vec::new();
         for w in r.0.windows(2) {
-            let n = ((w[1].x - w[0].x).abs().max((w[1].y - w[0].y).abs()) / 0.001).ceil().max(1.0);
+            let n = ((w[1].x - w[0].x).abs().max((w[1].y - w[0].y).abs()) / 0.001)
+                .ceil()
+                .max(1.0);
             for i in 0..n as usize {
                 let t = i as f64 / n;
                 out.push(Coord {
@@ -362,7 +377,9 @@ fn densified(mp: &geo::MultiPolygon<f64>) -> geo::MultiPolygon<f64> {
     let mp = mp.map_coords(|c| c);
     geo::MultiPolygon(
         mp.0.iter()
-            .map(|p| geo::Polygon::new(ring(p.exterior()), p.interiors().iter().map(ring).collect()))
+            .map(|p| {
+                geo::Polygon::new(ring(p.exterior()), p.interiors().iter().map(ring).collect())
+            })
             .collect(),
     )
 }

@@ -228,11 +228,31 @@ mod tests {
         assert!((old - truth).abs() / truth > 1e-5, "{old} vs {truth}");
         // A hole is taken out, whatever the rings' orientation.
         let holed = MultiPolygon(vec![Polygon::new(
-            LineString::from(vec![(118.0, 25.0), (118.0, 25.02), (118.02, 25.02), (118.02, 25.0), (118.0, 25.0)]),
-            vec![LineString::from(vec![(118.005, 25.005), (118.015, 25.005), (118.015, 25.015), (118.005, 25.015), (118.005, 25.005)])],
+            LineString::from(vec![
+                (118.0, 25.0),
+                (118.0, 25.02),
+                (118.02, 25.02),
+                (118.02, 25.0),
+                (118.0, 25.0),
+            ]),
+            vec![LineString::from(vec![
+                (118.005, 25.005),
+                (118.015, 25.005),
+                (118.015, 25.015),
+                (118.005, 25.015),
+                (118.005, 25.005),
+            ])],
         )]);
-        let outer = area(&MultiPolygon(vec![Polygon::new(holed.0[0].exterior().clone(), vec![])])).0;
-        let inner = area(&MultiPolygon(vec![Polygon::new(holed.0[0].interiors()[0].clone(), vec![])])).0;
+        let outer = area(&MultiPolygon(vec![Polygon::new(
+            holed.0[0].exterior().clone(),
+            vec![],
+        )]))
+        .0;
+        let inner = area(&MultiPolygon(vec![Polygon::new(
+            holed.0[0].interiors()[0].clone(),
+            vec![],
+        )]))
+        .0;
         assert!((area(&holed).0 - (outer - inner)).abs() < 1e-6);
         assert!((outer / inner - 4.0).abs() < 1e-3, "{outer} {inner}");
     }

@@ -220,7 +220,10 @@ mod tests {
         let mut issues = Vec::new();
         let err = read("e.csv", b"id,name\nA,\"line one\nline", &mut issues).err();
         let msg = err.map(|e| e.to_string()).unwrap_or_default();
-        assert!(msg.starts_with("e.csv:-: ") && msg.contains("line 2"), "{msg}");
+        assert!(
+            msg.starts_with("e.csv:-: ") && msg.contains("line 2"),
+            "{msg}"
+        );
         // Cut inside the last number: no line break at the end.
         let err = read("e.csv", b"id,lon\nA,118.5", &mut issues).err();
         let msg = err.map(|e| e.to_string()).unwrap_or_default();

@@ -292,7 +292,10 @@ mod tests {
         assert_eq!(cells[12], LedgerCell::Degrees(-118.5));
         let csv = ledger_csv(&[row]).unwrap_or_default();
         let text = String::from_utf8_lossy(&csv);
-        assert!(text.contains("\"'=HYPERLINK(\"\"http://e.vil/\"\",\"\"点击\"\")\""), "{text}");
+        assert!(
+            text.contains("\"'=HYPERLINK(\"\"http://e.vil/\"\",\"\"点击\"\")\""),
+            "{text}"
+        );
         assert!(text.contains(",-118.500000,"), "{text}");
     }
 }

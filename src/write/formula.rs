@@ -26,7 +26,14 @@ mod tests {
 
     #[test]
     fn formula_starts_get_a_quote() {
-        for bad in ["=HYPERLINK(\"http://x\",\"a\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+        for bad in [
+            "=HYPERLINK(\"http://x\",\"a\")",
+            "+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
             assert_eq!(neutralise_formula(bad), format!("'{bad}"));
         }
         for good in ["泉州石化", "E1", "", " =x", "a=b"] {
