@@ -11,7 +11,6 @@ use crate::risk::{self, Scores};
 use crate::source::DataSource;
 use crate::tiles::{BuiltTile, Prepared, TileId, TilePolicy};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
 use std::time::{Instant, SystemTime};
 
@@ -55,21 +54,7 @@ pub struct Snapshot {
     pub loaded_at: SystemTime,
 }
 
-/// The content hash of a dataset: the layers' file hashes plus the
-/// serialized `[risk]` constants (16 hex digits).
-pub fn data_version(files: &[SourceFile], config: &Config) -> String {
-    let mut h = Sha256::new();
-    let mut sorted: Vec<&SourceFile> = files.iter().collect();
-    sorted.sort_by_key(|f| f.layer);
-    for f in sorted {
-        h.update(f.layer.as_str().as_bytes());
-        h.update(b"\0");
-        h.update(f.sha256.as_bytes());
-        h.update(b"\n");
-    }
-    h.update(serde_json::to_vec(&config.risk).unwrap_or_default());
-    hex::encode(&h.finalize()[..8])
-}
+pub use crate::ingest::data_version;
 
 impl Snapshot {
     /// Loads, validates and indexes the dataset of `source`: a

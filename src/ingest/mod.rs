@@ -422,6 +422,22 @@ fn assemble(dir: &Path, read: Vec<ReadLayer>, config: &Config) -> Result<Loaded,
     })
 }
 
+/// The content hash of a dataset: the layers' file hashes plus the
+/// serialized `[risk]` constants (16 hex digits).
+pub fn data_version(files: &[SourceFile], config: &Config) -> String {
+    let mut h = Sha256::new();
+    let mut sorted: Vec<&SourceFile> = files.iter().collect();
+    sorted.sort_by_key(|f| f.layer);
+    for f in sorted {
+        h.update(f.layer.as_str().as_bytes());
+        h.update(b"\0");
+        h.update(f.sha256.as_bytes());
+        h.update(b"\n");
+    }
+    h.update(serde_json::to_vec(&config.risk).unwrap_or_default());
+    hex::encode(&h.finalize()[..8])
+}
+
 /// Duplicate ids (later ones are left out) and hazard sources whose
 /// `enterprise_id` names no enterprise.
 fn check_ids(

@@ -133,7 +133,7 @@ pub async fn data_version(url: &str, config: &Config) -> Result<String, PostgisE
             files.push(source_file(&tx, layer, &rel, version.as_deref()).await?);
         }
     }
-    Ok(crate::snapshot::data_version(&files, config))
+    Ok(super::data_version(&files, config))
 }
 
 async fn begin<'c>(client: &'c mut Client, url: &str) -> Result<Transaction<'c>, PostgisError> {
