@@ -612,8 +612,10 @@ fn servers_on_one_database_agree_and_reload_when_it_changes() {
     )
     .unwrap();
     let c = Server::start(&quiet, Path::new(&url), &[]);
-    wait_for(&c, "the LISTEN connection", |h| {
-        h["source"]["listening"] == true
+    // Listening, and the check made on connecting (which could otherwise
+    // see the change below) is done.
+    wait_for(&c, "the LISTEN connection and its first check", |h| {
+        h["source"]["listening"] == true && h["source"]["checks"].as_u64() >= Some(1)
     });
     let before = health(&c)["data_version"].clone();
     pg.psql(

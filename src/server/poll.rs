@@ -51,6 +51,8 @@ pub struct SourceStatus {
     pub failing_since: Option<u64>,
     /// Checks failed in a row.
     pub failed_checks: u64,
+    /// Checks made since the start (reached the database or not).
+    pub checks: u64,
 }
 
 impl SourceStatus {
@@ -70,11 +72,13 @@ impl SourceStatus {
             error: None,
             failing_since: None,
             failed_checks: 0,
+            checks: 0,
         })
     }
 
     fn checked(&mut self, result: Result<(), String>) {
         self.checked_at = Some(now());
+        self.checks += 1;
         match result {
             Ok(()) => {
                 self.reachable = true;
