@@ -199,7 +199,7 @@ fn a_layer_lost_on_reload_is_refused_unless_optional() {
     let (tmp, server) = start_tiny("");
     let data = tmp.path().join("ds");
     let before = json(&server.get("/health").1);
-    assert_eq!(before["counts"]["hazard_sources"], 1, "{before}");
+    assert_eq!(before["counts"]["hazard_sources"], 2, "{before}");
 
     // Deleted.
     let hazards = data.join("hazard_sources.geojson");

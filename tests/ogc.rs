@@ -56,7 +56,13 @@ struct Api {
 
 impl Api {
     fn tiny() -> Api {
+        Api::tiny_with("")
+    }
+
+    /// The tiny dataset served with `toml` as `riskmap.toml`.
+    fn tiny_with(toml: &str) -> Api {
         let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("riskmap.toml"), toml).unwrap();
         write_tiny_dataset(&dir.path().join("data/tiny"));
         install_demo_tokens(dir.path());
         let server = Server::start(dir.path(), &dir.path().join("data/tiny"), &[]);
@@ -828,7 +834,8 @@ fn crs_axis_order_and_content_crs() {
 
 #[test]
 fn links_follow_forwarded_headers() {
-    let api = Api::tiny();
+    // Forwarding headers count only from a trusted proxy (here: loopback).
+    let api = Api::tiny_with("trusted_proxies = [\"127.0.0.0/8\"]\n");
     let r = fetch(
         &api.url("/ogc/collections/cells/items?limit=1"),
         &[

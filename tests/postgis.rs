@@ -619,7 +619,8 @@ fn servers_on_one_database_agree_and_reload_when_it_changes() {
     });
     let before = health(&c)["data_version"].clone();
     pg.psql(
-        "BEGIN; DELETE FROM enterprises WHERE 企业编号 = 'E3'; \
+        "BEGIN; DELETE FROM hazard_sources WHERE id = 'HS-2'; \
+         DELETE FROM enterprises WHERE 企业编号 = 'E3'; \
          UPDATE riskmap_version SET version = 4; COMMIT;",
     );
     wait_for(&a, "the second deletion", |h| {

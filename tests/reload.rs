@@ -137,7 +137,7 @@ fn watcher_reloads_once_after_a_slow_copy_and_keeps_old_data_on_corruption() {
     // watcher must have waited for the end of the copy.
     let coalesced = longest_gap < std::time::Duration::from_millis(1500);
     let h1 = wait_health(&server, 60, |h| {
-        h["counts"]["hazard_sources"] == 2 && h.get("last_reload_error").is_none()
+        h["counts"]["hazard_sources"] == 3 && h.get("last_reload_error").is_none()
     });
     assert_ne!(h1["data_version"], v0.as_str(), "no reload: {h1}");
     assert_eq!(h1["counts"]["hazard_sources"], 3, "{h1}");

@@ -465,6 +465,12 @@ fn gzip_etags_and_not_modified() {
 fn tilejson_lists_every_layer_with_absolute_urls() {
     let tmp = tempfile::tempdir().unwrap();
     write_dataset_with_outsider(tmp.path());
+    // Forwarding headers count only from a trusted proxy (here: loopback).
+    std::fs::write(
+        tmp.path().join("riskmap.toml"),
+        "trusted_proxies = [\"127.0.0.0/8\"]\n",
+    )
+    .unwrap();
     let server = Server::start(tmp.path(), tmp.path(), &[]);
     let r = fetch(&server, "/tiles.json", &[]);
     assert_eq!(r.status, 200);
