@@ -186,23 +186,29 @@ fn relative_to_data(text: &str, data: &std::path::Path) -> String {
 /// One problem as the public `/health` may show it: the file and the
 /// field, never the feature (its position and id); the message only for a
 /// public layer's file, since a private layer's message may quote ids
-/// (`enterprise "E-9" is not in the enterprises layer`). An admin reads
-/// every problem whole in the reload's 422 answer.
+/// (`enterprise "E-9" is not in the enterprises layer`); nothing of a
+/// source that is not a layer's file (a database's address). An admin
+/// reads every problem whole in the reload's 422 answer.
 fn public_issue(issue: &crate::ingest::Issue) -> String {
     // `hazard_sources.geojson`, or a table such as `public.collapse_zones`.
     let layer = issue
         .file
         .split('.')
         .find_map(|part| part.parse::<crate::model::LayerId>().ok());
+    // Not a layer's file (e.g. the database, named by its address): nothing
+    // of it.
+    let Some(layer) = layer else {
+        return "the data source could not be read (the reload answer says why, to an admin)"
+            .into();
+    };
     let mut text = format!("{}: ", issue.file);
     if let Some(field) = &issue.field {
         text.push_str(&format!("field `{field}`: "));
     }
-    match layer {
-        Some(l) if !l.is_private() => text.push_str(&issue.message),
-        _ => {
-            text.push_str("a problem in a private layer (the reload answer lists it for an admin)")
-        }
+    if layer.is_private() {
+        text.push_str("a problem in a private layer (the reload answer lists it for an admin)");
+    } else {
+        text.push_str(&issue.message);
     }
     text
 }
@@ -256,9 +262,16 @@ mod tests {
             public_issue(&table),
             "public.collapse_zones: field `severity`: out of range"
         );
-        // A file that names no known layer is treated as private.
-        let odd = issue("mine.csv", "#1 X", "id", "duplicate id \"X\"");
-        assert!(!public_issue(&odd).contains('X'));
+        // A file that names no layer, such as the database: nothing of it.
+        let db = Issue::file_error(
+            "postgresql://riskmap@db.internal:5432/city",
+            "cannot connect: refused",
+        );
+        let text = public_issue(&db);
+        assert!(
+            !text.contains("db.internal") && !text.contains("riskmap@"),
+            "{text}"
+        );
     }
 
     use std::path::Path;
