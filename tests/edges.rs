@@ -76,6 +76,15 @@ fn invalid_utf8_paths_are_401_first_on_token_paths_then_400_json() {
             call(&server, "GET", path, &[("Authorization", &bearer(PLANNER))]);
         assert_eq!(status, 400, "{path}: {body}");
         assert_eq!(error_code(status, &headers, &body), "InvalidParameterValue");
+        // Scope before parameters: for a grid manager such a code is
+        // outside its grid unit, as any code it cannot see.
+        let (status, _, body) = call(
+            &server,
+            "GET",
+            path,
+            &[("Authorization", &bearer(GRID_MANAGER))],
+        );
+        assert_eq!(status, 403, "{path}: {body}");
     }
     for path in [
         "/ogc/collections/cells/items/%FF",
