@@ -76,6 +76,15 @@ fn invalid_utf8_paths_are_401_first_on_token_paths_then_400_json() {
             call(&server, "GET", path, &[("Authorization", &bearer(PLANNER))]);
         assert_eq!(status, 400, "{path}: {body}");
         assert_eq!(error_code(status, &headers, &body), "InvalidParameterValue");
+        // Scope before parameters: for a grid manager such a code is
+        // outside its grid unit, as any code it cannot see.
+        let (status, _, body) = call(
+            &server,
+            "GET",
+            path,
+            &[("Authorization", &bearer(GRID_MANAGER))],
+        );
+        assert_eq!(status, 403, "{path}: {body}");
     }
     for path in [
         "/ogc/collections/cells/items/%FF",
@@ -180,6 +189,36 @@ fn public_health_shows_no_server_path_after_a_refused_reload() {
         resolved.to_str().unwrap(),
         tmp.path().to_str().unwrap(),
     ] {
+        assert!(!body.contains(secret), "{secret} in {body}");
+    }
+}
+
+#[test]
+fn public_health_names_no_private_feature_after_a_refused_reload() {
+    let (tmp, server) = start_tiny("");
+    let data = tmp.path().join("ds");
+    // HS-2 now names an enterprise that does not exist: the reload is
+    // refused and the admin's answer names both.
+    std::fs::write(
+        data.join("hazard_sources.geojson"),
+        hazards_geojson().replace("\"E3\"", "\"E-SECRET-9\""),
+    )
+    .unwrap();
+    let (status, body) = server.post("/api/admin/reload", Some(ADMIN));
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.contains("HS-2") && body.contains("E-SECRET-9"),
+        "{body}"
+    );
+    let (status, body) = server.get("/health");
+    assert_eq!(status, 200);
+    let h = json(&body);
+    let first = h["last_reload_error"]["first"].as_str().unwrap_or("");
+    assert!(
+        first.starts_with("hazard_sources.geojson: field `enterprise_id`"),
+        "{body}"
+    );
+    for secret in ["HS-2", "E-SECRET-9", "笋浯储罐区"] {
         assert!(!body.contains(secret), "{secret} in {body}");
     }
 }

@@ -558,6 +558,52 @@ fn check_redacted_contributor(s: &Server) {
     assert_eq!(manager["risk_score"], planner["risk_score"]);
 }
 
+/// The whole `contributions` list (RISK_MODEL v2) of `code` as the grid
+/// manager reads it, entry by entry against the planner's: an entry inside
+/// the scope is the planner's entry unchanged; one outside it keeps only
+/// layer, domain, component and contribution, and is a feature outside the
+/// village. Returns how many entries were redacted.
+fn check_contributions(s: &Server, secrets: &Secrets, code: &str) -> usize {
+    let path = format!("/api/cells/{code}");
+    let planner = json(&String::from_utf8_lossy(&get_bytes(s, &path, PLANNER).1));
+    let manager = json(&String::from_utf8_lossy(
+        &get_bytes(s, &path, GRID_MANAGER).1,
+    ));
+    let full = planner["contributions"].as_array().unwrap();
+    let seen = manager["contributions"].as_array().unwrap();
+    assert_eq!(seen.len(), full.len(), "{code}");
+    assert!(!full.is_empty(), "{code}: {planner}");
+    let mut redacted = 0;
+    for (m, p) in seen.iter().zip(full) {
+        if m.get("id").is_some() {
+            assert_eq!(m, p, "{code}");
+            assert!(!secrets.ids.contains(p["id"].as_str().unwrap()), "{m}");
+            continue;
+        }
+        redacted += 1;
+        let keys: BTreeSet<&str> = m.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            BTreeSet::from(["component", "contribution", "domain", "layer"]),
+            "{code}: {m}"
+        );
+        for k in ["component", "contribution", "domain", "layer"] {
+            assert_eq!(m[k], p[k], "{code}: {k}");
+        }
+        assert!(
+            secrets.ids.contains(p["id"].as_str().unwrap()),
+            "{code}: {p} is inside the scope yet redacted"
+        );
+    }
+    // The top ten are the first ten of the same list.
+    assert_eq!(
+        manager["top_contributors"].as_array().unwrap()[..],
+        seen[..seen.len().min(10)],
+        "{code}"
+    );
+    redacted
+}
+
 #[test]
 fn a_grid_manager_sees_nothing_of_what_lies_outside_its_scope() {
     let (_tmp, s) = start_crowded();
@@ -579,6 +625,10 @@ fn a_grid_manager_sees_nothing_of_what_lies_outside_its_scope() {
     assert!(shown.iter().any(|v| v == "HS-2"), "{shown:?}");
 
     check_redacted_contributor(&s);
+    // The second cell and the village (rolled up) list HS-2 without identity.
+    assert!(check_contributions(&s, &secrets, CELLS[1]) >= 1);
+    assert!(check_contributions(&s, &secrets, VILLAGE) >= 1);
+    check_contributions(&s, &secrets, CELLS[0]);
     sweep_tiles(&s, &secrets);
     sweep_ogc(&s, &secrets);
     sweep_search(&s, &secrets);

@@ -84,9 +84,12 @@ pub async fn reload(state: &AppState) -> Result<ReloadOutcome, ApiError> {
                 first: e
                     .issues
                     .first()
-                    .map(|i| match state.config.data.dir() {
-                        Some(dir) => relative_to_data(&i.to_string(), dir),
-                        None => i.to_string(),
+                    .map(|i| {
+                        let text = public_issue(i);
+                        match state.config.data.dir() {
+                            Some(dir) => relative_to_data(&text, dir),
+                            None => text,
+                        }
                     })
                     .unwrap_or_default(),
             });
@@ -180,9 +183,97 @@ fn relative_to_data(text: &str, data: &std::path::Path) -> String {
     text
 }
 
+/// One problem as the public `/health` may show it: the file and the
+/// field, never the feature (its position and id); the message only for a
+/// public layer's file, since a private layer's message may quote ids
+/// (`enterprise "E-9" is not in the enterprises layer`); nothing of a
+/// source that is not a layer's file (a database's address). An admin
+/// reads every problem whole in the reload's 422 answer.
+fn public_issue(issue: &crate::ingest::Issue) -> String {
+    // `hazard_sources.geojson`, or a table such as `public.collapse_zones`.
+    let layer = issue
+        .file
+        .split('.')
+        .find_map(|part| part.parse::<crate::model::LayerId>().ok());
+    // Not a layer's file (e.g. the database, named by its address): nothing
+    // of it.
+    let Some(layer) = layer else {
+        return "the data source could not be read (the reload answer says why, to an admin)"
+            .into();
+    };
+    let mut text = format!("{}: ", issue.file);
+    if let Some(field) = &issue.field {
+        text.push_str(&format!("field `{field}`: "));
+    }
+    if layer.is_private() {
+        text.push_str("a problem in a private layer (the reload answer lists it for an admin)");
+    } else {
+        text.push_str(&issue.message);
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
-    use super::relative_to_data;
+    use super::{public_issue, relative_to_data};
+    use crate::ingest::{Issue, IssueLevel};
+
+    fn issue(file: &str, feature: &str, field: &str, message: &str) -> Issue {
+        Issue {
+            level: IssueLevel::Error,
+            file: file.into(),
+            feature: Some(feature.into()),
+            field: Some(field.into()),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn the_public_text_of_a_problem_names_no_feature() {
+        let private = issue(
+            "hazard_sources.geojson",
+            "HS-1",
+            "enterprise_id",
+            "enterprise \"E-9\" is not in the enterprises layer",
+        );
+        let text = public_issue(&private);
+        assert!(
+            text.starts_with("hazard_sources.geojson: field `enterprise_id`: "),
+            "{text}"
+        );
+        assert!(!text.contains("HS-1") && !text.contains("E-9"), "{text}");
+        let public = issue(
+            "grid_cells.fgb",
+            "#3 350502001001001",
+            "population",
+            "not a number",
+        );
+        assert_eq!(
+            public_issue(&public),
+            "grid_cells.fgb: field `population`: not a number"
+        );
+        let table = issue(
+            "public.collapse_zones",
+            "#1 CZ-1",
+            "severity",
+            "out of range",
+        );
+        assert_eq!(
+            public_issue(&table),
+            "public.collapse_zones: field `severity`: out of range"
+        );
+        // A file that names no layer, such as the database: nothing of it.
+        let db = Issue::file_error(
+            "postgresql://riskmap@db.internal:5432/city",
+            "cannot connect: refused",
+        );
+        let text = public_issue(&db);
+        assert!(
+            !text.contains("db.internal") && !text.contains("riskmap@"),
+            "{text}"
+        );
+    }
+
     use std::path::Path;
 
     #[test]

@@ -1,10 +1,11 @@
 //! Middleware: a request path that is not UTF-8 once percent-decoded. On a
 //! path that needs a token an anonymous caller gets 401 (authentication is
-//! checked before anything else); otherwise 400 JSON, before any handler's
-//! path extractor answers it in its own words.
+//! checked before anything else) and a grid manager 403 (scope before
+//! parameters, as for any code outside its scope); otherwise 400 JSON,
+//! before any handler's path extractor answers it in its own words.
 
 use super::{ApiError, AppState};
-use crate::auth::Caller;
+use crate::auth::{Caller, Role};
 use crate::model::LayerId;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::middleware::Next;
@@ -44,9 +45,26 @@ pub async fn check_path(State(state): State<AppState>, req: Request, next: Next)
     if let Err(e) = caller {
         return e.into_response();
     }
-    let authenticated = caller.is_ok_and(|c| c.is_authenticated());
-    if !authenticated && needs_token(parts.uri.path()) {
-        return ApiError::Unauthorized("this resource needs a token".into()).into_response();
+    let role = caller.ok().and_then(|c| c.role());
+    let path = parts.uri.path();
+    if needs_token(path) {
+        match role {
+            None => {
+                return ApiError::Unauthorized("this resource needs a token".into())
+                    .into_response();
+            }
+            // Scope and role come before parameters: a grid manager's code
+            // or private id that cannot be read is outside its scope, and
+            // reload is for admins only.
+            Some(Role::GridManager) => {
+                return ApiError::Forbidden("outside this token's grid unit".into())
+                    .into_response();
+            }
+            Some(r) if path.starts_with("/api/admin") && r != Role::Admin => {
+                return ApiError::Forbidden("this needs an admin token".into()).into_response();
+            }
+            Some(_) => {}
+        }
     }
     ApiError::BadRequest("the request path is not valid UTF-8 once percent-decoded".into())
         .into_response()
