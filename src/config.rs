@@ -256,6 +256,10 @@ pub struct Config {
     pub tokens: Option<PathBuf>,
     /// Audit log of token requests (JSON lines).
     pub audit_log: Option<PathBuf>,
+    /// The audit log's size bound in MiB: past it the file is renamed to
+    /// `NAME.1` (replacing the previous one) and a new file begins, so the
+    /// log never holds more than twice this.
+    pub audit_max_mb: u64,
     /// What to do with invalid features.
     pub on_invalid: OnInvalid,
     /// Log as JSON lines instead of text.
@@ -295,6 +299,7 @@ impl Default for Config {
             addr: "127.0.0.1:8080".into(),
             tokens: Some(PathBuf::from("data/demo-tokens.toml")),
             audit_log: None,
+            audit_max_mb: 256,
             on_invalid: OnInvalid::Reject,
             json_logs: false,
             public_access: true,

@@ -85,7 +85,7 @@ impl AppState {
         let config_audit = config
             .audit_log
             .clone()
-            .map(|p| Arc::new(api::AuditLog::new(p)));
+            .map(|p| Arc::new(api::AuditLog::new(p, config.audit_max_mb.max(1) << 20)));
         let source = poll::SourceStatus::initial(&config);
         let streams = Arc::new(tokio::sync::Semaphore::new(
             config.limits.max_streaming_responses.max(1),

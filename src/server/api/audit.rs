@@ -11,20 +11,32 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-/// An append-only JSON-lines file.
+/// An append-only JSON-lines file, bounded: past `max_bytes` it is rotated
+/// to `NAME.1` (one generation kept), so a client sending made-up tokens
+/// cannot fill the disk.
 #[derive(Debug)]
 pub struct AuditLog {
     path: PathBuf,
+    max_bytes: u64,
     lock: Mutex<()>,
 }
 
 impl AuditLog {
-    /// A log appending to `path` (created on first write).
-    pub fn new(path: PathBuf) -> Self {
+    /// A log appending to `path` (created on first write), rotated past
+    /// `max_bytes`.
+    pub fn new(path: PathBuf, max_bytes: u64) -> Self {
         AuditLog {
             path,
+            max_bytes,
             lock: Mutex::new(()),
         }
+    }
+
+    /// `NAME.1`, where a full log goes.
+    fn rotated(&self) -> PathBuf {
+        let mut name = self.path.as_os_str().to_owned();
+        name.push(".1");
+        PathBuf::from(name)
     }
 
     /// Appends one record; failures are logged, never fatal to the request.
@@ -44,6 +56,11 @@ impl AuditLog {
         let Ok(_guard) = self.lock.lock() else {
             return;
         };
+        let full = std::fs::metadata(&self.path)
+            .is_ok_and(|m| m.len() + line.len() as u64 + 1 > self.max_bytes);
+        if full && let Err(e) = std::fs::rename(&self.path, self.rotated()) {
+            tracing::error!(path = %self.path.display(), "cannot rotate the audit log: {e}");
+        }
         let result = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -99,4 +116,32 @@ pub async fn record_token_requests(
         }
     }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AuditLog;
+
+    #[test]
+    fn the_log_is_rotated_past_its_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let log = AuditLog::new(path.clone(), 1000);
+        for i in 0..100 {
+            log.record("unknown", "none", &format!("/api/cells/{i}"), 401);
+        }
+        let now = std::fs::metadata(&path).unwrap().len();
+        let old = std::fs::metadata(dir.path().join("audit.jsonl.1"))
+            .unwrap()
+            .len();
+        assert!(now <= 1000 && old <= 1000, "{now} {old}");
+        assert!(old > 900, "the rotated file was full: {old}");
+        // Every line whole, the newest last.
+        let text = std::fs::read_to_string(&path).unwrap();
+        let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+        assert_eq!(last["path"], "/api/cells/99");
+        for l in text.lines() {
+            serde_json::from_str::<serde_json::Value>(l).unwrap();
+        }
+    }
 }
