@@ -781,7 +781,7 @@ fn postgis_tables_in_gauss_kruger_load_like_the_native_files() {
     let text = output_text(&o);
     assert!(o.status.success(), "{text}");
     assert!(
-        text.contains(": ok — 3 enterprises, 1 hazard sources"),
+        text.contains(": ok — 3 enterprises, 2 hazard sources"),
         "{text}"
     );
     assert!(!text.contains("unused"), "{text}");

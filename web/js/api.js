@@ -46,7 +46,10 @@ export async function get(path, params = {}, { token } = {}) {
   const headers = token ? { Authorization: `Bearer ${token}` } : authHeaders();
   let resp;
   try {
-    resp = await fetch(url, { headers });
+    // credentials: 'omit': the token travels in the header; without
+    // cookies or stored credentials the browser never opens its own login
+    // box on a 401 (whose challenge also offers Basic, for GIS clients).
+    resp = await fetch(url, { headers, credentials: 'omit' });
   } catch (e) {
     throw new ApiError(0, '无法连接服务器，请检查网络');
   }

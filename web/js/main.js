@@ -50,7 +50,10 @@ function transformRequest(url, resourceType) {
     if (m) url = urlOf(`tiles/${m[1]}`);
   }
   const token = getToken();
-  if (token && isOwn(url)) return { url, headers: { Authorization: `Bearer ${token}` } };
+  // credentials: 'omit' keeps the browser's own login box away on a 401.
+  if (token && isOwn(url)) {
+    return { url, headers: { Authorization: `Bearer ${token}` }, credentials: 'omit' };
+  }
   return { url };
 }
 
