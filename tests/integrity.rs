@@ -389,11 +389,9 @@ fn densified(mp: &geo::MultiPolygon<f64>) -> geo::MultiPolygon<f64> {
 /// of the same polygon (edges straight in lon/lat, densified), with the
 /// former equirectangular projection centred on the bounding box for
 /// comparison; and against the geodesic area of the raw vertices (edges
-/// taken as geodesics), which differs by the edges' interpretation. By
-/// hand (a minute of CPU):
-/// `cargo test --test integrity area_error_over_the_demo -- --ignored --nocapture`.
+/// taken as geodesics), which differs by the edges' interpretation. The
+/// figures: `cargo test --test integrity area_error_over_the_demo -- --nocapture`.
 #[test]
-#[ignore = "generates the demo city; run by hand to measure the bound"]
 fn area_error_over_the_demo() {
     use geo::{Area, BoundingRect, GeodesicArea, Point};
     use riskmap::crs::metric::{LocalProjection, area};

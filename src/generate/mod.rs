@@ -596,7 +596,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "slow: the million-enterprise province (run with --release)"]
     fn province_meets_the_targets() {
         let ds = generate_dataset(Preset::Province, 1, &|m| eprintln!("{m}")).unwrap();
         let s = GenerateSummary::of(Preset::Province, 1, &ds, vec![]);

@@ -1,5 +1,6 @@
 //! The data model: layer and level names, attribute enums, typed features.
 
+mod calendar;
 mod enums;
 mod feature;
 mod layer;
@@ -7,6 +8,7 @@ pub mod short_names;
 pub mod uscc;
 mod value;
 
+pub use calendar::civil_from_days;
 pub use enums::{CollapseKind, HazardGrade, Industry, RiskLevel, Severity};
 pub use feature::{CollapseZone, Dataset, Enterprise, GridUnit, HazardSource};
 pub use layer::{LayerId, Level, UnknownName};

@@ -35,26 +35,7 @@ pub struct Selection {
 
 fn intersects_box(ctx: &Ctx<'_>, layer: LayerId, index: u32, b: &[f64; 4]) -> bool {
     let rect = Rect::new(coord! { x: b[0], y: b[1] }, coord! { x: b[2], y: b[3] });
-    let ds = &ctx.store.dataset;
-    let i = index as usize;
-    match layer {
-        LayerId::Enterprises => ds
-            .enterprises
-            .get(i)
-            .is_some_and(|e| rect.intersects(&e.location)),
-        LayerId::HazardSources => ds
-            .hazard_sources
-            .get(i)
-            .is_some_and(|h| rect.intersects(&h.location)),
-        LayerId::CollapseZones => ds
-            .collapse_zones
-            .get(i)
-            .is_some_and(|z| rect.intersects(&z.geometry)),
-        _ => ds
-            .units
-            .get(i)
-            .is_some_and(|u| rect.intersects(&u.geometry)),
-    }
+    intersects_geometry(ctx, layer, index, &Geometry::Rect(rect))
 }
 
 /// Whether the geometry of a feature intersects a lon/lat geometry (a

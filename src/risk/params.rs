@@ -214,21 +214,8 @@ pub fn today_in_shanghai() -> (i32, u32, u32) {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    civil_from_days(((secs + 8 * 3600) / 86_400) as i64)
-}
-
-/// Days since 1970-01-01 → (year, month, day) (proleptic Gregorian).
-fn civil_from_days(z: i64) -> (i32, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = (yoe + era * 400 + i64::from(m <= 2)) as i32;
-    (y, m, d)
+    let (y, m, d) = crate::model::civil_from_days(((secs + 8 * 3600) / 86_400) as i64);
+    (y as i32, m, d)
 }
 
 /// Constants of M (monitoring alarms, `[risk.alarms]`).
@@ -795,8 +782,6 @@ mod tests {
         assert_eq!(q.as_of_date(), (2026, 2, 28));
         let bad: RiskParams = toml::from_str("as_of = \"2026-02-30\"\n").unwrap();
         assert!(bad.check().unwrap_err().starts_with("risk.as_of"));
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_428), (2025, 12, 6));
         let (y, m, d) = p.as_of_date();
         assert!(y >= 2025 && (1..=12).contains(&m) && (1..=31).contains(&d));
         // The data version hashes the serialized constants: they change it.

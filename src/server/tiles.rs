@@ -97,13 +97,7 @@ fn etag(key: &TileKey) -> String {
 
 /// Whether `If-None-Match` names `etag` (or `*`).
 pub(super) fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
-    headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|t| t.trim().trim_start_matches("W/"))
-        .any(|t| t == etag || t == "*")
+    super::http::etag_matches(headers, etag)
 }
 
 fn common_headers(resp: &mut Response, etag: &str, public: bool) {
