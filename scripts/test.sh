@@ -14,6 +14,8 @@ pkg-config --exists gdal 2>/dev/null || need_apt+=(libgdal-dev)
 # the GDAL tests read layers from throwaway clusters (run as user postgres).
 [ -e /usr/share/postgresql/15/extension/postgis.control ] || need_apt+=(postgresql-15-postgis-3)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-pip)
+# Debian's python3 makes venvs only with python3-venv.
+python3 -c 'import ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 # The web map's browser tests: Node.js, Debian's Chromium and a CJK font.
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
