@@ -14,47 +14,35 @@
 //! ```
 
 use socket2::{Domain, SockAddr, Socket, Type};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpStream};
 use std::time::{Duration, Instant};
 
+/// Hostile clients against a running riskmap server.
+#[derive(clap::Parser)]
 struct Args {
+    /// The server's address.
+    #[arg(long)]
     addr: SocketAddr,
+    /// The server's process id (its RSS is sampled; 0: not sampled).
+    #[arg(long, default_value_t = 0)]
     pid: u32,
+    /// Connections that request a large page and never read.
+    #[arg(long, default_value_t = 500)]
     slow: usize,
+    /// Connections that send nothing.
+    #[arg(long, default_value_t = 200)]
     idle: usize,
+    /// Loopback source addresses to spread them over (127.0.0.2…).
+    #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(u8).range(1..=250))]
     sources: u8,
+    /// How long to hold them.
+    #[arg(long, default_value_t = 60)]
     seconds: u64,
+    /// Seconds within which the server must have closed a slow socket.
+    #[arg(long, default_value_t = 35)]
     close_within: u64,
-}
-
-fn args() -> Result<Args, String> {
-    let mut map = BTreeMap::new();
-    let mut it = std::env::args().skip(1);
-    while let Some(k) = it.next() {
-        let key = k
-            .strip_prefix("--")
-            .ok_or_else(|| format!("unexpected {k}"))?
-            .to_string();
-        let v = it.next().ok_or_else(|| format!("{k} needs a value"))?;
-        map.insert(key, v);
-    }
-    let get = |k: &str, d: &str| map.get(k).cloned().unwrap_or_else(|| d.to_string());
-    let num = |k: &str, d: &str| -> Result<u64, String> {
-        get(k, d).parse().map_err(|e| format!("--{k}: {e}"))
-    };
-    Ok(Args {
-        addr: get("addr", "")
-            .parse()
-            .map_err(|e| format!("--addr: {e}"))?,
-        pid: num("pid", "0")? as u32,
-        slow: num("slow", "500")? as usize,
-        idle: num("idle", "200")? as usize,
-        sources: num("sources", "14")?.clamp(1, 250) as u8,
-        seconds: num("seconds", "60")?,
-        close_within: num("close-within", "35")?,
-    })
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -145,13 +133,7 @@ fn probe(base: &str, path: &str) -> (u16, f64) {
 }
 
 fn main() {
-    let a = match args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("hostile: {e}");
-            std::process::exit(2);
-        }
-    };
+    let a = <Args as clap::Parser>::parse();
     let base = format!("http://{}", a.addr);
     let source = |i: usize| Ipv4Addr::new(127, 0, 0, 2 + (i % usize::from(a.sources)) as u8);
     let mut conns: Vec<Conn> = Vec::new();
