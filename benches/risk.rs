@@ -184,6 +184,7 @@ fn dataset() -> Dataset {
         hazard_sources,
         collapse_zones,
         units,
+        ..Dataset::default()
     }
 }
 

@@ -159,6 +159,7 @@ fn city() -> Store {
         enterprises,
         hazard_sources,
         collapse_zones: Vec::new(),
+        ..Dataset::default()
     })
 }
 

@@ -218,6 +218,7 @@ fn assemble(seed: u64, grid: Grid, layers: &Layers, progress: &dyn Fn(&str)) -> 
         hazard_sources,
         collapse_zones,
         units: grid.into_units(),
+        ..Dataset::default()
     }
 }
 

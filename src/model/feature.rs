@@ -2,6 +2,7 @@
 //!
 //! Coordinates are lon/lat degrees (WGS84/CGCS2000) once ingested.
 
+use super::danger::HiddenDanger;
 use super::enums::{CollapseKind, HazardGrade, Industry, RiskLevel, Severity};
 use super::layer::Level;
 use geo::{MultiPolygon, Point};
@@ -103,4 +104,11 @@ pub struct Dataset {
     /// Grid units of every level (counties from the optional counties file
     /// or dissolved; towns, villages and cells from `grid_cells`).
     pub units: Vec<GridUnit>,
+    /// 隐患 records of the optional `hidden_dangers` layer (empty when the
+    /// dataset has none; see [`Dataset::has_hidden_dangers`]).
+    pub hidden_dangers: Vec<HiddenDanger>,
+    /// Whether the dataset has a `hidden_dangers` layer (even an empty one):
+    /// then an enterprise's open counts come from the records, not from its
+    /// own `hidden_dangers_open` fields.
+    pub has_hidden_dangers: bool,
 }

@@ -1,7 +1,9 @@
 //! The data model: layer and level names, attribute enums, typed features.
 
 mod calendar;
+#[macro_use]
 mod enums;
+mod danger;
 mod feature;
 mod layer;
 pub mod short_names;
@@ -9,6 +11,10 @@ pub mod uscc;
 mod value;
 
 pub use calendar::civil_from_days;
+pub use danger::{
+    BadDate, DangerCategory, DangerGrade, DangerSource, DangerStatus, Date, HiddenDanger,
+    OtherCategory,
+};
 pub use enums::{CollapseKind, HazardGrade, Industry, RiskLevel, Severity};
 pub use feature::{CollapseZone, Dataset, Enterprise, GridUnit, HazardSource};
 pub use layer::{LayerId, Level, UnknownName};

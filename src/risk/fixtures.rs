@@ -255,7 +255,7 @@ pub mod arb {
             hazard_sources in prop::collection::vec(hazard(), 0..5),
             collapse_zones in prop::collection::vec(zone(), 0..5),
         ) -> Dataset {
-            let mut ds = Dataset { enterprises, hazard_sources, collapse_zones, units: grid4x4() };
+            let mut ds = Dataset { enterprises, hazard_sources, collapse_zones, units: grid4x4(), ..Dataset::default() };
             name_features(&mut ds);
             ds
         }
