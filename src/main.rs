@@ -330,7 +330,7 @@ fn validate(config: &Config, data: Option<DataSource>) -> ExitCode {
     let source = data.unwrap_or_else(|| config.data.clone());
     match Snapshot::load(&source, config) {
         Ok(snap) => {
-            for w in &snap.warnings {
+            for w in snap.warnings.iter() {
                 println!("{w}");
             }
             let c = snap.counts();

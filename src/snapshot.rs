@@ -11,7 +11,7 @@ use crate::risk::{self, Scores};
 use crate::source::DataSource;
 use crate::tiles::{BuiltTile, Prepared, TileId, TilePolicy};
 use serde::Serialize;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Instant, SystemTime};
 
 /// Feature counts per served layer, as `/health` reports them.
@@ -34,22 +34,34 @@ pub struct Counts {
 }
 
 /// A loaded, indexed dataset.
-#[derive(Debug)]
+///
+/// A live write derives the next snapshot from the current one
+/// ([`Snapshot::derive`]): the store's base, the prepared tile geometry,
+/// the files and warnings are shared; the hidden-danger book and the
+/// rescored units are new.
+#[derive(Debug, Clone)]
 pub struct Snapshot {
     /// Features and indexes.
     pub store: Store,
     /// The risk score of every grid unit, by `UnitId`.
     pub scores: Scores,
     /// Geometry prepared for vector tiles, built on first use
-    /// ([`Snapshot::tiles`]).
-    tiles: OnceLock<Prepared>,
+    /// ([`Snapshot::tiles`]); shared by derived snapshots.
+    tiles: Arc<OnceLock<Prepared>>,
     /// Hash of the input files (or tables' fingerprints) and of the
-    /// `[risk]` config.
+    /// `[risk]` config; after journal entries `<base>-<seq>`.
     pub data_version: String,
+    /// The hash of the base files alone.
+    pub base_version: Arc<str>,
+    /// The last journal entry applied (0: none).
+    pub seq: u64,
+    /// Per tile, the sequence number of the last journal entry that may have
+    /// changed its bytes (tiles not listed: none since the base).
+    pub tile_changes: crate::tiles::TileChanges,
     /// Warnings found while loading.
-    pub warnings: Vec<Issue>,
+    pub warnings: Arc<Vec<Issue>>,
     /// The files (or tables) read.
-    pub files: Vec<SourceFile>,
+    pub files: Arc<Vec<SourceFile>>,
     /// When it was loaded.
     pub loaded_at: SystemTime,
 }
@@ -64,6 +76,17 @@ impl Snapshot {
         let loaded = match source.into() {
             DataSource::Postgres(url) => ingest::postgis::load(url.expose(), config)?,
             DataSource::Dir(dir) => ingest::load_dir(&dir, config)?,
+        };
+        // Today's date is fixed once per load, so that a later incremental
+        // update measures "overdue" against the same day as the full score.
+        let pinned;
+        let config = if config.risk.as_of.is_none() {
+            let mut c = config.clone();
+            c.risk = c.risk.pinned();
+            pinned = c;
+            &pinned
+        } else {
+            config
         };
         let data_version = data_version(&loaded.files, config);
         let read = started.elapsed();
@@ -88,10 +111,13 @@ impl Snapshot {
         Ok(Snapshot {
             store,
             scores,
-            tiles: OnceLock::new(),
+            tiles: Arc::new(OnceLock::new()),
+            base_version: data_version.as_str().into(),
             data_version,
-            warnings,
-            files: loaded.files,
+            seq: 0,
+            tile_changes: Default::default(),
+            warnings: Arc::new(warnings),
+            files: Arc::new(loaded.files),
             loaded_at: SystemTime::now(),
         })
     }

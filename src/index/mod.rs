@@ -1,6 +1,10 @@
 //! Spatial indexes: the [`Store`] with one R-tree per layer and the grid
 //! hierarchy (county → town → village → cell).
 
+mod chunks;
+mod dangers;
 mod store;
 
-pub use store::{IndexedBox, IndexedPoint, Store, UnitId, aabb, envelope_of};
+pub use chunks::ChunkVec;
+pub use dangers::{DangerBook, DangerEntry, DangerEvent, OpenCounts};
+pub use store::{Base, IndexedBox, IndexedPoint, Store, UnitId, aabb, envelope_of};

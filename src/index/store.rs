@@ -6,7 +6,10 @@ use geo::{BoundingRect, Intersects, MultiPolygon, Point};
 use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
+use super::dangers::DangerBook;
 use std::collections::HashMap;
+use std::ops::Deref;
+use std::sync::Arc;
 
 /// Index of a grid unit in [`Store::units`].
 pub type UnitId = u32;
@@ -30,14 +33,16 @@ pub fn aabb(w: f64, s: f64, e: f64, n: f64) -> AABB<[f64; 2]> {
     AABB::from_corners([w, s], [e, n])
 }
 
-/// An immutable, indexed dataset.
+/// An immutable, indexed dataset without its hidden-danger records: what
+/// every snapshot derived by a live write shares.
 ///
 /// Grid units are sorted by level (counties first) and code; every unit has
 /// a parent one level up except counties. Enterprises, hazard sources and
 /// collapse zones keep their file order; their indices are `u32`.
 #[derive(Debug)]
-pub struct Store {
-    /// The features.
+pub struct Base {
+    /// The features (without the hidden-danger records, which are in the
+    /// [`DangerBook`]).
     pub dataset: Dataset,
     by_code: HashMap<String, UnitId>,
     parent: Vec<Option<UnitId>>,
@@ -73,10 +78,63 @@ fn level_index(level: Level) -> usize {
     }
 }
 
+/// An indexed dataset: the shared [`Base`] (dereferenced to) and the
+/// hidden-danger records in a [`DangerBook`]. Cloning is cheap.
+#[derive(Debug, Clone)]
+pub struct Store {
+    base: Arc<Base>,
+    dangers: DangerBook,
+}
+
+impl Deref for Store {
+    type Target = Base;
+    fn deref(&self) -> &Base {
+        &self.base
+    }
+}
+
 impl Store {
     /// Indexes a dataset whose hierarchy is complete (every non-county unit's
     /// `parent_code` names a unit one level up; see `ingest`).
     pub fn build(mut dataset: Dataset) -> Store {
+        let records = std::mem::take(&mut dataset.hidden_dangers);
+        let loaded = dataset.has_hidden_dangers;
+        let base = Base::build(dataset);
+        let dangers = DangerBook::build(&base, records, loaded);
+        Store {
+            base: Arc::new(base),
+            dangers,
+        }
+    }
+
+    /// The hidden-danger records.
+    pub fn dangers(&self) -> &DangerBook {
+        &self.dangers
+    }
+
+    /// The same base with other hidden-danger records (a live write).
+    pub fn with_dangers(&self, dangers: DangerBook) -> Store {
+        Store {
+            base: Arc::clone(&self.base),
+            dangers,
+        }
+    }
+
+    /// The shared base.
+    pub fn base(&self) -> &Base {
+        &self.base
+    }
+
+    /// Whether both stores share one base (so only hidden dangers differ).
+    pub fn same_base(&self, other: &Store) -> bool {
+        Arc::ptr_eq(&self.base, &other.base)
+    }
+}
+
+impl Base {
+    /// Indexes a dataset whose hierarchy is complete (every non-county unit's
+    /// `parent_code` names a unit one level up; see `ingest`).
+    pub fn build(mut dataset: Dataset) -> Base {
         dataset
             .units
             .sort_by(|a, b| (a.level, &a.code).cmp(&(b.level, &b.code)));
@@ -143,7 +201,7 @@ impl Store {
         );
         let enterprise_by_id = ids_to_indices(dataset.enterprises.iter().map(|e| &e.id));
         let hazard_by_id = ids_to_indices(dataset.hazard_sources.iter().map(|h| &h.id));
-        let mut store = Store {
+        let mut store = Base {
             dataset,
             by_code,
             parent,

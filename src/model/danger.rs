@@ -145,7 +145,7 @@ impl<'de> Deserialize<'de> for DangerCategory {
 /// A calendar date (proleptic Gregorian), kept as days since 1970-01-01 so
 /// that comparisons ("past its deadline") are integer comparisons. Written
 /// and read as `YYYY-MM-DD`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Date(i32);
 
 /// A text that is not a date `YYYY-MM-DD`.

@@ -42,7 +42,7 @@ impl CellInputs {
         CellInputs {
             hazards: hazard::terms(store, cell, params),
             enterprises: enterprise::terms(store, cell, params),
-            dangers: Vec::new(),
+            dangers: enterprise::danger_terms(store, cell, params),
             zones: collapse::terms(store, cell, params),
             alarms: Vec::new(),
             v,

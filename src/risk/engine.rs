@@ -6,6 +6,7 @@
 //! then `scores.unit(id)`).
 
 use super::cell;
+use crate::index::ChunkVec;
 use super::explain;
 use super::exposure;
 use super::params::RiskParams;
@@ -13,6 +14,7 @@ use super::score::{Contributor, Domain, LevelCounts, UnitScore};
 use crate::index::{Store, UnitId};
 use crate::model::Level;
 use rayon::prelude::*;
+use std::sync::Arc;
 
 /// What of the grid a [`Scores`] was computed for; any difference in a later
 /// store means a full rescore.
@@ -26,8 +28,8 @@ pub(crate) struct GridKey {
 /// The scores of every grid unit of a [`Store`], indexed by [`UnitId`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scores {
-    pub(crate) units: Vec<UnitScore>,
-    pub(crate) grid: Vec<GridKey>,
+    pub(crate) units: ChunkVec<UnitScore>,
+    pub(crate) grid: Arc<Vec<GridKey>>,
     pub(crate) params: RiskParams,
 }
 
@@ -52,6 +54,7 @@ pub fn score_all(store: &Store, params: &RiskParams) -> Scores {
     for (c, s) in cells {
         units[c as usize] = s;
     }
+    let mut units = ChunkVec::from_vec(units);
     for level in [Level::Village, Level::Town, Level::County] {
         let rolled: Vec<UnitScore> = store
             .units_at(level)
@@ -59,12 +62,12 @@ pub fn score_all(store: &Store, params: &RiskParams) -> Scores {
             .map(|&id| roll_up(store, &units, id, params))
             .collect();
         for (&id, s) in store.units_at(level).iter().zip(rolled) {
-            units[id as usize] = s;
+            units.set(id as usize, s);
         }
     }
     Scores {
         units,
-        grid: grid_key(store),
+        grid: Arc::new(grid_key(store)),
         params: params.clone(),
     }
 }
@@ -89,7 +92,7 @@ pub(crate) fn grid_key(store: &Store) -> Vec<GridKey> {
 /// Σ kᵢ · (the child's).
 pub(crate) fn child_weights(
     store: &Store,
-    units: &[UnitScore],
+    units: &ChunkVec<UnitScore>,
     id: UnitId,
     params: &RiskParams,
 ) -> Vec<(UnitId, f64)> {
@@ -129,7 +132,7 @@ pub(crate) fn child_weights(
 /// without cancellation. A unit without children scores 0.
 pub(crate) fn roll_up(
     store: &Store,
-    units: &[UnitScore],
+    units: &ChunkVec<UnitScore>,
     id: UnitId,
     params: &RiskParams,
 ) -> UnitScore {

@@ -13,7 +13,7 @@
 use super::params::{EnterpriseParams, HiddenDangerParams, RiskParams};
 use super::score::percent_of_pressure;
 use crate::index::{Store, UnitId};
-use crate::model::Enterprise;
+use crate::model::{DangerGrade, Enterprise};
 
 /// One enterprise's term in its cell.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -93,12 +93,29 @@ pub fn combine(enterprises: &[EnterpriseTerm], dangers: &[DangerTerm]) -> f64 {
 /// Until a hidden-danger layer is loaded, an enterprise's open dangers come
 /// from its own fields and none is overdue.
 pub fn terms(store: &Store, cell: UnitId, params: &RiskParams) -> Vec<EnterpriseTerm> {
+    let book = store.dangers();
+    let as_of = params.as_of_day();
     let mut out: Vec<EnterpriseTerm> = store
         .enterprises_in_cell(cell)
         .iter()
         .map(|&index| {
             let e = &store.dataset.enterprises[index as usize];
-            let w = weight_with(e, false, &params.enterprise, &params.hidden_dangers);
+            let w = if book.is_loaded() {
+                let counts = book.open_counts(index, as_of);
+                let e = Enterprise {
+                    hidden_dangers_open: counts.open,
+                    major_hidden_dangers_open: counts.major_open,
+                    ..e.clone()
+                };
+                weight_with(
+                    &e,
+                    counts.overdue,
+                    &params.enterprise,
+                    &params.hidden_dangers,
+                )
+            } else {
+                weight_with(e, false, &params.enterprise, &params.hidden_dangers)
+            };
             EnterpriseTerm {
                 index,
                 w,
@@ -109,6 +126,34 @@ pub fn terms(store: &Store, cell: UnitId, params: &RiskParams) -> Vec<Enterprise
         .collect();
     out.sort_by_key(|t| t.index);
     out
+}
+
+/// The terms of the open hidden-danger records inside `cell` that belong
+/// to no enterprise (or to one the dataset does not have), by index.
+pub fn danger_terms(store: &Store, cell: UnitId, params: &RiskParams) -> Vec<DangerTerm> {
+    let book = store.dangers();
+    let as_of = params.as_of_day();
+    book.in_cell(cell)
+        .iter()
+        .filter_map(|&index| {
+            let entry = book.get(index)?;
+            if entry.enterprise.is_some() {
+                return None;
+            }
+            let r = &entry.record;
+            let w = standalone_weight(
+                r.grade == DangerGrade::Major,
+                r.is_overdue(as_of),
+                !r.status.is_open(),
+                &params.hidden_dangers,
+            );
+            (w > 0.0).then(|| DangerTerm {
+                index,
+                w,
+                lambda: w / params.enterprise.saturation,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -180,6 +180,24 @@ impl RiskParams {
         -(-percent.min(self.percent_cap) / 100.0).ln_1p()
     }
 
+    /// These parameters with `as_of` fixed to [`RiskParams::as_of_date`]
+    /// (today, when unset), so that every score computed with them measures
+    /// "overdue" against one day.
+    pub fn pinned(&self) -> RiskParams {
+        let (y, m, d) = self.as_of_date();
+        RiskParams {
+            as_of: Some(format!("{y:04}-{m:02}-{d:02}")),
+            ..self.clone()
+        }
+    }
+
+    /// The as-of date as a [`Date`](crate::model::Date) (see
+    /// [`RiskParams::as_of_date`]).
+    pub fn as_of_day(&self) -> crate::model::Date {
+        let (y, m, d) = self.as_of_date();
+        crate::model::Date::from_ymd(y, m, d).unwrap_or_default()
+    }
+
     /// The as-of date as (year, month, day): `as_of` if set, else today in
     /// Asia/Shanghai (UTC+8, no daylight saving).
     pub fn as_of_date(&self) -> (i32, u32, u32) {

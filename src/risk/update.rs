@@ -92,7 +92,7 @@ impl Scores {
     /// `change` applied, rescoring only what the change can reach (or
     /// everything if the grid or `params` differ from the scored ones).
     pub fn apply(&mut self, store_after: &Store, change: &Change, params: &RiskParams) -> Update {
-        if *params != self.params || self.grid != grid_key(store_after) {
+        if *params != self.params || *self.grid != grid_key(store_after) {
             *self = score_all(store_after, params);
             return Update::Full;
         }
@@ -109,7 +109,7 @@ impl Scores {
             })
             .collect();
         for (c, s) in rescored {
-            self.units[c as usize] = s;
+            self.units.set(c as usize, s);
         }
         let ancestors: BTreeSet<UnitId> = cells
             .iter()
@@ -118,7 +118,8 @@ impl Scores {
         // Units are sorted coarsest level first: descending ids roll children
         // up before their parents.
         for &id in ancestors.iter().rev() {
-            self.units[id as usize] = roll_up(store_after, &self.units, id, params);
+            let s = roll_up(store_after, &self.units, id, params);
+            self.units.set(id as usize, s);
         }
         Update::Incremental {
             cells: cells.len(),

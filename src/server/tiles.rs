@@ -132,7 +132,10 @@ async fn tile(
     let scope = caller.scope(&snap.store);
     let public = !scope.has_token();
     let key = TileKey {
-        data_version: snap.data_version.as_str().into(),
+        data_version: match snap.tile_changes.last_change(tile) {
+            0 => Arc::clone(&snap.base_version),
+            seq => format!("{}-{seq}", snap.base_version).into(),
+        },
         tile,
         caller: scope.cache_key(&snap.store).into(),
         gzip: accepts_gzip(&headers),

@@ -10,7 +10,8 @@ use std::sync::Arc;
 /// What a cached tile is for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TileKey {
-    /// The snapshot's data version.
+    /// The base data version, with the sequence number of the last live
+    /// write that may have changed this tile (`<base>-<seq>`), if any.
     pub data_version: Arc<str>,
     /// The tile.
     pub tile: TileId,

@@ -18,6 +18,7 @@
 //! The tile path end to end, with the server around it: `docs/architecture.md`.
 
 pub mod cache;
+mod changes;
 pub mod clip;
 pub mod cluster;
 mod compose;
@@ -32,6 +33,7 @@ pub mod shapes;
 pub mod simplify;
 pub mod tilejson;
 
+pub use changes::{TRACKED_MAX_ZOOM, TileChanges};
 pub use compose::{BuiltTile, build_tile};
 pub use geometry::{TileGeometry, TilePolygon, polygons_to_tile, shape_to_tile};
 pub use policy::TilePolicy;

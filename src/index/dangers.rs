@@ -1,0 +1,235 @@
+//! The [`DangerBook`]: the 隐患 records of a dataset with their history,
+//! indexed by id, by enterprise and by cell. It is the part of a
+//! [`Store`](super::Store) that live writes change: a clone is cheap and a
+//! change copies only what it touches, so each write derives the next book
+//! from the current one while the R-trees and geometry stay shared.
+
+use super::store::{Base, UnitId};
+use crate::model::{Date, DangerGrade, HiddenDanger};
+use super::chunks::ChunkVec;
+use serde::Serialize;
+use std::sync::Arc;
+
+/// One event of a record's history (the report itself, then every
+/// transition), as the journal recorded it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DangerEvent {
+    /// The journal sequence number (0 for the base file).
+    pub seq: u64,
+    /// When (RFC 3339), or the record's `found_at` for the base file.
+    pub at: String,
+    /// Token name (empty for the base file).
+    pub actor: String,
+    /// Role of the token.
+    pub role: String,
+    /// `report`, `start`, `rectify`, `close`, `reject`, `extend` (`import`
+    /// for a record of the base file).
+    pub action: String,
+    /// Free text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The status after the event.
+    pub status: crate::model::DangerStatus,
+}
+
+/// A record with where it is and what happened to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DangerEntry {
+    /// The record as it is now.
+    pub record: HiddenDanger,
+    /// The unit cell containing its location, if any.
+    pub cell: Option<UnitId>,
+    /// Index of its enterprise, if it names one that exists.
+    pub enterprise: Option<u32>,
+    /// The journal sequence number of its last change (0: as in the base
+    /// file); its ETag derives from it.
+    pub version: u64,
+    /// Every event, oldest first.
+    pub history: Vec<DangerEvent>,
+}
+
+impl DangerEntry {
+    /// The token name that recorded the latest `rectify`, if any.
+    pub fn rectified_by(&self) -> Option<&str> {
+        self.history
+            .iter()
+            .rev()
+            .find(|e| e.action == "rectify")
+            .map(|e| e.actor.as_str())
+    }
+}
+
+/// Open-danger figures of one enterprise on an as-of date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OpenCounts {
+    /// Records not closed.
+    pub open: u32,
+    /// Of which grade major.
+    pub major_open: u32,
+    /// Whether one of them is past its deadline.
+    pub overdue: bool,
+}
+
+/// The hidden-danger records of a store (see the module doc).
+#[derive(Debug, Clone, Default)]
+pub struct DangerBook {
+    /// Whether the dataset has the layer at all (then enterprises' open
+    /// counts come from the records).
+    loaded: bool,
+    entries: ChunkVec<Arc<DangerEntry>>,
+    by_id: imbl::HashMap<Arc<str>, u32>,
+    /// Record indices per unit cell (by location), by unit id.
+    by_cell: ChunkVec<Arc<[u32]>>,
+    /// Record indices per enterprise index.
+    by_enterprise: ChunkVec<Arc<[u32]>>,
+}
+
+impl DangerBook {
+    /// The book of `records` (in file order) over `base`; `loaded`: the
+    /// dataset has a `hidden_dangers` layer.
+    pub fn build(base: &Base, records: Vec<HiddenDanger>, loaded: bool) -> DangerBook {
+        let mut by_cell: Vec<Vec<u32>> = vec![Vec::new(); base.units().len()];
+        let mut by_enterprise: Vec<Vec<u32>> = vec![Vec::new(); base.dataset.enterprises.len()];
+        let mut by_id = imbl::HashMap::new();
+        let mut entries = Vec::with_capacity(records.len());
+        for (i, record) in records.into_iter().enumerate() {
+            let i = i as u32;
+            let entry = DangerEntry::locate(base, record, 0, Vec::new());
+            if let Some(c) = entry.cell {
+                by_cell[c as usize].push(i);
+            }
+            if let Some(e) = entry.enterprise {
+                by_enterprise[e as usize].push(i);
+            }
+            by_id.entry(Arc::from(entry.record.id.as_str())).or_insert(i);
+            entries.push(Arc::new(entry));
+        }
+        DangerBook {
+            loaded,
+            entries: ChunkVec::from_vec(entries),
+            by_id,
+            by_cell: ChunkVec::from_vec(by_cell.into_iter().map(Arc::from).collect()),
+            by_enterprise: ChunkVec::from_vec(by_enterprise.into_iter().map(Arc::from).collect()),
+        }
+    }
+
+    /// Whether the dataset has a `hidden_dangers` layer.
+    pub fn is_loaded(&self) -> bool {
+        self.loaded
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there is no record.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The record at `index`.
+    pub fn get(&self, index: u32) -> Option<&DangerEntry> {
+        self.entries.get(index as usize).map(|e| e.as_ref())
+    }
+
+    /// The index of the record with this id.
+    pub fn index_of(&self, id: &str) -> Option<u32> {
+        self.by_id.get(id).copied()
+    }
+
+    /// The record with this id.
+    pub fn by_id(&self, id: &str) -> Option<&DangerEntry> {
+        self.index_of(id).and_then(|i| self.get(i))
+    }
+
+    /// Every record with its index, in index order.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &DangerEntry)> {
+        self.entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (i as u32, e.as_ref()))
+    }
+
+    /// Indices of the records located in a unit cell, ascending.
+    pub fn in_cell(&self, cell: UnitId) -> &[u32] {
+        self.by_cell.get(cell as usize).map_or(&[], |v| v)
+    }
+
+    /// Indices of an enterprise's records, ascending.
+    pub fn of_enterprise(&self, enterprise: u32) -> &[u32] {
+        self.by_enterprise.get(enterprise as usize).map_or(&[], |v| v)
+    }
+
+    /// An enterprise's open, major-open and overdue figures on `as_of`.
+    pub fn open_counts(&self, enterprise: u32, as_of: Date) -> OpenCounts {
+        let mut out = OpenCounts::default();
+        for &i in self.of_enterprise(enterprise) {
+            let Some(e) = self.get(i) else { continue };
+            let r = &e.record;
+            if !r.status.is_open() {
+                continue;
+            }
+            out.open += 1;
+            if r.grade == DangerGrade::Major {
+                out.major_open += 1;
+            }
+            out.overdue |= r.is_overdue(as_of);
+        }
+        out
+    }
+
+    /// Adds a new record (its id must not be in the book) and returns its
+    /// index.
+    pub fn insert(&mut self, base: &Base, entry: DangerEntry) -> u32 {
+        let i = self.entries.len() as u32;
+        let entry = DangerEntry::locate(base, entry.record, entry.version, entry.history);
+        if let Some(c) = entry.cell {
+            push_index(&mut self.by_cell, c as usize, i);
+        }
+        if let Some(e) = entry.enterprise {
+            push_index(&mut self.by_enterprise, e as usize, i);
+        }
+        self.by_id.insert(Arc::from(entry.record.id.as_str()), i);
+        self.entries.push(Arc::new(entry));
+        self.loaded = true;
+        i
+    }
+
+    /// Replaces the record at `index`; its location and enterprise may not
+    /// change (the write API never moves a record).
+    pub fn replace(&mut self, index: u32, entry: DangerEntry) {
+        self.entries.set(index as usize, Arc::new(entry));
+    }
+}
+
+fn push_index(lists: &mut ChunkVec<Arc<[u32]>>, at: usize, value: u32) {
+    if let Some(old) = lists.get(at) {
+        let mut v = old.to_vec();
+        v.push(value);
+        lists.set(at, Arc::from(v));
+    }
+}
+
+impl DangerEntry {
+    /// An entry for `record` with its cell and enterprise looked up in
+    /// `base`.
+    pub fn locate(
+        base: &Base,
+        record: HiddenDanger,
+        version: u64,
+        history: Vec<DangerEvent>,
+    ) -> DangerEntry {
+        let enterprise = record
+            .enterprise_id
+            .as_deref()
+            .and_then(|id| base.enterprise_by_id(id));
+        DangerEntry {
+            cell: base.cell_at(record.location),
+            enterprise,
+            version,
+            history,
+            record,
+        }
+    }
+}
