@@ -122,6 +122,48 @@ impl Snapshot {
         })
     }
 
+    /// A snapshot of a dataset built in memory (tests, benchmarks, tools):
+    /// no files, `data_version` `memory`, the as-of day pinned.
+    pub fn from_dataset(dataset: crate::model::Dataset, config: &Config) -> Snapshot {
+        let store = Store::build(dataset);
+        let scores = risk::score_all(&store, &config.risk.pinned());
+        Snapshot {
+            store,
+            scores,
+            tiles: Arc::new(OnceLock::new()),
+            base_version: "memory".into(),
+            data_version: "memory".into(),
+            seq: 0,
+            tile_changes: Default::default(),
+            warnings: Arc::new(Vec::new()),
+            files: Arc::new(Vec::new()),
+            loaded_at: SystemTime::now(),
+        }
+    }
+
+    /// This snapshot with other hidden dangers and scores after journal
+    /// entry `seq` (see [`Snapshot::derive`]); everything else shared.
+    pub(crate) fn with_live(
+        &self,
+        store: Store,
+        scores: Scores,
+        tile_changes: crate::tiles::TileChanges,
+        seq: u64,
+    ) -> Snapshot {
+        Snapshot {
+            store,
+            scores,
+            tile_changes,
+            seq,
+            data_version: format!("{}-{seq}", self.base_version),
+            tiles: Arc::clone(&self.tiles),
+            base_version: Arc::clone(&self.base_version),
+            warnings: Arc::clone(&self.warnings),
+            files: Arc::clone(&self.files),
+            loaded_at: self.loaded_at,
+        }
+    }
+
     /// [`Snapshot::load`] with the tile geometry prepared too: what a
     /// server swaps in, so that no tile request waits for the preparation.
     pub fn load_for_tiles(

@@ -97,6 +97,29 @@ impl Scores {
             return Update::Full;
         }
         let cells = change.affected_cells(store_after, params);
+        let ancestors = self.rescore(store_after, &cells, params);
+        Update::Incremental {
+            cells: cells.len(),
+            ancestors: ancestors.len(),
+        }
+    }
+
+    /// Rescores `cells` of `store_after` (the same grid as the scored one:
+    /// only features changed) and rolls their ancestors up again, with the
+    /// scored parameters; returns the ancestors. The result equals
+    /// [`score_all`] on `store_after` when `cells` holds every cell the
+    /// change can reach.
+    pub fn rescore_cells(&mut self, store_after: &Store, cells: &BTreeSet<UnitId>) -> BTreeSet<UnitId> {
+        let params = self.params.clone();
+        self.rescore(store_after, cells, &params)
+    }
+
+    fn rescore(
+        &mut self,
+        store_after: &Store,
+        cells: &BTreeSet<UnitId>,
+        params: &RiskParams,
+    ) -> BTreeSet<UnitId> {
         let rescored: Vec<(UnitId, _)> = cells
             .par_iter()
             .map(|&c| {
@@ -121,10 +144,7 @@ impl Scores {
             let s = roll_up(store_after, &self.units, id, params);
             self.units.set(id as usize, s);
         }
-        Update::Incremental {
-            cells: cells.len(),
-            ancestors: ancestors.len(),
-        }
+        ancestors
     }
 }
 

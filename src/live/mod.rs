@@ -1,0 +1,347 @@
+//! The live loop: journal entries applied to a [`Snapshot`] to derive the
+//! next one, exactly, without rebuilding the store.
+//!
+//! A write (a hidden-danger report or event) is checked against the
+//! serving snapshot ([`dangers`]), appended to the journal, then applied by
+//! [`Snapshot::derive`]: the hidden-danger book takes the new record, only
+//! the cells it touches are rescored and rolled up, and the tiles those
+//! units and points lie in are marked changed (so other tiles keep their
+//! ETags). Replaying the journal on the base files at start applies the
+//! same entries the same way, so the live state and a fresh load agree bit
+//! for bit.
+
+pub mod dangers;
+
+use crate::index::{DangerEntry, DangerEvent, UnitId};
+use crate::model::{HiddenDanger, Level, LayerId};
+use crate::risk::UnitScore;
+use crate::snapshot::Snapshot;
+use crate::tiles::TilePolicy;
+use dangers::{EventData, OP_EVENT, OP_REPORT};
+use geo::BoundingRect;
+use std::collections::BTreeSet;
+
+/// First zoom of the private `hidden_dangers` tile layer.
+pub const DANGERS_MINZOOM: u8 = 10;
+
+/// Why a write or a journal entry cannot be applied.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LiveError {
+    /// A request field is missing or wrong (400).
+    #[error("{field}: {message}")]
+    Field {
+        /// The field.
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// The request conflicts with the record's state (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// A journal entry does not apply to the data (replay refuses).
+    #[error("journal entry {seq}: {message}")]
+    Entry {
+        /// The entry's sequence number.
+        seq: u64,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl LiveError {
+    /// A 400 for `field`.
+    pub fn field(field: &'static str, message: impl Into<String>) -> LiveError {
+        LiveError::Field {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// One journal entry, as [`Snapshot::derive`] reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct Op<'a> {
+    /// Sequence number.
+    pub seq: u64,
+    /// When (RFC 3339).
+    pub at: &'a str,
+    /// Token name.
+    pub actor: &'a str,
+    /// Role.
+    pub role: &'a str,
+    /// `hidden_danger.report` or `hidden_danger.event`.
+    pub op: &'a str,
+    /// The record's id.
+    pub id: &'a str,
+    /// The payload.
+    pub data: &'a serde_json::Value,
+}
+
+/// What a derivation changed.
+#[derive(Debug, Clone, Default)]
+pub struct Applied {
+    /// The unit cells rescored.
+    pub cells: BTreeSet<UnitId>,
+    /// Every unit rescored (the cells and their ancestors), coarsest first.
+    pub units: Vec<UnitId>,
+    /// The records written, by id.
+    pub records: Vec<String>,
+    /// The lon/lat box of every changed cell and record.
+    pub bbox: Option<[f64; 4]>,
+}
+
+fn grow(b: &mut Option<[f64; 4]>, r: [f64; 4]) {
+    *b = Some(match *b {
+        None => r,
+        Some([w, s, e, n]) => [w.min(r[0]), s.min(r[1]), e.max(r[2]), n.max(r[3])],
+    });
+}
+
+/// Whether a unit's tile properties can differ between two scores: the
+/// shown (one-decimal) score, the level, or a shown domain value.
+fn shown_differs(a: &UnitScore, b: &UnitScore) -> bool {
+    let r = |x: f64| (x * 10.0).round();
+    r(a.score()) != r(b.score())
+        || a.level() != b.level()
+        || a.domains().len() != b.domains().len()
+        || a
+            .domains()
+            .iter()
+            .zip(b.domains())
+            .any(|((da, xa), (db, xb))| da != db || r(*xa) != r(*xb))
+}
+
+fn level_layer(level: Level) -> LayerId {
+    match level {
+        Level::County => LayerId::Counties,
+        Level::Town => LayerId::Towns,
+        Level::Village => LayerId::Villages,
+        Level::Cell => LayerId::Cells,
+    }
+}
+
+impl Snapshot {
+    /// The snapshot after `ops` (journal entries in sequence order, each
+    /// after [`Snapshot::seq`]), sharing this one's base, and what changed.
+    pub fn derive(&self, ops: &[Op<'_>], policy: &TilePolicy) -> Result<(Snapshot, Applied), LiveError> {
+        let base = self.store.base();
+        let mut book = self.store.dangers().clone();
+        let mut applied = Applied::default();
+        let mut points = Vec::new();
+        let mut seq = self.seq;
+        for op in ops {
+            let bad = |message: String| LiveError::Entry {
+                seq: op.seq,
+                message,
+            };
+            if op.seq <= seq {
+                return Err(bad(format!("out of order after {seq}")));
+            }
+            seq = op.seq;
+            let (record, action, note): (HiddenDanger, &str, Option<String>) = match op.op {
+                OP_REPORT => {
+                    let r: HiddenDanger = serde_json::from_value(op.data.clone())
+                        .map_err(|e| bad(format!("report: {e}")))?;
+                    (r, "report", None)
+                }
+                OP_EVENT => {
+                    let d: EventData = serde_json::from_value(op.data.clone())
+                        .map_err(|e| bad(format!("event: {e}")))?;
+                    (d.record, d.action.as_str(), d.note)
+                }
+                other => return Err(bad(format!("unknown op {other:?}"))),
+            };
+            if record.id != op.id {
+                return Err(bad(format!(
+                    "id {:?} differs from the record's {:?}",
+                    op.id, record.id
+                )));
+            }
+            let event = DangerEvent {
+                seq: op.seq,
+                at: op.at.to_string(),
+                actor: op.actor.to_string(),
+                role: op.role.to_string(),
+                action: action.to_string(),
+                note,
+                status: record.status,
+            };
+            let entry = match (op.op, book.index_of(op.id)) {
+                (OP_REPORT, Some(_)) => {
+                    return Err(bad(format!("hidden danger {} is reported twice", op.id)));
+                }
+                (OP_REPORT, None) => {
+                    let e = DangerEntry::locate(base, record, op.seq, vec![event]);
+                    book.insert(base, e.clone());
+                    e
+                }
+                (_, None) => {
+                    return Err(bad(format!("no hidden danger {}", op.id)));
+                }
+                (_, Some(i)) => {
+                    let old = book.get(i).cloned().ok_or_else(|| bad("lost record".into()))?;
+                    if old.record.location != record.location
+                        || old.record.enterprise_id != record.enterprise_id
+                    {
+                        return Err(bad(format!("event moves hidden danger {}", op.id)));
+                    }
+                    let mut history = old.history.clone();
+                    history.push(event);
+                    let e = DangerEntry {
+                        record,
+                        version: op.seq,
+                        history,
+                        ..old
+                    };
+                    book.replace(i, e.clone());
+                    e
+                }
+            };
+            applied.cells.extend(entry.cell);
+            if let Some(i) = entry.enterprise {
+                applied.cells.extend(base.enterprise_cell(i));
+                points.push((base.dataset.enterprises[i as usize].location, 0));
+            }
+            points.push((entry.record.location, DANGERS_MINZOOM));
+            applied.records.push(entry.record.id.clone());
+        }
+        let store = self.store.with_dangers(book);
+        let mut scores = self.scores.clone();
+        let ancestors = scores.rescore_cells(&store, &applied.cells);
+        let mut tile_changes = self.tile_changes.clone();
+        let top = policy.maxzoom;
+        for (p, from) in points {
+            let b = [p.x(), p.y(), p.x(), p.y()];
+            tile_changes.mark(b, from, top, seq);
+            grow(&mut applied.bbox, b);
+        }
+        let mut units: Vec<UnitId> = applied.cells.iter().chain(&ancestors).copied().collect();
+        units.sort_unstable();
+        units.dedup();
+        for &u in &units {
+            let unit = store.unit(u);
+            let Some(r) = unit.geometry.bounding_rect() else {
+                continue;
+            };
+            let b = [r.min().x, r.min().y, r.max().x, r.max().y];
+            if applied.cells.contains(&u) {
+                grow(&mut applied.bbox, b);
+            }
+            if applied.cells.contains(&u) || shown_differs(self.scores.unit(u), scores.unit(u)) {
+                tile_changes.mark(b, policy.minzoom(level_layer(unit.level)), top, seq);
+            }
+        }
+        applied.units = units;
+        Ok((self.with_live(store, scores, tile_changes, seq), applied))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dangers::{Action, EventRequest, ReportRequest};
+    use super::*;
+    use crate::config::Config;
+    use crate::model::{DangerStatus, Dataset, Date};
+    use crate::risk::fixtures::{SIDE, X0, Y0, arb};
+    use proptest::prelude::*;
+
+    /// One random write: report (at grid position, grade, linked to an
+    /// enterprise or not) or an action on the n-th record.
+    #[derive(Debug, Clone)]
+    enum Write {
+        Report { x: f64, y: f64, major: bool, enterprise: Option<usize>, late: bool },
+        Event { nth: usize, action: u8 },
+    }
+
+    fn write() -> impl Strategy<Value = Write> {
+        prop_oneof![
+            (0.0..4.0f64, 0.0..4.0f64, any::<bool>(), prop::option::of(0usize..20), any::<bool>())
+                .prop_map(|(x, y, major, enterprise, late)| Write::Report { x, y, major, enterprise, late }),
+            (0usize..32, 0u8..5).prop_map(|(nth, action)| Write::Event { nth, action }),
+        ]
+    }
+
+    fn config() -> Config {
+        let mut c = Config::default();
+        c.risk.as_of = Some("2026-06-15".into());
+        c
+    }
+
+    /// Applies `w` to `snap` as the server would (check, then derive) and
+    /// returns the next snapshot, if the write was valid.
+    fn apply(snap: &Snapshot, w: &Write, seq: u64) -> Option<Snapshot> {
+        let today: Date = "2026-06-15".parse().ok()?;
+        let (op, id, data) = match w {
+            Write::Report { x, y, major, enterprise, late } => {
+                let ent = enterprise
+                    .and_then(|i| snap.store.dataset.enterprises.get(i))
+                    .map(|e| e.id.clone());
+                let req = ReportRequest {
+                    lon: ent.is_none().then_some(X0 + x * SIDE),
+                    lat: ent.is_none().then_some(Y0 + y * SIDE),
+                    enterprise_id: ent,
+                    grade: Some(if *major { "major" } else { "general" }.into()),
+                    category: Some("road".into()),
+                    description: Some("路面下沉".into()),
+                    deadline: Some(if *late { "2026-06-01" } else { "2026-07-01" }.into()),
+                    responsible: None,
+                    source: None,
+                    id: None,
+                    found_at: Some("2026-05-20".into()),
+                };
+                let r = req
+                    .into_record(&snap.store, today, || format!("HD-{seq}"))
+                    .ok()?;
+                (dangers::OP_REPORT, r.id.clone(), serde_json::to_value(&r).ok()?)
+            }
+            Write::Event { nth, action } => {
+                let book = snap.store.dangers();
+                if book.is_empty() {
+                    return None;
+                }
+                let entry = book.get((*nth % book.len()) as u32)?;
+                let action = [Action::Start, Action::Rectify, Action::Close, Action::Reject, Action::Extend][*action as usize];
+                let req = EventRequest {
+                    action: Some(action.as_str().into()),
+                    note: None,
+                    deadline: (action == Action::Extend).then(|| "2026-12-31".into()),
+                };
+                let ev = req.check(entry, "t", today).ok()?;
+                (dangers::OP_EVENT, entry.record.id.clone(), serde_json::to_value(&ev.data).ok()?)
+            }
+        };
+        let op = Op { seq, at: "2026-06-15T08:00:00Z", actor: "t", role: "planner", op, id: &id, data: &data };
+        let (next, _) = snap.derive(&[op], &TilePolicy::default()).ok()?;
+        Some(next)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn live_writes_equal_a_full_load(mut ds in arb::dataset(), writes in prop::collection::vec(write(), 1..24)) {
+            ds.has_hidden_dangers = true;
+            let config = config();
+            let mut snap = Snapshot::from_dataset(ds.clone(), &config);
+            let mut seq = 0;
+            for w in &writes {
+                if let Some(next) = apply(&snap, w, seq + 1) {
+                    seq += 1;
+                    snap = next;
+                }
+            }
+            let reports = writes.iter().filter(|w| matches!(w, Write::Report { .. })).count();
+            prop_assert!(seq as usize >= reports, "every report applies ({seq} of {reports})");
+            let records: Vec<HiddenDanger> = snap.store.dangers().iter().map(|(_, e)| e.record.clone()).collect();
+            let full = Snapshot::from_dataset(Dataset { hidden_dangers: records, ..ds }, &config);
+            prop_assert_eq!(snap.scores.len(), full.scores.len());
+            for (id, s) in full.scores.iter() {
+                let live = snap.scores.unit(id);
+                prop_assert_eq!(live.score().to_bits(), s.score().to_bits(), "unit {}", id);
+                prop_assert_eq!(live.domains(), s.domains());
+                prop_assert_eq!(live.components(), s.components());
+            }
+            let open = snap.store.dangers().iter().filter(|(_, e)| e.record.status != DangerStatus::Closed).count();
+            prop_assert!(open <= snap.store.dangers().len());
+        }
+    }
+}
