@@ -53,6 +53,7 @@ pub mod generate;
 pub mod index;
 pub mod ingest;
 pub mod ip_range;
+pub mod journal;
 pub mod model;
 pub mod ogc;
 pub mod report;
