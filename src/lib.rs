@@ -53,6 +53,7 @@ pub mod generate;
 pub mod index;
 pub mod ingest;
 pub mod ip_range;
+pub mod journal;
 pub mod live;
 pub mod model;
 pub mod ogc;
