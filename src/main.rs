@@ -590,7 +590,14 @@ fn serve(
             .local_addr()
             .map_err(|e| format!("cannot read the bound address: {e}"))?;
         tracing::info!(tokens = tokens.tokens.len(), "tokens loaded");
+        let journal = config.journal_path(&config.data);
         let state = AppState::new(snap, config, tokens);
+        if let Some(path) = journal {
+            let live = server::live::Live::open(&path, state.current())
+                .map_err(|e| format!("cannot open the journal: {e}"))?;
+            tracing::info!(journal = %path.display(), seq = state.current().seq, "journal open for writes");
+            let _ = state.live.set(std::sync::Arc::new(live));
+        }
         tokio::spawn(server::reload_on_sighup(
             state.clone(),
             signals.take_hangups(),

@@ -71,9 +71,66 @@ pub use crate::ingest::data_version;
 impl Snapshot {
     /// Loads, validates and indexes the dataset of `source`: a
     /// [`DataSource`], or a path (a directory, or a PostgreSQL URL).
+    ///
+    /// Then the write journal (config `journal`, by default `journal.jsonl`
+    /// in the data folder) is replayed on it: a torn last line is left out
+    /// with a warning; any other broken line, or an entry that does not
+    /// apply, refuses the load naming the line.
     pub fn load(source: impl Into<DataSource>, config: &Config) -> Result<Snapshot, LoadError> {
+        let source = source.into();
+        let journal = config.journal_path(&source);
+        let base = Snapshot::load_base(source, config)?;
+        match journal {
+            Some(path) => base.replay(&path),
+            None => Ok(base),
+        }
+    }
+
+    /// The snapshot after every entry of the journal at `path` (none if the
+    /// file does not exist).
+    pub fn replay(self, path: &std::path::Path) -> Result<Snapshot, LoadError> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "journal".into());
+        let fail = |message: String| LoadError {
+            dir: path.to_path_buf(),
+            issues: vec![Issue::file_error(&name, message)],
+            unreachable: false,
+        };
+        let replay = crate::journal::read(path).map_err(|e| fail(e.to_string()))?;
+        if replay.entries.is_empty() && replay.warnings.is_empty() {
+            return Ok(self);
+        }
+        let t = Instant::now();
+        let ops: Vec<crate::live::Op<'_>> = replay.entries.iter().map(crate::live::Op::from).collect();
+        let (mut next, _) = if ops.is_empty() {
+            (self, crate::live::Applied::default())
+        } else {
+            self.derive(&ops, &TilePolicy::default())
+                .map_err(|e| fail(format!("line {}", e)))?
+        };
+        if !replay.warnings.is_empty() {
+            let mut w = (*next.warnings).clone();
+            w.extend(replay.warnings.iter().map(|m| Issue {
+                level: crate::ingest::IssueLevel::Warning,
+                ..Issue::file_error(&name, m.clone())
+            }));
+            next.warnings = Arc::new(w);
+        }
+        tracing::info!(
+            entries = replay.entries.len(),
+            seq = next.seq,
+            replay_ms = t.elapsed().as_millis() as u64,
+            "journal replayed"
+        );
+        Ok(next)
+    }
+
+    /// The base files (or tables) alone, without the journal.
+    pub fn load_base(source: DataSource, config: &Config) -> Result<Snapshot, LoadError> {
         let started = Instant::now();
-        let loaded = match source.into() {
+        let loaded = match source {
             DataSource::Postgres(url) => ingest::postgis::load(url.expose(), config)?,
             DataSource::Dir(dir) => ingest::load_dir(&dir, config)?,
         };

@@ -192,7 +192,6 @@ impl DangerBook {
         }
         self.by_id.insert(Arc::from(entry.record.id.as_str()), i);
         self.entries.push(Arc::new(entry));
-        self.loaded = true;
         i
     }
 

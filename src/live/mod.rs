@@ -77,6 +77,20 @@ pub struct Op<'a> {
     pub data: &'a serde_json::Value,
 }
 
+impl<'a> From<&'a crate::journal::Entry> for Op<'a> {
+    fn from(e: &'a crate::journal::Entry) -> Op<'a> {
+        Op {
+            seq: e.seq,
+            at: &e.at,
+            actor: &e.actor,
+            role: &e.role,
+            op: &e.op,
+            id: &e.id,
+            data: &e.data,
+        }
+    }
+}
+
 /// What a derivation changed.
 #[derive(Debug, Clone, Default)]
 pub struct Applied {

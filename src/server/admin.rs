@@ -42,6 +42,13 @@ pub enum ReloadOutcome {
 /// if it loads. Runs the load on a blocking thread.
 pub async fn reload(state: &AppState) -> Result<ReloadOutcome, ApiError> {
     let _guard = state.reload_lock.lock().await;
+    // No write may sit between its check and its publication while the base
+    // files and the journal are read again.
+    let live = state.live.get().cloned();
+    let _writes = match &live {
+        Some(l) => Some(l.reloading().await),
+        None => None,
+    };
     let config = state.config.clone();
     let loaded =
         tokio::task::spawn_blocking(move || Snapshot::load_for_tiles(&config.data, &config))
@@ -67,7 +74,11 @@ pub async fn reload(state: &AppState) -> Result<ReloadOutcome, ApiError> {
     match loaded {
         Ok(snap) => {
             let new = snap.data_version.clone();
-            state.snapshot.store(Arc::new(snap));
+            let snap = Arc::new(snap);
+            if let Some(l) = &live {
+                l.reset_head(Arc::clone(&snap));
+            }
+            state.snapshot.store(snap);
             *state.last_reload_error.lock().await = None;
             state.metrics.reload(true);
             tracing::info!(%old, %new, "reloaded");

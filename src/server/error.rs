@@ -25,6 +25,15 @@ pub enum ApiError {
     /// 404: unknown path, collection, feature or code.
     #[error("{0}")]
     NotFound(String),
+    /// 409: the request conflicts with the record's state.
+    #[error("{0}")]
+    Conflict(String),
+    /// 412: `If-Match` names a state the record is no longer in.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// 428: a write that needs `If-Match` came without it.
+    #[error("{0}")]
+    PreconditionRequired(String),
     /// 500: something failed inside; logged, not shown.
     #[error("internal error")]
     Internal(String),
@@ -41,6 +50,9 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -52,6 +64,9 @@ impl ApiError {
             ApiError::Unauthorized(_) => "Unauthorized",
             ApiError::Forbidden(_) => "Forbidden",
             ApiError::NotFound(_) => "NotFound",
+            ApiError::Conflict(_) => "Conflict",
+            ApiError::PreconditionFailed(_) => "PreconditionFailed",
+            ApiError::PreconditionRequired(_) => "PreconditionRequired",
             ApiError::Internal(_) => "InternalError",
             ApiError::Busy(_) => "ServiceUnavailable",
         }

@@ -144,15 +144,20 @@ pub async fn json_cache(State(state): State<AppState>, req: Request, next: Next)
         gzip,
     );
     let conditional = req.headers().clone();
+    let readonly = matches!(req.method().as_str(), "GET" | "HEAD");
     let resp = next.run(req).await;
     let json = resp
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(is_json);
+    // Writes, and responses with their own validator (a hidden-danger
+    // record's ETag for If-Match), pass unchanged.
     if resp.status() != StatusCode::OK
         || !json
+        || !readonly
         || resp.headers().contains_key(header::CONTENT_ENCODING)
+        || resp.headers().contains_key(header::ETAG)
     {
         return resp;
     }

@@ -12,6 +12,7 @@ mod error;
 mod health;
 pub mod http;
 mod json_errors;
+pub mod live;
 mod limits;
 mod metrics;
 mod ogc;
@@ -77,6 +78,11 @@ pub struct SharedState {
     pub source: std::sync::Mutex<Option<poll::SourceStatus>>,
     /// Places for streamed responses (`limits.max_streaming_responses`).
     pub streams: Arc<tokio::sync::Semaphore>,
+    /// The write path (journal, write order, events), when the data source
+    /// has a journal.
+    pub live: std::sync::OnceLock<Arc<live::Live>>,
+    /// Places for `/api/events` subscribers.
+    pub subscribers: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -100,6 +106,8 @@ impl AppState {
             audit: config_audit,
             source: std::sync::Mutex::new(source),
             streams,
+            live: std::sync::OnceLock::new(),
+            subscribers: Arc::new(tokio::sync::Semaphore::new(api::MAX_SUBSCRIBERS)),
         }))
     }
 
@@ -152,8 +160,10 @@ pub fn router(state: AppState) -> Router {
                 .allow_headers([
                     axum::http::header::AUTHORIZATION,
                     axum::http::header::IF_NONE_MATCH,
+                    axum::http::header::IF_MATCH,
+                    axum::http::header::CONTENT_TYPE,
                 ])
-                .expose_headers([axum::http::header::ETAG]),
+                .expose_headers([axum::http::header::ETAG, axum::http::header::LOCATION]),
         )
         .with_state(state.clone());
     // The `Authorization` header is read once, before the rate limit (which

@@ -20,7 +20,10 @@ fn decodes(text: &str) -> bool {
 /// parameters: the grid managers' API, reload, and the private OGC
 /// collections.
 pub fn needs_token(path: &str) -> bool {
-    if path.starts_with("/api/cells") || path.starts_with("/api/admin") {
+    if path.starts_with("/api/cells")
+        || path.starts_with("/api/admin")
+        || path.starts_with("/api/hidden-dangers")
+    {
         return true;
     }
     path.strip_prefix("/ogc/collections/")

@@ -74,7 +74,10 @@ impl AuditLog {
 
 /// Whether requests to `path` are audited: the token routes `/api/cells*`.
 fn audited(path: &str) -> bool {
-    path == "/api/cells" || path.starts_with("/api/cells/")
+    path == "/api/cells"
+        || path.starts_with("/api/cells/")
+        || path == "/api/hidden-dangers"
+        || path.starts_with("/api/hidden-dangers/")
 }
 
 /// Middleware recording every request to `/api/cells*` that presents a

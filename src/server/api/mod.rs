@@ -3,10 +3,13 @@
 
 mod audit;
 mod cells;
+mod dangers;
+mod events;
 mod params;
 mod public;
 
 pub use audit::{AuditLog, record_token_requests};
+pub use events::MAX_SUBSCRIBERS;
 
 use super::AppState;
 use axum::Router;
@@ -22,6 +25,16 @@ pub fn routes() -> Router<AppState> {
         .route("/api/cells/{code}/ledger.csv", get(cells::ledger))
         .route("/api/cells/{code}/ledger.xlsx", get(cells::ledger_xlsx))
         .route("/api/cells/{code}/features", get(cells::features))
+        .route(
+            "/api/hidden-dangers",
+            get(dangers::list).post(dangers::report),
+        )
+        .route("/api/hidden-dangers/{id}", get(dangers::one))
+        .route(
+            "/api/hidden-dangers/{id}/events",
+            axum::routing::post(dangers::event),
+        )
+        .route("/api/events", get(events::events))
         .route("/api/ranking", get(public::ranking))
         .route("/api/stats", get(public::stats))
         .route("/api/search", get(public::search))

@@ -1,0 +1,209 @@
+//! The write path: [`Live`] owns the journal and the head of the write
+//! order, and publishes each durable write to the served snapshot and to
+//! the event stream (`/api/events`).
+//!
+//! A write runs its checks and derives the next snapshot inside the
+//! journal's order lock ([`Journal::append_with`]), against the *head*: the
+//! snapshot with every write queued so far, durable or not. The answer
+//! waits for the fsync (many concurrent writes share one); then the
+//! snapshot is published, the newest sequence number winning, so readers
+//! never see a write before it is on disk and never go back in time.
+//! Reloads take the gate exclusively: no write is between its check and
+//! its publication while the base files and the journal are read again.
+
+use super::ApiError;
+use crate::journal::{Journal, JournalError, NewEntry};
+use crate::live::{Applied, LiveError, Op};
+use crate::snapshot::Snapshot;
+use crate::tiles::TilePolicy;
+use serde::Serialize;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::sync::{RwLock, RwLockReadGuard, broadcast};
+
+/// Events the stream keeps for slow subscribers; a subscriber further
+/// behind skips ahead (and is told so).
+pub const EVENT_BUFFER: usize = 1024;
+
+/// One event for `/api/events`.
+#[derive(Debug, Clone)]
+pub struct LiveEvent {
+    /// The snapshot after the write.
+    pub snapshot: Arc<Snapshot>,
+    /// What the write changed.
+    pub applied: Arc<Applied>,
+}
+
+/// The journal, the head of the write order and the event channel.
+pub struct Live {
+    journal: Journal,
+    head: std::sync::Mutex<Arc<Snapshot>>,
+    gate: RwLock<()>,
+    publish: std::sync::Mutex<()>,
+    /// Published writes, for `/api/events`.
+    pub events: broadcast::Sender<LiveEvent>,
+}
+
+impl std::fmt::Debug for Live {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Live").field("journal", &self.journal).finish_non_exhaustive()
+    }
+}
+
+/// A write's outcome before publication.
+pub struct Written {
+    /// The snapshot after it.
+    pub snapshot: Arc<Snapshot>,
+    /// What it changed.
+    pub applied: Arc<Applied>,
+    /// Its sequence number.
+    pub seq: u64,
+}
+
+impl From<JournalError> for ApiError {
+    fn from(e: JournalError) -> ApiError {
+        ApiError::Internal(format!("journal: {e}"))
+    }
+}
+
+impl From<LiveError> for ApiError {
+    fn from(e: LiveError) -> ApiError {
+        match e {
+            LiveError::Field { .. } => ApiError::BadRequest(e.to_string()),
+            LiveError::Conflict(m) => ApiError::Conflict(m),
+            LiveError::Entry { .. } => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl Live {
+    /// Opens the journal at `path` for writing over `serving` (which must
+    /// already hold every entry of it: [`Snapshot::load`] replays it).
+    pub fn open(path: &Path, serving: Arc<Snapshot>) -> Result<Live, String> {
+        let (journal, replay) = Journal::open(path).map_err(|e| e.to_string())?;
+        for w in &replay.warnings {
+            tracing::warn!(journal = %path.display(), "{w}");
+        }
+        if replay.last_seq != serving.seq {
+            return Err(format!(
+                "the journal {} ends at entry {} but the data were loaded with {}",
+                path.display(),
+                replay.last_seq,
+                serving.seq
+            ));
+        }
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        Ok(Live {
+            journal,
+            head: std::sync::Mutex::new(serving),
+            gate: RwLock::new(()),
+            publish: std::sync::Mutex::new(()),
+            events,
+        })
+    }
+
+    /// Holds off reloads for one write.
+    pub async fn writing(&self) -> RwLockReadGuard<'_, ()> {
+        self.gate.read().await
+    }
+
+    /// Holds off writes for a reload.
+    pub async fn reloading(&self) -> tokio::sync::RwLockWriteGuard<'_, ()> {
+        self.gate.write().await
+    }
+
+    /// After a reload: the new served snapshot is the head.
+    pub fn reset_head(&self, snapshot: Arc<Snapshot>) {
+        if let Ok(mut h) = self.head.lock() {
+            *h = snapshot;
+        }
+    }
+
+    /// Checks and journals one write. `make` gets the head snapshot and the
+    /// write's sequence number and returns the entry (or a refusal); the
+    /// entry is applied to the head, appended, and on disk when this
+    /// returns. Call [`Live::publish`] with the result.
+    pub async fn write<F>(&self, actor: &str, role: &str, make: F) -> Result<Written, ApiError>
+    where
+        F: FnOnce(&Snapshot, u64) -> Result<(String, String, serde_json::Value), ApiError>,
+    {
+        let policy = TilePolicy::default();
+        let mut out: Option<Written> = None;
+        let slot = &mut out;
+        self.journal
+            .append_with(|seq| -> Result<Vec<NewEntry>, ApiError> {
+                let mut head = self
+                    .head
+                    .lock()
+                    .map_err(|_| ApiError::Internal("write head poisoned".into()))?;
+                let (op, id, data) = make(&head, seq)?;
+                let at = crate::journal::now();
+                let entry = Op {
+                    seq,
+                    at: &at,
+                    actor,
+                    role,
+                    op: &op,
+                    id: &id,
+                    data: &data,
+                };
+                let (next, applied) = head.derive(&[entry], &policy)?;
+                let next = Arc::new(next);
+                *head = Arc::clone(&next);
+                *slot = Some(Written {
+                    snapshot: next,
+                    applied: Arc::new(applied),
+                    seq,
+                });
+                Ok(vec![NewEntry::new(actor, role, op, id, data).at(at)])
+            })
+            .await?;
+        out.ok_or_else(|| ApiError::Internal("write produced nothing".into()))
+    }
+
+    /// Makes a durable write visible: swaps it in unless a later write is
+    /// already served, and sends its event.
+    pub fn publish(&self, served: &arc_swap::ArcSwap<Snapshot>, written: &Written) {
+        if let Ok(_p) = self.publish.lock() {
+            let current = served.load();
+            if current.seq < written.seq && current.base_version == written.snapshot.base_version {
+                served.store(Arc::clone(&written.snapshot));
+            }
+        }
+        let _ = self.events.send(LiveEvent {
+            snapshot: Arc::clone(&written.snapshot),
+            applied: Arc::clone(&written.applied),
+        });
+    }
+}
+
+/// A unit as a `rescored` or `scores` event item.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rescored {
+    /// Code.
+    pub code: String,
+    /// Level word.
+    pub level: &'static str,
+    /// The shown score.
+    pub risk_score: f64,
+    /// The level word of the score.
+    pub risk_level: &'static str,
+}
+
+/// The units a write rescored, coarsest first.
+pub fn rescored(snap: &Snapshot, applied: &Applied) -> Vec<Rescored> {
+    applied
+        .units
+        .iter()
+        .map(|&u| {
+            let unit = snap.store.unit(u);
+            let s = snap.scores.unit(u);
+            Rescored {
+                code: unit.code.clone(),
+                level: unit.level.as_str(),
+                risk_score: s.risk_score(),
+                risk_level: s.level().as_str(),
+            }
+        })
+        .collect()
+}
