@@ -103,7 +103,8 @@ impl Snapshot {
             return Ok(self);
         }
         let t = Instant::now();
-        let ops: Vec<crate::live::Op<'_>> = replay.entries.iter().map(crate::live::Op::from).collect();
+        let ops: Vec<crate::live::Op<'_>> =
+            replay.entries.iter().map(crate::live::Op::from).collect();
         let (mut next, _) = if ops.is_empty() {
             (self, crate::live::Applied::default())
         } else {

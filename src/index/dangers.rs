@@ -4,9 +4,9 @@
 //! change copies only what it touches, so each write derives the next book
 //! from the current one while the R-trees and geometry stay shared.
 
-use super::store::{Base, UnitId};
-use crate::model::{Date, DangerGrade, HiddenDanger};
 use super::chunks::ChunkVec;
+use super::store::{Base, UnitId};
+use crate::model::{DangerGrade, Date, HiddenDanger};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -101,7 +101,9 @@ impl DangerBook {
             if let Some(e) = entry.enterprise {
                 by_enterprise[e as usize].push(i);
             }
-            by_id.entry(Arc::from(entry.record.id.as_str())).or_insert(i);
+            by_id
+                .entry(Arc::from(entry.record.id.as_str()))
+                .or_insert(i);
             entries.push(Arc::new(entry));
         }
         DangerBook {
@@ -158,7 +160,9 @@ impl DangerBook {
 
     /// Indices of an enterprise's records, ascending.
     pub fn of_enterprise(&self, enterprise: u32) -> &[u32] {
-        self.by_enterprise.get(enterprise as usize).map_or(&[], |v| v)
+        self.by_enterprise
+            .get(enterprise as usize)
+            .map_or(&[], |v| v)
     }
 
     /// An enterprise's open, major-open and overdue figures on `as_of`.

@@ -1,12 +1,12 @@
 //! The [`Store`]: a dataset with its R-trees and grid hierarchy.
 
+use super::dangers::DangerBook;
 use crate::crs::metric;
 use crate::model::{Dataset, GridUnit, Level};
 use geo::{BoundingRect, Intersects, MultiPolygon, Point};
 use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
-use super::dangers::DangerBook;
 use std::collections::HashMap;
 use std::ops::Deref;
 use std::sync::Arc;

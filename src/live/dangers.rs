@@ -6,9 +6,7 @@
 
 use super::LiveError;
 use crate::index::{DangerEntry, Store};
-use crate::model::{
-    DangerCategory, DangerGrade, DangerSource, DangerStatus, Date, HiddenDanger,
-};
+use crate::model::{DangerCategory, DangerGrade, DangerSource, DangerStatus, Date, HiddenDanger};
 use geo::Point;
 use serde::{Deserialize, Serialize};
 
@@ -179,7 +177,11 @@ impl ReportRequest {
             None => return Err(LiveError::field("grade", "required: general or major")),
         };
         let category: DangerCategory = match self.category.as_deref() {
-            Some(c) => word("category", c, "an industry word, road, pipeline, fire, building, special_equipment, other")?,
+            Some(c) => word(
+                "category",
+                c,
+                "an industry word, road, pipeline, fire, building, special_equipment, other",
+            )?,
             None => return Err(LiveError::field("category", "required")),
         };
         let source: DangerSource = match self.source.as_deref() {
@@ -197,7 +199,10 @@ impl ReportRequest {
         if let Some(d) = deadline
             && d < found_at
         {
-            return Err(LiveError::field("deadline", "is before the day it was found"));
+            return Err(LiveError::field(
+                "deadline",
+                "is before the day it was found",
+            ));
         }
         if grade == DangerGrade::Major && deadline.is_none() {
             return Err(LiveError::field(
@@ -215,7 +220,10 @@ impl ReportRequest {
         let location = match (self.lon, self.lat, enterprise) {
             (Some(lon), Some(lat), _) => {
                 if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
-                    return Err(LiveError::field("lon", "must be a longitude in [-180, 180]"));
+                    return Err(LiveError::field(
+                        "lon",
+                        "must be a longitude in [-180, 180]",
+                    ));
                 }
                 if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
                     return Err(LiveError::field("lat", "must be a latitude in [-90, 90]"));
@@ -331,7 +339,10 @@ impl EventRequest {
         if let Some(d) = record.deadline
             && d < record.found_at
         {
-            return Err(LiveError::field("deadline", "is before the day it was found"));
+            return Err(LiveError::field(
+                "deadline",
+                "is before the day it was found",
+            ));
         }
         record.status = status;
         record.closed_at = (status == DangerStatus::Closed).then_some(today);

@@ -13,7 +13,7 @@
 pub mod dangers;
 
 use crate::index::{DangerEntry, DangerEvent, UnitId};
-use crate::model::{HiddenDanger, Level, LayerId};
+use crate::model::{HiddenDanger, LayerId, Level};
 use crate::risk::UnitScore;
 use crate::snapshot::Snapshot;
 use crate::tiles::TilePolicy;
@@ -118,8 +118,7 @@ fn shown_differs(a: &UnitScore, b: &UnitScore) -> bool {
     r(a.score()) != r(b.score())
         || a.level() != b.level()
         || a.domains().len() != b.domains().len()
-        || a
-            .domains()
+        || a.domains()
             .iter()
             .zip(b.domains())
             .any(|((da, xa), (db, xb))| da != db || r(*xa) != r(*xb))
@@ -137,7 +136,11 @@ fn level_layer(level: Level) -> LayerId {
 impl Snapshot {
     /// The snapshot after `ops` (journal entries in sequence order, each
     /// after [`Snapshot::seq`]), sharing this one's base, and what changed.
-    pub fn derive(&self, ops: &[Op<'_>], policy: &TilePolicy) -> Result<(Snapshot, Applied), LiveError> {
+    pub fn derive(
+        &self,
+        ops: &[Op<'_>],
+        policy: &TilePolicy,
+    ) -> Result<(Snapshot, Applied), LiveError> {
         let base = self.store.base();
         let mut book = self.store.dangers().clone();
         let mut applied = Applied::default();
@@ -193,7 +196,10 @@ impl Snapshot {
                     return Err(bad(format!("no hidden danger {}", op.id)));
                 }
                 (_, Some(i)) => {
-                    let old = book.get(i).cloned().ok_or_else(|| bad("lost record".into()))?;
+                    let old = book
+                        .get(i)
+                        .cloned()
+                        .ok_or_else(|| bad("lost record".into()))?;
                     if old.record.location != record.location
                         || old.record.enterprise_id != record.enterprise_id
                     {
@@ -263,14 +269,35 @@ mod tests {
     /// enterprise or not) or an action on the n-th record.
     #[derive(Debug, Clone)]
     enum Write {
-        Report { x: f64, y: f64, major: bool, enterprise: Option<usize>, late: bool },
-        Event { nth: usize, action: u8 },
+        Report {
+            x: f64,
+            y: f64,
+            major: bool,
+            enterprise: Option<usize>,
+            late: bool,
+        },
+        Event {
+            nth: usize,
+            action: u8,
+        },
     }
 
     fn write() -> impl Strategy<Value = Write> {
         prop_oneof![
-            (0.0..4.0f64, 0.0..4.0f64, any::<bool>(), prop::option::of(0usize..20), any::<bool>())
-                .prop_map(|(x, y, major, enterprise, late)| Write::Report { x, y, major, enterprise, late }),
+            (
+                0.0..4.0f64,
+                0.0..4.0f64,
+                any::<bool>(),
+                prop::option::of(0usize..20),
+                any::<bool>()
+            )
+                .prop_map(|(x, y, major, enterprise, late)| Write::Report {
+                    x,
+                    y,
+                    major,
+                    enterprise,
+                    late
+                }),
             (0usize..32, 0u8..5).prop_map(|(nth, action)| Write::Event { nth, action }),
         ]
     }
@@ -286,7 +313,13 @@ mod tests {
     fn apply(snap: &Snapshot, w: &Write, seq: u64) -> Option<Snapshot> {
         let today: Date = "2026-06-15".parse().ok()?;
         let (op, id, data) = match w {
-            Write::Report { x, y, major, enterprise, late } => {
+            Write::Report {
+                x,
+                y,
+                major,
+                enterprise,
+                late,
+            } => {
                 let ent = enterprise
                     .and_then(|i| snap.store.dataset.enterprises.get(i))
                     .map(|e| e.id.clone());
@@ -306,7 +339,11 @@ mod tests {
                 let r = req
                     .into_record(&snap.store, today, || format!("HD-{seq}"))
                     .ok()?;
-                (dangers::OP_REPORT, r.id.clone(), serde_json::to_value(&r).ok()?)
+                (
+                    dangers::OP_REPORT,
+                    r.id.clone(),
+                    serde_json::to_value(&r).ok()?,
+                )
             }
             Write::Event { nth, action } => {
                 let book = snap.store.dangers();
@@ -314,17 +351,35 @@ mod tests {
                     return None;
                 }
                 let entry = book.get((*nth % book.len()) as u32)?;
-                let action = [Action::Start, Action::Rectify, Action::Close, Action::Reject, Action::Extend][*action as usize];
+                let action = [
+                    Action::Start,
+                    Action::Rectify,
+                    Action::Close,
+                    Action::Reject,
+                    Action::Extend,
+                ][*action as usize];
                 let req = EventRequest {
                     action: Some(action.as_str().into()),
                     note: None,
                     deadline: (action == Action::Extend).then(|| "2026-12-31".into()),
                 };
                 let ev = req.check(entry, "t", today).ok()?;
-                (dangers::OP_EVENT, entry.record.id.clone(), serde_json::to_value(&ev.data).ok()?)
+                (
+                    dangers::OP_EVENT,
+                    entry.record.id.clone(),
+                    serde_json::to_value(&ev.data).ok()?,
+                )
             }
         };
-        let op = Op { seq, at: "2026-06-15T08:00:00Z", actor: "t", role: "planner", op, id: &id, data: &data };
+        let op = Op {
+            seq,
+            at: "2026-06-15T08:00:00Z",
+            actor: "t",
+            role: "planner",
+            op,
+            id: &id,
+            data: &data,
+        };
         let (next, _) = snap.derive(&[op], &TilePolicy::default()).ok()?;
         Some(next)
     }

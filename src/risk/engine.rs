@@ -6,11 +6,11 @@
 //! then `scores.unit(id)`).
 
 use super::cell;
-use crate::index::ChunkVec;
 use super::explain;
 use super::exposure;
 use super::params::RiskParams;
 use super::score::{Contributor, Domain, LevelCounts, UnitScore};
+use crate::index::ChunkVec;
 use crate::index::{Store, UnitId};
 use crate::model::Level;
 use rayon::prelude::*;

@@ -110,7 +110,8 @@ pub fn terms(store: &Store, cell: UnitId, params: &RiskParams) -> Vec<Enterprise
                 } else {
                     (
                         e.hidden_dangers_open.saturating_add(counts.open),
-                        e.major_hidden_dangers_open.saturating_add(counts.major_open),
+                        e.major_hidden_dangers_open
+                            .saturating_add(counts.major_open),
                     )
                 };
                 let e = Enterprise {

@@ -109,7 +109,11 @@ impl Scores {
     /// scored parameters; returns the ancestors. The result equals
     /// [`score_all`] on `store_after` when `cells` holds every cell the
     /// change can reach.
-    pub fn rescore_cells(&mut self, store_after: &Store, cells: &BTreeSet<UnitId>) -> BTreeSet<UnitId> {
+    pub fn rescore_cells(
+        &mut self,
+        store_after: &Store,
+        cells: &BTreeSet<UnitId>,
+    ) -> BTreeSet<UnitId> {
         let params = self.params.clone();
         self.rescore(store_after, cells, &params)
     }

@@ -46,7 +46,9 @@ pub struct Live {
 
 impl std::fmt::Debug for Live {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Live").field("journal", &self.journal).finish_non_exhaustive()
+        f.debug_struct("Live")
+            .field("journal", &self.journal)
+            .finish_non_exhaustive()
     }
 }
 

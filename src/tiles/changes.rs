@@ -49,11 +49,7 @@ impl TileChanges {
         let z = tile.z();
         let t = if z > TRACKED_MAX_ZOOM {
             let d = z - TRACKED_MAX_ZOOM;
-            match TileId::new(
-                u32::from(TRACKED_MAX_ZOOM),
-                tile.x() >> d,
-                tile.y() >> d,
-            ) {
+            match TileId::new(u32::from(TRACKED_MAX_ZOOM), tile.x() >> d, tile.y() >> d) {
                 Ok(t) => t,
                 Err(_) => return 0,
             }

@@ -158,8 +158,8 @@ pub async fn report(
                 Some(_) => {}
             }
             let id = record.id.clone();
-            let data = serde_json::to_value(&record)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let data =
+                serde_json::to_value(&record).map_err(|e| ApiError::Internal(e.to_string()))?;
             Ok((OP_REPORT.to_string(), id, data))
         })
         .await?;
@@ -201,7 +201,8 @@ pub async fn event(
                     "only a planner or an admin closes or rejects (验收)".into(),
                 ));
             }
-            let entry = entry.ok_or_else(|| ApiError::NotFound(format!("no hidden danger {id}")))?;
+            let entry =
+                entry.ok_or_else(|| ApiError::NotFound(format!("no hidden danger {id}")))?;
             let Some(tag) = if_match.as_deref() else {
                 return Err(ApiError::PreconditionRequired(
                     "If-Match with the record's ETag is required".into(),

@@ -53,7 +53,11 @@ fn events_for(caller: &Caller, ev: &LiveEvent) -> Vec<Event> {
                 "cell": e.cell.map(|c| snap.store.unit(c).code.clone()),
                 "data_version": snap.data_version,
             });
-            out.push(Event::default().event("hidden_danger").data(body.to_string()));
+            out.push(
+                Event::default()
+                    .event("hidden_danger")
+                    .data(body.to_string()),
+            );
         }
     }
     out
