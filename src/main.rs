@@ -598,6 +598,7 @@ fn serve(
             tracing::info!(journal = %path.display(), seq = state.current().seq, "journal open for writes");
             let _ = state.live.set(std::sync::Arc::new(live));
         }
+        tokio::spawn(server::reload_at_midnight(state.clone()));
         tokio::spawn(server::reload_on_sighup(
             state.clone(),
             signals.take_hangups(),

@@ -171,6 +171,36 @@ pub async fn reload_on_sighup(state: AppState, mut hangups: super::signals::Hang
     }
 }
 
+/// Seconds from `now_unix` to the next midnight in Asia/Shanghai (UTC+8).
+pub fn secs_to_shanghai_midnight(now_unix: u64) -> u64 {
+    const DAY: u64 = 86_400;
+    let local = now_unix + 8 * 3600;
+    DAY - local % DAY
+}
+
+/// When the as-of day is today (config `risk.as_of` unset), reloads at
+/// every midnight in Asia/Shanghai: the new day's load measures "overdue"
+/// against the new date, so the cells of records whose deadline has just
+/// passed are rescored, exactly as a fresh start would score them.
+pub async fn reload_at_midnight(state: AppState) {
+    if state.config.risk.as_of.is_some() {
+        return;
+    }
+    loop {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        // A second past midnight, so the new day has surely begun.
+        let wait = secs_to_shanghai_midnight(now) + 1;
+        tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+        tracing::info!("a new day in Asia/Shanghai: rescoring overdue hidden dangers");
+        if let Err(e) = reload(&state).await {
+            tracing::error!("midnight reload failed: {e}");
+        }
+    }
+}
+
 /// `text` with the data folder's path (as configured and as resolved)
 /// taken out: `/health` is public and shows problems with paths relative
 /// to the data folder, never where it lies on the server.

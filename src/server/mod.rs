@@ -27,7 +27,7 @@ pub mod watch;
 pub mod web;
 mod write_timeout;
 
-pub use admin::{ReloadFailure, ReloadOutcome, reload, reload_on_sighup};
+pub use admin::{ReloadFailure, ReloadOutcome, reload, reload_at_midnight, reload_on_sighup};
 pub use caller::require_token;
 pub use error::ApiError;
 pub use metrics::Metrics;
