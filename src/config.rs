@@ -256,6 +256,10 @@ pub struct Config {
     pub tokens: Option<PathBuf>,
     /// Audit log of token requests (JSON lines).
     pub audit_log: Option<PathBuf>,
+    /// The write journal (JSON lines, hash-chained; `docs/journal.md`).
+    /// By default `journal.jsonl` in the data folder (see
+    /// [`Config::journal_path`]).
+    pub journal: Option<PathBuf>,
     /// The audit log's size bound in MiB: past it the file is renamed to
     /// `NAME.1` (replacing the previous one) and a new file begins, so the
     /// log never holds more than twice this.
@@ -299,6 +303,7 @@ impl Default for Config {
             addr: "127.0.0.1:8080".into(),
             tokens: Some(PathBuf::from("data/demo-tokens.toml")),
             audit_log: None,
+            journal: None,
             audit_max_mb: 256,
             on_invalid: OnInvalid::Reject,
             json_logs: false,
@@ -337,6 +342,15 @@ impl Config {
             source,
         })?;
         Config::parse(&text, &path)
+    }
+
+    /// The journal file for the data source `data`: the `journal` key, else
+    /// `journal.jsonl` in the data folder; `None` for a database source
+    /// without a `journal` key (its journal is a table).
+    pub fn journal_path(&self, data: &DataSource) -> Option<PathBuf> {
+        self.journal
+            .clone()
+            .or_else(|| data.dir().map(|d| d.join(crate::journal::DEFAULT_FILE)))
     }
 
     /// Parses config text; `path` only names the source in errors.
