@@ -121,6 +121,8 @@ fn every_command_and_flag_is_in_the_cli_reference() {
         vec!["token", "add"],
         vec!["token", "revoke"],
         vec!["token", "list"],
+        vec!["journal", "verify"],
+        vec!["journal", "compact"],
     ];
     let mut seen = BTreeSet::new();
     for cmd in &commands {
@@ -177,6 +179,7 @@ fn every_config_key_is_in_the_references() {
     // Keys without a default value are not serialised: name them here.
     for k in [
         "audit_log",
+        "journal",
         "source.tls_ca",
         "layers.enterprises.file",
         "layers.enterprises.layer",
