@@ -601,6 +601,18 @@ pub fn check_locations(store: &Store, files: &[SourceFile]) -> Vec<Issue> {
             });
         }
     }
+    let df = name(LayerId::HiddenDangers);
+    for d in &store.dataset.hidden_dangers {
+        if store.cell_at(d.location).is_none() {
+            out.push(Issue {
+                level: IssueLevel::Warning,
+                file: df.clone(),
+                feature: Some(d.id.clone()),
+                field: None,
+                message: "the point lies outside every cell (kept, not scored)".into(),
+            });
+        }
+    }
     out
 }
 
