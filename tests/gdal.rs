@@ -815,7 +815,14 @@ fn hidden_dangers_round_trip_through_gdal_formats() {
     assert_eq!(snap.store.dataset.hidden_dangers, sample);
     // GeoPackage → Shapefile with ogr2ogr.
     let shp = gpkg_dir.join("hidden_dangers.shp");
-    ogr2ogr(&["-f", "ESRI Shapefile", path_str(&shp), path_str(&gpkg), "-lco", "ENCODING=UTF-8"]);
+    ogr2ogr(&[
+        "-f",
+        "ESRI Shapefile",
+        path_str(&shp),
+        path_str(&gpkg),
+        "-lco",
+        "ENCODING=UTF-8",
+    ]);
     std::fs::remove_file(&gpkg).unwrap();
     let snap = Snapshot::load(&gpkg_dir, &Config::default()).unwrap();
     assert_eq!(snap.store.dataset.hidden_dangers, sample);

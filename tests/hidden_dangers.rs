@@ -232,14 +232,21 @@ fn validate_names_file_feature_and_field() {
 
 #[test]
 fn a_truncated_file_is_an_error() {
-    for (name, cut) in [("hidden_dangers.geojson", true), ("hidden_dangers.csv", false)] {
+    for (name, cut) in [
+        ("hidden_dangers.geojson", true),
+        ("hidden_dangers.csv", false),
+    ] {
         let tmp = tempfile::tempdir().unwrap();
         write_tiny_dataset(tmp.path());
         let path = tmp.path().join(name);
         write_table(&path, &hidden_dangers_table(&records())).unwrap();
         let bytes = std::fs::read(&path).unwrap();
         // GeoJSON: cut in the middle; CSV: cut inside the last row.
-        let keep = if cut { bytes.len() / 2 } else { bytes.len() - 3 };
+        let keep = if cut {
+            bytes.len() / 2
+        } else {
+            bytes.len() - 3
+        };
         std::fs::write(&path, &bytes[..keep]).unwrap();
         let (code, text) = validate(tmp.path());
         assert_eq!(code, 1, "{name}: {text}");
@@ -303,6 +310,9 @@ fn generate_checks_its_as_of_date() {
     );
     assert!(!out.status.success());
     let text = String::from_utf8_lossy(&out.stderr);
-    assert!(text.contains("--as-of") && text.contains("2026-02-30"), "{text}");
+    assert!(
+        text.contains("--as-of") && text.contains("2026-02-30"),
+        "{text}"
+    );
     assert!(!tmp.path().join("x").exists());
 }

@@ -71,8 +71,16 @@ fn industry_descriptions(i: Industry) -> &'static [&'static str] {
         DustExplosion => &["除尘系统未设泄爆装置", "作业场所粉尘积尘未及时清理"],
         AmmoniaRefrigeration => &["液氨管道阀门锈蚀泄漏", "氨气浓度报警器未联动风机"],
         ConfinedSpace => &["有限空间作业未执行审批", "有限空间未设警示标志"],
-        Gas => &["燃气管道穿越配电间", "瓶装燃气储存点超量存放", "燃气泄漏报警装置失效"],
-        Construction => &["深基坑支护变形未监测", "脚手架连墙件缺失", "塔吊限位装置失效"],
+        Gas => &[
+            "燃气管道穿越配电间",
+            "瓶装燃气储存点超量存放",
+            "燃气泄漏报警装置失效",
+        ],
+        Construction => &[
+            "深基坑支护变形未监测",
+            "脚手架连墙件缺失",
+            "塔吊限位装置失效",
+        ],
         CrowdedPlace => &["疏散通道堆放杂物", "安全出口锁闭", "消防设施未定期维护"],
         Warehousing => &["仓库内违规住人", "货架超高超载堆放"],
         GeneralManufacturing => &[
@@ -177,7 +185,13 @@ fn timeline(rng: &mut Rand, as_of: Date, grade: DangerGrade) -> Timeline {
     }
 }
 
-fn enterprise_dangers(seed: u64, e: &Enterprise, index: usize, lambda: f64, as_of: Date) -> Vec<HiddenDanger> {
+fn enterprise_dangers(
+    seed: u64,
+    e: &Enterprise,
+    index: usize,
+    lambda: f64,
+    as_of: Date,
+) -> Vec<HiddenDanger> {
     let mut rng = item_rng(seed, Stream::Dangers, index as u64);
     let n = poisson(&mut rng, lambda);
     (0..n)
@@ -196,24 +210,30 @@ fn enterprise_dangers(seed: u64, e: &Enterprise, index: usize, lambda: f64, as_o
                 DangerSource::Alarm,
             ][weighted_index(&mut rng, &[40.0, 25.0, 27.0, 5.0, 3.0])];
             HiddenDanger {
-                    id: String::new(),
-                    enterprise_id: Some(e.id.clone()),
-                    category: DangerCategory::Industry(e.industry),
-                    grade,
-                    description: pick(&mut rng, industry_descriptions(e.industry)).to_string(),
-                    source,
-                    found_at: t.found_at,
-                    deadline: Some(t.deadline),
-                    responsible: Some(e.name.clone()),
-                    status: t.status,
-                    closed_at: t.closed_at,
-                    location: e.location,
+                id: String::new(),
+                enterprise_id: Some(e.id.clone()),
+                category: DangerCategory::Industry(e.industry),
+                grade,
+                description: pick(&mut rng, industry_descriptions(e.industry)).to_string(),
+                source,
+                found_at: t.found_at,
+                deadline: Some(t.deadline),
+                responsible: Some(e.name.clone()),
+                status: t.status,
+                closed_at: t.closed_at,
+                location: e.location,
             }
         })
         .collect()
 }
 
-fn standalone_danger(seed: u64, grid: &Grid, cells: &Cumulative, k: usize, as_of: Date) -> Option<HiddenDanger> {
+fn standalone_danger(
+    seed: u64,
+    grid: &Grid,
+    cells: &Cumulative,
+    k: usize,
+    as_of: Date,
+) -> Option<HiddenDanger> {
     // Stream items above every enterprise index.
     let mut rng = item_rng(seed, Stream::Dangers, (1u64 << 40) + k as u64);
     let cell = grid.cells.get(cells.draw(&mut rng))?;
@@ -238,24 +258,29 @@ fn standalone_danger(seed: u64, grid: &Grid, cells: &Cumulative, k: usize, as_of
         DangerSource::Alarm,
     ][weighted_index(&mut rng, &[45.0, 30.0, 20.0, 5.0])];
     Some(HiddenDanger {
-            id: String::new(),
-            enterprise_id: None,
-            category: DangerCategory::Other(category),
-            grade,
-            description: pick(&mut rng, other_descriptions(category)).to_string(),
-            source,
-            found_at: t.found_at,
-            deadline: Some(t.deadline),
-            responsible: Some(other_responsible(category).to_string()),
-            status: t.status,
-            closed_at: t.closed_at,
-            location: round_point(at),
+        id: String::new(),
+        enterprise_id: None,
+        category: DangerCategory::Other(category),
+        grade,
+        description: pick(&mut rng, other_descriptions(category)).to_string(),
+        source,
+        found_at: t.found_at,
+        deadline: Some(t.deadline),
+        responsible: Some(other_responsible(category).to_string()),
+        status: t.status,
+        closed_at: t.closed_at,
+        location: round_point(at),
     })
 }
 
 /// The year of records before `as_of` for `enterprises` in `grid`, sorted
 /// by id (`HD-YYYYMMDD-NNNN`, numbered per found date).
-pub fn generate(seed: u64, grid: &Grid, enterprises: &[Enterprise], as_of: Date) -> Vec<HiddenDanger> {
+pub fn generate(
+    seed: u64,
+    grid: &Grid,
+    enterprises: &[Enterprise],
+    as_of: Date,
+) -> Vec<HiddenDanger> {
     let weight = |e: &Enterprise| industry_factor(e.industry).sqrt() * grade_factor(e.risk_grade);
     let mean = if enterprises.is_empty() {
         1.0
@@ -280,7 +305,8 @@ pub fn generate(seed: u64, grid: &Grid, enterprises: &[Enterprise], as_of: Date)
             0.0
         }
     }));
-    let standalone = (drafts.len() as f64 * STANDALONE_SHARE / (1.0 - STANDALONE_SHARE)).round() as usize;
+    let standalone =
+        (drafts.len() as f64 * STANDALONE_SHARE / (1.0 - STANDALONE_SHARE)).round() as usize;
     let extra: Vec<HiddenDanger> = (0..standalone)
         .into_par_iter()
         .filter_map(|k| standalone_danger(seed, grid, &cells, k, as_of))

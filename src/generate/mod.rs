@@ -254,7 +254,6 @@ fn assemble(
         units: grid.into_units(),
         hidden_dangers,
         has_hidden_dangers: true,
-        ..Dataset::default()
     }
 }
 
@@ -396,9 +395,7 @@ mod tests {
 
     fn demo() -> &'static Dataset {
         static DS: OnceLock<Dataset> = OnceLock::new();
-        DS.get_or_init(|| {
-            generate_dataset_as_of(Preset::Quanzhou, 42, as_of(), &|_| {}).unwrap()
-        })
+        DS.get_or_init(|| generate_dataset_as_of(Preset::Quanzhou, 42, as_of(), &|_| {}).unwrap())
     }
 
     fn as_of() -> Date {
@@ -662,7 +659,10 @@ mod tests {
             );
         }
         let info = info::DatasetInfo::read(a.path()).unwrap().unwrap();
-        assert_eq!((info.preset.as_str(), info.seed, info.as_of), ("quanzhou", 7, as_of()));
+        assert_eq!(
+            (info.preset.as_str(), info.seed, info.as_of),
+            ("quanzhou", 7, as_of())
+        );
         let demo_grid = write::dataset_tables(demo());
         let other = generate_dataset_as_of(Preset::Quanzhou, 7, as_of(), &|_| {}).unwrap();
         assert_ne!(
@@ -671,8 +671,8 @@ mod tests {
         );
         assert_ne!(demo().hidden_dangers, other.hidden_dangers);
         // Another as-of date moves every date.
-        let later = generate_dataset_as_of(Preset::Quanzhou, 7, as_of().add_days(30), &|_| {})
-            .unwrap();
+        let later =
+            generate_dataset_as_of(Preset::Quanzhou, 7, as_of().add_days(30), &|_| {}).unwrap();
         assert_eq!(later.hidden_dangers.len(), other.hidden_dangers.len());
         assert_eq!(
             later.hidden_dangers[0].found_at,
@@ -688,18 +688,40 @@ mod tests {
         let n = d.len() as f64;
         let per_enterprise = n / ds.enterprises.len() as f64;
         assert!((0.25..0.4).contains(&per_enterprise), "{per_enterprise}");
-        let closed = d.iter().filter(|x| x.status == DangerStatus::Closed).count() as f64;
-        assert!((0.80..0.90).contains(&(closed / n)), "closed share {}", closed / n);
+        let closed = d
+            .iter()
+            .filter(|x| x.status == DangerStatus::Closed)
+            .count() as f64;
+        assert!(
+            (0.80..0.90).contains(&(closed / n)),
+            "closed share {}",
+            closed / n
+        );
         let overdue = d.iter().filter(|x| x.is_overdue(as_of())).count();
-        assert!(overdue > 0 && (overdue as f64) < 0.1 * n, "{overdue} overdue");
+        assert!(
+            overdue > 0 && (overdue as f64) < 0.1 * n,
+            "{overdue} overdue"
+        );
         let majors: Vec<_> = d.iter().filter(|x| x.grade == DangerGrade::Major).collect();
-        assert!(!majors.is_empty() && (majors.len() as f64) < 0.1 * n, "{}", majors.len());
+        assert!(
+            !majors.is_empty() && (majors.len() as f64) < 0.1 * n,
+            "{}",
+            majors.len()
+        );
         assert!(majors.iter().all(|x| x.deadline.is_some()));
         let standalone = d.iter().filter(|x| x.enterprise_id.is_none()).count() as f64;
-        assert!((0.03..0.07).contains(&(standalone / n)), "{}", standalone / n);
+        assert!(
+            (0.03..0.07).contains(&(standalone / n)),
+            "{}",
+            standalone / n
+        );
         let mut ids = BTreeMap::new();
         for x in d {
-            assert!(ids.insert(x.id.as_str(), ()).is_none(), "duplicate {}", x.id);
+            assert!(
+                ids.insert(x.id.as_str(), ()).is_none(),
+                "duplicate {}",
+                x.id
+            );
             assert!(x.found_at <= as_of() && x.found_at > as_of().add_days(-366));
             match x.status {
                 DangerStatus::Closed => {
@@ -723,7 +745,12 @@ mod tests {
                 .collect();
             of.iter().filter(|x| x.grade == DangerGrade::Major).count() as f64 / of.len() as f64
         };
-        assert!(share(true) > 2.0 * share(false), "{} vs {}", share(true), share(false));
+        assert!(
+            share(true) > 2.0 * share(false),
+            "{} vs {}",
+            share(true),
+            share(false)
+        );
         // Enterprise counts agree with the open records.
         let mut open: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
         for x in d.iter().filter(|x| x.status != DangerStatus::Closed) {

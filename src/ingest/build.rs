@@ -240,18 +240,24 @@ impl<'a, 's> Builder<'a, 's> {
             let closed_at = r.date("closed_at");
             let grade = r.word::<DangerGrade>("grade");
             let status = r.word::<DangerStatus>("status");
-            if grade == Some(DangerGrade::Major) && deadline.is_none() && r.text("deadline").is_none()
+            if grade == Some(DangerGrade::Major)
+                && deadline.is_none()
+                && r.text("deadline").is_none()
             {
-                r.error("deadline", "a major danger (重大隐患) needs a deadline (整改时限)");
+                r.error(
+                    "deadline",
+                    "a major danger (重大隐患) needs a deadline (整改时限)",
+                );
             }
             match (status, closed_at) {
                 (Some(s), Some(_)) if s != DangerStatus::Closed => r.error(
                     "closed_at",
                     format!("set, but the status is {s}: only a closed danger has a closed_at"),
                 ),
-                (Some(DangerStatus::Closed), None) if r.text("closed_at").is_none() => {
-                    r.warn("closed_at", "the danger is closed but has no closed_at date")
-                }
+                (Some(DangerStatus::Closed), None) if r.text("closed_at").is_none() => r.warn(
+                    "closed_at",
+                    "the danger is closed but has no closed_at date",
+                ),
                 _ => {}
             }
             if let (Some(f), Some(c)) = (found_at, closed_at)

@@ -2,7 +2,9 @@
 //! dataset folder in the folder's own format (the generator, and base files
 //! with a journal applied).
 
-use super::{Column, ColumnKind, FeatureTable, GeometryKind, TableFeature, WriteError, write_table};
+use super::{
+    Column, ColumnKind, FeatureTable, GeometryKind, TableFeature, WriteError, write_table,
+};
 use crate::model::{HiddenDanger, LayerId, Value};
 use geo::Geometry;
 use std::path::{Path, PathBuf};
