@@ -102,6 +102,8 @@ pub struct LayersConfig {
     pub grid_cells: LayerConfig,
     /// `[layers.counties]`.
     pub counties: LayerConfig,
+    /// `[layers.hidden_dangers]`.
+    pub hidden_dangers: LayerConfig,
 }
 
 impl LayersConfig {
@@ -114,6 +116,7 @@ impl LayersConfig {
             LayerId::CollapseZones => &self.collapse_zones,
             LayerId::GridCells => &self.grid_cells,
             LayerId::Counties => &self.counties,
+            LayerId::HiddenDangers => &self.hidden_dangers,
             _ => DEFAULT.get_or_init(LayerConfig::default),
         }
     }

@@ -60,6 +60,10 @@ enum Command {
         /// `fgb` (default) or `geojson`.
         #[arg(long, default_value = "fgb")]
         format: String,
+        /// The as-of date `YYYY-MM-DD` the hidden dangers hang on (found in
+        /// the 12 months before it); default: today in Asia/Shanghai.
+        #[arg(long)]
+        as_of: Option<String>,
     },
     /// Check a dataset; print every problem as `file:feature: message`.
     Validate {
@@ -335,7 +339,8 @@ fn main() -> ExitCode {
             seed,
             out,
             format,
-        } => generate(&preset, seed, &out, &format),
+            as_of,
+        } => generate(&preset, seed, as_of.as_deref(), &out, &format),
         Command::Validate { data } => return validate(&config, data),
         Command::Score { data, out, table } => score(&config, data, &out, &table),
         Command::ExportPmtiles {
@@ -366,16 +371,28 @@ fn main() -> ExitCode {
     }
 }
 
-fn generate(preset: &str, seed: u64, out: &Path, format: &str) -> Result<(), String> {
+fn generate(
+    preset: &str,
+    seed: u64,
+    as_of: Option<&str>,
+    out: &Path,
+    format: &str,
+) -> Result<(), String> {
     let preset: Preset = preset
         .parse()
         .map_err(|e: riskmap::generate::UnknownPreset| e.to_string())?;
+    let as_of = match as_of {
+        Some(text) => text
+            .parse::<riskmap::model::Date>()
+            .map_err(|e| format!("--as-of: {e}"))?,
+        None => riskmap::generate::today(),
+    };
     let format: Format = format
         .parse()
         .map_err(|e: riskmap::write::UnknownFormat| e.to_string())?;
     let started = std::time::Instant::now();
     let progress = |msg: &str| tracing::info!("generate: {msg}");
-    let s = riskmap::generate::generate(preset, seed, out, format, &progress)
+    let s = riskmap::generate::generate(preset, seed, as_of, out, format, &progress)
         .map_err(|e| e.to_string())?;
     tracing::info!(
         counties = s.counties,
@@ -385,6 +402,9 @@ fn generate(preset: &str, seed: u64, out: &Path, format: &str) -> Result<(), Str
         enterprises = s.enterprises,
         hazard_sources = s.hazard_sources,
         collapse_zones = s.collapse_zones,
+        hidden_dangers = s.hidden_dangers,
+        hidden_dangers_open = s.hidden_dangers_open,
+        as_of = %as_of,
         population = s.population,
         seconds = started.elapsed().as_secs_f64(),
         "generated {}",
@@ -398,7 +418,7 @@ fn generate(preset: &str, seed: u64, out: &Path, format: &str) -> Result<(), Str
 fn generate_atomically(preset: &str, seed: u64, out: &Path) -> Result<(), String> {
     let tmp = out.with_extension("partial");
     let _ = std::fs::remove_dir_all(&tmp);
-    generate(preset, seed, &tmp, "fgb")?;
+    generate(preset, seed, None, &tmp, "fgb")?;
     std::fs::rename(&tmp, out)
         .map_err(|e| format!("cannot move {} to {}: {e}", tmp.display(), out.display()))
 }

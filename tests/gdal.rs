@@ -786,3 +786,44 @@ fn postgis_tables_in_gauss_kruger_load_like_the_native_files() {
     );
     assert!(!text.contains("unused"), "{text}");
 }
+
+/// The `hidden_dangers` layer written as a GeoPackage by riskmap's writer
+/// reads back equal; `ogr2ogr` from that GeoPackage to a Shapefile (dates
+/// as DBF dates, `description`/`responsible` cut to 10 bytes) too.
+#[test]
+fn hidden_dangers_round_trip_through_gdal_formats() {
+    use riskmap::model::HiddenDanger;
+    use riskmap::write::{hidden_dangers_table, write_table};
+    let tmp = tempfile::tempdir().unwrap();
+    let dataset = generate_dataset(Preset::Quanzhou, 42, &|_| {}).unwrap();
+    // A slice of the demo's records, standalone ones included.
+    let sample: Vec<HiddenDanger> = dataset
+        .hidden_dangers
+        .iter()
+        .step_by(97)
+        .take(150)
+        .cloned()
+        .collect();
+    assert!(sample.iter().any(|d| d.enterprise_id.is_none()));
+    let gpkg_dir = tmp.path().join("gpkg");
+    write_dataset(&gpkg_dir, &dataset, Format::Fgb).unwrap();
+    std::fs::remove_file(gpkg_dir.join("hidden_dangers.fgb")).unwrap();
+    let gpkg = gpkg_dir.join("hidden_dangers.gpkg");
+    write_table(&gpkg, &hidden_dangers_table(&sample)).unwrap();
+    let snap = Snapshot::load(&gpkg_dir, &Config::default()).unwrap();
+    assert!(snap.store.dataset.has_hidden_dangers);
+    assert_eq!(snap.store.dataset.hidden_dangers, sample);
+    // GeoPackage → Shapefile with ogr2ogr.
+    let shp = gpkg_dir.join("hidden_dangers.shp");
+    ogr2ogr(&[
+        "-f",
+        "ESRI Shapefile",
+        path_str(&shp),
+        path_str(&gpkg),
+        "-lco",
+        "ENCODING=UTF-8",
+    ]);
+    std::fs::remove_file(&gpkg).unwrap();
+    let snap = Snapshot::load(&gpkg_dir, &Config::default()).unwrap();
+    assert_eq!(snap.store.dataset.hidden_dangers, sample);
+}

@@ -665,3 +665,52 @@ fn servers_on_one_database_agree_and_reload_when_it_changes() {
     assert!(metrics.contains("\nriskmap_source_up 1\n"), "{metrics}");
     assert_eq!(health(&a)["data_version"], health(&c)["data_version"]);
 }
+
+/// The optional `hidden_dangers` table: rows with a point, and a row with
+/// no geometry that takes its enterprise's point; a bad row is named.
+#[test]
+fn hidden_dangers_load_from_their_table() {
+    use riskmap::model::{DangerGrade, DangerStatus, Date};
+    let tmp = tempfile::tempdir().unwrap();
+    let Some((pg, files)) = setup(tmp.path()) else {
+        return;
+    };
+    let snap = load(&pg.url(), &Config::default());
+    assert!(!snap.store.dataset.has_hidden_dangers);
+    let file = files.join("hidden_dangers.geojson");
+    std::fs::write(
+        &file,
+        "{\"type\":\"FeatureCollection\",\"features\":[\
+         {\"type\":\"Feature\",\"properties\":{\"id\":\"HD-1\",\"enterprise_id\":\"E1\",\"category\":\"燃气\",\"grade\":\"major\",\"description\":\"报警器失效\",\"source\":\"inspection\",\"found_at\":\"2026-11-01\",\"deadline\":\"2026-11-30\",\"status\":\"rectifying\"},\"geometry\":{\"type\":\"Point\",\"coordinates\":[118.585,24.906]}},\
+         {\"type\":\"Feature\",\"properties\":{\"id\":\"HD-2\",\"category\":\"road\",\"grade\":\"general\",\"description\":\"路面沉陷\",\"source\":\"report\",\"found_at\":\"2026-10-01\",\"status\":\"closed\",\"closed_at\":\"2026-10-09\"},\"geometry\":{\"type\":\"Point\",\"coordinates\":[118.595,24.905]}}]}\n",
+    )
+    .unwrap();
+    pg.ogr2ogr(&file, "hidden_dangers", &[]);
+    pg.psql(
+        "INSERT INTO hidden_dangers (id, enterprise_id, category, grade, description, source, found_at, status) \
+         VALUES ('HD-3', 'E3', 'hazardous_chemicals', 'general', '储罐区', 'self_check', '2026-11-05', 'reported')",
+    );
+    let snap = load(&pg.url(), &Config::default());
+    let ds = &snap.store.dataset;
+    assert!(ds.has_hidden_dangers);
+    let mut d = ds.hidden_dangers.clone();
+    d.sort_by(|a, b| a.id.cmp(&b.id));
+    let ids: Vec<&str> = d.iter().map(|x| x.id.as_str()).collect();
+    assert_eq!(ids, ["HD-1", "HD-2", "HD-3"]);
+    assert_eq!(d[0].grade, DangerGrade::Major);
+    assert_eq!(d[0].deadline, "2026-11-30".parse::<Date>().ok());
+    assert_eq!(d[1].status, DangerStatus::Closed);
+    assert_eq!(d[1].closed_at, "2026-10-09".parse::<Date>().ok());
+    let e3 = ds.enterprises.iter().find(|e| e.id == "E3").unwrap();
+    assert_eq!(d[2].location, e3.location);
+    pg.psql("UPDATE hidden_dangers SET grade = '重大' WHERE id = 'HD-3'");
+    let err =
+        Snapshot::load(Path::new(&pg.url()), &Config::default()).expect_err("the load must fail");
+    assert!(
+        err.issues.iter().any(|i| i.file == "public.hidden_dangers"
+            && i.feature.as_deref().is_some_and(|f| f.ends_with("HD-3"))
+            && i.field.as_deref() == Some("deadline")),
+        "{:?}",
+        err.issues
+    );
+}

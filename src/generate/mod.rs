@@ -13,16 +13,19 @@
 //! The pipeline: the grid ([`quanzhou`] or [`province`]: counties split into
 //! towns, towns into villages, villages into unit cells by exact Voronoi
 //! partition, see [`partition`] and [`grid`]), then populations, then
-//! [`enterprises`], [`hazards`] and [`collapse`] zones.
+//! [`enterprises`], [`hazards`], [`collapse`] zones and a year of hidden
+//! [`dangers`] before the as-of date (recorded in `dataset.toml`, [`info`]).
 //!
 //! What is real and what synthetic in the presets, and the licences of the
 //! reference data: `docs/data.md`.
 
 pub mod collapse;
+pub mod dangers;
 pub mod enterprises;
 pub mod geom;
 pub mod grid;
 pub mod hazards;
+pub mod info;
 pub mod names;
 pub mod partition;
 pub mod province;
@@ -31,7 +34,7 @@ pub mod reference;
 pub mod rng;
 pub mod topology;
 
-use crate::model::Dataset;
+use crate::model::{Dataset, Date};
 use crate::write::{self, Format, WriteError};
 use collapse::CollapsePlan;
 use enterprises::{Cluster, EnterprisePlan};
@@ -97,6 +100,9 @@ pub enum GenerateError {
     /// Writing the files failed.
     #[error(transparent)]
     Write(#[from] WriteError),
+    /// Writing `dataset.toml` failed.
+    #[error(transparent)]
+    Info(#[from] info::InfoError),
 }
 
 /// What [`generate`] produced.
@@ -120,6 +126,12 @@ pub struct GenerateSummary {
     pub hazard_sources: usize,
     /// Collapse zones.
     pub collapse_zones: usize,
+    /// Hidden-danger records.
+    pub hidden_dangers: usize,
+    /// Of which open (not closed).
+    pub hidden_dangers_open: usize,
+    /// The as-of date of the hidden dangers.
+    pub as_of: Option<Date>,
     /// Total resident population of the cells.
     pub population: u64,
     /// Files written, in order.
@@ -140,6 +152,13 @@ impl GenerateSummary {
             enterprises: ds.enterprises.len(),
             hazard_sources: ds.hazard_sources.len(),
             collapse_zones: ds.collapse_zones.len(),
+            hidden_dangers: ds.hidden_dangers.len(),
+            hidden_dangers_open: ds
+                .hidden_dangers
+                .iter()
+                .filter(|d| d.status.is_open())
+                .count(),
+            as_of: None,
             population: ds
                 .units
                 .iter()
@@ -156,7 +175,7 @@ impl fmt::Display for GenerateSummary {
         write!(
             f,
             "{} (seed {}): {} counties, {} towns, {} villages, {} cells, population {}, \
-             {} enterprises, {} hazard sources, {} collapse zones",
+             {} enterprises, {} hazard sources, {} collapse zones, {} hidden dangers ({} open)",
             self.preset,
             self.seed,
             self.counties,
@@ -166,8 +185,14 @@ impl fmt::Display for GenerateSummary {
             self.population,
             self.enterprises,
             self.hazard_sources,
-            self.collapse_zones
-        )
+            self.collapse_zones,
+            self.hidden_dangers,
+            self.hidden_dangers_open
+        )?;
+        if let Some(d) = self.as_of {
+            write!(f, " as of {d}")?;
+        }
+        Ok(())
     }
 }
 
@@ -200,9 +225,15 @@ struct Layers {
     collapse: CollapsePlan,
 }
 
-fn assemble(seed: u64, grid: Grid, layers: &Layers, progress: &dyn Fn(&str)) -> Dataset {
+fn assemble(
+    seed: u64,
+    as_of: Date,
+    grid: Grid,
+    layers: &Layers,
+    progress: &dyn Fn(&str),
+) -> Dataset {
     let index = CellIndex::new(&grid);
-    let enterprises = enterprises::generate(seed, &grid, &index, &layers.enterprises);
+    let mut enterprises = enterprises::generate(seed, &grid, &index, &layers.enterprises);
     progress(&format!("enterprises {}", enterprises.len()));
     let hazard_sources = hazards::generate(seed, &grid, &index, &enterprises, &layers.hazards);
     progress(&format!("hazard sources {}", hazard_sources.len()));
@@ -213,16 +244,24 @@ fn assemble(seed: u64, grid: Grid, layers: &Layers, progress: &dyn Fn(&str)) -> 
         .collect();
     let collapse_zones = collapse::generate(seed, &grid, &counties, &layers.collapse);
     progress(&format!("collapse zones {}", collapse_zones.len()));
+    let hidden_dangers = dangers::generate(seed, &grid, &enterprises, as_of);
+    dangers::set_open_counts(&mut enterprises, &hidden_dangers);
+    progress(&format!("hidden dangers {}", hidden_dangers.len()));
     Dataset {
         enterprises,
         hazard_sources,
         collapse_zones,
         units: grid.into_units(),
-        ..Dataset::default()
+        hidden_dangers,
+        has_hidden_dangers: true,
     }
 }
 
-fn quanzhou_dataset(seed: u64, progress: &dyn Fn(&str)) -> Result<Dataset, GenerateError> {
+fn quanzhou_dataset(
+    seed: u64,
+    as_of: Date,
+    progress: &dyn Fn(&str),
+) -> Result<Dataset, GenerateError> {
     let reference = reference::quanzhou()?;
     let grid = quanzhou::grid(seed, &reference, progress);
     let area = |id: &str| {
@@ -262,10 +301,14 @@ fn quanzhou_dataset(seed: u64, progress: &dyn Fn(&str)) -> Result<Dataset, Gener
             urban: QUANZHOU_COLLAPSE.1,
         },
     };
-    Ok(assemble(seed, grid, &layers, progress))
+    Ok(assemble(seed, as_of, grid, &layers, progress))
 }
 
-fn province_dataset(seed: u64, progress: &dyn Fn(&str)) -> Result<Dataset, GenerateError> {
+fn province_dataset(
+    seed: u64,
+    as_of: Date,
+    progress: &dyn Fn(&str),
+) -> Result<Dataset, GenerateError> {
     let outline = reference::fujian()?;
     let grid = province::grid(seed, &outline, progress);
     let layers = Layers {
@@ -282,35 +325,63 @@ fn province_dataset(seed: u64, progress: &dyn Fn(&str)) -> Result<Dataset, Gener
             urban: province::COLLAPSE_ZONES,
         },
     };
-    Ok(assemble(seed, grid, &layers, progress))
+    Ok(assemble(seed, as_of, grid, &layers, progress))
 }
 
-/// Generates the dataset of `preset` from `seed`, reporting progress.
+/// Today in Asia/Shanghai: the default as-of date.
+pub fn today() -> Date {
+    let (y, m, d) = crate::risk::params::today_in_shanghai();
+    Date::from_ymd(y, m, d).unwrap_or(Date::from_days(0))
+}
+
+/// Generates the dataset of `preset` from `seed`, reporting progress; its
+/// hidden dangers hang on today's date ([`today`]).
 pub fn generate_dataset(
     preset: Preset,
     seed: u64,
     progress: &dyn Fn(&str),
 ) -> Result<Dataset, GenerateError> {
+    generate_dataset_as_of(preset, seed, today(), progress)
+}
+
+/// Generates the dataset of `preset` from `seed` with hidden dangers found
+/// in the 12 months before `as_of`.
+pub fn generate_dataset_as_of(
+    preset: Preset,
+    seed: u64,
+    as_of: Date,
+    progress: &dyn Fn(&str),
+) -> Result<Dataset, GenerateError> {
     match preset {
-        Preset::Quanzhou => quanzhou_dataset(seed, progress),
-        Preset::Province => province_dataset(seed, progress),
+        Preset::Quanzhou => quanzhou_dataset(seed, as_of, progress),
+        Preset::Province => province_dataset(seed, as_of, progress),
     }
 }
 
-/// Generates the dataset of `preset` from `seed` and writes its five layer
-/// files into `out` (created if needed) in `format`.
+/// Generates the dataset of `preset` from `seed` and writes its six layer
+/// files into `out` (created if needed) in `format`, then `dataset.toml`
+/// ([`info::DatasetInfo`]) with the preset, the seed and `as_of`.
 pub fn generate(
     preset: Preset,
     seed: u64,
+    as_of: Date,
     out: &Path,
     format: Format,
     progress: &dyn Fn(&str),
 ) -> Result<GenerateSummary, GenerateError> {
-    let ds = generate_dataset(preset, seed, progress)?;
+    let ds = generate_dataset_as_of(preset, seed, as_of, progress)?;
     progress("writing");
-    let files = write::write_dataset(out, &ds, format)?;
+    let mut files = write::write_dataset(out, &ds, format)?;
+    let info = info::DatasetInfo {
+        preset: preset.as_str().to_string(),
+        seed,
+        as_of,
+    };
+    files.push(info.write(out)?);
     progress(&format!("wrote {} files to {}", files.len(), out.display()));
-    Ok(GenerateSummary::of(preset, seed, &ds, files))
+    let mut summary = GenerateSummary::of(preset, seed, &ds, files);
+    summary.as_of = Some(as_of);
+    Ok(summary)
 }
 
 #[cfg(test)]
@@ -324,7 +395,11 @@ mod tests {
 
     fn demo() -> &'static Dataset {
         static DS: OnceLock<Dataset> = OnceLock::new();
-        DS.get_or_init(|| generate_dataset(Preset::Quanzhou, 42, &|_| {}).unwrap())
+        DS.get_or_init(|| generate_dataset_as_of(Preset::Quanzhou, 42, as_of(), &|_| {}).unwrap())
+    }
+
+    fn as_of() -> Date {
+        "2026-12-06".parse().unwrap()
     }
 
     fn by_level(ds: &Dataset, l: Level) -> Vec<&GridUnit> {
@@ -556,9 +631,25 @@ mod tests {
     fn same_seed_same_bytes_other_seed_other_bytes() {
         let a = tempfile::tempdir().unwrap();
         let b = tempfile::tempdir().unwrap();
-        let sa = generate(Preset::Quanzhou, 7, a.path(), Format::Fgb, &|_| {}).unwrap();
-        let sb = generate(Preset::Quanzhou, 7, b.path(), Format::Fgb, &|_| {}).unwrap();
-        assert_eq!(sa.files.len(), 5);
+        let sa = generate(Preset::Quanzhou, 7, as_of(), a.path(), Format::Fgb, &|_| {}).unwrap();
+        let sb = generate(Preset::Quanzhou, 7, as_of(), b.path(), Format::Fgb, &|_| {}).unwrap();
+        let names: Vec<String> = sa
+            .files
+            .iter()
+            .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "enterprises.fgb",
+                "hazard_sources.fgb",
+                "collapse_zones.fgb",
+                "grid_cells.fgb",
+                "counties.fgb",
+                "hidden_dangers.fgb",
+                "dataset.toml"
+            ]
+        );
         for (fa, fb) in sa.files.iter().zip(&sb.files) {
             assert_eq!(
                 std::fs::read(fa).unwrap(),
@@ -567,9 +658,117 @@ mod tests {
                 fa.display()
             );
         }
+        let info = info::DatasetInfo::read(a.path()).unwrap().unwrap();
+        assert_eq!(
+            (info.preset.as_str(), info.seed, info.as_of),
+            ("quanzhou", 7, as_of())
+        );
         let demo_grid = write::dataset_tables(demo());
-        let other = write::dataset_tables(&generate_dataset(Preset::Quanzhou, 7, &|_| {}).unwrap());
-        assert_ne!(demo_grid[0].features[0], other[0].features[0]);
+        let other = generate_dataset_as_of(Preset::Quanzhou, 7, as_of(), &|_| {}).unwrap();
+        assert_ne!(
+            demo_grid[0].features[0],
+            write::dataset_tables(&other)[0].features[0]
+        );
+        assert_ne!(demo().hidden_dangers, other.hidden_dangers);
+        // Another as-of date moves every date.
+        let later =
+            generate_dataset_as_of(Preset::Quanzhou, 7, as_of().add_days(30), &|_| {}).unwrap();
+        assert_eq!(later.hidden_dangers.len(), other.hidden_dangers.len());
+        assert_eq!(
+            later.hidden_dangers[0].found_at,
+            other.hidden_dangers[0].found_at.add_days(30)
+        );
+    }
+
+    #[test]
+    fn hidden_dangers_are_a_plausible_year() {
+        use crate::model::{DangerGrade, DangerStatus};
+        let ds = demo();
+        let d = &ds.hidden_dangers;
+        let n = d.len() as f64;
+        let per_enterprise = n / ds.enterprises.len() as f64;
+        assert!((0.25..0.4).contains(&per_enterprise), "{per_enterprise}");
+        let closed = d
+            .iter()
+            .filter(|x| x.status == DangerStatus::Closed)
+            .count() as f64;
+        assert!(
+            (0.80..0.90).contains(&(closed / n)),
+            "closed share {}",
+            closed / n
+        );
+        let overdue = d.iter().filter(|x| x.is_overdue(as_of())).count();
+        assert!(
+            overdue > 0 && (overdue as f64) < 0.1 * n,
+            "{overdue} overdue"
+        );
+        let majors: Vec<_> = d.iter().filter(|x| x.grade == DangerGrade::Major).collect();
+        assert!(
+            !majors.is_empty() && (majors.len() as f64) < 0.1 * n,
+            "{}",
+            majors.len()
+        );
+        assert!(majors.iter().all(|x| x.deadline.is_some()));
+        let standalone = d.iter().filter(|x| x.enterprise_id.is_none()).count() as f64;
+        assert!(
+            (0.03..0.07).contains(&(standalone / n)),
+            "{}",
+            standalone / n
+        );
+        let mut ids = BTreeMap::new();
+        for x in d {
+            assert!(
+                ids.insert(x.id.as_str(), ()).is_none(),
+                "duplicate {}",
+                x.id
+            );
+            assert!(x.found_at <= as_of() && x.found_at > as_of().add_days(-366));
+            match x.status {
+                DangerStatus::Closed => {
+                    let c = x.closed_at.unwrap();
+                    assert!(x.found_at <= c && c <= as_of(), "{}", x.id);
+                }
+                _ => assert!(x.closed_at.is_none()),
+            }
+        }
+        // Majors are more frequent among hazardous-chemicals enterprises.
+        let ents: BTreeMap<&str, &crate::model::Enterprise> =
+            ds.enterprises.iter().map(|e| (e.id.as_str(), e)).collect();
+        let share = |chem: bool| {
+            let of: Vec<_> = d
+                .iter()
+                .filter(|x| {
+                    x.enterprise_id.as_deref().is_some_and(|e| {
+                        (ents[e].industry == crate::model::Industry::HazardousChemicals) == chem
+                    })
+                })
+                .collect();
+            of.iter().filter(|x| x.grade == DangerGrade::Major).count() as f64 / of.len() as f64
+        };
+        assert!(
+            share(true) > 2.0 * share(false),
+            "{} vs {}",
+            share(true),
+            share(false)
+        );
+        // Enterprise counts agree with the open records.
+        let mut open: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
+        for x in d.iter().filter(|x| x.status != DangerStatus::Closed) {
+            if let Some(e) = x.enterprise_id.as_deref() {
+                let c = open.entry(e).or_default();
+                c.0 += 1;
+                c.1 += u32::from(x.grade == DangerGrade::Major);
+                assert_eq!(x.location, ents[e].location);
+            }
+        }
+        for e in &ds.enterprises {
+            assert_eq!(
+                (e.hidden_dangers_open, e.major_hidden_dangers_open),
+                open.get(e.id.as_str()).copied().unwrap_or((0, 0)),
+                "{}",
+                e.id
+            );
+        }
     }
 
     #[test]
@@ -587,7 +786,8 @@ mod tests {
                 "hazard_sources.geojson",
                 "collapse_zones.geojson",
                 "grid_cells.geojson",
-                "counties.geojson"
+                "counties.geojson",
+                "hidden_dangers.geojson"
             ]
         );
         let text = std::fs::read_to_string(&files[1]).unwrap();

@@ -33,6 +33,8 @@ pub enum Stream {
     Collapse,
     /// Province counties and names.
     Province,
+    /// Hidden-danger records.
+    Dangers,
 }
 
 /// A generator for item `index` of `stream` under `seed`.

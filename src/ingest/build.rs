@@ -7,8 +7,9 @@ use super::table::{Record, Table};
 use crate::config::LayerConfig;
 use crate::crs::Crs;
 use crate::model::{
-    CollapseKind, CollapseZone, Enterprise, GridUnit, HazardGrade, HazardSource, Industry, LayerId,
-    Level, RiskLevel, Severity, uscc,
+    CollapseKind, CollapseZone, DangerCategory, DangerGrade, DangerSource, DangerStatus,
+    Enterprise, GridUnit, HazardGrade, HazardSource, HiddenDanger, Industry, LayerId, Level,
+    RiskLevel, Severity, uscc,
 };
 use geo::{CoordsIter, Geometry, MapCoords, MultiPolygon, Point, Validation};
 
@@ -48,6 +49,33 @@ const GRID_FIELDS: &[&str] = &[
     "manager",
 ];
 const COUNTY_FIELDS: &[&str] = &["code", "name", "population"];
+const DANGER_FIELDS: &[&str] = &[
+    "id",
+    "enterprise_id",
+    "category",
+    "grade",
+    "description",
+    "source",
+    "found_at",
+    "deadline",
+    "responsible",
+    "status",
+    "closed_at",
+    "lon",
+    "lat",
+];
+
+/// A hidden-danger record as read, before it is linked to its enterprise:
+/// without a point of its own it takes the enterprise's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DangerRow {
+    /// The record (its `location` is a placeholder when `located` is false).
+    pub danger: HiddenDanger,
+    /// Whether the record gave a point of its own.
+    pub located: bool,
+    /// The feature label for later problems (`#12 HD-…`).
+    pub label: String,
+}
 
 /// Converts one table to typed features, in file order, with their 1-based
 /// record positions. Features with errors are left out (the errors are in
@@ -197,6 +225,84 @@ impl<'a, 's> Builder<'a, 's> {
         })
     }
 
+    /// Hidden-danger records, not yet linked to their enterprises (see
+    /// [`DangerRow`]). Checks the words, the dates and their order, a
+    /// major danger's deadline and that `closed_at` goes with `closed`.
+    pub fn hidden_dangers(&mut self, table: &Table) -> Vec<DangerRow> {
+        self.each(table, DANGER_FIELDS, "id", |r, rec, crs| {
+            let location = optional_point(r, rec, crs);
+            let enterprise_id = r.text("enterprise_id");
+            let found_at = r.date("found_at");
+            if r.text("found_at").is_none() {
+                r.required_text("found_at");
+            }
+            let deadline = r.date("deadline");
+            let closed_at = r.date("closed_at");
+            let grade = r.word::<DangerGrade>("grade");
+            let status = r.word::<DangerStatus>("status");
+            if grade == Some(DangerGrade::Major)
+                && deadline.is_none()
+                && r.text("deadline").is_none()
+            {
+                r.error(
+                    "deadline",
+                    "a major danger (重大隐患) needs a deadline (整改时限)",
+                );
+            }
+            match (status, closed_at) {
+                (Some(s), Some(_)) if s != DangerStatus::Closed => r.error(
+                    "closed_at",
+                    format!("set, but the status is {s}: only a closed danger has a closed_at"),
+                ),
+                (Some(DangerStatus::Closed), None) if r.text("closed_at").is_none() => r.warn(
+                    "closed_at",
+                    "the danger is closed but has no closed_at date",
+                ),
+                _ => {}
+            }
+            if let (Some(f), Some(c)) = (found_at, closed_at)
+                && c < f
+            {
+                r.error("closed_at", format!("{c} is before found_at {f}"));
+            }
+            if let (Some(f), Some(d)) = (found_at, deadline)
+                && d < f
+            {
+                r.warn("deadline", format!("{d} is before found_at {f}"));
+            }
+            let description = r.text("description").unwrap_or_else(|| {
+                r.warn("description", "no description of the danger");
+                String::new()
+            });
+            let location = location?;
+            if location.is_none() && enterprise_id.is_none() && !r.failed {
+                r.error(
+                    "lon",
+                    "no point (geometry or lon/lat) and no enterprise_id to take one from",
+                );
+            }
+            let label = r.label.clone();
+            Some(DangerRow {
+                danger: HiddenDanger {
+                    id: r.required_text("id")?,
+                    enterprise_id,
+                    category: r.word::<DangerCategory>("category")?,
+                    grade: grade?,
+                    description,
+                    source: r.word::<DangerSource>("source")?,
+                    found_at: found_at?,
+                    deadline,
+                    responsible: r.text("responsible"),
+                    status: status?,
+                    closed_at,
+                    location: location.unwrap_or(Point::new(0.0, 0.0)),
+                },
+                located: location.is_some(),
+                label,
+            })
+        })
+    }
+
     /// Grid units from the `grid_cells` layer (towns, villages, cells).
     pub fn grid_units(&mut self, table: &Table) -> Vec<GridUnit> {
         self.each(table, GRID_FIELDS, "code", |r, rec, crs| {
@@ -310,6 +416,20 @@ fn point(r: &mut RecordReader<'_, '_, '_>, rec: &Record, crs: Crs) -> Option<Poi
     }
     let (lon, lat) = crs.to_wgs84(x, y);
     check_lon_lat(r, lon, lat).then(|| Point::new(lon, lat))
+}
+
+/// A point as [`point`] reads it, or `Some(None)` when the record has no
+/// geometry and blank `lon`/`lat` (a record that takes its enterprise's
+/// point); `None` after an error.
+fn optional_point(
+    r: &mut RecordReader<'_, '_, '_>,
+    rec: &Record,
+    crs: Crs,
+) -> Option<Option<Point<f64>>> {
+    if rec.geometry.is_none() && r.text("lon").is_none() && r.text("lat").is_none() {
+        return Some(None);
+    }
+    point(r, rec, crs).map(Some)
 }
 
 fn kind_name(g: &Geometry<f64>) -> &'static str {

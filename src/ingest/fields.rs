@@ -15,6 +15,16 @@ fn aliases(layer: LayerId, field: &str) -> &'static [&'static str] {
     match (layer, field) {
         (LayerId::Enterprises, "id") => &["企业编号", "编号", "ID"],
         (LayerId::Enterprises, "name") => &["企业名称", "单位名称", "名称"],
+        (LayerId::HiddenDangers, "id") => &["隐患编号", "编号", "ID"],
+        (LayerId::HiddenDangers, "grade") => &["隐患等级", "隐患级别", "等级", "级别"],
+        (LayerId::HiddenDangers, "source") => &["发现方式", "隐患来源", "来源"],
+        (LayerId::HiddenDangers, "status") => &["状态", "整改状态", "隐患状态"],
+        (_, "category") => &["隐患类别", "隐患类型", "类别"],
+        (_, "description") => &["隐患描述", "隐患内容", "描述"],
+        (_, "found_at") => &["发现日期", "发现时间", "排查日期"],
+        (_, "deadline") => &["整改时限", "整改期限", "整改截止日期"],
+        (_, "responsible") => &["整改责任人", "整改责任单位", "责任人", "责任单位"],
+        (_, "closed_at") => &["销号日期", "销号时间", "验收日期"],
         (_, "name") => &["名称"],
         (_, "id") => &["编号", "ID"],
         (_, "uscc") => &["统一社会信用代码", "信用代码"],
@@ -254,6 +264,19 @@ impl RecordReader<'_, '_, '_> {
                 let msg = format!("expected true/false, found {other}");
                 self.error(field, msg);
                 false
+            }
+        }
+    }
+
+    /// An optional date `YYYY-MM-DD` (a timestamp or `YYYY/MM/DD` is read
+    /// by its date part); blank is none.
+    pub fn date(&mut self, field: &str) -> Option<crate::model::Date> {
+        let t = self.text(field)?;
+        match t.parse::<crate::model::Date>() {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.error(field, e.to_string());
+                None
             }
         }
     }

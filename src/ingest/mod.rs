@@ -257,7 +257,7 @@ fn read_layer(dir: &Path, layer: LayerId, config: &Config) -> ReadLayer {
     let mut out = ReadLayer::new(layer);
     let Some(path) = find_file(dir, layer, config) else {
         match layer {
-            LayerId::Counties => {}
+            LayerId::Counties | LayerId::HiddenDangers => {}
             LayerId::GridCells => out.issues.push(Issue::file_error(
                 layer.as_str(),
                 format!(
@@ -341,6 +341,7 @@ fn assemble(dir: &Path, read: Vec<ReadLayer>, config: &Config) -> Result<Loaded,
     let mut dataset = Dataset::default();
     let mut counties = Vec::new();
     let mut grid = Vec::new();
+    let mut dangers = Vec::new();
     let mut names: HashMap<LayerId, String> = HashMap::new();
     let mut fatal = false;
     let mut grid_read = false;
@@ -367,6 +368,10 @@ fn assemble(dir: &Path, read: Vec<ReadLayer>, config: &Config) -> Result<Loaded,
             LayerId::CollapseZones => dataset.collapse_zones = b.collapse_zones(&table),
             LayerId::GridCells => grid = b.grid_units(&table),
             LayerId::Counties => counties = b.counties(&table),
+            LayerId::HiddenDangers => {
+                dataset.has_hidden_dangers = true;
+                dangers = b.hidden_dangers(&table);
+            }
             _ => {}
         }
     }
@@ -402,6 +407,12 @@ fn assemble(dir: &Path, read: Vec<ReadLayer>, config: &Config) -> Result<Loaded,
         &name(LayerId::Enterprises),
         &name(LayerId::HazardSources),
         &name(LayerId::CollapseZones),
+        &mut issues,
+    );
+    dataset.hidden_dangers = link_dangers(
+        dangers,
+        &dataset.enterprises,
+        &name(LayerId::HiddenDangers),
         &mut issues,
     );
     let has_errors = issues.iter().any(Issue::is_error);
@@ -496,6 +507,55 @@ fn check_ids(
     issues.extend(bad);
 }
 
+/// Links hidden-danger records to their enterprises: a duplicate id, an
+/// `enterprise_id` that names no enterprise, or a record with neither a
+/// point nor an enterprise is an error (the record is left out); a record
+/// without a point takes its enterprise's.
+fn link_dangers(
+    rows: Vec<build::DangerRow>,
+    enterprises: &[crate::model::Enterprise],
+    file: &str,
+    issues: &mut Vec<Issue>,
+) -> Vec<crate::model::HiddenDanger> {
+    let by_id: HashMap<&str, &crate::model::Enterprise> =
+        enterprises.iter().map(|e| (e.id.as_str(), e)).collect();
+    let mut seen: HashMap<String, String> = HashMap::with_capacity(rows.len());
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let error = |field: &str, message: String| Issue {
+            level: IssueLevel::Error,
+            file: file.to_string(),
+            feature: Some(row.label.clone()),
+            field: Some(field.to_string()),
+            message,
+        };
+        if let Some(first) = seen.get(&row.danger.id) {
+            issues.push(error(
+                "id",
+                format!("duplicate id {:?} (also feature {first})", row.danger.id),
+            ));
+            continue;
+        }
+        let mut danger = row.danger;
+        if let Some(eid) = &danger.enterprise_id {
+            match by_id.get(eid.as_str()) {
+                Some(e) if !row.located => danger.location = e.location,
+                Some(_) => {}
+                None => {
+                    issues.push(error(
+                        "enterprise_id",
+                        format!("enterprise {eid:?} is not in the enterprises layer"),
+                    ));
+                    continue;
+                }
+            }
+        }
+        seen.insert(danger.id.clone(), row.label);
+        out.push(danger);
+    }
+    out
+}
+
 /// Checks that need the index: points outside every cell (kept, flagged)
 /// and enterprises whose ledger `cell_code` disagrees with their location.
 pub fn check_locations(store: &Store, files: &[SourceFile]) -> Vec<Issue> {
@@ -538,6 +598,18 @@ pub fn check_locations(store: &Store, files: &[SourceFile]) -> Vec<Issue> {
                 field: None,
                 message: "the point lies outside every cell (kept; it still reaches nearby cells)"
                     .into(),
+            });
+        }
+    }
+    let df = name(LayerId::HiddenDangers);
+    for d in &store.dataset.hidden_dangers {
+        if store.cell_at(d.location).is_none() {
+            out.push(Issue {
+                level: IssueLevel::Warning,
+                file: df.clone(),
+                feature: Some(d.id.clone()),
+                field: None,
+                message: "the point lies outside every cell (kept, not scored)".into(),
             });
         }
     }

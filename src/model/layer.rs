@@ -25,16 +25,20 @@ pub enum LayerId {
     Villages,
     /// Served finest level (单元网格).
     Cells,
+    /// 隐患 records — points; an optional input layer.
+    HiddenDangers,
 }
 
 impl LayerId {
-    /// The four input layers plus the optional counties file, in load order.
-    pub const INPUTS: [LayerId; 5] = [
+    /// The four input layers plus the optional counties and
+    /// hidden_dangers files, in load order.
+    pub const INPUTS: [LayerId; 6] = [
         LayerId::GridCells,
         LayerId::Counties,
         LayerId::Enterprises,
         LayerId::HazardSources,
         LayerId::CollapseZones,
+        LayerId::HiddenDangers,
     ];
 
     /// The seven served layers (tile layers and OGC collections), in draw order.
@@ -59,13 +63,17 @@ impl LayerId {
             LayerId::Towns => "towns",
             LayerId::Villages => "villages",
             LayerId::Cells => "cells",
+            LayerId::HiddenDangers => "hidden_dangers",
         }
     }
 
-    /// Whether the layer needs a token to be seen (details of enterprises and
-    /// hazard sources are not public).
+    /// Whether the layer needs a token to be seen (details of enterprises,
+    /// hazard sources and hidden dangers are not public).
     pub fn is_private(self) -> bool {
-        matches!(self, LayerId::Enterprises | LayerId::HazardSources)
+        matches!(
+            self,
+            LayerId::Enterprises | LayerId::HazardSources | LayerId::HiddenDangers
+        )
     }
 
     /// The grid level a served grid layer shows, if it is one.
@@ -90,6 +98,7 @@ impl LayerId {
             LayerId::Towns => "乡镇/街道",
             LayerId::Villages => "村/社区",
             LayerId::Cells => "单元网格",
+            LayerId::HiddenDangers => "隐患",
         }
     }
 }
@@ -112,6 +121,7 @@ impl FromStr for LayerId {
             LayerId::Towns,
             LayerId::Villages,
             LayerId::Cells,
+            LayerId::HiddenDangers,
         ]
         .into_iter()
         .find(|l| l.as_str() == s)

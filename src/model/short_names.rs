@@ -17,6 +17,8 @@ pub const SHORT_NAMES: &[(&str, &str)] = &[
     ("enterprise_id", "ent_id"),
     ("blacklisted", "blacklist"),
     ("parent_code", "parent"),
+    ("description", "descr"),
+    ("responsible", "respons"),
 ];
 
 /// The documented short name of a canonical field, if it has one.

@@ -74,7 +74,8 @@ impl TilePolicy {
             LayerId::CollapseZones => self.collapse_zones_minzoom,
             LayerId::HazardSources => self.hazard_sources_minzoom,
             LayerId::Enterprises => self.enterprises_minzoom,
-            LayerId::GridCells => u8::MAX,
+            // Input-only layers (the hidden-danger tile layer comes later).
+            LayerId::GridCells | LayerId::HiddenDangers => u8::MAX,
         }
     }
 

@@ -78,7 +78,7 @@ pub fn fields(layer: LayerId) -> Vec<(&'static str, &'static str)> {
                 "String: highest risk_grade in a cluster (clusters only)",
             ),
         ],
-        LayerId::GridCells => Vec::new(),
+        LayerId::GridCells | LayerId::HiddenDangers => Vec::new(),
     }
 }
 
@@ -93,7 +93,7 @@ fn description(layer: LayerId) -> String {
         LayerId::Enterprises => {
             "生产经营单位 — enterprises; clustered where a tile would hold too many"
         }
-        LayerId::GridCells => "",
+        LayerId::GridCells | LayerId::HiddenDangers => "",
     };
     if layer.is_private() {
         format!("{base}; requires a token (a grid manager sees only its own area)")

@@ -9,6 +9,7 @@
 //! writes them into a directory.
 
 mod csv;
+mod dangers;
 mod fgb;
 pub mod formula;
 #[cfg(feature = "gdal")]
@@ -25,6 +26,9 @@ use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+pub use dangers::{
+    HIDDEN_DANGER_FIELDS, folder_extension, hidden_dangers_table, write_hidden_dangers,
+};
 pub use tables::dataset_tables;
 
 /// Geometry type of every feature of a table.
@@ -250,8 +254,9 @@ pub fn shapefile_legend(shp: &Path) -> PathBuf {
 }
 
 /// Writes the five layer files of `ds` (`enterprises`, `hazard_sources`,
-/// `collapse_zones`, `grid_cells`, `counties`) into `dir` in `format`,
-/// creating `dir` if needed. Returns the paths written, in that order.
+/// `collapse_zones`, `grid_cells`, `counties`) and, when the dataset has
+/// that layer, `hidden_dangers` into `dir` in `format`, creating `dir` if
+/// needed. Returns the paths written, in that order.
 pub fn write_dataset(dir: &Path, ds: &Dataset, format: Format) -> Result<Vec<PathBuf>, WriteError> {
     fs::create_dir_all(dir).map_err(|source| WriteError::Io {
         path: dir.to_path_buf(),
@@ -261,6 +266,15 @@ pub fn write_dataset(dir: &Path, ds: &Dataset, format: Format) -> Result<Vec<Pat
     for table in dataset_tables(ds) {
         let path = dir.join(format!("{}.{}", table.name, format.extension()));
         write_table(&path, &table)?;
+        paths.push(path);
+    }
+    if ds.has_hidden_dangers {
+        let path = dir.join(format!(
+            "{}.{}",
+            crate::model::LayerId::HiddenDangers,
+            format.extension()
+        ));
+        write_table(&path, &hidden_dangers_table(&ds.hidden_dangers))?;
         paths.push(path);
     }
     Ok(paths)
