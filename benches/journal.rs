@@ -1,6 +1,6 @@
 //! Journal appends per second with group commit: one appender, and 50
 //! threads appending at once (each append one entry, fsynced before it
-//! returns). The file is in the system's temporary folder (set `TMPDIR` to
+//! returns); and the replay (read and verify) of a 100,000-entry journal. The file is in the system's temporary folder (set `TMPDIR` to
 //! measure another disk): `cargo bench --bench journal`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -59,6 +59,21 @@ fn bench(c: &mut Criterion) {
             b.iter_custom(|iters| appends(&journal, threads, iters))
         });
     }
+    group.finish();
+
+    let path = tmp.join("replay.jsonl");
+    let _ = std::fs::remove_file(&path);
+    if let Ok((journal, _)) = Journal::open(&path) {
+        for chunk in 0..100u64 {
+            let _ = journal.append_blocking((0..1000).map(|i| entry(chunk * 1000 + i)).collect());
+        }
+    }
+    let mut group = c.benchmark_group("journal_replay");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(100_000));
+    group.bench_function("100k_entries", |b| {
+        b.iter(|| riskmap::journal::read(&path).map(|r| r.last_seq))
+    });
     group.finish();
     let _ = std::fs::remove_dir_all(&tmp);
 }

@@ -458,6 +458,25 @@ mod tests {
     }
 
     #[test]
+    fn journal_defaults_to_the_data_folder() {
+        let c = Config::default();
+        let dir = DataSource::Dir(PathBuf::from("ds"));
+        assert_eq!(
+            c.journal_path(&dir),
+            Some(PathBuf::from("ds/journal.jsonl"))
+        );
+        let c = Config::parse(
+            "journal = \"/var/lib/riskmap/j.jsonl\"\n",
+            Path::new("t.toml"),
+        );
+        let c = c.ok();
+        assert_eq!(
+            c.and_then(|c| c.journal_path(&dir)),
+            Some(PathBuf::from("/var/lib/riskmap/j.jsonl"))
+        );
+    }
+
+    #[test]
     fn unknown_keys_are_named() {
         let err = Config::parse("dta = 1\n", Path::new("t.toml"));
         let msg = err.err().map(|e| e.to_string()).unwrap_or_default();
