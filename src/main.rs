@@ -143,8 +143,8 @@ enum JournalAction {
         #[arg(long)]
         journal: Option<PathBuf>,
     },
-    /// Write the base files with the journal applied into a new folder
-    /// (not yet available).
+    /// Write the data folder's files with the journal applied (the
+    /// hidden_dangers layer rewritten) into a new folder.
     Compact {
         /// Dataset directory.
         #[arg(long)]
@@ -188,17 +188,77 @@ fn journal(config: &Config, action: JournalAction) -> Result<(), String> {
             );
             Ok(())
         }
-        JournalAction::Compact { data, journal, out } => {
-            let path = journal_file(config, data, journal)?;
-            let replay = riskmap::journal::read(&path).map_err(|e| e.to_string())?;
-            Err(format!(
-                "journal compact: not yet available: applying the journal's operations to the base files is not implemented; {} verified ({} entries), nothing written to {}",
-                path.display(),
-                replay.entries.len(),
-                out.display()
-            ))
+        JournalAction::Compact { data, journal, out } => compact(config, data, journal, &out),
+    }
+}
+
+/// `journal compact`: the data folder's files with the journal applied
+/// (the `hidden_dangers` layer rewritten in the folder's format) into
+/// `out`, which then needs no journal.
+fn compact(
+    config: &Config,
+    data: Option<DataSource>,
+    journal: Option<PathBuf>,
+    out: &std::path::Path,
+) -> Result<(), String> {
+    let source = data.unwrap_or_else(|| config.data.clone());
+    let Some(dir) = source.dir().map(std::path::Path::to_path_buf) else {
+        return Err(format!(
+            "{source} is a database: compact works on a data folder"
+        ));
+    };
+    let path = journal_file(config, Some(source.clone()), journal)?;
+    if out.exists()
+        && std::fs::read_dir(out)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return Err(format!("{} exists and is not empty", out.display()));
+    }
+    let mut cfg = config.clone();
+    cfg.journal = Some(path.clone());
+    let snap = Snapshot::load(source, &cfg).map_err(|e| {
+        for i in &e.issues {
+            eprintln!("{i}");
+        }
+        format!("{} does not load with its journal", dir.display())
+    })?;
+    let book = snap.store.dangers();
+    if !book.is_loaded() && !book.is_empty() {
+        return Err(format!(
+            "{} has no hidden_dangers layer, so its enterprises' open-danger counts come from their own fields \
+             and the journal's records add to them; a compacted layer would replace those counts. \
+             Add a hidden_dangers file (it may be empty) to the data first",
+            dir.display()
+        ));
+    }
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let journal_name = path.file_name();
+    for entry in std::fs::read_dir(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let p = entry.path();
+        if !p.is_file() || p.file_name() == journal_name {
+            continue;
+        }
+        if let Some(name) = p.file_name() {
+            std::fs::copy(&p, out.join(name))
+                .map_err(|e| format!("cannot copy {}: {e}", p.display()))?;
         }
     }
+    let records: Vec<riskmap::model::HiddenDanger> =
+        book.iter().map(|(_, e)| e.record.clone()).collect();
+    if book.is_loaded() {
+        riskmap::write::write_hidden_dangers(out, &records).map_err(|e| e.to_string())?;
+    }
+    println!(
+        "{}: the data of {} with {} journal entries applied (last seq {}), {} hidden dangers; it has no journal",
+        out.display(),
+        dir.display(),
+        snap.seq,
+        snap.seq,
+        records.len()
+    );
+    Ok(())
 }
 
 #[derive(Subcommand)]

@@ -23,6 +23,8 @@ pub struct Counts {
     pub hazard_sources: usize,
     /// Collapse zones.
     pub collapse_zones: usize,
+    /// Hidden-danger records (base and journal).
+    pub hidden_dangers: usize,
     /// Unit cells (finest level).
     pub cells: usize,
     /// Villages.
@@ -280,6 +282,11 @@ impl Snapshot {
                 usize::from(has_file(self, LayerId::Counties)),
                 usize::from(has_file(next, LayerId::Counties)),
             ),
+            (
+                LayerId::HiddenDangers,
+                usize::from(self.store.dangers().is_loaded()),
+                usize::from(next.store.dangers().is_loaded()),
+            ),
         ];
         lost.into_iter()
             .filter(|&(layer, before, after)| {
@@ -295,6 +302,8 @@ impl Snapshot {
                     .unwrap_or_else(|| layer.as_str().to_string());
                 let had = if layer == LayerId::Counties {
                     "a counties file".to_string()
+                } else if layer == LayerId::HiddenDangers {
+                    "a hidden_dangers file".to_string()
                 } else {
                     format!("{before} feature(s)")
                 };
@@ -316,6 +325,7 @@ impl Snapshot {
             enterprises: s.dataset.enterprises.len(),
             hazard_sources: s.dataset.hazard_sources.len(),
             collapse_zones: s.dataset.collapse_zones.len(),
+            hidden_dangers: s.dangers().len(),
             cells: s.count(Level::Cell),
             villages: s.count(Level::Village),
             towns: s.count(Level::Town),

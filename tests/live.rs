@@ -518,3 +518,50 @@ fn tiles_away_from_a_write_keep_their_etag() {
         dirty.len()
     );
 }
+
+#[test]
+fn compact_writes_the_journal_into_the_base_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("ds");
+    common::write_tiny_dataset(&data);
+    common::install_demo_tokens(tmp.path());
+    std::fs::write(tmp.path().join("riskmap.toml"), CONFIG).unwrap();
+    // Without a hidden_dangers layer, compacting would change scores: refused.
+    let server = Server::start(tmp.path(), &data, &[]);
+    assert_eq!(report(&server, PLANNER, IN_SCOPE, "major").0, 201);
+    drop(server);
+    let compact = |out: &str| {
+        std::process::Command::new(bin())
+            .current_dir(tmp.path())
+            .args(["journal", "compact", "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(tmp.path().join(out))
+            .output()
+            .unwrap()
+    };
+    let o = compact("refused");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("hidden_dangers"), "{o:?}");
+    // With the layer (empty at first), the compacted folder scores the same.
+    std::fs::remove_file(data.join("journal.jsonl")).unwrap();
+    std::fs::write(data.join("hidden_dangers.geojson"), "{\"type\":\"FeatureCollection\",\"features\":[]}").unwrap();
+    let server = Server::start(tmp.path(), &data, &[]);
+    let (_, etag, body) = report(&server, GRID_MANAGER, IN_SCOPE, "major");
+    let id = body["id"].as_str().unwrap().to_string();
+    assert_eq!(event(&server, GRID_MANAGER, &id, etag.as_deref(), "start").0, 200);
+    assert_eq!(report(&server, PLANNER, OUT_OF_SCOPE, "general").0, 201);
+    drop(server);
+    let o = compact("compacted");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = tmp.path().join("compacted");
+    assert!(!out.join("journal.jsonl").exists());
+    let live = batch_scores(tmp.path(), &data);
+    let compacted = batch_scores(tmp.path(), &out);
+    assert_eq!(live.len(), compacted.len());
+    for (code, s) in &live {
+        assert_eq!(compacted[code], *s, "{code}");
+    }
+    let text = std::fs::read_to_string(out.join("hidden_dangers.geojson")).unwrap();
+    assert!(text.contains(&id) && text.contains("rectifying"), "{text}");
+}

@@ -602,8 +602,9 @@ pub fn check_locations(store: &Store, files: &[SourceFile]) -> Vec<Issue> {
         }
     }
     let df = name(LayerId::HiddenDangers);
-    for d in &store.dataset.hidden_dangers {
-        if store.cell_at(d.location).is_none() {
+    for (_, entry) in store.dangers().iter() {
+        let d = &entry.record;
+        if entry.cell.is_none() {
             out.push(Issue {
                 level: IssueLevel::Warning,
                 file: df.clone(),
