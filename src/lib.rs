@@ -25,6 +25,9 @@
 //!   and validator that collects every problem.
 //! - [`index`]: the [`index::Store`]: R-trees per layer and the grid hierarchy.
 //! - [`risk`]: the scoring model.
+//! - [`schema`]: one table per served layer (name, type, title, getter,
+//!   which outputs carry it) that tiles, TileJSON, OGC, `/api` features and
+//!   the score writers iterate.
 //! - [`report`]: unit summaries, ledgers, rankings, statistics and search.
 //! - [`generate`]: the deterministic demo and province datasets.
 //! - [`write`](mod@write): GeoJSON, FlatGeobuf and CSV writers (with the
@@ -57,6 +60,7 @@ pub mod model;
 pub mod ogc;
 pub mod report;
 pub mod risk;
+pub mod schema;
 pub mod server;
 pub mod snapshot;
 pub mod source;
