@@ -44,7 +44,12 @@ fn get_token(server: &Server, path: &str) -> serde_json::Value {
 
 /// The property names each layer's features use in tile `z/x/y`, and the
 /// layer's key table in order.
-fn tile_keys(server: &Server, z: u8, x: u32, y: u32) -> BTreeMap<String, (BTreeSet<String>, Vec<String>)> {
+fn tile_keys(
+    server: &Server,
+    z: u8,
+    x: u32,
+    y: u32,
+) -> BTreeMap<String, (BTreeSet<String>, Vec<String>)> {
     let resp = ureq::get(&format!("{}/tiles/{z}/{x}/{y}.mvt", server.base))
         .set("Authorization", &format!("Bearer {ADMIN}"))
         .call()
@@ -131,9 +136,16 @@ fn every_output_carries_the_schema_fields() {
         assert_eq!(keys(&item["properties"]), ogc, "OGC item {fid} of {id}");
         // The `/api` feature collection inside the town.
         if layer != LayerId::Counties && layer != LayerId::Towns {
-            let fc = get_token(&server, &format!("/api/cells/350502001/features?layer={id}"));
+            let fc = get_token(
+                &server,
+                &format!("/api/cells/350502001/features?layer={id}"),
+            );
             let f = &fc["features"][0];
-            assert_eq!(keys(&f["properties"]), names(layer, Outputs::API), "/api features of {id}");
+            assert_eq!(
+                keys(&f["properties"]),
+                names(layer, Outputs::API),
+                "/api features of {id}"
+            );
         }
     }
 
