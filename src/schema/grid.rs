@@ -53,6 +53,12 @@ fn population<'a>(c: &Ctx<'a>, id: u32) -> PropValue<'a> {
     unit(c, id, |u| PropValue::count(u.population))
 }
 
+fn area_km2<'a>(c: &Ctx<'a>, id: u32) -> PropValue<'a> {
+    unit(c, id, |_| {
+        PropValue::Num((c.store.area_m2(id) / 1_000.0).round() / 1_000.0)
+    })
+}
+
 /// One of a cell's components, rounded as the score table shows it.
 fn component<'a>(
     c: &Ctx<'a>,
@@ -176,6 +182,16 @@ pub const FIELDS: &[Field] = &[
         "常住人口",
         "resident population",
         population,
+    ),
+    Field::new(
+        "area_km2",
+        Kind::Number {
+            min: 0.0,
+            max: None,
+        },
+        "面积",
+        "area in square kilometres (geodesic, three decimals)",
+        area_km2,
     ),
     component_field(
         "h",
