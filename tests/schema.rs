@@ -149,6 +149,15 @@ fn every_output_carries_the_schema_fields() {
         }
     }
 
+    // `area_km2`, one row of the grid-unit table, is in every output of
+    // grid units, with the unit's area (the tiny town is 3 × 2 km).
+    for output in [Outputs::TILES, Outputs::OGC, Outputs::API, Outputs::SCORE] {
+        assert!(names(LayerId::Towns, output).contains("area_km2"));
+    }
+    let town = get_token(&server, "/ogc/collections/towns/items/350502001");
+    let area = town["properties"]["area_km2"].as_f64().unwrap();
+    assert!((6.0..8.0).contains(&area), "{area}");
+
     // Grid units carry more in OGC than in tiles, deliberately: the table
     // says so (and the domains, for one, are OGC and score only).
     assert!(names(LayerId::Cells, Outputs::OGC).contains("domain_gas"));
