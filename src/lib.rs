@@ -13,6 +13,8 @@
 //! files ──ingest──▶ model ──index──▶ Store ──risk──▶ scores ──▶ Snapshot ──▶ server
 //! ```
 //!
+//! - [`assets`]: the web page's files embedded in the binary (served by
+//!   [`server`], written by the static export).
 //! - [`model`]: layer and level names, attribute enums, typed features.
 //! - [`crs`]: the one place for coordinate systems (Web Mercator, GCJ-02,
 //!   BD-09, metric areas and distances).
@@ -49,6 +51,7 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod assets;
 pub mod auth;
 pub mod config;
 pub mod crs;

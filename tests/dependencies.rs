@@ -13,6 +13,7 @@ use std::path::Path;
 /// The rank of each top-level module (lower ranks are used by higher).
 const RANKS: &[(&str, u8)] = &[
     ("model", 0),
+    ("assets", 0),
     ("crs", 0),
     ("ip_range", 0),
     ("source", 0),
@@ -36,9 +37,7 @@ const RANKS: &[(&str, u8)] = &[
 const KNOWN: &[(&str, &str)] = &[
     // ingest reads the whole Config instead of its own options.
     ("ingest", "config"),
-    // the static export embeds the web page from server::web and loads
-    // snapshots.
-    ("tiles", "server"),
+    // the static export loads snapshots.
     ("tiles", "snapshot"),
     // reports read the snapshot they summarise.
     ("report", "snapshot"),
