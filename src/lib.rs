@@ -13,6 +13,8 @@
 //! files ──ingest──▶ model ──index──▶ Store ──risk──▶ scores ──▶ Snapshot ──▶ server
 //! ```
 //!
+//! - [`assets`]: the web page's files embedded in the binary (served by
+//!   [`server`], written by the static export).
 //! - [`model`]: layer and level names, attribute enums, typed features.
 //! - [`crs`]: the one place for coordinate systems (Web Mercator, GCJ-02,
 //!   BD-09, metric areas and distances).
@@ -25,6 +27,9 @@
 //!   and validator that collects every problem.
 //! - [`index`]: the [`index::Store`]: R-trees per layer and the grid hierarchy.
 //! - [`risk`]: the scoring model.
+//! - [`schema`]: one table per served layer (name, type, title, getter,
+//!   which outputs carry it) that tiles, TileJSON, OGC, `/api` features and
+//!   the score writers iterate.
 //! - [`report`]: unit summaries, ledgers, rankings, statistics and search.
 //! - [`generate`]: the deterministic demo and province datasets.
 //! - [`write`](mod@write): GeoJSON, FlatGeobuf and CSV writers (with the
@@ -46,6 +51,7 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod assets;
 pub mod auth;
 pub mod config;
 pub mod crs;
@@ -59,6 +65,7 @@ pub mod model;
 pub mod ogc;
 pub mod report;
 pub mod risk;
+pub mod schema;
 pub mod server;
 pub mod snapshot;
 pub mod source;

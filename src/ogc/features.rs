@@ -1,69 +1,13 @@
 //! Features of a served layer as the API shows them: ids, property values
 //! and GeoJSON text in any offered CRS.
 
-use super::RiskLookup;
 use super::crs::OgcCrs;
 use super::queryables::{Property, properties};
-use crate::index::{Store, UnitId};
 use crate::model::LayerId;
 use geo::{LineString, MultiPolygon, Point};
 use std::fmt::Write as _;
 
-/// What features are read from: the indexed dataset and the risk scores.
-#[derive(Clone, Copy)]
-pub struct Ctx<'a> {
-    /// The indexed dataset.
-    pub store: &'a Store,
-    /// Risk scores of grid units.
-    pub risk: &'a dyn RiskLookup,
-}
-
-/// One property value of a feature.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum PropValue<'a> {
-    /// Absent.
-    Null,
-    /// A boolean.
-    Bool(bool),
-    /// A whole number.
-    Int(i64),
-    /// A number.
-    Num(f64),
-    /// Text.
-    Str(&'a str),
-}
-
-impl PropValue<'_> {
-    /// The value as a number, for numeric comparisons.
-    pub fn as_f64(&self) -> Option<f64> {
-        match self {
-            PropValue::Int(i) => Some(*i as f64),
-            PropValue::Num(x) => Some(*x),
-            _ => None,
-        }
-    }
-
-    fn write_json(&self, out: &mut String) {
-        match self {
-            PropValue::Null => out.push_str("null"),
-            PropValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            PropValue::Int(i) => {
-                let _ = write!(out, "{i}");
-            }
-            PropValue::Num(x) if x.is_finite() => {
-                let _ = write!(out, "{x}");
-            }
-            PropValue::Num(_) => out.push_str("null"),
-            PropValue::Str(s) => {
-                out.push_str(&serde_json::Value::from(*s).to_string());
-            }
-        }
-    }
-}
-
-fn opt_str(s: &Option<String>) -> PropValue<'_> {
-    s.as_deref().map_or(PropValue::Null, PropValue::Str)
-}
+pub use crate::schema::{Ctx, PropValue};
 
 impl<'a> Ctx<'a> {
     /// Every feature of `layer` in id order: unit ids sorted by code for
@@ -112,99 +56,9 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// The unit cell a point feature lies in (none for other layers).
-    pub fn cell_of(&self, layer: LayerId, index: u32) -> Option<UnitId> {
-        match layer {
-            LayerId::Enterprises => self.store.enterprise_cell(index),
-            LayerId::HazardSources => self.store.hazard_cell(index),
-            _ => None,
-        }
-    }
-
-    /// The value of `prop` for one feature.
-    pub fn value(&self, layer: LayerId, index: u32, prop: &Property) -> PropValue<'a> {
-        let ds = &self.store.dataset;
-        let i = index as usize;
-        let cell_code = || {
-            self.cell_of(layer, index).map_or(PropValue::Null, |c| {
-                PropValue::Str(&self.store.unit(c).code)
-            })
-        };
-        match layer {
-            LayerId::Enterprises => {
-                let Some(e) = ds.enterprises.get(i) else {
-                    return PropValue::Null;
-                };
-                match prop.name {
-                    "id" => PropValue::Str(&e.id),
-                    "name" => PropValue::Str(&e.name),
-                    "uscc" => opt_str(&e.uscc),
-                    "industry" => PropValue::Str(e.industry.as_str()),
-                    "risk_grade" => PropValue::Str(e.risk_grade.as_str()),
-                    "employees" => PropValue::Int(i64::from(e.employees)),
-                    "hidden_dangers_open" => PropValue::Int(i64::from(e.hidden_dangers_open)),
-                    "major_hidden_dangers_open" => {
-                        PropValue::Int(i64::from(e.major_hidden_dangers_open))
-                    }
-                    "blacklisted" => PropValue::Bool(e.blacklisted),
-                    "cell_code" => cell_code(),
-                    _ => PropValue::Null,
-                }
-            }
-            LayerId::HazardSources => {
-                let Some(h) = ds.hazard_sources.get(i) else {
-                    return PropValue::Null;
-                };
-                match prop.name {
-                    "id" => PropValue::Str(&h.id),
-                    "name" => PropValue::Str(&h.name),
-                    "enterprise_id" => opt_str(&h.enterprise_id),
-                    "grade" => PropValue::Int(i64::from(h.grade.get())),
-                    "r_value" => h.r_value.map_or(PropValue::Null, PropValue::Num),
-                    "substances" => PropValue::Str(&h.substances),
-                    "monitored" => PropValue::Bool(h.monitored),
-                    "supervisor" => opt_str(&h.supervisor),
-                    "cell_code" => cell_code(),
-                    _ => PropValue::Null,
-                }
-            }
-            LayerId::CollapseZones => {
-                let Some(z) = ds.collapse_zones.get(i) else {
-                    return PropValue::Null;
-                };
-                match prop.name {
-                    "id" => PropValue::Str(&z.id),
-                    "kind" => PropValue::Str(z.kind.as_str()),
-                    "severity" => PropValue::Int(i64::from(z.severity.get())),
-                    "surveyed" => opt_str(&z.surveyed),
-                    _ => PropValue::Null,
-                }
-            }
-            _ => {
-                let Some(u) = ds.units.get(i) else {
-                    return PropValue::Null;
-                };
-                let risk = || self.risk.risk(index);
-                match prop.name {
-                    "code" => PropValue::Str(&u.code),
-                    "name" => PropValue::Str(&u.name),
-                    "level" => PropValue::Str(u.level.as_str()),
-                    "parent_code" => opt_str(&u.parent_code),
-                    "population" => PropValue::Int(i64::try_from(u.population).unwrap_or(i64::MAX)),
-                    "risk_score" => risk().map_or(PropValue::Null, |(s, _)| PropValue::Num(s)),
-                    "risk_level" => {
-                        risk().map_or(PropValue::Null, |(_, l)| PropValue::Str(l.as_str()))
-                    }
-                    "risk_color" => {
-                        risk().map_or(PropValue::Null, |(_, l)| PropValue::Str(l.color()))
-                    }
-                    name => crate::risk::Domain::all()
-                        .find(|d| name.strip_prefix("domain_") == Some(d.as_str()))
-                        .and_then(|d| self.risk.domain(index, d))
-                        .map_or(PropValue::Null, PropValue::Num),
-                }
-            }
-        }
+    /// The value of `prop` for one feature (its schema getter).
+    pub fn value(&self, _layer: LayerId, index: u32, prop: &Property) -> PropValue<'a> {
+        prop.value(self, index)
     }
 
     /// Whether a feature index is valid for `layer` (grid units must be of

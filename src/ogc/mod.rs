@@ -29,10 +29,6 @@ pub mod time;
 
 pub use error::OgcError;
 
-use crate::index::UnitId;
-use crate::model::RiskLevel;
-use crate::risk::Scores;
-
 /// Default page size of `/items`.
 pub const DEFAULT_LIMIT: usize = 10;
 /// Largest page size of `/items` (larger `limit`s are clamped).
@@ -68,35 +64,4 @@ pub const CONFORMANCE: [&str; 15] = [
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
 ];
 
-/// The risk fields of grid units, as the OGC layer reads them.
-pub trait RiskLookup: Send + Sync {
-    /// `risk_score` (one decimal) and `risk_level` of a grid unit, if scored.
-    fn risk(&self, unit: UnitId) -> Option<(f64, RiskLevel)>;
-
-    /// The unit's `domain_<word>` property: that domain's contribution,
-    /// unrounded, if scored.
-    fn domain(&self, _unit: UnitId, _domain: crate::risk::Domain) -> Option<f64> {
-        None
-    }
-}
-
-impl RiskLookup for Scores {
-    fn risk(&self, unit: UnitId) -> Option<(f64, RiskLevel)> {
-        self.get(unit)
-            .map(|s| (crate::model::unsigned_zero(s.risk_score()), s.level()))
-    }
-
-    fn domain(&self, unit: UnitId, domain: crate::risk::Domain) -> Option<f64> {
-        self.get(unit).map(|s| s.domain(domain))
-    }
-}
-
-/// No scores at all (every risk field null).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoRisk;
-
-impl RiskLookup for NoRisk {
-    fn risk(&self, _unit: UnitId) -> Option<(f64, RiskLevel)> {
-        None
-    }
-}
+pub use crate::schema::{NoRisk, RiskLookup};

@@ -1,362 +1,41 @@
 //! The properties of each collection: what features carry, what may be
 //! filtered and sorted on (every property is a queryable), and the JSON
-//! Schema of `/collections/{id}/queryables`.
+//! Schema of `/collections/{id}/queryables`, all from the layer schema
+//! ([`crate::schema`]).
 
-use crate::model::{CollapseKind, Industry, LayerId, Level, RiskLevel};
+use crate::model::LayerId;
+use crate::schema::{self, Field, Outputs};
 use serde_json::{Map, Value, json};
+use std::sync::LazyLock;
 
-/// A closed vocabulary a text property takes its values from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Vocabulary {
-    /// `county`, `town`, `village`, `cell`.
-    Level,
-    /// `major`, `high`, `medium`, `low`.
-    RiskLevel,
-    /// The enterprise industries.
-    Industry,
-    /// The causes of collapse zones.
-    CollapseKind,
-}
+pub use crate::schema::{Kind, Vocabulary};
 
-impl Vocabulary {
-    /// Every word, in declaration order.
-    pub fn words(self) -> Vec<&'static str> {
-        match self {
-            Vocabulary::Level => Level::ALL.iter().map(|l| l.as_str()).collect(),
-            Vocabulary::RiskLevel => RiskLevel::ALL.iter().map(|l| l.as_str()).collect(),
-            Vocabulary::Industry => Industry::ALL.iter().map(|l| l.as_str()).collect(),
-            Vocabulary::CollapseKind => CollapseKind::ALL.iter().map(|l| l.as_str()).collect(),
-        }
-    }
+/// One property of a collection's features: a field of the layer's
+/// schema ([`crate::schema`]) that OGC carries.
+pub type Property = Field;
 
-    /// The contract word for `text` (which may be a Chinese alias).
-    pub fn canonical(self, text: &str) -> Option<&'static str> {
-        match self {
-            Vocabulary::Level => text.parse::<Level>().ok().map(Level::as_str),
-            Vocabulary::RiskLevel => text.parse::<RiskLevel>().ok().map(RiskLevel::as_str),
-            Vocabulary::Industry => text.parse::<Industry>().ok().map(Industry::as_str),
-            Vocabulary::CollapseKind => text.parse::<CollapseKind>().ok().map(CollapseKind::as_str),
-        }
-    }
-}
+/// The OGC properties of the four kinds of layer (grid units, enterprises,
+/// hazard sources, collapse zones), picked from the schema once.
+static OGC: LazyLock<[Vec<Field>; 4]> = LazyLock::new(|| {
+    [
+        LayerId::Cells,
+        LayerId::Enterprises,
+        LayerId::HazardSources,
+        LayerId::CollapseZones,
+    ]
+    .map(|l| schema::fields_in(l, Outputs::OGC).copied().collect())
+});
 
-/// The type of a property.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Kind {
-    /// Free text.
-    Text,
-    /// Text from a closed vocabulary.
-    Word(Vocabulary),
-    /// A whole number, with its bounds.
-    Integer {
-        /// Smallest value.
-        min: i64,
-        /// Largest value, if bounded.
-        max: Option<i64>,
-    },
-    /// A number, with its bounds.
-    Number {
-        /// Smallest value.
-        min: f64,
-        /// Largest value, if bounded.
-        max: Option<f64>,
-    },
-    /// `true` or `false`.
-    Boolean,
-}
-
-impl Kind {
-    /// The JSON Schema / OpenAPI `type` word.
-    pub fn type_word(self) -> &'static str {
-        match self {
-            Kind::Text | Kind::Word(_) => "string",
-            Kind::Integer { .. } => "integer",
-            Kind::Number { .. } => "number",
-            Kind::Boolean => "boolean",
-        }
-    }
-
-    /// The JSON Schema of a value of this kind.
-    pub fn schema(self) -> Value {
-        let mut s = Map::new();
-        s.insert("type".into(), json!(self.type_word()));
-        match self {
-            Kind::Word(v) => {
-                s.insert("enum".into(), json!(v.words()));
-            }
-            Kind::Integer { min, max } => {
-                s.insert("minimum".into(), json!(min));
-                if let Some(m) = max {
-                    s.insert("maximum".into(), json!(m));
-                }
-            }
-            Kind::Number { min, max } => {
-                s.insert("minimum".into(), json!(min));
-                if let Some(m) = max {
-                    s.insert("maximum".into(), json!(m));
-                }
-            }
-            Kind::Text | Kind::Boolean => {}
-        }
-        Value::Object(s)
-    }
-}
-
-/// One property of a collection's features.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Property {
-    /// Property name in GeoJSON, filters and sort keys.
-    pub name: &'static str,
-    /// Its type.
-    pub kind: Kind,
-    /// Short Chinese title.
-    pub title: &'static str,
-    /// One-line description.
-    pub description: &'static str,
-    /// Whether the value may be absent (null).
-    pub nullable: bool,
-}
-
-const fn p(
-    name: &'static str,
-    kind: Kind,
-    title: &'static str,
-    description: &'static str,
-) -> Property {
-    Property {
-        name,
-        kind,
-        title,
-        description,
-        nullable: false,
-    }
-}
-
-const fn opt(
-    name: &'static str,
-    kind: Kind,
-    title: &'static str,
-    description: &'static str,
-) -> Property {
-    Property {
-        name,
-        kind,
-        title,
-        description,
-        nullable: true,
-    }
-}
-
-const COUNT: Kind = Kind::Integer { min: 0, max: None };
-
-const GRID: &[Property] = &[
-    p(
-        "code",
-        Kind::Text,
-        "代码",
-        "statistical code of the grid unit (also the feature id)",
-    ),
-    p("name", Kind::Text, "名称", "name of the grid unit"),
-    p(
-        "level",
-        Kind::Word(Vocabulary::Level),
-        "层级",
-        "county, town, village or cell",
-    ),
-    opt(
-        "parent_code",
-        Kind::Text,
-        "上级代码",
-        "code of the unit one level up (none for counties)",
-    ),
-    p("population", COUNT, "常住人口", "resident population"),
-    opt(
-        "risk_score",
-        Kind::Number {
-            min: 0.0,
-            max: Some(100.0),
-        },
-        "风险分值",
-        "risk score 0–100, one decimal",
-    ),
-    opt(
-        "risk_level",
-        Kind::Word(Vocabulary::RiskLevel),
-        "风险等级",
-        "major 重大, high 较大, medium 一般, low 低",
-    ),
-    opt(
-        "risk_color",
-        Kind::Text,
-        "风险颜色",
-        "map colour of the risk level",
-    ),
-    domain("domain_hazardous_chemicals"),
-    domain("domain_fireworks"),
-    domain("domain_mining"),
-    domain("domain_metallurgy"),
-    domain("domain_nonferrous"),
-    domain("domain_dust_explosion"),
-    domain("domain_ammonia_refrigeration"),
-    domain("domain_confined_space"),
-    domain("domain_gas"),
-    domain("domain_construction"),
-    domain("domain_crowded_place"),
-    domain("domain_warehousing"),
-    domain("domain_general_manufacturing"),
-    domain("domain_hazard_sources"),
-    domain("domain_collapse_zones"),
-    domain("domain_hidden_dangers"),
-    domain("domain_alarms"),
-];
-
-/// A `domain_<word>` property of the grid units (分系统贡献分).
-const fn domain(name: &'static str) -> Property {
-    opt(
-        name,
-        Kind::Number {
-            min: 0.0,
-            max: Some(100.0),
-        },
-        "分系统贡献分",
-        "this domain's contributions to risk_score summed, unrounded (RISK_MODEL v2)",
-    )
-}
-
-const ENTERPRISES: &[Property] = &[
-    p(
-        "id",
-        Kind::Text,
-        "企业编号",
-        "ledger id (also the feature id)",
-    ),
-    p("name", Kind::Text, "企业名称", "name of the enterprise"),
-    opt(
-        "uscc",
-        Kind::Text,
-        "统一社会信用代码",
-        "unified social credit code",
-    ),
-    p(
-        "industry",
-        Kind::Word(Vocabulary::Industry),
-        "行业类别",
-        "industry",
-    ),
-    p(
-        "risk_grade",
-        Kind::Word(Vocabulary::RiskLevel),
-        "风险等级",
-        "the enterprise's own graded risk (双重预防机制)",
-    ),
-    p("employees", COUNT, "从业人员", "number of employees"),
-    p(
-        "hidden_dangers_open",
-        COUNT,
-        "未整改隐患",
-        "open hidden dangers",
-    ),
-    p(
-        "major_hidden_dangers_open",
-        COUNT,
-        "重大隐患",
-        "open major hidden dangers",
-    ),
-    p(
-        "blacklisted",
-        Kind::Boolean,
-        "黑名单",
-        "on the joint-punishment list",
-    ),
-    opt(
-        "cell_code",
-        Kind::Text,
-        "所在网格",
-        "the unit cell containing the location (geometry wins over the ledger)",
-    ),
-];
-
-const HAZARDS: &[Property] = &[
-    p("id", Kind::Text, "编号", "id (also the feature id)"),
-    p("name", Kind::Text, "名称", "name of the hazard source"),
-    opt(
-        "enterprise_id",
-        Kind::Text,
-        "企业编号",
-        "the enterprise that runs it",
-    ),
-    p(
-        "grade",
-        Kind::Integer {
-            min: 1,
-            max: Some(4),
-        },
-        "级别",
-        "grade 1 (一级) to 4 (四级), GB 18218-2018",
-    ),
-    opt(
-        "r_value",
-        Kind::Number {
-            min: 0.0,
-            max: None,
-        },
-        "R值",
-        "R = α Σ βᵢ qᵢ/Qᵢ",
-    ),
-    p(
-        "substances",
-        Kind::Text,
-        "主要危险化学品",
-        "main hazardous chemicals",
-    ),
-    p(
-        "monitored",
-        Kind::Boolean,
-        "在线监测预警",
-        "connected to online monitoring",
-    ),
-    opt("supervisor", Kind::Text, "督长", "responsible official"),
-    opt(
-        "cell_code",
-        Kind::Text,
-        "所在网格",
-        "the unit cell containing the location",
-    ),
-];
-
-const ZONES: &[Property] = &[
-    p("id", Kind::Text, "编号", "id (also the feature id)"),
-    p(
-        "kind",
-        Kind::Word(Vocabulary::CollapseKind),
-        "成因",
-        "cause of the collapse risk",
-    ),
-    p(
-        "severity",
-        Kind::Integer {
-            min: 1,
-            max: Some(3),
-        },
-        "严重程度",
-        "1–3, 3 = worst",
-    ),
-    opt(
-        "surveyed",
-        Kind::Text,
-        "最近探测日期",
-        "date of the last ground-radar survey (ISO date)",
-    ),
-];
-
-/// The properties of a served layer's features, in output order.
+/// The properties of a served layer's features, in output order (the
+/// layer's schema fields that OGC carries).
 pub fn properties(layer: LayerId) -> &'static [Property] {
-    match layer {
-        LayerId::Enterprises => ENTERPRISES,
-        LayerId::HazardSources => HAZARDS,
-        LayerId::CollapseZones => ZONES,
-        _ => GRID,
-    }
+    let i = match layer {
+        LayerId::Enterprises => 1,
+        LayerId::HazardSources => 2,
+        LayerId::CollapseZones => 3,
+        _ => 0,
+    };
+    &OGC[i]
 }
 
 /// The index of property `name` in [`properties`]`(layer)`.

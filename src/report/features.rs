@@ -1,101 +1,74 @@
-//! GeoJSON features of the served layers, with the contract's property
-//! names (grid units carry the risk fields).
+//! GeoJSON features of the served layers for `/api`: the properties the
+//! layer schema ([`crate::schema`]) gives the `/api` output.
 
 use crate::auth::Scope;
 use crate::index::{Store, UnitId};
 use crate::model::LayerId;
 use crate::risk::Scores;
+use crate::schema::{self, Ctx, Outputs};
 use geojson::{Feature, FeatureCollection, JsonObject};
-use serde_json::{Value, json};
 
-fn object(v: Value) -> Option<JsonObject> {
-    match v {
-        Value::Object(m) => Some(m),
-        _ => None,
+/// The properties `/api` shows of feature `index` of `layer` (grid units:
+/// the unit id), from the layer schema.
+fn properties(store: &Store, scores: &Scores, layer: LayerId, index: u32) -> JsonObject {
+    let ctx = Ctx {
+        store,
+        risk: scores,
+    };
+    schema::fields_in(layer, Outputs::API)
+        .map(|f| (f.name.to_string(), f.value(&ctx, index).to_json()))
+        .collect()
+}
+
+fn feature(id: &str, geometry: geojson::Geometry, properties: JsonObject) -> Feature {
+    Feature {
+        bbox: None,
+        geometry: Some(geometry),
+        id: Some(geojson::feature::Id::String(id.to_string())),
+        properties: Some(properties),
+        foreign_members: None,
     }
 }
 
 /// A grid unit as a GeoJSON feature (`id` = its code).
 pub fn unit_feature(store: &Store, scores: &Scores, id: UnitId) -> Feature {
     let u = store.unit(id);
-    let s = scores.unit(id);
-    Feature {
-        bbox: None,
-        geometry: Some(geojson::Geometry::from(&u.geometry)),
-        id: Some(geojson::feature::Id::String(u.code.clone())),
-        properties: object(json!({
-            "code": u.code,
-            "name": u.name,
-            "level": u.level.as_str(),
-            "parent_code": u.parent_code,
-            "population": u.population,
-            "risk_score": crate::model::unsigned_zero(s.risk_score()),
-            "risk_level": s.level().as_str(),
-            "risk_color": s.color(),
-        })),
-        foreign_members: None,
-    }
+    let layer = u.level.layer();
+    feature(
+        &u.code,
+        geojson::Geometry::from(&u.geometry),
+        properties(store, scores, layer, id),
+    )
 }
 
 /// An enterprise as a GeoJSON feature.
-pub fn enterprise_feature(store: &Store, index: u32) -> Feature {
+pub fn enterprise_feature(store: &Store, scores: &Scores, index: u32) -> Feature {
     let e = &store.dataset.enterprises[index as usize];
-    Feature {
-        bbox: None,
-        geometry: Some(geojson::Geometry::from(&e.location)),
-        id: Some(geojson::feature::Id::String(e.id.clone())),
-        properties: object(json!({
-            "id": e.id,
-            "name": e.name,
-            "uscc": e.uscc,
-            "industry": e.industry.as_str(),
-            "risk_grade": e.risk_grade.as_str(),
-            "employees": e.employees,
-            "hidden_dangers_open": e.hidden_dangers_open,
-            "major_hidden_dangers_open": e.major_hidden_dangers_open,
-            "blacklisted": e.blacklisted,
-            "cell_code": store.enterprise_cell(index).map(|c| store.unit(c).code.clone()),
-        })),
-        foreign_members: None,
-    }
+    feature(
+        &e.id,
+        geojson::Geometry::from(&e.location),
+        properties(store, scores, LayerId::Enterprises, index),
+    )
 }
 
 /// A hazard source as a GeoJSON feature.
-pub fn hazard_feature(store: &Store, index: u32) -> Feature {
+pub fn hazard_feature(store: &Store, scores: &Scores, index: u32) -> Feature {
     let h = &store.dataset.hazard_sources[index as usize];
-    Feature {
-        bbox: None,
-        geometry: Some(geojson::Geometry::from(&h.location)),
-        id: Some(geojson::feature::Id::String(h.id.clone())),
-        properties: object(json!({
-            "id": h.id,
-            "name": h.name,
-            "enterprise_id": h.enterprise_id,
-            "grade": h.grade.get(),
-            "r_value": h.r_value,
-            "substances": h.substances,
-            "monitored": h.monitored,
-            "supervisor": h.supervisor,
-        })),
-        foreign_members: None,
-    }
+    feature(
+        &h.id,
+        geojson::Geometry::from(&h.location),
+        properties(store, scores, LayerId::HazardSources, index),
+    )
 }
 
 /// A collapse zone as a GeoJSON feature.
-pub fn zone_feature(store: &Store, index: u32) -> Feature {
+pub fn zone_feature(store: &Store, scores: &Scores, index: u32) -> Feature {
     let z = &store.dataset.collapse_zones[index as usize];
-    Feature {
-        bbox: None,
-        geometry: Some(geojson::Geometry::from(&z.geometry)),
-        id: Some(geojson::feature::Id::String(z.id.clone())),
-        properties: object(json!({
-            "id": z.id,
-            "kind": z.kind.as_str(),
-            "severity": z.severity.get(),
-            "surveyed": z.surveyed,
-        })),
-        foreign_members: None,
-    }
+    feature(
+        &z.id,
+        geojson::Geometry::from(&z.geometry),
+        properties(store, scores, LayerId::CollapseZones, index),
+    )
 }
 
 /// The features of `layer` inside `unit` (points by their cell, zones by
@@ -115,18 +88,18 @@ pub fn features_inside(
             .enterprises
             .iter()
             .filter(seen)
-            .map(|&i| enterprise_feature(store, i))
+            .map(|&i| enterprise_feature(store, scores, i))
             .collect(),
         LayerId::HazardSources => inside
             .hazard_sources
             .iter()
             .filter(seen)
-            .map(|&i| hazard_feature(store, i))
+            .map(|&i| hazard_feature(store, scores, i))
             .collect(),
         LayerId::CollapseZones => inside
             .collapse_zones
             .iter()
-            .map(|&i| zone_feature(store, i))
+            .map(|&i| zone_feature(store, scores, i))
             .collect(),
         other => match other.level() {
             Some(level) => store

@@ -11,6 +11,7 @@ use crate::auth::Scope;
 use crate::crs::mercator::TileFrame;
 use crate::index::{Store, UnitId, aabb};
 use crate::model::{LayerId, Level};
+use crate::schema::{self, Ctx, Outputs, PropValue};
 use rstar::AABB;
 
 /// An encoded tile with what went into it.
@@ -159,6 +160,26 @@ impl<'a> Cut<'a> {
         self.window.contains([x, y]).then_some([x, y])
     }
 
+    /// The properties of feature `index` of `layer` that `output` carries,
+    /// in schema order; absent (null) values are left out.
+    fn props(
+        &self,
+        layer: LayerId,
+        index: u32,
+        output: Outputs,
+        out: &mut Vec<(&'static str, Prop<'a>)>,
+    ) {
+        let ctx = Ctx {
+            store: self.store,
+            risk: self.risk,
+        };
+        for f in schema::fields_in(layer, output) {
+            if let Some(p) = tile_prop(f.value(&ctx, index)) {
+                out.push((f.name, p));
+            }
+        }
+    }
+
     fn units(&self, level: Level) -> LayerBuilder<'a> {
         let mut ids: Vec<UnitId> = self.store.units_in_envelope(level, &self.env).collect();
         ids.sort_unstable();
@@ -171,20 +192,7 @@ impl<'a> Cut<'a> {
                 continue;
             }
             props.clear();
-            props.extend([
-                ("code", Prop::Str(&u.code)),
-                ("name", Prop::Str(&u.name)),
-                ("level", Prop::Str(level.as_str())),
-            ]);
-            if let Some((score, risk)) = self.risk.risk(id) {
-                props.push(("risk_score", Prop::Double(score)));
-                props.push(("risk_level", Prop::Str(risk.as_str())));
-                props.push(("risk_color", Prop::Str(risk.color())));
-            }
-            if let Some(p) = &u.parent_code {
-                props.push(("parent_code", Prop::Str(p)));
-            }
-            props.push(("population", Prop::Uint(u.population)));
+            self.props(level.layer(), id, Outputs::TILES, &mut props);
             let fid = u.code.parse::<u64>().unwrap_or(u64::from(id));
             out.add(fid, &geom, &props);
         }
@@ -198,14 +206,8 @@ impl<'a> Cut<'a> {
         for i in ids {
             let z = &self.store.dataset.collapse_zones[i as usize];
             let geom = self.polygons(self.prepared.zone(i), &z.geometry);
-            let mut props = vec![
-                ("id", Prop::Str(&z.id)),
-                ("kind", Prop::Str(z.kind.as_str())),
-                ("severity", Prop::Uint(u64::from(z.severity.get()))),
-            ];
-            if let Some(s) = &z.surveyed {
-                props.push(("surveyed", Prop::Str(s)));
-            }
+            let mut props = Vec::with_capacity(4);
+            self.props(LayerId::CollapseZones, i, Outputs::TILES, &mut props);
             out.add(u64::from(i), &geom, &props);
         }
         out
@@ -226,13 +228,8 @@ impl<'a> Cut<'a> {
             let Some(p) = self.point(h.location) else {
                 continue;
             };
-            let props = [
-                ("id", Prop::Str(&h.id)),
-                ("name", Prop::Str(&h.name)),
-                ("grade", Prop::Uint(u64::from(h.grade.get()))),
-                ("monitored", Prop::Bool(h.monitored)),
-                ("substances", Prop::Str(&h.substances)),
-            ];
+            let mut props = Vec::with_capacity(5);
+            self.props(LayerId::HazardSources, i, Outputs::TILES, &mut props);
             out.add(u64::from(i), &round_point(p), &props);
         }
         out
@@ -291,21 +288,8 @@ impl<'a> Cut<'a> {
 
     /// One enterprise drawn as itself.
     fn enterprise(&self, out: &mut LayerBuilder<'a>, i: u32, at: [f64; 2]) {
-        let e = &self.store.dataset.enterprises[i as usize];
-        let props = [
-            ("id", Prop::Str(&e.id)),
-            ("name", Prop::Str(&e.name)),
-            ("industry", Prop::Str(e.industry.as_str())),
-            ("risk_grade", Prop::Str(e.risk_grade.as_str())),
-            (
-                "hidden_dangers_open",
-                Prop::Uint(u64::from(e.hidden_dangers_open)),
-            ),
-            (
-                "major_hidden_dangers_open",
-                Prop::Uint(u64::from(e.major_hidden_dangers_open)),
-            ),
-        ];
+        let mut props = Vec::with_capacity(6);
+        self.props(LayerId::Enterprises, i, Outputs::TILES, &mut props);
         out.add(u64::from(i), &round_point(at), &props);
     }
 
@@ -373,11 +357,25 @@ fn cluster_feature(
     point_count: u32,
     max_grade: crate::model::RiskLevel,
 ) {
-    let props = [
-        ("point_count", Prop::Uint(u64::from(point_count))),
-        ("max_risk_grade", Prop::Str(max_grade.as_str())),
-    ];
+    let props: Vec<(&str, Prop)> = schema::fields_in(LayerId::Enterprises, Outputs::CLUSTERS)
+        .filter_map(|f| match f.name {
+            "point_count" => Some((f.name, Prop::Uint(u64::from(point_count)))),
+            "max_risk_grade" => Some((f.name, Prop::Str(max_grade.as_str()))),
+            _ => None,
+        })
+        .collect();
     out.add(id, &round_point(at), &props);
+}
+
+/// A property value as a tile value (`None` for null: left out).
+fn tile_prop(v: PropValue<'_>) -> Option<Prop<'_>> {
+    match v {
+        PropValue::Null => None,
+        PropValue::Bool(b) => Some(Prop::Bool(b)),
+        PropValue::Int(i) => Some(u64::try_from(i).map_or(Prop::Double(i as f64), Prop::Uint)),
+        PropValue::Num(x) => Some(Prop::Double(x)),
+        PropValue::Str(s) => Some(Prop::Str(s)),
+    }
 }
 
 fn round_point(p: [f64; 2]) -> TileGeometry {

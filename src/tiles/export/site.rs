@@ -6,8 +6,8 @@
 //! host that answers HTTP `Range` requests, at the root or under a path.
 
 use super::{ExportError, ExportOptions, ExportSummary};
+use crate::assets::{site_files, static_page, style};
 use crate::ogc::time::rfc3339;
-use crate::server::web::{site_files, static_page, style};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
