@@ -4,8 +4,9 @@
 use super::RiskLookup;
 use super::crs::OgcCrs;
 use super::queryables::{Property, properties};
+use crate::auth::Scope;
 use crate::index::{Store, UnitId};
-use crate::model::LayerId;
+use crate::model::{LayerId, Level};
 use geo::{LineString, MultiPolygon, Point};
 use std::fmt::Write as _;
 
@@ -16,6 +17,9 @@ pub struct Ctx<'a> {
     pub store: &'a Store,
     /// Risk scores of grid units.
     pub risk: &'a dyn RiskLookup,
+    /// The caller's scope: a unit cell's `domain_<word>` values are null
+    /// unless it opens the cell.
+    pub scope: Scope,
 }
 
 /// One property value of a feature.
@@ -197,6 +201,9 @@ impl<'a> Ctx<'a> {
                     }
                     "risk_color" => {
                         risk().map_or(PropValue::Null, |(_, l)| PropValue::Str(l.color()))
+                    }
+                    _ if u.level == Level::Cell && !self.scope.sees_unit(self.store, index) => {
+                        PropValue::Null
                     }
                     name => crate::risk::Domain::all()
                         .find(|d| name.strip_prefix("domain_") == Some(d.as_str()))

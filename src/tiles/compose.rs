@@ -5,6 +5,7 @@ use super::cluster::{ClusterInput, Clustered, cluster};
 use super::encode::{LayerBuilder, Prop, encode_tile};
 use super::geometry::{TileGeometry, polygons_to_tile, shape_to_tile};
 use super::prepared::Prepared;
+use super::risk::domain_properties;
 use super::shapes::UnitShapes;
 use super::{RiskLookup, TileId, TilePolicy};
 use crate::auth::Scope;
@@ -47,7 +48,8 @@ struct Cut<'a> {
 
 /// Builds the composite tile `tile` for a caller with `scope`: the grid
 /// levels and collapse zones for everyone, hazard sources and enterprises
-/// only within the scope. `None` when the tile has no feature at all.
+/// only within the scope; unit cells' `domain_<word>` values only where
+/// the scope opens the cell. `None` when the tile has no feature at all.
 ///
 /// A tile whose encoding exceeds `policy.max_bytes` is cut again with a
 /// coarser tolerance and a lower clustering threshold (up to four times).
@@ -163,7 +165,7 @@ impl<'a> Cut<'a> {
         let mut ids: Vec<UnitId> = self.store.units_in_envelope(level, &self.env).collect();
         ids.sort_unstable();
         let mut out = LayerBuilder::with_capacity(level.layer(), self.extent, ids.len());
-        let mut props = Vec::with_capacity(8);
+        let mut props = Vec::with_capacity(12);
         for id in ids {
             let u = self.store.unit(id);
             let geom = self.polygons(self.prepared.unit(id), &u.geometry);
@@ -185,10 +187,21 @@ impl<'a> Cut<'a> {
                 props.push(("parent_code", Prop::Str(p)));
             }
             props.push(("population", Prop::Uint(u.population)));
+            if self.shows_domains(level, id) {
+                domain_properties(self.risk.domains(id), &mut props);
+            }
             let fid = u.code.parse::<u64>().unwrap_or(u64::from(id));
             out.add(fid, &geom, &props);
         }
         out
+    }
+
+    /// Whether a unit's tile feature carries its `domain_<word>` values:
+    /// counties, towns and villages for everyone; a unit cell only for a
+    /// caller whose scope opens that cell's private details, since a cell's
+    /// industry values tell which industries have an enterprise in it.
+    fn shows_domains(&self, level: Level, id: UnitId) -> bool {
+        level != Level::Cell || self.scope.sees_unit(self.store, id)
     }
 
     fn zones(&self) -> LayerBuilder<'a> {

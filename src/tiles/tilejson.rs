@@ -1,6 +1,7 @@
 //! The TileJSON 3.0.0 document of the composite source.
 
 use super::TilePolicy;
+use super::risk::DOMAIN_PROPERTIES;
 use crate::model::LayerId;
 use serde_json::{Map, Value, json};
 
@@ -25,11 +26,24 @@ const GRID_FIELDS: [(&str, &str); 8] = [
     ("population", "Number: resident population"),
 ];
 
+/// What a `domain_<word>` field of counties, towns and villages holds.
+const DOMAIN_FIELD: &str = "Number: this domain's contribution to risk_score (分系统贡献分), one decimal; absent when 0";
+
+/// What a `domain_<word>` field of unit cells holds, and who gets it.
+const CELL_DOMAIN_FIELD: &str = "Number: this domain's contribution to risk_score (分系统贡献分), one decimal; absent when 0; only in tiles for a token whose scope opens the cell";
+
 /// The property names and their descriptions of a served layer.
 pub fn fields(layer: LayerId) -> Vec<(&'static str, &'static str)> {
     match layer {
-        LayerId::Counties | LayerId::Towns | LayerId::Villages | LayerId::Cells => {
-            GRID_FIELDS.to_vec()
+        LayerId::Counties | LayerId::Towns | LayerId::Villages => {
+            let mut f = GRID_FIELDS.to_vec();
+            f.extend(DOMAIN_PROPERTIES.iter().map(|&d| (d, DOMAIN_FIELD)));
+            f
+        }
+        LayerId::Cells => {
+            let mut f = GRID_FIELDS.to_vec();
+            f.extend(DOMAIN_PROPERTIES.iter().map(|&d| (d, CELL_DOMAIN_FIELD)));
+            f
         }
         LayerId::CollapseZones => vec![
             ("id", "String: zone id"),
