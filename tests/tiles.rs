@@ -857,3 +857,84 @@ fn dense_tiles_partition_the_points_and_agree_at_their_edges() {
     assert!(dense >= 2, "{dense} dense tiles");
     assert!(shared > 0, "no feature drawn by two tiles");
 }
+
+/// The `domain_<word>` properties of a decoded tile feature.
+fn domain_props(f: &Decoded) -> BTreeMap<String, f64> {
+    f.props
+        .iter()
+        .filter(|(k, _)| k.starts_with("domain_"))
+        .map(|(k, v)| (k.clone(), v.double_value.expect("domain values are doubles")))
+        .collect()
+}
+
+#[test]
+fn domain_values_are_in_tiles_and_unit_cells_carry_them_for_a_scope_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_dataset_with_outsider(tmp.path());
+    let server = Server::start(tmp.path(), tmp.path(), &[]);
+    let (z, x, y) = tiny_tile();
+    let path = format!("/tiles/{z}/{x}/{y}.mvt");
+    let auth = |t: &str| format!("Bearer {t}");
+    // What each unit's domains are, unrounded, from /api/cells.
+    let expected = |code: &str| -> BTreeMap<String, f64> {
+        let r = fetch(&server, &format!("/api/cells/{code}"), &[("Authorization", &auth(PLANNER))]);
+        assert_eq!(r.status, 200, "{code}");
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        v["domains"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, x)| (format!("domain_{k}"), (x.as_f64().unwrap() * 10.0).round() / 10.0))
+            .filter(|(_, x)| *x > 0.0)
+            .collect()
+    };
+    let public = decode(&fetch(&server, &path, &[]).body);
+    let planner = decode(&fetch(&server, &path, &[("Authorization", &auth(PLANNER))]).body);
+    let grid = decode(&fetch(&server, &path, &[("Authorization", &auth(GRID_MANAGER))]).body);
+    let mut some = 0;
+    for layer in ["counties", "towns", "villages"] {
+        for (tile, who) in [(&public, "public"), (&planner, "planner"), (&grid, "grid")] {
+            for f in &tile[layer] {
+                let code = string(&f.props["code"]);
+                let got = domain_props(f);
+                assert_eq!(got, expected(code), "{who} {layer} {code}");
+                some += got.len();
+            }
+        }
+    }
+    assert!(some > 0, "the tiny dataset's units have domain values");
+    let mut planner_cells = 0;
+    for f in &planner["cells"] {
+        let code = string(&f.props["code"]);
+        assert_eq!(domain_props(f), expected(code), "planner cell {code}");
+        planner_cells += domain_props(f).len();
+    }
+    assert!(planner_cells > 0, "the planner's cells carry domain values");
+    for f in &public["cells"] {
+        assert!(domain_props(f).is_empty(), "a public cell carries {:?}", f.props);
+    }
+    // The grid manager of 350502001001: its own cells, none of the others.
+    let mut own = 0;
+    for f in &grid["cells"] {
+        let code = string(&f.props["code"]);
+        if code.starts_with("350502001001") {
+            assert_eq!(domain_props(f), expected(code), "grid cell {code}");
+            own += 1;
+        } else {
+            assert!(domain_props(f).is_empty(), "out-of-scope cell {code}");
+        }
+    }
+    assert!(own > 0 && own < grid["cells"].len());
+    // TileJSON names the fields on every grid layer.
+    let doc: serde_json::Value =
+        serde_json::from_slice(&fetch(&server, "/tiles.json", &[]).body).unwrap();
+    for l in doc["vector_layers"].as_array().unwrap() {
+        let grid_layer = ["counties", "towns", "villages", "cells"].contains(&l["id"].as_str().unwrap());
+        assert_eq!(
+            l["fields"].get("domain_hazardous_chemicals").is_some(),
+            grid_layer,
+            "{}",
+            l["id"]
+        );
+    }
+}
