@@ -1806,8 +1806,14 @@ fn cell_domain_properties_need_a_token() {
         assert_eq!(domain_keys(f).len(), 17, "{f}");
         let p = f["properties"].as_object().unwrap();
         let sum: f64 = domain_keys(f).iter().map(|k| p[k].as_f64().unwrap()).sum();
-        assert!((sum - p["risk_score"].as_f64().unwrap()).abs() <= 0.05 + 1e-9, "{f}");
-        nonzero += domain_keys(f).iter().filter(|k| p[*k].as_f64() > Some(0.0)).count();
+        assert!(
+            (sum - p["risk_score"].as_f64().unwrap()).abs() <= 0.05 + 1e-9,
+            "{f}"
+        );
+        nonzero += domain_keys(f)
+            .iter()
+            .filter(|k| p[*k].as_f64() > Some(0.0))
+            .count();
     }
     assert!(nonzero > 0);
     let q = api.ok("/ogc/collections/cells/queryables", Some(PLANNER));
@@ -1816,7 +1822,10 @@ fn cell_domain_properties_need_a_token() {
         "/ogc/collections/cells/items?sortby=-domain_gas&properties=domain_gas",
         Some(PLANNER),
     );
-    assert_eq!(sorted["features"].as_array().unwrap().len(), planner.len().min(10));
+    assert_eq!(
+        sorted["features"].as_array().unwrap().len(),
+        planner.len().min(10)
+    );
 
     // The grid manager of 350502001001: values on its own cells only.
     let grid = api.all("cells", "", Some(GRID_MANAGER));

@@ -863,7 +863,12 @@ fn domain_props(f: &Decoded) -> BTreeMap<String, f64> {
     f.props
         .iter()
         .filter(|(k, _)| k.starts_with("domain_"))
-        .map(|(k, v)| (k.clone(), v.double_value.expect("domain values are doubles")))
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                v.double_value.expect("domain values are doubles"),
+            )
+        })
         .collect()
 }
 
@@ -877,14 +882,23 @@ fn domain_values_are_in_tiles_and_unit_cells_carry_them_for_a_scope_only() {
     let auth = |t: &str| format!("Bearer {t}");
     // What each unit's domains are, unrounded, from /api/cells.
     let expected = |code: &str| -> BTreeMap<String, f64> {
-        let r = fetch(&server, &format!("/api/cells/{code}"), &[("Authorization", &auth(PLANNER))]);
+        let r = fetch(
+            &server,
+            &format!("/api/cells/{code}"),
+            &[("Authorization", &auth(PLANNER))],
+        );
         assert_eq!(r.status, 200, "{code}");
         let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         v["domains"]
             .as_object()
             .unwrap()
             .iter()
-            .map(|(k, x)| (format!("domain_{k}"), (x.as_f64().unwrap() * 10.0).round() / 10.0))
+            .map(|(k, x)| {
+                (
+                    format!("domain_{k}"),
+                    (x.as_f64().unwrap() * 10.0).round() / 10.0,
+                )
+            })
             .filter(|(_, x)| *x > 0.0)
             .collect()
     };
@@ -911,7 +925,11 @@ fn domain_values_are_in_tiles_and_unit_cells_carry_them_for_a_scope_only() {
     }
     assert!(planner_cells > 0, "the planner's cells carry domain values");
     for f in &public["cells"] {
-        assert!(domain_props(f).is_empty(), "a public cell carries {:?}", f.props);
+        assert!(
+            domain_props(f).is_empty(),
+            "a public cell carries {:?}",
+            f.props
+        );
     }
     // The grid manager of 350502001001: its own cells, none of the others.
     let mut own = 0;
@@ -929,7 +947,8 @@ fn domain_values_are_in_tiles_and_unit_cells_carry_them_for_a_scope_only() {
     let doc: serde_json::Value =
         serde_json::from_slice(&fetch(&server, "/tiles.json", &[]).body).unwrap();
     for l in doc["vector_layers"].as_array().unwrap() {
-        let grid_layer = ["counties", "towns", "villages", "cells"].contains(&l["id"].as_str().unwrap());
+        let grid_layer =
+            ["counties", "towns", "villages", "cells"].contains(&l["id"].as_str().unwrap());
         assert_eq!(
             l["fields"].get("domain_hazardous_chemicals").is_some(),
             grid_layer,

@@ -251,11 +251,7 @@ fn property(props: &[Property], param: &str, name: &str) -> Result<usize, OgcErr
 }
 
 fn names(props: &[Property]) -> String {
-    props
-        .iter()
-        .map(|p| p.name)
-        .collect::<Vec<_>>()
-        .join(", ")
+    props.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
 }
 
 impl ItemsParams {
@@ -387,7 +383,10 @@ mod tests {
     fn defaults_and_limits() {
         let p = parse(LayerId::Cells, "").unwrap();
         assert_eq!((p.limit, p.offset, p.crs), (10, 0, OgcCrs::Crs84));
-        assert_eq!(p.properties.len(), super::super::queryables::properties(LayerId::Cells).len());
+        assert_eq!(
+            p.properties.len(),
+            super::super::queryables::properties(LayerId::Cells).len()
+        );
         assert_eq!(parse(LayerId::Cells, "limit=99999").unwrap().limit, 10_000);
         for huge in [
             "limit=99999999999999999999999999",

@@ -143,7 +143,10 @@ async fn collections_list(
 ) -> Response {
     let snap = state.current();
     let scope = caller.scope(&snap.store);
-    json(JSON, &collections::collections(&ctx(&snap, scope), &base, scope))
+    json(
+        JSON,
+        &collections::collections(&ctx(&snap, scope), &base, scope),
+    )
 }
 
 /// `GET /ogc/collections/{id}`.

@@ -27,7 +27,8 @@ const GRID_FIELDS: [(&str, &str); 8] = [
 ];
 
 /// What a `domain_<word>` field of counties, towns and villages holds.
-const DOMAIN_FIELD: &str = "Number: this domain's contribution to risk_score (分系统贡献分), one decimal; absent when 0";
+const DOMAIN_FIELD: &str =
+    "Number: this domain's contribution to risk_score (分系统贡献分), one decimal; absent when 0";
 
 /// What a `domain_<word>` field of unit cells holds, and who gets it.
 const CELL_DOMAIN_FIELD: &str = "Number: this domain's contribution to risk_score (分系统贡献分), one decimal; absent when 0; only in tiles for a token whose scope opens the cell";
