@@ -5,7 +5,7 @@ use super::cluster::{ClusterInput, Clustered, cluster};
 use super::encode::{LayerBuilder, Prop, encode_tile};
 use super::geometry::{TileGeometry, polygons_to_tile, shape_to_tile};
 use super::prepared::Prepared;
-use super::risk::domain_properties;
+use super::risk::{domain_properties, domains_at_zoom};
 use super::shapes::UnitShapes;
 use super::{RiskLookup, TileId, TilePolicy};
 use crate::auth::Scope;
@@ -197,11 +197,13 @@ impl<'a> Cut<'a> {
     }
 
     /// Whether a unit's tile feature carries its `domain_<word>` values:
-    /// counties, towns and villages for everyone; a unit cell only for a
+    /// only in the zooms where its level is the choropleth
+    /// ([`domains_at_zoom`]); counties, towns and villages for everyone; a unit cell only for a
     /// caller whose scope opens that cell's private details, since a cell's
     /// industry values tell which industries have an enterprise in it.
     fn shows_domains(&self, level: Level, id: UnitId) -> bool {
-        level != Level::Cell || self.scope.sees_unit(self.store, id)
+        domains_at_zoom(level, self.z)
+            && (level != Level::Cell || self.scope.sees_unit(self.store, id))
     }
 
     fn zones(&self) -> LayerBuilder<'a> {

@@ -3,7 +3,7 @@
 
 use super::encode::Prop;
 use crate::index::UnitId;
-use crate::model::RiskLevel;
+use crate::model::{Level, RiskLevel};
 use crate::risk::Domain;
 use std::collections::HashMap;
 
@@ -58,6 +58,21 @@ pub const DOMAIN_PROPERTIES: [&str; 17] = [
     "domain_alarms",
 ];
 
+/// Whether units of `level` carry their `domain_<word>` values in tiles of
+/// zoom `z`: in the zooms where that level is the map's choropleth (the
+/// bands of `metadata["riskmap:levels"]` in `styles/riskmap.json`, widened
+/// to whole tile zooms: a view at zoom 10.7 draws tiles of zoom 10).
+/// Elsewhere a level is only drawn as boundaries and labels, and the values
+/// would only make tiles bigger.
+pub fn domains_at_zoom(level: Level, z: u8) -> bool {
+    match level {
+        Level::County => z <= 8,
+        Level::Town => (9..=10).contains(&z),
+        Level::Village => (10..=12).contains(&z),
+        Level::Cell => z >= 12,
+    }
+}
+
 /// Appends a unit's `domain_<word>` properties (分系统贡献分): each
 /// domain's contribution rounded to one decimal, only those that do not
 /// round to 0.0 (a style reads a missing one as 0). Rounding keeps the
@@ -91,6 +106,29 @@ mod tests {
     fn domain_property_names_follow_the_domains() {
         let names: Vec<String> = Domain::all().map(Domain::property).collect();
         assert_eq!(names, DOMAIN_PROPERTIES);
+    }
+
+    /// The zooms follow the style's bands: every zoom of a band, from its
+    /// start down to the whole tile zoom, is covered for that level.
+    #[test]
+    fn domain_zooms_cover_the_style_bands() {
+        let style: serde_json::Value =
+            serde_json::from_str(include_str!("../../styles/riskmap.json")).unwrap();
+        let bands = &style["metadata"]["riskmap:levels"];
+        for level in Level::ALL {
+            let band = &bands[level.as_str()];
+            let (lo, hi) = (band[0].as_f64().unwrap(), band[1].as_f64().unwrap());
+            for tenth in (lo * 10.0) as u32..(hi.min(18.0) * 10.0) as u32 {
+                let z = (f64::from(tenth) / 10.0).floor() as u8;
+                assert!(
+                    domains_at_zoom(level, z),
+                    "{level:?} at {}",
+                    f64::from(tenth) / 10.0
+                );
+            }
+        }
+        assert!(!domains_at_zoom(Level::County, 12));
+        assert!(!domains_at_zoom(Level::Village, 14));
     }
 
     #[test]

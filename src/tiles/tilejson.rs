@@ -27,11 +27,10 @@ const GRID_FIELDS: [(&str, &str); 8] = [
 ];
 
 /// What a `domain_<word>` field of counties, towns and villages holds.
-const DOMAIN_FIELD: &str =
-    "Number: this domain's contribution to risk_score (分系统贡献分), one decimal; absent when 0";
+const DOMAIN_FIELD: &str = "Number: this domain's contribution to risk_score (分系统贡献分), one decimal; absent when 0; only in the zooms where the level is the map's choropleth (counties z0-8, towns z9-10, villages z10-12)";
 
 /// What a `domain_<word>` field of unit cells holds, and who gets it.
-const CELL_DOMAIN_FIELD: &str = "Number: this domain's contribution to risk_score (分系统贡献分), one decimal; absent when 0; only in tiles for a token whose scope opens the cell";
+const CELL_DOMAIN_FIELD: &str = "Number: this domain's contribution to risk_score (分系统贡献分), one decimal; absent when 0; from z12, only in tiles for a token whose scope opens the cell";
 
 /// The property names and their descriptions of a served layer.
 pub fn fields(layer: LayerId) -> Vec<(&'static str, &'static str)> {
