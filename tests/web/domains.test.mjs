@@ -166,6 +166,32 @@ describe('分系统 view in Chromium', { timeout: 15 * 60_000 }, () => {
     assert.equal(top.value, Math.round(detail.domains[domain] * 10) / 10);
   });
 
+  it('the exported PNG carries the domain legend', async () => {
+    const classes = await legendClasses();
+    await page.locator('#export-btn').click();
+    await page.locator('#export-dialog[open]').waitFor();
+    await page.waitForFunction(() => document.getElementById('export-img').naturalWidth > 0);
+    // Legend swatches are opaque rectangles of the class colours; the map's
+    // fills are translucent, so those exact colours come from the legend.
+    const found = await page.evaluate((colours) => {
+      const img = document.getElementById('export-img');
+      const c = document.createElement('canvas');
+      c.width = img.naturalWidth;
+      c.height = img.naturalHeight;
+      const ctx = c.getContext('2d');
+      ctx.drawImage(img, 0, 0);
+      const data = ctx.getImageData(0, 0, c.width, c.height).data;
+      const counts = Object.fromEntries(colours.map((h) => [h, 0]));
+      for (let i = 0; i < data.length; i += 4) {
+        const hex = `#${[data[i], data[i + 1], data[i + 2]].map((x) => x.toString(16).padStart(2, '0')).join('')}`;
+        if (hex in counts && data[i + 3] === 255) counts[hex] += 1;
+      }
+      return counts;
+    }, classes.map((c) => c.color));
+    for (const c of classes) assert.ok(found[c.color] >= 50, `legend swatch ${c.color}: ${found[c.color]} pixels`);
+    await page.locator('#export-close').click();
+  });
+
   it('logged no console error', () => {
     assert.deepEqual(consoleErrors, []);
   });
