@@ -4,8 +4,8 @@
 //!
 //! With `RISKMAP_BENCH_DATA=DIR` (a generated dataset, e.g. the demo made by
 //! `riskmap generate --preset quanzhou --seed 42 --out /tmp/qz`) also the
-//! full rescore of that dataset and the on-demand contributions of its
-//! largest county: `RISKMAP_BENCH_DATA=/tmp/qz cargo bench --bench risk`.
+//! full rescore of that dataset, an incremental one-enterprise change and
+//! the on-demand contributions of its largest county: `RISKMAP_BENCH_DATA=/tmp/qz cargo bench --bench risk`.
 
 use criterion::{BatchSize, Bencher, Criterion, criterion_group, criterion_main};
 use geo::{MultiPolygon, Point, polygon};
@@ -321,6 +321,23 @@ fn dataset_dir(c: &mut Criterion) {
         b.iter(|| black_box(score_all(&store, &params)))
     });
     let scores = score_all(&store, &params);
+    // One enterprise changed (three more open hidden dangers, blacklisted),
+    // rescored incrementally.
+    if let Some(before) = store.dataset.enterprises.first().cloned() {
+        let mut after = before.clone();
+        after.hidden_dangers_open += 3;
+        after.blacklisted = true;
+        let mut edited = store.dataset.clone();
+        edited.enterprises[0] = after.clone();
+        let store_e = Store::build(edited);
+        let change = Change::Enterprise {
+            before: Some(before),
+            after: Some(after),
+        };
+        group.bench_function("apply: enterprise changed", |b| {
+            apply(b, &scores, &store_e, &change, &params)
+        });
+    }
     if let Some(&county) = store
         .units_at(Level::County)
         .iter()

@@ -61,8 +61,16 @@ impl Rng {
     }
 }
 
-fn post(agent: &ureq::Agent, url: &str, token: &str, if_match: Option<&str>, body: Value) -> (u16, Option<String>, Value) {
-    let mut req = agent.post(url).set("Authorization", &format!("Bearer {token}"));
+fn post(
+    agent: &ureq::Agent,
+    url: &str,
+    token: &str,
+    if_match: Option<&str>,
+    body: Value,
+) -> (u16, Option<String>, Value) {
+    let mut req = agent
+        .post(url)
+        .set("Authorization", &format!("Bearer {token}"));
     if let Some(m) = if_match {
         req = req.set("If-Match", m);
     }

@@ -18,6 +18,7 @@ pub const FILES: &[(&str, &[u8])] = &[
     ("web/js/panels.js", include_bytes!("../web/js/panels.js")),
     ("web/js/detail.js", include_bytes!("../web/js/detail.js")),
     ("web/js/style.js", include_bytes!("../web/js/style.js")),
+    ("web/js/domains.js", include_bytes!("../web/js/domains.js")),
     ("web/js/static.js", include_bytes!("../web/js/static.js")),
     ("web/favicon.svg", include_bytes!("../web/favicon.svg")),
     (

@@ -234,7 +234,9 @@ fn compact(
     }
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let journal_name = path.file_name();
-    for entry in std::fs::read_dir(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))? {
+    for entry in
+        std::fs::read_dir(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+    {
         let entry = entry.map_err(|e| e.to_string())?;
         let p = entry.path();
         if !p.is_file() || p.file_name() == journal_name {

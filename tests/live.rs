@@ -542,14 +542,24 @@ fn compact_writes_the_journal_into_the_base_files() {
     };
     let o = compact("refused");
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("hidden_dangers"), "{o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("hidden_dangers"),
+        "{o:?}"
+    );
     // With the layer (empty at first), the compacted folder scores the same.
     std::fs::remove_file(data.join("journal.jsonl")).unwrap();
-    std::fs::write(data.join("hidden_dangers.geojson"), "{\"type\":\"FeatureCollection\",\"features\":[]}").unwrap();
+    std::fs::write(
+        data.join("hidden_dangers.geojson"),
+        "{\"type\":\"FeatureCollection\",\"features\":[]}",
+    )
+    .unwrap();
     let server = Server::start(tmp.path(), &data, &[]);
     let (_, etag, body) = report(&server, GRID_MANAGER, IN_SCOPE, "major");
     let id = body["id"].as_str().unwrap().to_string();
-    assert_eq!(event(&server, GRID_MANAGER, &id, etag.as_deref(), "start").0, 200);
+    assert_eq!(
+        event(&server, GRID_MANAGER, &id, etag.as_deref(), "start").0,
+        200
+    );
     assert_eq!(report(&server, PLANNER, OUT_OF_SCOPE, "general").0, 201);
     drop(server);
     let o = compact("compacted");

@@ -1757,3 +1757,90 @@ fn json_is_gzipped_with_etags_and_304() {
     assert_eq!(r.header("etag"), None);
     assert_eq!(r.header("content-encoding"), None);
 }
+
+/// Unit cells' `domain_<word>` properties are private: a public caller's
+/// cells have none (not in the features, the queryables, filters or
+/// sortby), villages keep them; a planner gets them on every cell, a grid
+/// manager on the cells of its area only.
+#[test]
+fn cell_domain_properties_need_a_token() {
+    let api = Api::tiny();
+    let domain_keys = |f: &Value| -> Vec<String> {
+        f["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| k.starts_with("domain_"))
+            .cloned()
+            .collect()
+    };
+    let public = api.all("cells", "", None);
+    assert!(!public.is_empty());
+    for f in &public {
+        assert!(domain_keys(f).is_empty(), "{f}");
+    }
+    let q = api.ok("/ogc/collections/cells/queryables", None);
+    assert!(q["properties"].get("domain_gas").is_none());
+    assert!(q["properties"].get("risk_score").is_some());
+    for query in [
+        "filter=domain_gas%3E0",
+        "sortby=-domain_gas",
+        "properties=code,domain_gas",
+        "domain_gas=1",
+    ] {
+        let r = api.get(&format!("/ogc/collections/cells/items?{query}"));
+        assert_eq!(r.status, 400, "{query}: {}", r.body);
+    }
+    let item = api.ok("/ogc/collections/cells/items/350502001001001", None);
+    assert!(domain_keys(&item).is_empty());
+    // Villages carry them for everyone.
+    let villages = api.all("villages", "", None);
+    assert!(villages.iter().all(|f| domain_keys(f).len() == 17));
+    let vq = api.ok("/ogc/collections/villages/queryables", None);
+    assert!(vq["properties"].get("domain_gas").is_some());
+
+    // A planner: every cell, and they sum to the unrounded score.
+    let planner = api.all("cells", "", Some(PLANNER));
+    let mut nonzero = 0;
+    for f in &planner {
+        assert_eq!(domain_keys(f).len(), 17, "{f}");
+        let p = f["properties"].as_object().unwrap();
+        let sum: f64 = domain_keys(f).iter().map(|k| p[k].as_f64().unwrap()).sum();
+        assert!(
+            (sum - p["risk_score"].as_f64().unwrap()).abs() <= 0.05 + 1e-9,
+            "{f}"
+        );
+        nonzero += domain_keys(f)
+            .iter()
+            .filter(|k| p[*k].as_f64() > Some(0.0))
+            .count();
+    }
+    assert!(nonzero > 0);
+    let q = api.ok("/ogc/collections/cells/queryables", Some(PLANNER));
+    assert!(q["properties"].get("domain_gas").is_some());
+    let sorted = api.ok(
+        "/ogc/collections/cells/items?sortby=-domain_gas&properties=domain_gas",
+        Some(PLANNER),
+    );
+    assert_eq!(
+        sorted["features"].as_array().unwrap().len(),
+        planner.len().min(10)
+    );
+
+    // The grid manager of 350502001001: values on its own cells only.
+    let grid = api.all("cells", "", Some(GRID_MANAGER));
+    let (mut own, mut other) = (0, 0);
+    for f in &grid {
+        let code = f["id"].as_str().unwrap();
+        let p = f["properties"].as_object().unwrap();
+        let nulls = domain_keys(f).iter().filter(|k| p[*k].is_null()).count();
+        if code.starts_with("350502001001") {
+            assert_eq!(nulls, 0, "{f}");
+            own += 1;
+        } else {
+            assert_eq!(nulls, 17, "{f}");
+            other += 1;
+        }
+    }
+    assert!(own > 0 && other > 0, "{own} {other}");
+}

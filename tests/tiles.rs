@@ -857,3 +857,124 @@ fn dense_tiles_partition_the_points_and_agree_at_their_edges() {
     assert!(dense >= 2, "{dense} dense tiles");
     assert!(shared > 0, "no feature drawn by two tiles");
 }
+
+/// The `domain_<word>` properties of a decoded tile feature.
+fn domain_props(f: &Decoded) -> BTreeMap<String, f64> {
+    f.props
+        .iter()
+        .filter(|(k, _)| k.starts_with("domain_"))
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                v.double_value.expect("domain values are doubles"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn domain_values_are_in_tiles_and_unit_cells_carry_them_for_a_scope_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_dataset_with_outsider(tmp.path());
+    let server = Server::start(tmp.path(), tmp.path(), &[]);
+    let (z, x, y) = tiny_tile();
+    let path = format!("/tiles/{z}/{x}/{y}.mvt");
+    let auth = |t: &str| format!("Bearer {t}");
+    // What each unit's domains are, unrounded, from /api/cells.
+    let expected = |code: &str| -> BTreeMap<String, f64> {
+        let r = fetch(
+            &server,
+            &format!("/api/cells/{code}"),
+            &[("Authorization", &auth(PLANNER))],
+        );
+        assert_eq!(r.status, 200, "{code}");
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        v["domains"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, x)| {
+                (
+                    format!("domain_{k}"),
+                    (x.as_f64().unwrap() * 10.0).round() / 10.0,
+                )
+            })
+            .filter(|(_, x)| *x > 0.0)
+            .collect()
+    };
+    // Each level carries them in the zooms where the page draws it as the
+    // choropleth: counties to z8, towns z9–10, villages z10–12, cells z12+.
+    let mut some = 0;
+    for (z, carrying) in [
+        (8, &["counties"][..]),
+        (10, &["towns", "villages"][..]),
+        (12, &["villages"][..]),
+    ] {
+        let (tx, ty) = tile_for(118.58, 24.90, z);
+        let p = format!("/tiles/{z}/{tx}/{ty}.mvt");
+        for token in [None, Some(PLANNER), Some(GRID_MANAGER)] {
+            let headers: Vec<(&str, String)> = token
+                .map(|t| ("Authorization", auth(t)))
+                .into_iter()
+                .collect();
+            let headers: Vec<(&str, &str)> =
+                headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let tile = decode(&fetch(&server, &p, &headers).body);
+            for layer in ["counties", "towns", "villages"] {
+                for f in tile.get(layer).into_iter().flatten() {
+                    let code = string(&f.props["code"]);
+                    let got = domain_props(f);
+                    if carrying.contains(&layer) {
+                        assert_eq!(got, expected(code), "z{z} {token:?} {layer} {code}");
+                        some += got.len();
+                    } else {
+                        assert!(got.is_empty(), "z{z} {layer} {code} carries {got:?}");
+                    }
+                }
+            }
+        }
+    }
+    assert!(some > 0, "the tiny dataset's units have domain values");
+    let public = decode(&fetch(&server, &path, &[]).body);
+    let planner = decode(&fetch(&server, &path, &[("Authorization", &auth(PLANNER))]).body);
+    let grid = decode(&fetch(&server, &path, &[("Authorization", &auth(GRID_MANAGER))]).body);
+    let mut planner_cells = 0;
+    for f in &planner["cells"] {
+        let code = string(&f.props["code"]);
+        assert_eq!(domain_props(f), expected(code), "planner cell {code}");
+        planner_cells += domain_props(f).len();
+    }
+    assert!(planner_cells > 0, "the planner's cells carry domain values");
+    for f in &public["cells"] {
+        assert!(
+            domain_props(f).is_empty(),
+            "a public cell carries {:?}",
+            f.props
+        );
+    }
+    // The grid manager of 350502001001: its own cells, none of the others.
+    let mut own = 0;
+    for f in &grid["cells"] {
+        let code = string(&f.props["code"]);
+        if code.starts_with("350502001001") {
+            assert_eq!(domain_props(f), expected(code), "grid cell {code}");
+            own += 1;
+        } else {
+            assert!(domain_props(f).is_empty(), "out-of-scope cell {code}");
+        }
+    }
+    assert!(own > 0 && own < grid["cells"].len());
+    // TileJSON names the fields on every grid layer.
+    let doc: serde_json::Value =
+        serde_json::from_slice(&fetch(&server, "/tiles.json", &[]).body).unwrap();
+    for l in doc["vector_layers"].as_array().unwrap() {
+        let grid_layer =
+            ["counties", "towns", "villages", "cells"].contains(&l["id"].as_str().unwrap());
+        assert_eq!(
+            l["fields"].get("domain_hazardous_chemicals").is_some(),
+            grid_layer,
+            "{}",
+            l["id"]
+        );
+    }
+}

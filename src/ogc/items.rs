@@ -7,7 +7,7 @@ use super::crs::OgcCrs;
 use super::features::{Ctx, PropValue};
 use super::links::{BaseUrl, Link, query_string};
 use super::params::ItemsParams;
-use super::queryables::properties;
+use super::queryables::{properties, properties_for};
 use super::{DEFAULT_LIMIT, GEOJSON, JSON, MAX_LIMIT};
 use crate::auth::{Denied, Scope};
 use crate::index::aabb;
@@ -278,7 +278,7 @@ pub fn feature_document(
     crs: OgcCrs,
 ) -> String {
     let mut out = String::new();
-    let all: Vec<usize> = (0..properties(layer).len()).collect();
+    let all: Vec<usize> = (0..properties_for(layer, ctx.scope).len()).collect();
     ctx.write_feature(&mut out, layer, index, crs, &all);
     out.pop();
     let fid = ctx.id(layer, index);

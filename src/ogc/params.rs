@@ -4,9 +4,10 @@
 use super::OgcError;
 use super::cql2::{self, CmpOp, Expr, Literal};
 use super::crs::{OgcCrs, parse_bbox};
-use super::queryables::{Kind, position, properties};
+use super::queryables::{Kind, Property, properties_for};
 use super::time::{Interval, parse_datetime};
 use super::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::auth::Scope;
 use crate::model::LayerId;
 
 /// The parameters every items request may carry, besides the collection's
@@ -193,8 +194,7 @@ pub fn check_common(pairs: &[(String, String)]) -> Result<(), OgcError> {
 }
 
 /// A simple property filter `?name=value`, typed by the property.
-fn equals(layer: LayerId, prop: usize, raw: &str) -> Result<Expr, OgcError> {
-    let props = properties(layer);
+fn equals(props: &[Property], prop: usize, raw: &str) -> Result<Expr, OgcError> {
     let name = props.get(prop).map_or("", |p| p.name);
     let bad = |what: &str| OgcError::param(name, format!("{raw:?} is not {what}"));
     let lit = match props.get(prop).map(|p| p.kind) {
@@ -233,54 +233,62 @@ fn list<'r>(param: &str, raw: &'r str) -> Result<Vec<&'r str>, OgcError> {
 }
 
 /// Refuses a property named twice in `param`.
-fn once(param: &str, layer: LayerId, seen: &[usize], prop: usize) -> Result<(), OgcError> {
+fn once(param: &str, props: &[Property], seen: &[usize], prop: usize) -> Result<(), OgcError> {
     if seen.contains(&prop) {
-        let name = properties(layer).get(prop).map_or("", |p| p.name);
+        let name = props.get(prop).map_or("", |p| p.name);
         return Err(OgcError::param(param, format!("{name} is named twice")));
     }
     Ok(())
 }
 
-fn property(layer: LayerId, param: &str, name: &str) -> Result<usize, OgcError> {
-    position(layer, name).ok_or_else(|| {
+fn property(props: &[Property], param: &str, name: &str) -> Result<usize, OgcError> {
+    props.iter().position(|p| p.name == name).ok_or_else(|| {
         OgcError::param(
             param,
-            format!("unknown property {name:?}; properties are {}", names(layer)),
+            format!("unknown property {name:?}; properties are {}", names(props)),
         )
     })
 }
 
-fn names(layer: LayerId) -> String {
-    properties(layer)
-        .iter()
-        .map(|p| p.name)
-        .collect::<Vec<_>>()
-        .join(", ")
+fn names(props: &[Property]) -> String {
+    props.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
 }
 
 impl ItemsParams {
-    /// Parses an items request for `layer`.
+    /// Parses an items request for `layer` as a caller who sees every
+    /// property (a planner).
     pub fn parse(layer: LayerId, pairs: Vec<(String, String)>) -> Result<ItemsParams, OgcError> {
+        Self::parse_for(layer, Scope::All, pairs)
+    }
+
+    /// Parses an items request for `layer` from a caller with `scope`:
+    /// only the properties it sees ([`properties_for`]) may be filtered,
+    /// sorted and selected, and by default it gets those.
+    pub fn parse_for(
+        layer: LayerId,
+        scope: Scope,
+        pairs: Vec<(String, String)>,
+    ) -> Result<ItemsParams, OgcError> {
         check_common(&pairs)?;
+        let props = properties_for(layer, scope);
         let mut filters = Vec::new();
         for (k, v) in &pairs {
             if KNOWN.contains(&k.as_str()) {
                 continue;
             }
-            match position(layer, k) {
-                Some(p) => filters.push(equals(layer, p, v)?),
+            match props.iter().position(|p| p.name == k.as_str()) {
+                Some(p) => filters.push(equals(props, p, v)?),
                 None => {
                     return Err(OgcError::BadRequest(format!(
                         "unknown query parameter {k:?}; known are {} and the queryables {}",
                         KNOWN.join(", "),
-                        names(layer)
+                        names(props)
                     )));
                 }
             }
         }
         if let Some(text) = get(&pairs, "filter") {
             let crs = filter_crs(get(&pairs, "filter-crs"))?;
-            let props = properties(layer);
             let e = if filter_is_json(get(&pairs, "filter-lang"))? {
                 cql2::parse_json(text, props, crs).map_err(|e| OgcError::param("filter", e))?
             } else {
@@ -307,19 +315,19 @@ impl ItemsParams {
                     Some(n) => (true, n),
                     None => (false, key.strip_prefix('+').unwrap_or(key)),
                 };
-                let prop = property(layer, "sortby", name)?;
+                let prop = property(props, "sortby", name)?;
                 let seen: Vec<usize> = sort.iter().map(|k| k.prop).collect();
-                once("sortby", layer, &seen, prop)?;
+                once("sortby", props, &seen, prop)?;
                 sort.push(SortKey { prop, descending });
             }
         }
         let properties = match get(&pairs, "properties") {
-            None => (0..properties(layer).len()).collect(),
+            None => (0..props.len()).collect(),
             Some(raw) => {
                 let mut out: Vec<usize> = Vec::new();
                 for name in list("properties", raw)? {
-                    let prop = property(layer, "properties", name)?;
-                    once("properties", layer, &out, prop)?;
+                    let prop = property(props, "properties", name)?;
+                    once("properties", props, &out, prop)?;
                     out.push(prop);
                 }
                 out
@@ -375,7 +383,10 @@ mod tests {
     fn defaults_and_limits() {
         let p = parse(LayerId::Cells, "").unwrap();
         assert_eq!((p.limit, p.offset, p.crs), (10, 0, OgcCrs::Crs84));
-        assert_eq!(p.properties.len(), properties(LayerId::Cells).len());
+        assert_eq!(
+            p.properties.len(),
+            super::super::queryables::properties(LayerId::Cells).len()
+        );
         assert_eq!(parse(LayerId::Cells, "limit=99999").unwrap().limit, 10_000);
         for huge in [
             "limit=99999999999999999999999999",

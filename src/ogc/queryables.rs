@@ -3,6 +3,7 @@
 //! Schema of `/collections/{id}/queryables`, all from the layer schema
 //! ([`crate::schema`]).
 
+use crate::auth::Scope;
 use crate::model::LayerId;
 use crate::schema::{self, Field, Outputs};
 use serde_json::{Map, Value, json};
@@ -38,6 +39,32 @@ pub fn properties(layer: LayerId) -> &'static [Property] {
     &OGC[i]
 }
 
+/// Whether a caller with `scope` gets the `domain_<word>` properties of
+/// unit cells: a token that opens some grid unit. A cell's industry values
+/// tell which industries have an enterprise in it, which is private;
+/// counties, towns and villages carry them for everyone. (A grid manager
+/// gets them for the cells of its own area only; see
+/// [`super::features::Ctx::value`].)
+pub fn cell_domains_open(scope: Scope) -> bool {
+    matches!(scope, Scope::All | Scope::Unit(_))
+}
+
+/// The properties of `layer` that a caller with `scope` sees, in output
+/// order: [`properties`] without the `domain_<word>` ones of unit cells
+/// for a caller without a token. Always a prefix of [`properties`], so the
+/// positions in both agree.
+pub fn properties_for(layer: LayerId, scope: Scope) -> &'static [Property] {
+    let all = properties(layer);
+    if layer == LayerId::Cells && !cell_domains_open(scope) {
+        let end = all
+            .iter()
+            .position(|p| p.name.starts_with("domain_"))
+            .unwrap_or(all.len());
+        return &all[..end];
+    }
+    all
+}
+
 /// The index of property `name` in [`properties`]`(layer)`.
 pub fn position(layer: LayerId, name: &str) -> Option<usize> {
     properties(layer).iter().position(|p| p.name == name)
@@ -51,11 +78,12 @@ pub fn geometry_type(layer: LayerId) -> &'static str {
     }
 }
 
-/// The queryables document (JSON Schema 2019-09) of a collection; `id` is
-/// its own absolute URL.
-pub fn schema(layer: LayerId, id: &str) -> Value {
+/// The queryables document (JSON Schema 2019-09) of a collection as a
+/// caller with `scope` sees it ([`properties_for`]); `id` is its own
+/// absolute URL.
+pub fn schema(layer: LayerId, scope: Scope, id: &str) -> Value {
     let mut props = Map::new();
-    for prop in properties(layer) {
+    for prop in properties_for(layer, scope) {
         let mut s = match prop.kind.schema() {
             Value::Object(m) => m,
             _ => Map::new(),
@@ -104,9 +132,39 @@ mod tests {
 
     #[test]
     fn schema_lists_properties() {
-        let s = schema(LayerId::Cells, "http://x/ogc/collections/cells/queryables");
+        let s = schema(
+            LayerId::Cells,
+            Scope::All,
+            "http://x/ogc/collections/cells/queryables",
+        );
         assert_eq!(s["properties"]["risk_level"]["enum"][0], "major");
         assert_eq!(s["properties"]["population"]["type"], "integer");
         assert_eq!(s["$id"], "http://x/ogc/collections/cells/queryables");
+        assert!(s["properties"]["domain_gas"].is_object());
+    }
+
+    #[test]
+    fn public_callers_get_no_cell_domains() {
+        let public = properties_for(LayerId::Cells, Scope::Public);
+        assert!(!public.is_empty());
+        assert!(public.iter().all(|p| !p.name.starts_with("domain_")));
+        assert!(public.iter().any(|p| p.name == "risk_score"));
+        let s = schema(LayerId::Cells, Scope::Nothing, "x");
+        assert!(s["properties"].get("domain_gas").is_none());
+        // Villages keep them for everyone; a grid manager gets them on cells.
+        let names = |p: &[Property]| p.iter().map(|f| f.name).collect::<Vec<_>>();
+        assert_eq!(
+            names(properties_for(LayerId::Villages, Scope::Public)),
+            names(properties(LayerId::Villages))
+        );
+        assert_eq!(
+            names(properties_for(LayerId::Cells, Scope::Unit(0))),
+            names(properties(LayerId::Cells))
+        );
+        // The cells' domain properties are their last ones: the public list
+        // is a prefix, so positions agree.
+        let all = names(properties(LayerId::Cells));
+        let first = all.iter().position(|n| n.starts_with("domain_")).unwrap();
+        assert!(all[first..].iter().all(|n| n.starts_with("domain_")));
     }
 }

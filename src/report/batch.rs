@@ -33,6 +33,7 @@ pub fn scores_table(store: &Store, scores: &Scores) -> FeatureTable {
     let ctx = Ctx {
         store,
         risk: scores,
+        scope: crate::auth::Scope::All,
     };
     let features = scores
         .iter()

@@ -14,6 +14,7 @@ fn properties(store: &Store, scores: &Scores, layer: LayerId, index: u32) -> Jso
     let ctx = Ctx {
         store,
         risk: scores,
+        scope: crate::auth::Scope::All,
     };
     schema::fields_in(layer, Outputs::API)
         .map(|f| (f.name.to_string(), f.value(&ctx, index).to_json()))

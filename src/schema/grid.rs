@@ -102,16 +102,17 @@ const COMPONENT: Kind = Kind::Number {
     max: None,
 };
 
-/// A `domain_<word>` field (分系统贡献分): OGC and the score table.
+/// A `domain_<word>` field (分系统贡献分): OGC and the score table
+/// (unrounded), tiles by the [`Outputs::TILE_DOMAINS`] rule.
 const fn domain(name: &'static str, d: Domain) -> Field {
     Field {
         name,
         kind: SCORE,
         title: "分系统贡献分",
-        description: "this domain's contributions to risk_score summed, unrounded (RISK_MODEL v2)",
+        description: "this domain's contributions to risk_score summed (RISK_MODEL v2); unrounded in OGC and the score table; in tiles one decimal, absent when 0, only at the zooms where the level is the choropleth (counties z0-8, towns z9-10, villages z10-12, cells from z12), and on unit cells only for a token whose scope opens the cell",
         nullable: true,
         get: super::Getter::Domain(d),
-        outputs: Outputs::OGC.and(Outputs::SCORE),
+        outputs: Outputs::OGC.and(Outputs::SCORE).and(Outputs::TILE_DOMAINS),
     }
 }
 

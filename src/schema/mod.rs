@@ -53,6 +53,11 @@ impl Outputs {
     pub const API: Outputs = Outputs(1 << 3);
     /// The `riskmap score` table (files and PostGIS); grid units only.
     pub const SCORE: Outputs = Outputs(1 << 4);
+    /// Grid-unit tiles' 分系统 values: one decimal, only when not 0, only
+    /// at the zooms where the level is the map's choropleth, and on unit
+    /// cells only for a caller whose scope opens the cell (a cell's
+    /// industry values tell which industries have an enterprise in it).
+    pub const TILE_DOMAINS: Outputs = Outputs(1 << 5);
     /// Every output of a feature (not [`Outputs::CLUSTERS`]).
     pub const ALL: Outputs = Outputs(1 | 1 << 2 | 1 << 3 | 1 << 4);
     /// No output (a field being retired).
@@ -158,6 +163,13 @@ impl Field {
     pub fn value<'a>(&self, ctx: &Ctx<'a>, index: u32) -> PropValue<'a> {
         match self.get {
             Getter::Fn(f) => f(ctx, index),
+            Getter::Domain(_)
+                if ctx.store.units().get(index as usize).is_some_and(|u| {
+                    u.level == crate::model::Level::Cell && !ctx.scope.sees_unit(ctx.store, index)
+                }) =>
+            {
+                PropValue::Null
+            }
             Getter::Domain(d) => ctx.risk.domain(index, d).map_or(PropValue::Null, |x| {
                 PropValue::Num(crate::model::unsigned_zero(x))
             }),

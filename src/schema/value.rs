@@ -62,6 +62,10 @@ pub struct Ctx<'a> {
     pub store: &'a Store,
     /// Risk scores of grid units.
     pub risk: &'a dyn RiskLookup,
+    /// The caller's scope: a unit cell's `domain_<word>` values are null
+    /// unless it opens the cell (they tell which industries have an
+    /// enterprise there).
+    pub scope: crate::auth::Scope,
 }
 
 impl<'a> Ctx<'a> {

@@ -72,10 +72,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Base {
     }
 }
 
-fn ctx(snap: &Snapshot) -> Ctx<'_> {
+fn ctx(snap: &Snapshot, scope: Scope) -> Ctx<'_> {
     Ctx {
         store: &snap.store,
         risk: &snap.scores,
+        scope,
     }
 }
 
@@ -142,7 +143,10 @@ async fn collections_list(
 ) -> Response {
     let snap = state.current();
     let scope = caller.scope(&snap.store);
-    json(JSON, &collections::collections(&ctx(&snap), &base, scope))
+    json(
+        JSON,
+        &collections::collections(&ctx(&snap, scope), &base, scope),
+    )
 }
 
 /// `GET /ogc/collections/{id}`.
@@ -157,7 +161,7 @@ async fn collection(
     let layer = open(&id, scope)?;
     Ok(json(
         JSON,
-        &collections::collection(&ctx(&snap), &base, layer, scope),
+        &collections::collection(&ctx(&snap, scope), &base, layer, scope),
     ))
 }
 
@@ -169,9 +173,10 @@ async fn queryables_doc(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let snap = state.current();
-    let layer = open(&id, caller.scope(&snap.store))?;
+    let scope = caller.scope(&snap.store);
+    let layer = open(&id, scope)?;
     let url = base.ogc(&format!("/collections/{layer}/queryables"));
-    Ok(json(SCHEMA, &queryables::schema(layer, &url)))
+    Ok(json(SCHEMA, &queryables::schema(layer, scope, &url)))
 }
 
 /// `GET /ogc/collections/{id}/items`: a page of features, streamed.
@@ -193,7 +198,7 @@ async fn items_page(
         params::check_common(&pairs)?;
         return Err(not_found(&id));
     };
-    let p = ItemsParams::parse(layer, pairs)?;
+    let p = ItemsParams::parse_for(layer, scope, pairs)?;
     // A streamed page holds a blocking thread until the client has read
     // it (or the write timeout drops it): their number is bounded.
     let permit = Arc::clone(&state.streams)
@@ -204,7 +209,7 @@ async fn items_page(
         })?;
     let selecting = Arc::clone(&snap);
     let (sel, p) = tokio::task::spawn_blocking(move || {
-        let sel = items::select(&ctx(&selecting), layer, scope, &p);
+        let sel = items::select(&ctx(&selecting, scope), layer, scope, &p);
         (sel, p)
     })
     .await
@@ -220,7 +225,7 @@ async fn items_page(
         }
         let mut open = true;
         items::write_features(
-            &ctx(&snap),
+            &ctx(&snap, scope),
             layer,
             &sel.page,
             p.crs,
@@ -262,7 +267,7 @@ async fn item(
     if let Some(layer) = layer {
         scope.open(layer)?;
     }
-    let c = ctx(&snap);
+    let c = ctx(&snap, scope);
     let found = layer.map(|l| items::find(&c, l, scope, &fid));
     if let Some(Err(e @ OgcError::Forbidden(_))) = &found {
         return Err(e.clone().into());

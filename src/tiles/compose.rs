@@ -5,6 +5,7 @@ use super::cluster::{ClusterInput, Clustered, cluster};
 use super::encode::{LayerBuilder, Prop, encode_tile};
 use super::geometry::{TileGeometry, polygons_to_tile, shape_to_tile};
 use super::prepared::Prepared;
+use super::risk::{domains_at_zoom, tile_domain_value};
 use super::shapes::UnitShapes;
 use super::{RiskLookup, TileId, TilePolicy};
 use crate::auth::Scope;
@@ -48,7 +49,8 @@ struct Cut<'a> {
 
 /// Builds the composite tile `tile` for a caller with `scope`: the grid
 /// levels and collapse zones for everyone, hazard sources and enterprises
-/// only within the scope. `None` when the tile has no feature at all.
+/// only within the scope; unit cells' `domain_<word>` values only where
+/// the scope opens the cell. `None` when the tile has no feature at all.
 ///
 /// A tile whose encoding exceeds `policy.max_bytes` is cut again with a
 /// coarser tolerance and a lower clustering threshold (up to four times).
@@ -172,6 +174,7 @@ impl<'a> Cut<'a> {
         let ctx = Ctx {
             store: self.store,
             risk: self.risk,
+            scope: self.scope,
         };
         for f in schema::fields_in(layer, output) {
             if let Some(p) = tile_prop(f.value(&ctx, index)) {
@@ -184,7 +187,7 @@ impl<'a> Cut<'a> {
         let mut ids: Vec<UnitId> = self.store.units_in_envelope(level, &self.env).collect();
         ids.sort_unstable();
         let mut out = LayerBuilder::with_capacity(level.layer(), self.extent, ids.len());
-        let mut props = Vec::with_capacity(8);
+        let mut props = Vec::with_capacity(12);
         for id in ids {
             let u = self.store.unit(id);
             let geom = self.polygons(self.prepared.unit(id), &u.geometry);
@@ -193,10 +196,34 @@ impl<'a> Cut<'a> {
             }
             props.clear();
             self.props(level.layer(), id, Outputs::TILES, &mut props);
+            if self.shows_domains(level, id) {
+                let ctx = Ctx {
+                    store: self.store,
+                    risk: self.risk,
+                    scope: self.scope,
+                };
+                for f in schema::fields_in(level.layer(), Outputs::TILE_DOMAINS) {
+                    if let PropValue::Num(x) = f.value(&ctx, id)
+                        && let Some(v) = tile_domain_value(x)
+                    {
+                        props.push((f.name, Prop::Double(v)));
+                    }
+                }
+            }
             let fid = u.code.parse::<u64>().unwrap_or(u64::from(id));
             out.add(fid, &geom, &props);
         }
         out
+    }
+
+    /// Whether a unit's tile feature carries its `domain_<word>` values:
+    /// only in the zooms where its level is the choropleth
+    /// ([`domains_at_zoom`]); counties, towns and villages for everyone; a unit cell only for a
+    /// caller whose scope opens that cell's private details, since a cell's
+    /// industry values tell which industries have an enterprise in it.
+    fn shows_domains(&self, level: Level, id: UnitId) -> bool {
+        domains_at_zoom(level, self.z)
+            && (level != Level::Cell || self.scope.sees_unit(self.store, id))
     }
 
     fn zones(&self) -> LayerBuilder<'a> {

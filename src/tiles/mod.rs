@@ -13,7 +13,9 @@
 //! source; [`export`] pre-renders them into a PMTiles archive.
 //!
 //! Risk fields come through the [`RiskLookup`] trait, so the builder does
-//! not care where scores are kept.
+//! not care where scores are kept. Grid units carry their 分系统 values as
+//! `domain_<word>` properties ([`tile_domain_value`], [`domains_at_zoom`]); unit cells only for
+//! a caller whose scope opens the cell.
 //!
 //! The tile path end to end, with the server around it: `docs/architecture.md`.
 
@@ -38,7 +40,7 @@ pub use compose::{BuiltTile, build_tile};
 pub use geometry::{TileGeometry, TilePolygon, polygons_to_tile, shape_to_tile};
 pub use policy::TilePolicy;
 pub use prepared::Prepared;
-pub use risk::RiskLookup;
+pub use risk::{RiskLookup, domains_at_zoom, tile_domain_value};
 
 /// The largest zoom a tile may be requested at.
 pub const MAX_ZOOM: u8 = 22;

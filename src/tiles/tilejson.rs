@@ -35,6 +35,11 @@ pub fn fields(layer: LayerId) -> Vec<(&'static str, String)> {
     schema::fields_in(layer, Outputs::TILES)
         .map(|f| (f.name, line(f, single)))
         .chain(
+            schema::fields_in(layer, Outputs::TILE_DOMAINS)
+                .filter(|f| !f.outputs.has(Outputs::TILES))
+                .map(|f| (f.name, line(f, ""))),
+        )
+        .chain(
             schema::fields_in(layer, Outputs::CLUSTERS)
                 .map(|f| (f.name, line(f, " (clusters only)"))),
         )

@@ -77,12 +77,20 @@ export function composeExport(map, { scope, attribution, signedIn }) {
   ctx.strokeRect(0.5, head + 0.5, w - 1, h - 1);
 
   // Legend, bottom left of the map.
-  const counts = Object.fromEntries(RISK_LEVELS.map((r) =>
-    [r.key, document.querySelector(`[data-count="${r.key}"]`)?.textContent ?? '']));
+  // The 分系统 view draws its own classes; else the four risk levels.
+  const domainView = Boolean(document.body.dataset.domain);
+  const rows = domainView
+    ? [...document.querySelectorAll('#domain-legend li')].map((li) => ({
+      color: li.dataset.color, label: li.querySelector('.name')?.textContent ?? '', count: '',
+    }))
+    : RISK_LEVELS.map((r) => ({
+      color: r.color, label: `${r.zh}风险`, count: document.querySelector(`[data-count="${r.key}"]`)?.textContent ?? '',
+    }));
+  const legendTitle = domainView ? document.getElementById('legend-title')?.textContent : '风险等级';
   const symbols = [['hatch', '道路塌陷风险区']];
   if (signedIn) symbols.unshift(['hazard', '重大危险源'], ['cluster', '生产经营单位（聚合）']);
   const lw = 196;
-  const lh = 34 + RISK_LEVELS.length * 22 + symbols.length * 22 + 8;
+  const lh = 34 + rows.length * 22 + symbols.length * 22 + 8;
   const lx = 12;
   const ly = head + h - lh - 28;
   ctx.fillStyle = 'rgba(255,255,255,0.94)';
@@ -93,21 +101,21 @@ export function composeExport(map, { scope, attribution, signedIn }) {
   ctx.stroke();
   ctx.fillStyle = '#1d2731';
   ctx.font = `bold 13px ${FONT}`;
-  ctx.fillText('图例 · 风险等级', lx + 12, ly + 18);
+  ctx.fillText(`图例 · ${legendTitle}`, lx + 12, ly + 18);
   ctx.font = `12.5px ${FONT}`;
-  RISK_LEVELS.forEach((r, i) => {
+  rows.forEach((r, i) => {
     const y = ly + 38 + i * 22;
     ctx.fillStyle = r.color;
     ctx.fillRect(lx + 12, y - 7, 22, 14);
     ctx.fillStyle = '#1d2731';
-    ctx.fillText(`${r.zh}风险`, lx + 42, y);
+    ctx.fillText(r.label, lx + 42, y);
     ctx.textAlign = 'right';
     ctx.fillStyle = '#4b5866';
-    ctx.fillText(counts[r.key], lx + lw - 12, y);
+    ctx.fillText(r.count, lx + lw - 12, y);
     ctx.textAlign = 'left';
   });
   symbols.forEach(([kind, label], i) => {
-    const y = ly + 38 + RISK_LEVELS.length * 22 + i * 22;
+    const y = ly + 38 + rows.length * 22 + i * 22;
     if (kind === 'hazard') drawHazard(ctx, 1, lx + 14, y - 9, 18);
     else if (kind === 'hatch') drawHatch(ctx, 18, lx + 14, y - 9);
     else {

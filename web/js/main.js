@@ -11,6 +11,7 @@ import { GRID_LEVELS, levelAtZoom, levelLayer, levelZh } from './levels.js';
 import { initRanking, initSearch, initToggles, updateLegend } from './panels.js';
 import { applyStaticUi, archiveLayers, hasPrivate, openArchive, staticSource, tileCounts } from './static.js';
 import { drawLegendSymbols, loadStyle, provideImages } from './style.js';
+import { initDomains } from './domains.js';
 
 /** Fonts for Chinese characters, drawn in the browser. */
 const CJK_FONTS = "'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', 'WenQuanYi Micro Hei', sans-serif";
@@ -252,6 +253,7 @@ function initAuth() {
     show(token);
     const map = state.map;
     if (map?.getSource(SOURCE)) map.getSource(SOURCE).setUrl(urlOf('tiles.json'));
+    state.applyDomain?.();
     if (state.selected && !byId('detail').hidden) showUnit(state.selected);
     else closeDetail();
   });
@@ -367,7 +369,11 @@ async function start() {
     // Start with the attribution folded into its (i) button.
     document.querySelector('.maplibregl-ctrl-attrib')?.classList.remove('maplibregl-compact-show');
   });
-  map.on('load', () => initToggles(map));
+  map.on('load', () => {
+    initToggles(map);
+    const signedIn = () => (state.archive ? hasPrivate(state.archive.metadata) : Boolean(getToken()));
+    state.applyDomain = initDomains(map, signedIn);
+  });
   // The legend follows the view once its tiles are in.
   let legendView = '';
   map.on('idle', () => {
