@@ -406,15 +406,18 @@ fn example_8_roll_up_and_its_contributions() {
     assert!((domains - village).abs() < 1e-6);
     assert!((num(&v["domains"], "hazard_sources") - 0.4 * 0.75 * sb).abs() < 1e-6);
 
-    // The OGC grid-unit collections carry the domains, queryable.
-    let (status, body) = server.get("/ogc/collections/cells/queryables");
+    // The OGC grid-unit collections carry the domains, queryable (on unit
+    // cells for a token holder: they tell which industries are there).
+    let (status, body) = server.get_with("/ogc/collections/cells/queryables", PLANNER);
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         json(&body)["properties"]["domain_hazard_sources"]["type"],
         "number"
     );
-    let (status, body) =
-        server.get("/ogc/collections/cells/items?filter=domain_hazard_sources%20%3E%2010");
+    let (status, body) = server.get_with(
+        "/ogc/collections/cells/items?filter=domain_hazard_sources%20%3E%2010",
+        PLANNER,
+    );
     assert_eq!(status, 200, "{body}");
     let fc = json(&body);
     let hits = fc["features"].as_array().unwrap();

@@ -97,12 +97,24 @@ fn every_output_carries_the_schema_fields() {
         // Every feature of the tiny dataset is scored and has a parent, a
         // survey date and single (unclustered) enterprises: all fields the
         // schema gives tiles are there, and no other.
-        assert_eq!(used, &names(layer, Outputs::TILES), "tile layer {layer}");
+        // Domain values (分系统) are there when not 0 at this zoom; every
+        // other key is a tile field.
+        let domains = names(layer, Outputs::TILE_DOMAINS);
+        let plain: BTreeSet<String> = used.difference(&domains).cloned().collect();
+        assert_eq!(plain, names(layer, Outputs::TILES), "tile layer {layer}");
         // Keys appear in schema order (the first feature has them all).
         let order: Vec<&str> = schema::fields_in(layer, Outputs::TILES)
             .map(|f| f.name)
             .collect();
-        assert_eq!(table, &order, "key order of tile layer {layer}");
+        assert_eq!(
+            &table[..order.len()],
+            &order[..],
+            "key order of tile layer {layer}"
+        );
+        assert!(
+            table[order.len()..].iter().all(|k| domains.contains(k)),
+            "{table:?}"
+        );
     }
 
     // TileJSON: each layer's fields are its tile fields and, for
@@ -116,6 +128,7 @@ fn every_output_carries_the_schema_fields() {
         let id = l["id"].as_str().unwrap();
         let layer: LayerId = id.parse().unwrap();
         let mut want = names(layer, Outputs::TILES);
+        want.extend(names(layer, Outputs::TILE_DOMAINS));
         want.extend(names(layer, Outputs::CLUSTERS));
         assert_eq!(keys(&l["fields"]), want, "TileJSON fields of {id}");
     }
