@@ -575,3 +575,39 @@ fn compact_writes_the_journal_into_the_base_files() {
     let text = std::fs::read_to_string(out.join("hidden_dangers.geojson")).unwrap();
     assert!(text.contains(&id) && text.contains("rectifying"), "{text}");
 }
+
+#[test]
+fn the_hidden_dangers_collection_follows_the_scope() {
+    let (_tmp, server) = start_tiny(CONFIG);
+    let (_, _, inside) = report(&server, PLANNER, IN_SCOPE, "major");
+    let (_, _, outside) = report(&server, PLANNER, OUT_OF_SCOPE, "general");
+    let (inside, outside) = (
+        inside["id"].as_str().unwrap(),
+        outside["id"].as_str().unwrap(),
+    );
+    let ids = |token: &str| -> Vec<String> {
+        let (s, b) = server.get_with("/ogc/collections/hidden_dangers/items?limit=100", token);
+        assert_eq!(s, 200, "{b}");
+        json(&b)["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(PLANNER), [inside, outside]);
+    assert_eq!(ids(GRID_MANAGER), [inside]);
+    assert_eq!(server.get("/ogc/collections/hidden_dangers/items").0, 401);
+    let (s, _) = server.get_with(
+        &format!("/ogc/collections/hidden_dangers/items/{outside}"),
+        GRID_MANAGER,
+    );
+    assert!(s == 403 || s == 404, "{s}");
+    // Queryable by status and grade, as OGC clients filter.
+    let (s, b) = server.get_with(
+        "/ogc/collections/hidden_dangers/items?filter=grade%3D%27major%27",
+        PLANNER,
+    );
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(json(&b)["numberMatched"], 1);
+}

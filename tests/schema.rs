@@ -80,6 +80,16 @@ fn tile_keys(
 #[test]
 fn every_output_carries_the_schema_fields() {
     let (_tmp, server) = start_tiny("");
+    // One hidden danger, reported through the write API, so the layer has
+    // a feature in every output.
+    let report = ureq::post(&format!("{}/api/hidden-dangers", server.base))
+        .set("Authorization", &format!("Bearer {ADMIN}"))
+        .send_json(
+            serde_json::json!({"lon": 118.595, "lat": 24.911, "grade": "general",
+            "category": "road", "description": "路面塌陷", "deadline": "2099-01-01"}),
+        )
+        .unwrap();
+    assert_eq!(report.status(), 201);
 
     // Vector tiles: a tile at zoom 12 over the whole tiny dataset.
     let (x, y) = tile_for(118.595, 24.91, 12);
@@ -90,6 +100,7 @@ fn every_output_carries_the_schema_fields() {
         LayerId::CollapseZones,
         LayerId::HazardSources,
         LayerId::Enterprises,
+        LayerId::HiddenDangers,
     ] {
         let (used, table) = tile
             .get(layer.as_str())
@@ -148,7 +159,11 @@ fn every_output_carries_the_schema_fields() {
         let item = get_token(&server, &format!("/ogc/collections/{id}/items/{fid}"));
         assert_eq!(keys(&item["properties"]), ogc, "OGC item {fid} of {id}");
         // The `/api` feature collection inside the town.
-        if layer != LayerId::Counties && layer != LayerId::Towns {
+        // (Hidden dangers have their own `/api/hidden-dangers`.)
+        if !matches!(
+            layer,
+            LayerId::Counties | LayerId::Towns | LayerId::HiddenDangers
+        ) {
             let fc = get_token(
                 &server,
                 &format!("/api/cells/350502001/features?layer={id}"),

@@ -504,7 +504,8 @@ fn tilejson_lists_every_layer_with_absolute_urls() {
             "cells",
             "collapse_zones",
             "hazard_sources",
-            "enterprises"
+            "enterprises",
+            "hidden_dangers"
         ]
     );
     for l in layers {

@@ -129,6 +129,10 @@ impl Scope {
         match layer {
             LayerId::Enterprises => self.sees_located(store, store.enterprise_cell(index)),
             LayerId::HazardSources => self.sees_located(store, store.hazard_cell(index)),
+            LayerId::HiddenDangers => store
+                .dangers()
+                .get(index)
+                .is_some_and(|e| self.sees_located(store, e.cell)),
             _ => true,
         }
     }
@@ -142,6 +146,10 @@ impl Scope {
                 .is_some_and(|i| self.sees_feature(store, layer, i)),
             LayerId::HazardSources => store
                 .hazard_by_id(id)
+                .is_some_and(|i| self.sees_feature(store, layer, i)),
+            LayerId::HiddenDangers => store
+                .dangers()
+                .index_of(id)
                 .is_some_and(|i| self.sees_feature(store, layer, i)),
             _ => true,
         }

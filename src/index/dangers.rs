@@ -32,11 +32,36 @@ pub struct DangerEvent {
     pub status: crate::model::DangerStatus,
 }
 
+/// A record's dates as written (`YYYY-MM-DD`), for outputs that borrow
+/// text.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DateTexts {
+    /// `found_at`.
+    pub found_at: String,
+    /// `deadline`.
+    pub deadline: Option<String>,
+    /// `closed_at`.
+    pub closed_at: Option<String>,
+}
+
+impl DateTexts {
+    /// The dates of `r`.
+    pub fn of(r: &HiddenDanger) -> DateTexts {
+        DateTexts {
+            found_at: r.found_at.to_string(),
+            deadline: r.deadline.map(|d| d.to_string()),
+            closed_at: r.closed_at.map(|d| d.to_string()),
+        }
+    }
+}
+
 /// A record with where it is and what happened to it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DangerEntry {
     /// The record as it is now.
     pub record: HiddenDanger,
+    /// Its dates as text.
+    pub dates: DateTexts,
     /// The unit cell containing its location, if any.
     pub cell: Option<UnitId>,
     /// Index of its enterprise, if it names one that exists.
@@ -49,6 +74,24 @@ pub struct DangerEntry {
 }
 
 impl DangerEntry {
+    /// The same record after an event: `record` (at the same place),
+    /// changed by journal entry `version`, with `history`.
+    pub fn changed(
+        &self,
+        record: HiddenDanger,
+        version: u64,
+        history: Vec<DangerEvent>,
+    ) -> DangerEntry {
+        DangerEntry {
+            dates: DateTexts::of(&record),
+            record,
+            version,
+            history,
+            cell: self.cell,
+            enterprise: self.enterprise,
+        }
+    }
+
     /// The token name that recorded the latest `rectify`, if any.
     pub fn rectified_by(&self) -> Option<&str> {
         self.history
@@ -82,6 +125,8 @@ pub struct DangerBook {
     by_cell: ChunkVec<Arc<[u32]>>,
     /// Record indices per enterprise index.
     by_enterprise: ChunkVec<Arc<[u32]>>,
+    /// Records outside every unit cell.
+    outside: Arc<Vec<u32>>,
 }
 
 impl DangerBook {
@@ -91,12 +136,14 @@ impl DangerBook {
         let mut by_cell: Vec<Vec<u32>> = vec![Vec::new(); base.units().len()];
         let mut by_enterprise: Vec<Vec<u32>> = vec![Vec::new(); base.dataset.enterprises.len()];
         let mut by_id = imbl::HashMap::new();
+        let mut outside = Vec::new();
         let mut entries = Vec::with_capacity(records.len());
         for (i, record) in records.into_iter().enumerate() {
             let i = i as u32;
             let entry = DangerEntry::locate(base, record, 0, Vec::new());
-            if let Some(c) = entry.cell {
-                by_cell[c as usize].push(i);
+            match entry.cell {
+                Some(c) => by_cell[c as usize].push(i),
+                None => outside.push(i),
             }
             if let Some(e) = entry.enterprise {
                 by_enterprise[e as usize].push(i);
@@ -112,6 +159,7 @@ impl DangerBook {
             by_id,
             by_cell: ChunkVec::from_vec(by_cell.into_iter().map(Arc::from).collect()),
             by_enterprise: ChunkVec::from_vec(by_enterprise.into_iter().map(Arc::from).collect()),
+            outside: Arc::new(outside),
         }
     }
 
@@ -165,6 +213,26 @@ impl DangerBook {
             .map_or(&[], |v| v)
     }
 
+    /// Indices of the records whose point lies in `env`, ascending: those
+    /// of the unit cells meeting it, and those outside every cell.
+    pub fn in_envelope(&self, store: &super::Store, env: &rstar::AABB<[f64; 2]>) -> Vec<u32> {
+        let inside = |i: &u32| {
+            self.get(*i).is_some_and(|e| {
+                let p = e.record.location;
+                rstar::Envelope::contains_point(env, &[p.x(), p.y()])
+            })
+        };
+        let mut out: Vec<u32> = store
+            .units_in_envelope(crate::model::Level::Cell, env)
+            .flat_map(|c| self.in_cell(c).iter().copied())
+            .chain(self.outside.iter().copied())
+            .filter(inside)
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// An enterprise's open, major-open and overdue figures on `as_of`.
     pub fn open_counts(&self, enterprise: u32, as_of: Date) -> OpenCounts {
         let mut out = OpenCounts::default();
@@ -188,8 +256,9 @@ impl DangerBook {
     pub fn insert(&mut self, base: &Base, entry: DangerEntry) -> u32 {
         let i = self.entries.len() as u32;
         let entry = DangerEntry::locate(base, entry.record, entry.version, entry.history);
-        if let Some(c) = entry.cell {
-            push_index(&mut self.by_cell, c as usize, i);
+        match entry.cell {
+            Some(c) => push_index(&mut self.by_cell, c as usize, i),
+            None => Arc::make_mut(&mut self.outside).push(i),
         }
         if let Some(e) = entry.enterprise {
             push_index(&mut self.by_enterprise, e as usize, i);
@@ -232,6 +301,7 @@ impl DangerEntry {
             enterprise,
             version,
             history,
+            dates: DateTexts::of(&record),
             record,
         }
     }

@@ -21,9 +21,6 @@ use dangers::{EventData, OP_EVENT, OP_REPORT};
 use geo::BoundingRect;
 use std::collections::BTreeSet;
 
-/// First zoom of the private `hidden_dangers` tile layer.
-pub const DANGERS_MINZOOM: u8 = 10;
-
 /// Why a write or a journal entry cannot be applied.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LiveError {
@@ -207,12 +204,7 @@ impl Snapshot {
                     }
                     let mut history = old.history.clone();
                     history.push(event);
-                    let e = DangerEntry {
-                        record,
-                        version: op.seq,
-                        history,
-                        ..old
-                    };
+                    let e = old.changed(record, op.seq, history);
                     book.replace(i, e.clone());
                     e
                 }
@@ -222,7 +214,10 @@ impl Snapshot {
                 applied.cells.extend(base.enterprise_cell(i));
                 points.push((base.dataset.enterprises[i as usize].location, 0));
             }
-            points.push((entry.record.location, DANGERS_MINZOOM));
+            points.push((
+                entry.record.location,
+                policy.minzoom(LayerId::HiddenDangers),
+            ));
             applied.records.push(entry.record.id.clone());
         }
         let store = self.store.with_dangers(book);

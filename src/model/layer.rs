@@ -41,8 +41,9 @@ impl LayerId {
         LayerId::HiddenDangers,
     ];
 
-    /// The seven served layers (tile layers and OGC collections), in draw order.
-    pub const SERVED: [LayerId; 7] = [
+    /// The served layers (tile layers and OGC collections), in draw order:
+    /// the contract's seven and the private `hidden_dangers`.
+    pub const SERVED: [LayerId; 8] = [
         LayerId::Counties,
         LayerId::Towns,
         LayerId::Villages,
@@ -50,6 +51,7 @@ impl LayerId {
         LayerId::CollapseZones,
         LayerId::HazardSources,
         LayerId::Enterprises,
+        LayerId::HiddenDangers,
     ];
 
     /// The canonical name (file stem, tile layer, collection id).

@@ -93,6 +93,15 @@ pub fn extent(ctx: &Ctx<'_>, layer: LayerId, scope: Scope) -> Option<[f64; 4]> {
             .iter()
             .filter_map(|z| z.geometry.bounding_rect())
             .for_each(|r| add(r.min().x, r.min().y, r.max().x, r.max().y)),
+        LayerId::HiddenDangers => ctx
+            .store
+            .dangers()
+            .iter()
+            .filter(|(i, _)| seen(*i as usize))
+            .for_each(|(_, e)| {
+                let p = e.record.location;
+                add(p.x(), p.y(), p.x(), p.y())
+            }),
         _ => {
             if let Some(level) = layer.level() {
                 ctx.store
@@ -113,6 +122,9 @@ fn description(layer: LayerId) -> String {
         }
         LayerId::HazardSources => "重大危险源 — major hazard sources (requires a token)",
         LayerId::CollapseZones => "道路塌陷风险区 — road-collapse risk zones",
+        LayerId::HiddenDangers => {
+            "隐患 — hidden-danger records of the closure loop, every status (requires a token)"
+        }
         _ => "grid units with their risk score, level and colour",
     };
     format!("{} ({layer}): {what}", layer.label_zh())

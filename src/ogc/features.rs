@@ -19,6 +19,7 @@ impl<'a> Ctx<'a> {
             None => match layer {
                 LayerId::Enterprises => ds.enterprises.len(),
                 LayerId::HazardSources => ds.hazard_sources.len(),
+                LayerId::HiddenDangers => self.store.dangers().len(),
                 _ => ds.collapse_zones.len(),
             },
         };
@@ -33,6 +34,13 @@ impl<'a> Ctx<'a> {
             LayerId::Enterprises => ds.enterprises.get(i).map_or("", |e| e.id.as_str()),
             LayerId::HazardSources => ds.hazard_sources.get(i).map_or("", |h| h.id.as_str()),
             LayerId::CollapseZones => ds.collapse_zones.get(i).map_or("", |z| z.id.as_str()),
+            LayerId::HiddenDangers => {
+                let store: &'a crate::index::Store = self.store;
+                store
+                    .dangers()
+                    .get(index)
+                    .map_or("", |e| e.record.id.as_str())
+            }
             _ => ds.units.get(i).map_or("", |u| u.code.as_str()),
         }
     }
@@ -49,6 +57,9 @@ impl<'a> Ctx<'a> {
                 let pos = match layer {
                     LayerId::Enterprises => ds.enterprises.iter().position(|e| e.id == fid),
                     LayerId::HazardSources => ds.hazard_sources.iter().position(|h| h.id == fid),
+                    LayerId::HiddenDangers => {
+                        return self.store.dangers().index_of(fid);
+                    }
                     _ => ds.collapse_zones.iter().position(|z| z.id == fid),
                 };
                 pos.map(|p| p as u32)
@@ -71,6 +82,7 @@ impl<'a> Ctx<'a> {
             None => match layer {
                 LayerId::Enterprises => i < ds.enterprises.len(),
                 LayerId::HazardSources => i < ds.hazard_sources.len(),
+                LayerId::HiddenDangers => i < self.store.dangers().len(),
                 _ => i < ds.collapse_zones.len(),
             },
         }
@@ -102,6 +114,10 @@ impl<'a> Ctx<'a> {
             },
             LayerId::CollapseZones => match ds.collapse_zones.get(i) {
                 Some(z) => write_multipolygon(out, &z.geometry, crs),
+                None => out.push_str("null"),
+            },
+            LayerId::HiddenDangers => match self.store.dangers().get(index) {
+                Some(e) => write_point(out, e.record.location, crs),
                 None => out.push_str("null"),
             },
             _ => match ds.units.get(i) {

@@ -56,6 +56,11 @@ fn intersects_geometry(ctx: &Ctx<'_>, layer: LayerId, index: u32, g: &Geometry<f
             .collapse_zones
             .get(i)
             .is_some_and(|z| g.intersects(&z.geometry)),
+        LayerId::HiddenDangers => ctx
+            .store
+            .dangers()
+            .get(index)
+            .is_some_and(|e| g.intersects(&e.record.location)),
         _ => ds.units.get(i).is_some_and(|u| g.intersects(&u.geometry)),
     }
 }
@@ -70,6 +75,7 @@ fn in_boxes(ctx: &Ctx<'_>, layer: LayerId, boxes: &[[f64; 4]]) -> Vec<u32> {
             LayerId::Enterprises => store.enterprises_in_envelope(&env).collect(),
             LayerId::HazardSources => store.hazards_in_envelope(&env).collect(),
             LayerId::CollapseZones => store.zones_in_envelope(&env).collect(),
+            LayerId::HiddenDangers => store.dangers().in_envelope(store, &env),
             _ => match layer.level() {
                 Some(level) => store.units_in_envelope(level, &env).collect(),
                 None => Vec::new(),

@@ -15,14 +15,16 @@ pub use crate::schema::{Kind, Vocabulary};
 /// schema ([`crate::schema`]) that OGC carries.
 pub type Property = Field;
 
-/// The OGC properties of the four kinds of layer (grid units, enterprises,
-/// hazard sources, collapse zones), picked from the schema once.
-static OGC: LazyLock<[Vec<Field>; 4]> = LazyLock::new(|| {
+/// The OGC properties of the five kinds of layer (grid units, enterprises,
+/// hazard sources, collapse zones, hidden dangers), picked from the schema
+/// once.
+static OGC: LazyLock<[Vec<Field>; 5]> = LazyLock::new(|| {
     [
         LayerId::Cells,
         LayerId::Enterprises,
         LayerId::HazardSources,
         LayerId::CollapseZones,
+        LayerId::HiddenDangers,
     ]
     .map(|l| schema::fields_in(l, Outputs::OGC).copied().collect())
 });
@@ -34,6 +36,7 @@ pub fn properties(layer: LayerId) -> &'static [Property] {
         LayerId::Enterprises => 1,
         LayerId::HazardSources => 2,
         LayerId::CollapseZones => 3,
+        LayerId::HiddenDangers => 4,
         _ => 0,
     };
     &OGC[i]
@@ -73,7 +76,7 @@ pub fn position(layer: LayerId, name: &str) -> Option<usize> {
 /// The GeoJSON geometry type of a layer's features.
 pub fn geometry_type(layer: LayerId) -> &'static str {
     match layer {
-        LayerId::Enterprises | LayerId::HazardSources => "Point",
+        LayerId::Enterprises | LayerId::HazardSources | LayerId::HiddenDangers => "Point",
         _ => "MultiPolygon",
     }
 }

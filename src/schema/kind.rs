@@ -1,7 +1,10 @@
 //! The type of a field: [`Kind`], and the closed vocabularies of text
 //! fields ([`Vocabulary`]).
 
-use crate::model::{CollapseKind, Industry, Level, RiskLevel};
+use crate::model::{
+    CollapseKind, DangerCategory, DangerGrade, DangerSource, DangerStatus, Industry, Level,
+    RiskLevel,
+};
 use serde_json::{Map, Value, json};
 
 /// A closed vocabulary a text property takes its values from.
@@ -15,6 +18,14 @@ pub enum Vocabulary {
     Industry,
     /// The causes of collapse zones.
     CollapseKind,
+    /// Hidden-danger grades: `general`, `major`.
+    DangerGrade,
+    /// Hidden-danger statuses: `reported`, `rectifying`, `rectified`, `closed`.
+    DangerStatus,
+    /// Hidden-danger categories: the industries and the public-space ones.
+    DangerCategory,
+    /// How a hidden danger was found.
+    DangerSource,
 }
 
 impl Vocabulary {
@@ -25,6 +36,10 @@ impl Vocabulary {
             Vocabulary::RiskLevel => RiskLevel::ALL.iter().map(|l| l.as_str()).collect(),
             Vocabulary::Industry => Industry::ALL.iter().map(|l| l.as_str()).collect(),
             Vocabulary::CollapseKind => CollapseKind::ALL.iter().map(|l| l.as_str()).collect(),
+            Vocabulary::DangerGrade => DangerGrade::ALL.iter().map(|l| l.as_str()).collect(),
+            Vocabulary::DangerStatus => DangerStatus::ALL.iter().map(|l| l.as_str()).collect(),
+            Vocabulary::DangerCategory => DangerCategory::all().map(|c| c.as_str()).collect(),
+            Vocabulary::DangerSource => DangerSource::ALL.iter().map(|l| l.as_str()).collect(),
         }
     }
 
@@ -35,6 +50,13 @@ impl Vocabulary {
             Vocabulary::RiskLevel => text.parse::<RiskLevel>().ok().map(RiskLevel::as_str),
             Vocabulary::Industry => text.parse::<Industry>().ok().map(Industry::as_str),
             Vocabulary::CollapseKind => text.parse::<CollapseKind>().ok().map(CollapseKind::as_str),
+            Vocabulary::DangerGrade => text.parse::<DangerGrade>().ok().map(DangerGrade::as_str),
+            Vocabulary::DangerStatus => text.parse::<DangerStatus>().ok().map(DangerStatus::as_str),
+            Vocabulary::DangerCategory => text
+                .parse::<DangerCategory>()
+                .ok()
+                .map(DangerCategory::as_str),
+            Vocabulary::DangerSource => text.parse::<DangerSource>().ok().map(DangerSource::as_str),
         }
     }
 }

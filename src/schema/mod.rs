@@ -28,6 +28,7 @@ pub mod collapse_zones;
 pub mod enterprises;
 pub mod grid;
 pub mod hazard_sources;
+pub mod hidden_dangers;
 mod kind;
 mod value;
 
@@ -183,6 +184,7 @@ pub fn fields(layer: LayerId) -> &'static [Field] {
     match layer {
         LayerId::Enterprises => enterprises::FIELDS,
         LayerId::HazardSources => hazard_sources::FIELDS,
+        LayerId::HiddenDangers => hidden_dangers::FIELDS,
         LayerId::CollapseZones => collapse_zones::FIELDS,
         _ => grid::FIELDS,
     }

@@ -22,6 +22,11 @@ pub trait RiskLookup: Send + Sync {
     fn components(&self, _unit: UnitId) -> Option<Components> {
         None
     }
+
+    /// The as-of day the scores measure "overdue" against, if scored.
+    fn as_of(&self) -> Option<crate::model::Date> {
+        None
+    }
 }
 
 impl RiskLookup for Scores {
@@ -36,6 +41,10 @@ impl RiskLookup for Scores {
 
     fn components(&self, unit: UnitId) -> Option<Components> {
         self.get(unit).and_then(|s| s.components()).copied()
+    }
+
+    fn as_of(&self) -> Option<crate::model::Date> {
+        Some(self.params().as_of_day())
     }
 }
 

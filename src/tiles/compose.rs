@@ -113,6 +113,7 @@ impl<'a> Cut<'a> {
             let built = match layer {
                 LayerId::CollapseZones => self.zones(),
                 LayerId::HazardSources => self.hazards(),
+                LayerId::HiddenDangers => self.dangers(),
                 LayerId::Enterprises => {
                     let (b, c) = self.enterprises();
                     clustered = c;
@@ -257,6 +258,26 @@ impl<'a> Cut<'a> {
             };
             let mut props = Vec::with_capacity(5);
             self.props(LayerId::HazardSources, i, Outputs::TILES, &mut props);
+            out.add(u64::from(i), &round_point(p), &props);
+        }
+        out
+    }
+
+    /// Open hidden-danger records (closed ones weigh nothing and would bury
+    /// the map; OGC lists every record).
+    fn dangers(&self) -> LayerBuilder<'a> {
+        let mut out = LayerBuilder::new(LayerId::HiddenDangers, self.extent);
+        let book = self.store.dangers();
+        for i in book.in_envelope(self.store, &self.env) {
+            let Some(e) = book.get(i) else { continue };
+            if !e.record.status.is_open() || !self.scope.sees_located(self.store, e.cell) {
+                continue;
+            }
+            let Some(p) = self.point(e.record.location) else {
+                continue;
+            };
+            let mut props = Vec::with_capacity(5);
+            self.props(LayerId::HiddenDangers, i, Outputs::TILES, &mut props);
             out.add(u64::from(i), &round_point(p), &props);
         }
         out

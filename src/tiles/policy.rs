@@ -37,6 +37,8 @@ pub struct TilePolicy {
     pub hazard_sources_minzoom: u8,
     /// First zoom of the `enterprises` layer.
     pub enterprises_minzoom: u8,
+    /// First zoom of the `hidden_dangers` layer (open records only).
+    pub hidden_dangers_minzoom: u8,
     /// The `maxzoom` announced in TileJSON (clients overzoom beyond it).
     pub maxzoom: u8,
 }
@@ -58,6 +60,7 @@ impl Default for TilePolicy {
             collapse_zones_minzoom: 10,
             hazard_sources_minzoom: 0,
             enterprises_minzoom: 0,
+            hidden_dangers_minzoom: 10,
             maxzoom: 16,
         }
     }
@@ -74,8 +77,9 @@ impl TilePolicy {
             LayerId::CollapseZones => self.collapse_zones_minzoom,
             LayerId::HazardSources => self.hazard_sources_minzoom,
             LayerId::Enterprises => self.enterprises_minzoom,
-            // Input-only layers (the hidden-danger tile layer comes later).
-            LayerId::GridCells | LayerId::HiddenDangers => u8::MAX,
+            LayerId::HiddenDangers => self.hidden_dangers_minzoom,
+            // The input grid layer.
+            LayerId::GridCells => u8::MAX,
         }
     }
 

@@ -14,7 +14,7 @@ pub const ATTRIBUTION: &str = "行政区划边界：天地图（国家地理信�
 /// then those of clusters; where a layer has clusters, each description
 /// says which kind of feature carries it.
 pub fn fields(layer: LayerId) -> Vec<(&'static str, String)> {
-    if matches!(layer, LayerId::GridCells | LayerId::HiddenDangers) {
+    if layer == LayerId::GridCells {
         return Vec::new();
     }
     let clustered = schema::fields_in(layer, Outputs::CLUSTERS).next().is_some();
@@ -57,7 +57,8 @@ fn description(layer: LayerId) -> String {
         LayerId::Enterprises => {
             "生产经营单位 — enterprises; clustered where a tile would hold too many"
         }
-        LayerId::GridCells | LayerId::HiddenDangers => "",
+        LayerId::HiddenDangers => "隐患 — open hidden-danger records, from zoom 10",
+        LayerId::GridCells => "",
     };
     if layer.is_private() {
         format!("{base}; requires a token (a grid manager sees only its own area)")
@@ -142,12 +143,16 @@ mod tests {
                 "cells",
                 "collapse_zones",
                 "hazard_sources",
-                "enterprises"
+                "enterprises",
+                "hidden_dangers"
             ]
         );
         for l in &layers {
             assert!(l["fields"].as_object().is_some_and(|f| !f.is_empty()));
-            let private = matches!(l["id"].as_str(), Some("enterprises" | "hazard_sources"));
+            let private = matches!(
+                l["id"].as_str(),
+                Some("enterprises" | "hazard_sources" | "hidden_dangers")
+            );
             let says = l["description"]
                 .as_str()
                 .is_some_and(|d| d.contains("requires a token"));
