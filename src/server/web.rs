@@ -34,7 +34,10 @@ const FILES: &[(&str, &[u8])] = &[
     ("web/js/detail.js", include_bytes!("../../web/js/detail.js")),
     ("web/js/style.js", include_bytes!("../../web/js/style.js")),
     ("web/js/static.js", include_bytes!("../../web/js/static.js")),
-    ("web/js/dangers.js", include_bytes!("../../web/js/dangers.js")),
+    (
+        "web/js/dangers.js",
+        include_bytes!("../../web/js/dangers.js"),
+    ),
     ("web/js/live.js", include_bytes!("../../web/js/live.js")),
     ("web/favicon.svg", include_bytes!("../../web/favicon.svg")),
     (
