@@ -6,7 +6,7 @@
 // planner closes. And the form at phone size. Run: node --test tests/web/
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { PLANNER, ROOT, api, launchBrowser, startServer } from './server.mjs';
+import { PLANNER, api, launchBrowser, startServer } from './server.mjs';
 
 const GRID_MANAGER = 'demo-grid-5c8e17a4';
 const GRID_SCOPE = '350502001001';
@@ -30,6 +30,8 @@ describe('the 隐患 loop in two browsers', { timeout: 15 * 60_000 }, () => {
   let a;
   let b;
   let id;
+  /** When A's report was answered (ms since the epoch). */
+  let reportedAt;
 
   /** A page limited to 127.0.0.1, signed in with `token` (if any), map idle. */
   async function openPage(name, token, options = {}) {
@@ -41,15 +43,6 @@ describe('the 隐患 loop in two browsers', { timeout: 15 * 60_000 }, () => {
       blocked.push(url.href);
       return route.abort();
     });
-    if (process.env.RISKMAP_WEB_DEV) {
-      await ctx.route((u) => u.hostname === '127.0.0.1' && (u.pathname === '/' || /^\/web\/(js\/[a-z]+\.js|[a-z]+\.css)$/.test(u.pathname)),
-        (route) => {
-          const path = new URL(route.request().url()).pathname;
-          const rel = path === '/' ? 'web/index.html' : path.slice(1);
-          const type = rel.endsWith('.js') ? 'text/javascript' : rel.endsWith('.css') ? 'text/css' : 'text/html';
-          return route.fulfill({ path: `${ROOT}/${rel}`, contentType: `${type}; charset=utf-8` });
-        });
-    }
     if (token) await ctx.addInitScript((t) => sessionStorage.setItem('riskmap.token', t), token);
     const p = await ctx.newPage();
     p.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${name}: ${m.text()}`); });
@@ -165,7 +158,17 @@ describe('the 隐患 loop in two browsers', { timeout: 15 * 60_000 }, () => {
     assert.match(await err.textContent(), /整改时限.*重大隐患须明确整改时限/);
     assert.equal(await a.locator('#report-dialog').evaluate((d) => d.open), true);
     await a.locator('#report-deadline').fill(dayAfter(10));
+    // B notes when each list item first appears (for the report below).
+    await b.evaluate(() => {
+      window.__listed = {};
+      new MutationObserver(() => {
+        for (const li of document.querySelectorAll('#hd-list li[data-hd]')) window.__listed[li.dataset.hd] ??= Date.now();
+      }).observe(document.getElementById('hd-list'), { childList: true, subtree: true });
+    });
+    const answered = a.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/api/hidden-dangers'));
     await a.locator('#report-submit').click();
+    assert.equal((await answered).status(), 201);
+    reportedAt = Date.now();
     await a.locator('#report-dialog').waitFor({ state: 'hidden' });
     const record = a.locator('#detail [data-hd-record]');
     await record.waitFor();
@@ -177,10 +180,12 @@ describe('the 隐患 loop in two browsers', { timeout: 15 * 60_000 }, () => {
     assert.equal(stored.properties.responsible, '区住建局');
   });
 
-  it("B's list, cell panel and tiles show it without a reload", async () => {
+  it("B's list, cell panel and tiles show it without a reload", async (t) => {
     const now = await api(server.base, `/api/cells/${cell.code}`, PLANNER);
     assert.notEqual(now.risk_score.toFixed(1), before0.risk_score.toFixed(1), 'a major danger changes the cell score');
     await b.locator(`#hd-list li[data-hd="${id}"]`).waitFor({ timeout: LIVE });
+    const listed = await b.evaluate((id) => window.__listed[id], id);
+    t.diagnostic(`page B listed the report ${listed - reportedAt} ms after page A had its 201`);
     await b.waitForFunction((s) => document.querySelector('#detail [data-score]')?.dataset.score === s,
       now.risk_score.toFixed(1), { timeout: LIVE });
     await b.locator(`#detail [data-unit-dangers] li[data-hd="${id}"]`).waitFor({ timeout: LIVE });

@@ -5,7 +5,7 @@
 // unit, and the dangers drawn on the map from the list (a private layer).
 import { ApiError, authHeaders, getJson, urlOf } from './api.js';
 import { getToken, onTokenChange } from './auth.js';
-import { byId, debounce, esc, toast } from './dom.js';
+import { byId, esc, toast } from './dom.js';
 import { INDUSTRY_ZH } from './levels.js';
 
 /** Statuses in loop order, with their words and map colours. */
@@ -179,7 +179,20 @@ async function loadList() {
   drawLayer();
 }
 
-const reloadList = debounce(loadList, 250);
+/**
+ * Reloads the list now, and at most about three times a second however
+ * many events come (those in between make one more reload at the end).
+ */
+let reloadTimer = null;
+let reloadAgain = false;
+function reloadList() {
+  if (reloadTimer) { reloadAgain = true; return; }
+  loadList();
+  reloadTimer = setTimeout(() => {
+    reloadTimer = null;
+    if (reloadAgain) { reloadAgain = false; reloadList(); }
+  }, 300);
+}
 
 function visibleItems() {
   if (!state.inView || !state.map) return state.items;

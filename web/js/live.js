@@ -79,6 +79,9 @@ export function refreshTiles(map, sourceId, bbox) {
     Math.min(bbox[2], viewBox[2]), Math.min(bbox[3], viewBox[3])];
   const lo = source.minzoom ?? 0;
   const hi = Math.min(source.maxzoom ?? 14, 22);
+  // Tiles never asked for again would pile up: past a bound, forget them
+  // (their cached copies expire on their own within minutes).
+  if (staleTiles.size > 20_000) staleTiles.clear();
   for (let z = lo; z <= hi; z++) {
     let tiles = tilesOver(bbox, z);
     // A large area at a deep zoom: only what is in view matters now.
@@ -144,6 +147,12 @@ function connect() {
       // 503: this server takes no writes (no journal) or is full; 401: the
       // token went away (the page signs out through its other requests).
       // Either way: try again later.
+      if (resp.status === 503) {
+        let why = '';
+        try { why = (await resp.json()).description ?? ''; } catch { /* not JSON */ }
+        // A read-only server (no journal) has no events: stop asking.
+        if (/takes no writes/.test(why)) return;
+      }
       if (!resp.ok || !resp.body) throw new Error(`events: ${resp.status}`);
       connected = true;
       if (retry > 0) emit('resync', { reconnected: true });

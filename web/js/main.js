@@ -278,11 +278,33 @@ function initLive(map) {
     state.selected = { ...sel, risk_score: u.risk_score, risk_level: u.risk_level };
     showUnit(state.selected, { keepScroll: true });
   };
-  onLive('scores', (ev) => {
-    refreshTiles(map, SOURCE, ev.bbox);
-    reshow(ev.units ?? []);
+  // Writes may come by the hundred a second: the first is applied at once,
+  // those within the next 200 ms are gathered (the union of their areas,
+  // the latest scores) and applied together.
+  let pending = null;
+  let cooling = false;
+  const flush = () => {
+    if (!pending) { cooling = false; return; }
+    const { bbox, units, version } = pending;
+    pending = null;
+    cooling = true;
+    setTimeout(flush, 200);
+    refreshTiles(map, SOURCE, bbox);
+    reshow([...units.values()]);
     refreshLegend();
-    if (ev.data_version) byId('subtitle').textContent = `安全风险分级管控 · 数据版本 ${versionText(ev.data_version)}`;
+    if (version) byId('subtitle').textContent = `安全风险分级管控 · 数据版本 ${versionText(version)}`;
+  };
+  onLive('scores', (ev) => {
+    pending ??= { bbox: null, units: new Map(), version: null };
+    const b = ev.bbox;
+    if (Array.isArray(b) && b.length === 4) {
+      pending.bbox = pending.bbox
+        ? [Math.min(pending.bbox[0], b[0]), Math.min(pending.bbox[1], b[1]), Math.max(pending.bbox[2], b[2]), Math.max(pending.bbox[3], b[3])]
+        : b;
+    }
+    for (const u of ev.units ?? []) pending.units.set(u.code, u);
+    pending.version = ev.data_version ?? pending.version;
+    if (!cooling) flush();
   });
   onLive('hidden_danger', dangerListeners.hidden_danger);
   onLive('resync', () => {
