@@ -57,6 +57,16 @@ const state = {
   place: null,
   /** The record in the panel: { feature, etag }. */
   open: null,
+  /** The id of the record this page is writing, while the request is out. */
+  writing: null,
+  /** The newest journal sequence an event named during that write. */
+  heardDuring: 0,
+};
+
+/** The journal sequence in a data version (`<base>-<seq>`), 0 before any write. */
+const seqOf = (v) => {
+  const m = String(v ?? '').match(/-(\d+)$/);
+  return m ? Number(m[1]) : 0;
 };
 
 // --- helpers --------------------------------------------------------------------
@@ -365,6 +375,9 @@ function actionsHtml(p) {
 function renderRecord(message) {
   const { feature } = state.open;
   const p = feature.properties;
+  // What the reader was typing survives a refresh of the same record.
+  const typed = panelShows(p.id) ? byId('hd-act') : null;
+  const kept = typed ? { note: typed.elements.note?.value, deadline: typed.elements.deadline?.value } : null;
   const late = overdueText(p);
   const hist = (p.history ?? []).slice().reverse();
   const html = `<div data-hd-record="${esc(p.id)}" data-status="${esc(p.status)}">
@@ -390,6 +403,11 @@ function renderRecord(message) {
       <div class="hd-meta">${esc(when(h.at))}${h.actor ? ` · ${esc(h.actor)}` : ''}${h.role ? `（${esc(ROLE_ZH[h.role] ?? h.role)}）` : ''}</div>
       ${h.note ? `<div class="hd-note">${esc(h.note)}</div>` : ''}</li>`).join('')}</ol></div>`;
   const body = state.hooks.showPanel(html, { keepScroll: panelShows(p.id) });
+  const form = body?.querySelector('#hd-act');
+  if (form && kept) {
+    if (form.elements.note && kept.note) form.elements.note.value = kept.note;
+    if (form.elements.deadline && kept.deadline) form.elements.deadline.value = kept.deadline;
+  }
   body?.querySelector('#hd-act')?.addEventListener('click', (e) => {
     const b = e.target.closest('[data-hd-action]');
     if (b) act(b.dataset.hdAction, b.form ?? byId('hd-act'));
@@ -414,11 +432,17 @@ async function act(action, form) {
   if (note) data.note = note;
   if (action === 'extend') data.deadline = deadline;
   for (const b of form.querySelectorAll('button')) b.disabled = true;
+  state.writing = id;
+  state.heardDuring = 0;
   const r = await post(`api/hidden-dangers/${encodeURIComponent(id)}/events`, data, { 'If-Match': state.open.etag ?? '' });
+  state.writing = null;
   for (const b of form.querySelectorAll('button')) b.disabled = false;
   if (r.status === 200) {
     state.open = { feature: r.body, etag: r.etag };
+    if (form.elements.note) form.elements.note.value = '';
     renderRecord();
+    // Someone else wrote it after us while our answer was on its way.
+    if (state.heardDuring > seqOf(r.body.data_version)) showDanger(id, { refresh: true, message: '该隐患刚被他人更新，已显示最新状态。' });
     toast(`已${ACTION_ZH[action]}：${id}`, 'info');
     reloadList();
     return;
@@ -640,8 +664,15 @@ function onDangerEvent(ev) {
   reloadList();
   const id = ev?.id;
   if (!id || state.open?.feature.properties.id !== id || !panelShows(id)) return;
-  // Our own write shows already; another's reloads the record.
-  if (ev.data_version && state.open.feature.data_version === ev.data_version) return;
+  const seq = seqOf(ev.data_version);
+  // While this page writes the record, its answer decides (see act()).
+  if (state.writing === id) {
+    state.heardDuring = Math.max(state.heardDuring, seq);
+    return;
+  }
+  // Our own write (or an older one) shows already; a newer one reloads it.
+  const shown = state.open.feature.data_version;
+  if (shown !== undefined && seq <= seqOf(shown)) return;
   showDanger(id, { refresh: true, message: '该隐患刚被他人更新，已显示最新状态。' });
 }
 
