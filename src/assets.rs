@@ -8,6 +8,7 @@
 pub const FILES: &[(&str, &[u8])] = &[
     ("web/index.html", include_bytes!("../web/index.html")),
     ("web/app.css", include_bytes!("../web/app.css")),
+    ("web/dangers.css", include_bytes!("../web/dangers.css")),
     ("web/js/main.js", include_bytes!("../web/js/main.js")),
     ("web/js/api.js", include_bytes!("../web/js/api.js")),
     ("web/js/auth.js", include_bytes!("../web/js/auth.js")),
@@ -19,6 +20,8 @@ pub const FILES: &[(&str, &[u8])] = &[
     ("web/js/detail.js", include_bytes!("../web/js/detail.js")),
     ("web/js/style.js", include_bytes!("../web/js/style.js")),
     ("web/js/domains.js", include_bytes!("../web/js/domains.js")),
+    ("web/js/dangers.js", include_bytes!("../web/js/dangers.js")),
+    ("web/js/live.js", include_bytes!("../web/js/live.js")),
     ("web/js/static.js", include_bytes!("../web/js/static.js")),
     ("web/favicon.svg", include_bytes!("../web/favicon.svg")),
     (

@@ -343,3 +343,57 @@ fn gdal_oapif_with_basic_auth_counts_like_bearer() {
     ];
     assert_eq!(ogrinfo_count(&s.base, "enterprises", &wrong), None);
 }
+
+#[test]
+fn me_names_the_role_its_actions_and_the_scope() {
+    let (_tmp, s) = start_tiny("");
+    assert_eq!(s.get("/api/me").0, 401);
+    let (status, body) = s.get_with("/api/me", GRID_MANAGER);
+    assert_eq!(status, 200, "{body}");
+    let me = json(&body);
+    assert_eq!(me["role"], "grid_manager");
+    assert_eq!(me["name"], "网格员-金山社区");
+    let actions: Vec<&str> = me["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert!(actions.contains(&"report") && actions.contains(&"rectify"));
+    assert!(!actions.contains(&"close") && !actions.contains(&"reject"));
+    // The scope as /api/cells describes it.
+    let unit = json(&s.get_with("/api/cells/350502001001", PLANNER).1);
+    assert_eq!(me["scope"]["code"], "350502001001");
+    assert_eq!(me["scope"]["name"], unit["name"]);
+    assert_eq!(me["scope"]["level"], unit["level"]);
+    let b: Vec<f64> = me["scope"]["bbox"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    // The same box the search gives the unit.
+    let found = json(&s.get("/api/search?q=350502001001&limit=5").1);
+    let item = found["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "350502001001")
+        .unwrap_or_else(|| panic!("{found}"));
+    for (k, v) in b.iter().enumerate() {
+        let want = item["bbox"][k].as_f64().unwrap();
+        assert!((v - want).abs() < 1e-6, "{b:?} vs {}", item["bbox"]);
+    }
+    assert!(b[0] < b[2] && b[1] < b[3], "{b:?}");
+    for token in [PLANNER, ADMIN] {
+        let me = json(&s.get_with("/api/me", token).1);
+        assert!(me["scope"].is_null(), "{me}");
+        assert!(
+            me["actions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a == "close")
+        );
+    }
+}

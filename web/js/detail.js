@@ -11,11 +11,14 @@ import { GRADE_ZH, INDUSTRY_ZH, LAYER_ZH, RISK_LEVELS, ZONE_KIND_ZH, domainZh, l
 
 const panel = byId('detail');
 const body = byId('detail-body');
-let hooks = { onClose() {}, focusUnit() {}, signIn() {}, staticEdition: false, parentName() { return null; } };
+let hooks = {
+  onClose() {}, focusUnit() {}, signIn() {}, afterUnit() {}, staticEdition: false, parentName() { return null; },
+};
 let shown = 0;
 
 /**
- * Sets what the panel calls: onClose(), focusUnit(code), signIn(); and for
+ * Sets what the panel calls: onClose(), focusUnit(code), signIn(),
+ * afterUnit(summary, body) once a unit's summary is shown; and for
  * the static edition `staticEdition: true` with parentName(props).
  */
 export function initDetail(h) {
@@ -37,10 +40,17 @@ export function closeDetail() {
   hooks.onClose();
 }
 
-function open(html) {
+function open(html, keepScroll = false) {
   body.innerHTML = html;
   panel.hidden = false;
-  panel.scrollTop = 0;
+  if (!keepScroll) panel.scrollTop = 0;
+}
+
+/** Shows `html` (another module's detail) in the panel; returns its body element. */
+export function showPanel(html, { keepScroll = false } = {}) {
+  shown++;
+  open(html, keepScroll && !panel.hidden);
+  return body;
 }
 
 const badge = (level) => `<span class="badge ${esc(level)}">${esc(riskZh(level))}</span>`;
@@ -56,8 +66,12 @@ function header(name, meta) {
   return `<h3>${esc(name)}</h3><p class="meta">${meta}</p>`;
 }
 
-/** Shows a grid unit: tile properties at once, the full summary when signed in. */
-export async function showUnit(props) {
+/**
+ * Shows a grid unit: tile properties at once, the full summary when signed
+ * in; with `keepScroll` (a live update of the unit shown) without the
+ * placeholder and where the reader had scrolled to.
+ */
+export async function showUnit(props, { keepScroll = false } = {}) {
   const id = ++shown;
   const level = props.level;
   const basic = header(props.name, `${esc(levelZh(level))} · 代码 ${esc(props.code)}`) +
@@ -73,10 +87,10 @@ export async function showUnit(props) {
       ? `<dl class="facts"><div><dt>常住人口</dt><dd>${fmt(props.population)}</dd></div></dl>` : '';
     open(`${basic}${facts}
       <div class="note">登录后可查看风险构成（H/E/C/V）、主要风险来源、隐患与风险点台账。
-        <div><button class="btn primary small" type="button" data-action="signin">登录</button></div></div>`);
+        <div><button class="btn primary small" type="button" data-action="signin">登录</button></div></div>`, keepScroll);
     return;
   }
-  open(`${basic}<div class="skeleton"></div><div class="skeleton"></div><div class="skeleton"></div>`);
+  if (!keepScroll) open(`${basic}<div class="skeleton"></div><div class="skeleton"></div><div class="skeleton"></div>`);
   let s;
   try {
     s = await getJson(`api/cells/${encodeURIComponent(props.code)}`);
@@ -87,7 +101,8 @@ export async function showUnit(props) {
     return;
   }
   if (id !== shown) return;
-  open(unitHtml(s));
+  open(unitHtml(s), keepScroll);
+  hooks.afterUnit(s, body);
 }
 
 function bar(label, value, max, color, shownValue) {

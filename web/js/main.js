@@ -3,10 +3,12 @@
 // /tiles and /api; as a static site (static.js) it reads a PMTiles archive.
 import { getJson, isOwn, urlOf } from './api.js';
 import { getToken, onTokenChange, setToken } from './auth.js';
-import { closeDetail, initDetail, showEnterprise, showHazard, showUnit, showZone } from './detail.js';
+import { addUnitDangers, dangerListeners, handleMapClick, initDangers } from './dangers.js';
+import { closeDetail, initDetail, showEnterprise, showHazard, showPanel, showUnit, showZone } from './detail.js';
 import { byId, esc, toast } from './dom.js';
 import { initExport, openExport } from './export.js';
 import { initLabels } from './labels.js';
+import { onLive, refreshTiles, startLive, tileRequestOptions } from './live.js';
 import { GRID_LEVELS, levelAtZoom, levelLayer, levelZh } from './levels.js';
 import { initRanking, initSearch, initToggles, updateLegend } from './panels.js';
 import { applyStaticUi, archiveLayers, hasPrivate, openArchive, staticSource, tileCounts } from './static.js';
@@ -51,11 +53,13 @@ function transformRequest(url, resourceType) {
     if (m) url = urlOf(`tiles/${m[1]}`);
   }
   const token = getToken();
+  // A tile a live write touched is revalidated rather than read from cache.
+  const live = resourceType === 'Tile' ? tileRequestOptions(url) : {};
   // credentials: 'omit' keeps the browser's own login box away on a 401.
   if (token && isOwn(url)) {
-    return { url, headers: { Authorization: `Bearer ${token}` }, credentials: 'omit' };
+    return { url, headers: { Authorization: `Bearer ${token}` }, credentials: 'omit', ...live };
   }
-  return { url };
+  return { url, ...live };
 }
 
 // --- selection ------------------------------------------------------------------
@@ -149,6 +153,7 @@ async function focusPoint(item) {
 
 function onClick(e) {
   const map = state.map;
+  if (handleMapClick(e)) return;
   const { x, y } = e.point;
   const near = [[x - 6, y - 6], [x + 6, y + 6]];
   const visible = (ids) => ids.filter((id) => map.getLayer(id) && map.getLayoutProperty(id, 'visibility') !== 'none');
@@ -258,6 +263,59 @@ function initAuth() {
     else closeDetail();
   });
   return openDialog;
+}
+
+// --- live updates ---------------------------------------------------------------
+
+/** A data version for people: its base's first 12 characters, then `-seq` after writes. */
+const versionText = (v) => String(v ?? '').replace(/^([^-]{12})[^-]*/, '$1');
+
+/** Follows `/api/events`: tiles of the written area, the unit shown, the legend. */
+function initLive(map) {
+  const reshow = (units) => {
+    const sel = state.selected;
+    if (!sel || byId('detail').hidden) return;
+    const u = units ? units.find((x) => x.code === sel.code) : sel;
+    if (!u) return;
+    state.selected = { ...sel, risk_score: u.risk_score, risk_level: u.risk_level };
+    showUnit(state.selected, { keepScroll: true });
+  };
+  // Writes may come by the hundred a second: the first is applied at once,
+  // those within the next 200 ms are gathered (the union of their areas,
+  // the latest scores) and applied together.
+  let pending = null;
+  let cooling = false;
+  const flush = () => {
+    if (!pending) { cooling = false; return; }
+    const { bbox, units, version } = pending;
+    pending = null;
+    cooling = true;
+    setTimeout(flush, 200);
+    refreshTiles(map, SOURCE, bbox);
+    reshow([...units.values()]);
+    refreshLegend();
+    if (version) byId('subtitle').textContent = `安全风险分级管控 · 数据版本 ${versionText(version)}`;
+  };
+  onLive('scores', (ev) => {
+    pending ??= { bbox: null, units: new Map(), version: null };
+    const b = ev.bbox;
+    if (Array.isArray(b) && b.length === 4) {
+      pending.bbox = pending.bbox
+        ? [Math.min(pending.bbox[0], b[0]), Math.min(pending.bbox[1], b[1]), Math.max(pending.bbox[2], b[2]), Math.max(pending.bbox[3], b[3])]
+        : b;
+    }
+    for (const u of ev.units ?? []) pending.units.set(u.code, u);
+    pending.version = ev.data_version ?? pending.version;
+    if (!cooling) flush();
+  });
+  onLive('hidden_danger', dangerListeners.hidden_danger);
+  onLive('resync', () => {
+    refreshTiles(map, SOURCE);
+    dangerListeners.resync();
+    reshow(null);
+    refreshLegend();
+  });
+  startLive();
 }
 
 // --- narrow screens -------------------------------------------------------------
@@ -396,7 +454,9 @@ async function start() {
     initDetail({ onClose: clearSelection, staticEdition: true, parentName: parentNameOf });
     return;
   }
-  initDetail({ onClose: clearSelection, focusUnit: (code) => focusUnit(code), signIn });
+  initDetail({ onClose: clearSelection, focusUnit: (code) => focusUnit(code), signIn, afterUnit: addUnitDangers });
+  initDangers(map, { closeDrawer, clearSelection, showPanel });
+  initLive(map);
   initRanking((item) => { closeDrawer(); focusUnit(item.code); });
   initSearch((item) => {
     closeDrawer();
@@ -405,8 +465,7 @@ async function start() {
   });
   try {
     const health = await getJson('health');
-    const v = String(health.data_version ?? '').slice(0, 12);
-    byId('subtitle').textContent = `安全风险分级管控 · 数据版本 ${v}`;
+    byId('subtitle').textContent = `安全风险分级管控 · 数据版本 ${versionText(health.data_version)}`;
   } catch { /* the subtitle keeps its default */ }
 }
 

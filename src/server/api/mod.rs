@@ -5,6 +5,7 @@ mod audit;
 mod cells;
 mod dangers;
 mod events;
+mod me;
 mod params;
 mod public;
 
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
             axum::routing::post(dangers::event),
         )
         .route("/api/events", get(events::events))
+        .route("/api/me", get(me::me))
         .route("/api/ranking", get(public::ranking))
         .route("/api/stats", get(public::stats))
         .route("/api/search", get(public::search))
