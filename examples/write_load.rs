@@ -38,7 +38,7 @@ struct Args {
     #[arg(long, default_value_t = 8)]
     readers: usize,
     /// Where to put the dangers and read tiles: west,south,east,north.
-    #[arg(long, value_delimiter = ',', num_args = 4)]
+    #[arg(long, value_delimiter = ',', required = true)]
     bbox: Vec<f64>,
 }
 
@@ -135,6 +135,10 @@ fn read_tiles(args: &Args, stop: Arc<AtomicBool>) -> Vec<Duration> {
 
 fn main() {
     let args = Args::parse();
+    if args.bbox.len() != 4 {
+        eprintln!("--bbox takes four numbers: west,south,east,north");
+        std::process::exit(2);
+    }
     if !args.base.starts_with("http://127.") && !args.base.starts_with("http://localhost") {
         eprintln!("write_load only targets a loopback address");
         std::process::exit(2);

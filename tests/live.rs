@@ -577,6 +577,22 @@ fn compact_writes_the_journal_into_the_base_files() {
 }
 
 #[test]
+fn a_generated_id_skips_the_ids_of_the_data_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("ds");
+    common::write_tiny_dataset(&data);
+    common::install_demo_tokens(tmp.path());
+    std::fs::write(tmp.path().join("riskmap.toml"), CONFIG).unwrap();
+    // The data files already hold the id the first write would get.
+    let taken = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":"HD-20260615-0001","category":"road","grade":"general","description":"旧记录","source":"patrol","found_at":"2026-06-01","status":"closed","closed_at":"2026-06-10"},"geometry":{"type":"Point","coordinates":[118.586,24.911]}}]}"#;
+    std::fs::write(data.join("hidden_dangers.geojson"), taken).unwrap();
+    let server = Server::start(tmp.path(), &data, &[]);
+    let (s, _, body) = report(&server, PLANNER, IN_SCOPE, "general");
+    assert_eq!(s, 201, "{body}");
+    assert_eq!(body["id"], "HD-20260615-0002");
+}
+
+#[test]
 fn the_hidden_dangers_collection_follows_the_scope() {
     let (_tmp, server) = start_tiny(CONFIG);
     let (_, _, inside) = report(&server, PLANNER, IN_SCOPE, "major");

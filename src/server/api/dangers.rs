@@ -141,8 +141,14 @@ pub async fn report(
             }
             let day = today(head);
             let (y, m, d) = day.ymd();
+            // HD-YYYYMMDD-NNNN from the sequence number, the next free one
+            // if the data files already use it.
+            let book = head.store.dangers();
             let record = req.into_record(&head.store, day, || {
-                format!("HD-{y:04}{m:02}{d:02}-{seq:04}")
+                (seq..)
+                    .map(|n| format!("HD-{y:04}{m:02}{d:02}-{n:04}"))
+                    .find(|id| book.index_of(id).is_none())
+                    .unwrap_or_default()
             })?;
             match head.store.cell_at(record.location) {
                 None => {
