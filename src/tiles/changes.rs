@@ -11,11 +11,20 @@ pub const TRACKED_MAX_ZOOM: u8 = 16;
 /// (64 of 4,096 units) carries features that far outside the tile.
 const BUFFER: f64 = 64.0 / 4096.0;
 
+/// Most tiles a change marks one by one at a zoom; a larger box is marked
+/// once, on the few tiles of a coarser zoom that cover it, for every zoom
+/// below (a superset of the tiles it meets: a change never goes unseen).
+const EXACT_TILES: u64 = 16;
+
 /// Per tile (up to [`TRACKED_MAX_ZOOM`]), the journal sequence number of the
-/// last write that may have changed it. Cloning is cheap (a persistent map).
+/// last write that may have changed it. Cloning is cheap (persistent maps).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TileChanges {
+    /// Tiles marked one by one.
     last: imbl::HashMap<TileId, u64>,
+    /// Coarse marks: a tile, and the first zoom from which every tile below
+    /// it counts as changed at that sequence number.
+    below: imbl::HashMap<TileId, (u64, u8)>,
 }
 
 impl TileChanges {
@@ -27,14 +36,26 @@ impl TileChanges {
         if ![w, s, e, n].iter().all(|v| v.is_finite()) {
             return;
         }
-        for z in from..=to.min(TRACKED_MAX_ZOOM) {
-            let scale = f64::from(1u32 << z);
-            let (x0, y0) = tile_xy(w, n, scale);
-            let (x1, y1) = tile_xy(e, s, scale);
-            let last = (1u32 << z) - 1;
-            let clamp = |v: f64| (v.max(0.0).floor() as u32).min(last);
-            for x in clamp(x0 - BUFFER)..=clamp(x1 + BUFFER) {
-                for y in clamp(y0 - BUFFER)..=clamp(y1 + BUFFER) {
+        let to = to.min(TRACKED_MAX_ZOOM);
+        for z in from..=to {
+            let range = tile_range(bbox, z);
+            let (x0, x1, y0, y1) = range;
+            let count = u64::from(x1 - x0 + 1) * u64::from(y1 - y0 + 1);
+            if count > EXACT_TILES && z > from {
+                // From here down, mark the tiles of the zoom above, for
+                // every deeper zoom (it covered at most EXACT_TILES).
+                let (px0, px1, py0, py1) = tile_range(bbox, z - 1);
+                for x in px0..=px1 {
+                    for y in py0..=py1 {
+                        if let Ok(t) = TileId::new(u32::from(z - 1), x, y) {
+                            self.below.insert(t, (seq, z));
+                        }
+                    }
+                }
+                return;
+            }
+            for x in x0..=x1 {
+                for y in y0..=y1 {
                     if let Ok(t) = TileId::new(u32::from(z), x, y) {
                         self.last.insert(t, seq);
                     }
@@ -56,18 +77,47 @@ impl TileChanges {
         } else {
             tile
         };
-        self.last.get(&t).copied().unwrap_or(0)
+        let mut seq = self.last.get(&t).copied().unwrap_or(0);
+        if !self.below.is_empty() {
+            for zc in 0..t.z() {
+                let d = t.z() - zc;
+                if let Ok(a) = TileId::new(u32::from(zc), t.x() >> d, t.y() >> d)
+                    && let Some(&(s, from)) = self.below.get(&a)
+                    && from <= t.z()
+                {
+                    seq = seq.max(s);
+                }
+            }
+        }
+        seq
     }
 
-    /// Number of tiles recorded.
+    /// Number of marks recorded (tiles and coarse marks).
     pub fn len(&self) -> usize {
-        self.last.len()
+        self.last.len() + self.below.len()
     }
 
     /// Whether no tile changed.
     pub fn is_empty(&self) -> bool {
-        self.last.is_empty()
+        self.last.is_empty() && self.below.is_empty()
     }
+}
+
+/// The tile columns and rows `(x0, x1, y0, y1)` of zoom `z` whose
+/// buffered area meets the lon/lat box.
+fn tile_range(bbox: [f64; 4], z: u8) -> (u32, u32, u32, u32) {
+    let [w, s, e, n] = bbox;
+    let scale = f64::from(1u32 << z);
+    let (x0, y0) = tile_xy(w, n, scale);
+    let (x1, y1) = tile_xy(e, s, scale);
+    let last = (1u32 << z) - 1;
+    let clamp = |v: f64| (v.max(0.0).floor() as u32).min(last);
+    (
+        clamp(x0 - BUFFER),
+        clamp(x1 + BUFFER),
+        clamp(y0 - BUFFER),
+        clamp(y1 + BUFFER),
+    )
 }
 
 /// Fractional tile coordinates of a lon/lat point at `scale` = 2^z.
@@ -102,5 +152,32 @@ mod tests {
         let before = c.clone();
         c.mark([f64::NAN, 0.0, 0.0, 0.0], 0, 16, 9);
         assert_eq!(c, before);
+    }
+
+    #[test]
+    fn a_large_box_is_marked_coarsely_and_every_tile_it_meets_changes() {
+        let mut c = TileChanges::default();
+        // A county-sized box (about 40 km).
+        let b = [118.40, 24.80, 118.80, 25.15];
+        c.mark(b, 0, 16, 3);
+        assert!(c.len() < 200, "{} marks", c.len());
+        // Every z14 and z16 tile whose area meets the box changed.
+        for z in [9u8, 14, 16] {
+            let (x0, x1, y0, y1) = tile_range(b, z);
+            for x in (x0..=x1).step_by(7) {
+                for y in (y0..=y1).step_by(7) {
+                    assert_eq!(c.last_change(t(u32::from(z), x, y)), 3, "{z}/{x}/{y}");
+                }
+            }
+            // Far away: unchanged.
+            assert_eq!(c.last_change(t(u32::from(z), x1 + 40, y0)), 0);
+        }
+        // Below `from`, nothing.
+        let mut d = TileChanges::default();
+        d.mark(b, 12, 16, 5);
+        let (x0, _, y0, _) = tile_range(b, 11);
+        assert_eq!(d.last_change(t(11, x0, y0)), 0);
+        let (x0, _, y0, _) = tile_range(b, 13);
+        assert_eq!(d.last_change(t(13, x0, y0)), 5);
     }
 }
