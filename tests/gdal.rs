@@ -54,7 +54,13 @@ fn city() -> &'static City {
     CITY.get_or_init(|| {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path();
-        let dataset = generate_dataset(Preset::Quanzhou, 42, &|_| {}).unwrap();
+        let mut dataset = generate_dataset(Preset::Quanzhou, 42, &|_| {}).unwrap();
+        // The format variants below carry the five ledger layers; the
+        // hidden-danger records have their own GDAL round trip
+        // (`hidden_dangers_round_trip_through_gdal_formats`), so the
+        // reference leaves them out too and every variant scores alike.
+        dataset.hidden_dangers.clear();
+        dataset.has_hidden_dangers = false;
         let native = root.join("native");
         write_dataset(&native, &dataset, Format::GeoJson).unwrap();
 
