@@ -693,7 +693,13 @@ fn hidden_dangers_load_from_their_table() {
     let snap = load(&pg.url(), &Config::default());
     let ds = &snap.store.dataset;
     assert!(ds.has_hidden_dangers);
-    let mut d = ds.hidden_dangers.clone();
+    // The records live in the store's hidden-danger book.
+    let mut d: Vec<_> = snap
+        .store
+        .dangers()
+        .iter()
+        .map(|(_, e)| e.record.clone())
+        .collect();
     d.sort_by(|a, b| a.id.cmp(&b.id));
     let ids: Vec<&str> = d.iter().map(|x| x.id.as_str()).collect();
     assert_eq!(ids, ["HD-1", "HD-2", "HD-3"]);

@@ -445,7 +445,9 @@ pub fn data_version(files: &[SourceFile], config: &Config) -> String {
         h.update(f.sha256.as_bytes());
         h.update(b"\n");
     }
-    h.update(serde_json::to_vec(&config.risk).unwrap_or_default());
+    // With the as-of day fixed (today when unset): scores measure
+    // "overdue" against it, so a new day is a new version.
+    h.update(serde_json::to_vec(&config.risk.pinned()).unwrap_or_default());
     hex::encode(&h.finalize()[..8])
 }
 
