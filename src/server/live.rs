@@ -32,6 +32,9 @@ pub struct LiveEvent {
     pub snapshot: Arc<Snapshot>,
     /// What the write changed.
     pub applied: Arc<Applied>,
+    /// The `scores` event's data, the same for every subscriber: built
+    /// once when the write is published.
+    pub scores: Arc<str>,
 }
 
 /// The journal, the head of the write order and the event channel.
@@ -172,9 +175,20 @@ impl Live {
                 served.store(Arc::clone(&written.snapshot));
             }
         }
+        if self.events.receiver_count() == 0 {
+            return;
+        }
+        let snap = &written.snapshot;
+        let scores = serde_json::json!({
+            "data_version": snap.data_version,
+            "bbox": written.applied.bbox,
+            "units": rescored(snap, &written.applied),
+        })
+        .to_string();
         let _ = self.events.send(LiveEvent {
             snapshot: Arc::clone(&written.snapshot),
             applied: Arc::clone(&written.applied),
+            scores: scores.into(),
         });
     }
 }

@@ -11,7 +11,7 @@
 //! keeps proxies from closing an idle stream.
 
 use crate::auth::{Caller, Scope};
-use crate::server::live::{LiveEvent, rescored};
+use crate::server::live::LiveEvent;
 use crate::server::{ApiError, AppState};
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -29,12 +29,7 @@ pub const MAX_SUBSCRIBERS: usize = 1024;
 fn events_for(caller: &Caller, ev: &LiveEvent) -> Vec<Event> {
     let snap = &ev.snapshot;
     let mut out = Vec::new();
-    let scores = json!({
-        "data_version": snap.data_version,
-        "bbox": ev.applied.bbox,
-        "units": rescored(snap, &ev.applied),
-    });
-    out.push(Event::default().event("scores").data(scores.to_string()));
+    out.push(Event::default().event("scores").data(&*ev.scores));
     let scope = caller.scope(&snap.store);
     if scope != Scope::Public && scope != Scope::Nothing {
         let day = snap.scores.params().as_of_day();
