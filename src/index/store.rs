@@ -58,6 +58,20 @@ pub struct Base {
     cell_enterprises: Vec<Vec<u32>>,
     enterprise_by_id: HashMap<String, u32>,
     hazard_by_id: HashMap<String, u32>,
+    grid_digest: [u8; 32],
+}
+
+/// [`Base::grid_digest`] of units with their parents and areas.
+fn grid_digest(units: &[GridUnit], parent: &[Option<UnitId>], area_m2: &[f64]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update((units.len() as u64).to_le_bytes());
+    for ((u, p), a) in units.iter().zip(parent).zip(area_m2) {
+        h.update(p.map_or(u64::MAX, u64::from).to_le_bytes());
+        h.update(u.population.to_le_bytes());
+        h.update(a.to_bits().to_le_bytes());
+    }
+    h.finalize().into()
 }
 
 /// Feature ids to indices, the first feature winning a repeated id.
@@ -201,6 +215,7 @@ impl Base {
         );
         let enterprise_by_id = ids_to_indices(dataset.enterprises.iter().map(|e| &e.id));
         let hazard_by_id = ids_to_indices(dataset.hazard_sources.iter().map(|h| &h.id));
+        let grid_digest = grid_digest(&dataset.units, &parent, &area_m2);
         let mut store = Base {
             dataset,
             by_code,
@@ -217,6 +232,7 @@ impl Base {
             cell_enterprises: Vec::new(),
             enterprise_by_id,
             hazard_by_id,
+            grid_digest,
         };
         store.enterprise_cell = store
             .dataset
@@ -238,6 +254,14 @@ impl Base {
         }
         store.cell_enterprises = cell_enterprises;
         store
+    }
+
+    /// SHA-256 over every unit's parent, population and area: what a score
+    /// depends on of the grid besides the features. Two stores with the
+    /// same digest score a feature change the same way, so scores can be
+    /// updated incrementally from one to the other.
+    pub fn grid_digest(&self) -> &[u8; 32] {
+        &self.grid_digest
     }
 
     /// All grid units, sorted by level and code.

@@ -14,22 +14,13 @@ use crate::index::ChunkVec;
 use crate::index::{Store, UnitId};
 use crate::model::Level;
 use rayon::prelude::*;
-use std::sync::Arc;
-
-/// What of the grid a [`Scores`] was computed for; any difference in a later
-/// store means a full rescore.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct GridKey {
-    parent: Option<UnitId>,
-    population: u64,
-    area_bits: u64,
-}
 
 /// The scores of every grid unit of a [`Store`], indexed by [`UnitId`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scores {
     pub(crate) units: ChunkVec<UnitScore>,
-    pub(crate) grid: Arc<Vec<GridKey>>,
+    /// [`Store::grid_digest`] of the store scored.
+    pub(crate) grid: [u8; 32],
     pub(crate) params: RiskParams,
 }
 
@@ -67,22 +58,9 @@ pub fn score_all(store: &Store, params: &RiskParams) -> Scores {
     }
     Scores {
         units,
-        grid: Arc::new(grid_key(store)),
+        grid: *store.grid_digest(),
         params: params.clone(),
     }
-}
-
-pub(crate) fn grid_key(store: &Store) -> Vec<GridKey> {
-    (0..store.units().len())
-        .map(|i| {
-            let id = i as UnitId;
-            GridKey {
-                parent: store.parent(id),
-                population: store.unit(id).population,
-                area_bits: store.area_m2(id).to_bits(),
-            }
-        })
-        .collect()
 }
 
 /// The roll-up weight kᵢ of each child of `id`, in code order:

@@ -13,7 +13,7 @@
 
 use super::cell;
 use super::collapse;
-use super::engine::{Scores, grid_key, roll_up, score_all};
+use super::engine::{Scores, roll_up, score_all};
 use super::hazard;
 use super::params::RiskParams;
 use crate::index::{Store, UnitId};
@@ -92,7 +92,7 @@ impl Scores {
     /// `change` applied, rescoring only what the change can reach (or
     /// everything if the grid or `params` differ from the scored ones).
     pub fn apply(&mut self, store_after: &Store, change: &Change, params: &RiskParams) -> Update {
-        if *params != self.params || *self.grid != grid_key(store_after) {
+        if *params != self.params || self.grid != *store_after.grid_digest() {
             *self = score_all(store_after, params);
             return Update::Full;
         }
