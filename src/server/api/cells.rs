@@ -139,7 +139,7 @@ fn ledger_download(
 ) -> Result<Response, ApiError> {
     let snap = state.current();
     let (id, scope) = resolve(&snap.store, caller, code)?;
-    let mut rows = report::ledger_rows(&snap.store, id);
+    let mut rows = report::ledger_rows(&snap.store, id, snap.scores.params().as_of_day());
     rows.retain(|r| scope.sees_feature_id(&snap.store, r.layer, &r.id));
     let unit = snap.store.unit(id);
     let body = match format {
