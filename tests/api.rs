@@ -642,3 +642,41 @@ fn ledger_lists_open_dangers_in_scope() {
         );
     }
 }
+
+/// `/api/hidden-dangers?within=` checks the code as `/api/cells/{code}`
+/// does: for a grid manager any code outside its scope — known, unknown
+/// or malformed — is 403 (its existence is never told), then 400, then
+/// 404 for a planner.
+#[test]
+fn dangers_within_has_the_cells_order_of_checks() {
+    let (_tmp, s) = start_with_dangers();
+    let list =
+        |code: &str, token: &str| s.get_with(&format!("/api/hidden-dangers?within={code}"), token);
+    for (code, planner, manager) in [
+        (OWN_VILLAGE, 200, 200),
+        (SIBLING_VILLAGE, 200, 403),
+        (TOWN, 200, 403),
+        ("350502009009", 404, 403),
+        ("12ab", 400, 403),
+    ] {
+        assert_eq!(list(code, PLANNER).0, planner, "{code} with the planner");
+        let (status, body) = list(code, GRID_MANAGER);
+        assert_eq!(status, manager, "{code} with the grid manager: {body}");
+    }
+    // The same codes on `/api/cells/{code}` answer the same.
+    for code in ["350502009009", "12ab", SIBLING_VILLAGE] {
+        assert_eq!(
+            s.get_with(&format!("/api/cells/{code}"), GRID_MANAGER).0,
+            403
+        );
+    }
+    let (_, body) = list(OWN_VILLAGE, GRID_MANAGER);
+    let ids: Vec<String> = json(&body)["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(ids.contains(&"D-OWN-1".to_string()), "{ids:?}");
+    assert!(!ids.contains(&"D-SIB".to_string()), "{ids:?}");
+}

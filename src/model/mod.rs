@@ -11,7 +11,7 @@ pub mod short_names;
 pub mod uscc;
 mod value;
 
-pub use calendar::civil_from_days;
+pub use calendar::{civil_from_days, days_in_month};
 pub use columns::ColumnKind;
 pub use danger::{
     BadDate, DangerCategory, DangerGrade, DangerSource, DangerStatus, Date, HiddenDanger,
