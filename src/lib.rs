@@ -40,7 +40,10 @@
 //! - [`snapshot`]: an immutable loaded dataset with its `data_version`.
 //! - [`tiles`]: composite vector tiles (clip, simplify, cluster, encode,
 //!   cache), TileJSON and the PMTiles export.
-//! - [`server`]: the HTTP server (axum), started with [`server::run`].
+//! - [`server`]: the HTTP server (axum): [`server::start`] runs
+//!   `riskmap serve`, [`server::run`] serves on a bound listener.
+//! - [`cli`]: the command line's commands (`main.rs` only sets up the
+//!   process and calls [`cli::run`]).
 //!
 //! The documentation for users and contributors is in `docs/`: the HTTP
 //! and command-line references (`docs/http.md`, `docs/cli.md`), the data
@@ -53,6 +56,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod crs;
 pub mod generate;

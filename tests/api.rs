@@ -513,3 +513,170 @@ fn point_lookup_matches_brute_force_on_the_demo_city() {
         "{inside} inside, {outside} outside"
     );
 }
+
+/// Hidden-danger records of the tiny dataset: two open ones in the grid
+/// manager's village 金山 (one of E1's, past its deadline on the as-of
+/// day), a closed one there and an open one in the sibling village 笋浯.
+const DANGERS_CSV: &str = "id,enterprise_id,category,grade,description,source,found_at,deadline,responsible,status,closed_at,lon,lat\n\
+    D-OWN-1,E1,gas,major,储罐阀门泄漏,inspection,2026-05-01,2026-06-01,王五,rectifying,,,\n\
+    D-OWN-2,,road,general,路面沉降,patrol,2026-06-01,2026-07-01,,reported,,118.595,24.911\n\
+    D-SHUT,,road,general,井盖缺失,patrol,2026-05-01,2026-05-20,,closed,2026-05-10,118.596,24.912\n\
+    D-SIB,,fire,general,消防通道堵塞,report,2026-06-02,2026-07-02,,reported,,118.605,24.915\n";
+
+/// Serves the tiny dataset with [`DANGERS_CSV`] on the as-of day 2026-06-15.
+fn start_with_dangers() -> (tempfile::TempDir, Server) {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("ds");
+    write_tiny_dataset(&data);
+    std::fs::write(data.join("hidden_dangers.csv"), DANGERS_CSV).unwrap();
+    install_demo_tokens(tmp.path());
+    std::fs::write(
+        tmp.path().join("riskmap.toml"),
+        "[risk]\nas_of = \"2026-06-15\"\n",
+    )
+    .unwrap();
+    let server = Server::start(tmp.path(), &data, &[]);
+    (tmp, server)
+}
+
+/// The ledger's rows (headers first) as the server sends them, read with
+/// openpyxl (XLSX) or Python's csv module (CSV).
+fn ledger_rows_read(
+    s: &Server,
+    tmp: &std::path::Path,
+    code: &str,
+    token: &str,
+    ext: &str,
+) -> Vec<Vec<Value>> {
+    let resp = ureq::get(&format!("{}/api/cells/{code}/ledger.{ext}", s.base))
+        .set("Authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut resp.into_reader(), &mut bytes).unwrap();
+    let path = tmp.join(format!("ledger-{code}.{ext}"));
+    std::fs::write(&path, &bytes).unwrap();
+    let script = if ext == "xlsx" {
+        "import openpyxl,sys,json\nws=openpyxl.load_workbook(sys.argv[1]).active\nprint(json.dumps([list(r) for r in ws.iter_rows(values_only=True)],ensure_ascii=False))"
+    } else {
+        "import csv,sys,json\nprint(json.dumps(list(csv.reader(open(sys.argv[1],encoding='utf-8-sig',newline=''))),ensure_ascii=False))"
+    };
+    let out = Command::new(python())
+        .args(["-c", script])
+        .arg(&path)
+        .output()
+        .expect("python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The ledger lists the open hidden dangers inside the unit, with status,
+/// deadline and overdue, and only those the caller's scope sees; the
+/// enterprises' open counts come from the records (as in scoring).
+#[test]
+fn ledger_lists_open_dangers_in_scope() {
+    if !require_python_module("openpyxl", "openpyxl") {
+        return;
+    }
+    let (tmp, s) = start_with_dangers();
+    let col = |rows: &[Vec<Value>], name: &str| -> usize {
+        rows[0]
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name}: {:?}", rows[0]))
+    };
+    let text = |v: &Value| v.as_str().map(str::to_string).unwrap_or_default();
+
+    // The grid manager's own village, as a workbook.
+    let rows = ledger_rows_read(&s, tmp.path(), OWN_VILLAGE, GRID_MANAGER, "xlsx");
+    let id = col(&rows, "编号");
+    let ids: Vec<String> = rows[1..].iter().map(|r| text(&r[id])).collect();
+    assert_eq!(
+        ids,
+        ["HS-1", "E1", "CZ-1", "D-OWN-1", "D-OWN-2"],
+        "{rows:?}"
+    );
+    let row = |want: &str| rows[1..].iter().find(|r| r[id] == want).unwrap();
+    let d1 = row("D-OWN-1");
+    assert_eq!(d1[col(&rows, "风险点类别")], "隐患");
+    assert_eq!(d1[col(&rows, "名称")], "储罐阀门泄漏");
+    assert_eq!(d1[col(&rows, "风险等级")], "重大隐患");
+    assert_eq!(d1[col(&rows, "所属单元网格")], OWN_CELL);
+    assert_eq!(d1[col(&rows, "责任人")], "王五");
+    assert_eq!(d1[col(&rows, "隐患状态")], "整改中");
+    assert_eq!(d1[col(&rows, "整改时限")], "2026-06-01");
+    assert_eq!(d1[col(&rows, "是否逾期")], "是");
+    // It takes E1's point, a number in the workbook.
+    assert!((d1[col(&rows, "经度")].as_f64().unwrap() - 118.585).abs() < 1e-9);
+    let d2 = row("D-OWN-2");
+    assert_eq!(d2[col(&rows, "隐患状态")], "已上报");
+    assert_eq!(d2[col(&rows, "是否逾期")], "否");
+    assert_eq!(d2[col(&rows, "所属单元网格")], "350502001001002");
+    // E1's open dangers are its one open record, a major one (its own
+    // fields say 2 and 0, but the layer is loaded).
+    let e1 = row("E1");
+    assert_eq!(e1[col(&rows, "未整改隐患")], 1);
+    assert_eq!(e1[col(&rows, "未整改重大隐患")], 1);
+    assert!(e1[col(&rows, "隐患状态")].is_null());
+    // Out of scope (笋浯) and closed records are absent.
+    for absent in ["D-SIB", "D-SHUT", "E3", "HS-2"] {
+        assert!(!ids.iter().any(|i| i == absent), "{absent} in {ids:?}");
+    }
+
+    // A planner's ledger of the town lists 笋浯's danger too (CSV).
+    let rows = ledger_rows_read(&s, tmp.path(), TOWN, PLANNER, "csv");
+    let id = col(&rows, "编号");
+    let ids: Vec<String> = rows[1..].iter().map(|r| text(&r[id])).collect();
+    assert!(ids.contains(&"D-SIB".to_string()), "{ids:?}");
+    assert!(!ids.contains(&"D-SHUT".to_string()), "{ids:?}");
+    // The grid manager cannot ask for the town or the sibling village.
+    for code in [TOWN, SIBLING_VILLAGE] {
+        assert_eq!(
+            s.get_with(&format!("/api/cells/{code}/ledger.csv"), GRID_MANAGER)
+                .0,
+            403
+        );
+    }
+}
+
+/// `/api/hidden-dangers?within=` checks the code as `/api/cells/{code}`
+/// does: for a grid manager any code outside its scope — known, unknown
+/// or malformed — is 403 (its existence is never told), then 400, then
+/// 404 for a planner.
+#[test]
+fn dangers_within_has_the_cells_order_of_checks() {
+    let (_tmp, s) = start_with_dangers();
+    let list =
+        |code: &str, token: &str| s.get_with(&format!("/api/hidden-dangers?within={code}"), token);
+    for (code, planner, manager) in [
+        (OWN_VILLAGE, 200, 200),
+        (SIBLING_VILLAGE, 200, 403),
+        (TOWN, 200, 403),
+        ("350502009009", 404, 403),
+        ("12ab", 400, 403),
+    ] {
+        assert_eq!(list(code, PLANNER).0, planner, "{code} with the planner");
+        let (status, body) = list(code, GRID_MANAGER);
+        assert_eq!(status, manager, "{code} with the grid manager: {body}");
+    }
+    // The same codes on `/api/cells/{code}` answer the same.
+    for code in ["350502009009", "12ab", SIBLING_VILLAGE] {
+        assert_eq!(
+            s.get_with(&format!("/api/cells/{code}"), GRID_MANAGER).0,
+            403
+        );
+    }
+    let (_, body) = list(OWN_VILLAGE, GRID_MANAGER);
+    let ids: Vec<String> = json(&body)["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(ids.contains(&"D-OWN-1".to_string()), "{ids:?}");
+    assert!(!ids.contains(&"D-SIB".to_string()), "{ids:?}");
+}

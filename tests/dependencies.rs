@@ -32,6 +32,7 @@ const RANKS: &[(&str, u8)] = &[
     ("config", 5),
     ("generate", 5),
     ("server", 6),
+    ("cli", 7),
     ("main", 7),
 ];
 

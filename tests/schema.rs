@@ -1,8 +1,11 @@
 //! Every output lists exactly the fields the layer schema (`src/schema`)
 //! gives it: the properties of decoded vector tiles, the TileJSON
 //! `vector_layers` fields, the OGC queryables and items, the `/api`
-//! feature collections and the columns of `riskmap score` (GeoJSON, CSV),
-//! all read from the real server and the real binary.
+//! feature collections, the columns of `riskmap score` (GeoJSON, CSV) and
+//! the ledger (CSV, XLSX), all read from the real server and the real
+//! binary; and every layer file the writers make (GeoJSON, CSV,
+//! FlatGeobuf) carries exactly the input-layer schema's fields
+//! (`riskmap::model::columns`) and reads back to the same values.
 
 mod common;
 
@@ -177,6 +180,63 @@ fn every_output_carries_the_schema_fields() {
         }
     }
 
+    // The ledger: the header is the ledger's column table, in order, and
+    // the reported danger is a row with a cell in every column.
+    let want: Vec<&str> = riskmap::report::ledger::headers().collect();
+    let resp = ureq::get(&format!("{}/api/cells/350502001/ledger.csv", server.base))
+        .set("Authorization", &format!("Bearer {ADMIN}"))
+        .call()
+        .unwrap();
+    let csv = resp.into_string().unwrap();
+    let mut reader = ::csv::Reader::from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header, want, "ledger.csv header");
+    let records: Vec<::csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let danger = records
+        .iter()
+        .find(|r| &r[1] == LayerId::HiddenDangers.label_zh())
+        .unwrap_or_else(|| panic!("no hidden danger in the ledger: {csv}"));
+    assert_eq!(danger.len(), want.len());
+    for (h, v) in want.iter().zip(danger.iter()) {
+        // A general danger without an enterprise leaves the enterprise and
+        // hazard-source columns empty; every other column has a value.
+        let empty_ok = [
+            "未整改隐患",
+            "未整改重大隐患",
+            "在线监测",
+            "黑名单",
+            "责任人",
+        ];
+        assert!(
+            !v.is_empty() || empty_ok.contains(h),
+            "{h} empty: {danger:?}"
+        );
+    }
+    if require_python_module("openpyxl", "openpyxl") {
+        let resp = ureq::get(&format!("{}/api/cells/350502001/ledger.xlsx", server.base))
+            .set("Authorization", &format!("Bearer {ADMIN}"))
+            .call()
+            .unwrap();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut resp.into_reader(), &mut bytes).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("ledger.xlsx");
+        std::fs::write(&path, &bytes).unwrap();
+        let out = std::process::Command::new(python())
+            .arg("-c")
+            .arg("import openpyxl,sys,json\nws=openpyxl.load_workbook(sys.argv[1]).active\nprint(json.dumps(next(ws.iter_rows(values_only=True)),ensure_ascii=False))")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let header: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(header, want, "ledger.xlsx header");
+    }
+
     // `area_km2`, one row of the grid-unit table, is in every output of
     // grid units, with the unit's area (the tiny town is 3 × 2 km).
     for output in [Outputs::TILES, Outputs::OGC, Outputs::API, Outputs::SCORE] {
@@ -218,5 +278,218 @@ fn score_outputs_carry_the_schema_columns_in_order() {
     let want: BTreeSet<String> = want.iter().map(|s| s.to_string()).collect();
     for f in features {
         assert_eq!(keys(&f["properties"]), want, "GeoJSON properties");
+    }
+}
+
+/// The values of every input-schema column of every feature of `ds`, per
+/// layer file, keyed by the feature's id or code.
+fn layer_values(
+    ds: &riskmap::model::Dataset,
+) -> BTreeMap<&'static str, BTreeMap<String, Vec<String>>> {
+    use riskmap::model::Level;
+    use riskmap::model::columns::{self, Column};
+    // The columns take `&T`; iterate references.
+    fn by_ref<'a, T>(cols: &'a [Column<T>]) -> impl Fn(&&T) -> Vec<String> + 'a {
+        move |f| cols.iter().map(|c| format!("{:?}", (c.get)(f))).collect()
+    }
+    let keyed = |v: Vec<Vec<String>>| -> BTreeMap<String, Vec<String>> {
+        v.into_iter().map(|r| (r[0].clone(), r)).collect()
+    };
+    let mut out = BTreeMap::new();
+    out.insert(
+        "enterprises",
+        keyed(
+            ds.enterprises
+                .iter()
+                .map(|f| by_ref(columns::ENTERPRISES)(&f))
+                .collect(),
+        ),
+    );
+    out.insert(
+        "hazard_sources",
+        keyed(
+            ds.hazard_sources
+                .iter()
+                .map(|f| by_ref(columns::HAZARD_SOURCES)(&f))
+                .collect(),
+        ),
+    );
+    out.insert(
+        "collapse_zones",
+        keyed(
+            ds.collapse_zones
+                .iter()
+                .map(|f| by_ref(columns::COLLAPSE_ZONES)(&f))
+                .collect(),
+        ),
+    );
+    out.insert(
+        "grid_cells",
+        keyed(
+            ds.units
+                .iter()
+                .filter(|u| u.level != Level::County)
+                .map(|f| by_ref(columns::GRID_CELLS)(&f))
+                .collect(),
+        ),
+    );
+    out.insert(
+        "counties",
+        keyed(
+            ds.units
+                .iter()
+                .filter(|u| u.level == Level::County)
+                .map(|f| by_ref(columns::COUNTIES)(&f))
+                .collect(),
+        ),
+    );
+    out.insert(
+        "hidden_dangers",
+        keyed(
+            ds.hidden_dangers
+                .iter()
+                .map(|f| by_ref(columns::HIDDEN_DANGERS)(&f))
+                .collect(),
+        ),
+    );
+    out
+}
+
+/// The layer files the writers make (`generate`, `journal compact`, the
+/// exports) carry exactly the input-layer schema's fields, in order, and
+/// the readers read every one back to the same value: a field left out of
+/// a writer, or of a reader, fails here.
+#[test]
+fn layer_files_carry_the_input_schema_and_read_back() {
+    use riskmap::generate::{Preset, generate_dataset_as_of};
+    use riskmap::model::columns;
+    use riskmap::write::{
+        Format, dataset_tables, hidden_dangers_table, write_dataset, write_table,
+    };
+    let as_of: riskmap::model::Date = "2026-06-15".parse().unwrap();
+    let ds = generate_dataset_as_of(Preset::Quanzhou, 7, as_of, &|_| {}).unwrap();
+    assert!(!ds.hidden_dangers.is_empty());
+    let want = layer_values(&ds);
+    let tmp = tempfile::tempdir().unwrap();
+    for ext in ["geojson", "csv", "fgb"] {
+        let dir = tmp.path().join(ext);
+        match ext {
+            "geojson" => drop(write_dataset(&dir, &ds, Format::GeoJson).unwrap()),
+            "fgb" => drop(write_dataset(&dir, &ds, Format::Fgb).unwrap()),
+            _ => {
+                std::fs::create_dir_all(&dir).unwrap();
+                let mut tables = dataset_tables(&ds);
+                tables.push(hidden_dangers_table(&ds.hidden_dangers));
+                // Every table as CSV (polygons with a `wkt` column); the
+                // readers take points from CSV, so the polygon layers are
+                // read back from GeoJSON beside them.
+                let polygons = tmp.path().join("csv-polygons");
+                std::fs::create_dir_all(&polygons).unwrap();
+                for t in tables {
+                    let point = t.geometry_type == riskmap::write::GeometryKind::Point;
+                    let at = if point { &dir } else { &polygons };
+                    write_table(&at.join(format!("{}.csv", t.name)), &t).unwrap();
+                    if !point {
+                        write_table(&dir.join(format!("{}.geojson", t.name)), &t).unwrap();
+                    }
+                }
+            }
+        }
+        for layer in columns::FILE_LAYERS {
+            let mut path = dir.join(format!("{layer}.{ext}"));
+            if ext == "csv" && !columns::is_point_layer(layer) {
+                path = tmp.path().join("csv-polygons").join(format!("{layer}.csv"));
+            }
+            let names: Vec<String> = match ext {
+                "geojson" => {
+                    let fc = json(&std::fs::read_to_string(&path).unwrap());
+                    fc["features"][0]["properties"]
+                        .as_object()
+                        .unwrap()
+                        .keys()
+                        .cloned()
+                        .collect()
+                }
+                "csv" => {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    let header = text.trim_start_matches('\u{feff}').lines().next().unwrap();
+                    let mut h: Vec<String> = header.split(',').map(String::from).collect();
+                    // The geometry: lon, lat for points, wkt for polygons.
+                    if columns::is_point_layer(layer) {
+                        assert_eq!(h.split_off(h.len() - 2), ["lon", "lat"], "{layer}.csv");
+                    } else {
+                        assert_eq!(h.pop().as_deref(), Some("wkt"), "{layer}.csv");
+                    }
+                    h
+                }
+                _ => continue,
+            };
+            let mut names = names;
+            let mut schema: Vec<String> = columns::names(layer)
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            if ext == "geojson" {
+                // serde_json objects are sorted by key.
+                names.sort();
+                schema.sort();
+            }
+            assert_eq!(names, schema, "fields of {layer}.{ext}");
+        }
+        let loaded = riskmap::ingest::load_dir(&dir, &riskmap::config::Config::default())
+            .unwrap_or_else(|e| panic!("{ext}: {e}"));
+        let got = layer_values(&loaded.dataset);
+        for (layer, rows) in &want {
+            // The loader leaves out a childless unit (the demo's 金门县,
+            // 350527, has no towns); every other feature reads back.
+            let missing: Vec<&String> = rows
+                .keys()
+                .filter(|k| !got[layer].contains_key(*k))
+                .collect();
+            let allowed: Vec<String> = if *layer == "counties" {
+                vec![format!(
+                    "{:?}",
+                    riskmap::model::Value::Text("350527".into())
+                )]
+            } else {
+                Vec::new()
+            };
+            assert!(
+                missing.iter().all(|k| allowed.contains(k)),
+                "{layer}.{ext}: missing {missing:?}"
+            );
+            assert_eq!(
+                rows.len(),
+                got[layer].len() + missing.len(),
+                "{layer}.{ext}"
+            );
+            for (key, values) in &got[layer] {
+                assert_eq!(Some(values), rows.get(key), "{layer}.{ext}: {key}");
+            }
+        }
+        // Whole point records read back equal, so a field of the model
+        // that the schema lacks (and so no file carries) fails too.
+        // (FlatGeobuf keeps its spatial index's order: compare by id.)
+        fn by_id<T: Clone>(v: &[T], id: impl Fn(&T) -> &str) -> Vec<T> {
+            let mut v = v.to_vec();
+            v.sort_by(|a, b| id(a).cmp(id(b)));
+            v
+        }
+        let l = &loaded.dataset;
+        assert_eq!(
+            by_id(&l.enterprises, |e| &e.id),
+            by_id(&ds.enterprises, |e| &e.id),
+            "enterprises.{ext}"
+        );
+        assert_eq!(
+            by_id(&l.hazard_sources, |h| &h.id),
+            by_id(&ds.hazard_sources, |h| &h.id),
+            "hazard_sources.{ext}"
+        );
+        assert_eq!(
+            by_id(&l.hidden_dangers, |d| &d.id),
+            by_id(&ds.hidden_dangers, |d| &d.id),
+            "hidden_dangers.{ext}"
+        );
     }
 }

@@ -251,6 +251,34 @@ impl DangerBook {
         out
     }
 
+    /// The open-danger figures of enterprise `index` (`e`) on `as_of`, the
+    /// one rule scoring and the ledger share: with the layer, its open
+    /// records; without it, its own fields plus the records written since
+    /// (the journal). `None` when the fields alone tell (no layer and no
+    /// record): then nothing is overdue.
+    pub fn enterprise_counts(
+        &self,
+        index: u32,
+        e: &crate::model::Enterprise,
+        as_of: Date,
+    ) -> Option<OpenCounts> {
+        if !self.loaded && self.of_enterprise(index).is_empty() {
+            return None;
+        }
+        let counts = self.open_counts(index, as_of);
+        Some(if self.loaded {
+            counts
+        } else {
+            OpenCounts {
+                open: e.hidden_dangers_open.saturating_add(counts.open),
+                major_open: e
+                    .major_hidden_dangers_open
+                    .saturating_add(counts.major_open),
+                overdue: counts.overdue,
+            }
+        })
+    }
+
     /// Adds a new record (its id must not be in the book) and returns its
     /// index.
     pub fn insert(&mut self, base: &Base, entry: DangerEntry) -> u32 {

@@ -6,64 +6,13 @@ use super::issue::{IssueSink, feature_label};
 use super::table::{Record, Table};
 use crate::config::LayerConfig;
 use crate::crs::Crs;
+use crate::model::columns;
 use crate::model::{
     CollapseKind, CollapseZone, DangerCategory, DangerGrade, DangerSource, DangerStatus,
     Enterprise, GridUnit, HazardGrade, HazardSource, HiddenDanger, Industry, LayerId, Level,
     RiskLevel, Severity, uscc,
 };
 use geo::{CoordsIter, Geometry, MapCoords, MultiPolygon, Point, Validation};
-
-const ENTERPRISE_FIELDS: &[&str] = &[
-    "id",
-    "name",
-    "uscc",
-    "industry",
-    "risk_grade",
-    "employees",
-    "hidden_dangers_open",
-    "major_hidden_dangers_open",
-    "blacklisted",
-    "cell_code",
-    "lon",
-    "lat",
-];
-const HAZARD_FIELDS: &[&str] = &[
-    "id",
-    "name",
-    "enterprise_id",
-    "grade",
-    "r_value",
-    "substances",
-    "monitored",
-    "supervisor",
-    "lon",
-    "lat",
-];
-const ZONE_FIELDS: &[&str] = &["id", "kind", "severity", "surveyed"];
-const GRID_FIELDS: &[&str] = &[
-    "code",
-    "name",
-    "level",
-    "parent_code",
-    "population",
-    "manager",
-];
-const COUNTY_FIELDS: &[&str] = &["code", "name", "population"];
-const DANGER_FIELDS: &[&str] = &[
-    "id",
-    "enterprise_id",
-    "category",
-    "grade",
-    "description",
-    "source",
-    "found_at",
-    "deadline",
-    "responsible",
-    "status",
-    "closed_at",
-    "lon",
-    "lat",
-];
 
 /// A hidden-danger record as read, before it is linked to its enterprise:
 /// without a point of its own it takes the enterprise's.
@@ -130,224 +79,254 @@ impl<'a, 's> Builder<'a, 's> {
 
     /// Enterprises.
     pub fn enterprises(&mut self, table: &Table) -> Vec<Enterprise> {
-        self.each(table, ENTERPRISE_FIELDS, "id", |r, rec, crs| {
-            let location = point(r, rec, crs);
-            let uscc = r.text("uscc");
-            if let Some(code) = &uscc
-                && !uscc::is_valid(code)
-            {
-                r.warn(
-                    "uscc",
-                    format!("{code:?} is not a valid 统一社会信用代码 (check digit)"),
-                );
-            }
-            Some(Enterprise {
-                id: r.required_text("id")?,
-                name: r.required_text("name")?,
-                uscc,
-                industry: r.word::<Industry>("industry")?,
-                risk_grade: r.word::<RiskLevel>("risk_grade")?,
-                employees: r.count_u32("employees"),
-                hidden_dangers_open: r.count_u32("hidden_dangers_open"),
-                major_hidden_dangers_open: r.count_u32("major_hidden_dangers_open"),
-                blacklisted: r.flag("blacklisted"),
-                cell_code: r.text("cell_code"),
-                location: location?,
-            })
-        })
+        self.each(
+            table,
+            &columns::read_names(LayerId::Enterprises),
+            "id",
+            |r, rec, crs| {
+                let location = point(r, rec, crs);
+                let uscc = r.text("uscc");
+                if let Some(code) = &uscc
+                    && !uscc::is_valid(code)
+                {
+                    r.warn(
+                        "uscc",
+                        format!("{code:?} is not a valid 统一社会信用代码 (check digit)"),
+                    );
+                }
+                Some(Enterprise {
+                    id: r.required_text("id")?,
+                    name: r.required_text("name")?,
+                    uscc,
+                    industry: r.word::<Industry>("industry")?,
+                    risk_grade: r.word::<RiskLevel>("risk_grade")?,
+                    employees: r.count_u32("employees"),
+                    hidden_dangers_open: r.count_u32("hidden_dangers_open"),
+                    major_hidden_dangers_open: r.count_u32("major_hidden_dangers_open"),
+                    blacklisted: r.flag("blacklisted"),
+                    cell_code: r.text("cell_code"),
+                    location: location?,
+                })
+            },
+        )
     }
 
     /// Major hazard sources.
     pub fn hazard_sources(&mut self, table: &Table) -> Vec<HazardSource> {
-        self.each(table, HAZARD_FIELDS, "id", |r, rec, crs| {
-            let location = point(r, rec, crs);
-            let r_value = r.number("r_value");
-            if let Some(v) = r_value
-                && v < 0.0
-            {
-                r.error("r_value", format!("R must be ≥ 0, found {v}"));
-            }
-            let grade = match (r.text("grade"), r_value) {
-                (Some(g), _) => match g.parse::<HazardGrade>() {
-                    Ok(g) => Some(g),
-                    Err(e) => {
-                        r.error("grade", e.to_string());
+        self.each(
+            table,
+            &columns::read_names(LayerId::HazardSources),
+            "id",
+            |r, rec, crs| {
+                let location = point(r, rec, crs);
+                let r_value = r.number("r_value");
+                if let Some(v) = r_value
+                    && v < 0.0
+                {
+                    r.error("r_value", format!("R must be ≥ 0, found {v}"));
+                }
+                let grade = match (r.text("grade"), r_value) {
+                    (Some(g), _) => match g.parse::<HazardGrade>() {
+                        Ok(g) => Some(g),
+                        Err(e) => {
+                            r.error("grade", e.to_string());
+                            None
+                        }
+                    },
+                    (None, Some(v)) => Some(HazardGrade::from_r_value(v)),
+                    (None, None) => {
+                        r.error(
+                            "grade",
+                            "required field is missing (and there is no r_value to derive it from)",
+                        );
                         None
                     }
-                },
-                (None, Some(v)) => Some(HazardGrade::from_r_value(v)),
-                (None, None) => {
-                    r.error(
-                        "grade",
-                        "required field is missing (and there is no r_value to derive it from)",
-                    );
-                    None
-                }
-            };
-            Some(HazardSource {
-                id: r.required_text("id")?,
-                name: r.required_text("name")?,
-                enterprise_id: r.text("enterprise_id"),
-                grade: grade?,
-                r_value,
-                substances: r.text("substances").unwrap_or_default(),
-                monitored: r.flag("monitored"),
-                supervisor: r.text("supervisor"),
-                location: location?,
-            })
-        })
+                };
+                Some(HazardSource {
+                    id: r.required_text("id")?,
+                    name: r.required_text("name")?,
+                    enterprise_id: r.text("enterprise_id"),
+                    grade: grade?,
+                    r_value,
+                    substances: r.text("substances").unwrap_or_default(),
+                    monitored: r.flag("monitored"),
+                    supervisor: r.text("supervisor"),
+                    location: location?,
+                })
+            },
+        )
     }
 
     /// Collapse zones.
     pub fn collapse_zones(&mut self, table: &Table) -> Vec<CollapseZone> {
-        self.each(table, ZONE_FIELDS, "id", |r, rec, crs| {
-            let geometry = polygons(r, rec, crs);
-            let severity = match r.count("severity") {
-                Some(s) => match u8::try_from(s).ok().and_then(Severity::new) {
-                    Some(s) => Some(s),
+        self.each(
+            table,
+            &columns::read_names(LayerId::CollapseZones),
+            "id",
+            |r, rec, crs| {
+                let geometry = polygons(r, rec, crs);
+                let severity = match r.count("severity") {
+                    Some(s) => match u8::try_from(s).ok().and_then(Severity::new) {
+                        Some(s) => Some(s),
+                        None => {
+                            r.error("severity", format!("expected 1, 2 or 3, found {s}"));
+                            None
+                        }
+                    },
                     None => {
-                        r.error("severity", format!("expected 1, 2 or 3, found {s}"));
+                        r.error("severity", "required field is missing");
                         None
                     }
-                },
-                None => {
-                    r.error("severity", "required field is missing");
-                    None
-                }
-            };
-            Some(CollapseZone {
-                id: r.required_text("id")?,
-                kind: r.word::<CollapseKind>("kind")?,
-                severity: severity?,
-                surveyed: r.text("surveyed"),
-                geometry: geometry?,
-            })
-        })
+                };
+                Some(CollapseZone {
+                    id: r.required_text("id")?,
+                    kind: r.word::<CollapseKind>("kind")?,
+                    severity: severity?,
+                    surveyed: r.text("surveyed"),
+                    geometry: geometry?,
+                })
+            },
+        )
     }
 
     /// Hidden-danger records, not yet linked to their enterprises (see
     /// [`DangerRow`]). Checks the words, the dates and their order, a
     /// major danger's deadline and that `closed_at` goes with `closed`.
     pub fn hidden_dangers(&mut self, table: &Table) -> Vec<DangerRow> {
-        self.each(table, DANGER_FIELDS, "id", |r, rec, crs| {
-            let location = optional_point(r, rec, crs);
-            let enterprise_id = r.text("enterprise_id");
-            let found_at = r.date("found_at");
-            if r.text("found_at").is_none() {
-                r.required_text("found_at");
-            }
-            let deadline = r.date("deadline");
-            let closed_at = r.date("closed_at");
-            let grade = r.word::<DangerGrade>("grade");
-            let status = r.word::<DangerStatus>("status");
-            if grade == Some(DangerGrade::Major)
-                && deadline.is_none()
-                && r.text("deadline").is_none()
-            {
-                r.error(
-                    "deadline",
-                    "a major danger (重大隐患) needs a deadline (整改时限)",
-                );
-            }
-            match (status, closed_at) {
-                (Some(s), Some(_)) if s != DangerStatus::Closed => r.error(
-                    "closed_at",
-                    format!("set, but the status is {s}: only a closed danger has a closed_at"),
-                ),
-                (Some(DangerStatus::Closed), None) if r.text("closed_at").is_none() => r.warn(
-                    "closed_at",
-                    "the danger is closed but has no closed_at date",
-                ),
-                _ => {}
-            }
-            if let (Some(f), Some(c)) = (found_at, closed_at)
-                && c < f
-            {
-                r.error("closed_at", format!("{c} is before found_at {f}"));
-            }
-            if let (Some(f), Some(d)) = (found_at, deadline)
-                && d < f
-            {
-                r.warn("deadline", format!("{d} is before found_at {f}"));
-            }
-            let description = r.text("description").unwrap_or_else(|| {
-                r.warn("description", "no description of the danger");
-                String::new()
-            });
-            let location = location?;
-            if location.is_none() && enterprise_id.is_none() && !r.failed {
-                r.error(
-                    "lon",
-                    "no point (geometry or lon/lat) and no enterprise_id to take one from",
-                );
-            }
-            let label = r.label.clone();
-            Some(DangerRow {
-                danger: HiddenDanger {
-                    id: r.required_text("id")?,
-                    enterprise_id,
-                    category: r.word::<DangerCategory>("category")?,
-                    grade: grade?,
-                    description,
-                    source: r.word::<DangerSource>("source")?,
-                    found_at: found_at?,
-                    deadline,
-                    responsible: r.text("responsible"),
-                    status: status?,
-                    closed_at,
-                    location: location.unwrap_or(Point::new(0.0, 0.0)),
-                },
-                located: location.is_some(),
-                label,
-            })
-        })
+        self.each(
+            table,
+            &columns::read_names(LayerId::HiddenDangers),
+            "id",
+            |r, rec, crs| {
+                let location = optional_point(r, rec, crs);
+                let enterprise_id = r.text("enterprise_id");
+                let found_at = r.date("found_at");
+                if r.text("found_at").is_none() {
+                    r.required_text("found_at");
+                }
+                let deadline = r.date("deadline");
+                let closed_at = r.date("closed_at");
+                let grade = r.word::<DangerGrade>("grade");
+                let status = r.word::<DangerStatus>("status");
+                if grade == Some(DangerGrade::Major)
+                    && deadline.is_none()
+                    && r.text("deadline").is_none()
+                {
+                    r.error(
+                        "deadline",
+                        "a major danger (重大隐患) needs a deadline (整改时限)",
+                    );
+                }
+                match (status, closed_at) {
+                    (Some(s), Some(_)) if s != DangerStatus::Closed => r.error(
+                        "closed_at",
+                        format!("set, but the status is {s}: only a closed danger has a closed_at"),
+                    ),
+                    (Some(DangerStatus::Closed), None) if r.text("closed_at").is_none() => r.warn(
+                        "closed_at",
+                        "the danger is closed but has no closed_at date",
+                    ),
+                    _ => {}
+                }
+                if let (Some(f), Some(c)) = (found_at, closed_at)
+                    && c < f
+                {
+                    r.error("closed_at", format!("{c} is before found_at {f}"));
+                }
+                if let (Some(f), Some(d)) = (found_at, deadline)
+                    && d < f
+                {
+                    r.warn("deadline", format!("{d} is before found_at {f}"));
+                }
+                let description = r.text("description").unwrap_or_else(|| {
+                    r.warn("description", "no description of the danger");
+                    String::new()
+                });
+                let location = location?;
+                if location.is_none() && enterprise_id.is_none() && !r.failed {
+                    r.error(
+                        "lon",
+                        "no point (geometry or lon/lat) and no enterprise_id to take one from",
+                    );
+                }
+                let label = r.label.clone();
+                Some(DangerRow {
+                    danger: HiddenDanger {
+                        id: r.required_text("id")?,
+                        enterprise_id,
+                        category: r.word::<DangerCategory>("category")?,
+                        grade: grade?,
+                        description,
+                        source: r.word::<DangerSource>("source")?,
+                        found_at: found_at?,
+                        deadline,
+                        responsible: r.text("responsible"),
+                        status: status?,
+                        closed_at,
+                        location: location.unwrap_or(Point::new(0.0, 0.0)),
+                    },
+                    located: location.is_some(),
+                    label,
+                })
+            },
+        )
     }
 
     /// Grid units from the `grid_cells` layer (towns, villages, cells).
     pub fn grid_units(&mut self, table: &Table) -> Vec<GridUnit> {
-        self.each(table, GRID_FIELDS, "code", |r, rec, crs| {
-            let geometry = polygons(r, rec, crs);
-            let level = r.word::<Level>("level");
-            if level == Some(Level::County) {
-                r.error("level", "counties belong in the counties file");
-            }
-            let code = code(r, "code");
-            let parent_code = code_opt(r, "parent_code");
-            if parent_code.is_none() {
-                r.error("parent_code", "required field is missing");
-            }
-            Some(GridUnit {
-                code: code?,
-                name: r.required_text("name")?,
-                level: level?,
-                parent_code,
-                population: r.count("population").unwrap_or(0),
-                manager: r.text("manager"),
-                geometry: geometry?,
-            })
-        })
+        self.each(
+            table,
+            &columns::read_names(LayerId::GridCells),
+            "code",
+            |r, rec, crs| {
+                let geometry = polygons(r, rec, crs);
+                let level = r.word::<Level>("level");
+                if level == Some(Level::County) {
+                    r.error("level", "counties belong in the counties file");
+                }
+                let code = code(r, "code");
+                let parent_code = code_opt(r, "parent_code");
+                if parent_code.is_none() {
+                    r.error("parent_code", "required field is missing");
+                }
+                Some(GridUnit {
+                    code: code?,
+                    name: r.required_text("name")?,
+                    level: level?,
+                    parent_code,
+                    population: r.count("population").unwrap_or(0),
+                    manager: r.text("manager"),
+                    geometry: geometry?,
+                })
+            },
+        )
     }
 
     /// Counties from the optional counties file.
     pub fn counties(&mut self, table: &Table) -> Vec<GridUnit> {
-        self.each(table, COUNTY_FIELDS, "code", |r, rec, crs| {
-            let geometry = polygons(r, rec, crs);
-            let code = code(r, "code");
-            if let Some(c) = &code
-                && c.len() != 6
-            {
-                r.error("code", format!("a county code has 6 digits, found {c:?}"));
-            }
-            Some(GridUnit {
-                code: code?,
-                name: r.required_text("name")?,
-                level: Level::County,
-                parent_code: None,
-                population: r.count("population").unwrap_or(0),
-                manager: None,
-                geometry: geometry?,
-            })
-        })
+        self.each(
+            table,
+            &columns::read_names(LayerId::Counties),
+            "code",
+            |r, rec, crs| {
+                let geometry = polygons(r, rec, crs);
+                let code = code(r, "code");
+                if let Some(c) = &code
+                    && c.len() != 6
+                {
+                    r.error("code", format!("a county code has 6 digits, found {c:?}"));
+                }
+                Some(GridUnit {
+                    code: code?,
+                    name: r.required_text("name")?,
+                    level: Level::County,
+                    parent_code: None,
+                    population: r.count("population").unwrap_or(0),
+                    manager: None,
+                    geometry: geometry?,
+                })
+            },
+        )
     }
 }
 

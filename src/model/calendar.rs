@@ -21,3 +21,22 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let y = yoe + era * 400 + i64::from(m <= 2);
     (y, m, d)
 }
+
+/// The number of days of month `m` (1–12) of year `y`, proleptic
+/// Gregorian; `None` for a month that does not exist.
+///
+/// ```
+/// use riskmap::model::days_in_month;
+/// assert_eq!(days_in_month(2024, 2), Some(29));
+/// assert_eq!(days_in_month(1900, 2), Some(28));
+/// assert_eq!(days_in_month(2026, 13), None);
+/// ```
+pub fn days_in_month(y: i32, m: u32) -> Option<u32> {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => Some(31),
+        4 | 6 | 9 | 11 => Some(30),
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => Some(29),
+        2 => Some(28),
+        _ => None,
+    }
+}

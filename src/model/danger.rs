@@ -2,7 +2,7 @@
 //! rectified → verified → 销号), with their categories, grades, sources and
 //! statuses, and the calendar date they are kept in.
 
-use super::calendar::civil_from_days;
+use super::calendar::{civil_from_days, days_in_month};
 use super::enums::Industry;
 use super::layer::UnknownName;
 use geo::Point;
@@ -166,7 +166,7 @@ impl Date {
 
     /// A date from its year, month and day, if it exists.
     pub fn from_ymd(y: i32, m: u32, d: u32) -> Option<Date> {
-        if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+        if d == 0 || days_in_month(y, m).is_none_or(|n| d > n) {
             return None;
         }
         // Days from civil (Howard Hinnant's algorithm).
@@ -188,15 +188,6 @@ impl Date {
     /// The date `n` days later (earlier for negative `n`).
     pub fn add_days(self, n: i32) -> Date {
         Date(self.0.saturating_add(n))
-    }
-}
-
-fn days_in_month(y: i32, m: u32) -> u32 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        _ => 28,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The data model: layer and level names, attribute enums, typed features.
 
 mod calendar;
+pub mod columns;
 #[macro_use]
 mod enums;
 mod danger;
@@ -10,7 +11,8 @@ pub mod short_names;
 pub mod uscc;
 mod value;
 
-pub use calendar::civil_from_days;
+pub use calendar::{civil_from_days, days_in_month};
+pub use columns::ColumnKind;
 pub use danger::{
     BadDate, DangerCategory, DangerGrade, DangerSource, DangerStatus, Date, HiddenDanger,
     OtherCategory,

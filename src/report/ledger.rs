@@ -1,32 +1,19 @@
 //! 风险点台账: the risk-point ledger of a grid unit — its major hazard
-//! sources, its enterprises graded 较大/重大 or with open hidden dangers, and
-//! the collapse zones over it — as rows with Chinese headers.
+//! sources, its enterprises graded 较大/重大 or with open hidden dangers, the
+//! collapse zones over it and its open hidden dangers (隐患) — as rows with
+//! Chinese headers.
+//!
+//! The ledger's columns are one table, [`COLUMNS`] (header, width in the
+//! workbook, the cell of a row), that the CSV and the XLSX ledger both
+//! iterate; `tests/schema.rs` reads both from the server and compares
+//! their headers with it.
 
 use super::inside::Inside;
-use crate::index::{Store, UnitId};
-use crate::model::{LayerId, RiskLevel};
+use crate::index::{DangerEntry, Store, UnitId};
+use crate::model::{DangerStatus, Date, LayerId, RiskLevel};
 use crate::write::formula::neutralise_formula;
 use geo::{Centroid, Point};
 use std::borrow::Cow;
-
-/// The ledger's column headers.
-pub const HEADERS: [&str; 15] = [
-    "序号",
-    "风险点类别",
-    "编号",
-    "名称",
-    "所属单元网格",
-    "网格名称",
-    "风险等级",
-    "行业/物质/成因",
-    "未整改隐患",
-    "未整改重大隐患",
-    "在线监测",
-    "黑名单",
-    "经度",
-    "纬度",
-    "责任人",
-];
 
 /// One risk point.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +44,12 @@ pub struct LedgerRow {
     pub location: Point<f64>,
     /// Responsible person.
     pub responsible: Option<String>,
+    /// Where a hidden danger is in the closure loop (hidden dangers).
+    pub status: Option<DangerStatus>,
+    /// 整改时限 (hidden dangers).
+    pub deadline: Option<Date>,
+    /// Open and past its deadline on the as-of date (hidden dangers).
+    pub overdue: Option<bool>,
 }
 
 fn cell_of(store: &Store, cell: Option<UnitId>) -> (Option<String>, Option<String>) {
@@ -69,9 +62,12 @@ fn cell_of(store: &Store, cell: Option<UnitId>) -> (Option<String>, Option<Strin
     }
 }
 
-/// The ledger of `unit`: hazard sources, then enterprises, then collapse
-/// zones, each in id order.
-pub fn ledger_rows(store: &Store, unit: UnitId) -> Vec<LedgerRow> {
+/// The ledger of `unit` on the as-of date `as_of`: hazard sources, then
+/// enterprises, then collapse zones, then open hidden dangers, each in id
+/// order. Enterprises' open-danger counts follow the scoring's rule
+/// ([`DangerBook::enterprise_counts`](crate::index::DangerBook::enterprise_counts)).
+/// Every row is returned: the caller keeps those its scope sees.
+pub fn ledger_rows(store: &Store, unit: UnitId, as_of: Date) -> Vec<LedgerRow> {
     let inside = Inside::gather(store, unit);
     let ds = &store.dataset;
     let mut rows = Vec::new();
@@ -98,17 +94,27 @@ pub fn ledger_rows(store: &Store, unit: UnitId) -> Vec<LedgerRow> {
             blacklisted: None,
             location: s.location,
             responsible: s.supervisor.clone(),
+            status: None,
+            deadline: None,
+            overdue: None,
         });
     }
+    let book = store.dangers();
+    let open_of = |i: u32| {
+        let e = &ds.enterprises[i as usize];
+        book.enterprise_counts(i, e, as_of)
+            .map_or((e.hidden_dangers_open, e.major_hidden_dangers_open), |c| {
+                (c.open, c.major_open)
+            })
+    };
     let mut ents: Vec<u32> = inside
         .enterprises
         .iter()
         .copied()
-        .filter(|&e| {
-            let e = &ds.enterprises[e as usize];
-            matches!(e.risk_grade, RiskLevel::Major | RiskLevel::High)
-                || e.hidden_dangers_open > 0
-                || e.major_hidden_dangers_open > 0
+        .filter(|&i| {
+            let e = &ds.enterprises[i as usize];
+            let (open, major) = open_of(i);
+            matches!(e.risk_grade, RiskLevel::Major | RiskLevel::High) || open > 0 || major > 0
         })
         .collect();
     ents.sort_by(|a, b| {
@@ -119,6 +125,7 @@ pub fn ledger_rows(store: &Store, unit: UnitId) -> Vec<LedgerRow> {
     for i in ents {
         let e = &ds.enterprises[i as usize];
         let (cell_code, cell_name) = cell_of(store, store.enterprise_cell(i));
+        let (open, major) = open_of(i);
         rows.push(LedgerRow {
             layer: LayerId::Enterprises,
             id: e.id.clone(),
@@ -127,12 +134,15 @@ pub fn ledger_rows(store: &Store, unit: UnitId) -> Vec<LedgerRow> {
             cell_name,
             grade: format!("{}风险", e.risk_grade.label_zh()),
             detail: e.industry.label_zh().to_string(),
-            hidden_dangers_open: Some(e.hidden_dangers_open),
-            major_hidden_dangers_open: Some(e.major_hidden_dangers_open),
+            hidden_dangers_open: Some(open),
+            major_hidden_dangers_open: Some(major),
             monitored: None,
             blacklisted: Some(e.blacklisted),
             location: e.location,
             responsible: None,
+            status: None,
+            deadline: None,
+            overdue: None,
         });
     }
     let mut zones = inside.collapse_zones.clone();
@@ -162,6 +172,39 @@ pub fn ledger_rows(store: &Store, unit: UnitId) -> Vec<LedgerRow> {
             blacklisted: None,
             location,
             responsible: None,
+            status: None,
+            deadline: None,
+            overdue: None,
+        });
+    }
+    let mut dangers: Vec<&DangerEntry> = inside
+        .cells
+        .iter()
+        .flat_map(|&c| book.in_cell(c))
+        .filter_map(|&d| book.get(d))
+        .filter(|d| d.record.status.is_open())
+        .collect();
+    dangers.sort_by(|a, b| a.record.id.cmp(&b.record.id));
+    for d in dangers {
+        let r = &d.record;
+        let (cell_code, cell_name) = cell_of(store, d.cell);
+        rows.push(LedgerRow {
+            layer: LayerId::HiddenDangers,
+            id: r.id.clone(),
+            name: r.description.clone(),
+            cell_code,
+            cell_name,
+            grade: r.grade.label_zh().to_string(),
+            detail: r.category.label_zh().to_string(),
+            hidden_dangers_open: None,
+            major_hidden_dangers_open: None,
+            monitored: None,
+            blacklisted: None,
+            location: r.location,
+            responsible: r.responsible.clone(),
+            status: Some(r.status),
+            deadline: r.deadline,
+            overdue: Some(r.is_overdue(as_of)),
         });
     }
     rows
@@ -218,25 +261,86 @@ impl LedgerCell {
     }
 }
 
-/// The cells of row number `index` (1-based), in [`HEADERS`] order.
-pub fn ledger_record(index: usize, r: &LedgerRow) -> [LedgerCell; 15] {
-    [
-        LedgerCell::Count(index as u64),
-        LedgerCell::text(r.layer.label_zh()),
-        LedgerCell::text(r.id.clone()),
-        LedgerCell::text(r.name.clone()),
-        LedgerCell::opt_text(&r.cell_code),
-        LedgerCell::opt_text(&r.cell_name),
-        LedgerCell::text(r.grade.clone()),
-        LedgerCell::text(r.detail.clone()),
-        LedgerCell::count(r.hidden_dangers_open),
-        LedgerCell::count(r.major_hidden_dangers_open),
-        LedgerCell::text(yes_no(r.monitored)),
-        LedgerCell::text(yes_no(r.blacklisted)),
-        LedgerCell::Degrees(r.location.x()),
-        LedgerCell::Degrees(r.location.y()),
-        LedgerCell::opt_text(&r.responsible),
-    ]
+/// One column of the ledger: its Chinese header, its width in the
+/// workbook (characters) and its cell for row number `index` (1-based).
+#[derive(Debug, Clone, Copy)]
+pub struct LedgerColumn {
+    /// Chinese header.
+    pub header: &'static str,
+    /// Column width in the XLSX ledger, in characters.
+    pub width: f64,
+    /// The cell of a row.
+    pub cell: fn(usize, &LedgerRow) -> LedgerCell,
+}
+
+const fn column(
+    header: &'static str,
+    width: f64,
+    cell: fn(usize, &LedgerRow) -> LedgerCell,
+) -> LedgerColumn {
+    LedgerColumn {
+        header,
+        width,
+        cell,
+    }
+}
+
+/// The ledger's columns, in order (CSV and XLSX).
+pub const COLUMNS: &[LedgerColumn] = &[
+    column("序号", 6.0, |i, _| LedgerCell::Count(i as u64)),
+    column("风险点类别", 12.0, |_, r| {
+        LedgerCell::text(r.layer.label_zh())
+    }),
+    column("编号", 22.0, |_, r| LedgerCell::text(r.id.clone())),
+    column("名称", 28.0, |_, r| LedgerCell::text(r.name.clone())),
+    column("所属单元网格", 18.0, |_, r| {
+        LedgerCell::opt_text(&r.cell_code)
+    }),
+    column("网格名称", 16.0, |_, r| {
+        LedgerCell::opt_text(&r.cell_name)
+    }),
+    column("风险等级", 14.0, |_, r| {
+        LedgerCell::text(r.grade.clone())
+    }),
+    column("行业/物质/成因", 18.0, |_, r| {
+        LedgerCell::text(r.detail.clone())
+    }),
+    column("未整改隐患", 10.0, |_, r| {
+        LedgerCell::count(r.hidden_dangers_open)
+    }),
+    column("未整改重大隐患", 14.0, |_, r| {
+        LedgerCell::count(r.major_hidden_dangers_open)
+    }),
+    column("在线监测", 9.0, |_, r| {
+        LedgerCell::text(yes_no(r.monitored))
+    }),
+    column("黑名单", 7.0, |_, r| {
+        LedgerCell::text(yes_no(r.blacklisted))
+    }),
+    column("经度", 12.0, |_, r| LedgerCell::Degrees(r.location.x())),
+    column("纬度", 12.0, |_, r| LedgerCell::Degrees(r.location.y())),
+    column("责任人", 10.0, |_, r| {
+        LedgerCell::opt_text(&r.responsible)
+    }),
+    column("隐患状态", 12.0, |_, r| {
+        LedgerCell::text(r.status.map_or("", DangerStatus::label_zh))
+    }),
+    column("整改时限", 12.0, |_, r| {
+        LedgerCell::text(r.deadline.map(|d| d.to_string()).unwrap_or_default())
+    }),
+    column("是否逾期", 9.0, |_, r| {
+        LedgerCell::text(yes_no(r.overdue))
+    }),
+];
+
+/// The ledger's column headers, in order.
+pub fn headers() -> impl Iterator<Item = &'static str> {
+    COLUMNS.iter().map(|c| c.header)
+}
+
+/// The cells of row number `index` (1-based), in [`COLUMNS`] order.
+pub fn ledger_record(index: usize, r: &LedgerRow) -> Vec<LedgerCell> {
+    COLUMNS.iter().map(|c| (c.cell)(index, r)).collect()
 }
 
 /// The ledger as CSV: UTF-8 with a BOM (so Excel reads the Chinese), CRLF
@@ -247,7 +351,7 @@ pub fn ledger_csv(rows: &[LedgerRow]) -> Result<Vec<u8>, csv::Error> {
         let mut w = csv::WriterBuilder::new()
             .terminator(csv::Terminator::CRLF)
             .from_writer(&mut out);
-        w.write_record(HEADERS)?;
+        w.write_record(headers())?;
         for (i, r) in rows.iter().enumerate() {
             w.write_record(ledger_record(i + 1, r).iter().map(LedgerCell::to_csv_field))?;
         }
@@ -276,6 +380,9 @@ mod tests {
             blacklisted: Some(false),
             location: Point::new(-118.5, 24.9),
             responsible: Some("\rperson".into()),
+            status: None,
+            deadline: None,
+            overdue: None,
         };
         let cells = ledger_record(1, &row);
         // The XLSX ledger writes these same cells.

@@ -2,13 +2,8 @@
 //! same columns as the CSV, counts and coordinates as numbers, a bold
 //! frozen header row with filters, and a title naming the unit.
 
-use super::ledger::{HEADERS, LedgerCell, LedgerRow, ledger_record};
+use super::ledger::{COLUMNS, LedgerCell, LedgerRow, ledger_record};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
-
-/// Column widths (in characters) for [`HEADERS`].
-const WIDTHS: [f64; 15] = [
-    6.0, 12.0, 22.0, 28.0, 18.0, 16.0, 14.0, 18.0, 10.0, 14.0, 9.0, 7.0, 12.0, 12.0, 10.0,
-];
 
 /// The ledger of the unit `code` (`name`) as `.xlsx` bytes. Row 1 holds the
 /// headers, so the sheet reads like the CSV; the unit is named in the
@@ -24,10 +19,10 @@ pub fn ledger_xlsx(code: &str, name: &str, rows: &[LedgerRow]) -> Result<Vec<u8>
     sheet.set_name("风险点台账")?;
     let bold = Format::new().set_bold();
     let degrees = Format::new().set_num_format("0.000000");
-    for (col, (h, w)) in HEADERS.iter().zip(WIDTHS).enumerate() {
+    for (col, c) in COLUMNS.iter().enumerate() {
         let col = col as u16;
-        sheet.write_string_with_format(0, col, *h, &bold)?;
-        sheet.set_column_width(col, w)?;
+        sheet.write_string_with_format(0, col, c.header, &bold)?;
+        sheet.set_column_width(col, c.width)?;
     }
     for (i, r) in rows.iter().enumerate() {
         let row = i as u32 + 1;
@@ -48,6 +43,6 @@ pub fn ledger_xlsx(code: &str, name: &str, rows: &[LedgerRow]) -> Result<Vec<u8>
         }
     }
     sheet.set_freeze_panes(1, 0)?;
-    sheet.autofilter(0, 0, rows.len() as u32, (HEADERS.len() - 1) as u16)?;
+    sheet.autofilter(0, 0, rows.len() as u32, (COLUMNS.len() - 1) as u16)?;
     book.save_to_buffer()
 }

@@ -100,33 +100,21 @@ pub fn terms(store: &Store, cell: UnitId, params: &RiskParams) -> Vec<Enterprise
         .iter()
         .map(|&index| {
             let e = &store.dataset.enterprises[index as usize];
-            let w = if book.is_loaded() || !book.of_enterprise(index).is_empty() {
-                // With the layer, the records are the enterprise's open
-                // dangers; without it, records written since (the journal)
-                // add to its own fields.
-                let counts = book.open_counts(index, as_of);
-                let (open, major_open) = if book.is_loaded() {
-                    (counts.open, counts.major_open)
-                } else {
-                    (
-                        e.hidden_dangers_open.saturating_add(counts.open),
-                        e.major_hidden_dangers_open
-                            .saturating_add(counts.major_open),
+            let w = match book.enterprise_counts(index, e, as_of) {
+                Some(counts) => {
+                    let e = Enterprise {
+                        hidden_dangers_open: counts.open,
+                        major_hidden_dangers_open: counts.major_open,
+                        ..e.clone()
+                    };
+                    weight_with(
+                        &e,
+                        counts.overdue,
+                        &params.enterprise,
+                        &params.hidden_dangers,
                     )
-                };
-                let e = Enterprise {
-                    hidden_dangers_open: open,
-                    major_hidden_dangers_open: major_open,
-                    ..e.clone()
-                };
-                weight_with(
-                    &e,
-                    counts.overdue,
-                    &params.enterprise,
-                    &params.hidden_dangers,
-                )
-            } else {
-                weight_with(e, false, &params.enterprise, &params.hidden_dangers)
+                }
+                None => weight_with(e, false, &params.enterprise, &params.hidden_dangers),
             };
             EnterpriseTerm {
                 index,

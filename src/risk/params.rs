@@ -216,14 +216,7 @@ pub fn parse_date(text: &str) -> Option<(i32, u32, u32)> {
         return None;
     }
     let (y, m, d): (i32, u32, u32) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
+    let days = crate::model::days_in_month(y, m)?;
     (1..=days).contains(&d).then_some((y, m, d))
 }
 

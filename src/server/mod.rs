@@ -22,6 +22,7 @@ mod private_cache;
 mod ratelimit;
 mod serve;
 pub mod signals;
+mod start;
 mod tiles;
 pub mod watch;
 pub mod web;
@@ -33,6 +34,7 @@ pub use error::ApiError;
 pub use metrics::Metrics;
 pub use ratelimit::RateLimiter;
 pub use signals::Signals;
+pub use start::{ServeError, StartOptions, start};
 
 use crate::auth::TokensFile;
 use crate::config::Config;

@@ -26,9 +26,8 @@ use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-pub use dangers::{
-    HIDDEN_DANGER_FIELDS, folder_extension, hidden_dangers_table, write_hidden_dangers,
-};
+pub use crate::model::ColumnKind;
+pub use dangers::{folder_extension, hidden_dangers_table, write_hidden_dangers};
 pub use tables::dataset_tables;
 
 /// Geometry type of every feature of a table.
@@ -40,19 +39,6 @@ pub enum GeometryKind {
     Polygon,
     /// Multipolygons (polygons are promoted).
     MultiPolygon,
-}
-
-/// Type of a column's values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ColumnKind {
-    /// Text.
-    Text,
-    /// 64-bit integer.
-    Int,
-    /// 64-bit float.
-    Float,
-    /// Boolean.
-    Bool,
 }
 
 /// A named, typed column of a [`FeatureTable`].

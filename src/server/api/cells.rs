@@ -21,6 +21,16 @@ use std::collections::HashMap;
 fn resolve(store: &Store, caller: &Caller, raw: &str) -> Result<(UnitId, Scope), ApiError> {
     require_token(caller)?;
     let scope = caller.scope(store);
+    Ok((unit_in_scope(store, scope, raw)?, scope))
+}
+
+/// The grid unit `raw` names, for a request with a token and `scope`, in
+/// the contract's order: 403 when the scope does not reach it (for a grid
+/// manager any code outside its scope, known or not, so the answer never
+/// tells whether an out-of-scope unit exists), then 400 for a malformed
+/// code, then 404. Every route taking a unit code from a token holder
+/// (`/api/cells/{code}*`, `within=`) asks this.
+pub(super) fn unit_in_scope(store: &Store, scope: Scope, raw: &str) -> Result<UnitId, ApiError> {
     let found = store.unit_by_code(raw);
     match (scope, found) {
         (Scope::All, _) => {}
@@ -34,8 +44,7 @@ fn resolve(store: &Store, caller: &Caller, raw: &str) -> Result<(UnitId, Scope),
         _ => return Err(ApiError::Forbidden("this token opens no grid unit".into())),
     }
     params::code(raw)?;
-    let id = found.ok_or_else(|| ApiError::NotFound(format!("no grid unit with code {raw}")))?;
-    Ok((id, scope))
+    found.ok_or_else(|| ApiError::NotFound(format!("no grid unit with code {raw}")))
 }
 
 /// `GET /api/cells/{code}`.
@@ -139,7 +148,7 @@ fn ledger_download(
 ) -> Result<Response, ApiError> {
     let snap = state.current();
     let (id, scope) = resolve(&snap.store, caller, code)?;
-    let mut rows = report::ledger_rows(&snap.store, id);
+    let mut rows = report::ledger_rows(&snap.store, id, snap.scores.params().as_of_day());
     rows.retain(|r| scope.sees_feature_id(&snap.store, r.layer, &r.id));
     let unit = snap.store.unit(id);
     let body = match format {

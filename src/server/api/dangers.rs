@@ -277,21 +277,10 @@ pub async fn list(
             return Err(ApiError::BadRequest(format!("unknown parameter {k}")));
         }
     }
-    let within = match q.get("within") {
-        None => None,
-        Some(code) => {
-            params::code(code)?;
-            let u = store
-                .unit_by_code(code)
-                .ok_or_else(|| ApiError::NotFound(format!("no grid unit with code {code}")))?;
-            if !scope.sees_unit(store, u) {
-                return Err(ApiError::Forbidden(format!(
-                    "{code} is outside this token's grid unit"
-                )));
-            }
-            Some(u)
-        }
-    };
+    let within = q
+        .get("within")
+        .map(|code| super::cells::unit_in_scope(store, scope, code))
+        .transpose()?;
     let status: Option<Vec<DangerStatus>> = q
         .get("status")
         .map(|s| {
