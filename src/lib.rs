@@ -56,6 +56,7 @@ pub mod auth;
 pub mod config;
 pub mod crs;
 pub mod generate;
+pub mod history;
 pub mod index;
 pub mod ingest;
 pub mod ip_range;

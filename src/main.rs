@@ -756,6 +756,7 @@ fn serve(
                 .map_err(|e| format!("cannot open the journal: {e}"))?;
             tracing::info!(journal = %path.display(), seq = state.current().seq, "journal open for writes");
             let _ = state.live.set(std::sync::Arc::new(live));
+            server::open_history(&state, &path).await?;
         }
         tokio::spawn(server::reload_at_midnight(state.clone()));
         tokio::spawn(server::reload_on_sighup(
