@@ -185,8 +185,10 @@ fn history_indicators_writes_restart_and_report() {
     // The first day and today equal the engine run as of those days, for
     // the unit of every level (and a few days between).
     let units = [cell, village, town, county];
+    let mut cell_scores = Vec::new();
     for day in [FIRST, "2025-09-30", "2026-01-01", "2026-03-17", AS_OF] {
         let want = engine_scores(&demo, day, &units);
+        cell_scores.push((day, want[0]));
         for (&u, w) in units.iter().zip(want) {
             let code = &store.unit(u).code;
             let h = history(&server, code, &format!("from={day}&to={day}"));
@@ -338,6 +340,39 @@ fn history_indicators_writes_restart_and_report() {
     let (s, _) = get(&server, &format!("/api/report?within={vcode}&period=2026-05"), None);
     assert_eq!(s, 401);
 
+    // OGC `datetime` and tiles `?date=`: the cell as of a day whose score
+    // differs from today's (the engine's), and today's.
+    let today_score = cell_scores.last().unwrap().1;
+    let (past, past_score) = cell_scores
+        .iter()
+        .copied()
+        .find(|(_, s)| *s != today_score)
+        .unwrap_or(cell_scores[0]);
+    let c = {
+        use geo::InteriorPoint;
+        store.unit(cell).geometry.interior_point().unwrap()
+    };
+    let now = live["risk_score"].as_f64().unwrap();
+    for (day, want) in [(past, past_score), (AS_OF, now)] {
+        let v = ok(
+            &server,
+            &format!("/ogc/collections/cells/items?datetime={day}&filter=code%3D%27{ccode}%27"),
+            None,
+        );
+        let f = &v["features"][0];
+        assert_eq!(f["properties"]["code"], ccode.as_str(), "{v}");
+        assert_eq!(f["properties"]["risk_score"].as_f64(), Some(want), "OGC on {day}");
+        assert_eq!(tile_score(&server, c, &ccode, Some(day)), want, "tile on {day}");
+    }
+    let (s, v) = get(
+        &server,
+        "/ogc/collections/cells/items?datetime=2020-01-01",
+        None,
+    );
+    assert_eq!(s, 400, "{v}");
+    let (s, _) = get(&server, "/tiles/12/3000/1700.mvt?date=yesterday", None);
+    assert_eq!(s, 400);
+
     // The 月通报 as a workbook.
     let report = ok(
         &server,
@@ -422,4 +457,40 @@ print(json.dumps({"sheets": wb.sheetnames, "rows": rows, "fills": fills, "charts
     assert_eq!(v["charts"], 1, "one chart");
     assert_eq!(v["line"], true, "a line chart");
     assert!(v["sheets"].as_array().unwrap().len() == 2);
+}
+
+/// The `risk_score` of the cell `code` in the z13 tile holding `p` (with
+/// `?date=`).
+fn tile_score(server: &Server, p: geo::Point<f64>, code: &str, date: Option<&str>) -> f64 {
+    use geozero::mvt::{Message, Tile};
+    let z = 13u32;
+    let n = f64::from(1u32 << z);
+    let x = ((p.x() + 180.0) / 360.0 * n).floor() as u32;
+    let lat = p.y().to_radians();
+    let y = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor() as u32;
+    let q = date.map_or(String::new(), |d| format!("?date={d}"));
+    let resp = ureq::get(&format!("{}/tiles/{z}/{x}/{y}.mvt{q}", server.base))
+        .call()
+        .unwrap();
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut resp.into_reader(), &mut bytes).unwrap();
+    let tile = Tile::decode(bytes.as_slice()).unwrap();
+    let layer = tile.layers.iter().find(|l| l.name == "cells").expect("a cells layer");
+    for f in &layer.features {
+        let mut props = std::collections::HashMap::new();
+        for t in f.tags.chunks(2) {
+            props.insert(layer.keys[t[0] as usize].as_str(), &layer.values[t[1] as usize]);
+        }
+        if props.get("code").and_then(|v| v.string_value.as_deref()) == Some(code) {
+            let v = props["risk_score"];
+            return v
+                .double_value
+                .or(v.float_value.map(f64::from))
+                .or(v.int_value.map(|i| i as f64))
+                .or(v.uint_value.map(|i| i as f64))
+                .or(v.sint_value.map(|i| i as f64))
+                .unwrap_or_else(|| panic!("risk_score {v:?}"));
+        }
+    }
+    panic!("{code} not in tile {z}/{x}/{y}");
 }

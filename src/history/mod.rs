@@ -83,6 +83,9 @@ pub fn journal_changes(journal: &Path, as_of: Date) -> Result<Vec<Change>, Histo
     Ok(out)
 }
 
+/// Day snapshots kept for tiles and OGC (`?date=`, `datetime=`).
+const DAY_SNAPSHOTS: usize = 4;
+
 struct Inner {
     db: Db,
     tracker: Tracker,
@@ -95,6 +98,7 @@ pub struct History {
     path: PathBuf,
     journal: PathBuf,
     inner: Mutex<Inner>,
+    day_snapshots: Mutex<Vec<(Date, String, std::sync::Arc<Snapshot>)>>,
 }
 
 impl std::fmt::Debug for History {
@@ -196,6 +200,7 @@ impl History {
                     base_version: snap.base_version.to_string(),
                     first,
                 }),
+                day_snapshots: Mutex::new(Vec::new()),
             },
             opened,
         ))
@@ -251,6 +256,40 @@ impl History {
         inner.base_version = snap.base_version.to_string();
         inner.first = as_of.add_days(-DAYS);
         Ok(())
+    }
+
+    /// The served data as they were at the end of `day`: the records of
+    /// that day (base + journal cut at it) scored as of it, sharing the
+    /// served snapshot's geometry. The last few are kept.
+    pub fn snapshot_on(
+        &self,
+        day: Date,
+        snap: &Snapshot,
+    ) -> Result<std::sync::Arc<Snapshot>, HistoryError> {
+        let mut kept = self
+            .day_snapshots
+            .lock()
+            .map_err(|_| HistoryError::Poisoned)?;
+        if let Some((_, _, s)) = kept
+            .iter()
+            .find(|(d, v, _)| *d == day && *v == snap.data_version)
+        {
+            return Ok(std::sync::Arc::clone(s));
+        }
+        let changes = journal_changes(&self.journal, snap.scores.params().as_of_day())?;
+        let t = Tracker::start(&snap.store, snap.scores.params(), &changes, day);
+        let s = std::sync::Arc::new(snap.with_live(
+            t.store().clone(),
+            t.scores().clone(),
+            snap.tile_changes.clone(),
+            snap.seq,
+        ));
+        kept.retain(|(_, v, _)| *v == snap.data_version);
+        if kept.len() >= DAY_SNAPSHOTS {
+            kept.remove(0);
+        }
+        kept.push((day, snap.data_version.clone(), std::sync::Arc::clone(&s)));
+        Ok(s)
     }
 
     /// The first and last day held.

@@ -320,3 +320,15 @@ pub async fn report(
     )
         .into_response())
 }
+
+/// The served data at the end of the day `raw` (`YYYY-MM-DD`, or an RFC
+/// 3339 instant: its date), for `?date=` tiles and OGC `datetime`.
+pub async fn snapshot_on(state: &AppState, name: &str, raw: &str) -> Result<Arc<Snapshot>, ApiError> {
+    let day = date_param(name, raw.get(..10).unwrap_or(raw))?;
+    let (history, snap) = current(state).await?;
+    check_range(day, day, history.days()?)?;
+    tokio::task::spawn_blocking(move || history.snapshot_on(day, &snap))
+        .await
+        .map_err(|e| ApiError::Internal(format!("history: {e}")))?
+        .map_err(ApiError::from)
+}
