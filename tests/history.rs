@@ -156,10 +156,7 @@ fn engine_scores(demo: &Demo, day: &str, units: &[UnitId]) -> Vec<f64> {
         ..RiskParams::default()
     };
     let scores = score_all(&demo.store, &params);
-    units
-        .iter()
-        .map(|&u| scores.unit(u).risk_score())
-        .collect()
+    units.iter().map(|&u| scores.unit(u).risk_score()).collect()
 }
 
 fn history(server: &Server, code: &str, query: &str) -> Value {
@@ -218,7 +215,11 @@ fn history_indicators_writes_restart_and_report() {
             &format!("/api/report?within={code}&period=2026-05"),
             Some(PLANNER),
         );
-        assert_eq!(figures(&report["unit"]["indicators"]), want, "{code} report");
+        assert_eq!(
+            figures(&report["unit"]["indicators"]),
+            want,
+            "{code} report"
+        );
         let stats = ok(
             &server,
             &format!("/api/stats?within={code}&from=2026-05-01&to=2026-05-31"),
@@ -230,22 +231,30 @@ fn history_indicators_writes_restart_and_report() {
             let r = (f64::from(want[1]) * 10_000.0 / f64::from(want[0])).round() / 100.0;
             assert_eq!(rate, Some(r), "{code}");
         }
-        let month = history(
-            &server,
-            code,
-            "from=2026-05-01&to=2026-05-31&step=month",
-        );
+        let month = history(&server, code, "from=2026-05-01&to=2026-05-31&step=month");
         let m = &month["series"][0];
         assert_eq!(month["series"].as_array().unwrap().len(), 1);
         assert_eq!(m["date"], "2026-05-01");
         assert_eq!(
-            [m["found"].as_u64(), m["closed"].as_u64(), m["overdue_open"].as_u64()],
-            [Some(u64::from(want[0])), Some(u64::from(want[1])), Some(u64::from(want[3]))],
+            [
+                m["found"].as_u64(),
+                m["closed"].as_u64(),
+                m["overdue_open"].as_u64()
+            ],
+            [
+                Some(u64::from(want[0])),
+                Some(u64::from(want[1])),
+                Some(u64::from(want[3]))
+            ],
             "{code} month step"
         );
     }
     // Without a token the history has scores, not records.
-    let (s, public) = get(&server, &format!("/api/cells/{vcode}/history?from={AS_OF}"), None);
+    let (s, public) = get(
+        &server,
+        &format!("/api/cells/{vcode}/history?from={AS_OF}"),
+        None,
+    );
     assert_eq!(s, 200);
     assert!(public["series"][0]["risk_score"].is_number());
     assert!(public["series"][0].get("found").is_none(), "{public}");
@@ -273,12 +282,18 @@ fn history_indicators_writes_restart_and_report() {
     assert_eq!(b.len(), a.len());
     assert_eq!(b[..b.len() - 1], a[..a.len() - 1], "earlier days unchanged");
     let (bt, at) = (&b[b.len() - 1], &a[a.len() - 1]);
-    assert_eq!(at["found"].as_u64(), Some(bt["found"].as_u64().unwrap() + 1));
+    assert_eq!(
+        at["found"].as_u64(),
+        Some(bt["found"].as_u64().unwrap() + 1)
+    );
     assert_eq!(
         at["major_open"].as_u64(),
         Some(bt["major_open"].as_u64().unwrap() + 1)
     );
-    assert!(at["risk_score"].as_f64() > bt["risk_score"].as_f64(), "{at} vs {bt}");
+    assert!(
+        at["risk_score"].as_f64() > bt["risk_score"].as_f64(),
+        "{at} vs {bt}"
+    );
     let live = ok(&server, &format!("/api/cells/{ccode}"), Some(PLANNER));
     assert_eq!(at["risk_score"], live["risk_score"]);
 
@@ -297,7 +312,11 @@ fn history_indicators_writes_restart_and_report() {
     drop(server);
     let file = demo.data().join(".journal.history.sqlite");
     assert!(file.exists(), "the history file is beside the journal");
-    for f in [".journal.history.sqlite", ".journal.history.sqlite-wal", ".journal.history.sqlite-shm"] {
+    for f in [
+        ".journal.history.sqlite",
+        ".journal.history.sqlite-wal",
+        ".journal.history.sqlite-shm",
+    ] {
         let _ = std::fs::remove_file(demo.data().join(f));
     }
     let server = demo.start();
@@ -311,33 +330,65 @@ fn history_indicators_writes_restart_and_report() {
     );
     let items = r["items"].as_array().unwrap();
     assert_eq!(items.len(), 5);
-    let changes: Vec<f64> = items.iter().map(|i| i["change"].as_f64().unwrap()).collect();
+    let changes: Vec<f64> = items
+        .iter()
+        .map(|i| i["change"].as_f64().unwrap())
+        .collect();
     assert!(changes.windows(2).all(|w| w[0] >= w[1]), "{changes:?}");
     let (s, _) = get(&server, "/api/ranking?by=overdue", None);
     assert_eq!(s, 401);
-    let r = ok(&server, "/api/ranking?level=village&by=overdue&limit=3", Some(PLANNER));
+    let r = ok(
+        &server,
+        "/api/ranking?level=village&by=overdue&limit=3",
+        Some(PLANNER),
+    );
     let top = &r["items"][0];
     let top_unit = store.unit_by_code(top["code"].as_str().unwrap()).unwrap();
     let want = brute(&demo.records_in(top_unit), d(AS_OF), d(AS_OF));
     // The ranking counts today, with the write above (a new record, not overdue).
-    assert_eq!(top["indicators"]["overdue_open"].as_u64(), Some(u64::from(want[3])));
+    assert_eq!(
+        top["indicators"]["overdue_open"].as_u64(),
+        Some(u64::from(want[3]))
+    );
 
     // Bad input.
     for (path, word) in [
-        (format!("/api/cells/{ccode}/history?from=2026-06-10&to=2026-06-01"), "after"),
+        (
+            format!("/api/cells/{ccode}/history?from=2026-06-10&to=2026-06-01"),
+            "after",
+        ),
         (format!("/api/cells/{ccode}/history?step=year"), "step"),
-        (format!("/api/cells/{ccode}/history?from=2024-01-01"), "before the history"),
-        (format!("/api/cells/{ccode}/history?from=2026-02-30"), "from"),
-        (format!("/api/report?within={vcode}&period=2026-13"), "period"),
-        (format!("/api/report?within={vcode}&period=2026-W99"), "period"),
-        (format!("/api/report?within={vcode}&period=2020-Q1"), "outside the history"),
+        (
+            format!("/api/cells/{ccode}/history?from=2024-01-01"),
+            "before the history",
+        ),
+        (
+            format!("/api/cells/{ccode}/history?from=2026-02-30"),
+            "from",
+        ),
+        (
+            format!("/api/report?within={vcode}&period=2026-13"),
+            "period",
+        ),
+        (
+            format!("/api/report?within={vcode}&period=2026-W99"),
+            "period",
+        ),
+        (
+            format!("/api/report?within={vcode}&period=2020-Q1"),
+            "outside the history",
+        ),
         ("/api/ranking?by=luck".to_string(), "by"),
     ] {
         let (s, v) = get(&server, &path, Some(PLANNER));
         assert_eq!(s, 400, "{path}: {v}");
         assert!(v.to_string().contains(word), "{path}: {v}");
     }
-    let (s, _) = get(&server, &format!("/api/report?within={vcode}&period=2026-05"), None);
+    let (s, _) = get(
+        &server,
+        &format!("/api/report?within={vcode}&period=2026-05"),
+        None,
+    );
     assert_eq!(s, 401);
 
     // OGC `datetime` and tiles `?date=`: the cell as of a day whose score
@@ -361,8 +412,16 @@ fn history_indicators_writes_restart_and_report() {
         );
         let f = &v["features"][0];
         assert_eq!(f["properties"]["code"], ccode.as_str(), "{v}");
-        assert_eq!(f["properties"]["risk_score"].as_f64(), Some(want), "OGC on {day}");
-        assert_eq!(tile_score(&server, c, &ccode, Some(day)), want, "tile on {day}");
+        assert_eq!(
+            f["properties"]["risk_score"].as_f64(),
+            Some(want),
+            "OGC on {day}"
+        );
+        assert_eq!(
+            tile_score(&server, c, &ccode, Some(day)),
+            want,
+            "tile on {day}"
+        );
     }
     let (s, v) = get(
         &server,
@@ -421,7 +480,11 @@ print(json.dumps({"sheets": wb.sheetnames, "rows": rows, "fills": fills, "charts
         .arg(path)
         .output()
         .expect("python");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let rows = v["rows"].as_array().unwrap();
     assert_eq!(rows[0][0], report["title"]);
@@ -467,7 +530,8 @@ fn tile_score(server: &Server, p: geo::Point<f64>, code: &str, date: Option<&str
     let n = f64::from(1u32 << z);
     let x = ((p.x() + 180.0) / 360.0 * n).floor() as u32;
     let lat = p.y().to_radians();
-    let y = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor() as u32;
+    let y = ((1.0 - (lat.tan() + 1.0 / lat.cos()).ln() / std::f64::consts::PI) / 2.0 * n).floor()
+        as u32;
     let q = date.map_or(String::new(), |d| format!("?date={d}"));
     let resp = ureq::get(&format!("{}/tiles/{z}/{x}/{y}.mvt{q}", server.base))
         .call()
@@ -475,11 +539,18 @@ fn tile_score(server: &Server, p: geo::Point<f64>, code: &str, date: Option<&str
     let mut bytes = Vec::new();
     std::io::Read::read_to_end(&mut resp.into_reader(), &mut bytes).unwrap();
     let tile = Tile::decode(bytes.as_slice()).unwrap();
-    let layer = tile.layers.iter().find(|l| l.name == "cells").expect("a cells layer");
+    let layer = tile
+        .layers
+        .iter()
+        .find(|l| l.name == "cells")
+        .expect("a cells layer");
     for f in &layer.features {
         let mut props = std::collections::HashMap::new();
         for t in f.tags.chunks(2) {
-            props.insert(layer.keys[t[0] as usize].as_str(), &layer.values[t[1] as usize]);
+            props.insert(
+                layer.keys[t[0] as usize].as_str(),
+                &layer.values[t[1] as usize],
+            );
         }
         if props.get("code").and_then(|v| v.string_value.as_deref()) == Some(code) {
             let v = props["risk_score"];

@@ -57,7 +57,10 @@ impl Indicators {
 
     /// The indicators of `unit` from `from` to `to`.
     pub fn read(db: &Db, unit: UnitId, from: Date, to: Date) -> Result<Indicators, HistoryError> {
-        Ok(Indicators::of(db.flow_sum(unit, from, to)?, db.state_on(unit, to)?))
+        Ok(Indicators::of(
+            db.flow_sum(unit, from, to)?,
+            db.state_on(unit, to)?,
+        ))
     }
 }
 

@@ -64,7 +64,9 @@ impl Db {
     /// Empties the file and writes the units' codes and `meta`.
     pub fn reset(&mut self, codes: &[&str], meta: &[(&str, String)]) -> Result<(), HistoryError> {
         let tx = self.conn.transaction()?;
-        tx.execute_batch("DELETE FROM meta; DELETE FROM units; DELETE FROM state; DELETE FROM flow;")?;
+        tx.execute_batch(
+            "DELETE FROM meta; DELETE FROM units; DELETE FROM state; DELETE FROM flow;",
+        )?;
         {
             let mut ins = tx.prepare("INSERT INTO units (unit, code) VALUES (?1, ?2)")?;
             for (i, c) in codes.iter().enumerate() {
@@ -81,21 +83,27 @@ impl Db {
     /// Removes every row from `day` on.
     pub fn cut(&mut self, day: Date) -> Result<(), HistoryError> {
         let d = day.days();
-        self.conn.execute("DELETE FROM state WHERE day >= ?1", [d])?;
+        self.conn
+            .execute("DELETE FROM state WHERE day >= ?1", [d])?;
         self.conn.execute("DELETE FROM flow WHERE day >= ?1", [d])?;
         Ok(())
     }
 
     /// Writes the rows of several steps and `meta` in one transaction.
-    pub fn write(&mut self, steps: &[StepRows], meta: &[(&str, String)]) -> Result<(), HistoryError> {
+    pub fn write(
+        &mut self,
+        steps: &[StepRows],
+        meta: &[(&str, String)],
+    ) -> Result<(), HistoryError> {
         let tx = self.conn.transaction()?;
         {
             let mut put = tx.prepare_cached(
                 "INSERT OR REPLACE INTO state VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
             let mut del = tx.prepare_cached("DELETE FROM state WHERE unit = ?1 AND day = ?2")?;
-            let mut fput = tx
-                .prepare_cached("INSERT OR REPLACE INTO flow VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
+            let mut fput = tx.prepare_cached(
+                "INSERT OR REPLACE INTO flow VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
             let mut fdel = tx.prepare_cached("DELETE FROM flow WHERE unit = ?1 AND day = ?2")?;
             for step in steps {
                 let d = step.day.days();
@@ -153,7 +161,12 @@ impl Db {
 
     /// The unit's state on every day from `from` to `to` (the last stored
     /// row on or before each day; none before the unit's first row).
-    pub fn states(&self, unit: UnitId, from: Date, to: Date) -> Result<Vec<(Date, State)>, HistoryError> {
+    pub fn states(
+        &self,
+        unit: UnitId,
+        from: Date,
+        to: Date,
+    ) -> Result<Vec<(Date, State)>, HistoryError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT day, risk_score, risk_level, h, e, c, m, overdue_open, major_open FROM state
              WHERE unit = ?1 AND day <= ?3 AND day >= coalesce(
@@ -162,7 +175,12 @@ impl Db {
         )?;
         let rows = stmt.query_map(params![unit, from.days(), to.days()], |r| {
             let h: Option<f64> = r.get(3)?;
-            let hecm = match (h, r.get::<_, Option<f64>>(4)?, r.get::<_, Option<f64>>(5)?, r.get::<_, Option<f64>>(6)?) {
+            let hecm = match (
+                h,
+                r.get::<_, Option<f64>>(4)?,
+                r.get::<_, Option<f64>>(5)?,
+                r.get::<_, Option<f64>>(6)?,
+            ) {
                 (Some(h), Some(e), Some(c), Some(m)) => Some([h, e, c, m]),
                 _ => None,
             };
@@ -206,7 +224,12 @@ impl Db {
     }
 
     /// The unit's flows on the days from `from` to `to` that have any.
-    pub fn flows(&self, unit: UnitId, from: Date, to: Date) -> Result<Vec<(Date, Flow)>, HistoryError> {
+    pub fn flows(
+        &self,
+        unit: UnitId,
+        from: Date,
+        to: Date,
+    ) -> Result<Vec<(Date, Flow)>, HistoryError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT day, found, closed, closed_on_time, due, due_on_time FROM flow
              WHERE unit = ?1 AND day BETWEEN ?2 AND ?3 ORDER BY day",
@@ -237,8 +260,12 @@ impl Db {
 
     /// Rows stored (state, flow) and the file's size in bytes.
     pub fn size(&self) -> Result<(u64, u64, u64), HistoryError> {
-        let n: i64 = self.conn.query_row("SELECT count(*) FROM state", [], |r| r.get(0))?;
-        let f: i64 = self.conn.query_row("SELECT count(*) FROM flow", [], |r| r.get(0))?;
+        let n: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM state", [], |r| r.get(0))?;
+        let f: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM flow", [], |r| r.get(0))?;
         let pages: i64 = self.conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
         let size: i64 = self.conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
         Ok((n as u64, f as u64, (pages * size) as u64))

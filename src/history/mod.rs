@@ -103,7 +103,9 @@ pub struct History {
 
 impl std::fmt::Debug for History {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("History").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("History")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -128,7 +130,11 @@ fn meta_of(snap_base: &str, first: Date, last: Date, seq: u64) -> Vec<(&'static 
 /// Brings `db` up to `snap` (base + journal `changes`, as of the
 /// snapshot's as-of day): resumes after the stored days when they still
 /// hold, else writes everything again.
-fn sync(db: &mut Db, snap: &Snapshot, changes: &[Change]) -> Result<(Tracker, Opened), HistoryError> {
+fn sync(
+    db: &mut Db,
+    snap: &Snapshot,
+    changes: &[Change],
+) -> Result<(Tracker, Opened), HistoryError> {
     let params = snap.scores.params();
     let as_of = params.as_of_day();
     let first = as_of.add_days(-DAYS);
@@ -185,7 +191,11 @@ fn sync(db: &mut Db, snap: &Snapshot, changes: &[Change]) -> Result<(Tracker, Op
 impl History {
     /// Opens the history at `path` for the served `snap` whose journal is
     /// `journal`, computing the days it lacks (all 366 on first run).
-    pub fn open(path: &Path, journal: &Path, snap: &Snapshot) -> Result<(History, Opened), HistoryError> {
+    pub fn open(
+        path: &Path,
+        journal: &Path,
+        snap: &Snapshot,
+    ) -> Result<(History, Opened), HistoryError> {
         let mut db = Db::open(path)?;
         let changes = journal_changes(journal, snap.scores.params().as_of_day())?;
         let (tracker, opened) = sync(&mut db, snap, &changes)?;
@@ -246,7 +256,9 @@ impl History {
             let first = inner.first;
             let base = inner.base_version.clone();
             let seq = inner.tracker.seq();
-            inner.db.write(&[rows], &meta_of(&base, first, as_of, seq))?;
+            inner
+                .db
+                .write(&[rows], &meta_of(&base, first, as_of, seq))?;
             return Ok(());
         }
         let all = journal_changes(&self.journal, as_of)?;
@@ -299,7 +311,10 @@ impl History {
     }
 
     /// Runs `f` on the file (reads).
-    pub fn read<T>(&self, f: impl FnOnce(&Db) -> Result<T, HistoryError>) -> Result<T, HistoryError> {
+    pub fn read<T>(
+        &self,
+        f: impl FnOnce(&Db) -> Result<T, HistoryError>,
+    ) -> Result<T, HistoryError> {
         let inner = self.inner.lock().map_err(|_| HistoryError::Poisoned)?;
         f(&inner.db)
     }

@@ -170,7 +170,15 @@ mod tests {
         assert_eq!((q.from, q.to), (d("2026-10-01"), d("2026-12-31")));
         let f: Period = "2024-02".parse().unwrap();
         assert_eq!(f.to, d("2024-02-29"));
-        for bad in ["2026", "2026-13", "2026-W54", "2026-Q5", "26-11", "2026-11-31", "x"] {
+        for bad in [
+            "2026",
+            "2026-13",
+            "2026-W54",
+            "2026-Q5",
+            "26-11",
+            "2026-11-31",
+            "x",
+        ] {
             assert!(bad.parse::<Period>().is_err(), "{bad}");
         }
         assert_eq!(Step::Week.start(d("2026-11-22")), d("2026-11-16"));

@@ -228,7 +228,8 @@ impl Tracker {
             let old_f = self.flow.get(&c).copied().unwrap_or_default();
             for u in std::iter::once(c).chain(self.store.ancestors(c)) {
                 let t = &mut self.stock[u as usize];
-                t.overdue_open = (t.overdue_open + s.overdue_open).saturating_sub(old_s.overdue_open);
+                t.overdue_open =
+                    (t.overdue_open + s.overdue_open).saturating_sub(old_s.overdue_open);
                 t.major_open = (t.major_open + s.major_open).saturating_sub(old_s.major_open);
                 if f != old_f {
                     let x = self.flow.entry(u).or_default();
@@ -251,8 +252,7 @@ impl Tracker {
                 self.cur[i] = s;
                 self.moved.push(*u);
             }
-            rows.states
-                .push((*u, (s != self.prev[i]).then_some(s)));
+            rows.states.push((*u, (s != self.prev[i]).then_some(s)));
         }
         for u in flow_units {
             rows.flows.push((u, self.flow.get(&u).copied()));

@@ -5,12 +5,24 @@
 
 use super::bulletin::{Bulletin, Line};
 use crate::model::RiskLevel;
-use rust_xlsxwriter::{Chart, ChartType, Color, Format, FormatAlign, FormatBorder, Workbook, XlsxError};
+use rust_xlsxwriter::{
+    Chart, ChartType, Color, Format, FormatAlign, FormatBorder, Workbook, XlsxError,
+};
 
 /// Columns of the ranking table.
 const HEADERS: [&str; 12] = [
-    "排名", "代码", "名称", "风险分值", "风险等级", "较上期变化", "发现隐患", "已销号", "整改率(%)",
-    "按期整改率(%)", "超期未整改", "重大隐患未销号",
+    "排名",
+    "代码",
+    "名称",
+    "风险分值",
+    "风险等级",
+    "较上期变化",
+    "发现隐患",
+    "已销号",
+    "整改率(%)",
+    "按期整改率(%)",
+    "超期未整改",
+    "重大隐患未销号",
 ];
 
 fn level_zh(s: &str) -> &'static str {
@@ -72,7 +84,10 @@ pub fn bulletin_xlsx(b: &Bulletin) -> Result<Vec<u8>, XlsxError> {
             .set_title(&b.title)
             .set_subject("城市安全风险电子地图"),
     );
-    let title = Format::new().set_bold().set_font_size(16).set_align(FormatAlign::Center);
+    let title = Format::new()
+        .set_bold()
+        .set_font_size(16)
+        .set_align(FormatAlign::Center);
     let bold = Format::new().set_bold();
     let head = Format::new()
         .set_bold()
@@ -91,9 +106,15 @@ pub fn bulletin_xlsx(b: &Bulletin) -> Result<Vec<u8>, XlsxError> {
     let u = &b.unit;
     let rate = |v: Option<f64>| v.map_or("—".to_string(), |v| format!("{v:.2}%"));
     let facts = [
-        ("风险分值", u.risk_score.map_or("—".into(), |s| format!("{s:.1}"))),
+        (
+            "风险分值",
+            u.risk_score.map_or("—".into(), |s| format!("{s:.1}")),
+        ),
         ("风险等级", u.risk_level.map_or("", level_zh).to_string()),
-        ("较上期变化", u.change.map_or("—".into(), |c| format!("{c:+.1}"))),
+        (
+            "较上期变化",
+            u.change.map_or("—".into(), |c| format!("{c:+.1}")),
+        ),
         (
             "下级单元等级",
             format!(
@@ -121,9 +142,11 @@ pub fn bulletin_xlsx(b: &Bulletin) -> Result<Vec<u8>, XlsxError> {
     for (i, l) in b.children.iter().enumerate() {
         write_line(sheet, table + 2 + i as u32, l, &cell)?;
     }
-    for (col, w) in [6.0, 16.0, 18.0, 10.0, 9.0, 11.0, 9.0, 8.0, 10.0, 13.0, 10.0, 14.0]
-        .into_iter()
-        .enumerate()
+    for (col, w) in [
+        6.0, 16.0, 18.0, 10.0, 9.0, 11.0, 9.0, 8.0, 10.0, 13.0, 10.0, 14.0,
+    ]
+    .into_iter()
+    .enumerate()
     {
         sheet.set_column_width(col as u16, w)?;
     }

@@ -282,8 +282,7 @@ impl HiddenDanger {
     /// it, or with none). A record's weight and counts on an as-of date
     /// follow this, so scoring a past day counts what was open that day.
     pub fn is_open_on(&self, day: Date) -> bool {
-        self.found_at <= day
-            && (self.status.is_open() || self.closed_at.is_some_and(|c| c > day))
+        self.found_at <= day && (self.status.is_open() || self.closed_at.is_some_and(|c| c > day))
     }
 
     /// Whether it is open on `as_of` and past its deadline then.

@@ -163,7 +163,9 @@ pub async fn stats_indicators(
         (None, _) => return Ok(None),
     };
     let held = history.days()?;
-    let month = crate::history::period::Step::Month.start(held.1).max(held.0);
+    let month = crate::history::period::Step::Month
+        .start(held.1)
+        .max(held.0);
     let (from, to) = range(q, (month, held.1), held)?;
     let ind = history.read(|db| {
         let mut f = crate::history::day::Flow::default();
@@ -323,7 +325,11 @@ pub async fn report(
 
 /// The served data at the end of the day `raw` (`YYYY-MM-DD`, or an RFC
 /// 3339 instant: its date), for `?date=` tiles and OGC `datetime`.
-pub async fn snapshot_on(state: &AppState, name: &str, raw: &str) -> Result<Arc<Snapshot>, ApiError> {
+pub async fn snapshot_on(
+    state: &AppState,
+    name: &str,
+    raw: &str,
+) -> Result<Arc<Snapshot>, ApiError> {
     let day = date_param(name, raw.get(..10).unwrap_or(raw))?;
     let (history, snap) = current(state).await?;
     check_range(day, day, history.days()?)?;
