@@ -322,6 +322,37 @@ fn history_indicators_writes_restart_and_report() {
     let server = demo.start();
     assert_eq!(snapshot(&server), kept, "rebuilt from base + journal");
 
+    // A day later the window moves: the kept file is pruned to the new
+    // year and extended, and equals one written from scratch.
+    drop(server);
+    std::fs::write(
+        demo.tmp.path().join("riskmap.toml"),
+        "[risk]\nas_of = \"2026-06-16\"\n",
+    )
+    .unwrap();
+    let server = demo.start();
+    let moved = snapshot(&server);
+    assert_eq!(moved[0]["from"], "2025-06-16");
+    assert_eq!(moved[0]["to"], "2026-06-16");
+    drop(server);
+    for f in [
+        ".journal.history.sqlite",
+        ".journal.history.sqlite-wal",
+        ".journal.history.sqlite-shm",
+    ] {
+        let _ = std::fs::remove_file(demo.data().join(f));
+    }
+    let server = demo.start();
+    assert_eq!(snapshot(&server), moved, "pruned equals rebuilt");
+    drop(server);
+    std::fs::write(
+        demo.tmp.path().join("riskmap.toml"),
+        format!("[risk]\nas_of = \"{AS_OF}\"\n"),
+    )
+    .unwrap();
+    let server = demo.start();
+    assert_eq!(snapshot(&server), kept, "back to the first window");
+
     // Rankings over the history.
     let r = ok(
         &server,

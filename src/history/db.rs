@@ -89,6 +89,26 @@ impl Db {
         Ok(())
     }
 
+    /// Drops the days before `first`, carrying each unit's state on to
+    /// `first` (so the file equals one written from `first`).
+    pub fn prune(&mut self, first: Date) -> Result<(), HistoryError> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT OR IGNORE INTO state SELECT unit, ?1, risk_score, risk_level, h, e, c, m,
+                 overdue_open, major_open FROM state s
+             WHERE day = (SELECT max(day) FROM state WHERE unit = s.unit AND day < ?1)",
+            [first.days()],
+        )?;
+        tx.execute("DELETE FROM state WHERE day < ?1", [first.days()])?;
+        tx.execute("DELETE FROM flow WHERE day < ?1", [first.days()])?;
+        tx.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('first_day', ?1)",
+            [first.to_string()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Writes the rows of several steps and `meta` in one transaction.
     pub fn write(
         &mut self,

@@ -143,7 +143,7 @@ fn sync(
     let stored_last: Option<Date> = db.meta("last_day")?.and_then(|s| s.parse().ok());
     let stored_seq: Option<u64> = db.meta("seq")?.and_then(|s| s.parse().ok());
     let same = db.meta("base_version")?.as_deref() == Some(base.as_str())
-        && stored_first == Some(first)
+        && stored_first.is_some_and(|f| f <= first)
         && stored_seq.is_some_and(|s| s <= snap.seq);
     let resume_at = match (same, stored_last, stored_seq) {
         (true, Some(last), Some(seq)) if last <= as_of => {
@@ -161,6 +161,7 @@ fn sync(
     let (mut tracker, start, rebuilt) = match resume_at {
         Some(x) if x > first => {
             db.cut(x)?;
+            db.prune(first)?;
             let t = Tracker::start(live, params, changes, x.add_days(-1));
             (t, x, false)
         }
