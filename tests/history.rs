@@ -454,12 +454,6 @@ fn history_indicators_writes_restart_and_report() {
             "tile on {day}"
         );
     }
-    let (s, v) = get(
-        &server,
-        "/ogc/collections/cells/items?datetime=2020-01-01",
-        None,
-    );
-    assert_eq!(s, 400, "{v}");
     let (s, _) = get(&server, "/tiles/12/3000/1700.mvt?date=yesterday", None);
     assert_eq!(s, 400);
 

@@ -211,7 +211,9 @@ async fn items_page(
         });
     let p = ItemsParams::parse_for(layer, scope, pairs)?;
     let snap = match day {
-        Some(day) => super::api::snapshot_on(&state, "datetime", &day).await?,
+        Some(day) => super::api::snapshot_held(&state, &day)
+            .await?
+            .unwrap_or(snap),
         None => snap,
     };
     // A streamed page holds a blocking thread until the client has read

@@ -338,3 +338,20 @@ pub async fn snapshot_on(
         .map_err(|e| ApiError::Internal(format!("history: {e}")))?
         .map_err(ApiError::from)
 }
+
+/// [`snapshot_on`] for OGC `datetime`: `None` (the parameter does not
+/// narrow, as before the history) for a day the history does not hold or a
+/// server without one.
+pub async fn snapshot_held(state: &AppState, raw: &str) -> Result<Option<Arc<Snapshot>>, ApiError> {
+    let Ok(day) = raw.get(..10).unwrap_or(raw).parse::<Date>() else {
+        return Ok(None);
+    };
+    let Some(history) = state.history.get() else {
+        return Ok(None);
+    };
+    let (first, last) = history.days()?;
+    if day < first || day > last {
+        return Ok(None);
+    }
+    snapshot_on(state, "datetime", raw).await.map(Some)
+}

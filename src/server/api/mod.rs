@@ -12,7 +12,7 @@ mod public;
 
 pub use audit::{AuditLog, record_token_requests};
 pub use events::MAX_SUBSCRIBERS;
-pub use history::{follow as follow_history, snapshot_on};
+pub use history::{follow as follow_history, snapshot_held, snapshot_on};
 
 use super::AppState;
 use axum::Router;
