@@ -60,6 +60,7 @@ pub mod cli;
 pub mod config;
 pub mod crs;
 pub mod generate;
+pub mod history;
 pub mod index;
 pub mod ingest;
 pub mod ip_range;

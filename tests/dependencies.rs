@@ -29,6 +29,7 @@ const RANKS: &[(&str, u8)] = &[
     ("write", 4),
     ("snapshot", 5),
     ("live", 5),
+    ("history", 5),
     ("config", 5),
     ("generate", 5),
     ("server", 6),

@@ -239,7 +239,7 @@ impl DangerBook {
         for &i in self.of_enterprise(enterprise) {
             let Some(e) = self.get(i) else { continue };
             let r = &e.record;
-            if !r.status.is_open() {
+            if !r.is_open_on(as_of) {
                 continue;
             }
             out.open += 1;

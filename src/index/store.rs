@@ -98,6 +98,9 @@ fn level_index(level: Level) -> usize {
 pub struct Store {
     base: Arc<Base>,
     dangers: DangerBook,
+    /// The hidden-danger records as the base files hold them (before the
+    /// journal), which the daily history replays from.
+    base_records: Arc<Vec<crate::model::HiddenDanger>>,
 }
 
 impl Deref for Store {
@@ -114,11 +117,19 @@ impl Store {
         let records = std::mem::take(&mut dataset.hidden_dangers);
         let loaded = dataset.has_hidden_dangers;
         let base = Base::build(dataset);
+        let base_records = Arc::new(records.clone());
         let dangers = DangerBook::build(&base, records, loaded);
         Store {
             base: Arc::new(base),
             dangers,
+            base_records,
         }
+    }
+
+    /// The hidden-danger records of the base files, before any journal
+    /// entry.
+    pub fn base_records(&self) -> &[crate::model::HiddenDanger] {
+        &self.base_records
     }
 
     /// The hidden-danger records.
@@ -131,6 +142,7 @@ impl Store {
         Store {
             base: Arc::clone(&self.base),
             dangers,
+            base_records: Arc::clone(&self.base_records),
         }
     }
 

@@ -268,9 +268,17 @@ pub struct HiddenDanger {
 }
 
 impl HiddenDanger {
-    /// Whether it is open (not closed) and past its deadline on `as_of`.
+    /// Whether it is open on `day`: found by then (`found_at` on or before
+    /// it) and not closed by then (closed with a `closed_at` on or before
+    /// it, or with none). A record's weight and counts on an as-of date
+    /// follow this, so scoring a past day counts what was open that day.
+    pub fn is_open_on(&self, day: Date) -> bool {
+        self.found_at <= day && (self.status.is_open() || self.closed_at.is_some_and(|c| c > day))
+    }
+
+    /// Whether it is open on `as_of` and past its deadline then.
     pub fn is_overdue(&self, as_of: Date) -> bool {
-        self.status.is_open() && self.deadline.is_some_and(|d| d < as_of)
+        self.is_open_on(as_of) && self.deadline.is_some_and(|d| d < as_of)
     }
 }
 

@@ -144,7 +144,7 @@ pub fn danger_terms(store: &Store, cell: UnitId, params: &RiskParams) -> Vec<Dan
             let w = standalone_weight(
                 r.grade == DangerGrade::Major,
                 r.is_overdue(as_of),
-                !r.status.is_open(),
+                !r.is_open_on(as_of),
                 &params.hidden_dangers,
             );
             (w > 0.0).then(|| DangerTerm {

@@ -118,6 +118,23 @@ impl Scores {
         self.rescore(store_after, cells, &params)
     }
 
+    /// Moves the scores to another as-of day: rescores `cells` (every cell
+    /// whose records open, close or pass their deadline between the scored
+    /// day and `as_of`, or changed) and their ancestors with the parameters
+    /// pinned to `as_of`; returns the ancestors. Used by the daily history,
+    /// which steps one day at a time.
+    pub fn rescore_cells_on(
+        &mut self,
+        store_after: &Store,
+        cells: &BTreeSet<UnitId>,
+        as_of: crate::model::Date,
+    ) -> BTreeSet<UnitId> {
+        let mut params = self.params.clone();
+        params.as_of = Some(as_of.to_string());
+        self.params = params.clone();
+        self.rescore(store_after, cells, &params)
+    }
+
     fn rescore(
         &mut self,
         store_after: &Store,

@@ -85,6 +85,8 @@ pub struct SharedState {
     pub live: std::sync::OnceLock<Arc<live::Live>>,
     /// Places for `/api/events` subscribers.
     pub subscribers: Arc<tokio::sync::Semaphore>,
+    /// The daily history, when the data source has a journal file.
+    pub history: std::sync::OnceLock<Arc<crate::history::History>>,
 }
 
 impl AppState {
@@ -110,6 +112,7 @@ impl AppState {
             streams,
             live: std::sync::OnceLock::new(),
             subscribers: Arc::new(tokio::sync::Semaphore::new(api::MAX_SUBSCRIBERS)),
+            history: std::sync::OnceLock::new(),
         }))
     }
 
@@ -117,6 +120,28 @@ impl AppState {
     pub fn current(&self) -> Arc<Snapshot> {
         self.snapshot.load_full()
     }
+}
+
+/// Opens the daily history beside the journal file `journal` (computing
+/// the days it lacks: the whole year on first run) for the served data.
+pub async fn open_history(state: &AppState, journal: &std::path::Path) -> Result<(), String> {
+    let path = crate::history::default_path(journal);
+    let (p, j, snap) = (path.clone(), journal.to_path_buf(), state.current());
+    let started = std::time::Instant::now();
+    let (history, opened) =
+        tokio::task::spawn_blocking(move || crate::history::History::open(&p, &j, &snap))
+            .await
+            .map_err(|e| format!("history: {e}"))?
+            .map_err(|e| format!("cannot open the history {}: {e}", path.display()))?;
+    tracing::info!(
+        history = %path.display(),
+        days = opened.days,
+        rebuilt = opened.rebuilt,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "history ready"
+    );
+    let _ = state.history.set(Arc::new(history));
+    Ok(())
 }
 
 /// The application's routes.

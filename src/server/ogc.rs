@@ -198,7 +198,24 @@ async fn items_page(
         params::check_common(&pairs)?;
         return Err(not_found(&id));
     };
+    // `datetime=YYYY-MM-DD` on a grid-unit layer: that day's scores.
+    let day = pairs
+        .iter()
+        .find(|(k, v)| k == "datetime" && !v.contains('/'))
+        .map(|(_, v)| v.clone())
+        .filter(|_| {
+            matches!(
+                layer,
+                LayerId::Cells | LayerId::Villages | LayerId::Towns | LayerId::Counties
+            )
+        });
     let p = ItemsParams::parse_for(layer, scope, pairs)?;
+    let snap = match day {
+        Some(day) => super::api::snapshot_held(&state, &day)
+            .await?
+            .unwrap_or(snap),
+        None => snap,
+    };
     // A streamed page holds a blocking thread until the client has read
     // it (or the write timeout drops it): their number is bounded.
     let permit = Arc::clone(&state.streams)

@@ -43,6 +43,9 @@ pub enum ServeError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The daily history beside the journal cannot be opened or built.
+    #[error("history: {0}")]
+    History(String),
     /// The tokio runtime, the signal handlers or the bound address.
     #[error("{what}: {source}")]
     Setup {
@@ -211,6 +214,9 @@ async fn serve(config: Config, tokens: TokensFile) -> Result<(), ServeError> {
         let live = super::live::Live::open(&path, state.current()).map_err(ServeError::Journal)?;
         tracing::info!(journal = %path.display(), seq = state.current().seq, "journal open for writes");
         let _ = state.live.set(std::sync::Arc::new(live));
+        super::open_history(&state, &path)
+            .await
+            .map_err(ServeError::History)?;
     }
     tokio::spawn(super::reload_at_midnight(state.clone()));
     tokio::spawn(super::reload_on_sighup(

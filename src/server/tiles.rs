@@ -5,7 +5,7 @@ use super::{ApiError, AppState};
 use crate::auth::Caller;
 use crate::tiles::cache::{TileBody, TileCache, TileKey, gzip};
 use crate::tiles::{TileError, TileId, TilePolicy, tilejson};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -125,16 +125,23 @@ async fn tile(
     Extension(service): Extension<Arc<TileService>>,
     caller: Caller,
     Path((z, x, y)): Path<(String, String, String)>,
+    Query(q): Query<std::collections::HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let tile = parse_tile(&z, &x, &y)?;
-    let snap = state.current();
+    let date = q.get("date");
+    let snap = match date {
+        // `?date=YYYY-MM-DD`: that day's colours, cached under the date.
+        Some(d) => crate::server::api::snapshot_on(&state, "date", d).await?,
+        None => state.current(),
+    };
     let scope = caller.scope(&snap.store);
     let public = !scope.has_token();
     let key = TileKey {
-        data_version: match snap.tile_changes.last_change(tile) {
-            0 => Arc::clone(&snap.base_version),
-            seq => format!("{}-{seq}", snap.base_version).into(),
+        data_version: match (date, snap.tile_changes.last_change(tile)) {
+            (Some(d), _) => format!("{}-{}@{d}", snap.base_version, snap.seq).into(),
+            (None, 0) => Arc::clone(&snap.base_version),
+            (None, seq) => format!("{}-{seq}", snap.base_version).into(),
         },
         tile,
         caller: scope.cache_key(&snap.store).into(),

@@ -5,12 +5,14 @@ mod audit;
 mod cells;
 mod dangers;
 mod events;
+mod history;
 mod me;
 mod params;
 mod public;
 
 pub use audit::{AuditLog, record_token_requests};
 pub use events::MAX_SUBSCRIBERS;
+pub use history::{follow as follow_history, snapshot_held, snapshot_on};
 
 use super::AppState;
 use axum::Router;
@@ -26,6 +28,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/cells/{code}/ledger.csv", get(cells::ledger))
         .route("/api/cells/{code}/ledger.xlsx", get(cells::ledger_xlsx))
         .route("/api/cells/{code}/features", get(cells::features))
+        .route("/api/cells/{code}/history", get(history::cell_history))
+        .route("/api/report", get(history::report))
         .route(
             "/api/hidden-dangers",
             get(dangers::list).post(dangers::report),

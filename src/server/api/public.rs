@@ -30,7 +30,7 @@ fn within(
 /// `GET /api/ranking?level=&limit=&within=`.
 pub async fn ranking(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     let level: Level = match q.get("level") {
@@ -44,6 +44,18 @@ pub async fn ranking(
     let limit = params::limit(q.get("limit").map(String::as_str))?;
     let snap = state.current();
     let within = within(&snap.store, &q)?;
+    match q.get("by").map(String::as_str) {
+        None | Some("score") => {}
+        Some(by @ ("change" | "overdue" | "rectification_rate")) => {
+            let v = super::history::ranking_by(&state, &caller, by, level, within, limit, &q);
+            return Ok(Json(v.await?));
+        }
+        Some(by) => {
+            return Err(ApiError::BadRequest(format!(
+                "by must be score, change, overdue or rectification_rate, found {by:?}"
+            )));
+        }
+    }
     let items = report::ranking(&snap.store, &snap.scores, level, within, limit);
     Ok(Json(json!({"level": level.as_str(), "items": items})))
 }
@@ -51,12 +63,17 @@ pub async fn ranking(
 /// `GET /api/stats?within=`.
 pub async fn stats(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     let snap = state.current();
     let within = within(&snap.store, &q)?;
-    Ok(Json(report::stats(&snap.store, &snap.scores, within)))
+    let mut v = report::stats(&snap.store, &snap.scores, within);
+    let indicators = super::history::stats_indicators(&state, &caller, within, &q).await?;
+    if let (Some(i), Some(o)) = (indicators, v.as_object_mut()) {
+        o.insert("indicators".into(), i);
+    }
+    Ok(Json(v))
 }
 
 /// `GET /api/search?q=&limit=`.
