@@ -1,9 +1,10 @@
 //! Pinyin matching of place names for search: "jiudu" (full pinyin) and
 //! "jdz" (initials) both find 九都镇. Readings come from the `pinyin`
-//! crate's dictionary; characters it does not know (digits, Latin letters)
-//! stand for themselves.
+//! crate's dictionary with every reading of a character (都 is "du" in
+//! place names, "dou" elsewhere); characters it does not know (digits,
+//! Latin letters) stand for themselves.
 
-use pinyin::ToPinyin;
+use pinyin::ToPinyinMulti;
 
 /// How well a name matched a query, best first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -33,38 +34,61 @@ impl Query {
         (latin && !letters.is_empty()).then_some(Query(letters))
     }
 
-    /// How `name` matches: by its full pinyin or by its initials.
+    /// How `name` matches: some run of its characters spelled, each by a
+    /// full reading or its initial letter (the last one may be cut short),
+    /// gives the query.
     pub fn fit(&self, name: &str) -> Option<Fit> {
-        let (full, initials) = spell(name);
-        if full.starts_with(&self.0) || initials.starts_with(&self.0) {
-            Some(Fit::Prefix)
-        } else if full.contains(&self.0) || initials.contains(&self.0) {
-            Some(Fit::Inside)
-        } else {
-            None
+        let readings = readings(name);
+        let q = self.0.as_bytes();
+        if spells(&readings, 0, q) {
+            return Some(Fit::Prefix);
         }
+        (1..readings.len())
+            .any(|start| spells(&readings, start, q))
+            .then_some(Fit::Inside)
     }
 }
 
-/// The full pinyin (toneless, joined) and the initials of `name`.
-pub fn spell(name: &str) -> (String, String) {
-    let mut full = String::with_capacity(name.len() * 2);
-    let mut initials = String::with_capacity(name.len());
-    for (c, p) in name.chars().zip(name.to_pinyin()) {
-        match p {
-            Some(p) => {
-                full.push_str(p.plain());
-                initials.push_str(p.first_letter());
+/// Letters and digits as themselves, for characters without a reading.
+const ASCII: &str = "0123456789abcdefghijklmnopqrstuvwxyz";
+
+/// Every reading (toneless, lower case) of each character of `name`.
+fn readings(name: &str) -> Vec<Vec<&'static str>> {
+    name.chars()
+        .map(|c| match c.to_pinyin_multi() {
+            Some(multi) => {
+                let mut v: Vec<&'static str> = multi.into_iter().map(|p| p.plain()).collect();
+                v.sort_unstable();
+                v.dedup();
+                v
             }
-            None if c.is_ascii_alphanumeric() => {
+            None => {
                 let c = c.to_ascii_lowercase();
-                full.push(c);
-                initials.push(c);
+                ASCII
+                    .find(c)
+                    .map(|i| vec![&ASCII[i..=i]])
+                    .unwrap_or_default()
             }
-            None => {}
-        }
+        })
+        .collect()
+}
+
+/// Whether the characters from `at` on spell `q` (see [`Query::fit`]).
+fn spells(readings: &[Vec<&'static str>], at: usize, q: &[u8]) -> bool {
+    if q.is_empty() {
+        return true;
     }
-    (full, initials)
+    let Some(options) = readings.get(at) else {
+        return false;
+    };
+    options.iter().any(|r| {
+        let r = r.as_bytes();
+        if q.len() <= r.len() && r.starts_with(q) {
+            return true; // the query ends inside this reading
+        }
+        (q.starts_with(r) && spells(readings, at + 1, &q[r.len()..]))
+            || (r.first() == q.first() && spells(readings, at + 1, &q[1..]))
+    })
 }
 
 #[cfg(test)]
@@ -77,7 +101,9 @@ mod tests {
         assert_eq!(q.fit("九都镇"), Some(Fit::Prefix));
         assert_eq!(Query::new("jdz").unwrap().fit("九都镇"), Some(Fit::Prefix));
         assert_eq!(Query::new("duzhen").unwrap().fit("九都镇"), Some(Fit::Inside));
+        assert_eq!(Query::new("jiudouzhen").unwrap().fit("九都镇"), Some(Fit::Prefix));
         assert_eq!(q.fit("金山社区"), None);
+        assert_eq!(Query::new("jinshansq").unwrap().fit("金山社区居委会"), Some(Fit::Prefix));
     }
 
     #[test]

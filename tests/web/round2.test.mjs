@@ -170,11 +170,15 @@ describe('web page for officials', { timeout: 20 * 60_000 }, () => {
     await p.waitForFunction(() => document.querySelector('[data-count="major"]').textContent !== '–');
     const city = await check('county', '区县');
     assert.equal(city.within, '');
-    // Zoomed to the villages around one: the scope is the smallest unit
-    // that holds every village drawn.
-    const village = (await api(server.base, '/api/ranking?level=village&limit=1')).items[0];
-    const hit = (await api(server.base, `/api/search?q=${village.code}&limit=3`)).items.find((i) => i.id === village.code);
-    const [w, s, e, n] = hit.bbox;
+    // Zoomed to villages in the middle of the largest county: the scope is
+    // the smallest unit that holds every village drawn.
+    const boxes = [];
+    for (const c of (await api(server.base, '/api/ranking?level=county&limit=100')).items) {
+      const hit = (await api(server.base, `/api/search?q=${c.code}&limit=1`)).items[0];
+      boxes.push({ bbox: hit.bbox, area: (hit.bbox[2] - hit.bbox[0]) * (hit.bbox[3] - hit.bbox[1]) });
+    }
+    boxes.sort((a, b) => b.area - a.area);
+    const [w, s, e, n] = boxes[0].bbox;
     await moveTo(p, (c) => window.map.jumpTo({ center: c, zoom: 12.3 }), [(w + e) / 2, (s + n) / 2]);
     await p.waitForFunction(() => document.getElementById('data-status').dataset.within !== '', null, { timeout: TIMEOUT });
     await p.waitForFunction((within) => document.getElementById('legend-scope').textContent.includes('村/社区'), null, { timeout: TIMEOUT });

@@ -129,7 +129,9 @@ function parentNameOf(props) {
 /** Frames and outlines the signed-in grid manager's unit once the map is there. */
 function landOnScope(scope) {
   const go = () => focusUnit(scope.code, { kind: 'grid_unit', id: scope.code, name: scope.name, level: scope.level, bbox: scope.bbox });
-  if (state.map?.loaded()) go();
+  // Before the style is in, wait for it; after, fly at once (tiles that
+  // are still loading are waited for by focusUnit).
+  if (state.styleReady) go();
   else state.pendingLanding = go;
 }
 
@@ -494,6 +496,7 @@ async function start() {
     document.querySelector('.maplibregl-ctrl-attrib')?.classList.remove('maplibregl-compact-show');
   });
   map.on('load', () => {
+    state.styleReady = true;
     initToggles(map);
     if (state.pendingLanding) {
       const go = state.pendingLanding;
