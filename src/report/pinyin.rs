@@ -21,7 +21,8 @@ pub struct Query(String);
 
 impl Query {
     /// The query if it is pinyin-like (ASCII letters, spaces, apostrophes,
-    /// at least one letter), else `None`.
+    /// at least two letters: one letter is an id prefix such as `E`), else
+    /// `None`.
     pub fn new(q: &str) -> Option<Query> {
         let latin = q
             .chars()
@@ -31,7 +32,7 @@ impl Query {
             .filter(char::is_ascii_alphabetic)
             .map(|c| c.to_ascii_lowercase())
             .collect();
-        (latin && !letters.is_empty()).then_some(Query(letters))
+        (latin && letters.len() >= 2).then_some(Query(letters))
     }
 
     /// How `name` matches: some run of its characters spelled, each by a
@@ -110,6 +111,7 @@ mod tests {
     fn only_latin_queries_are_pinyin() {
         assert_eq!(Query::new("九都"), None);
         assert_eq!(Query::new("3505"), None);
+        assert_eq!(Query::new("E"), None);
         assert_eq!(Query::new("Jiu Du"), Some(Query("jiudu".into())));
     }
 }

@@ -91,7 +91,7 @@ describe('web page for officials', { timeout: 20 * 60_000 }, () => {
     }, layers);
   }
 
-  it('signed in at city zoom, point symbols cover little of the map and every county is named', async () => {
+  it('signed in at city zoom, point symbols cover little of the map and every county is named', async (t) => {
     const { ctx, p } = await openPage(PLANNER);
     const counties = (await api(server.base, '/api/ranking?level=county&limit=100')).items.map((i) => i.name);
     assert.ok(counties.length > 3, 'the demo city has counties');
@@ -103,6 +103,7 @@ describe('web page for officials', { timeout: 20 * 60_000 }, () => {
     const zoom = await p.evaluate(() => window.map.getZoom());
     assert.ok(zoom < 9, `the city view starts at zoom ${zoom}`);
     const share = await shareDrawnBy(p, POINT_LAYERS);
+    t.diagnostic(`point symbols cover ${(share * 100).toFixed(2)}% of the map at zoom ${zoom.toFixed(2)}`);
     assert.ok(share < MAX_POINT_SHARE, `point symbols cover ${(share * 100).toFixed(2)}% of the map`);
     const labelled = await p.evaluate(() => window.map.queryRenderedFeatures({ layers: ['counties-label'] })
       .map((f) => f.properties.name));
@@ -132,6 +133,7 @@ describe('web page for officials', { timeout: 20 * 60_000 }, () => {
       }
     }
     const streetShare = await shareDrawnBy(p, POINT_LAYERS);
+    t.diagnostic(`at zoom 12.6: ${discs.length} clusters, point symbols cover ${(streetShare * 100).toFixed(2)}%`);
     assert.ok(streetShare > 0, 'no point symbol drawn at street zoom');
     await ctx.close();
   });
@@ -200,18 +202,20 @@ describe('web page for officials', { timeout: 20 * 60_000 }, () => {
     assert.equal(await p.locator('#who').textContent(), '网格员 · 金山社区');
     const header = await p.locator('header').innerText();
     assert.ok(!header.includes('demo-'), `token shown in the header: ${header}`);
-    // The map frames the unit and outlines it; its panel is open.
-    await p.waitForFunction((code) => {
-      const f = window.map.getFilter('villages-selected');
-      return JSON.stringify(f).includes(code) && !document.getElementById('detail').hidden;
-    }, GRID_SCOPE, { timeout: TIMEOUT });
+    // The map frames the unit and outlines it.
+    await p.waitForFunction((code) => JSON.stringify(window.map.getFilter('villages-selected')).includes(code),
+      GRID_SCOPE, { timeout: TIMEOUT });
     await p.waitForFunction(() => document.body.dataset.mapIdle === 'true', null, { timeout: TIMEOUT });
     const me = await api(server.base, '/api/me', GRID_MANAGER);
     const view = await p.evaluate(() => window.map.getBounds().toArray().flat());
     const [w, s, e, n] = me.scope.bbox;
     assert.ok(view[0] <= w && view[1] <= s && view[2] >= e && view[3] >= n, `view ${view} misses the unit ${me.scope.bbox}`);
-    const outlined = await p.evaluate(() => window.map.queryRenderedFeatures({ layers: ['villages-selected'] }).length);
-    assert.ok(outlined > 0, 'the unit outline is not drawn');
+    const outlined = await p.evaluate(() => window.map.queryRenderedFeatures({ layers: ['villages-selected'] })
+      .map((f) => f.properties.code));
+    assert.ok(outlined.includes(GRID_SCOPE), `the unit outline is not drawn: ${outlined}`);
+    // The outline stays when another unit is chosen and its panel closed.
+    await p.keyboard.press('Escape');
+    assert.ok(JSON.stringify(await p.evaluate(() => window.map.getFilter('villages-selected'))).includes(GRID_SCOPE));
     await ctx.close();
 
     const planner = await openPage(PLANNER);

@@ -83,11 +83,15 @@ function transformRequest(url, resourceType) {
 
 // --- selection ------------------------------------------------------------------
 
+/** Outlines the selected unit and, for a grid manager, his own unit. */
 function highlight(code, level) {
   const map = state.map;
+  if (!map) return;
+  const own = state.scopeUnit;
   for (const l of GRID_LEVELS) {
     const id = `${l.layer}-selected`;
-    if (map.getLayer(id)) map.setFilter(id, ['==', ['get', 'code'], l.key === level ? code : '']);
+    const codes = [l.key === level ? code : '', own?.level === l.key ? own.code : ''].filter(Boolean);
+    if (map.getLayer(id)) map.setFilter(id, ['in', ['get', 'code'], ['literal', codes]]);
   }
 }
 
@@ -128,7 +132,11 @@ function parentNameOf(props) {
 
 /** Frames and outlines the signed-in grid manager's unit once the map is there. */
 function landOnScope(scope) {
-  const go = () => focusUnit(scope.code, { kind: 'grid_unit', id: scope.code, name: scope.name, level: scope.level, bbox: scope.bbox });
+  state.scopeUnit = { code: scope.code, level: scope.level };
+  const go = () => {
+    highlight(state.selected?.code ?? '', state.selected?.level ?? '');
+    state.map.fitBounds(scope.bbox, { padding: fitPadding(), maxZoom: 16, duration: 900 });
+  };
   // Before the style is in, wait for it; after, fly at once (tiles that
   // are still loading are waited for by focusUnit).
   if (state.styleReady) go();
@@ -304,7 +312,14 @@ function initAuth() {
     document.body.classList.toggle('is-signed-in', Boolean(token));
     byId('signin-btn').hidden = Boolean(token);
     byId('signed-in').hidden = !token;
-    showIdentity(token, land ? landOnScope : null);
+    if (!token && state.scopeUnit) {
+      state.scopeUnit = null;
+      highlight(state.selected?.code ?? '', state.selected?.level ?? '');
+    }
+    showIdentity(token, land ? landOnScope : (scope) => {
+      state.scopeUnit = { code: scope.code, level: scope.level };
+      if (state.styleReady) highlight(state.selected?.code ?? '', state.selected?.level ?? '');
+    });
   };
   // A grid manager lands on his unit: at sign-in, or on opening the page
   // without a view in the URL.
