@@ -161,9 +161,7 @@ pub fn search(store: &Store, q: &str, limit: usize, scope: Scope) -> Vec<SearchH
     let mut units: Vec<(Level, super::pinyin::Fit, UnitId)> = Vec::new();
     for (i, u) in store.units().iter().enumerate() {
         let fit = if digits {
-            u.code
-                .starts_with(q)
-                .then_some(super::pinyin::Fit::Prefix)
+            u.code.starts_with(q).then_some(super::pinyin::Fit::Prefix)
         } else if let Some(latin) = &latin {
             latin.fit(&u.name)
         } else if u.name.starts_with(q) {

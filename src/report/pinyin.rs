@@ -101,10 +101,19 @@ mod tests {
         let q = Query::new("jiudu").unwrap();
         assert_eq!(q.fit("九都镇"), Some(Fit::Prefix));
         assert_eq!(Query::new("jdz").unwrap().fit("九都镇"), Some(Fit::Prefix));
-        assert_eq!(Query::new("duzhen").unwrap().fit("九都镇"), Some(Fit::Inside));
-        assert_eq!(Query::new("jiudouzhen").unwrap().fit("九都镇"), Some(Fit::Prefix));
+        assert_eq!(
+            Query::new("duzhen").unwrap().fit("九都镇"),
+            Some(Fit::Inside)
+        );
+        assert_eq!(
+            Query::new("jiudouzhen").unwrap().fit("九都镇"),
+            Some(Fit::Prefix)
+        );
         assert_eq!(q.fit("金山社区"), None);
-        assert_eq!(Query::new("jinshansq").unwrap().fit("金山社区居委会"), Some(Fit::Prefix));
+        assert_eq!(
+            Query::new("jinshansq").unwrap().fit("金山社区居委会"),
+            Some(Fit::Prefix)
+        );
     }
 
     #[test]
