@@ -271,6 +271,39 @@ describe('web page for officials', { timeout: 20 * 60_000 }, () => {
     await ctx.close();
   });
 
+  it('a unit explains itself in one sentence, ranks in words and offers the ledger as Excel', async () => {
+    const { ctx, p } = await openPage(PLANNER);
+    const top = (await api(server.base, '/api/ranking?level=cell&limit=1')).items[0];
+    const full = await api(server.base, `/api/cells/${top.code}`, PLANNER);
+    await p.locator('#search-input').fill(top.code);
+    await p.locator('#search-results li[data-index]').first().waitFor();
+    await p.locator('#search-input').press('Enter');
+    await p.locator('#detail [data-explain]').waitFor({ timeout: TIMEOUT });
+    const parent = full.parents.at(-1);
+    const rank = await p.locator('#detail [data-rank]').textContent();
+    assert.equal(rank, `${parent.name} ${full.rank.of} 个网格中第 ${full.rank.position}；全市第 ${full.rank.city_position}（共 ${full.rank.city_of} 个）`);
+    // City-wide, the top of the ranking is first.
+    assert.equal(full.rank.city_position, 1);
+    const sentence = await p.locator('#detail [data-explain]').textContent();
+    const [domain] = Object.entries(full.domains).sort((a, b) => b[1] - a[1])[0];
+    assert.ok(sentence.startsWith(`${full.name}为`), sentence);
+    assert.ok(sentence.includes(`+${full.domains[domain].toFixed(1)} 分`), `${domain} share missing: ${sentence}`);
+    assert.ok(sentence.includes(full.top_contributors[0].name), sentence);
+    // Plain component names, the formula behind ⓘ.
+    const breakdown = await p.locator('#detail [data-breakdown]').innerText();
+    assert.ok(!/\b[HECV] /.test(breakdown), breakdown);
+    assert.match(await p.locator('#detail details.formula').innerText(), /计算方法/);
+    const [download] = await Promise.all([
+      p.waitForEvent('download'),
+      p.locator('#detail [data-ledger][data-format="xlsx"]').click(),
+    ]);
+    assert.match(download.suggestedFilename(), new RegExp(`${top.code}\\.xlsx$`));
+    const chunks = [];
+    for await (const c of await download.createReadStream()) chunks.push(c);
+    assert.deepEqual([...Buffer.concat(chunks).subarray(0, 2)], [0x50, 0x4b], 'an XLSX is a ZIP');
+    await ctx.close();
+  });
+
   it('prints A3 landscape at 300 dpi with the title given in the dialog', async () => {
     const { ctx, p } = await openPage(PLANNER);
     const title = '泉州市安全风险分布图（测试）';
