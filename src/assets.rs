@@ -23,6 +23,11 @@ pub const FILES: &[(&str, &[u8])] = &[
     ("web/js/dangers.js", include_bytes!("../web/js/dangers.js")),
     ("web/js/live.js", include_bytes!("../web/js/live.js")),
     ("web/js/static.js", include_bytes!("../web/js/static.js")),
+    (
+        "web/js/identity.js",
+        include_bytes!("../web/js/identity.js"),
+    ),
+    ("web/js/png.js", include_bytes!("../web/js/png.js")),
     ("web/favicon.svg", include_bytes!("../web/favicon.svg")),
     (
         "web/vendor/maplibre-gl.js",

@@ -25,6 +25,8 @@ pub struct RankItem {
     pub risk_color: &'static str,
     /// Parent's code.
     pub parent_code: Option<String>,
+    /// Parent's name.
+    pub parent_name: Option<String>,
 }
 
 /// Units of `level` (below `within` if given), highest first by the
@@ -56,6 +58,7 @@ pub fn ranking(
                 risk_level: s.level().as_str(),
                 risk_color: s.color(),
                 parent_code: u.parent_code.clone(),
+                parent_name: store.parent(id).map(|p| store.unit(p).name.clone()),
             }
         })
         .collect()
@@ -121,6 +124,19 @@ pub struct SearchHit {
     pub level: Option<&'static str>,
     /// [west, south, east, north].
     pub bbox: [f64; 4],
+    /// The unit one level up (grid units below the county level only), so
+    /// that namesakes can be told apart.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<ParentRef>,
+}
+
+/// A parent unit named in a search hit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParentRef {
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
 }
 
 fn bbox_of_unit(store: &Store, id: UnitId) -> [f64; 4] {
@@ -138,26 +154,48 @@ pub fn search(store: &Store, q: &str, limit: usize, scope: Scope) -> Vec<SearchH
         return Vec::new();
     }
     let digits = q.bytes().all(|b| b.is_ascii_digit());
-    let mut hits = Vec::new();
+    let latin = super::pinyin::Query::new(q);
+    // Grid units: every match, then the best `limit` — coarser levels
+    // first, a name that starts with the query before one that holds it,
+    // then by code.
+    let mut units: Vec<(Level, super::pinyin::Fit, UnitId)> = Vec::new();
     for (i, u) in store.units().iter().enumerate() {
-        if hits.len() >= limit {
-            break;
-        }
-        let matched = if digits {
-            u.code.starts_with(q)
+        let fit = if digits {
+            u.code.starts_with(q).then_some(super::pinyin::Fit::Prefix)
+        } else if let Some(latin) = &latin {
+            latin.fit(&u.name)
+        } else if u.name.starts_with(q) {
+            Some(super::pinyin::Fit::Prefix)
         } else {
-            u.name.contains(q)
+            u.name.contains(q).then_some(super::pinyin::Fit::Inside)
         };
-        if matched {
-            hits.push(SearchHit {
+        if let Some(fit) = fit {
+            units.push((u.level, fit, i as UnitId));
+        }
+    }
+    units.sort_by(|a, b| {
+        (a.0, a.1)
+            .cmp(&(b.0, b.1))
+            .then_with(|| store.unit(a.2).code.cmp(&store.unit(b.2).code))
+    });
+    let mut hits: Vec<SearchHit> = units
+        .into_iter()
+        .take(limit)
+        .map(|(_, _, id)| {
+            let u = store.unit(id);
+            SearchHit {
                 kind: "grid_unit",
                 id: u.code.clone(),
                 name: u.name.clone(),
                 level: Some(u.level.as_str()),
-                bbox: bbox_of_unit(store, i as UnitId),
-            });
-        }
-    }
+                bbox: bbox_of_unit(store, id),
+                parent: store.parent(id).map(|p| ParentRef {
+                    code: store.unit(p).code.clone(),
+                    name: store.unit(p).name.clone(),
+                }),
+            }
+        })
+        .collect();
     if !scope.opens(LayerId::HazardSources) && !scope.opens(LayerId::Enterprises) {
         return hits;
     }
@@ -175,6 +213,7 @@ pub fn search(store: &Store, q: &str, limit: usize, scope: Scope) -> Vec<SearchH
                 name: h.name.clone(),
                 level: None,
                 bbox: [x, y, x, y],
+                parent: None,
             });
         }
     }
@@ -192,6 +231,7 @@ pub fn search(store: &Store, q: &str, limit: usize, scope: Scope) -> Vec<SearchH
                 name: e.name.clone(),
                 level: None,
                 bbox: [x, y, x, y],
+                parent: None,
             });
         }
     }

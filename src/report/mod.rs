@@ -11,6 +11,7 @@ pub mod inside;
 pub mod ledger;
 pub mod ledger_xlsx;
 pub mod lists;
+pub mod pinyin;
 pub mod summary;
 
 pub use batch::scores_table;

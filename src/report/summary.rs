@@ -65,6 +65,10 @@ pub struct Rank {
     pub position: usize,
     /// Number of siblings, the unit included.
     pub of: usize,
+    /// 1-based position among every unit of its level in the city.
+    pub city_position: usize,
+    /// Number of units of its level in the city.
+    pub city_of: usize,
 }
 
 /// The API body for one grid unit.
@@ -158,14 +162,20 @@ pub fn summarize_for(store: &Store, scores: &Scores, unit: UnitId, scope: Scope)
             }
         })
         .collect();
+    let level_units = store.units_at(u.level);
     let siblings: Vec<UnitId> = match store.parent(unit) {
         Some(p) => scores.top_children(store, p, usize::MAX),
         None => {
-            let mut all = store.units_at(u.level).to_vec();
+            let mut all = level_units.to_vec();
             all.sort_by(|a, b| scores.rank_order(*a, *b));
             all
         }
     };
+    // City-wide: one plus the units of the level ranked before this one.
+    let city_position = 1 + level_units
+        .iter()
+        .filter(|&&x| x != unit && scores.rank_order(x, unit).is_lt())
+        .count();
     let contributions: Vec<ContributorView> = scores
         .contributors(store, unit)
         .iter()
@@ -218,6 +228,8 @@ pub fn summarize_for(store: &Store, scores: &Scores, unit: UnitId, scope: Scope)
         rank: Rank {
             position,
             of: siblings.len().max(1),
+            city_position,
+            city_of: level_units.len().max(1),
         },
     }
 }

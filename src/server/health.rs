@@ -5,13 +5,16 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-/// Status, data version and feature counts of the snapshot being served.
+/// Status, data version, as-of day (`as_of`, the day the risk scores are
+/// computed for: what the page shows as 数据截至) and feature counts of the
+/// snapshot being served.
 pub async fn health(State(state): State<AppState>) -> Json<Value> {
     let snap = state.current();
     let age = snap.loaded_at.elapsed().map(|d| d.as_secs()).unwrap_or(0);
     let mut body = json!({
         "status": "ok",
         "data_version": snap.data_version,
+        "as_of": snap.scores.params().as_of_day().to_string(),
         "counts": snap.counts(),
         "warnings": snap.warnings.len(),
         "snapshot_age_seconds": age,

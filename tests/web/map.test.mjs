@@ -250,7 +250,7 @@ describe('web map in Chromium', { timeout: 15 * 60_000 }, () => {
   it('the ledger downloads as UTF-8 CSV with BOM and Chinese headers', async () => {
     const [download] = await Promise.all([
       page.waitForEvent('download'),
-      page.locator('#detail [data-ledger]').click(),
+      page.locator('#detail [data-ledger][data-format="csv"]').click(),
     ]);
     assert.match(download.suggestedFilename(), new RegExp(`${top.code}\\.csv$`));
     const chunks = [];

@@ -29,7 +29,7 @@ export function initDetail(h) {
     if (link) { e.preventDefault(); hooks.focusUnit(link.dataset.unit); }
     if (e.target.closest('[data-action=signin]')) hooks.signIn();
     const ledger = e.target.closest('[data-ledger]');
-    if (ledger) downloadLedger(ledger.dataset.ledger, ledger.dataset.name, ledger);
+    if (ledger) downloadLedger(ledger.dataset.ledger, ledger.dataset.name, ledger, ledger.dataset.format ?? 'csv');
   });
 }
 
@@ -111,20 +111,64 @@ function bar(label, value, max, color, shownValue) {
     <span class="val">${shownValue ?? Number(value).toFixed(1)}</span></div>`;
 }
 
+/** A level's word without the slash (村/社区 → 村（社区）) for running text. */
+const levelWord = (level) => ({ county: '区县', town: '乡镇（街道）', village: '村（社区）', cell: '网格' })[level] ?? levelZh(level);
+
+/**
+ * The unit's rank in words: "本社区 2 个网格中第 1；全市第 N" (the parent's
+ * name when known, the city-wide rank when the API gives it).
+ */
+export function rankText(s) {
+  if (!s.rank) return '';
+  const parent = (s.parents ?? []).at(-1);
+  const among = parent
+    ? `${parent.name} ${s.rank.of} 个${levelWord(s.level)}中第 ${s.rank.position}`
+    : `全市 ${s.rank.of} 个${levelWord(s.level)}中第 ${s.rank.position}`;
+  const city = parent && s.rank.city_position ? `；全市第 ${s.rank.city_position}（共 ${s.rank.city_of} 个）` : '';
+  return among + city;
+}
+
+/**
+ * One sentence for officials on why the unit scores what it does: the
+ * largest shares of its score, its largest single source, and what is open.
+ */
+export function explainSentence(s) {
+  const steps = Object.entries(s.domains ?? {}).filter(([, x]) => x >= 0.05).sort((a, b) => b[1] - a[1]);
+  const score = Number(s.risk_score).toFixed(1);
+  let text = `${s.name}为${riskZh(s.risk_level)}风险（${score} 分）`;
+  if (!steps.length) return `${text}，范围内没有计入评分的风险源。`;
+  const main = steps.slice(0, 2).map(([d, x]) => `${domainZh(d)}（+${x.toFixed(1)} 分）`).join('和');
+  text += `，主要来自${main}`;
+  const top = (s.top_contributors ?? [])[0];
+  if (top?.name) text += `，其中影响最大的是${top.name}（+${Number(top.contribution).toFixed(1)} 分）`;
+  const c = s.counts ?? {};
+  const hd = s.hidden_dangers ?? {};
+  const facts = [];
+  if (c.hazard_sources) facts.push(`重大危险源 ${c.hazard_sources} 处`);
+  if (hd.open) facts.push(`未整改隐患 ${hd.open} 处${hd.major ? `（其中重大隐患 ${hd.major} 处）` : ''}`);
+  return `${text}${facts.length ? `；区域内有${facts.join('、')}` : ''}。`;
+}
+
+/** The ⓘ with the score's formula in words. */
+const FORMULA = `<details class="formula"><summary title="风险分值的计算方法" aria-label="风险分值的计算方法">ⓘ 计算方法</summary>
+  <p>风险分值 S = 100 ×（1 − e<sup>−V×Λ</sup>），Λ 为影响本单元的各风险源“风险压力”之和（重大危险源、生产经营单位、道路塌陷风险区、监测预警），V 为人员密集程度放大系数。
+  每个风险源的贡献 = S × 其压力 ÷ Λ，各项贡献相加正好等于分值。分值 ≥ 75 为重大、≥ 50 为较大、≥ 25 为一般，其余为低风险。</p></details>`;
+
 function unitHtml(s) {
   const crumbs = (s.parents ?? []).map((p) =>
     `<a href="#" data-unit="${esc(p.code)}">${esc(p.name)}</a>`).join(' › ');
-  const rank = s.rank ? `<span class="rank">同级排名<br><b>${s.rank.position}</b> / ${s.rank.of}</span>` : '';
+  const rank = s.rank ? `<span class="rank" data-rank>${esc(rankText(s))}</span>` : '';
   let html = header(s.name, `${esc(levelZh(s.level))} · 代码 ${esc(s.code)}`);
   if (crumbs) html += `<p class="crumbs">${crumbs}</p>`;
   html += scoreBox(s.risk_score, s.risk_level, rank);
+  html += `<p class="explain" data-explain>${esc(explainSentence(s))}</p>${FORMULA}`;
   if (s.breakdown) {
     const b = s.breakdown;
     html += `<h4>风险构成</h4><div class="bars" data-breakdown>
-      ${bar('H 重大危险源', b.h, 100, '#54278f')}
-      ${bar('E 生产经营单位', b.e, 100, '#e6550d')}
-      ${bar('C 道路塌陷', b.c, 100, '#8c510a')}
-      ${bar('V 人员暴露', b.v, 2, '#3182bd', `×${Number(b.v).toFixed(2)}`)}</div>`;
+      ${bar('周边重大危险源', b.h, 100, '#54278f')}
+      ${bar('生产经营单位', b.e, 100, '#e6550d')}
+      ${bar('道路塌陷风险', b.c, 100, '#8c510a')}
+      ${bar('人员密集放大', b.v, 2, '#3182bd', `×${Number(b.v).toFixed(2)}`)}</div>`;
   } else if (s.cell_levels) {
     const total = RISK_LEVELS.reduce((n, r) => n + (s.cell_levels[r.key] ?? 0), 0) || 1;
     html += `<h4>下辖单元网格风险分布</h4><div class="bars">${RISK_LEVELS.map((r) =>
@@ -155,7 +199,9 @@ function unitHtml(s) {
       `<li data-unit="${esc(k.code)}"><span>${esc(k.name)}</span><span class="pill ${esc(k.risk_level)}">${Number(k.risk_score).toFixed(1)}</span></li>`).join('')}</ul>`;
   }
   html += `<div class="actions-row">
-    <button class="btn primary small" type="button" data-ledger="${esc(s.code)}" data-name="${esc(s.name)}">下载风险点台账（CSV）</button></div>`;
+    <button class="btn primary small" type="button" data-ledger="${esc(s.code)}" data-name="${esc(s.name)}" data-format="xlsx">下载风险点台账（Excel）</button>
+    <button class="btn ghost small" type="button" data-ledger="${esc(s.code)}" data-name="${esc(s.name)}" data-format="csv">CSV</button></div>
+    <p class="legend-note">台账列出本单元的全部重大危险源、道路塌陷风险区，以及风险等级为较大、重大或有未整改隐患的生产经营单位（一般、低风险且无隐患的企业不列入）。</p>`;
   return html;
 }
 
@@ -182,16 +228,16 @@ function waterfall(s) {
 }
 
 /** Fetches the unit's ledger with the token and saves it as a file. */
-async function downloadLedger(code, name, button) {
+async function downloadLedger(code, name, button, format = 'csv') {
   button.disabled = true;
   const label = button.textContent;
   button.textContent = '正在生成台账…';
   try {
-    const resp = await get(`api/cells/${encodeURIComponent(code)}/ledger.csv`);
+    const resp = await get(`api/cells/${encodeURIComponent(code)}/ledger.${format}`);
     const blob = await resp.blob();
     const a = document.createElement('a');
     a.href = URL.createObjectURL(blob);
-    a.download = `风险点台账_${name}_${code}.csv`;
+    a.download = `风险点台账_${name}_${code}.${format}`;
     document.body.append(a);
     a.click();
     a.remove();

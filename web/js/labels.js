@@ -87,6 +87,14 @@ export function labelPoint(polygons) {
   return widestRun(largest.polygon);
 }
 
+/**
+ * A unit's name as a map label: without the committee suffix
+ * (金山社区居委会 → 金山社区), which only doubles a label's lines.
+ */
+export function labelName(name) {
+  return String(name ?? '').replace(/(居民委员会|村民委员会|居委会|村委会)$/, '') || String(name ?? '');
+}
+
 /** The label features of one tile layer, one per code. */
 function unitLabels(map, level, sourceLayer) {
   const byCode = new Map();
@@ -108,7 +116,7 @@ function unitLabels(map, level, sourceLayer) {
     if (!at) continue;
     out.push({
       type: 'Feature',
-      properties: { code, level, name: props.name, risk_score: props.risk_score ?? 0 },
+      properties: { code, level, name: labelName(props.name), risk_score: props.risk_score ?? 0 },
       geometry: { type: 'Point', coordinates: at },
     });
   }

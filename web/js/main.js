@@ -14,10 +14,29 @@ import { initRanking, initSearch, initToggles, updateLegend } from './panels.js'
 import { applyStaticUi, archiveLayers, hasPrivate, openArchive, staticSource, tileCounts } from './static.js';
 import { drawLegendSymbols, loadStyle, provideImages } from './style.js';
 import { initDomains } from './domains.js';
+import { showIdentity } from './identity.js';
 
 /** Fonts for Chinese characters, drawn in the browser. */
 const CJK_FONTS = "'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', 'WenQuanYi Micro Hei', sans-serif";
 const SOURCE = 'riskmap';
+/** MapLibre's control texts in Chinese (公里/米, 放大/缩小). */
+const LOCALE = {
+  'NavigationControl.ZoomIn': '放大',
+  'NavigationControl.ZoomOut': '缩小',
+  'NavigationControl.ResetBearing': '重置方向',
+  'ScaleControl.Feet': '英尺',
+  'ScaleControl.Meters': '米',
+  'ScaleControl.Kilometers': '公里',
+  'ScaleControl.Miles': '英里',
+  'ScaleControl.NauticalMiles': '海里',
+  'AttributionControl.ToggleAttribution': '数据来源',
+  'AttributionControl.MapFeedback': '地图反馈',
+  'FullscreenControl.Enter': '全屏',
+  'FullscreenControl.Exit': '退出全屏',
+  'GeolocateControl.FindMyLocation': '定位',
+  'GeolocateControl.LocationNotAvailable': '无法定位',
+  'Popup.Close': '关闭',
+};
 const FILL_LAYERS = GRID_LEVELS.map((l) => `${l.layer}-fill`);
 const POINT_LAYERS = ['enterprises-cluster', 'enterprises-point', 'hazard-sources-symbol'];
 const CLICKABLE = [...POINT_LAYERS, 'collapse-zones-fill', ...FILL_LAYERS];
@@ -64,11 +83,15 @@ function transformRequest(url, resourceType) {
 
 // --- selection ------------------------------------------------------------------
 
+/** Outlines the selected unit and, for a grid manager, his own unit. */
 function highlight(code, level) {
   const map = state.map;
+  if (!map) return;
+  const own = state.scopeUnit;
   for (const l of GRID_LEVELS) {
     const id = `${l.layer}-selected`;
-    if (map.getLayer(id)) map.setFilter(id, ['==', ['get', 'code'], l.key === level ? code : '']);
+    const codes = [l.key === level ? code : '', own?.level === l.key ? own.code : ''].filter(Boolean);
+    if (map.getLayer(id)) map.setFilter(id, ['in', ['get', 'code'], ['literal', codes]]);
   }
 }
 
@@ -107,6 +130,19 @@ function parentNameOf(props) {
   return unitProps(props.parent_code, GRID_LEVELS[idx - 1].key)?.name ?? props.parent_code;
 }
 
+/** Frames and outlines the signed-in grid manager's unit once the map is there. */
+function landOnScope(scope) {
+  state.scopeUnit = { code: scope.code, level: scope.level };
+  const go = () => {
+    highlight(state.selected?.code ?? '', state.selected?.level ?? '');
+    state.map.fitBounds(scope.bbox, { padding: fitPadding(), maxZoom: 16, duration: 900 });
+  };
+  // Before the style is in, wait for it; after, fly at once (tiles that
+  // are still loading are waited for by focusUnit).
+  if (state.styleReady) go();
+  else state.pendingLanding = go;
+}
+
 /** Flies to a grid unit by code and selects it. */
 async function focusUnit(code, known) {
   let item = known;
@@ -124,16 +160,26 @@ async function focusUnit(code, known) {
     }
   }
   const map = state.map;
-  map.fitBounds(item.bbox, { padding: fitPadding(), maxZoom: 16, duration: 900 });
+  // Selecting the unit opens the detail panel: frame it beside the panel.
+  map.fitBounds(item.bbox, { padding: fitPadding(true), maxZoom: 16, duration: 900 });
   await settled(map);
   const props = unitProps(item.id, item.level) ?? { code: item.id, name: item.name, level: item.level };
   selectUnit(props);
 }
 
-function fitPadding() {
+/**
+ * Padding that keeps a framed box clear of the detail panel (open, or
+ * about to open when `panel`): beside it on a wide screen, above it (a
+ * bottom sheet) on a narrow one.
+ */
+function fitPadding(panel = false) {
+  const detail = byId('detail');
+  const open = panel || !detail.hidden;
+  const canvas = state.map.getCanvas();
   const narrow = window.innerWidth < 760;
-  const detailOpen = !byId('detail').hidden;
-  return narrow ? 30 : { top: 40, bottom: 40, left: 40, right: detailOpen ? 380 : 40 };
+  if (!open) return narrow ? 30 : 40;
+  if (narrow) return { top: 30, left: 20, right: 20, bottom: Math.round(canvas.clientHeight * 0.58) + 20 };
+  return { top: 40, bottom: 40, left: 40, right: 340 + 12 + 40 };
 }
 
 /** Flies to a point feature found by search and marks it. */
@@ -175,23 +221,38 @@ function onClick(e) {
   else closeDetail();
 }
 
-/** Legend scope: the unit one level up from what is drawn, at the centre. */
+/**
+ * The smallest unit that holds every unit of `level` drawn in the view
+ * (their common ancestor), as `{ code, name }`, or null for the whole city.
+ */
+function viewScope(map, level) {
+  const idx = GRID_LEVELS.findIndex((l) => l.key === level);
+  if (idx < 1) return null;
+  const drawn = map.queryRenderedFeatures({ layers: [`${levelLayer(level)}-fill`] });
+  if (!drawn.length) return null;
+  let codes = new Set(drawn.map((f) => f.properties.parent_code ?? ''));
+  for (let up = idx - 1; up >= 0; up--) {
+    if (codes.has('')) return null;
+    if (codes.size === 1) {
+      const code = [...codes][0];
+      return { code, name: unitProps(code, GRID_LEVELS[up].key)?.name ?? code };
+    }
+    if (up === 0) return null;
+    codes = new Set([...codes].map((c) => unitProps(c, GRID_LEVELS[up].key)?.parent_code ?? ''));
+  }
+  return null;
+}
+
+/**
+ * Legend scope: the smallest unit that holds every unit drawn in the view
+ * (统计范围：鲤城区), else the whole city; its counts are /api/stats of it.
+ */
 function refreshLegend() {
   const map = state.map;
   const level = levelAtZoom(state.bands, map.getZoom());
-  const idx = GRID_LEVELS.findIndex((l) => l.key === level);
-  let within = null;
-  let scopeName = '全市';
-  if (idx > 0) {
-    const c = map.project(map.getCenter());
-    const f = map.queryRenderedFeatures(c, { layers: [`${levelLayer(level)}-fill`] })[0];
-    const parent = f?.properties?.parent_code;
-    if (parent) {
-      const parentLevel = GRID_LEVELS[idx - 1];
-      within = parent;
-      scopeName = unitProps(parent, parentLevel.key)?.name ?? parent;
-    }
-  }
+  const scope = viewScope(map, level);
+  const within = scope?.code ?? null;
+  const scopeName = scope?.name ?? '全市';
   state.scope = `${scopeName} · ${levelZh(level)}`;
   const local = state.archive ? (l, w) => tileCounts(map, SOURCE, l, w) : undefined;
   updateLegend(level, within, scopeName, local);
@@ -247,15 +308,24 @@ function initAuth() {
       submit.disabled = false;
     }
   });
-  const show = (token) => {
+  const show = (token, land) => {
     document.body.classList.toggle('is-signed-in', Boolean(token));
     byId('signin-btn').hidden = Boolean(token);
     byId('signed-in').hidden = !token;
-    if (token) byId('who').textContent = `已登录 · ${token.slice(0, 10)}…`;
+    if (!token && state.scopeUnit) {
+      state.scopeUnit = null;
+      highlight(state.selected?.code ?? '', state.selected?.level ?? '');
+    }
+    showIdentity(token, land ? landOnScope : (scope) => {
+      state.scopeUnit = { code: scope.code, level: scope.level };
+      if (state.styleReady) highlight(state.selected?.code ?? '', state.selected?.level ?? '');
+    });
   };
-  show(getToken());
+  // A grid manager lands on his unit: at sign-in, or on opening the page
+  // without a view in the URL.
+  show(getToken(), !/^#\d/.test(window.location.hash));
   onTokenChange((token) => {
-    show(token);
+    show(token, true);
     const map = state.map;
     if (map?.getSource(SOURCE)) map.getSource(SOURCE).setUrl(urlOf('tiles.json'));
     state.applyDomain?.();
@@ -267,8 +337,20 @@ function initAuth() {
 
 // --- live updates ---------------------------------------------------------------
 
-/** A data version for people: its base's first 12 characters, then `-seq` after writes. */
-const versionText = (v) => String(v ?? '').replace(/^([^-]{12})[^-]*/, '$1');
+/** A day `YYYY-MM-DD` as 2026年12月6日. */
+const dayZh = (d) => {
+  const m = String(d ?? '').match(/^(\d{4})-(\d{2})-(\d{2})$/);
+  return m ? `${Number(m[1])}年${Number(m[2])}月${Number(m[3])}日` : '';
+};
+
+/** The subtitle: 数据截至 the data's as-of day, with the data version on hover. */
+function showDataDate(asOf, version) {
+  const el = byId('subtitle');
+  if (asOf) state.asOf = asOf;
+  if (version) state.version = version;
+  if (state.asOf) el.textContent = `安全风险分级管控 · 数据截至 ${dayZh(state.asOf)}`;
+  if (state.version) el.title = `数据版本 ${state.version}`;
+}
 
 /** Follows `/api/events`: tiles of the written area, the unit shown, the legend. */
 function initLive(map) {
@@ -294,7 +376,7 @@ function initLive(map) {
     refreshTiles(map, SOURCE, bbox);
     reshow([...units.values()]);
     refreshLegend();
-    if (version) byId('subtitle').textContent = `安全风险分级管控 · 数据版本 ${versionText(version)}`;
+    if (version) showDataDate(null, version);
   };
   onLive('scores', (ev) => {
     pending ??= { bbox: null, units: new Map(), version: null };
@@ -401,6 +483,7 @@ async function start() {
       fitBoundsOptions: { padding: 20 },
       maxZoom: 18,
       localIdeographFontFamily: CJK_FONTS,
+      locale: LOCALE,
       transformRequest,
       attributionControl: false,
       canvasContextAttributes: { preserveDrawingBuffer: true },
@@ -428,7 +511,13 @@ async function start() {
     document.querySelector('.maplibregl-ctrl-attrib')?.classList.remove('maplibregl-compact-show');
   });
   map.on('load', () => {
+    state.styleReady = true;
     initToggles(map);
+    if (state.pendingLanding) {
+      const go = state.pendingLanding;
+      state.pendingLanding = null;
+      go();
+    }
     const signedIn = () => (state.archive ? hasPrivate(state.archive.metadata) : Boolean(getToken()));
     state.applyDomain = initDomains(map, signedIn);
   });
@@ -448,13 +537,27 @@ async function start() {
   byId('export-btn').addEventListener('click', async () => {
     await settled(map);
     const signedIn = state.archive ? hasPrivate(state.archive.metadata) : Boolean(getToken());
-    openExport(map, { scope: state.scope, attribution: state.attribution, signedIn });
+    openExport(map, {
+      scope: state.scope,
+      attribution: state.attribution,
+      signedIn,
+      asOf: state.asOf ? dayZh(state.asOf) : '',
+      defaultTitle: '城市安全风险分布图',
+      mapOptions: { transformRequest, localIdeographFontFamily: CJK_FONTS, locale: LOCALE, maxZoom: 18 },
+    });
   });
   if (state.archive) {
     initDetail({ onClose: clearSelection, staticEdition: true, parentName: parentNameOf });
     return;
   }
   initDetail({ onClose: clearSelection, focusUnit: (code) => focusUnit(code), signIn, afterUnit: addUnitDangers });
+  // Esc closes the open panel (dialogs close themselves).
+  document.addEventListener('keydown', (e) => {
+    if (e.key !== 'Escape' || e.defaultPrevented || document.querySelector('dialog[open]')) return;
+    if (e.target?.id === 'search-input') return;
+    if (!byId('detail').hidden) { closeDetail(); return; }
+    closeDrawer();
+  });
   initDangers(map, { closeDrawer, clearSelection, showPanel });
   initLive(map);
   initRanking((item) => { closeDrawer(); focusUnit(item.code); });
@@ -465,7 +568,7 @@ async function start() {
   });
   try {
     const health = await getJson('health');
-    byId('subtitle').textContent = `安全风险分级管控 · 数据版本 ${versionText(health.data_version)}`;
+    showDataDate(health.as_of, health.data_version);
   } catch { /* the subtitle keeps its default */ }
 }
 

@@ -14,7 +14,11 @@ let legendRequest = 0;
  */
 export async function updateLegend(level, within, scopeName, localStats) {
   const id = ++legendRequest;
-  byId('legend-scope').textContent = `${scopeName} · ${levelZh(level)}`;
+  const scopeEl = byId('legend-scope');
+  scopeEl.textContent = `统计范围：${scopeName} · ${levelZh(level)}`;
+  scopeEl.title = within
+    ? `图例数字为${scopeName}内全部${levelZh(level)}的个数（含视图外部分），视图内的${levelZh(level)}都在其中`
+    : `图例数字为全市全部${levelZh(level)}的个数`;
   let stats;
   if (localStats) {
     stats = localStats(level, within);
@@ -39,8 +43,10 @@ export async function updateLegend(level, within, scopeName, localStats) {
     : '';
   if (!stats.layers) return;
   const l = stats.layers;
-  byId('data-status').textContent =
-    `全市共有生产经营单位 ${fmt(l.enterprises)} 家、重大危险源 ${fmt(l.hazard_sources)} 处、道路塌陷风险区 ${fmt(l.collapse_zones)} 处`;
+  const foot = byId('data-status');
+  foot.dataset.within = within ?? '';
+  foot.textContent =
+    `${scopeName}${within ? '内' : '共'}有生产经营单位 ${fmt(l.enterprises)} 家、重大危险源 ${fmt(l.hazard_sources)} 处、道路塌陷风险区 ${fmt(l.collapse_zones)} 处`;
 }
 
 // --- layer toggles ----------------------------------------------------------
@@ -63,16 +69,33 @@ export function initToggles(map) {
 
 // --- ranking ----------------------------------------------------------------
 
-/** Fills the ranking list; `onPick(item)` when an entry is clicked. */
+/** Entries in the ranking (the API's most). */
+const RANK_ROWS = 100;
+
+/** The ranking as a CSV for Excel (UTF-8 with BOM). */
+function rankingCsv(items, level) {
+  const q = (v) => `"${String(v ?? '').replace(/"/g, '""')}"`;
+  const rows = [['名次', '名称', '代码', '上级单位', '风险分值', '风险等级'].join(',')];
+  items.forEach((it, n) => rows.push([n + 1, q(it.name), q(it.code), q(it.parent_name ?? ''), it.risk_score.toFixed(1),
+    q(RISK_LEVELS.find((r) => r.key === it.risk_level)?.zh ?? it.risk_level)].join(',')));
+  return new Blob([`\ufeff${rows.join('\r\n')}\r\n`], { type: 'text/csv;charset=utf-8' });
+}
+
+/**
+ * Fills the ranking list (each entry with its parent unit, reachable by
+ * Tab, Enter picks); `onPick(item)` when an entry is chosen.
+ */
 export function initRanking(onPick) {
   const list = byId('ranking');
   const tabs = [...document.querySelectorAll('#ranking-tabs [role=tab]')];
   let items = [];
+  let shownLevel = 'county';
   const load = async (level) => {
+    shownLevel = level;
     for (const t of tabs) t.setAttribute('aria-selected', String(t.dataset.level === level));
     list.innerHTML = '<li class="msg"><div class="skeleton"></div></li>';
     try {
-      const body = await getJson('api/ranking', { level, limit: 10 });
+      const body = await getJson('api/ranking', { level, limit: RANK_ROWS });
       items = body.items ?? [];
     } catch (e) {
       list.innerHTML = `<li class="msg">排名加载失败：${esc(e.message)}</li>`;
@@ -84,8 +107,9 @@ export function initRanking(onPick) {
     }
     const top = Math.max(...items.map((i) => i.risk_score), 1);
     list.innerHTML = items.map((it, n) => `
-      <li data-index="${n}" data-code="${esc(it.code)}" title="${esc(it.name)}（${esc(it.code)}）">
-        <span class="who-name">${esc(it.name)}
+      <li data-index="${n}" data-code="${esc(it.code)}" tabindex="0" role="button"
+          title="${esc(it.name)}（${esc(it.code)}）" aria-label="第 ${n + 1} 名 ${esc(it.name)}${it.parent_name ? `，${esc(it.parent_name)}` : ''}，${it.risk_score.toFixed(1)} 分">
+        <span class="who-name">${esc(it.name)}${it.parent_name ? `<span class="parent">${esc(it.parent_name)}</span>` : ''}
           <span class="bar"><i style="width:${(100 * it.risk_score) / top}%;background:${esc(it.risk_color)}"></i></span>
         </span>
         <span class="pill ${esc(it.risk_level)}">${it.risk_score.toFixed(1)}</span>
@@ -94,6 +118,22 @@ export function initRanking(onPick) {
   list.addEventListener('click', (e) => {
     const li = e.target.closest('li[data-index]');
     if (li) onPick(items[Number(li.dataset.index)]);
+  });
+  list.addEventListener('keydown', (e) => {
+    const li = e.target.closest('li[data-index]');
+    if (!li || (e.key !== 'Enter' && e.key !== ' ')) return;
+    e.preventDefault();
+    onPick(items[Number(li.dataset.index)]);
+  });
+  byId('ranking-export')?.addEventListener('click', () => {
+    if (!items.length) return;
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(rankingCsv(items, shownLevel));
+    a.download = `风险排名_${levelZh(shownLevel).replace('/', '')}.csv`;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
   });
   for (const t of tabs) t.addEventListener('click', () => load(t.dataset.level));
   load('county');
@@ -125,7 +165,7 @@ export function initSearch(onPick) {
     box.innerHTML = items.map((it, n) => {
       const kind = KIND_ZH[it.kind] ?? levelZh(it.level);
       return `<li role="option" data-index="${n}" aria-selected="false">
-        <span class="kind">${esc(kind)}</span><span>${esc(it.name)}</span><span class="id">${esc(it.id)}</span></li>`;
+        <span class="kind">${esc(kind)}</span><span class="name">${esc(it.name)}${it.parent ? `<span class="parent">${esc(it.parent.name)}</span>` : ''}</span><span class="id">${esc(it.id)}</span></li>`;
     }).join('');
   };
   const pick = (n) => {

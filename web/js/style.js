@@ -48,6 +48,25 @@ export function drawHazard(ctx, grade, x = 0, y = 0, size = HAZARD[grade].size) 
   ctx.restore();
 }
 
+/** Fill of an enterprise cluster by the highest grade among its members. */
+const CLUSTER = { major: '#d7191c', high: '#fd8d3c', medium: '#fecc5c', low: '#2c7bb6', none: '#b8c2cc' };
+
+/** Draws an enterprise cluster disc of `color` in a `size` box at (x, y). */
+export function drawCluster(ctx, color, size = 26, x = 0, y = 0) {
+  ctx.save();
+  ctx.translate(x, y);
+  ctx.beginPath();
+  ctx.arc(size / 2, size / 2, size / 2 - 1.5, 0, 2 * Math.PI);
+  ctx.globalAlpha = 0.9;
+  ctx.fillStyle = color;
+  ctx.fill();
+  ctx.globalAlpha = 1;
+  ctx.strokeStyle = '#ffffff';
+  ctx.lineWidth = 2;
+  ctx.stroke();
+  ctx.restore();
+}
+
 /** Draws the collapse-zone hatch tile (`size` square) on `ctx`. */
 export function drawHatch(ctx, size = 16, x = 0, y = 0) {
   ctx.save();
@@ -82,6 +101,10 @@ export function provideImages(map) {
     if (map.hasImage(id)) return;
     if (id === 'hatch') {
       const { image: img, pixelRatio } = image(16, (ctx) => drawHatch(ctx, 16));
+      map.addImage(id, img, { pixelRatio });
+    } else if (/^cluster-/.test(id)) {
+      const color = CLUSTER[id.slice(8)] ?? CLUSTER.none;
+      const { image: img, pixelRatio } = image(26, (ctx) => drawCluster(ctx, color, 26));
       map.addImage(id, img, { pixelRatio });
     } else if (/^hazard-[1-4]$/.test(id)) {
       const grade = Number(id.slice(7));
