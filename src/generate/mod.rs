@@ -254,6 +254,7 @@ fn assemble(
         units: grid.into_units(),
         hidden_dangers,
         has_hidden_dangers: true,
+        ..Dataset::default()
     }
 }
 

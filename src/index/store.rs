@@ -1,5 +1,6 @@
 //! The [`Store`]: a dataset with its R-trees and grid hierarchy.
 
+use super::alarms::AlarmBook;
 use super::dangers::DangerBook;
 use crate::crs::metric;
 use crate::model::{Dataset, GridUnit, Level};
@@ -84,6 +85,7 @@ fn level_index(level: Level) -> usize {
 pub struct Store {
     base: Arc<Base>,
     dangers: DangerBook,
+    alarms: AlarmBook,
 }
 
 impl Deref for Store {
@@ -99,11 +101,30 @@ impl Store {
     pub fn build(mut dataset: Dataset) -> Store {
         let records = std::mem::take(&mut dataset.hidden_dangers);
         let loaded = dataset.has_hidden_dangers;
+        let sensors = std::mem::take(&mut dataset.sensors);
+        let alarms = std::mem::take(&mut dataset.alarms);
         let base = Base::build(dataset);
         let dangers = DangerBook::build(&base, records, loaded);
+        let alarms = AlarmBook::build(&base, sensors, alarms);
         Store {
             base: Arc::new(base),
             dangers,
+            alarms,
+        }
+    }
+
+    /// The sensors and alarms.
+    pub fn alarms(&self) -> &AlarmBook {
+        &self.alarms
+    }
+
+    /// The same base with other hidden-danger records and alarms (a live
+    /// write).
+    pub fn with_live(&self, dangers: DangerBook, alarms: AlarmBook) -> Store {
+        Store {
+            base: Arc::clone(&self.base),
+            dangers,
+            alarms,
         }
     }
 
@@ -117,6 +138,7 @@ impl Store {
         Store {
             base: Arc::clone(&self.base),
             dangers,
+            alarms: self.alarms.clone(),
         }
     }
 

@@ -3,6 +3,7 @@
 mod calendar;
 #[macro_use]
 mod enums;
+mod alarm;
 mod danger;
 mod feature;
 mod layer;
@@ -10,6 +11,7 @@ pub mod short_names;
 pub mod uscc;
 mod value;
 
+pub use alarm::{Alarm, AlarmLevel, AlarmStatus, BadLevel, Sensor, SensorKind, is_rfc3339};
 pub use calendar::civil_from_days;
 pub use danger::{
     BadDate, DangerCategory, DangerGrade, DangerSource, DangerStatus, Date, HiddenDanger,
