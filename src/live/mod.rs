@@ -10,6 +10,7 @@
 //! same entries the same way, so the live state and a fresh load agree bit
 //! for bit.
 
+pub mod alarms;
 pub mod dangers;
 
 use crate::index::{DangerEntry, DangerEvent, UnitId};
@@ -140,6 +141,8 @@ impl Snapshot {
     ) -> Result<(Snapshot, Applied), LiveError> {
         let base = self.store.base();
         let mut book = self.store.dangers().clone();
+        let mut alarm_book = self.store.alarms().clone();
+        let params = self.scores.params();
         let mut applied = Applied::default();
         let mut points = Vec::new();
         let mut seq = self.seq;
@@ -152,6 +155,35 @@ impl Snapshot {
                 return Err(bad(format!("out of order after {seq}")));
             }
             seq = op.seq;
+            if op.op.starts_with(alarms::PREFIX) {
+                let (entry, danger) =
+                    alarms::apply(&mut alarm_book, base, op.seq, op.op, op.id, op.data)
+                        .map_err(bad)?;
+                applied
+                    .cells
+                    .extend(crate::risk::alarm::cells_touched(base, &entry, params));
+                applied.records.push(entry.record.id.clone());
+                if let Some(d) = danger {
+                    if book.index_of(&d.id).is_some() {
+                        return Err(bad(format!("hidden danger {} is reported twice", d.id)));
+                    }
+                    let event = DangerEvent {
+                        seq: op.seq,
+                        at: op.at.to_string(),
+                        actor: op.actor.to_string(),
+                        role: op.role.to_string(),
+                        action: "report".into(),
+                        note: Some(format!("派单 {}", entry.record.id)),
+                        status: d.status,
+                    };
+                    let e = DangerEntry::locate(base, d, op.seq, vec![event]);
+                    book.insert(base, e.clone());
+                    applied.cells.extend(e.cell);
+                    points.push((e.record.location, policy.minzoom(LayerId::HiddenDangers)));
+                    applied.records.push(e.record.id.clone());
+                }
+                continue;
+            }
             let (record, action, note): (HiddenDanger, &str, Option<String>) = match op.op {
                 OP_REPORT => {
                     let r: HiddenDanger = serde_json::from_value(op.data.clone())
@@ -220,7 +252,7 @@ impl Snapshot {
             ));
             applied.records.push(entry.record.id.clone());
         }
-        let store = self.store.with_dangers(book);
+        let store = self.store.with_live(book, alarm_book);
         let mut scores = self.scores.clone();
         let ancestors = scores.rescore_cells(&store, &applied.cells);
         let mut tile_changes = self.tile_changes.clone();

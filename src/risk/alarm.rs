@@ -12,7 +12,7 @@ use super::hazard::grow_by_metres;
 use super::params::{AlarmParams, RiskParams};
 use super::score::percent_of_pressure;
 use crate::crs::metric;
-use crate::index::{AlarmEntry, Store, UnitId, envelope_of};
+use crate::index::{AlarmEntry, Base, Store, UnitId, envelope_of};
 use crate::model::{AlarmStatus, Level};
 use rstar::{AABB, RTreeObject};
 
@@ -109,7 +109,7 @@ pub fn terms(store: &Store, cell: UnitId, params: &RiskParams) -> Vec<AlarmTerm>
 
 /// The unit cells an alarm can change: those within its reach and, when
 /// its sensor watches a hazard source, those within the source's reach.
-pub fn cells_touched(store: &Store, entry: &AlarmEntry, params: &RiskParams) -> Vec<UnitId> {
+pub fn cells_touched(store: &Base, entry: &AlarmEntry, params: &RiskParams) -> Vec<UnitId> {
     let reach = params.alarms.reach_m(entry.record.level.get());
     let p = entry.record.location;
     let query = grow_by_metres(&AABB::from_point([p.x(), p.y()]), reach);
