@@ -252,6 +252,15 @@ fn compact(
     if book.is_loaded() {
         riskmap::write::write_hidden_dangers(out, &records).map_err(|e| e.to_string())?;
     }
+    let alarms: Vec<riskmap::model::Alarm> = snap
+        .store
+        .alarms()
+        .iter()
+        .map(|(_, e)| e.record.clone())
+        .collect();
+    if !alarms.is_empty() {
+        riskmap::write::write_alarms(out, &alarms).map_err(|e| e.to_string())?;
+    }
     println!(
         "{}: the data of {} with {} journal entries applied (last seq {}), {} hidden dangers; it has no journal",
         out.display(),

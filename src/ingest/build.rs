@@ -78,6 +78,7 @@ const ALARM_FIELDS: &[&str] = &[
     "started_at",
     "acknowledged_at",
     "cleared_at",
+    "hidden_danger_id",
     "lon",
     "lat",
 ];
@@ -403,7 +404,7 @@ impl<'a, 's> Builder<'a, 's> {
                     started_at: started_at?,
                     acknowledged_at,
                     cleared_at,
-                    hidden_danger_id: None,
+                    hidden_danger_id: r.text("hidden_danger_id"),
                     location: location.unwrap_or(Point::new(0.0, 0.0)),
                 },
                 located: location.is_some(),

@@ -307,6 +307,18 @@ mod tests {
             nth: usize,
             action: u8,
         },
+        /// An alarm at a grid position or from the n-th sensor.
+        Alarm {
+            x: f64,
+            y: f64,
+            level: u8,
+            sensor: Option<usize>,
+        },
+        /// Acknowledge (0), clear (1) or dispatch (2) the n-th alarm.
+        AlarmAct {
+            nth: usize,
+            act: u8,
+        },
     }
 
     fn write() -> impl Strategy<Value = Write> {
@@ -326,6 +338,19 @@ mod tests {
                     late
                 }),
             (0usize..32, 0u8..5).prop_map(|(nth, action)| Write::Event { nth, action }),
+            (
+                0.0..4.0f64,
+                0.0..4.0f64,
+                1u8..=4,
+                prop::option::of(0usize..4)
+            )
+                .prop_map(|(x, y, level, sensor)| Write::Alarm {
+                    x,
+                    y,
+                    level,
+                    sensor
+                }),
+            (0usize..32, 0u8..3).prop_map(|(nth, act)| Write::AlarmAct { nth, act }),
         ]
     }
 
@@ -340,6 +365,50 @@ mod tests {
     fn apply(snap: &Snapshot, w: &Write, seq: u64) -> Option<Snapshot> {
         let today: Date = "2026-06-15".parse().ok()?;
         let (op, id, data) = match w {
+            Write::Alarm {
+                x,
+                y,
+                level,
+                sensor,
+            } => {
+                let book = snap.store.alarms();
+                let sensor = sensor
+                    .and_then(|i| book.sensors().get(i))
+                    .map(|s| s.id.clone());
+                let req = alarms::AlarmRequest {
+                    id: Some(format!("ALM-{seq}")),
+                    lon: sensor.is_none().then(|| serde_json::json!(X0 + x * SIDE)),
+                    lat: sensor.is_none().then(|| serde_json::json!(Y0 + y * SIDE)),
+                    sensor_id: sensor,
+                    level: Some(serde_json::json!(level)),
+                    value: Some(3.0),
+                    threshold: None,
+                    started_at: Some("2026-06-15T08:00:00+08:00".into()),
+                    acknowledged_at: None,
+                    cleared_at: None,
+                };
+                let a = req.into_record(book).ok()?;
+                (alarms::OP_RAISE, a.id.clone(), serde_json::to_value(&a).ok()?)
+            }
+            Write::AlarmAct { nth, act } => {
+                let book = snap.store.alarms();
+                if book.is_empty() {
+                    return None;
+                }
+                let entry = book.get((*nth % book.len()) as u32)?;
+                let id = entry.record.id.clone();
+                match act {
+                    0 | 1 => {
+                        let op = if *act == 0 { alarms::OP_ACK } else { alarms::OP_CLEAR };
+                        let a = alarms::transition(entry, op, "2026-06-15T09:00:00Z").ok()?;
+                        (op, id, serde_json::to_value(&a).ok()?)
+                    }
+                    _ => {
+                        let d = alarms::dispatch(entry, format!("HD-A{seq}"), today).ok()?;
+                        (alarms::OP_DISPATCH, id, serde_json::to_value(&d).ok()?)
+                    }
+                }
+            }
             Write::Report {
                 x,
                 y,
@@ -416,6 +485,17 @@ mod tests {
         #[test]
         fn live_writes_equal_a_full_load(mut ds in arb::dataset(), writes in prop::collection::vec(write(), 1..24)) {
             ds.has_hidden_dangers = true;
+            // Sensors at the corners of the grid; the first watches the
+            // first hazard source, if any.
+            let watched = ds.hazard_sources.first().map(|h| h.id.clone());
+            ds.sensors = (0..4)
+                .map(|i| crate::risk::fixtures::sensor(
+                    &format!("S-{i}"),
+                    if i == 0 { watched.as_deref() } else { None },
+                    X0 + f64::from(i % 2) * 3.0 * SIDE + 0.5 * SIDE,
+                    Y0 + f64::from(i / 2) * 3.0 * SIDE + 0.5 * SIDE,
+                ))
+                .collect();
             let config = config();
             let mut snap = Snapshot::from_dataset(ds.clone(), &config);
             let mut seq = 0;
@@ -425,10 +505,11 @@ mod tests {
                     snap = next;
                 }
             }
-            let reports = writes.iter().filter(|w| matches!(w, Write::Report { .. })).count();
+            let reports = writes.iter().filter(|w| matches!(w, Write::Report { .. } | Write::Alarm { .. })).count();
             prop_assert!(seq as usize >= reports, "every report applies ({seq} of {reports})");
             let records: Vec<HiddenDanger> = snap.store.dangers().iter().map(|(_, e)| e.record.clone()).collect();
-            let full = Snapshot::from_dataset(Dataset { hidden_dangers: records, ..ds }, &config);
+            let alarm_records: Vec<crate::model::Alarm> = snap.store.alarms().iter().map(|(_, e)| e.record.clone()).collect();
+            let full = Snapshot::from_dataset(Dataset { hidden_dangers: records, alarms: alarm_records, ..ds }, &config);
             prop_assert_eq!(snap.scores.len(), full.scores.len());
             for (id, s) in full.scores.iter() {
                 let live = snap.scores.unit(id);
