@@ -276,7 +276,7 @@ fn compact(
 enum TokenAction {
     /// Add a token; prints the plain token once.
     Add {
-        /// planner | grid_manager | admin
+        /// planner | grid_manager | admin | ingest
         #[arg(long)]
         role: String,
         /// Grid unit code (grid managers only).

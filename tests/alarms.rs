@@ -17,6 +17,8 @@ const CONFIG: &str = "[risk]\nas_of = \"2026-06-15\"\n";
 const INGEST: &str = "test-ingest-9d1c";
 /// The cell of worked example 7 (in the grid manager's village 金山社区).
 const CELL: &str = "350502001001001";
+/// The cell east of it, where the alarm's sensor S-1 is (in scope).
+const EAST: &str = "350502001001002";
 /// A cell in another village, out of the grid manager's scope.
 const OTHER: &str = "350502001002001";
 const X0: f64 = 118.58;
@@ -42,7 +44,7 @@ fn rect(code: &str, parent: &str, level: &str, x: f64, width: f64) -> String {
     )
 }
 
-/// Two unit cells of equal (zero) density, so V = 1 in both; a grade-1
+/// Three unit cells of equal (zero) density, so V = 1 in all; a grade-1
 /// monitored source 1,500 m east of the first (example 2: S = 20.0);
 /// sensors: S-1 (gas) 200 m east of it, S-2 watching the source, S-3 in
 /// the other cell.
@@ -51,14 +53,18 @@ fn write_dataset(dir: &Path) {
     let far = X0 + 0.06;
     let grid = [
         rect("350502001", "350502", "town", X0, far + SIDE - X0),
-        square("350502001001", "350502001", "village", X0),
+        rect("350502001001", "350502001", "village", X0, 2.0 * SIDE),
         square(CELL, "350502001001", "cell", X0),
+        square(EAST, "350502001001", "cell", X0 + SIDE),
         square("350502001002", "350502001", "village", far),
         square(OTHER, "350502001002", "cell", far),
     ];
     std::fs::write(
         dir.join("grid_cells.geojson"),
-        format!(r#"{{"type":"FeatureCollection","features":[{}]}}"#, grid.join(",")),
+        format!(
+            r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+            grid.join(",")
+        ),
     )
     .unwrap();
     let (sx, sy) = east_of_cell(1500.0);
@@ -100,7 +106,13 @@ fn start() -> (tempfile::TempDir, Server) {
     (tmp, server)
 }
 
-fn send(server: &Server, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, String) {
+fn send(
+    server: &Server,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> (u16, String) {
     let mut req = ureq::request(method, &format!("{}{}", server.base, path));
     if let Some(t) = token {
         req = req.set("Authorization", &format!("Bearer {t}"));
@@ -108,7 +120,8 @@ fn send(server: &Server, method: &str, path: &str, token: Option<&str>, body: &s
     let res = if method == "GET" {
         req.call()
     } else {
-        req.set("Content-Type", "application/x-ndjson").send_string(body)
+        req.set("Content-Type", "application/x-ndjson")
+            .send_string(body)
     };
     match res {
         Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
@@ -175,41 +188,74 @@ fn worked_example_7_through_the_binary_and_kill_9() {
         .iter()
         .map(|u| u["code"].as_str().unwrap())
         .collect();
-    assert!(rescored.contains(&CELL) && !rescored.contains(&OTHER), "{rescored:?}");
+    assert!(
+        rescored.contains(&CELL) && !rescored.contains(&OTHER),
+        "{rescored:?}"
+    );
     let raised = cell(&server, CELL);
     assert_eq!(raised["risk_score"], 71.2, "{raised}");
     assert_eq!(raised["risk_level"], "high");
     let top = &raised["contributions"][0];
     assert_eq!(top["id"], "ALM-0001");
     assert_eq!(top["layer"], "alarms");
-    assert!((top["contribution"].as_f64().unwrap() - 58.44).abs() < 0.005, "{top}");
+    assert!(
+        (top["contribution"].as_f64().unwrap() - 58.44).abs() < 0.005,
+        "{top}"
+    );
     let label = top["label"].as_str().unwrap();
-    assert!(label.starts_with("ALM-0001 一级 可燃气体 200 m → M +58.4"), "{label}");
+    assert!(
+        label.starts_with("ALM-0001 一级 可燃气体 200 m → M +58.4"),
+        "{label}"
+    );
     assert!((source_contribution(&raised) - 12.76).abs() < 0.005);
 
     // The same alarm again: nothing changes; other content: 409.
     let version = raised["data_version"].clone();
     let (s, b) = post_alarms(&server, INGEST, &line);
     assert_eq!(s, 200, "{b}");
-    assert_eq!((b["accepted"].as_u64(), b["unchanged"].as_u64()), (Some(0), Some(1)));
+    assert_eq!(
+        (b["accepted"].as_u64(), b["unchanged"].as_u64()),
+        (Some(0), Some(1))
+    );
     assert_eq!(cell(&server, CELL)["data_version"], version);
     let (s, b) = post_alarms(&server, INGEST, &alarm_line("ALM-0001", "S-1", 2));
     assert_eq!(s, 409, "{b}");
 
     // Acknowledged: m = 32, S = 45.6.
-    let (s, b) = send(&server, "POST", "/api/alarms/ALM-0001/ack", Some(GRID_MANAGER), "");
+    let (s, b) = send(
+        &server,
+        "POST",
+        "/api/alarms/ALM-0001/ack",
+        Some(GRID_MANAGER),
+        "",
+    );
     assert_eq!(s, 200, "{b}");
     assert_eq!(json(&b)["properties"]["status"], "acknowledged");
     assert_eq!(cell(&server, CELL)["risk_score"], 45.6);
-    let (s, _) = send(&server, "POST", "/api/alarms/ALM-0001/ack", Some(GRID_MANAGER), "");
+    let (s, _) = send(
+        &server,
+        "POST",
+        "/api/alarms/ALM-0001/ack",
+        Some(GRID_MANAGER),
+        "",
+    );
     assert_eq!(s, 409, "acknowledged twice");
 
     // Cleared: the score is the one before the alarm, bit for bit.
-    let (s, b) = send(&server, "POST", "/api/alarms/ALM-0001/clear", Some(PLANNER), "");
+    let (s, b) = send(
+        &server,
+        "POST",
+        "/api/alarms/ALM-0001/clear",
+        Some(PLANNER),
+        "",
+    );
     assert_eq!(s, 200, "{b}");
     let cleared = cell(&server, CELL);
     assert_eq!(cleared["risk_score"], before["risk_score"]);
-    assert_eq!(source_contribution(&cleared).to_bits(), source_before.to_bits());
+    assert_eq!(
+        source_contribution(&cleared).to_bits(),
+        source_before.to_bits()
+    );
     assert_eq!(cleared["contributions"].as_array().unwrap().len(), 1);
 
     // kill -9 after the answers: the alarm and its state are kept.
@@ -221,7 +267,10 @@ fn worked_example_7_through_the_binary_and_kill_9() {
     assert_eq!(fc["features"][0]["id"], "ALM-0001");
     assert_eq!(fc["features"][0]["properties"]["status"], "cleared");
     let again = cell(&server, CELL);
-    assert_eq!(source_contribution(&again).to_bits(), source_before.to_bits());
+    assert_eq!(
+        source_contribution(&again).to_bits(),
+        source_before.to_bits()
+    );
     // A repeat of the first posting after the restart still changes nothing.
     assert_eq!(post_alarms(&server, INGEST, &line).0, 200);
 }
@@ -250,20 +299,27 @@ fn roles_and_malformed_batches() {
     assert_eq!(server.get_with("/api/alarms", INGEST).0, 403);
 
     // A bad JSON line 5,001 in a long batch: nothing applied.
-    let mut batch: Vec<String> = (0..5000).map(|i| alarm_line(&format!("B-{i}"), "S-1", 3)).collect();
+    let mut batch: Vec<String> = (0..5000)
+        .map(|i| alarm_line(&format!("B-{i}"), "S-1", 3))
+        .collect();
     batch.push("{\"id\":\"B-bad\",".into());
     let (s, b) = post_alarms(&server, INGEST, &batch.join("\n"));
     assert_eq!(s, 400, "{b}");
-    assert!(b["error"].to_string().contains("line 5001") || b.to_string().contains("line 5001"), "{b}");
+    assert!(
+        b["error"].to_string().contains("line 5001") || b.to_string().contains("line 5001"),
+        "{b}"
+    );
     for (bad, field) in [
         (alarm_line("X-1", "S-1", 7), "level"),
         (alarm_line("X-2", "S-9", 1), "sensor_id"),
         (
-            r#"{"id":"X-3","lon":"NaN","lat":24.9,"level":1,"started_at":"2026-06-15T08:00:00Z"}"#.to_string(),
+            r#"{"id":"X-3","lon":"NaN","lat":24.9,"level":1,"started_at":"2026-06-15T08:00:00Z"}"#
+                .to_string(),
             "lon",
         ),
         (
-            r#"{"id":"X-4","lon":NaN,"lat":24.9,"level":1,"started_at":"2026-06-15T08:00:00Z"}"#.to_string(),
+            r#"{"id":"X-4","lon":NaN,"lat":24.9,"level":1,"started_at":"2026-06-15T08:00:00Z"}"#
+                .to_string(),
             "line 2",
         ),
     ] {
@@ -271,7 +327,10 @@ fn roles_and_malformed_batches() {
         let (s, b) = post_alarms(&server, INGEST, &body);
         assert_eq!(s, 400, "{bad}: {b}");
         let text = b.to_string();
-        assert!(text.contains("line 2") && text.contains(field), "{field}: {text}");
+        assert!(
+            text.contains("line 2") && text.contains(field),
+            "{field}: {text}"
+        );
     }
     assert!(alarm_ids(&server, PLANNER).is_empty(), "all or nothing");
     assert_eq!(server.get("/health").0, 200);
@@ -308,8 +367,14 @@ fn scope_events_and_dispatch() {
     let gm = subscribe(&server, GRID_MANAGER);
     let planner = subscribe(&server, PLANNER);
     // Out of the grid manager's scope first, then in it.
-    assert_eq!(post_alarms(&server, INGEST, &alarm_line("ALM-OUT", "S-3", 1)).0, 201);
-    assert_eq!(post_alarms(&server, ADMIN, &alarm_line("ALM-IN", "S-1", 2)).0, 201);
+    assert_eq!(
+        post_alarms(&server, INGEST, &alarm_line("ALM-OUT", "S-3", 1)).0,
+        201
+    );
+    assert_eq!(
+        post_alarms(&server, ADMIN, &alarm_line("ALM-IN", "S-1", 2)).0,
+        201
+    );
     let alarms_seen = |rx: &mpsc::Receiver<(String, Value)>, until: &str| -> Vec<String> {
         let mut seen = Vec::new();
         loop {
@@ -327,7 +392,13 @@ fn scope_events_and_dispatch() {
     assert_eq!(alarms_seen(&planner, "ALM-IN"), ["ALM-OUT", "ALM-IN"]);
     assert_eq!(alarm_ids(&server, GRID_MANAGER), ["ALM-IN"]);
     assert_eq!(alarm_ids(&server, PLANNER), ["ALM-OUT", "ALM-IN"]);
-    let (s, _) = send(&server, "POST", "/api/alarms/ALM-OUT/ack", Some(GRID_MANAGER), "");
+    let (s, _) = send(
+        &server,
+        "POST",
+        "/api/alarms/ALM-OUT/ack",
+        Some(GRID_MANAGER),
+        "",
+    );
     assert_eq!(s, 403);
     let (s, b) = server.get_with(&format!("/api/cells/{CELL}"), GRID_MANAGER);
     assert_eq!(s, 200);
@@ -338,21 +409,36 @@ fn scope_events_and_dispatch() {
         .unwrap()
         .lines()
         .count();
-    let (s, b) = send(&server, "POST", "/api/alarms/ALM-IN/dispatch", Some(GRID_MANAGER), "");
+    let (s, b) = send(
+        &server,
+        "POST",
+        "/api/alarms/ALM-IN/dispatch",
+        Some(GRID_MANAGER),
+        "",
+    );
     assert_eq!(s, 201, "{b}");
     let body = json(&b);
-    let hd = body["properties"]["hidden_danger_id"].as_str().unwrap().to_string();
+    let hd = body["properties"]["hidden_danger_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(body["hidden_danger"]["properties"]["source"], "alarm");
     let (s, b) = server.get_with(&format!("/api/hidden-dangers/{hd}"), GRID_MANAGER);
     assert_eq!(s, 200, "{b}");
     let d = json(&b);
     assert_eq!(d["properties"]["status"], "reported");
-    assert_eq!(d["properties"]["cell"], CELL);
+    assert_eq!(d["properties"]["cell"], EAST);
     let journal = std::fs::read_to_string(tmp.path().join("ds/journal.jsonl")).unwrap();
     assert_eq!(journal.lines().count(), lines_before + 1);
     let last: Value = serde_json::from_str(journal.lines().last().unwrap()).unwrap();
     assert_eq!(last["op"], "alarm.dispatch");
     assert_eq!(last["data"]["hidden_danger"]["id"], hd.as_str());
-    let (s, _) = send(&server, "POST", "/api/alarms/ALM-IN/dispatch", Some(PLANNER), "");
+    let (s, _) = send(
+        &server,
+        "POST",
+        "/api/alarms/ALM-IN/dispatch",
+        Some(PLANNER),
+        "",
+    );
     assert_eq!(s, 409, "dispatched twice");
 }

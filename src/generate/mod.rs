@@ -250,7 +250,11 @@ fn assemble(
     progress(&format!("hidden dangers {}", hidden_dangers.len()));
     let sensor_list = sensors::sensors(&hazard_sources, &enterprises, &collapse_zones);
     let alarms = sensors::alarms(&sensor_list, as_of);
-    progress(&format!("sensors {}, active alarms {}", sensor_list.len(), alarms.len()));
+    progress(&format!(
+        "sensors {}, active alarms {}",
+        sensor_list.len(),
+        alarms.len()
+    ));
     Dataset {
         enterprises,
         hazard_sources,

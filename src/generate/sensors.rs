@@ -72,7 +72,7 @@ pub fn alarms(sensors: &[Sensor], as_of: Date) -> Vec<Alarm> {
         .take(ACTIVE)
         .enumerate()
         .map(|(i, s)| {
-            let level = AlarmLevel::new((i % 4) as u8 + 1).unwrap_or_else(|| unreachable!());
+            let level = AlarmLevel::clamped((i % 4) as u8 + 1);
             let (threshold, value) = match s.kind {
                 SensorKind::Gas => (20.0, 25.0 + 10.0 * (4 - level.get()) as f64),
                 SensorKind::TankLevel => (85.0, 88.0 + (4 - level.get()) as f64 * 2.0),
@@ -88,7 +88,7 @@ pub fn alarms(sensors: &[Sensor], as_of: Date) -> Vec<Alarm> {
                 value: Some(value),
                 threshold: Some(threshold),
                 started_at: format!("{as_of}T{hour:02}:15:00+08:00"),
-                acknowledged_at: (i == 1).then(|| format!("{as_of}T{:02}:40:00+08:00", hour)),
+                acknowledged_at: (i == 1).then(|| format!("{as_of}T{hour:02}:40:00+08:00")),
                 cleared_at: None,
                 hidden_danger_id: None,
                 location: s.location,

@@ -174,7 +174,10 @@ impl AlarmBook {
     /// An entry for `record` with its cell, sensor and watched source
     /// looked up.
     pub fn locate(&self, base: &Base, record: Alarm, version: u64) -> AlarmEntry {
-        let sensor = record.sensor_id.as_deref().and_then(|s| self.sensor_by_id(s));
+        let sensor = record
+            .sensor_id
+            .as_deref()
+            .and_then(|s| self.sensor_by_id(s));
         let watches = sensor.and_then(|s| self.sensors.watches.get(s as usize).copied().flatten());
         AlarmEntry {
             cell: base.cell_at(record.location),
@@ -235,7 +238,11 @@ impl AlarmBook {
             && let Some(h) = entry.watches
         {
             let n = self.alarmed.get(&h).copied().unwrap_or(0);
-            let n = if delta > 0 { n + 1 } else { n.saturating_sub(1) };
+            let n = if delta > 0 {
+                n + 1
+            } else {
+                n.saturating_sub(1)
+            };
             if n == 0 {
                 self.alarmed.remove(&h);
             } else {

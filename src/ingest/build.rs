@@ -6,9 +6,7 @@ use super::issue::{IssueSink, feature_label};
 use super::table::{Record, Table};
 use crate::config::LayerConfig;
 use crate::crs::Crs;
-use crate::model::{
-    Alarm, AlarmLevel, Sensor, SensorKind, is_rfc3339,
-};
+use crate::model::{Alarm, AlarmLevel, Sensor, SensorKind, is_rfc3339};
 use crate::model::{
     CollapseKind, CollapseZone, DangerCategory, DangerGrade, DangerSource, DangerStatus,
     Enterprise, GridUnit, HazardGrade, HazardSource, HiddenDanger, Industry, LayerId, Level,

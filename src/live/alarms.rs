@@ -181,11 +181,19 @@ impl AlarmRequest {
 /// an acknowledgement is still a repeat).
 pub fn is_repeat(existing: &Alarm, posted: &Alarm) -> bool {
     let same_opt = |p: &Option<String>, e: &Option<String>| p.is_none() || p == e;
+    // Numbers read back from the journal's text may differ in the last
+    // bit from the ones posted.
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
+    let close_opt = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => close(a, b),
+        (a, b) => a.is_none() && b.is_none(),
+    };
     existing.sensor_id == posted.sensor_id
-        && existing.location == posted.location
+        && close(existing.location.x(), posted.location.x())
+        && close(existing.location.y(), posted.location.y())
         && existing.level == posted.level
-        && existing.value.map(f64::to_bits) == posted.value.map(f64::to_bits)
-        && existing.threshold.map(f64::to_bits) == posted.threshold.map(f64::to_bits)
+        && close_opt(existing.value, posted.value)
+        && close_opt(existing.threshold, posted.threshold)
         && existing.started_at == posted.started_at
         && same_opt(&posted.acknowledged_at, &existing.acknowledged_at)
         && same_opt(&posted.cleared_at, &existing.cleared_at)
@@ -218,7 +226,7 @@ pub fn parse_batch(body: &[u8]) -> Result<Vec<(usize, AlarmRequest)>, String> {
             }
             if out.len() == MAX_BATCH {
                 return Err(format!(
-                    "body: more than {MAX_BATCH} alarms in one request"
+                    "body: more than {MAX_BATCH} alarms: at most {MAX_BATCH} in one request"
                 ));
             }
             let req = serde_json::from_str(line).map_err(|e| format!("line {}: {e}", i + 1))?;
@@ -359,4 +367,83 @@ pub fn apply(
         }
     };
     Ok((entry, danger))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_are_arrays_or_ndjson_and_errors_name_the_line() {
+        let one =
+            r#"{"id":"A","lon":118.5,"lat":24.9,"level":1,"started_at":"2026-06-15T08:00:00Z"}"#;
+        assert_eq!(
+            parse_batch(format!("[{one},{one}]").as_bytes()).map(|v| v.len()),
+            Ok(2)
+        );
+        let nd = format!("{one}\n\n{one}\n");
+        let items = parse_batch(nd.as_bytes()).unwrap();
+        assert_eq!(items.iter().map(|(l, _)| *l).collect::<Vec<_>>(), [1, 3]);
+        let bad = format!("{one}\n{{\"id\":\"B\",\"colour\":1}}");
+        assert!(
+            parse_batch(bad.as_bytes())
+                .unwrap_err()
+                .starts_with("line 2:")
+        );
+        assert!(parse_batch(b"  ").is_err());
+        let many = vec![one; MAX_BATCH + 1].join("\n");
+        assert!(
+            parse_batch(many.as_bytes())
+                .unwrap_err()
+                .contains("at most")
+        );
+    }
+
+    #[test]
+    fn requests_become_alarms_or_name_the_field() {
+        let book = AlarmBook::default();
+        let (_, req) = parse_batch(
+            br#"{"id":"A","lon":118.5,"lat":24.9,"level":"red","started_at":"2026-06-15T08:00:00+08:00"}"#,
+        )
+        .unwrap()
+        .remove(0);
+        let a = req.into_record(&book).unwrap();
+        assert_eq!(a.level.get(), 1);
+        assert_eq!(a.status(), AlarmStatus::Active);
+        let field = |json: &str| {
+            let (_, req) = parse_batch(json.as_bytes()).unwrap().remove(0);
+            match req.into_record(&book) {
+                Err(LiveError::Field { field, .. }) => field,
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(
+            field(r#"{"id":"A","lon":1,"lat":2,"level":7,"started_at":"2026-06-15T08:00:00Z"}"#),
+            "level"
+        );
+        assert_eq!(
+            field(r#"{"id":"A","sensor_id":"S-9","level":1,"started_at":"2026-06-15T08:00:00Z"}"#),
+            "sensor_id"
+        );
+        assert_eq!(
+            field(
+                r#"{"id":"A","lon":"NaN","lat":2,"level":1,"started_at":"2026-06-15T08:00:00Z"}"#
+            ),
+            "lon"
+        );
+        assert_eq!(
+            field(r#"{"id":"A","lon":1,"lat":2,"level":1,"started_at":"yesterday"}"#),
+            "started_at"
+        );
+        assert_eq!(
+            field(r#"{"lon":1,"lat":2,"level":1,"started_at":"2026-06-15T08:00:00Z"}"#),
+            "id"
+        );
+        let mut acked = a.clone();
+        acked.acknowledged_at = Some("2026-06-15T09:00:00Z".into());
+        assert!(is_repeat(&acked, &a), "the first posting again");
+        let mut other = a.clone();
+        other.level = AlarmLevel::clamped(2);
+        assert!(!is_repeat(&a, &other));
+    }
 }

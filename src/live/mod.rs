@@ -388,7 +388,11 @@ mod tests {
                     cleared_at: None,
                 };
                 let a = req.into_record(book).ok()?;
-                (alarms::OP_RAISE, a.id.clone(), serde_json::to_value(&a).ok()?)
+                (
+                    alarms::OP_RAISE,
+                    a.id.clone(),
+                    serde_json::to_value(&a).ok()?,
+                )
             }
             Write::AlarmAct { nth, act } => {
                 let book = snap.store.alarms();
@@ -399,7 +403,11 @@ mod tests {
                 let id = entry.record.id.clone();
                 match act {
                     0 | 1 => {
-                        let op = if *act == 0 { alarms::OP_ACK } else { alarms::OP_CLEAR };
+                        let op = if *act == 0 {
+                            alarms::OP_ACK
+                        } else {
+                            alarms::OP_CLEAR
+                        };
                         let a = alarms::transition(entry, op, "2026-06-15T09:00:00Z").ok()?;
                         (op, id, serde_json::to_value(&a).ok()?)
                     }

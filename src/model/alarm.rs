@@ -63,6 +63,11 @@ impl AlarmLevel {
         (1..=4).contains(&n).then_some(AlarmLevel(n))
     }
 
+    /// The level `n` clamped to 1–4.
+    pub fn clamped(n: u8) -> AlarmLevel {
+        AlarmLevel(n.clamp(1, 4))
+    }
+
     /// 1–4.
     pub fn get(self) -> u8 {
         self.0
@@ -211,7 +216,9 @@ pub fn is_rfc3339(s: &str) -> bool {
     }
     let two = |i: usize, max: u8| -> bool {
         b.get(i..i + 2).is_some_and(|d| {
-            d[0].is_ascii_digit() && d[1].is_ascii_digit() && (d[0] - b'0') * 10 + (d[1] - b'0') <= max
+            d[0].is_ascii_digit()
+                && d[1].is_ascii_digit()
+                && (d[0] - b'0') * 10 + (d[1] - b'0') <= max
         })
     };
     if !(two(11, 23) && b[13] == b':' && two(14, 59) && b[16] == b':' && two(17, 60)) {

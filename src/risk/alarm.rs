@@ -96,13 +96,7 @@ pub fn terms(store: &Store, cell: UnitId, params: &RiskParams) -> Vec<AlarmTerm>
         .filter_map(|i| {
             let e = book.get(i)?;
             let d = metric::distance_to_polygon(e.record.location, geometry).0;
-            term(
-                i,
-                e.record.level.get(),
-                d,
-                e.record.status().into(),
-                params,
-            )
+            term(i, e.record.level.get(), d, e.record.status().into(), params)
         })
         .collect()
 }

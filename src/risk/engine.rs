@@ -530,7 +530,13 @@ mod tests {
         assert!((s.score() - s_of(1.0, &[lam(20.0), lam(64.0)])).abs() < 1e-9);
         assert_eq!(s.risk_score(), 71.2);
         assert_eq!(all[0].id, "ALM-1");
-        assert!(all[0].label.starts_with("ALM-1 一级 可燃气体 200 m → M +58.4"), "{}", all[0].label);
+        assert!(
+            all[0]
+                .label
+                .starts_with("ALM-1 一级 可燃气体 200 m → M +58.4"),
+            "{}",
+            all[0].label
+        );
         let (s, _) = with(None, true, false);
         assert_eq!(s.risk_score(), 45.6);
         let (cleared, _) = with(None, false, true);

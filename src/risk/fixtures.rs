@@ -179,7 +179,7 @@ pub fn alarm(id: &str, sensor: Option<&str>, level: u8, x: f64, y: f64) -> crate
         id: id.into(),
         sensor_id: sensor.map(str::to_string),
         kind: sensor.map(|_| crate::model::SensorKind::Gas),
-        level: crate::model::AlarmLevel::new(level.clamp(1, 4)).unwrap_or_else(|| unreachable!()),
+        level: crate::model::AlarmLevel::clamped(level),
         value: Some(25.0),
         threshold: Some(20.0),
         started_at: "2026-06-15T08:00:00+08:00".into(),

@@ -103,7 +103,11 @@ pub fn terms(store: &Store, cell: UnitId, risk: &RiskParams) -> Vec<HazardTerm> 
 }
 
 /// Cells a source reaches (d < r): the cells whose H it can change.
-pub fn cells_in_reach(store: &crate::index::Base, source: &HazardSource, params: &HazardParams) -> Vec<UnitId> {
+pub fn cells_in_reach(
+    store: &crate::index::Base,
+    source: &HazardSource,
+    params: &HazardParams,
+) -> Vec<UnitId> {
     let reach = params.reach_m(source.grade);
     let p = source.location;
     let query = grow_by_metres(&AABB::from_point([p.x(), p.y()]), reach);

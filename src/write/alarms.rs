@@ -5,9 +5,9 @@ use super::{
     Column, ColumnKind, FeatureTable, GeometryKind, TableFeature, WriteError, folder_extension,
     write_table,
 };
-use std::path::{Path, PathBuf};
 use crate::model::{Alarm, LayerId, Sensor, Value};
 use geo::Geometry;
+use std::path::{Path, PathBuf};
 
 fn text(s: &str) -> Value {
     Value::Text(s.to_string())

@@ -27,10 +27,10 @@ use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+pub use alarms::{alarms_table, sensors_table, write_alarms};
 pub use dangers::{
     HIDDEN_DANGER_FIELDS, folder_extension, hidden_dangers_table, write_hidden_dangers,
 };
-pub use alarms::{alarms_table, sensors_table, write_alarms};
 pub use tables::dataset_tables;
 
 /// Geometry type of every feature of a table.

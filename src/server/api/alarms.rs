@@ -167,11 +167,7 @@ fn check_scope<'a>(
     Ok(entry)
 }
 
-fn written_response(
-    status: StatusCode,
-    written: &Written,
-    id: &str,
-) -> Result<Response, ApiError> {
+fn written_response(status: StatusCode, written: &Written, id: &str) -> Result<Response, ApiError> {
     let snap = &written.snapshot;
     let entry = snap
         .store
@@ -184,7 +180,9 @@ fn written_response(
         o.insert("data_version".into(), json!(snap.data_version));
         o.insert("rescored".into(), json!(rescored(snap, &written.applied)));
         if status == StatusCode::CREATED
-            && let Some(d) = danger.as_deref().and_then(|d| snap.store.dangers().by_id(d))
+            && let Some(d) = danger
+                .as_deref()
+                .and_then(|d| snap.store.dangers().by_id(d))
         {
             o.insert(
                 "hidden_danger".into(),
@@ -202,7 +200,12 @@ fn written_response(
     Ok(no_store(resp))
 }
 
-async fn act(state: AppState, caller: Caller, id: String, op: &'static str) -> Result<Response, ApiError> {
+async fn act(
+    state: AppState,
+    caller: Caller,
+    id: String,
+    op: &'static str,
+) -> Result<Response, ApiError> {
     let (actor, role) = name_role(&caller)?;
     let live = live(&state)?;
     let _gate = live.writing().await;
