@@ -28,8 +28,10 @@ describe('monitoring alarms on the page', { timeout: 10 * 60_000 }, () => {
     await ctx.addInitScript((t) => sessionStorage.setItem('riskmap.token', t), PLANNER);
     page = await ctx.newPage();
     page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
     await page.goto(`${server.base}/`);
-    await page.waitForFunction(() => window.map && document.body.dataset.mapIdle === 'true', null, { timeout: TIMEOUT });
+    await page.waitForFunction(() => window.map && document.body.dataset.mapIdle === 'true', null, { timeout: TIMEOUT })
+      .catch((e) => { throw new Error(`${e.message}; page errors: ${errors.join(' | ')}`); });
     await page.locator('#al-card').waitFor({ state: 'visible', timeout: TIMEOUT });
   });
 
