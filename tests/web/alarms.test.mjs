@@ -45,10 +45,11 @@ describe('monitoring alarms on the page', { timeout: 10 * 60_000 }, () => {
     assert.ok(fc.features.length >= 3, `demo alarms: ${fc.features.length}`);
     await page.waitForFunction((n) => document.querySelectorAll('#al-list li[data-alarm]').length === n,
       fc.features.length, { timeout: TIMEOUT });
-    const radius = () => page.evaluate(() => JSON.stringify(window.map.getPaintProperty('alarms-pulse', 'circle-radius')));
-    const first = await radius();
-    await page.waitForFunction((r) => JSON.stringify(window.map.getPaintProperty('alarms-pulse', 'circle-radius')) !== r,
-      first, { timeout: TIMEOUT });
+    const pulsing = await page.evaluate(() => [...document.querySelectorAll('.al-marker')]
+      .map((m) => ({ ack: m.classList.contains('al-ack'), anim: getComputedStyle(m).animationName })));
+    assert.equal(pulsing.length, fc.features.length);
+    const acked = fc.features.filter((f) => f.properties.status === 'acknowledged').length;
+    assert.equal(pulsing.filter((m) => m.anim === 'al-pulse').length, fc.features.length - acked);
   });
 
   it('shows a toast for a new alarm in scope and acknowledges it from the list', async () => {
@@ -65,8 +66,8 @@ describe('monitoring alarms on the page', { timeout: 10 * 60_000 }, () => {
     const item = page.locator(`#al-list li[data-alarm="${id}"]`);
     await item.waitFor({ timeout: TIMEOUT });
     await item.locator('button[data-act=ack]').click();
-    await page.waitForFunction((id) => document.querySelector(`#al-list li[data-alarm="${id}"]`)?.textContent.includes('已确认'),
-      id, { timeout: TIMEOUT });
+    await page.waitForFunction((id) => document.querySelector(`#al-list li[data-alarm="${id}"]`)?.textContent.includes('已确认')
+      && document.querySelector(`.al-marker[data-alarm="${id}"]`)?.classList.contains('al-ack'), id, { timeout: TIMEOUT });
     const after = await api(server.base, '/api/alarms', PLANNER);
     assert.equal(after.features.find((f) => f.id === id).properties.status, 'acknowledged');
     assert.deepEqual(errors, []);

@@ -1,4 +1,4 @@
-// 监测预警 on the page: active alarms on the map, pulsing by level
+// 监测预警 on the page: active alarms on the map (HTML markers), pulsing by level
 // (红橙黄蓝; an acknowledged one stays still), a list with 确认 / 派单 for
 // the roles that may, and a toast when a new alarm arrives in the signed-in
 // token's scope (the `alarm` events of /api/events carry only those).
@@ -17,11 +17,9 @@ const KIND_ZH = {
   gas: '可燃气体', pressure: '管网压力', settlement: '沉降', strain: '桥梁应变',
   electrical_fire: '电气火灾', dust: '粉尘', tank_level: '储罐液位', water_level: '积水',
 };
-const SOURCE_ID = 'alarms-live';
-const LAYER_ID = 'alarms-pulse';
 const ACTORS = new Set(['grid_manager', 'planner', 'admin']);
 
-const state = { map: null, items: [], role: null, known: new Set(), timer: null };
+const state = { map: null, items: [], role: null, known: new Set(), markers: [] };
 
 async function loadList() {
   const card = byId('al-card');
@@ -112,49 +110,25 @@ function buildCard() {
   });
 }
 
+/**
+ * One HTML marker per alarm, pulsing by CSS (faster for higher levels;
+ * an acknowledged one stays still): a CSS animation never makes the map
+ * repaint, so the map still settles ("idle") while alarms pulse.
+ */
 function draw() {
   const map = state.map;
-  if (!map) return;
-  const data = { type: 'FeatureCollection', features: state.items };
-  const source = map.getSource(SOURCE_ID);
-  if (source) {
-    source.setData(data);
-    return;
-  }
-  const color = ['match', ['get', 'level'], ...Object.entries(LEVEL).flatMap(([k, v]) => [Number(k), v.color]), '#666'];
-  try {
-    map.addSource(SOURCE_ID, { type: 'geojson', data });
-    map.addLayer({
-      id: LAYER_ID,
-      type: 'circle',
-      source: SOURCE_ID,
-      paint: {
-        'circle-color': color,
-        'circle-opacity': 0.35,
-        'circle-radius': 10,
-        'circle-stroke-color': color,
-        'circle-stroke-width': 2,
-      },
-    });
-    pulse();
-  } catch {
-    map.once('idle', draw);
-  }
-}
-
-/** Unacknowledged alarms breathe (faster for higher levels); acknowledged ones stay still. */
-function pulse() {
-  if (state.timer || window.matchMedia?.('(prefers-reduced-motion: reduce)').matches) return;
-  const started = performance.now();
-  state.timer = setInterval(() => {
-    const map = state.map;
-    if (!map?.getLayer(LAYER_ID) || !state.items.length) return;
-    const t = (performance.now() - started) / 1000;
-    const wave = (period) => 0.5 + 0.5 * Math.sin((2 * Math.PI * t) / period);
-    map.setPaintProperty(LAYER_ID, 'circle-radius', ['case',
-      ['==', ['get', 'status'], 'acknowledged'], 9,
-      ['match', ['get', 'level'], 1, 8 + 12 * wave(0.8), 2, 8 + 9 * wave(1.1), 3, 8 + 6 * wave(1.5), 8 + 4 * wave(2)]]);
-  }, 80);
+  if (!map || !window.maplibregl) return;
+  for (const m of state.markers) m.remove();
+  state.markers = state.items.map((f) => {
+    const p = f.properties;
+    const lv = LEVEL[p.level] ?? LEVEL[4];
+    const el = document.createElement('div');
+    el.className = `al-marker al-l${p.level}${p.status === 'acknowledged' ? ' al-ack' : ''}`;
+    el.style.setProperty('--al-color', lv.color);
+    el.dataset.alarm = p.id;
+    el.title = `${lv.zh}（${lv.colour}）${KIND_ZH[p.kind] ?? '监测预警'} ${p.id}`;
+    return new window.maplibregl.Marker({ element: el }).setLngLat(f.geometry.coordinates).addTo(map);
+  });
 }
 
 function onAlarm(ev) {
@@ -171,7 +145,6 @@ function onAlarm(ev) {
 export function initAlarms(map) {
   state.map = map;
   buildCard();
-  map.once('load', draw);
   onLive('alarm', onAlarm);
   onLive('resync', loadList);
   onTokenChange(() => { state.role = null; loadList(); });
