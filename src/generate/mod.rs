@@ -799,7 +799,9 @@ mod tests {
                 "collapse_zones.geojson",
                 "grid_cells.geojson",
                 "counties.geojson",
-                "hidden_dangers.geojson"
+                "hidden_dangers.geojson",
+                "sensors.geojson",
+                "alarms.geojson"
             ]
         );
         let text = std::fs::read_to_string(&files[1]).unwrap();
