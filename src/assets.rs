@@ -20,6 +20,7 @@ pub const FILES: &[(&str, &[u8])] = &[
     ("web/js/detail.js", include_bytes!("../web/js/detail.js")),
     ("web/js/style.js", include_bytes!("../web/js/style.js")),
     ("web/js/domains.js", include_bytes!("../web/js/domains.js")),
+    ("web/js/alarms.js", include_bytes!("../web/js/alarms.js")),
     ("web/js/dangers.js", include_bytes!("../web/js/dangers.js")),
     ("web/js/live.js", include_bytes!("../web/js/live.js")),
     ("web/js/static.js", include_bytes!("../web/js/static.js")),

@@ -104,6 +104,10 @@ pub struct LayersConfig {
     pub counties: LayerConfig,
     /// `[layers.hidden_dangers]`.
     pub hidden_dangers: LayerConfig,
+    /// `[layers.sensors]`.
+    pub sensors: LayerConfig,
+    /// `[layers.alarms]`.
+    pub alarms: LayerConfig,
 }
 
 impl LayersConfig {
@@ -117,6 +121,8 @@ impl LayersConfig {
             LayerId::GridCells => &self.grid_cells,
             LayerId::Counties => &self.counties,
             LayerId::HiddenDangers => &self.hidden_dangers,
+            LayerId::Sensors => &self.sensors,
+            LayerId::Alarms => &self.alarms,
             _ => DEFAULT.get_or_init(LayerConfig::default),
         }
     }

@@ -57,6 +57,9 @@ impl Scope {
                 .as_deref()
                 .and_then(|c| store.unit_by_code(c))
                 .map_or(Scope::Nothing, Scope::Unit),
+            Caller::Token {
+                role: Role::Ingest, ..
+            } => Scope::Nothing,
             Caller::Token { .. } => Scope::All,
         }
     }
@@ -182,7 +185,10 @@ impl Scope {
             FeatureRef::Enterprise(i) => self.sees_feature(store, LayerId::Enterprises, i),
             FeatureRef::HazardSource(i) => self.sees_feature(store, LayerId::HazardSources, i),
             FeatureRef::CollapseZone(_) => true,
-            FeatureRef::HiddenDanger(_) | FeatureRef::Alarm(_) => matches!(self, Scope::All),
+            FeatureRef::HiddenDanger(_) => matches!(self, Scope::All),
+            FeatureRef::Alarm(i) => {
+                self.sees_located(store, store.alarms().get(i).and_then(|a| a.cell))
+            }
         };
         if seen {
             return ContributorView::Seen(c.clone());

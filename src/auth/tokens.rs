@@ -30,6 +30,8 @@ pub enum Role {
     GridManager,
     /// Reads everything and may reload.
     Admin,
+    /// A monitoring platform: may post alarms, nothing else.
+    Ingest,
 }
 
 impl Role {
@@ -39,6 +41,7 @@ impl Role {
             Role::Planner => "planner",
             Role::GridManager => "grid_manager",
             Role::Admin => "admin",
+            Role::Ingest => "ingest",
         }
     }
 }
@@ -50,8 +53,9 @@ impl std::str::FromStr for Role {
             "planner" => Ok(Role::Planner),
             "grid_manager" => Ok(Role::GridManager),
             "admin" => Ok(Role::Admin),
+            "ingest" => Ok(Role::Ingest),
             other => Err(TokenError::Invalid(format!(
-                "unknown role {other:?} (planner, grid_manager or admin)"
+                "unknown role {other:?} (planner, grid_manager, admin or ingest)"
             ))),
         }
     }

@@ -158,7 +158,7 @@ pub enum JournalAction {
 pub enum TokenAction {
     /// Add a token; prints the plain token once.
     Add {
-        /// planner | grid_manager | admin
+        /// planner | grid_manager | admin | ingest
         #[arg(long)]
         role: String,
         /// Grid unit code (grid managers only).

@@ -114,6 +114,15 @@ fn compact(
     if book.is_loaded() {
         crate::write::write_hidden_dangers(out, &records)?;
     }
+    let alarms: Vec<crate::model::Alarm> = snap
+        .store
+        .alarms()
+        .iter()
+        .map(|(_, e)| e.record.clone())
+        .collect();
+    if !alarms.is_empty() {
+        crate::write::write_alarms(out, &alarms)?;
+    }
     println!(
         "{}: the data of {} with {} journal entries applied (last seq {}), {} hidden dangers; it has no journal",
         out.display(),

@@ -32,6 +32,7 @@ pub mod province;
 pub mod quanzhou;
 pub mod reference;
 pub mod rng;
+pub mod sensors;
 pub mod topology;
 
 use crate::model::{Dataset, Date};
@@ -247,6 +248,13 @@ fn assemble(
     let hidden_dangers = dangers::generate(seed, &grid, &enterprises, as_of);
     dangers::set_open_counts(&mut enterprises, &hidden_dangers);
     progress(&format!("hidden dangers {}", hidden_dangers.len()));
+    let sensor_list = sensors::sensors(&hazard_sources, &enterprises, &collapse_zones);
+    let alarms = sensors::alarms(&sensor_list, as_of);
+    progress(&format!(
+        "sensors {}, active alarms {}",
+        sensor_list.len(),
+        alarms.len()
+    ));
     Dataset {
         enterprises,
         hazard_sources,
@@ -254,6 +262,8 @@ fn assemble(
         units: grid.into_units(),
         hidden_dangers,
         has_hidden_dangers: true,
+        sensors: sensor_list,
+        alarms,
     }
 }
 
@@ -647,6 +657,8 @@ mod tests {
                 "grid_cells.fgb",
                 "counties.fgb",
                 "hidden_dangers.fgb",
+                "sensors.fgb",
+                "alarms.fgb",
                 "dataset.toml"
             ]
         );
@@ -787,7 +799,9 @@ mod tests {
                 "collapse_zones.geojson",
                 "grid_cells.geojson",
                 "counties.geojson",
-                "hidden_dangers.geojson"
+                "hidden_dangers.geojson",
+                "sensors.geojson",
+                "alarms.geojson"
             ]
         );
         let text = std::fs::read_to_string(&files[1]).unwrap();

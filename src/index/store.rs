@@ -1,5 +1,6 @@
 //! The [`Store`]: a dataset with its R-trees and grid hierarchy.
 
+use super::alarms::AlarmBook;
 use super::dangers::DangerBook;
 use crate::crs::metric;
 use crate::model::{Dataset, GridUnit, Level};
@@ -101,6 +102,7 @@ pub struct Store {
     /// The hidden-danger records as the base files hold them (before the
     /// journal), which the daily history replays from.
     base_records: Arc<Vec<crate::model::HiddenDanger>>,
+    alarms: AlarmBook,
 }
 
 impl Deref for Store {
@@ -116,13 +118,33 @@ impl Store {
     pub fn build(mut dataset: Dataset) -> Store {
         let records = std::mem::take(&mut dataset.hidden_dangers);
         let loaded = dataset.has_hidden_dangers;
+        let sensors = std::mem::take(&mut dataset.sensors);
+        let alarms = std::mem::take(&mut dataset.alarms);
         let base = Base::build(dataset);
         let base_records = Arc::new(records.clone());
         let dangers = DangerBook::build(&base, records, loaded);
+        let alarms = AlarmBook::build(&base, sensors, alarms);
         Store {
             base: Arc::new(base),
             dangers,
             base_records,
+            alarms,
+        }
+    }
+
+    /// The sensors and alarms.
+    pub fn alarms(&self) -> &AlarmBook {
+        &self.alarms
+    }
+
+    /// The same base with other hidden-danger records and alarms (a live
+    /// write).
+    pub fn with_live(&self, dangers: DangerBook, alarms: AlarmBook) -> Store {
+        Store {
+            base: Arc::clone(&self.base),
+            dangers,
+            base_records: Arc::clone(&self.base_records),
+            alarms,
         }
     }
 
@@ -143,6 +165,7 @@ impl Store {
             base: Arc::clone(&self.base),
             dangers,
             base_records: Arc::clone(&self.base_records),
+            alarms: self.alarms.clone(),
         }
     }
 

@@ -10,6 +10,7 @@
 //!
 //! The layers, fields, formats and checks for users: `docs/data.md`.
 
+pub mod alarms;
 pub mod build;
 pub mod csv;
 pub mod fgb;
@@ -257,7 +258,7 @@ fn read_layer(dir: &Path, layer: LayerId, config: &Config) -> ReadLayer {
     let mut out = ReadLayer::new(layer);
     let Some(path) = find_file(dir, layer, config) else {
         match layer {
-            LayerId::Counties | LayerId::HiddenDangers => {}
+            LayerId::Counties | LayerId::HiddenDangers | LayerId::Sensors | LayerId::Alarms => {}
             LayerId::GridCells => out.issues.push(Issue::file_error(
                 layer.as_str(),
                 format!(
@@ -342,6 +343,7 @@ fn assemble(dir: &Path, read: Vec<ReadLayer>, config: &Config) -> Result<Loaded,
     let mut counties = Vec::new();
     let mut grid = Vec::new();
     let mut dangers = Vec::new();
+    let mut alarm_rows = Vec::new();
     let mut names: HashMap<LayerId, String> = HashMap::new();
     let mut fatal = false;
     let mut grid_read = false;
@@ -372,6 +374,8 @@ fn assemble(dir: &Path, read: Vec<ReadLayer>, config: &Config) -> Result<Loaded,
                 dataset.has_hidden_dangers = true;
                 dangers = b.hidden_dangers(&table);
             }
+            LayerId::Sensors => dataset.sensors = b.sensors(&table),
+            LayerId::Alarms => alarm_rows = b.alarms(&table),
             _ => {}
         }
     }
@@ -413,6 +417,12 @@ fn assemble(dir: &Path, read: Vec<ReadLayer>, config: &Config) -> Result<Loaded,
         dangers,
         &dataset.enterprises,
         &name(LayerId::HiddenDangers),
+        &mut issues,
+    );
+    dataset.alarms = alarms::link(
+        &mut dataset.sensors,
+        alarm_rows,
+        (&name(LayerId::Sensors), &name(LayerId::Alarms)),
         &mut issues,
     );
     let has_errors = issues.iter().any(Issue::is_error);

@@ -10,6 +10,7 @@
 //! same entries the same way, so the live state and a fresh load agree bit
 //! for bit.
 
+pub mod alarms;
 pub mod dangers;
 
 use crate::index::{DangerEntry, DangerEvent, UnitId};
@@ -140,6 +141,8 @@ impl Snapshot {
     ) -> Result<(Snapshot, Applied), LiveError> {
         let base = self.store.base();
         let mut book = self.store.dangers().clone();
+        let mut alarm_book = self.store.alarms().clone();
+        let params = self.scores.params();
         let mut applied = Applied::default();
         let mut points = Vec::new();
         let mut seq = self.seq;
@@ -152,6 +155,35 @@ impl Snapshot {
                 return Err(bad(format!("out of order after {seq}")));
             }
             seq = op.seq;
+            if op.op.starts_with(alarms::PREFIX) {
+                let (entry, danger) =
+                    alarms::apply(&mut alarm_book, base, op.seq, op.op, op.id, op.data)
+                        .map_err(bad)?;
+                applied
+                    .cells
+                    .extend(crate::risk::alarm::cells_touched(base, &entry, params));
+                applied.records.push(entry.record.id.clone());
+                if let Some(d) = danger {
+                    if book.index_of(&d.id).is_some() {
+                        return Err(bad(format!("hidden danger {} is reported twice", d.id)));
+                    }
+                    let event = DangerEvent {
+                        seq: op.seq,
+                        at: op.at.to_string(),
+                        actor: op.actor.to_string(),
+                        role: op.role.to_string(),
+                        action: "report".into(),
+                        note: Some(format!("派单 {}", entry.record.id)),
+                        status: d.status,
+                    };
+                    let e = DangerEntry::locate(base, d, op.seq, vec![event]);
+                    book.insert(base, e.clone());
+                    applied.cells.extend(e.cell);
+                    points.push((e.record.location, policy.minzoom(LayerId::HiddenDangers)));
+                    applied.records.push(e.record.id.clone());
+                }
+                continue;
+            }
             let (record, action, note): (HiddenDanger, &str, Option<String>) = match op.op {
                 OP_REPORT => {
                     let r: HiddenDanger = serde_json::from_value(op.data.clone())
@@ -220,7 +252,7 @@ impl Snapshot {
             ));
             applied.records.push(entry.record.id.clone());
         }
-        let store = self.store.with_dangers(book);
+        let store = self.store.with_live(book, alarm_book);
         let mut scores = self.scores.clone();
         let ancestors = scores.rescore_cells(&store, &applied.cells);
         let mut tile_changes = self.tile_changes.clone();
@@ -275,6 +307,18 @@ mod tests {
             nth: usize,
             action: u8,
         },
+        /// An alarm at a grid position or from the n-th sensor.
+        Alarm {
+            x: f64,
+            y: f64,
+            level: u8,
+            sensor: Option<usize>,
+        },
+        /// Acknowledge (0), clear (1) or dispatch (2) the n-th alarm.
+        AlarmAct {
+            nth: usize,
+            act: u8,
+        },
     }
 
     fn write() -> impl Strategy<Value = Write> {
@@ -294,6 +338,19 @@ mod tests {
                     late
                 }),
             (0usize..32, 0u8..5).prop_map(|(nth, action)| Write::Event { nth, action }),
+            (
+                0.0..4.0f64,
+                0.0..4.0f64,
+                1u8..=4,
+                prop::option::of(0usize..4)
+            )
+                .prop_map(|(x, y, level, sensor)| Write::Alarm {
+                    x,
+                    y,
+                    level,
+                    sensor
+                }),
+            (0usize..32, 0u8..3).prop_map(|(nth, act)| Write::AlarmAct { nth, act }),
         ]
     }
 
@@ -308,6 +365,58 @@ mod tests {
     fn apply(snap: &Snapshot, w: &Write, seq: u64) -> Option<Snapshot> {
         let today: Date = "2026-06-15".parse().ok()?;
         let (op, id, data) = match w {
+            Write::Alarm {
+                x,
+                y,
+                level,
+                sensor,
+            } => {
+                let book = snap.store.alarms();
+                let sensor = sensor
+                    .and_then(|i| book.sensors().get(i))
+                    .map(|s| s.id.clone());
+                let req = alarms::AlarmRequest {
+                    id: Some(format!("ALM-{seq}")),
+                    lon: sensor.is_none().then(|| serde_json::json!(X0 + x * SIDE)),
+                    lat: sensor.is_none().then(|| serde_json::json!(Y0 + y * SIDE)),
+                    sensor_id: sensor,
+                    level: Some(serde_json::json!(level)),
+                    value: Some(3.0),
+                    threshold: None,
+                    started_at: Some("2026-06-15T08:00:00+08:00".into()),
+                    acknowledged_at: None,
+                    cleared_at: None,
+                };
+                let a = req.into_record(book).ok()?;
+                (
+                    alarms::OP_RAISE,
+                    a.id.clone(),
+                    serde_json::to_value(&a).ok()?,
+                )
+            }
+            Write::AlarmAct { nth, act } => {
+                let book = snap.store.alarms();
+                if book.is_empty() {
+                    return None;
+                }
+                let entry = book.get((*nth % book.len()) as u32)?;
+                let id = entry.record.id.clone();
+                match act {
+                    0 | 1 => {
+                        let op = if *act == 0 {
+                            alarms::OP_ACK
+                        } else {
+                            alarms::OP_CLEAR
+                        };
+                        let a = alarms::transition(entry, op, "2026-06-15T09:00:00Z").ok()?;
+                        (op, id, serde_json::to_value(&a).ok()?)
+                    }
+                    _ => {
+                        let d = alarms::dispatch(entry, format!("HD-A{seq}"), today).ok()?;
+                        (alarms::OP_DISPATCH, id, serde_json::to_value(&d).ok()?)
+                    }
+                }
+            }
             Write::Report {
                 x,
                 y,
@@ -384,6 +493,17 @@ mod tests {
         #[test]
         fn live_writes_equal_a_full_load(mut ds in arb::dataset(), writes in prop::collection::vec(write(), 1..24)) {
             ds.has_hidden_dangers = true;
+            // Sensors at the corners of the grid; the first watches the
+            // first hazard source, if any.
+            let watched = ds.hazard_sources.first().map(|h| h.id.clone());
+            ds.sensors = (0..4)
+                .map(|i| crate::risk::fixtures::sensor(
+                    &format!("S-{i}"),
+                    if i == 0 { watched.as_deref() } else { None },
+                    X0 + f64::from(i % 2) * 3.0 * SIDE + 0.5 * SIDE,
+                    Y0 + f64::from(i / 2) * 3.0 * SIDE + 0.5 * SIDE,
+                ))
+                .collect();
             let config = config();
             let mut snap = Snapshot::from_dataset(ds.clone(), &config);
             let mut seq = 0;
@@ -393,10 +513,11 @@ mod tests {
                     snap = next;
                 }
             }
-            let reports = writes.iter().filter(|w| matches!(w, Write::Report { .. })).count();
+            let reports = writes.iter().filter(|w| matches!(w, Write::Report { .. } | Write::Alarm { .. })).count();
             prop_assert!(seq as usize >= reports, "every report applies ({seq} of {reports})");
             let records: Vec<HiddenDanger> = snap.store.dangers().iter().map(|(_, e)| e.record.clone()).collect();
-            let full = Snapshot::from_dataset(Dataset { hidden_dangers: records, ..ds }, &config);
+            let alarm_records: Vec<crate::model::Alarm> = snap.store.alarms().iter().map(|(_, e)| e.record.clone()).collect();
+            let full = Snapshot::from_dataset(Dataset { hidden_dangers: records, alarms: alarm_records, ..ds }, &config);
             prop_assert_eq!(snap.scores.len(), full.scores.len());
             for (id, s) in full.scores.iter() {
                 let live = snap.scores.unit(id);

@@ -283,7 +283,7 @@ impl HiddenDanger {
 }
 
 /// A point as `[lon, lat]`.
-mod point_lon_lat {
+pub(crate) mod point_lon_lat {
     use geo::Point;
     use serde::{Deserialize, Deserializer, Serializer};
 

@@ -111,4 +111,9 @@ pub struct Dataset {
     /// then an enterprise's open counts come from the records, not from its
     /// own `hidden_dangers_open` fields.
     pub has_hidden_dangers: bool,
+    /// Monitoring sensors of the optional `sensors` layer.
+    pub sensors: Vec<super::Sensor>,
+    /// Alarms of the optional `alarms` layer (the store keeps them in its
+    /// alarm book; live writes add and change them).
+    pub alarms: Vec<super::Alarm>,
 }

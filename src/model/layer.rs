@@ -27,18 +27,24 @@ pub enum LayerId {
     Cells,
     /// 隐患 records — points; an optional input layer.
     HiddenDangers,
+    /// 监测传感器 — points; an optional input layer.
+    Sensors,
+    /// 监测预警 — points; an optional input layer, changed by live writes.
+    Alarms,
 }
 
 impl LayerId {
-    /// The four input layers plus the optional counties and
-    /// hidden_dangers files, in load order.
-    pub const INPUTS: [LayerId; 6] = [
+    /// The four input layers plus the optional counties, hidden_dangers,
+    /// sensors and alarms files, in load order.
+    pub const INPUTS: [LayerId; 8] = [
         LayerId::GridCells,
         LayerId::Counties,
         LayerId::Enterprises,
         LayerId::HazardSources,
         LayerId::CollapseZones,
         LayerId::HiddenDangers,
+        LayerId::Sensors,
+        LayerId::Alarms,
     ];
 
     /// The served layers (tile layers and OGC collections), in draw order:
@@ -66,6 +72,8 @@ impl LayerId {
             LayerId::Villages => "villages",
             LayerId::Cells => "cells",
             LayerId::HiddenDangers => "hidden_dangers",
+            LayerId::Sensors => "sensors",
+            LayerId::Alarms => "alarms",
         }
     }
 
@@ -74,7 +82,11 @@ impl LayerId {
     pub fn is_private(self) -> bool {
         matches!(
             self,
-            LayerId::Enterprises | LayerId::HazardSources | LayerId::HiddenDangers
+            LayerId::Enterprises
+                | LayerId::HazardSources
+                | LayerId::HiddenDangers
+                | LayerId::Sensors
+                | LayerId::Alarms
         )
     }
 
@@ -101,6 +113,8 @@ impl LayerId {
             LayerId::Villages => "村/社区",
             LayerId::Cells => "单元网格",
             LayerId::HiddenDangers => "隐患",
+            LayerId::Sensors => "监测传感器",
+            LayerId::Alarms => "监测预警",
         }
     }
 }
@@ -124,6 +138,8 @@ impl FromStr for LayerId {
             LayerId::Villages,
             LayerId::Cells,
             LayerId::HiddenDangers,
+            LayerId::Sensors,
+            LayerId::Alarms,
         ]
         .into_iter()
         .find(|l| l.as_str() == s)

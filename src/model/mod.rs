@@ -4,6 +4,7 @@ mod calendar;
 pub mod columns;
 #[macro_use]
 mod enums;
+mod alarm;
 mod danger;
 mod feature;
 mod layer;
@@ -11,6 +12,7 @@ pub mod short_names;
 pub mod uscc;
 mod value;
 
+pub use alarm::{Alarm, AlarmLevel, AlarmStatus, BadLevel, Sensor, SensorKind, is_rfc3339};
 pub use calendar::{civil_from_days, days_in_month};
 pub use columns::ColumnKind;
 pub use danger::{

@@ -5,12 +5,16 @@
 //! acknowledged, 0 once cleared; λₐ = −ln(1 − min(mₐ, cap)/100) and
 //! M = 100 · (1 − e^(−Σλₐ)).
 //!
-//! No alarm layer is loaded yet, so [`CellInputs::gather`](super::cell::CellInputs::gather)
-//! finds none and M is 0; the terms, the constants (`[risk.alarms]`) and
-//! their path through S and the contributions are in place.
+//! The alarms come from the store's [`AlarmBook`](crate::index::AlarmBook)
+//! (the `alarms` layer and live writes); the constants are `[risk.alarms]`.
 
+use super::hazard::grow_by_metres;
 use super::params::{AlarmParams, RiskParams};
 use super::score::percent_of_pressure;
+use crate::crs::metric;
+use crate::index::{AlarmEntry, Base, Store, UnitId, envelope_of};
+use crate::model::{AlarmStatus, Level};
+use rstar::{AABB, RTreeObject};
 
 /// One alarm's term in one cell.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -66,6 +70,55 @@ pub fn term(
         m,
         lambda: params.pressure(m),
     })
+}
+
+impl From<AlarmStatus> for AlarmState {
+    fn from(s: AlarmStatus) -> AlarmState {
+        match s {
+            AlarmStatus::Active => AlarmState::Active,
+            AlarmStatus::Acknowledged => AlarmState::Acknowledged,
+            AlarmStatus::Cleared => AlarmState::Cleared,
+        }
+    }
+}
+
+/// The terms of every alarm of `store` that reaches `cell`, by index.
+pub fn terms(store: &Store, cell: UnitId, params: &RiskParams) -> Vec<AlarmTerm> {
+    let book = store.alarms();
+    if book.is_empty() {
+        return Vec::new();
+    }
+    let geometry = &store.unit(cell).geometry;
+    let env = envelope_of(geometry).envelope();
+    let query = grow_by_metres(&env, params.alarms.max_reach_m());
+    book.active_in_envelope(&query)
+        .into_iter()
+        .filter_map(|i| {
+            let e = book.get(i)?;
+            let d = metric::distance_to_polygon(e.record.location, geometry).0;
+            term(i, e.record.level.get(), d, e.record.status().into(), params)
+        })
+        .collect()
+}
+
+/// The unit cells an alarm can change: those within its reach and, when
+/// its sensor watches a hazard source, those within the source's reach.
+pub fn cells_touched(store: &Base, entry: &AlarmEntry, params: &RiskParams) -> Vec<UnitId> {
+    let reach = params.alarms.reach_m(entry.record.level.get());
+    let p = entry.record.location;
+    let query = grow_by_metres(&AABB::from_point([p.x(), p.y()]), reach);
+    let mut out: Vec<UnitId> = store
+        .units_in_envelope(Level::Cell, &query)
+        .filter(|&c| metric::distance_to_polygon(p, &store.unit(c).geometry).0 < reach)
+        .collect();
+    if let Some(h) = entry.watches
+        && let Some(source) = store.dataset.hazard_sources.get(h as usize)
+    {
+        out.extend(super::hazard::cells_in_reach(store, source, &params.hazard));
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// M from the terms' pressures, summed in order.

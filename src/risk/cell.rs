@@ -21,7 +21,7 @@ pub struct CellInputs {
     pub dangers: Vec<DangerTerm>,
     /// Collapse zones overlapping the cell.
     pub zones: Vec<ZoneTerm>,
-    /// Active alarms within reach (none until that layer is loaded).
+    /// Alarms not cleared within reach.
     pub alarms: Vec<AlarmTerm>,
     /// The cell's exposure multiplier V.
     pub v: f64,
@@ -44,7 +44,7 @@ impl CellInputs {
             enterprises: enterprise::terms(store, cell, params),
             dangers: enterprise::danger_terms(store, cell, params),
             zones: collapse::terms(store, cell, params),
-            alarms: Vec::new(),
+            alarms: alarm::terms(store, cell, params),
             v,
         }
     }

@@ -481,6 +481,58 @@ mod tests {
     }
 
     #[test]
+    fn example_7_from_the_alarm_book() {
+        use crate::risk::fixtures::{alarm, sensor};
+        let src = east_of_cell(1500.0);
+        let at = east_of_cell(200.0);
+        let with = |watches: Option<&str>, ack: bool, clear: bool| {
+            let mut a = alarm("ALM-1", Some("S-1"), 1, at.x(), at.y());
+            if ack {
+                a.acknowledged_at = Some("2026-06-15T09:00:00Z".into());
+            }
+            if clear {
+                a.cleared_at = Some("2026-06-15T10:00:00Z".into());
+            }
+            let (store, scores) = single(Dataset {
+                hazard_sources: vec![hazard("HS-0007", 1, true, src.x(), src.y())],
+                sensors: vec![sensor("S-1", watches, at.x(), at.y())],
+                alarms: vec![a],
+                ..Dataset::default()
+            });
+            let cell = cell_of(&store);
+            let s = scores.unit(cell).clone();
+            let all = scores.contributors(&store, cell);
+            (s, all)
+        };
+        let (s, all) = with(None, false, false);
+        assert!((s.score() - s_of(1.0, &[lam(20.0), lam(64.0)])).abs() < 1e-9);
+        assert_eq!(s.risk_score(), 71.2);
+        assert_eq!(all[0].id, "ALM-1");
+        assert!(
+            all[0]
+                .label
+                .starts_with("ALM-1 一级 可燃气体 200 m → M +58.4"),
+            "{}",
+            all[0].label
+        );
+        let (s, _) = with(None, true, false);
+        assert_eq!(s.risk_score(), 45.6);
+        let (cleared, _) = with(None, false, true);
+        assert_eq!(cleared.score().to_bits(), {
+            let (store, scores) = single(Dataset {
+                hazard_sources: vec![hazard("HS-0007", 1, true, src.x(), src.y())],
+                ..Dataset::default()
+            });
+            scores.unit(cell_of(&store)).score().to_bits()
+        });
+        // The sensor watches the source: unacknowledged, h = 25 (no 0.8).
+        let (s, _) = with(Some("HS-0007"), false, false);
+        assert!((s.score() - s_of(1.0, &[lam(25.0), lam(64.0)])).abs() < 1e-9);
+        let (s, _) = with(Some("HS-0007"), true, false);
+        assert!((s.score() - s_of(1.0, &[lam(20.0), lam(32.0)])).abs() < 1e-9);
+    }
+
+    #[test]
     fn example_8_roll_up_contributions() {
         // Cell A: example 4 (population 1,000); cell B: example 2 (3,000).
         let b_source = {

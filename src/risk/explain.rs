@@ -226,11 +226,28 @@ fn describe(
         },
         // No hidden-danger or alarm layer is loaded yet: index-based ids.
         FeatureRef::HiddenDanger(i) => (format!("HD#{i}"), "独立隐患".into(), "独立隐患".into()),
-        FeatureRef::Alarm(i) => (
-            format!("AL#{i}"),
-            "监测预警".into(),
-            format!("监测预警 {}", distance_text(detail)),
-        ),
+        FeatureRef::Alarm(i) => match store.alarms().get(i) {
+            Some(a) => {
+                let r = &a.record;
+                let kind = r.kind.map_or("监测预警", |k| k.label_zh());
+                let ack = if r.status() == crate::model::AlarmStatus::Acknowledged {
+                    " 已确认"
+                } else {
+                    ""
+                };
+                let facts = format!(
+                    "{} {kind}{ack} {}",
+                    r.level.label_zh(),
+                    distance_text(detail)
+                );
+                (r.id.clone(), kind.to_string(), facts)
+            }
+            None => (
+                format!("AL#{i}"),
+                "监测预警".into(),
+                format!("监测预警 {}", distance_text(detail)),
+            ),
+        },
     };
     let label = if facts.is_empty() {
         format!("{id} → {} {plus}", component.as_str())

@@ -163,6 +163,33 @@ pub fn enterprise(id: &str, x: f64, y: f64, industry: Industry, grade: RiskLevel
 }
 
 /// A hazard source.
+/// A sensor of `kind` at (x, y) watching `watches`.
+pub fn sensor(id: &str, watches: Option<&str>, x: f64, y: f64) -> crate::model::Sensor {
+    crate::model::Sensor {
+        id: id.into(),
+        kind: crate::model::SensorKind::Gas,
+        watches: watches.map(str::to_string),
+        location: Point::new(x, y),
+    }
+}
+
+/// An unacknowledged alarm of `level` from `sensor` at (x, y).
+pub fn alarm(id: &str, sensor: Option<&str>, level: u8, x: f64, y: f64) -> crate::model::Alarm {
+    crate::model::Alarm {
+        id: id.into(),
+        sensor_id: sensor.map(str::to_string),
+        kind: sensor.map(|_| crate::model::SensorKind::Gas),
+        level: crate::model::AlarmLevel::clamped(level),
+        value: Some(25.0),
+        threshold: Some(20.0),
+        started_at: "2026-06-15T08:00:00+08:00".into(),
+        acknowledged_at: None,
+        cleared_at: None,
+        hidden_danger_id: None,
+        location: Point::new(x, y),
+    }
+}
+
 pub fn hazard(id: &str, grade: u8, monitored: bool, x: f64, y: f64) -> HazardSource {
     HazardSource {
         id: id.into(),

@@ -88,7 +88,8 @@ pub fn terms(store: &Store, cell: UnitId, risk: &RiskParams) -> Vec<HazardTerm> 
         .filter_map(|index| {
             let source = &store.dataset.hazard_sources[index as usize];
             let distance_m = metric::distance_to_polygon(source.location, geometry).0;
-            let h = intensity_at(source, distance_m, params);
+            let alarmed = store.alarms().hazard_alarmed(index);
+            let h = intensity_watched(source, distance_m, alarmed, params);
             (h > 0.0).then(|| HazardTerm {
                 index,
                 distance_m,
@@ -102,7 +103,11 @@ pub fn terms(store: &Store, cell: UnitId, risk: &RiskParams) -> Vec<HazardTerm> 
 }
 
 /// Cells a source reaches (d < r): the cells whose H it can change.
-pub fn cells_in_reach(store: &Store, source: &HazardSource, params: &HazardParams) -> Vec<UnitId> {
+pub fn cells_in_reach(
+    store: &crate::index::Base,
+    source: &HazardSource,
+    params: &HazardParams,
+) -> Vec<UnitId> {
     let reach = params.reach_m(source.grade);
     let p = source.location;
     let query = grow_by_metres(&AABB::from_point([p.x(), p.y()]), reach);

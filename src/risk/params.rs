@@ -278,6 +278,11 @@ impl AlarmParams {
     pub fn reach_m(&self, level: u8) -> f64 {
         self.reach_m[usize::from(level.clamp(1, 4) - 1)]
     }
+
+    /// The largest reach of any level, metres.
+    pub fn max_reach_m(&self) -> f64 {
+        self.reach_m.iter().copied().fold(0.0, f64::max)
+    }
 }
 
 /// Constants of hidden-danger records (`[risk.hidden_dangers]`).

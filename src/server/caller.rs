@@ -92,6 +92,16 @@ pub async fn reject_unknown_tokens(
     let (parts, body) = req.into_parts();
     match authentication(&parts, &state) {
         Authentication::Refused(r) => return ApiError::from(r).into_response(),
+        // An `ingest` token posts alarms and does nothing else.
+        Authentication::Valid(Caller::Token {
+            role: crate::auth::Role::Ingest,
+            ..
+        }) if !(parts.method == axum::http::Method::POST && parts.uri.path() == "/api/alarms")
+            && parts.uri.path() != "/health" =>
+        {
+            return ApiError::Forbidden("an ingest token may only post alarms".into())
+                .into_response();
+        }
         Authentication::Absent
             if !state.config.public_access && !always_public(parts.uri.path()) =>
         {

@@ -166,6 +166,63 @@ impl Live {
         out.ok_or_else(|| ApiError::Internal("write produced nothing".into()))
     }
 
+    /// Checks and journals several entries as one write (one append, one
+    /// fsync; all or none): `make` returns them in order, each gets the
+    /// next sequence number. `None` when `make` returns none (nothing is
+    /// appended).
+    pub async fn write_many<F>(
+        &self,
+        actor: &str,
+        role: &str,
+        make: F,
+    ) -> Result<Option<Written>, ApiError>
+    where
+        F: FnOnce(&Snapshot) -> Result<Vec<(String, String, serde_json::Value)>, ApiError>,
+    {
+        let policy = TilePolicy::default();
+        let mut out: Option<Written> = None;
+        let slot = &mut out;
+        self.journal
+            .append_with(|first| -> Result<Vec<NewEntry>, ApiError> {
+                let mut head = self
+                    .head
+                    .lock()
+                    .map_err(|_| ApiError::Internal("write head poisoned".into()))?;
+                let items = make(&head)?;
+                if items.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let at = crate::journal::now();
+                let ops: Vec<Op<'_>> = items
+                    .iter()
+                    .zip(first..)
+                    .map(|((op, id, data), seq)| Op {
+                        seq,
+                        at: &at,
+                        actor,
+                        role,
+                        op,
+                        id,
+                        data,
+                    })
+                    .collect();
+                let (next, applied) = head.derive(&ops, &policy)?;
+                let next = Arc::new(next);
+                *head = Arc::clone(&next);
+                *slot = Some(Written {
+                    seq: next.seq,
+                    snapshot: next,
+                    applied: Arc::new(applied),
+                });
+                Ok(items
+                    .into_iter()
+                    .map(|(op, id, data)| NewEntry::new(actor, role, op, id, data).at(at.clone()))
+                    .collect())
+            })
+            .await?;
+        Ok(out)
+    }
+
     /// Makes a durable write visible: swaps it in unless a later write is
     /// already served, and sends its event.
     pub fn publish(&self, served: &arc_swap::ArcSwap<Snapshot>, written: &Written) {

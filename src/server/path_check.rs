@@ -23,6 +23,7 @@ pub fn needs_token(path: &str) -> bool {
     if path.starts_with("/api/cells")
         || path.starts_with("/api/admin")
         || path.starts_with("/api/hidden-dangers")
+        || path.starts_with("/api/alarms")
     {
         return true;
     }

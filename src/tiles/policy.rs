@@ -78,8 +78,8 @@ impl TilePolicy {
             LayerId::HazardSources => self.hazard_sources_minzoom,
             LayerId::Enterprises => self.enterprises_minzoom,
             LayerId::HiddenDangers => self.hidden_dangers_minzoom,
-            // The input grid layer.
-            LayerId::GridCells => u8::MAX,
+            // Not (yet) in tiles: the input grid layer, sensors, alarms.
+            LayerId::GridCells | LayerId::Sensors | LayerId::Alarms => u8::MAX,
         }
     }
 

@@ -58,6 +58,8 @@ fn description(layer: LayerId) -> String {
             "生产经营单位 — enterprises; clustered where a tile would hold too many"
         }
         LayerId::HiddenDangers => "隐患 — open hidden-danger records, from zoom 10",
+        LayerId::Sensors => "监测传感器 — monitoring sensors",
+        LayerId::Alarms => "监测预警 — monitoring alarms not cleared",
         LayerId::GridCells => "",
     };
     if layer.is_private() {

@@ -8,6 +8,7 @@
 //! [`Dataset`] into the five canonical layer tables and [`write_dataset`]
 //! writes them into a directory.
 
+mod alarms;
 mod csv;
 mod dangers;
 mod fgb;
@@ -27,6 +28,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 pub use crate::model::ColumnKind;
+pub use alarms::{alarms_table, sensors_table, write_alarms};
 pub use dangers::{folder_extension, hidden_dangers_table, write_hidden_dangers};
 pub use tables::dataset_tables;
 
@@ -261,6 +263,14 @@ pub fn write_dataset(dir: &Path, ds: &Dataset, format: Format) -> Result<Vec<Pat
             format.extension()
         ));
         write_table(&path, &hidden_dangers_table(&ds.hidden_dangers))?;
+        paths.push(path);
+    }
+    for table in [sensors_table(&ds.sensors), alarms_table(&ds.alarms)] {
+        if table.features.is_empty() {
+            continue;
+        }
+        let path = dir.join(format!("{}.{}", table.name, format.extension()));
+        write_table(&path, &table)?;
         paths.push(path);
     }
     Ok(paths)

@@ -3,6 +3,7 @@
 // /tiles and /api; as a static site (static.js) it reads a PMTiles archive.
 import { getJson, isOwn, urlOf } from './api.js';
 import { getToken, onTokenChange, setToken } from './auth.js';
+import { initAlarms } from './alarms.js';
 import { addUnitDangers, dangerListeners, handleMapClick, initDangers } from './dangers.js';
 import { closeDetail, initDetail, showEnterprise, showHazard, showPanel, showUnit, showZone } from './detail.js';
 import { byId, esc, toast } from './dom.js';
@@ -559,6 +560,7 @@ async function start() {
     closeDrawer();
   });
   initDangers(map, { closeDrawer, clearSelection, showPanel });
+  initAlarms(map);
   initLive(map);
   initRanking((item) => { closeDrawer(); focusUnit(item.code); });
   initSearch((item) => {

@@ -326,7 +326,8 @@ async fn read_all(url: &str, config: &Config) -> Result<Vec<ReadLayer>, PostgisE
                 table_name(layer, config)
             );
             match layer {
-                LayerId::Counties | LayerId::HiddenDangers if !named => {}
+                LayerId::Counties | LayerId::HiddenDangers | LayerId::Sensors | LayerId::Alarms
+                    if !named => {}
                 LayerId::GridCells => read.issues.push(Issue::file_error(&read.name, message)),
                 _ if named => read.issues.push(Issue::file_error(&read.name, message)),
                 _ => read.issues.push(Issue {

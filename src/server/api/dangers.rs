@@ -25,13 +25,13 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-fn live(state: &AppState) -> Result<&Arc<Live>, ApiError> {
+pub(super) fn live(state: &AppState) -> Result<&Arc<Live>, ApiError> {
     state.live.get().ok_or_else(|| {
         ApiError::Busy("this server takes no writes (its data source has no journal)".into())
     })
 }
 
-fn name_role(caller: &Caller) -> Result<(&str, Role), ApiError> {
+pub(super) fn name_role(caller: &Caller) -> Result<(&str, Role), ApiError> {
     require_token(caller)?;
     match caller {
         Caller::Token { name, role, .. } => Ok((name.as_str(), *role)),
@@ -40,7 +40,7 @@ fn name_role(caller: &Caller) -> Result<(&str, Role), ApiError> {
 }
 
 /// The day writes are dated on: the scoring's as-of day.
-fn today(snap: &Snapshot) -> Date {
+pub(super) fn today(snap: &Snapshot) -> Date {
     snap.scores.params().as_of_day()
 }
 
@@ -119,7 +119,7 @@ fn written_response(status: StatusCode, written: &Written, id: &str) -> Result<R
     Ok(resp)
 }
 
-fn percent(s: &str) -> String {
+pub(super) fn percent(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 

@@ -3,7 +3,9 @@
 //! - `scores` to everyone: `{data_version, bbox, units:[{code, level,
 //!   risk_score, risk_level}]}` after every write;
 //! - `hidden_danger` only to tokens whose scope holds the record:
-//!   `{id, status, grade, overdue, cell, data_version}`.
+//!   `{id, status, grade, overdue, cell, data_version}`;
+//! - `alarm` only to tokens whose scope holds the alarm:
+//!   `{id, level, status, kind, cell, lon, lat, data_version}`.
 //!
 //! A subscriber that falls more than the buffer behind receives a
 //! `resync` event (reload what it shows) instead of the missed ones. The
@@ -34,6 +36,21 @@ fn events_for(caller: &Caller, ev: &LiveEvent) -> Vec<Event> {
     if scope != Scope::Public && scope != Scope::Nothing {
         let day = snap.scores.params().as_of_day();
         for id in &ev.applied.records {
+            if let Some(a) = snap.store.alarms().by_id(id)
+                && scope.sees_located(&snap.store, a.cell)
+            {
+                let body = json!({
+                    "id": id,
+                    "level": a.record.level.get(),
+                    "status": a.record.status().as_str(),
+                    "kind": a.record.kind.map(|k| k.as_str()),
+                    "cell": a.cell.map(|c| snap.store.unit(c).code.clone()),
+                    "lon": a.record.location.x(),
+                    "lat": a.record.location.y(),
+                    "data_version": snap.data_version,
+                });
+                out.push(Event::default().event("alarm").data(body.to_string()));
+            }
             let Some(e) = snap.store.dangers().by_id(id) else {
                 continue;
             };

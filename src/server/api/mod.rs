@@ -1,6 +1,7 @@
 //! `/api`: the grid managers' API (token, in scope) and the public ranking,
 //! statistics and search.
 
+mod alarms;
 mod audit;
 mod cells;
 mod dangers;
@@ -38,6 +39,13 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/hidden-dangers/{id}/events",
             axum::routing::post(dangers::event),
+        )
+        .route("/api/alarms", get(alarms::list).post(alarms::post))
+        .route("/api/alarms/{id}/ack", axum::routing::post(alarms::ack))
+        .route("/api/alarms/{id}/clear", axum::routing::post(alarms::clear))
+        .route(
+            "/api/alarms/{id}/dispatch",
+            axum::routing::post(alarms::dispatch),
         )
         .route("/api/events", get(events::events))
         .route("/api/me", get(me::me))
