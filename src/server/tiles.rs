@@ -1,11 +1,12 @@
 //! `GET /tiles/{z}/{x}/{y}.mvt` (composite vector tiles) and
 //! `GET /tiles.json` (TileJSON 3.0.0).
 
+use super::http::base_url;
 use super::{ApiError, AppState};
 use crate::auth::Caller;
 use crate::tiles::cache::{TileBody, TileCache, TileKey, gzip};
 use crate::tiles::{TileError, TileId, TilePolicy, tilejson};
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -106,10 +107,13 @@ fn common_headers(resp: &mut Response, etag: &str, public: bool) {
         header::VARY,
         HeaderValue::from_static("Authorization, Accept-Encoding"),
     );
+    // A token's tiles are never stored: Qt-based clients (QGIS) key their
+    // disk cache on the URL alone and ignore `Vary`, so a stored private
+    // tile would be shown to the next caller of the same URL.
     let cc = if public {
         format!("public, max-age={TILE_MAX_AGE}")
     } else {
-        format!("private, max-age={TILE_MAX_AGE}")
+        "private, no-store".to_string()
     };
     if let Ok(v) = HeaderValue::from_str(&cc) {
         h.insert(header::CACHE_CONTROL, v);
@@ -125,12 +129,18 @@ async fn tile(
     Extension(service): Extension<Arc<TileService>>,
     caller: Caller,
     Path((z, x, y)): Path<(String, String, String)>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let tile = parse_tile(&z, &x, &y)?;
     let snap = state.current();
     let scope = caller.scope(&snap.store);
     let public = !scope.has_token();
+    if public && requires_token(query.as_deref()) {
+        return Err(ApiError::Unauthorized(
+            "auth=required: this tile URL answers only a caller with a token".into(),
+        ));
+    }
     let key = TileKey {
         data_version: match snap.tile_changes.last_change(tile) {
             0 => Arc::clone(&snap.base_version),
@@ -213,39 +223,14 @@ fn tile_response(body: TileBody, gzipped: bool, tag: &str, public: bool) -> Resp
     resp
 }
 
-/// The first value of a possibly comma-separated forwarding header.
-fn forwarded(headers: &HeaderMap, name: &str) -> Option<String> {
-    let v = headers.get(name)?.to_str().ok()?;
-    let first = v.split(',').next()?.trim();
-    (!first.is_empty()).then(|| first.to_string())
-}
-
-/// Whether `host` looks like `name[:port]` or `[v6][:port]` (nothing that
-/// could break out of a URL).
-fn plausible_host(host: &str) -> bool {
-    !host.is_empty()
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_'))
-}
-
-/// The absolute base URL the client used: `X-Forwarded-Proto` and
-/// `X-Forwarded-Host` when present, else `http` and the `Host` header.
-fn base_url(headers: &HeaderMap) -> String {
-    let proto = forwarded(headers, "x-forwarded-proto")
-        .filter(|p| p.eq_ignore_ascii_case("https") || p.eq_ignore_ascii_case("http"))
-        .map_or_else(|| "http".to_string(), |p| p.to_ascii_lowercase());
-    let host = forwarded(headers, "x-forwarded-host")
-        .filter(|h| plausible_host(h))
-        .or_else(|| {
-            headers
-                .get(header::HOST)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-                .filter(|h| plausible_host(h))
-        })
-        .unwrap_or_else(|| "localhost".to_string());
-    format!("{proto}://{host}")
+/// Whether the query holds `auth=required`: a tile URL that only token
+/// holders get an answer from. GIS clients built on Qt (QGIS) cache tiles
+/// by URL alone, so an authenticated tile layer there needs a URL no
+/// anonymous answer was ever cached under.
+fn requires_token(query: Option<&str>) -> bool {
+    query.is_some_and(|q| {
+        form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "auth" && v == "required")
+    })
 }
 
 /// `GET /tiles.json`.
@@ -256,7 +241,10 @@ async fn tile_json(
     headers: HeaderMap,
 ) -> Response {
     let snap = state.current();
-    let url = format!("{}/tiles/{{z}}/{{x}}/{{y}}.mvt", base_url(&headers));
+    let url = format!(
+        "{}/tiles/{{z}}/{{x}}/{{y}}.mvt",
+        base_url(&headers).as_str()
+    );
     let doc = tilejson::tilejson(&url, snap.store.bounds(), &service.policy);
     let mut resp = Json(doc).into_response();
     resp.headers_mut()
@@ -277,6 +265,14 @@ mod tests {
             );
         }
         h
+    }
+
+    #[test]
+    fn auth_required_is_read_from_the_query() {
+        assert!(requires_token(Some("auth=required")));
+        assert!(requires_token(Some("x=1&auth=required")));
+        assert!(!requires_token(Some("auth=optional")));
+        assert!(!requires_token(None));
     }
 
     #[test]
@@ -347,22 +343,5 @@ mod tests {
             &t
         ));
         assert!(!not_modified(&headers(&[("if-none-match", &etag(&g))]), &t));
-    }
-
-    #[test]
-    fn base_url_honours_forwarding() {
-        assert_eq!(base_url(&headers(&[("host", "a:8080")])), "http://a:8080");
-        assert_eq!(
-            base_url(&headers(&[
-                ("host", "a:8080"),
-                ("x-forwarded-proto", "https"),
-                ("x-forwarded-host", "map.example.cn, proxy")
-            ])),
-            "https://map.example.cn"
-        );
-        assert_eq!(
-            base_url(&headers(&[("host", "a"), ("x-forwarded-host", "evil/\"x")])),
-            "http://a"
-        );
     }
 }
