@@ -25,6 +25,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing ${need_apt[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
 fi
+# QGIS for tests/qgis.rs (PyQGIS in Debian's python3, drawn offscreen);
+# without its recommends (GRASS and the like are not needed).
+if ! QT_QPA_PLATFORM=offscreen /usr/bin/python3 -c 'import qgis.core' >/dev/null 2>&1; then
+  echo "== installing qgis python3-qgis"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    --no-install-recommends qgis python3-qgis
+fi
 
 # Python clients in a venv of their own (Debian's python3 refuses `pip
 # install`, PEP 668): OWSLib drives the OGC tests, openpyxl reads the ledger

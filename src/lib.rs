@@ -68,6 +68,7 @@ pub mod journal;
 pub mod live;
 pub mod model;
 pub mod ogc;
+pub mod qgis;
 pub mod report;
 pub mod risk;
 pub mod schema;

@@ -147,6 +147,12 @@ pub fn collection(ctx: &Ctx<'_>, base: &BaseUrl, layer: LayerId, scope: Scope) -
             SCHEMA,
             "queryables",
         ),
+        Link::new(
+            format!("{}/qgis/styles/{layer}.qml", base.as_str()),
+            "stylesheet",
+            "text/xml",
+            "QGIS 样式（QML）",
+        ),
     ];
     let mut c = json!({
         "id": layer.as_str(),

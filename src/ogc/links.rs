@@ -40,6 +40,11 @@ impl BaseUrl {
         BaseUrl(format!("{scheme}://{host}"))
     }
 
+    /// The scheme and authority, without a trailing slash.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     /// The absolute URL of an OGC API path (`""` is the landing page,
     /// `"/collections"` …).
     pub fn ogc(&self, path: &str) -> String {

@@ -12,6 +12,7 @@
 
 use super::AppState;
 use super::tiles::accepts_gzip;
+use crate::ogc::links::BaseUrl;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -22,6 +23,13 @@ use flate2::write::GzEncoder;
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use std::io::Write;
+
+/// The absolute base URL the client used: `X-Forwarded-Proto` and
+/// `X-Forwarded-Host` when present, else `http` and the `Host` header.
+pub fn base_url(headers: &HeaderMap) -> BaseUrl {
+    let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    BaseUrl::from_headers(h("x-forwarded-proto"), h("x-forwarded-host"), h("host"))
+}
 
 /// Whether a content type is JSON (`application/json`, `…+json`).
 pub fn is_json(content_type: &str) -> bool {

@@ -19,6 +19,7 @@ mod ogc;
 mod path_check;
 pub mod poll;
 mod private_cache;
+mod qgis;
 mod ratelimit;
 mod serve;
 pub mod signals;
@@ -163,6 +164,7 @@ pub fn router(state: AppState) -> Router {
             http::json_cache,
         )))
         .merge(web::routes())
+        .merge(qgis::routes())
         .fallback(|| async { ApiError::NotFound("no such path".into()) })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

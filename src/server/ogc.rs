@@ -63,12 +63,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Base {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let h = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
-        Ok(Base(BaseUrl::from_headers(
-            h("x-forwarded-proto"),
-            h("x-forwarded-host"),
-            h("host"),
-        )))
+        Ok(Base(super::http::base_url(&parts.headers)))
     }
 }
 

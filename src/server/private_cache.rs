@@ -2,7 +2,7 @@
 //! whose body changes with the token (`/api/cells*`, `/api/search`, the OGC
 //! API) every response says `Vary: Authorization`, so no cache hands one
 //! caller's answer to another; an answer to a token holder is also
-//! `Cache-Control: private` (a shared cache never stores it).
+//! `Cache-Control: private, no-store` (no cache stores it).
 
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -36,33 +36,21 @@ fn vary_on_authorization(headers: &mut HeaderMap) {
     }
 }
 
-/// Makes `Cache-Control` private: `private` when absent, `public` turned
-/// into `private`, anything else without `private`/`no-store` prefixed.
+/// Makes `Cache-Control` `private, no-store` unless it already says
+/// `no-store`. Not stored at all, rather than stored privately: Qt's HTTP
+/// cache (QGIS, other Qt clients) keys on the URL alone and ignores `Vary`,
+/// so a stored answer to one token would be handed to the next caller of
+/// the same URL, token or not.
 fn make_private(headers: &mut HeaderMap) {
-    let current = headers
+    let no_store = headers
         .get(header::CACHE_CONTROL)
         .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let value = match current {
-        None => "private".to_string(),
-        Some(cc) => {
-            let lower = cc.to_ascii_lowercase();
-            if lower.contains("private") || lower.contains("no-store") {
-                return;
-            }
-            let kept: Vec<&str> = cc
-                .split(',')
-                .map(str::trim)
-                .filter(|d| !d.eq_ignore_ascii_case("public") && !d.is_empty())
-                .collect();
-            std::iter::once("private")
-                .chain(kept)
-                .collect::<Vec<_>>()
-                .join(", ")
-        }
-    };
-    if let Ok(v) = HeaderValue::from_str(&value) {
-        headers.insert(header::CACHE_CONTROL, v);
+        .is_some_and(|cc| cc.to_ascii_lowercase().contains("no-store"));
+    if !no_store {
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        );
     }
 }
 
@@ -101,13 +89,13 @@ mod tests {
         assert_eq!(h[header::VARY], "Accept-Encoding, Authorization");
         let mut h = HeaderMap::new();
         make_private(&mut h);
-        assert_eq!(h[header::CACHE_CONTROL], "private");
+        assert_eq!(h[header::CACHE_CONTROL], "private, no-store");
         let mut h = headers(&[(header::CACHE_CONTROL, "public, max-age=60")]);
         make_private(&mut h);
-        assert_eq!(h[header::CACHE_CONTROL], "private, max-age=60");
-        let mut h = headers(&[(header::CACHE_CONTROL, "private, no-store")]);
-        make_private(&mut h);
         assert_eq!(h[header::CACHE_CONTROL], "private, no-store");
+        let mut h = headers(&[(header::CACHE_CONTROL, "no-store")]);
+        make_private(&mut h);
+        assert_eq!(h[header::CACHE_CONTROL], "no-store");
         assert!(token_dependent("/api/cells/350502001001"));
         assert!(token_dependent("/api/search"));
         assert!(!token_dependent("/api/ranking"));

@@ -1,6 +1,7 @@
 //! `GET /tiles/{z}/{x}/{y}.mvt` (composite vector tiles) and
 //! `GET /tiles.json` (TileJSON 3.0.0).
 
+use super::http::base_url;
 use super::{ApiError, AppState};
 use crate::auth::Caller;
 use crate::tiles::cache::{TileBody, TileCache, TileKey, gzip};
@@ -106,10 +107,13 @@ fn common_headers(resp: &mut Response, etag: &str, public: bool) {
         header::VARY,
         HeaderValue::from_static("Authorization, Accept-Encoding"),
     );
+    // A token's tiles are never stored: Qt-based clients (QGIS) key their
+    // disk cache on the URL alone and ignore `Vary`, so a stored private
+    // tile would be shown to the next caller of the same URL.
     let cc = if public {
         format!("public, max-age={TILE_MAX_AGE}")
     } else {
-        format!("private, max-age={TILE_MAX_AGE}")
+        "private, no-store".to_string()
     };
     if let Ok(v) = HeaderValue::from_str(&cc) {
         h.insert(header::CACHE_CONTROL, v);
@@ -137,6 +141,11 @@ async fn tile(
     };
     let scope = caller.scope(&snap.store);
     let public = !scope.has_token();
+    if public && requires_token(&q) {
+        return Err(ApiError::Unauthorized(
+            "auth=required: this tile URL answers only a caller with a token".into(),
+        ));
+    }
     let key = TileKey {
         data_version: match (date, snap.tile_changes.last_change(tile)) {
             (Some(d), _) => format!("{}-{}@{d}", snap.base_version, snap.seq).into(),
@@ -220,39 +229,12 @@ fn tile_response(body: TileBody, gzipped: bool, tag: &str, public: bool) -> Resp
     resp
 }
 
-/// The first value of a possibly comma-separated forwarding header.
-fn forwarded(headers: &HeaderMap, name: &str) -> Option<String> {
-    let v = headers.get(name)?.to_str().ok()?;
-    let first = v.split(',').next()?.trim();
-    (!first.is_empty()).then(|| first.to_string())
-}
-
-/// Whether `host` looks like `name[:port]` or `[v6][:port]` (nothing that
-/// could break out of a URL).
-fn plausible_host(host: &str) -> bool {
-    !host.is_empty()
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_'))
-}
-
-/// The absolute base URL the client used: `X-Forwarded-Proto` and
-/// `X-Forwarded-Host` when present, else `http` and the `Host` header.
-fn base_url(headers: &HeaderMap) -> String {
-    let proto = forwarded(headers, "x-forwarded-proto")
-        .filter(|p| p.eq_ignore_ascii_case("https") || p.eq_ignore_ascii_case("http"))
-        .map_or_else(|| "http".to_string(), |p| p.to_ascii_lowercase());
-    let host = forwarded(headers, "x-forwarded-host")
-        .filter(|h| plausible_host(h))
-        .or_else(|| {
-            headers
-                .get(header::HOST)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-                .filter(|h| plausible_host(h))
-        })
-        .unwrap_or_else(|| "localhost".to_string());
-    format!("{proto}://{host}")
+/// Whether the query holds `auth=required`: a tile URL that only token
+/// holders get an answer from. GIS clients built on Qt (QGIS) cache tiles
+/// by URL alone, so an authenticated tile layer there needs a URL no
+/// anonymous answer was ever cached under.
+fn requires_token(query: &std::collections::HashMap<String, String>) -> bool {
+    query.get("auth").is_some_and(|v| v == "required")
 }
 
 /// `GET /tiles.json`.
@@ -263,7 +245,10 @@ async fn tile_json(
     headers: HeaderMap,
 ) -> Response {
     let snap = state.current();
-    let url = format!("{}/tiles/{{z}}/{{x}}/{{y}}.mvt", base_url(&headers));
+    let url = format!(
+        "{}/tiles/{{z}}/{{x}}/{{y}}.mvt",
+        base_url(&headers).as_str()
+    );
     let doc = tilejson::tilejson(&url, snap.store.bounds(), &service.policy);
     let mut resp = Json(doc).into_response();
     resp.headers_mut()
@@ -284,6 +269,20 @@ mod tests {
             );
         }
         h
+    }
+
+    #[test]
+    fn auth_required_is_read_from_the_query() {
+        let q = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<std::collections::HashMap<_, _>>()
+        };
+        assert!(requires_token(&q(&[("auth", "required")])));
+        assert!(requires_token(&q(&[("x", "1"), ("auth", "required")])));
+        assert!(!requires_token(&q(&[("auth", "optional")])));
+        assert!(!requires_token(&q(&[])));
     }
 
     #[test]
@@ -354,22 +353,5 @@ mod tests {
             &t
         ));
         assert!(!not_modified(&headers(&[("if-none-match", &etag(&g))]), &t));
-    }
-
-    #[test]
-    fn base_url_honours_forwarding() {
-        assert_eq!(base_url(&headers(&[("host", "a:8080")])), "http://a:8080");
-        assert_eq!(
-            base_url(&headers(&[
-                ("host", "a:8080"),
-                ("x-forwarded-proto", "https"),
-                ("x-forwarded-host", "map.example.cn, proxy")
-            ])),
-            "https://map.example.cn"
-        );
-        assert_eq!(
-            base_url(&headers(&[("host", "a"), ("x-forwarded-host", "evil/\"x")])),
-            "http://a"
-        );
     }
 }

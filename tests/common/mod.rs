@@ -130,6 +130,8 @@ pub const PLANNER: &str = "demo-planner-7f3a91c2";
 pub const ADMIN: &str = "demo-admin-4be2d058";
 /// Demo grid manager token (scope 350502001001).
 pub const GRID_MANAGER: &str = "demo-grid-5c8e17a4";
+/// The grid unit the demo grid manager token answers for (金山社区).
+pub const GRID_MANAGER_SCOPE: &str = "350502001001";
 
 /// Copies the repo's demo tokens file into `dir` (servers started there
 /// find it at the default path).
