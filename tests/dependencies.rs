@@ -25,6 +25,7 @@ const RANKS: &[(&str, u8)] = &[
     ("auth", 3),
     ("tiles", 4),
     ("ogc", 4),
+    ("qgis", 4),
     ("report", 4),
     ("write", 4),
     ("snapshot", 5),

@@ -150,7 +150,7 @@ fn assert_absolute(v: &Value, base: &str) {
     assert!(!all.is_empty());
     for h in all {
         assert!(
-            h.starts_with(&format!("{base}/ogc")),
+            h.starts_with(&format!("{base}/ogc")) || h.starts_with(&format!("{base}/qgis/styles/")),
             "relative or foreign link {h}"
         );
     }

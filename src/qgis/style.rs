@@ -7,7 +7,8 @@
 //!   both forms alike;
 //! - the collapse-zone hatch (an image the page draws at run time) becomes
 //!   a translucent fill of the hatch's colour;
-//! - the hazard-source icons (run-time images too) become circles by grade;
+//! - the hazard-source icons and the enterprise cluster discs (run-time
+//!   images too) become circles by grade;
 //! - the cluster radius `step` (which the converter skips) becomes a
 //!   zoom interpolation;
 //! - layers of the page's own GeoJSON label source and the selection
@@ -73,6 +74,27 @@ fn layer_for_qgis(layer: &Value) -> Option<Value> {
                 json!(["interpolate", ["linear"], ["zoom"], 8, 7, 14, 12]),
             );
         }
+    }
+    if id == "enterprises-cluster" {
+        let mut circle = json!({
+            "id": "enterprises-cluster",
+            "type": "circle",
+            "source": "riskmap",
+            "source-layer": "enterprises",
+            "filter": ["has", "point_count"],
+            "paint": {
+                "circle-color": ["match", ["get", "max_risk_grade"],
+                    ["major"], "#d7191c", ["high"], "#fd8d3c", ["medium"], "#fecc5c",
+                    ["low"], "#2c7bb6", "#b8c2cc"],
+                "circle-radius": 8,
+                "circle-stroke-color": "#ffffff",
+                "circle-stroke-width": 1.5
+            }
+        });
+        if let (Some(obj), Some(min)) = (circle.as_object_mut(), layer.get("minzoom")) {
+            obj.insert("minzoom".into(), min.clone());
+        }
+        return Some(circle);
     }
     if id == "hazard-sources-symbol" {
         let mut circle = json!({
