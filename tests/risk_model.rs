@@ -308,11 +308,10 @@ fn example_5_least_and_densest_cell() {
 }
 
 #[test]
-fn example_6_overdue_danger_factor_is_configured() {
-    // No hidden-danger layer exists yet, so nothing can be overdue through
-    // the binary; the factor is a `[risk]` constant that the config accepts
-    // and validates, and w · 1.25 = 65 gives 66.15 (src/risk/enterprise.rs
-    // tests the weight). Here: a bad value names its key.
+fn example_6_one_danger_past_its_deadline() {
+    // Example 3's enterprise, its three open dangers as records of the
+    // hidden_dangers layer: on 2026-06-15 one is past its deadline, so
+    // w = 52 · 1.25 = 65 and S = 66.15 → 66.2.
     let tmp = tempfile::tempdir().unwrap();
     dataset(
         tmp.path(),
@@ -322,6 +321,25 @@ fn example_6_overdue_danger_factor_is_configured() {
         &[],
         true,
     );
+    let records = "id,enterprise_id,category,grade,description,source,found_at,deadline,responsible,status,closed_at\n\
+        HD-1,E-1,fire,general,消防通道堵塞,self_check,2026-05-01,2026-06-10,张三,rectifying,\n\
+        HD-2,E-1,fire,general,灭火器过期,self_check,2026-06-01,2026-07-01,张三,reported,\n\
+        HD-3,E-1,other,general,警示标志缺失,patrol,2026-06-05,2026-07-05,张三,reported,\n\
+        HD-4,E-1,other,general,已整改,patrol,2026-03-01,2026-03-20,张三,closed,2026-03-18\n";
+    std::fs::write(tmp.path().join("ds/hidden_dangers.csv"), records).unwrap();
+    let config = "[risk]\nas_of = \"2026-06-15\"\n\n[risk.exposure]\nbase = 1.0\nspan = 0.0\n";
+    std::fs::write(tmp.path().join("riskmap.toml"), config).unwrap();
+    let units = score(tmp.path());
+    let s = s_of(1.0, &[52.0 * 1.25 / 60.0]);
+    assert!((s - 66.15).abs() < 0.005, "{s}");
+    check(&units[CELL], s, "high");
+    // On the deadline day itself nothing is overdue yet: example 3's 58.0.
+    let config = config.replace("2026-06-15", "2026-06-10");
+    std::fs::write(tmp.path().join("riskmap.toml"), config).unwrap();
+    let units = score(tmp.path());
+    check(&units[CELL], s_of(1.0, &[52.0 / 60.0]), "high");
+
+    // The factor is a `[risk]` constant; a bad value names its key.
     std::fs::write(
         tmp.path().join("riskmap.toml"),
         "[risk.hidden_dangers]\noverdue_factor = -1\n",
@@ -334,8 +352,6 @@ fn example_6_overdue_danger_factor_is_configured() {
         "{}",
         output_text(&o)
     );
-    let s = s_of(1.0, &[52.0 * 1.25 / 60.0]);
-    assert_eq!(round1(s), 66.2);
 }
 
 #[test]
