@@ -191,7 +191,7 @@ pub struct LimitsConfig {
 impl Default for LimitsConfig {
     fn default() -> Self {
         LimitsConfig {
-            max_body_bytes: 1 << 20,
+            max_body_bytes: 4 << 20,
             request_timeout_secs: 30,
             max_concurrent_requests: 512,
             rate_per_second: 0.0,

@@ -334,6 +334,20 @@ fn roles_and_malformed_batches() {
     }
     assert!(alarm_ids(&server, PLANNER).is_empty(), "all or nothing");
     assert_eq!(server.get("/health").0, 200);
+
+    // The contract's largest batch, 10,000 alarms (more than 1 MiB of
+    // NDJSON), fits the default body limit; one alarm more is refused.
+    let full: Vec<String> = (0..10_000)
+        .map(|i| alarm_line(&format!("F-{i}"), "S-1", 4))
+        .collect();
+    let body = full.join("\n");
+    assert!(body.len() > 1 << 20, "{} bytes", body.len());
+    let (s, b) = post_alarms(&server, INGEST, &body);
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(alarm_ids(&server, PLANNER).len(), 10_000);
+    let over = format!("{body}\n{}", alarm_line("F-x", "S-1", 4));
+    let (s, b) = post_alarms(&server, INGEST, &over);
+    assert_eq!(s, 400, "{b}");
 }
 
 fn subscribe(server: &Server, token: &str) -> mpsc::Receiver<(String, Value)> {

@@ -593,6 +593,89 @@ fn a_generated_id_skips_the_ids_of_the_data_files() {
 }
 
 #[test]
+fn ogc_datetime_selects_hidden_dangers_by_their_found_at_day() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("ds");
+    common::write_tiny_dataset(&data);
+    common::install_demo_tokens(tmp.path());
+    std::fs::write(tmp.path().join("riskmap.toml"), CONFIG).unwrap();
+    let record = |id: &str, found: &str, closed: &str| {
+        format!(
+            r#"{{"type":"Feature","properties":{{"id":"{id}","category":"road","grade":"general","description":"旧记录","source":"patrol","found_at":"{found}","status":"closed","closed_at":"{closed}"}},"geometry":{{"type":"Point","coordinates":[118.586,24.911]}}}}"#
+        )
+    };
+    let records = [
+        record("HD-A", "2026-05-03", "2026-05-20"),
+        record("HD-B", "2026-06-01", "2026-06-10"),
+        record("HD-C", "2026-06-02", "2026-06-12"),
+    ];
+    std::fs::write(
+        data.join("hidden_dangers.geojson"),
+        format!(
+            r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+            records.join(",")
+        ),
+    )
+    .unwrap();
+    let server = Server::start(tmp.path(), &data, &[]);
+    // Reported today (the pinned as-of day of CONFIG).
+    let (s, _, today) = report(&server, PLANNER, IN_SCOPE, "general");
+    assert_eq!(s, 201, "{today}");
+    // Found on the as-of day CONFIG pins.
+    let found_today = "2026-06-15";
+    let all: Vec<(String, String)> = {
+        let (s, b) = server.get_with("/ogc/collections/hidden_dangers/items?limit=100", PLANNER);
+        assert_eq!(s, 200, "{b}");
+        json(&b)["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let p = &f["properties"];
+                (
+                    f["id"].as_str().unwrap().to_string(),
+                    p["found_at"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(all.len(), 4);
+    assert_eq!(all.iter().filter(|(_, f)| f == found_today).count(), 1);
+    for (datetime, from, to) in [
+        ("2026-06-01", "2026-06-01", "2026-06-01"),
+        ("2026-06-01/2026-06-30", "2026-06-01", "2026-06-30"),
+        ("../2026-05-31", "0000-01-01", "2026-05-31"),
+        ("2026-06-02T00:00:00Z/..", "2026-06-02", "9999-12-31"),
+        ("2026-05-04/2026-05-31", "2026-05-04", "2026-05-31"),
+    ] {
+        let (s, b) = server.get_with(
+            &format!("/ogc/collections/hidden_dangers/items?limit=100&datetime={datetime}"),
+            PLANNER,
+        );
+        assert_eq!(s, 200, "{datetime}: {b}");
+        let got: Vec<String> = json(&b)["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect();
+        let expected: Vec<String> = all
+            .iter()
+            .filter(|(_, found)| from <= found.as_str() && found.as_str() <= to)
+            .map(|(id, _)| id.clone())
+            .collect();
+        assert_eq!(got, expected, "{datetime}");
+        assert_eq!(json(&b)["numberMatched"], expected.len(), "{datetime}");
+    }
+    let (s, b) = server.get_with(
+        &format!("/ogc/collections/hidden_dangers/items?datetime={found_today}"),
+        PLANNER,
+    );
+    assert_eq!(s, 200);
+    assert_eq!(json(&b)["numberMatched"], 1, "today's report: {b}");
+}
+
+#[test]
 fn the_hidden_dangers_collection_follows_the_scope() {
     let (_tmp, server) = start_tiny(CONFIG);
     let (_, _, inside) = report(&server, PLANNER, IN_SCOPE, "major");

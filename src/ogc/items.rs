@@ -8,6 +8,7 @@ use super::features::{Ctx, PropValue};
 use super::links::{BaseUrl, Link, query_string};
 use super::params::ItemsParams;
 use super::queryables::{properties, properties_for};
+use super::time::parse_datetime;
 use super::{DEFAULT_LIMIT, GEOJSON, JSON, MAX_LIMIT};
 use crate::auth::{Denied, Scope};
 use crate::index::aabb;
@@ -106,6 +107,12 @@ fn order(a: PropValue<'_>, b: PropValue<'_>) -> Ordering {
     }
 }
 
+/// The property `datetime` narrows a layer by: a hidden danger's
+/// `found_at` day.
+fn time_property(layer: LayerId) -> Option<&'static str> {
+    (layer == LayerId::HiddenDangers).then_some("found_at")
+}
+
 /// Selects the features of `layer` that `scope` sees and `params` match,
 /// sorts them (by `sortby`, then id order) and cuts the page.
 pub fn select(ctx: &Ctx<'_>, layer: LayerId, scope: Scope, params: &ItemsParams) -> Selection {
@@ -114,22 +121,35 @@ pub fn select(ctx: &Ctx<'_>, layer: LayerId, scope: Scope, params: &ItemsParams)
         None => ctx.all(layer),
     };
     let props = properties(layer);
-    let mut ids: Vec<u32> = candidates
-        .into_iter()
-        .filter(|&i| scope.sees_feature(ctx.store, layer, i))
-        .filter(|&i| {
-            params.filter.as_ref().is_none_or(|f| {
-                f.matches_feature(
-                    &|p| {
-                        props
-                            .get(p)
-                            .map_or(PropValue::Null, |prop| ctx.value(layer, i, prop))
-                    },
-                    &|g| intersects_geometry(ctx, layer, i, g),
-                )
+    let mut ids: Vec<u32> =
+        candidates
+            .into_iter()
+            .filter(|&i| scope.sees_feature(ctx.store, layer, i))
+            .filter(|&i| match (&params.datetime, time_property(layer)) {
+                (Some(wanted), Some(name)) => props
+                    .iter()
+                    .find(|prop| prop.name == name)
+                    .is_some_and(|prop| match ctx.value(layer, i, prop) {
+                        PropValue::Str(day) => {
+                            parse_datetime(day).is_ok_and(|d| d.intersects(wanted))
+                        }
+                        _ => false,
+                    }),
+                _ => true,
             })
-        })
-        .collect();
+            .filter(|&i| {
+                params.filter.as_ref().is_none_or(|f| {
+                    f.matches_feature(
+                        &|p| {
+                            props
+                                .get(p)
+                                .map_or(PropValue::Null, |prop| ctx.value(layer, i, prop))
+                        },
+                        &|g| intersects_geometry(ctx, layer, i, g),
+                    )
+                })
+            })
+            .collect();
     if !params.sort.is_empty() {
         ids.sort_by(|&a, &b| {
             for key in &params.sort {

@@ -54,8 +54,9 @@ pub struct ItemsParams {
     pub sort: Vec<SortKey>,
     /// Positions of the properties to write.
     pub properties: Vec<usize>,
-    /// `datetime`, validated (no collection has a time property yet, so
-    /// it selects nothing out).
+    /// `datetime`: hidden dangers whose `found_at` day meets it (grid units
+    /// are answered as of that day by the server; other layers have no
+    /// time and are not narrowed).
     pub datetime: Option<Interval>,
     /// The request's own parameters, for `self`/`next`/`prev` links.
     pub pairs: Vec<(String, String)>,

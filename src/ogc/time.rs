@@ -30,6 +30,21 @@ pub struct Interval {
     pub end: Option<i64>,
 }
 
+impl Interval {
+    /// Whether the two intervals share a moment (open ends reach forever).
+    pub fn intersects(&self, other: &Interval) -> bool {
+        let starts_before_other_ends = match (self.start, other.end) {
+            (Some(s), Some(e)) => s <= e,
+            _ => true,
+        };
+        let other_starts_before_end = match (other.start, self.end) {
+            (Some(s), Some(e)) => s <= e,
+            _ => true,
+        };
+        starts_before_other_ends && other_starts_before_end
+    }
+}
+
 const DAY_MS: i64 = 86_400_000;
 
 /// Parses `YYYY-MM-DD` or an RFC 3339 date-time into the first and last
@@ -166,6 +181,17 @@ mod tests {
         assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
         let t = UNIX_EPOCH + Duration::from_secs(1_709_251_199);
         assert_eq!(rfc3339(t), "2024-02-29T23:59:59Z");
+    }
+
+    #[test]
+    fn intervals_intersect() {
+        let day = |d: &str| parse_datetime(d).unwrap();
+        assert!(day("2026-06-01").intersects(&day("2026-06-01/2026-06-30")));
+        assert!(day("2026-06-30").intersects(&day("2026-06-01/2026-06-30")));
+        assert!(!day("2026-07-01").intersects(&day("2026-06-01/2026-06-30")));
+        assert!(day("2020-01-01").intersects(&day("../2026-06-30")));
+        assert!(!day("2026-05-31").intersects(&day("2026-06-01/..")));
+        assert!(day("2026-06-15T10:00:00+08:00").intersects(&day("2026-06-15")));
     }
 
     #[test]
