@@ -71,6 +71,20 @@ pub fn require_token(caller: &Caller) -> Result<(), ApiError> {
     }
 }
 
+/// The scope of a caller that must hold a token opening some grid unit:
+/// 401 without a token, 403 for a token whose scope is not in the data.
+pub fn require_unit_scope(
+    caller: &Caller,
+    store: &crate::index::Store,
+) -> Result<crate::auth::Scope, ApiError> {
+    require_token(caller)?;
+    let scope = caller.scope(store);
+    if scope == crate::auth::Scope::Nothing {
+        return Err(ApiError::Forbidden("this token opens no grid unit".into()));
+    }
+    Ok(scope)
+}
+
 /// Paths open even with `public_access = false`: `/health` and the web
 /// page's own files (which hold no data; the page asks for a token).
 fn always_public(path: &str) -> bool {

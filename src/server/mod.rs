@@ -30,7 +30,7 @@ pub mod web;
 mod write_timeout;
 
 pub use admin::{ReloadFailure, ReloadOutcome, reload, reload_at_midnight, reload_on_sighup};
-pub use caller::require_token;
+pub use caller::{require_token, require_unit_scope};
 pub use error::ApiError;
 pub use metrics::Metrics;
 pub use ratelimit::RateLimiter;

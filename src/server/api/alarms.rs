@@ -13,7 +13,7 @@ use crate::live::alarms::{
     self as ops, AlarmRequest, OP_ACK, OP_CLEAR, OP_DISPATCH, OP_RAISE, is_repeat,
 };
 use crate::server::live::{Written, rescored};
-use crate::server::{ApiError, AppState, require_token};
+use crate::server::{ApiError, AppState, require_unit_scope};
 use crate::snapshot::Snapshot;
 use axum::Json;
 use axum::body::Bytes;
@@ -272,13 +272,9 @@ pub async fn list(
     caller: Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    require_token(&caller)?;
     let snap = state.current();
     let store = &snap.store;
-    let scope = caller.scope(store);
-    if scope == Scope::Nothing {
-        return Err(ApiError::Forbidden("this token opens no grid unit".into()));
-    }
+    let scope = require_unit_scope(&caller, store)?;
     let known: HashSet<&str> = ["within", "active", "f"].into_iter().collect();
     if let Some(k) = q.keys().find(|k| !known.contains(k.as_str())) {
         return Err(ApiError::BadRequest(format!("unknown parameter {k}")));

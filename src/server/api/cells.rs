@@ -8,7 +8,7 @@ use crate::auth::{Caller, Scope};
 use crate::crs::Crs;
 use crate::index::{Store, UnitId};
 use crate::report;
-use crate::server::{ApiError, AppState, require_token};
+use crate::server::{ApiError, AppState, require_token, require_unit_scope};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
@@ -64,13 +64,9 @@ pub async fn at(
     caller: Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    require_token(&caller)?;
     let snap = state.current();
     let store = &snap.store;
-    let scope = caller.scope(store);
-    if scope == Scope::Nothing {
-        return Err(ApiError::Forbidden("this token opens no grid unit".into()));
-    }
+    let scope = require_unit_scope(&caller, store)?;
     let lon = params::coordinate("lon", q.get("lon").map(String::as_str), 180.0)?;
     let lat = params::coordinate("lat", q.get("lat").map(String::as_str), 90.0)?;
     let crs = match q.get("crs").map(String::as_str) {

@@ -14,7 +14,7 @@ use crate::index::{DangerEntry, Store};
 use crate::live::dangers::{EventRequest, OP_EVENT, OP_REPORT, ReportRequest};
 use crate::model::{DangerGrade, DangerStatus, Date};
 use crate::server::live::{Live, Written, rescored};
-use crate::server::{ApiError, AppState, require_token};
+use crate::server::{ApiError, AppState, require_token, require_unit_scope};
 use crate::snapshot::Snapshot;
 use axum::Json;
 use axum::body::Bytes;
@@ -264,13 +264,9 @@ pub async fn list(
     caller: Caller,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    require_token(&caller)?;
     let snap = state.current();
     let store = &snap.store;
-    let scope = caller.scope(store);
-    if scope == Scope::Nothing {
-        return Err(ApiError::Forbidden("this token opens no grid unit".into()));
-    }
+    let scope = require_unit_scope(&caller, store)?;
     for k in q.keys() {
         if !matches!(
             k.as_str(),
