@@ -69,7 +69,7 @@ export function refreshTiles(map, sourceId, bbox) {
   const source = map.getSource(sourceId);
   if (!source) return;
   if (!bbox || bbox.length !== 4 || !bbox.every(Number.isFinite)) {
-    map.refreshTiles(sourceId);
+    reloadAllTiles(map, sourceId);
     return;
   }
   const ids = [];
@@ -93,6 +93,45 @@ export function refreshTiles(map, sourceId, bbox) {
     }
   }
   if (ids.length) map.refreshTiles(sourceId, ids);
+}
+
+/**
+ * Whether MapLibre holds `sourceId`'s tiles back for a pending layer
+ * change (null when that cannot be told). While it does, a reload it is
+ * asked for reuses the tiles' old data instead of fetching them again.
+ */
+function tilesHeldBack(map, sourceId) {
+  const paused = map.style?.tileManagers?.[sourceId]?._paused;
+  return typeof paused === 'boolean' ? paused : null;
+}
+
+/** Fetches every tile of `sourceId` again, in view or cached. */
+export function reloadAllTiles(map, sourceId) {
+  if (tilesHeldBack(map, sourceId) === false) {
+    map.refreshTiles(sourceId);
+    return;
+  }
+  // After the next frame's style update the source is no longer held back.
+  map.once('render', () => map.refreshTiles(sourceId));
+  map.triggerRepaint();
+}
+
+/**
+ * Reads `sourceId`'s TileJSON again and fetches its tiles again (what
+ * they hold depends on the caller's token). MapLibre drops the reload of
+ * a new TileJSON that arrives while a layer change of the source is
+ * pending; then the tiles are reloaded after the next frame.
+ */
+export function reloadSource(map, sourceId, url) {
+  const source = map.getSource(sourceId);
+  if (!source) return;
+  const onData = (e) => {
+    if (e.sourceId !== sourceId || e.sourceDataType !== 'content') return;
+    map.off('sourcedata', onData);
+    if (tilesHeldBack(map, sourceId) !== false) reloadAllTiles(map, sourceId);
+  };
+  map.on('sourcedata', onData);
+  source.setUrl(url);
 }
 
 /** Reads one SSE stream until it ends; calls `emit` per event. */

@@ -9,7 +9,7 @@ import { closeDetail, initDetail, showEnterprise, showHazard, showPanel, showUni
 import { byId, esc, toast } from './dom.js';
 import { initExport, openExport } from './export.js';
 import { initLabels } from './labels.js';
-import { onLive, refreshTiles, startLive, tileRequestOptions } from './live.js';
+import { onLive, refreshTiles, reloadSource, startLive, tileRequestOptions } from './live.js';
 import { GRID_LEVELS, levelAtZoom, levelLayer, levelZh } from './levels.js';
 import { initRanking, initSearch, initToggles, updateLegend } from './panels.js';
 import { applyStaticUi, archiveLayers, hasPrivate, openArchive, staticSource, tileCounts } from './static.js';
@@ -328,7 +328,7 @@ function initAuth() {
   onTokenChange((token) => {
     show(token, true);
     const map = state.map;
-    if (map?.getSource(SOURCE)) map.getSource(SOURCE).setUrl(urlOf('tiles.json'));
+    if (map) reloadSource(map, SOURCE, urlOf('tiles.json'));
     state.applyDomain?.();
     if (state.selected && !byId('detail').hidden) showUnit(state.selected);
     else closeDetail();
