@@ -104,9 +104,15 @@ fn tokens_added_listed_and_revoked_through_the_binary() {
     assert_eq!(server.get_with(other, &planner).0, 401);
     assert_eq!(server.get_with(own, &grid).0, 200);
 
+    // An unknown role is a malformed command line: exit 2, naming the
+    // value and listing the roles there are.
     let o = token(dir, &["add", "--role", "overlord"]);
-    assert!(!o.status.success());
-    assert!(output_text(&o).contains("overlord"), "{}", output_text(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", output_text(&o));
+    let text = output_text(&o);
+    assert!(text.contains("overlord"), "{text}");
+    for role in ["planner", "grid_manager", "admin", "ingest"] {
+        assert!(text.contains(role), "{role} not listed: {text}");
+    }
 }
 
 #[test]

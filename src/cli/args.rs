@@ -1,7 +1,7 @@
 //! The command line's arguments (clap): `riskmap [--config FILE] COMMAND`.
 
 use crate::source::{DataSource, Target};
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 /// `riskmap`.
@@ -42,18 +42,18 @@ pub enum Command {
     },
     /// Write a deterministic synthetic dataset.
     Generate {
-        /// `quanzhou` (the demo city) or `province`.
-        #[arg(long, default_value = "quanzhou")]
-        preset: String,
+        /// The dataset to write.
+        #[arg(long, value_enum, ignore_case = true, default_value_t = PresetArg::Quanzhou)]
+        preset: PresetArg,
         /// RNG seed (same seed → byte-identical files).
         #[arg(long, default_value_t = 42)]
         seed: u64,
         /// Output directory.
         #[arg(long)]
         out: PathBuf,
-        /// `fgb` (default) or `geojson`.
-        #[arg(long, default_value = "fgb")]
-        format: String,
+        /// The files' format.
+        #[arg(long, value_enum, ignore_case = true, default_value_t = FormatArg::Fgb)]
+        format: FormatArg,
         /// The as-of date `YYYY-MM-DD` the hidden dangers hang on (found in
         /// the 12 months before it); default: today in Asia/Shanghai.
         #[arg(long)]
@@ -158,9 +158,9 @@ pub enum JournalAction {
 pub enum TokenAction {
     /// Add a token; prints the plain token once.
     Add {
-        /// planner | grid_manager | admin | ingest
-        #[arg(long)]
-        role: String,
+        /// What the token may do.
+        #[arg(long, value_enum)]
+        role: RoleArg,
         /// Grid unit code (grid managers only).
         #[arg(long)]
         scope: Option<String>,
@@ -175,4 +175,130 @@ pub enum TokenAction {
     },
     /// List tokens (names, roles, scopes; never the tokens).
     List,
+}
+
+/// `generate --preset`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PresetArg {
+    /// The demo city of Quanzhou (泉州): real counties, towns and villages.
+    #[value(alias = "泉州")]
+    Quanzhou,
+    /// A synthetic province inside the Fujian outline, for benchmarks.
+    #[value(aliases = ["fujian", "福建"])]
+    Province,
+}
+
+impl From<PresetArg> for crate::generate::Preset {
+    fn from(p: PresetArg) -> Self {
+        match p {
+            PresetArg::Quanzhou => Self::Quanzhou,
+            PresetArg::Province => Self::Province,
+        }
+    }
+}
+
+/// `generate --format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// FlatGeobuf with a spatial index (`.fgb`).
+    #[value(alias = "flatgeobuf")]
+    Fgb,
+    /// GeoJSON (`.geojson`).
+    #[value(alias = "json")]
+    Geojson,
+}
+
+impl From<FormatArg> for crate::write::Format {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Fgb => Self::Fgb,
+            FormatArg::Geojson => Self::GeoJson,
+        }
+    }
+}
+
+/// `token add --role`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    /// Reads everything.
+    Planner,
+    /// Reads one grid unit and its descendants; reports and rectifies there.
+    #[value(name = "grid_manager")]
+    GridManager,
+    /// Reads everything, closes dangers and may reload.
+    Admin,
+    /// A monitoring platform: may post alarms, nothing else.
+    Ingest,
+}
+
+impl From<RoleArg> for crate::auth::Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Planner => Self::Planner,
+            RoleArg::GridManager => Self::GridManager,
+            RoleArg::Admin => Self::Admin,
+            RoleArg::Ingest => Self::Ingest,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn generate_args(extra: &[&str]) -> Result<(PresetArg, FormatArg), clap::Error> {
+        let mut argv = vec!["riskmap", "generate", "--out", "x"];
+        argv.extend_from_slice(extra);
+        match Cli::try_parse_from(argv)?.command {
+            Some(Command::Generate { preset, format, .. }) => Ok((preset, format)),
+            _ => panic!("not generate"),
+        }
+    }
+
+    #[test]
+    fn presets_and_formats_take_their_aliases_in_any_case() {
+        assert_eq!(
+            generate_args(&[]).unwrap(),
+            (PresetArg::Quanzhou, FormatArg::Fgb)
+        );
+        for (word, preset) in [
+            ("泉州", PresetArg::Quanzhou),
+            ("Province", PresetArg::Province),
+            ("fujian", PresetArg::Province),
+            ("福建", PresetArg::Province),
+        ] {
+            assert_eq!(generate_args(&["--preset", word]).unwrap().0, preset);
+        }
+        for (word, format) in [
+            ("GeoJSON", FormatArg::Geojson),
+            ("json", FormatArg::Geojson),
+            ("flatgeobuf", FormatArg::Fgb),
+        ] {
+            assert_eq!(generate_args(&["--format", word]).unwrap().1, format);
+        }
+    }
+
+    #[test]
+    fn an_unknown_preset_is_a_usage_error_listing_the_presets() {
+        let e = generate_args(&["--preset", "beijing"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let text = e.to_string();
+        assert!(text.contains("beijing") && text.contains("quanzhou") && text.contains("province"), "{text}");
+    }
+
+    #[test]
+    fn roles_are_spelled_as_in_the_tokens_file() {
+        for role in [
+            crate::auth::Role::Planner,
+            crate::auth::Role::GridManager,
+            crate::auth::Role::Admin,
+            crate::auth::Role::Ingest,
+        ] {
+            let cli = Cli::try_parse_from(["riskmap", "token", "add", "--role", role.as_str()]).unwrap();
+            let Some(Command::Token { action: TokenAction::Add { role: arg, .. } }) = cli.command else {
+                panic!("not token add");
+            };
+            assert_eq!(crate::auth::Role::from(arg), role);
+        }
+    }
 }

@@ -8,24 +8,18 @@ use std::path::Path;
 /// Generates `preset` from `seed` into `out` in `format`, its hidden
 /// dangers hanging on `as_of` (default: today in Asia/Shanghai).
 pub fn generate(
-    preset: &str,
+    preset: Preset,
     seed: u64,
     as_of: Option<&str>,
     out: &Path,
-    format: &str,
+    format: Format,
 ) -> Result<(), CliError> {
-    let preset: Preset = preset
-        .parse()
-        .map_err(|e: crate::generate::UnknownPreset| CliError::Refused(e.to_string()))?;
     let as_of = match as_of {
         Some(text) => text
             .parse::<crate::model::Date>()
             .map_err(|e| CliError::Refused(format!("--as-of: {e}")))?,
         None => crate::generate::today(),
     };
-    let format: Format = format
-        .parse()
-        .map_err(|e: crate::write::UnknownFormat| CliError::Refused(e.to_string()))?;
     let started = std::time::Instant::now();
     let progress = |msg: &str| tracing::info!("generate: {msg}");
     let s = crate::generate::generate(preset, seed, as_of, out, format, &progress)?;

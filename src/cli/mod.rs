@@ -103,7 +103,13 @@ pub fn run(command: Option<Command>, config: Config) -> Result<(), CliError> {
             out,
             format,
             as_of,
-        } => generate::generate(&preset, seed, as_of.as_deref(), &out, &format),
+        } => generate::generate(
+            preset.into(),
+            seed,
+            as_of.as_deref(),
+            &out,
+            format.into(),
+        ),
         Command::Validate { data } => data::validate(&config, data),
         Command::Score { data, out, table } => data::score(&config, data, &out, &table),
         Command::ExportPmtiles {

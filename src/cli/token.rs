@@ -14,7 +14,7 @@ pub fn token(config: &Config, action: TokenAction) -> Result<(), CliError> {
     let mut file = TokensFile::load(&path)?;
     match action {
         TokenAction::Add { role, scope, name } => {
-            let role: Role = role.parse()?;
+            let role: Role = role.into();
             let name = name.unwrap_or_else(|| match &scope {
                 Some(s) => format!("{}-{s}", role.as_str()),
                 None => role.as_str().to_string(),
