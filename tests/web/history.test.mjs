@@ -192,16 +192,16 @@ describe('history on the web page', { timeout: 25 * 60_000 }, () => {
   it('the date slider requests the tiles of that day and draws a unit in that day’s level colour', async () => {
     const { ctx, p } = await openPage(null);
     const asOf = health.history.last;
-    // A village whose level on some past day differs from today's.
-    const villages = (await api(server.base, '/api/ranking?level=village&limit=100')).items;
+    // A village whose level on some past day differs from today's: among
+    // those whose score moved most over the year, the latest such day.
+    const first = health.history.first;
+    const moved = (await api(server.base, `/api/ranking?level=village&by=change&from=${addDays(first, 1)}&to=${asOf}&limit=20`)).items;
     let pick = null;
-    for (const back of [120, 200, 60, 300, 30]) {
-      const day = addDays(asOf, -back);
-      for (const v of villages) {
-        const h = await api(server.base, `/api/cells/${v.code}/history?from=${day}&to=${day}`);
-        if (h.series[0].risk_level !== v.risk_level) { pick = { code: v.code, day, back, then: h.series[0], now: v }; break; }
-      }
-      if (pick) break;
+    for (const v of moved) {
+      const series = (await api(server.base, `/api/cells/${v.code}/history`)).series;
+      const now = series.at(-1);
+      const then = series.findLast((p) => p.risk_level !== now.risk_level);
+      if (then) { pick = { code: v.code, day: then.date, back: Math.round((Date.parse(asOf) - Date.parse(then.date)) / 86_400_000), then, now }; break; }
     }
     assert.ok(pick, 'some village changed its level during the year');
     await villageView(p, pick.code);
