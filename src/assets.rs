@@ -31,7 +31,10 @@ pub const FILES: &[(&str, &[u8])] = &[
     ),
     ("web/js/png.js", include_bytes!("../web/js/png.js")),
     ("web/js/trend.js", include_bytes!("../web/js/trend.js")),
-    ("web/js/timeline.js", include_bytes!("../web/js/timeline.js")),
+    (
+        "web/js/timeline.js",
+        include_bytes!("../web/js/timeline.js"),
+    ),
     ("web/favicon.svg", include_bytes!("../web/favicon.svg")),
     (
         "web/vendor/maplibre-gl.js",

@@ -31,7 +31,9 @@ fn offset_for(value: &str, system: i64) -> Option<i64> {
 pub fn now() -> SystemTime {
     let offset = *OFFSET_MS.get_or_init(|| match std::env::var(ENV) {
         Ok(v) => offset_for(&v, system_ms()).unwrap_or_else(|| {
-            tracing::warn!("{ENV}={v:?} is not a date or an RFC 3339 date-time; using the system clock");
+            tracing::warn!(
+                "{ENV}={v:?} is not a date or an RFC 3339 date-time; using the system clock"
+            );
             0
         }),
         Err(_) => 0,

@@ -133,7 +133,10 @@ fn shanghai_day(at: &str) -> String {
         at[8..10].parse().unwrap(),
         at[11..13].parse().unwrap(),
     );
-    assert!(h < 16 && (1..=27).contains(&d), "the script writes mornings: {at}");
+    assert!(
+        h < 16 && (1..=27).contains(&d),
+        "the script writes mornings: {at}"
+    );
     format!("{y:04}-{m:02}-{d:02}")
 }
 
@@ -203,8 +206,14 @@ fn all_history(server: &Server, codes: &[String]) -> Vec<Value> {
 /// (found, closed, closed_on_time, overdue_open, major_open) of a point
 /// or an indicators object.
 fn five(v: &Value) -> [u64; 5] {
-    ["found", "closed", "closed_on_time", "overdue_open", "major_open"]
-        .map(|k| v[k].as_u64().unwrap_or_else(|| panic!("{k} in {v}")))
+    [
+        "found",
+        "closed",
+        "closed_on_time",
+        "overdue_open",
+        "major_open",
+    ]
+    .map(|k| v[k].as_u64().unwrap_or_else(|| panic!("{k} in {v}")))
 }
 
 #[test]
@@ -282,7 +291,10 @@ fn a_scripted_week_matches_batch_scores_and_hand_counts_and_rebuilds() {
             moved += 1;
         }
     }
-    assert!(moved >= 5, "the script moves the village's score ({moved} days)");
+    assert!(
+        moved >= 5,
+        "the script moves the village's score ({moved} days)"
+    );
 
     // The village's daily figures, counted by hand from the script.
     let expected: [[u64; 5]; 7] = [
@@ -296,7 +308,10 @@ fn a_scripted_week_matches_batch_scores_and_hand_counts_and_rebuilds() {
     ];
     let h = get(
         &server,
-        &format!("/api/cells/{VILLAGE}/history?from={}&to={}", DAYS[0], DAYS[6]),
+        &format!(
+            "/api/cells/{VILLAGE}/history?from={}&to={}",
+            DAYS[0], DAYS[6]
+        ),
         Some(PLANNER),
     );
     let got: Vec<[u64; 5]> = h["series"].as_array().unwrap().iter().map(five).collect();
@@ -304,10 +319,18 @@ fn a_scripted_week_matches_batch_scores_and_hand_counts_and_rebuilds() {
     // 金山第2网格 holds E only.
     let h = get(
         &server,
-        &format!("/api/cells/350502001001002/history?from={}&to={}", DAYS[0], DAYS[6]),
+        &format!(
+            "/api/cells/350502001001002/history?from={}&to={}",
+            DAYS[0], DAYS[6]
+        ),
         Some(PLANNER),
     );
-    let found: Vec<u64> = h["series"].as_array().unwrap().iter().map(|p| five(p)[0]).collect();
+    let found: Vec<u64> = h["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| five(p)[0])
+        .collect();
     assert_eq!(found, [0, 0, 0, 1, 0, 0, 0]);
 
     // The week: found 6, closed 4 (3 by their deadline), due 5 (A, B, C,
@@ -315,7 +338,11 @@ fn a_scripted_week_matches_batch_scores_and_hand_counts_and_rebuilds() {
     // major at the end. The same for the village, its town and county.
     let week = format!("from={}&to={}", DAYS[0], DAYS[6]);
     for unit in [VILLAGE, TOWN, "350502"] {
-        let s = get(&server, &format!("/api/stats?within={unit}&{week}"), Some(PLANNER));
+        let s = get(
+            &server,
+            &format!("/api/stats?within={unit}&{week}"),
+            Some(PLANNER),
+        );
         let i = &s["indicators"];
         assert_eq!(five(i), [6, 4, 3, 1, 1], "{unit}: {i}");
         assert_eq!(i["due"], 5, "{unit}: {i}");
@@ -329,9 +356,17 @@ fn a_scripted_week_matches_batch_scores_and_hand_counts_and_rebuilds() {
         );
         assert_eq!(rep["period"]["from"], DAYS[0]);
         assert_eq!(rep["period"]["to"], DAYS[6]);
-        assert_eq!(five(&rep["unit"]["indicators"]), [6, 4, 3, 1, 1], "{unit} report");
+        assert_eq!(
+            five(&rep["unit"]["indicators"]),
+            [6, 4, 3, 1, 1],
+            "{unit} report"
+        );
     }
-    let s = get(&server, &format!("/api/stats?within={OTHER_VILLAGE}&{week}"), Some(PLANNER));
+    let s = get(
+        &server,
+        &format!("/api/stats?within={OTHER_VILLAGE}&{week}"),
+        Some(PLANNER),
+    );
     assert_eq!(five(&s["indicators"]), [0; 5]);
     assert!(s["indicators"]["rectification_rate"].is_null());
 

@@ -354,7 +354,9 @@ pub async fn snapshot_held(state: &AppState, raw: &str) -> Result<Option<Arc<Sna
     let Some((start, end)) = raw.split_once('/') else {
         return match day_of(raw) {
             Some(day) if day >= first && day <= last => {
-                snapshot_on(state, "datetime", &day.to_string()).await.map(Some)
+                snapshot_on(state, "datetime", &day.to_string())
+                    .await
+                    .map(Some)
             }
             _ => Ok(None),
         };
