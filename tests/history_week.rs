@@ -287,8 +287,10 @@ fn a_scripted_week_matches_batch_scores_and_hand_counts_and_rebuilds() {
     let codes: Vec<String> = before.keys().cloned().collect();
     assert!(codes.len() >= 6, "{codes:?}");
     let mut moved = 0;
+    let mut batches = BTreeMap::new();
     for day in &days {
         let batch = score_as_of(tmp.path(), &data, day);
+        batches.insert(day.to_string(), batch.clone());
         for code in &codes {
             let h = get(
                 &server,
@@ -380,6 +382,40 @@ fn a_scripted_week_matches_batch_scores_and_hand_counts_and_rebuilds() {
     );
     assert_eq!(five(&s["indicators"]), [0; 5]);
     assert!(s["indicators"]["rectification_rate"].is_null());
+
+    // OGC `datetime` on the grid units: an interval gives the state at
+    // its end (its last day held; an open end: today); an interval that
+    // holds no day of the history is 400 naming the days held.
+    let ogc = |datetime: &str| {
+        let path = format!(
+            "/ogc/collections/villages/items?datetime={datetime}&filter=code%3D%27{VILLAGE}%27"
+        );
+        server.get(&path)
+    };
+    for (datetime, day) in [
+        ("2026-11-01/2026-11-04", "2026-11-04"),
+        ("../2026-11-05T10:00:00%2B08:00", "2026-11-05"),
+        ("2026-11-03/..", "2026-11-08"),
+        ("2026-11-06/2027-01-31", "2026-11-08"),
+        ("2026-11-02", "2026-11-02"),
+    ] {
+        let (s, b) = ogc(datetime);
+        assert_eq!(s, 200, "{datetime}: {b}");
+        let fc: Value = serde_json::from_str(&b).unwrap();
+        assert_eq!(fc["numberReturned"], 1, "{datetime}: {b}");
+        let got = fc["features"][0]["properties"]["risk_score"]
+            .as_f64()
+            .unwrap();
+        assert_eq!(got, batches[day][VILLAGE], "{datetime}: the state of {day}");
+    }
+    for datetime in ["2020-01-01/2020-12-31", "2027-01-01/..", "../2024-05-01"] {
+        let (s, b) = ogc(datetime);
+        assert_eq!(s, 400, "{datetime}: {b}");
+        assert!(
+            b.contains("datetime") && b.contains("2025-11-08"),
+            "{datetime}: {b}"
+        );
+    }
 
     // Deleting the history file and restarting rebuilds the same history
     // from base + journal.
