@@ -9,6 +9,7 @@ pub const FILES: &[(&str, &[u8])] = &[
     ("web/index.html", include_bytes!("../web/index.html")),
     ("web/app.css", include_bytes!("../web/app.css")),
     ("web/dangers.css", include_bytes!("../web/dangers.css")),
+    ("web/history.css", include_bytes!("../web/history.css")),
     ("web/js/main.js", include_bytes!("../web/js/main.js")),
     ("web/js/api.js", include_bytes!("../web/js/api.js")),
     ("web/js/auth.js", include_bytes!("../web/js/auth.js")),
@@ -29,6 +30,11 @@ pub const FILES: &[(&str, &[u8])] = &[
         include_bytes!("../web/js/identity.js"),
     ),
     ("web/js/png.js", include_bytes!("../web/js/png.js")),
+    ("web/js/trend.js", include_bytes!("../web/js/trend.js")),
+    (
+        "web/js/timeline.js",
+        include_bytes!("../web/js/timeline.js"),
+    ),
     ("web/favicon.svg", include_bytes!("../web/favicon.svg")),
     (
         "web/vendor/maplibre-gl.js",

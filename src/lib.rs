@@ -57,6 +57,7 @@
 pub mod assets;
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod crs;
 pub mod generate;

@@ -283,7 +283,10 @@ mod tests {
         let e = generate_args(&["--preset", "beijing"]).unwrap_err();
         assert_eq!(e.exit_code(), 2);
         let text = e.to_string();
-        assert!(text.contains("beijing") && text.contains("quanzhou") && text.contains("province"), "{text}");
+        assert!(
+            text.contains("beijing") && text.contains("quanzhou") && text.contains("province"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -294,8 +297,12 @@ mod tests {
             crate::auth::Role::Admin,
             crate::auth::Role::Ingest,
         ] {
-            let cli = Cli::try_parse_from(["riskmap", "token", "add", "--role", role.as_str()]).unwrap();
-            let Some(Command::Token { action: TokenAction::Add { role: arg, .. } }) = cli.command else {
+            let cli =
+                Cli::try_parse_from(["riskmap", "token", "add", "--role", role.as_str()]).unwrap();
+            let Some(Command::Token {
+                action: TokenAction::Add { role: arg, .. },
+            }) = cli.command
+            else {
                 panic!("not token add");
             };
             assert_eq!(crate::auth::Role::from(arg), role);

@@ -103,13 +103,7 @@ pub fn run(command: Option<Command>, config: Config) -> Result<(), CliError> {
             out,
             format,
             as_of,
-        } => generate::generate(
-            preset.into(),
-            seed,
-            as_of.as_deref(),
-            &out,
-            format.into(),
-        ),
+        } => generate::generate(preset.into(), seed, as_of.as_deref(), &out, format.into()),
         Command::Validate { data } => data::validate(&config, data),
         Command::Score { data, out, table } => data::score(&config, data, &out, &table),
         Command::ExportPmtiles {

@@ -3,9 +3,9 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Now as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+/// Now as `YYYY-MM-DDTHH:MM:SS.mmmZ` (on [`crate::clock`]).
 pub fn now() -> String {
-    format_utc(SystemTime::now())
+    format_utc(crate::clock::now())
 }
 
 /// `t` as `YYYY-MM-DDTHH:MM:SS.mmmZ` (times before 1970 as 1970-01-01).

@@ -220,9 +220,9 @@ pub fn parse_date(text: &str) -> Option<(i32, u32, u32)> {
     (1..=days).contains(&d).then_some((y, m, d))
 }
 
-/// Today's date in Asia/Shanghai (UTC+8).
+/// Today's date in Asia/Shanghai (UTC+8), on [`crate::clock`].
 pub fn today_in_shanghai() -> (i32, u32, u32) {
-    let secs = std::time::SystemTime::now()
+    let secs = crate::clock::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let (y, m, d) = crate::model::civil_from_days(((secs + 8 * 3600) / 86_400) as i64);

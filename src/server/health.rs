@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 
 /// Status, data version, as-of day (`as_of`, the day the risk scores are
 /// computed for: what the page shows as 数据截至) and feature counts of the
-/// snapshot being served.
+/// snapshot being served; with a history, the days it holds (`history`:
+/// `{"first", "last"}`, the range of `?date=` and `/history`).
 pub async fn health(State(state): State<AppState>) -> Json<Value> {
     let snap = state.current();
     let age = snap.loaded_at.elapsed().map(|d| d.as_secs()).unwrap_or(0);
@@ -19,6 +20,9 @@ pub async fn health(State(state): State<AppState>) -> Json<Value> {
         "warnings": snap.warnings.len(),
         "snapshot_age_seconds": age,
     });
+    if let Some(Ok((first, last))) = state.history.get().map(|h| h.days()) {
+        body["history"] = json!({"first": first.to_string(), "last": last.to_string()});
+    }
     if let Some(failure) = state.last_reload_error.lock().await.as_ref() {
         body["last_reload_error"] = json!(failure);
     }

@@ -193,10 +193,11 @@ async fn items_page(
         params::check_common(&pairs)?;
         return Err(not_found(&id));
     };
-    // `datetime=YYYY-MM-DD` on a grid-unit layer: that day's scores.
+    // `datetime` on a grid-unit layer: the scores of the day it names (an
+    // interval: of its end).
     let day = pairs
         .iter()
-        .find(|(k, v)| k == "datetime" && !v.contains('/'))
+        .find(|(k, _)| k == "datetime")
         .map(|(_, v)| v.clone())
         .filter(|_| {
             matches!(

@@ -192,11 +192,17 @@ impl Server {
     /// Starts the real binary on `data` with extra args, waiting until it
     /// logs its bound address.
     pub fn start(cwd: &Path, data: &Path, extra: &[&str]) -> Server {
+        Server::start_env(cwd, data, extra, &[])
+    }
+
+    /// [`Server::start`] with extra environment variables.
+    pub fn start_env(cwd: &Path, data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         use std::io::{BufRead, BufReader};
         let mut child = Command::new(bin())
             .args(["serve", "--addr", "127.0.0.1:0", "--data"])
             .arg(data)
             .args(extra)
+            .envs(env.iter().copied())
             .current_dir(cwd)
             .env("NO_COLOR", "1")
             .env("RUST_LOG", "info")

@@ -12,13 +12,14 @@ import { GRADE_ZH, INDUSTRY_ZH, LAYER_ZH, RISK_LEVELS, ZONE_KIND_ZH, domainZh, l
 const panel = byId('detail');
 const body = byId('detail-body');
 let hooks = {
-  onClose() {}, focusUnit() {}, signIn() {}, afterUnit() {}, staticEdition: false, parentName() { return null; },
+  onClose() {}, focusUnit() {}, signIn() {}, afterUnit() {}, trend() {}, staticEdition: false, parentName() { return null; },
 };
 let shown = 0;
 
 /**
  * Sets what the panel calls: onClose(), focusUnit(code), signIn(),
- * afterUnit(summary, body) once a unit's summary is shown; and for
+ * afterUnit(summary, body) once a unit's summary is shown,
+ * trend(section, code, name) to fill a unit's 风险走势 section; and for
  * the static edition `staticEdition: true` with parentName(props).
  */
 export function initDetail(h) {
@@ -62,6 +63,9 @@ function scoreBox(score, level, extra = '') {
     ${badge(level)}${extra}</div>`;
 }
 
+/** The unit's 风险走势 section, filled by the `trend` hook. */
+const trendSection = (code) => `<section class="trend" data-trend="${esc(code)}"></section>`;
+
 function header(name, meta) {
   return `<h3>${esc(name)}</h3><p class="meta">${meta}</p>`;
 }
@@ -85,9 +89,10 @@ export async function showUnit(props, { keepScroll = false } = {}) {
   if (!getToken()) {
     const facts = props.population != null
       ? `<dl class="facts"><div><dt>常住人口</dt><dd>${fmt(props.population)}</dd></div></dl>` : '';
-    open(`${basic}${facts}
+    open(`${basic}${trendSection(props.code)}${facts}
       <div class="note">登录后可查看风险构成（H/E/C/V）、主要风险来源、隐患与风险点台账。
         <div><button class="btn primary small" type="button" data-action="signin">登录</button></div></div>`, keepScroll);
+    hooks.trend(body.querySelector('[data-trend]'), props.code, props.name);
     return;
   }
   if (!keepScroll) open(`${basic}<div class="skeleton"></div><div class="skeleton"></div><div class="skeleton"></div>`);
@@ -102,6 +107,7 @@ export async function showUnit(props, { keepScroll = false } = {}) {
   }
   if (id !== shown) return;
   open(unitHtml(s), keepScroll);
+  hooks.trend(body.querySelector('[data-trend]'), s.code, s.name);
   hooks.afterUnit(s, body);
 }
 
@@ -160,7 +166,7 @@ function unitHtml(s) {
   const rank = s.rank ? `<span class="rank" data-rank>${esc(rankText(s))}</span>` : '';
   let html = header(s.name, `${esc(levelZh(s.level))} · 代码 ${esc(s.code)}`);
   if (crumbs) html += `<p class="crumbs">${crumbs}</p>`;
-  html += scoreBox(s.risk_score, s.risk_level, rank);
+  html += scoreBox(s.risk_score, s.risk_level, rank) + trendSection(s.code);
   html += `<p class="explain" data-explain>${esc(explainSentence(s))}</p>${FORMULA}`;
   if (s.breakdown) {
     const b = s.breakdown;

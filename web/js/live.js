@@ -117,12 +117,13 @@ export function reloadAllTiles(map, sourceId) {
 }
 
 /**
- * Reads `sourceId`'s TileJSON again and fetches its tiles again (what
- * they hold depends on the caller's token). MapLibre drops the reload of
- * a new TileJSON that arrives while a layer change of the source is
- * pending; then the tiles are reloaded after the next frame.
+ * Applies `change` to source `sourceId` (a new TileJSON URL or tile URL
+ * template) and makes sure its tiles are fetched again. MapLibre drops the
+ * reload of a changed source that comes while a layer change of the
+ * source is pending (and then reuses the tiles' old data); the tiles are
+ * then reloaded after the next frame.
  */
-export function reloadSource(map, sourceId, url) {
+export function reloadSource(map, sourceId, change) {
   const source = map.getSource(sourceId);
   if (!source) return;
   const onData = (e) => {
@@ -131,7 +132,7 @@ export function reloadSource(map, sourceId, url) {
     if (tilesHeldBack(map, sourceId) !== false) reloadAllTiles(map, sourceId);
   };
   map.on('sourcedata', onData);
-  source.setUrl(url);
+  change(source);
 }
 
 /** Reads one SSE stream until it ends; calls `emit` per event. */

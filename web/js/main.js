@@ -16,6 +16,8 @@ import { applyStaticUi, archiveLayers, hasPrivate, openArchive, staticSource, ti
 import { drawLegendSymbols, loadStyle, provideImages } from './style.js';
 import { initDomains } from './domains.js';
 import { showIdentity } from './identity.js';
+import { setMapDay, showTrend } from './trend.js';
+import { initTimeline } from './timeline.js';
 
 /** Fonts for Chinese characters, drawn in the browser. */
 const CJK_FONTS = "'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', 'WenQuanYi Micro Hei', sans-serif";
@@ -50,6 +52,8 @@ const state = {
   selected: null,
   /** The static edition's archive ({ url, site, header, metadata }), or null. */
   archive: null,
+  /** The day the map shows ('YYYY-MM-DD'), or null for today. */
+  date: null,
 };
 
 function setIdle(idle) {
@@ -70,7 +74,11 @@ function transformRequest(url, resourceType) {
   if (state.archive) return { url };
   if (resourceType === 'Tile' && !isOwn(url)) {
     const m = url.match(/\/tiles\/(\d+\/\d+\/\d+\.mvt)(\?.*)?$/);
-    if (m) url = urlOf(`tiles/${m[1]}`);
+    if (m) url = urlOf(`tiles/${m[1]}`) + (m[2] ?? '');
+  }
+  // A past day on the map: its tiles (a tile that names its day keeps it).
+  if (resourceType === 'Tile' && state.date && isOwn(url) && !/[?&]date=/.test(url)) {
+    url += `${url.includes('?') ? '&' : '?'}date=${state.date}`;
   }
   const token = getToken();
   // A tile a live write touched is revalidated rather than read from cache.
@@ -255,7 +263,8 @@ function refreshLegend() {
   const within = scope?.code ?? null;
   const scopeName = scope?.name ?? '全市';
   state.scope = `${scopeName} · ${levelZh(level)}`;
-  const local = state.archive ? (l, w) => tileCounts(map, SOURCE, l, w) : undefined;
+  // A past day: count the units of the tiles drawn (/api/stats counts today).
+  const local = state.archive || state.date ? (l, w) => tileCounts(map, SOURCE, l, w) : undefined;
   updateLegend(level, within, scopeName, local);
 }
 
@@ -328,8 +337,8 @@ function initAuth() {
   onTokenChange((token) => {
     show(token, true);
     const map = state.map;
-    if (map) reloadSource(map, SOURCE, urlOf('tiles.json'));
-    state.applyDomain?.();
+    if (map) reloadSource(map, SOURCE, (source) => source.setUrl(urlOf('tiles.json')));
+    if (document.body.dataset.view !== 'change') state.applyDomain?.();
     if (state.selected && !byId('detail').hidden) showUnit(state.selected);
     else closeDetail();
   });
@@ -542,7 +551,7 @@ async function start() {
       scope: state.scope,
       attribution: state.attribution,
       signedIn,
-      asOf: state.asOf ? dayZh(state.asOf) : '',
+      asOf: state.date ? `${dayZh(state.date)}（历史）` : (state.asOf ? dayZh(state.asOf) : ''),
       defaultTitle: '城市安全风险分布图',
       mapOptions: { transformRequest, localIdeographFontFamily: CJK_FONTS, locale: LOCALE, maxZoom: 18 },
     });
@@ -551,7 +560,9 @@ async function start() {
     initDetail({ onClose: clearSelection, staticEdition: true, parentName: parentNameOf });
     return;
   }
-  initDetail({ onClose: clearSelection, focusUnit: (code) => focusUnit(code), signIn, afterUnit: addUnitDangers });
+  initDetail({
+    onClose: clearSelection, focusUnit: (code) => focusUnit(code), signIn, afterUnit: addUnitDangers, trend: showTrend,
+  });
   // Esc closes the open panel (dialogs close themselves).
   document.addEventListener('keydown', (e) => {
     if (e.key !== 'Escape' || e.defaultPrevented || document.querySelector('dialog[open]')) return;
@@ -568,10 +579,29 @@ async function start() {
     if (item.kind === 'grid_unit') focusUnit(item.id, item);
     else focusPoint(item);
   });
+  let health = null;
   try {
-    const health = await getJson('health');
+    health = await getJson('health');
     showDataDate(health.as_of, health.data_version);
   } catch { /* the subtitle keeps its default */ }
+  if (health?.history) {
+    const timeline = () => {
+      const t = initTimeline(map, {
+        source: SOURCE,
+        asOf: health.history.last,
+        first: health.history.first,
+        applyDomain: () => state.applyDomain?.(),
+        setBusy: () => { setIdle(false); map.triggerRepaint(); },
+        onDate: (day) => {
+          state.date = day;
+          map.once('idle', refreshLegend);
+          if (state.selected && !byId('detail').hidden) showUnit(state.selected, { keepScroll: true });
+        },
+      });
+      setMapDay(t.day);
+    };
+    if (state.styleReady) timeline(); else map.once('load', timeline);
+  }
 }
 
 start();

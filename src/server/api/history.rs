@@ -339,19 +339,39 @@ pub async fn snapshot_on(
         .map_err(ApiError::from)
 }
 
-/// [`snapshot_on`] for OGC `datetime`: `None` (the parameter does not
-/// narrow, as before the history) for a day the history does not hold or a
-/// server without one.
+/// [`snapshot_on`] for OGC `datetime` on the grid-unit collections (`raw`
+/// already checked as a `datetime`), or `None` where it does not narrow
+/// (a server without a history). An instant: that day's state, `None` for
+/// a day the history does not hold (as before the history). An interval:
+/// the state at its end — its last day the history holds, today for an
+/// open end — and 400 naming the days held when it holds none of them.
 pub async fn snapshot_held(state: &AppState, raw: &str) -> Result<Option<Arc<Snapshot>>, ApiError> {
-    let Ok(day) = raw.get(..10).unwrap_or(raw).parse::<Date>() else {
-        return Ok(None);
-    };
     let Some(history) = state.history.get() else {
         return Ok(None);
     };
     let (first, last) = history.days()?;
-    if day < first || day > last {
-        return Ok(None);
+    let day_of = |t: &str| t.trim().get(..10).and_then(|d| d.parse::<Date>().ok());
+    let Some((start, end)) = raw.split_once('/') else {
+        return match day_of(raw) {
+            Some(day) if day >= first && day <= last => {
+                snapshot_on(state, "datetime", &day.to_string())
+                    .await
+                    .map(Some)
+            }
+            _ => Ok(None),
+        };
+    };
+    let open = |t: &str| matches!(t.trim(), "" | "..");
+    let start = if open(start) { None } else { day_of(start) };
+    let end = if open(end) { None } else { day_of(end) };
+    if start.is_some_and(|s| s > last) || end.is_some_and(|e| e < first) {
+        return Err(ApiError::BadRequest(format!(
+            "datetime: the interval {raw:?} holds no day of the grid units' history, \
+             which holds {first} to {last} (an interval selects the state at its end)"
+        )));
     }
-    snapshot_on(state, "datetime", raw).await.map(Some)
+    let day = end.map_or(last, |e| e.min(last));
+    snapshot_on(state, "datetime", &day.to_string())
+        .await
+        .map(Some)
 }
