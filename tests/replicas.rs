@@ -449,3 +449,59 @@ fn replicas_recover_from_a_restart_and_a_database_outage() {
     let metrics = b.get("/metrics").1;
     assert!(!metrics.contains("\nriskmap_journal_lag_seconds 0\n"), "{metrics}");
 }
+
+/// `journal compact` against the database: refused while the base has no
+/// table for the records; then the rows fold into `hidden_dangers`, the
+/// chain and `seq` continue, and the replicas serve the same records.
+#[test]
+fn compact_folds_the_journal_into_the_base_tables() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some((pg, cwd)) = setup(tmp.path()) else {
+        return;
+    };
+    let (a, b) = (replica(&cwd, &pg), replica(&cwd, &pg));
+    for n in 0..6 {
+        assert_eq!(report(if n % 2 == 0 { &a } else { &b }, n).0, 201);
+    }
+    let url = pg.url();
+    let compact = |cwd: &Path| run(cwd, &["journal", "compact", "--data", &url]);
+    let refused = compact(&cwd);
+    assert_eq!(refused.status.code(), Some(1), "{}", output_text(&refused));
+    assert!(
+        output_text(&refused).contains("no hidden_dangers table"),
+        "{}",
+        output_text(&refused)
+    );
+    assert_eq!(pg.psql("SELECT count(*) FROM riskmap_journal").trim(), "6");
+
+    // With an (empty) base table the records fold into it.
+    pg.psql(
+        "CREATE TABLE hidden_dangers (fid serial PRIMARY KEY, id text, enterprise_id text, \
+         category text, grade text, description text, source text, found_at text, deadline text, \
+         responsible text, status text, closed_at text, geom geometry(Point, 4326))",
+    );
+    // The replicas reload the new base (its fingerprint changed).
+    for s in [&a, &b] {
+        wait_for(s, "the reload with the table", |_, h| {
+            h["journal"]["applied_seq"] == 6 && h["counts"]["hidden_dangers"] == 6
+        });
+    }
+    let before = records(&a);
+    let done = compact(&cwd);
+    assert!(done.status.success(), "{}", output_text(&done));
+    assert!(output_text(&done).contains("6 journal rows"), "{}", output_text(&done));
+    assert_eq!(pg.psql("SELECT count(*) FROM riskmap_journal").trim(), "0");
+    assert_eq!(pg.psql("SELECT count(*) FROM hidden_dangers").trim(), "6");
+    assert_eq!(pg.psql("SELECT seq FROM riskmap_journal_compacted").trim(), "6");
+    let verify = run(&cwd, &["journal", "verify", "--data", &url]);
+    assert!(verify.status.success(), "{}", output_text(&verify));
+    // Writes go on after seq 6, on both replicas.
+    assert_eq!(report(&b, 100).0, 201);
+    converged(&a, &b, 7);
+    let after = records(&a);
+    assert_eq!(after.len(), 7);
+    for (id, (status, _)) in &before {
+        assert_eq!(after.get(id).map(|r| &r.0), Some(status), "{id}");
+    }
+    assert_same_state(&a, &b);
+}
