@@ -86,7 +86,11 @@ fn send(
     let status = r.status();
     let etag = r.header("ETag").map(str::to_string);
     let text = r.into_string().unwrap_or_default();
-    (status, etag, serde_json::from_str(&text).unwrap_or(Value::Null))
+    (
+        status,
+        etag,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+    )
 }
 
 /// Reports a hidden danger at the `n`-th point of a lattice over the
@@ -290,7 +294,10 @@ fn two_replicas_converge_under_concurrent_writes() {
         metrics.contains(&format!("\nriskmap_journal_applied_seq {writes}\n")),
         "{metrics}"
     );
-    assert!(metrics.contains("\nriskmap_journal_lag_seconds 0\n"), "{metrics}");
+    assert!(
+        metrics.contains("\nriskmap_journal_lag_seconds 0\n"),
+        "{metrics}"
+    );
 }
 
 /// The same `extend` with the same ETag through both replicas at once:
@@ -339,7 +346,13 @@ fn if_match_admits_one_writer_per_version_across_replicas() {
     }
     let seq = 1 + ROUNDS as u64;
     converged(&servers[0], &servers[1], seq);
-    let (status, tag, body) = send(&servers[1], "GET", &format!("/api/hidden-dangers/{id}"), None, None);
+    let (status, tag, body) = send(
+        &servers[1],
+        "GET",
+        &format!("/api/hidden-dangers/{id}"),
+        None,
+        None,
+    );
     assert_eq!(status, 200);
     assert_eq!(tag.as_deref(), Some(etag.as_str()), "{body}");
     assert_eq!(
@@ -404,7 +417,10 @@ fn replicas_recover_from_a_restart_and_a_database_outage() {
             assert_eq!(h["data_version"], before);
             assert_eq!(tile_bytes(s, tile, None), tile_before);
             let (status, _, body) = send(s, "GET", "/api/hidden-dangers?limit=1", None, None);
-            assert_eq!((status, body["numberMatched"].as_u64()), (200, Some(WRITES as u64)));
+            assert_eq!(
+                (status, body["numberMatched"].as_u64()),
+                (200, Some(WRITES as u64))
+            );
         }
     }
     pg.resume();
@@ -419,7 +435,10 @@ fn replicas_recover_from_a_restart_and_a_database_outage() {
                 break;
             }
             assert_eq!(status, 503, "{body}");
-            assert!(Instant::now() < deadline, "no write after the outage: {body}");
+            assert!(
+                Instant::now() < deadline,
+                "no write after the outage: {body}"
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
     }
@@ -447,7 +466,10 @@ fn replicas_recover_from_a_restart_and_a_database_outage() {
     let error = h["journal"]["error"].as_str().unwrap_or_default();
     assert!(error.contains(&format!("row seq {}", seq + 1)), "{h}");
     let metrics = b.get("/metrics").1;
-    assert!(!metrics.contains("\nriskmap_journal_lag_seconds 0\n"), "{metrics}");
+    assert!(
+        !metrics.contains("\nriskmap_journal_lag_seconds 0\n"),
+        "{metrics}"
+    );
 }
 
 /// `journal compact` against the database: refused while the base has no
@@ -489,10 +511,17 @@ fn compact_folds_the_journal_into_the_base_tables() {
     let before = records(&a);
     let done = compact(&cwd);
     assert!(done.status.success(), "{}", output_text(&done));
-    assert!(output_text(&done).contains("6 journal rows"), "{}", output_text(&done));
+    assert!(
+        output_text(&done).contains("6 journal rows"),
+        "{}",
+        output_text(&done)
+    );
     assert_eq!(pg.psql("SELECT count(*) FROM riskmap_journal").trim(), "0");
     assert_eq!(pg.psql("SELECT count(*) FROM hidden_dangers").trim(), "6");
-    assert_eq!(pg.psql("SELECT seq FROM riskmap_journal_compacted").trim(), "6");
+    assert_eq!(
+        pg.psql("SELECT seq FROM riskmap_journal_compacted").trim(),
+        "6"
+    );
     let verify = run(&cwd, &["journal", "verify", "--data", &url]);
     assert!(verify.status.success(), "{}", output_text(&verify));
     // Writes go on after seq 6, on both replicas.

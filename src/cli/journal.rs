@@ -24,9 +24,11 @@ fn journal_file(
 pub fn journal(config: &Config, action: JournalAction) -> Result<(), CliError> {
     match action {
         JournalAction::Verify { data, journal } => {
-            if let (Some(DataSource::Postgres(url)), None, None) =
-                (data.as_ref().or(Some(&config.data)), &journal, &config.journal)
-            {
+            if let (Some(DataSource::Postgres(url)), None, None) = (
+                data.as_ref().or(Some(&config.data)),
+                &journal,
+                &config.journal,
+            ) {
                 let report =
                     super::journal_table::verify(config, url).map_err(CliError::Refused)?;
                 println!("{report}");

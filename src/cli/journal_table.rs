@@ -76,9 +76,7 @@ async fn compact_async(config: &Config, url: &PgUrl) -> Result<String, String> {
         .await
         .map_err(db)?;
     let start = table::start(&tx).await.map_err(|e| e.to_string())?;
-    let (entries, head) = table::read(&tx, &start)
-        .await
-        .map_err(|e| e.to_string())?;
+    let (entries, head) = table::read(&tx, &start).await.map_err(|e| e.to_string())?;
     if entries.is_empty() {
         return Ok(format!(
             "{url}: {} holds no rows after seq {}: nothing to compact",

@@ -228,7 +228,11 @@ async fn serve(config: Config, tokens: TokensFile) -> Result<(), ServeError> {
         .await
         .map_err(ServeError::Journal)?;
         let live = std::sync::Arc::new(live);
-        tracing::info!(journal = crate::journal::table::TABLE, seq = state.current().seq, "journal table open for writes");
+        tracing::info!(
+            journal = crate::journal::table::TABLE,
+            seq = state.current().seq,
+            "journal table open for writes"
+        );
         let _ = state.live.set(std::sync::Arc::clone(&live));
         tokio::spawn(super::replica::follow(state.clone(), live));
     }

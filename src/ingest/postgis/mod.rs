@@ -141,7 +141,10 @@ pub fn load_with_journal(
     let (read, journal) = runtime.block_on(read_all(url, config)).map_err(fail)?;
     let journal = journal.map_err(|e| LoadError {
         dir: PathBuf::from(redact(url)),
-        issues: vec![Issue::file_error(crate::journal::table::TABLE, e.to_string())],
+        issues: vec![Issue::file_error(
+            crate::journal::table::TABLE,
+            e.to_string(),
+        )],
         unreachable: matches!(e, crate::journal::table::TableError::Database(_)),
     })?;
     Ok((assemble(Path::new(&redact(url)), read, config)?, journal))
