@@ -98,9 +98,9 @@ fn send(
 fn report(server: &Server, n: usize) -> (u16, Option<String>, Value) {
     let lon = 118.5805 + (n % 29) as f64 * 0.001;
     let lat = 24.9005 + (n / 29 % 19) as f64 * 0.001;
-    let body = j!({"lon": lon, "lat": lat, "grade": if n % 5 == 0 { "major" } else { "general" },
+    let body = j!({"lon": lon, "lat": lat, "grade": if n.is_multiple_of(5) { "major" } else { "general" },
         "category": "road", "description": format!("路面下沉 {n}"), "found_at": "2026-05-20",
-        "deadline": if n % 3 == 0 { "2026-06-01" } else { "2026-07-01" }});
+        "deadline": if n.is_multiple_of(3) { "2026-06-01" } else { "2026-07-01" }});
     send(server, "POST", "/api/hidden-dangers", None, Some(&body))
 }
 

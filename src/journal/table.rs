@@ -37,7 +37,7 @@ pub const CHANNEL: &str = "riskmap_journal";
 
 /// The advisory lock every write (and a compaction) holds until it
 /// commits: `pg_advisory_xact_lock(LOCK_KEY)` ("riskmap" in ASCII).
-pub const LOCK_KEY: i64 = 0x7269_736b_6d61_70;
+pub const LOCK_KEY: i64 = 0x0072_6973_6b6d_6170;
 
 /// Problems with the journal table.
 #[derive(Debug, thiserror::Error)]

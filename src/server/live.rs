@@ -54,7 +54,7 @@ enum Backend {
     File(Journal),
     /// The table `riskmap_journal` of a `postgresql://` source, shared by
     /// every replica ([`Replica`]).
-    Table(Replica),
+    Table(Box<Replica>),
 }
 
 impl std::fmt::Debug for Live {
@@ -131,7 +131,7 @@ impl Live {
         let replica = Replica::open(url, config, Arc::clone(&serving), served).await?;
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         Ok(Live {
-            backend: Backend::Table(replica),
+            backend: Backend::Table(Box::new(replica)),
             head: std::sync::Mutex::new(serving),
             gate: RwLock::new(()),
             publish: std::sync::Mutex::new(()),
