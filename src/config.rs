@@ -239,6 +239,10 @@ pub struct SourceConfig {
     /// verify the database's certificate when the URL has
     /// `sslmode=require`.
     pub tls_ca: Option<PathBuf>,
+    /// A replica that has seen journal rows (table `riskmap_journal`) it
+    /// could not apply for longer than this many seconds answers `/health`
+    /// with 503, so that a load balancer drops it.
+    pub max_lag_secs: u64,
 }
 
 impl Default for SourceConfig {
@@ -248,6 +252,7 @@ impl Default for SourceConfig {
             version_table: "riskmap_version".into(),
             listen: String::new(),
             tls_ca: None,
+            max_lag_secs: 10,
         }
     }
 }

@@ -81,11 +81,46 @@ impl Snapshot {
     pub fn load(source: impl Into<DataSource>, config: &Config) -> Result<Snapshot, LoadError> {
         let source = source.into();
         let journal = config.journal_path(&source);
+        if let (None, DataSource::Postgres(url)) = (&journal, &source) {
+            // The journal is the table `riskmap_journal`, read in the
+            // layers' transaction.
+            let (loaded, entries) = ingest::postgis::load_with_journal(url.expose(), config)?;
+            let base = Snapshot::build(loaded, config, Instant::now());
+            return base.replay_entries(&entries, crate::journal::table::TABLE);
+        }
         let base = Snapshot::load_base(source, config)?;
         match journal {
             Some(path) => base.replay(&path),
             None => Ok(base),
         }
+    }
+
+    /// The snapshot after `entries` (in `seq` order, already verified),
+    /// read from `name` (named in an error).
+    pub fn replay_entries(
+        self,
+        entries: &[crate::journal::Entry],
+        name: &str,
+    ) -> Result<Snapshot, LoadError> {
+        if entries.is_empty() {
+            return Ok(self);
+        }
+        let t = Instant::now();
+        let ops: Vec<crate::live::Op<'_>> = entries.iter().map(crate::live::Op::from).collect();
+        let (next, _) = self
+            .derive(&ops, &TilePolicy::default())
+            .map_err(|e| LoadError {
+                dir: name.into(),
+                issues: vec![Issue::file_error(name, e.to_string())],
+                unreachable: false,
+            })?;
+        tracing::info!(
+            entries = entries.len(),
+            seq = next.seq,
+            replay_ms = t.elapsed().as_millis() as u64,
+            "journal replayed"
+        );
+        Ok(next)
     }
 
     /// The snapshot after every entry of the journal at `path` (none if the
@@ -137,6 +172,11 @@ impl Snapshot {
             DataSource::Postgres(url) => ingest::postgis::load(url.expose(), config)?,
             DataSource::Dir(dir) => ingest::load_dir(&dir, config)?,
         };
+        Ok(Snapshot::build(loaded, config, started))
+    }
+
+    /// Indexes and scores what was read (`started`: when reading began).
+    fn build(loaded: ingest::Loaded, config: &Config, started: Instant) -> Snapshot {
         // Today's date is fixed once per load, so that a later incremental
         // update measures "overdue" against the same day as the full score.
         let pinned;
@@ -168,7 +208,7 @@ impl Snapshot {
             check_ms = ms(started.elapsed() - scored),
             "snapshot built"
         );
-        Ok(Snapshot {
+        Snapshot {
             store,
             scores,
             tiles: Arc::new(OnceLock::new()),
@@ -179,7 +219,7 @@ impl Snapshot {
             warnings: Arc::new(warnings),
             files: Arc::new(loaded.files),
             loaded_at: SystemTime::now(),
-        })
+        }
     }
 
     /// A snapshot of a dataset built in memory (tests, benchmarks, tools):

@@ -147,9 +147,10 @@ pub enum JournalAction {
         /// The journal file (overrides the config key `journal`).
         #[arg(long)]
         journal: Option<PathBuf>,
-        /// The folder to write the compacted dataset into.
+        /// The folder to write the compacted dataset into (a folder
+        /// source); a database source is compacted in place.
         #[arg(long)]
-        out: PathBuf,
+        out: Option<PathBuf>,
     },
 }
 

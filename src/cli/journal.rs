@@ -24,6 +24,16 @@ fn journal_file(
 pub fn journal(config: &Config, action: JournalAction) -> Result<(), CliError> {
     match action {
         JournalAction::Verify { data, journal } => {
+            if let (Some(DataSource::Postgres(url)), None, None) = (
+                data.as_ref().or(Some(&config.data)),
+                &journal,
+                &config.journal,
+            ) {
+                let report =
+                    super::journal_table::verify(config, url).map_err(CliError::Refused)?;
+                println!("{report}");
+                return Ok(());
+            }
             let path = journal_file(config, data, journal)?;
             let replay = crate::journal::read(&path)?;
             for w in &replay.warnings {
@@ -38,7 +48,21 @@ pub fn journal(config: &Config, action: JournalAction) -> Result<(), CliError> {
             );
             Ok(())
         }
-        JournalAction::Compact { data, journal, out } => compact(config, data, journal, &out),
+        JournalAction::Compact { data, journal, out } => {
+            let source = data.unwrap_or_else(|| config.data.clone());
+            match (&source, journal.is_none() && config.journal.is_none(), out) {
+                (DataSource::Postgres(url), true, None) => {
+                    super::journal_table::compact(config, url).map_err(CliError::Refused)
+                }
+                (DataSource::Postgres(_), true, Some(_)) => Err(CliError::Refused(format!(
+                    "{source} is a database: its journal table is compacted into its base tables in place; leave out --out"
+                ))),
+                (_, _, Some(out)) => compact(config, Some(source), journal, &out),
+                (_, _, None) => Err(CliError::Refused(
+                    "--out DIR2 is required: the folder to write the compacted data into".into(),
+                )),
+            }
+        }
     }
 }
 

@@ -12,6 +12,7 @@ pub mod args;
 pub mod data;
 pub mod generate;
 pub mod journal;
+mod journal_table;
 pub mod token;
 
 pub use args::{Cli, Command};

@@ -58,6 +58,7 @@
 mod entry;
 mod error;
 mod replay;
+pub mod table;
 mod time;
 mod writer;
 

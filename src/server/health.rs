@@ -3,13 +3,18 @@
 use super::AppState;
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 /// Status, data version, as-of day (`as_of`, the day the risk scores are
 /// computed for: what the page shows as 数据截至) and feature counts of the
 /// snapshot being served; with a history, the days it holds (`history`:
 /// `{"first", "last"}`, the range of `?date=` and `/history`).
-pub async fn health(State(state): State<AppState>) -> Json<Value> {
+///
+/// With the journal in the database, `journal` shows the applied `seq` and
+/// the lag; a replica lagging more than `[source] max_lag_secs` answers 503
+/// (`"status": "lagging"`), so that a load balancer drops it.
+pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let snap = state.current();
     let age = snap.loaded_at.elapsed().map(|d| d.as_secs()).unwrap_or(0);
     let mut body = json!({
@@ -33,5 +38,14 @@ pub async fn health(State(state): State<AppState>) -> Json<Value> {
     if let Some(source) = source.as_ref() {
         body["source"] = json!(source);
     }
-    Json(body)
+    let mut code = StatusCode::OK;
+    if let Some(replica) = state.live.get().and_then(|l| l.replica()) {
+        let journal = replica.status();
+        if journal.lagging() {
+            body["status"] = json!("lagging");
+            code = StatusCode::SERVICE_UNAVAILABLE;
+        }
+        body["journal"] = json!(journal);
+    }
+    (code, Json(body))
 }

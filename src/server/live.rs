@@ -12,6 +12,7 @@
 //! its publication while the base files and the journal are read again.
 
 use super::ApiError;
+use super::replica::Replica;
 use crate::journal::{Journal, JournalError, NewEntry};
 use crate::live::{Applied, LiveError, Op};
 use crate::snapshot::Snapshot;
@@ -39,7 +40,7 @@ pub struct LiveEvent {
 
 /// The journal, the head of the write order and the event channel.
 pub struct Live {
-    journal: Journal,
+    backend: Backend,
     head: std::sync::Mutex<Arc<Snapshot>>,
     gate: RwLock<()>,
     publish: std::sync::Mutex<()>,
@@ -47,11 +48,23 @@ pub struct Live {
     pub events: broadcast::Sender<LiveEvent>,
 }
 
+/// Where writes are journaled.
+enum Backend {
+    /// A file, on this machine ([`Journal`]).
+    File(Journal),
+    /// The table `riskmap_journal` of a `postgresql://` source, shared by
+    /// every replica ([`Replica`]).
+    Table(Box<Replica>),
+}
+
 impl std::fmt::Debug for Live {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Live")
-            .field("journal", &self.journal)
-            .finish_non_exhaustive()
+        let mut d = f.debug_struct("Live");
+        match &self.backend {
+            Backend::File(j) => d.field("journal", j),
+            Backend::Table(_) => d.field("journal", &crate::journal::table::TABLE),
+        };
+        d.finish_non_exhaustive()
     }
 }
 
@@ -99,12 +112,39 @@ impl Live {
         }
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         Ok(Live {
-            journal,
+            backend: Backend::File(journal),
             head: std::sync::Mutex::new(serving),
             gate: RwLock::new(()),
             publish: std::sync::Mutex::new(()),
             events,
         })
+    }
+
+    /// The journal table of the database `url` (created if absent), for
+    /// writes over `serving`; start [`super::replica::follow`] with it.
+    pub async fn open_table(
+        url: &str,
+        config: &crate::config::Config,
+        serving: Arc<Snapshot>,
+        served: Arc<arc_swap::ArcSwap<Snapshot>>,
+    ) -> Result<Live, String> {
+        let replica = Replica::open(url, config, Arc::clone(&serving), served).await?;
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        Ok(Live {
+            backend: Backend::Table(Box::new(replica)),
+            head: std::sync::Mutex::new(serving),
+            gate: RwLock::new(()),
+            publish: std::sync::Mutex::new(()),
+            events,
+        })
+    }
+
+    /// The replica side, when the journal is the database's table.
+    pub fn replica(&self) -> Option<&Replica> {
+        match &self.backend {
+            Backend::Table(r) => Some(r),
+            Backend::File(_) => None,
+        }
     }
 
     /// Holds off reloads for one write.
@@ -119,6 +159,9 @@ impl Live {
 
     /// After a reload: the new served snapshot is the head.
     pub fn reset_head(&self, snapshot: Arc<Snapshot>) {
+        if let Backend::Table(r) = &self.backend {
+            r.reset(Arc::clone(&snapshot));
+        }
         if let Ok(mut h) = self.head.lock() {
             *h = snapshot;
         }
@@ -132,10 +175,19 @@ impl Live {
     where
         F: FnOnce(&Snapshot, u64) -> Result<(String, String, serde_json::Value), ApiError>,
     {
+        let journal = match &self.backend {
+            Backend::File(j) => j,
+            Backend::Table(r) => {
+                return r
+                    .write(self, actor, role, |snap, seq| Ok(vec![make(snap, seq)?]))
+                    .await?
+                    .ok_or_else(|| ApiError::Internal("write produced nothing".into()));
+            }
+        };
         let policy = TilePolicy::default();
         let mut out: Option<Written> = None;
         let slot = &mut out;
-        self.journal
+        journal
             .append_with(|seq| -> Result<Vec<NewEntry>, ApiError> {
                 let mut head = self
                     .head
@@ -179,10 +231,14 @@ impl Live {
     where
         F: FnOnce(&Snapshot) -> Result<Vec<(String, String, serde_json::Value)>, ApiError>,
     {
+        let journal = match &self.backend {
+            Backend::File(j) => j,
+            Backend::Table(r) => return r.write(self, actor, role, |snap, _| make(snap)).await,
+        };
         let policy = TilePolicy::default();
         let mut out: Option<Written> = None;
         let slot = &mut out;
-        self.journal
+        journal
             .append_with(|first| -> Result<Vec<NewEntry>, ApiError> {
                 let mut head = self
                     .head
@@ -226,6 +282,14 @@ impl Live {
     /// Makes a durable write visible: swaps it in unless a later write is
     /// already served, and sends its event.
     pub fn publish(&self, served: &arc_swap::ArcSwap<Snapshot>, written: &Written) {
+        // The table's writes are published as they commit, in order.
+        if matches!(self.backend, Backend::File(_)) {
+            self.publish_applied(served, written);
+        }
+    }
+
+    /// [`Live::publish`], whatever the backend.
+    pub(super) fn publish_applied(&self, served: &arc_swap::ArcSwap<Snapshot>, written: &Written) {
         if let Ok(_p) = self.publish.lock() {
             let current = served.load();
             if current.seq < written.seq && current.base_version == written.snapshot.base_version {

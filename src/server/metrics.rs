@@ -279,6 +279,7 @@ impl Metrics {
             let _ = writeln!(out, "riskmap_features{{layer=\"{layer}\"}} {n}");
         }
         source_metrics(&mut out, state);
+        journal_metrics(&mut out, state);
         out
     }
 }
@@ -311,6 +312,40 @@ fn source_metrics(out: &mut String, state: &AppState) {
         );
         let _ = writeln!(out, "# TYPE riskmap_source_listening gauge");
         let _ = writeln!(out, "riskmap_source_listening {}", u8::from(listening));
+    }
+}
+
+/// The journal table's gauges, when the journal is the database's table.
+fn journal_metrics(out: &mut String, state: &AppState) {
+    let Some(replica) = state.live.get().and_then(|l| l.replica()) else {
+        return;
+    };
+    let s = replica.status();
+    for (name, help, value) in [
+        (
+            "riskmap_journal_applied_seq",
+            "The last journal row (seq) this replica applied.",
+            s.applied_seq as f64,
+        ),
+        (
+            "riskmap_journal_database_seq",
+            "The highest journal seq this replica has seen in the database.",
+            s.database_seq as f64,
+        ),
+        (
+            "riskmap_journal_lag_seconds",
+            "Seconds since this replica first saw journal rows it has not applied (0: none).",
+            s.lag_seconds,
+        ),
+        (
+            "riskmap_journal_listening",
+            "Whether the LISTEN connection of the journal's apply loop is up.",
+            f64::from(u8::from(s.listening)),
+        ),
+    ] {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} gauge");
+        let _ = writeln!(out, "{name} {value}");
     }
 }
 

@@ -21,6 +21,7 @@ pub mod poll;
 mod private_cache;
 mod qgis;
 mod ratelimit;
+pub mod replica;
 mod serve;
 pub mod signals;
 mod start;

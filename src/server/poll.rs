@@ -173,7 +173,8 @@ async fn run(state: AppState, url: String, mut notified: mpsc::Receiver<()>) {
             }
         };
         update(&state, |s| s.checked(Ok(())));
-        if version == state.current().data_version || refused.as_ref() == Some(&version) {
+        // After journal entries the served version is `<base>-<seq>`.
+        if *version == *state.current().base_version || refused.as_ref() == Some(&version) {
             continue;
         }
         tracing::info!(%version, "the database changed: reloading");

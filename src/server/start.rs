@@ -217,6 +217,24 @@ async fn serve(config: Config, tokens: TokensFile) -> Result<(), ServeError> {
         super::open_history(&state, &path)
             .await
             .map_err(ServeError::History)?;
+    } else if let Some(url) = state.config.data.postgres().cloned() {
+        // Replicas on one database: the journal is its table.
+        let live = super::live::Live::open_table(
+            url.expose(),
+            &state.config,
+            state.current(),
+            std::sync::Arc::clone(&state.snapshot),
+        )
+        .await
+        .map_err(ServeError::Journal)?;
+        let live = std::sync::Arc::new(live);
+        tracing::info!(
+            journal = crate::journal::table::TABLE,
+            seq = state.current().seq,
+            "journal table open for writes"
+        );
+        let _ = state.live.set(std::sync::Arc::clone(&live));
+        tokio::spawn(super::replica::follow(state.clone(), live));
     }
     tokio::spawn(super::reload_at_midnight(state.clone()));
     tokio::spawn(super::reload_on_sighup(

@@ -163,6 +163,37 @@ async fn write_async(
     Ok(written)
 }
 
+/// Empties the existing table `quoted` and fills it with `table`'s
+/// features (its columns by name, the geometry into `geometry`), in the
+/// caller's transaction: the base tables of a journal compaction.
+pub(crate) async fn refill(
+    tx: &tokio_postgres::Transaction<'_>,
+    quoted: &str,
+    geometry: &str,
+    table: &FeatureTable,
+) -> Result<u64, PostgisError> {
+    let fail = query_error(quoted);
+    tx.batch_execute(&format!("DELETE FROM {quoted}"))
+        .await
+        .map_err(&fail)?;
+    let mut names: Vec<String> = table.columns.iter().map(|c| quote(&c.name)).collect();
+    names.push(quote(geometry));
+    let copy = format!("COPY {quoted} ({}) FROM STDIN", names.join(", "));
+    let sink = tx.copy_in::<_, Bytes>(&copy).await.map_err(&fail)?;
+    let mut sink = std::pin::pin!(sink);
+    for rows in table.features.chunks(CHUNK_ROWS) {
+        let mut text = String::new();
+        for f in rows {
+            copy_row(&mut text, f, table.geometry_type).map_err(|message| PostgisError::Query {
+                table: quoted.to_string(),
+                message,
+            })?;
+        }
+        sink.send(Bytes::from(text)).await.map_err(&fail)?;
+    }
+    sink.as_mut().finish().await.map_err(&fail)
+}
+
 /// Each column's name and SQL type (as PostgreSQL's `format_type` names
 /// it), `geom` last.
 fn columns(table: &FeatureTable) -> Vec<(&str, String)> {

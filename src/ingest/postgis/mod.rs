@@ -118,7 +118,36 @@ pub fn load(url: &str, config: &Config) -> Result<Loaded, LoadError> {
         .build()
         .map_err(|e| fail(e.into()))?;
     let read = runtime.block_on(read_all(url, config)).map_err(fail)?;
-    assemble(Path::new(&redact(url)), read, config)
+    assemble(Path::new(&redact(url)), read.0, config)
+}
+
+/// [`load`], with the rows of the journal table ([`crate::journal::table`])
+/// read in the same transaction as the layers (none when the table does
+/// not exist): the base and the journal are one consistent state, even
+/// while a compaction moves rows from one to the other.
+pub fn load_with_journal(
+    url: &str,
+    config: &Config,
+) -> Result<(Loaded, Vec<crate::journal::Entry>), LoadError> {
+    let fail = |e: PostgisError| LoadError {
+        dir: PathBuf::from(redact(url)),
+        issues: vec![e.issue()],
+        unreachable: true,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail(e.into()))?;
+    let (read, journal) = runtime.block_on(read_all(url, config)).map_err(fail)?;
+    let journal = journal.map_err(|e| LoadError {
+        dir: PathBuf::from(redact(url)),
+        issues: vec![Issue::file_error(
+            crate::journal::table::TABLE,
+            e.to_string(),
+        )],
+        unreachable: matches!(e, crate::journal::table::TableError::Database(_)),
+    })?;
+    Ok((assemble(Path::new(&redact(url)), read, config)?, journal))
 }
 
 /// The `data_version` a load of `url` would report now, at the price of
@@ -310,8 +339,15 @@ async fn source_file(
     })
 }
 
-/// Reads every input layer in one consistent transaction.
-async fn read_all(url: &str, config: &Config) -> Result<Vec<ReadLayer>, PostgisError> {
+/// The journal's rows as read with the layers (or why they are not good).
+type JournalRows = Result<Vec<crate::journal::Entry>, crate::journal::table::TableError>;
+
+/// Reads every input layer, and the journal table's rows, in one
+/// consistent transaction.
+async fn read_all(
+    url: &str,
+    config: &Config,
+) -> Result<(Vec<ReadLayer>, JournalRows), PostgisError> {
     let mut client = connect(url, config.source.tls_ca.as_deref()).await?;
     let tx = begin(&mut client, url).await?;
     let version = version_rows(&tx, config).await?;
@@ -345,7 +381,17 @@ async fn read_all(url: &str, config: &Config) -> Result<Vec<ReadLayer>, PostgisE
         read.crs = crs;
         out.push(read);
     }
-    Ok(out)
+    let journal = journal_rows(&tx).await;
+    Ok((out, journal))
+}
+
+async fn journal_rows(tx: &Transaction<'_>) -> JournalRows {
+    use crate::journal::table;
+    if !table::exists(tx).await? {
+        return Ok(Vec::new());
+    }
+    let start = table::start(tx).await?;
+    Ok(table::read(tx, &start).await?.0)
 }
 
 /// How a column is selected and decoded.
