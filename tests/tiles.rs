@@ -505,7 +505,9 @@ fn tilejson_lists_every_layer_with_absolute_urls() {
             "collapse_zones",
             "hazard_sources",
             "enterprises",
-            "hidden_dangers"
+            "hidden_dangers",
+            "sensors",
+            "alarms"
         ]
     );
     for l in layers {

@@ -15,21 +15,6 @@ use crate::model::{
 };
 use geo::{CoordsIter, Geometry, MapCoords, MultiPolygon, Point, Validation};
 
-const SENSOR_FIELDS: &[&str] = &["id", "kind", "watches", "lon", "lat"];
-const ALARM_FIELDS: &[&str] = &[
-    "id",
-    "sensor_id",
-    "level",
-    "value",
-    "threshold",
-    "started_at",
-    "acknowledged_at",
-    "cleared_at",
-    "hidden_danger_id",
-    "lon",
-    "lat",
-];
-
 /// An alarm as read, before it is linked to its sensor: without a point of
 /// its own it takes the sensor's.
 #[derive(Debug, Clone, PartialEq)]
@@ -302,7 +287,7 @@ impl<'a, 's> Builder<'a, 's> {
 
     /// Monitoring sensors.
     pub fn sensors(&mut self, table: &Table) -> Vec<Sensor> {
-        self.each(table, SENSOR_FIELDS, "id", |r, rec, crs| {
+        self.each(table, &columns::read_names(LayerId::Sensors), "id", |r, rec, crs| {
             let location = point(r, rec, crs);
             Some(Sensor {
                 id: r.required_text("id")?,
@@ -316,7 +301,7 @@ impl<'a, 's> Builder<'a, 's> {
     /// Alarms, not yet linked to their sensors (see [`AlarmRow`]). Checks
     /// the level, the numbers and the timestamps.
     pub fn alarms(&mut self, table: &Table) -> Vec<AlarmRow> {
-        self.each(table, ALARM_FIELDS, "id", |r, rec, crs| {
+        self.each(table, &columns::read_names(LayerId::Alarms), "id", |r, rec, crs| {
             let location = optional_point(r, rec, crs);
             let level = match r.text("level") {
                 None => {
