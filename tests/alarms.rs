@@ -354,8 +354,18 @@ fn roles_and_malformed_batches() {
     // the body is read, a streamed body once it passes the limit, and the
     // 413 names the limit and its key.
     for (path, len, limit, key) in [
-        ("/api/hidden-dangers", (1 << 20) + 1, "1048576", "max_body_bytes"),
-        ("/api/alarms", (4 << 20) + 1, "4194304", "max_alarm_body_bytes"),
+        (
+            "/api/hidden-dangers",
+            (1 << 20) + 1,
+            "1048576",
+            "max_body_bytes",
+        ),
+        (
+            "/api/alarms",
+            (4 << 20) + 1,
+            "4194304",
+            "max_alarm_body_bytes",
+        ),
     ] {
         let (s, b) = declared_post(&server, path, len);
         assert_eq!(s, 413, "{path}: {b}");
@@ -542,7 +552,11 @@ fn ogc_ids(server: &Server, collection: &str, query: &str, token: &str) -> Vec<S
         .iter()
         .map(|f| f["id"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(v["numberMatched"].as_u64(), Some(ids.len() as u64), "{path}");
+    assert_eq!(
+        v["numberMatched"].as_u64(),
+        Some(ids.len() as u64),
+        "{path}"
+    );
     ids
 }
 
@@ -610,7 +624,8 @@ fn tile_ids(
 #[test]
 fn sensors_and_alarms_in_ogc_and_tiles() {
     let (_tmp, server) = start();
-    let value = "25.123456789012345";
+    // A value serde_json reads 1 ULP off without `float_roundtrip`.
+    let value = "0.083575876580499574";
     let batch = [
         alarm_at("ALM-OUT", "S-3", 1, "2026-06-14T08:00:00Z", "31.5"),
         alarm_at("ALM-IN", "S-1", 2, "2026-06-15T08:00:00+08:00", value),
@@ -626,19 +641,32 @@ fn sensors_and_alarms_in_ogc_and_tiles() {
         }
     }
     let (_, _, b) = get_tagged(&server, "/ogc/collections", None);
-    assert!(!b.contains("\"alarms\"") && !b.contains("\"sensors\""), "{b}");
+    assert!(
+        !b.contains("\"alarms\"") && !b.contains("\"sensors\""),
+        "{b}"
+    );
     let (ax, ay) = east_of_cell(200.0);
     let (tx, ty) = tile_of(ax, ay, 12);
-    assert_eq!(tile_of(X0 + 0.065, Y0 + 0.005, 12), (tx, ty), "one tile holds both");
+    assert_eq!(
+        tile_of(X0 + 0.065, Y0 + 0.005, 12),
+        (tx, ty),
+        "one tile holds both"
+    );
     let (_, anon) = tile_ids(&server, None, (12, tx, ty));
     assert!(anon.contains_key("cells"), "{anon:?}");
     assert!(!anon.contains_key("alarms") && !anon.contains_key("sensors"));
 
     // A planner sees every alarm and sensor; the grid manager only those in
     // its village (S-2 lies outside every cell: planners only).
-    assert_eq!(ogc_ids(&server, "alarms", "", PLANNER), ["ALM-OUT", "ALM-IN"]);
+    assert_eq!(
+        ogc_ids(&server, "alarms", "", PLANNER),
+        ["ALM-OUT", "ALM-IN"]
+    );
     assert_eq!(ogc_ids(&server, "alarms", "", GRID_MANAGER), ["ALM-IN"]);
-    assert_eq!(ogc_ids(&server, "sensors", "", PLANNER), ["S-1", "S-2", "S-3"]);
+    assert_eq!(
+        ogc_ids(&server, "sensors", "", PLANNER),
+        ["S-1", "S-2", "S-3"]
+    );
     assert_eq!(ogc_ids(&server, "sensors", "", GRID_MANAGER), ["S-1"]);
     let (s, _, _) = get_tagged(
         &server,
@@ -657,25 +685,53 @@ fn sensors_and_alarms_in_ogc_and_tiles() {
     // and the posted value comes back to the same bits.
     let (_, _, q) = get_tagged(&server, "/ogc/collections/alarms/queryables", Some(PLANNER));
     let q = json(&q);
-    for p in ["level", "status", "kind", "value", "started_at", "dispatched"] {
+    for p in [
+        "level",
+        "status",
+        "kind",
+        "value",
+        "started_at",
+        "dispatched",
+    ] {
         assert!(q["properties"][p].is_object(), "{p}: {q}");
     }
     assert_eq!(q["properties"]["status"]["enum"][1], "acknowledged");
-    assert_eq!(ogc_ids(&server, "alarms", "&filter=level%3D1", PLANNER), ["ALM-OUT"]);
+    assert_eq!(
+        ogc_ids(&server, "alarms", "&filter=level%3D1", PLANNER),
+        ["ALM-OUT"]
+    );
     assert_eq!(
         ogc_ids(&server, "alarms", "&filter=level%3D1", GRID_MANAGER),
         Vec::<String>::new()
     );
-    assert_eq!(ogc_ids(&server, "alarms", "&kind=gas&level=2", PLANNER), ["ALM-IN"]);
-    assert_eq!(ogc_ids(&server, "alarms", "&datetime=2026-06-15", PLANNER), ["ALM-IN"]);
     assert_eq!(
-        ogc_ids(&server, "alarms", "&datetime=../2026-06-14T23:59:59Z", PLANNER),
+        ogc_ids(&server, "alarms", "&kind=gas&level=2", PLANNER),
+        ["ALM-IN"]
+    );
+    assert_eq!(
+        ogc_ids(&server, "alarms", "&datetime=2026-06-15", PLANNER),
+        ["ALM-IN"]
+    );
+    assert_eq!(
+        ogc_ids(
+            &server,
+            "alarms",
+            "&datetime=../2026-06-14T23:59:59Z",
+            PLANNER
+        ),
         ["ALM-OUT"]
     );
     let want: f64 = value.parse().unwrap();
-    let (_, _, b) = get_tagged(&server, "/ogc/collections/alarms/items/ALM-IN", Some(PLANNER));
+    let (_, _, b) = get_tagged(
+        &server,
+        "/ogc/collections/alarms/items/ALM-IN",
+        Some(PLANNER),
+    );
     let item = json(&b);
-    assert_eq!(item["properties"]["value"].as_f64().map(f64::to_bits), Some(want.to_bits()));
+    assert_eq!(
+        item["properties"]["value"].as_f64().map(f64::to_bits),
+        Some(want.to_bits())
+    );
     assert_eq!(item["properties"]["status"], "active");
     assert_eq!(item["properties"]["level"], 2);
     assert_eq!(item["properties"]["cell_code"], EAST);
@@ -728,17 +784,34 @@ fn sensors_and_alarms_in_ogc_and_tiles() {
 
     // Acknowledged, then cleared: the status follows; a cleared alarm
     // leaves the tiles but stays in the collection.
-    let (s, _) = send(&server, "POST", "/api/alarms/ALM-NEW/ack", Some(GRID_MANAGER), "");
+    let (s, _) = send(
+        &server,
+        "POST",
+        "/api/alarms/ALM-NEW/ack",
+        Some(GRID_MANAGER),
+        "",
+    );
     assert_eq!(s, 200);
     assert_eq!(
         ogc_ids(&server, "alarms", "&status=acknowledged", GRID_MANAGER),
         ["ALM-NEW"]
     );
     let (before, _) = tile_ids(&server, Some(GRID_MANAGER), (12, tx, ty));
-    let (s, _) = send(&server, "POST", "/api/alarms/ALM-NEW/clear", Some(PLANNER), "");
+    let (s, _) = send(
+        &server,
+        "POST",
+        "/api/alarms/ALM-NEW/clear",
+        Some(PLANNER),
+        "",
+    );
     assert_eq!(s, 200);
     assert_eq!(
-        ogc_ids(&server, "alarms", "&filter=status%3D%27cleared%27", GRID_MANAGER),
+        ogc_ids(
+            &server,
+            "alarms",
+            "&filter=status%3D%27cleared%27",
+            GRID_MANAGER
+        ),
         ["ALM-NEW"]
     );
     let (after, gm) = tile_ids(&server, Some(GRID_MANAGER), (12, tx, ty));

@@ -101,7 +101,9 @@ fn every_route_is_in_the_http_reference() {
 #[test]
 fn every_served_layer_is_in_the_http_reference() {
     let doc = read(&root().join("docs/http.md"));
-    let ogc = &doc[doc.find("Collections are the").expect("the OGC collections paragraph")..];
+    let ogc = &doc[doc
+        .find("Collections are the")
+        .expect("the OGC collections paragraph")..];
     let ogc = &ogc[..ogc.find("\n\n").unwrap_or(ogc.len())];
     for layer in riskmap::model::LayerId::SERVED {
         let row = format!("| `{layer}` ");

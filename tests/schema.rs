@@ -96,8 +96,10 @@ fn every_output_carries_the_schema_fields() {
     // One alarm of that sensor, posted through the write API.
     let posted = ureq::post(&format!("{}/api/alarms", server.base))
         .set("Authorization", &format!("Bearer {ADMIN}"))
-        .send_json(serde_json::json!([{"id": "A-1", "sensor_id": "S-1", "level": 1,
-            "value": 30.5, "threshold": 20, "started_at": "2026-06-15T08:00:00Z"}]))
+        .send_json(
+            serde_json::json!([{"id": "A-1", "sensor_id": "S-1", "level": 1,
+            "value": 30.5, "threshold": 20, "started_at": "2026-06-15T08:00:00Z"}]),
+        )
         .unwrap();
     assert_eq!(posted.status(), 201);
     // One hidden danger, reported through the write API, so the layer has

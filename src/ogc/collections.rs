@@ -109,7 +109,14 @@ pub fn extent(ctx: &Ctx<'_>, layer: LayerId, scope: Scope) -> Option<[f64; 4]> {
             .iter()
             .enumerate()
             .filter(|(i, _)| seen(*i))
-            .for_each(|(_, s)| add(s.location.x(), s.location.y(), s.location.x(), s.location.y())),
+            .for_each(|(_, s)| {
+                add(
+                    s.location.x(),
+                    s.location.y(),
+                    s.location.x(),
+                    s.location.y(),
+                )
+            }),
         LayerId::Alarms => ctx
             .store
             .alarms()
@@ -143,9 +150,7 @@ fn description(layer: LayerId) -> String {
             "隐患 — hidden-danger records of the closure loop, every status (requires a token)"
         }
         LayerId::Sensors => "监测传感器 — monitoring sensors (requires a token)",
-        LayerId::Alarms => {
-            "监测预警 — monitoring alarms, every status, live (requires a token)"
-        }
+        LayerId::Alarms => "监测预警 — monitoring alarms, every status, live (requires a token)",
         _ => "grid units with their risk score, level and colour",
     };
     format!("{} ({layer}): {what}", layer.label_zh())

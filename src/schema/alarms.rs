@@ -35,7 +35,9 @@ fn kind<'a>(c: &Ctx<'a>, i: u32) -> PropValue<'a> {
 }
 
 fn dispatched<'a>(c: &Ctx<'a>, i: u32) -> PropValue<'a> {
-    get(c, i, |e| PropValue::Bool(e.record.hidden_danger_id.is_some()))
+    get(c, i, |e| {
+        PropValue::Bool(e.record.hidden_danger_id.is_some())
+    })
 }
 
 fn sensor_id<'a>(c: &Ctx<'a>, i: u32) -> PropValue<'a> {
@@ -43,7 +45,9 @@ fn sensor_id<'a>(c: &Ctx<'a>, i: u32) -> PropValue<'a> {
 }
 
 fn value<'a>(c: &Ctx<'a>, i: u32) -> PropValue<'a> {
-    get(c, i, |e| e.record.value.map_or(PropValue::Null, PropValue::Num))
+    get(c, i, |e| {
+        e.record.value.map_or(PropValue::Null, PropValue::Num)
+    })
 }
 
 fn threshold<'a>(c: &Ctx<'a>, i: u32) -> PropValue<'a> {

@@ -38,7 +38,14 @@ fn cell_code<'a>(c: &Ctx<'a>, i: u32) -> PropValue<'a> {
 
 /// The fields of sensors, in output order.
 pub const FIELDS: &[Field] = &[
-    Field::new("id", Kind::Text, "传感器编号", "id (also the feature id)", id).only(TILES_OGC),
+    Field::new(
+        "id",
+        Kind::Text,
+        "传感器编号",
+        "id (also the feature id)",
+        id,
+    )
+    .only(TILES_OGC),
     Field::new(
         "kind",
         Kind::Word(Vocabulary::SensorKind),

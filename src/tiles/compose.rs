@@ -293,7 +293,10 @@ impl<'a> Cut<'a> {
             if !self.scope.sees_located(self.store, book.sensor_cell(i)) {
                 continue;
             }
-            let Some(p) = book.sensors().get(i as usize).and_then(|s| self.point(s.location))
+            let Some(p) = book
+                .sensors()
+                .get(i as usize)
+                .and_then(|s| self.point(s.location))
             else {
                 continue;
             };

@@ -157,9 +157,7 @@ mod tests {
             assert!(l["fields"].as_object().is_some_and(|f| !f.is_empty()));
             let private = matches!(
                 l["id"].as_str(),
-                Some(
-                    "enterprises" | "hazard_sources" | "hidden_dangers" | "sensors" | "alarms"
-                )
+                Some("enterprises" | "hazard_sources" | "hidden_dangers" | "sensors" | "alarms")
             );
             let says = l["description"]
                 .as_str()
