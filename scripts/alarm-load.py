@@ -42,6 +42,7 @@ def main():
     run = int(time.time())
     sent = accepted = 0
     timings = []
+    began = time.monotonic()
     for second in range(args.seconds):
         start = time.monotonic()
         lines = []
@@ -79,9 +80,12 @@ def main():
         rest = 1.0 - (time.monotonic() - start)
         if rest > 0:
             time.sleep(rest)
+    elapsed = time.monotonic() - began
     timings.sort()
+    p50 = timings[len(timings) // 2]
     p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
-    print(f"sent {sent}, accepted {accepted}, batch p99 {p99 * 1000:.1f} ms")
+    print(f"sent {sent}, accepted {accepted} in {elapsed:.1f} s ({accepted / elapsed:.0f} alarms/s), "
+          f"batch p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms")
     return 0 if accepted == sent else 1
 
 

@@ -154,8 +154,12 @@ impl Default for DemoConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LimitsConfig {
-    /// Largest request body, bytes (larger: 413).
+    /// Largest request body of every route but `POST /api/alarms`, bytes
+    /// (larger: 413).
     pub max_body_bytes: usize,
+    /// Largest body of `POST /api/alarms` (a batch of up to 10,000
+    /// alarms), bytes (larger: 413).
+    pub max_alarm_body_bytes: usize,
     /// A request taking longer is answered 503 (seconds).
     pub request_timeout_secs: u64,
     /// Requests handled at once; more wait (and are shed when the queue is full).
@@ -191,7 +195,8 @@ pub struct LimitsConfig {
 impl Default for LimitsConfig {
     fn default() -> Self {
         LimitsConfig {
-            max_body_bytes: 4 << 20,
+            max_body_bytes: 1 << 20,
+            max_alarm_body_bytes: 4 << 20,
             request_timeout_secs: 30,
             max_concurrent_requests: 512,
             rate_per_second: 0.0,

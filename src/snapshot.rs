@@ -25,6 +25,10 @@ pub struct Counts {
     pub collapse_zones: usize,
     /// Hidden-danger records (base and journal).
     pub hidden_dangers: usize,
+    /// Monitoring sensors.
+    pub sensors: usize,
+    /// Monitoring alarms, every status (base and journal).
+    pub alarms: usize,
     /// Unit cells (finest level).
     pub cells: usize,
     /// Villages.
@@ -366,6 +370,8 @@ impl Snapshot {
             hazard_sources: s.dataset.hazard_sources.len(),
             collapse_zones: s.dataset.collapse_zones.len(),
             hidden_dangers: s.dangers().len(),
+            sensors: s.alarms().sensors().len(),
+            alarms: s.alarms().len(),
             cells: s.count(Level::Cell),
             villages: s.count(Level::Village),
             towns: s.count(Level::Town),

@@ -348,6 +348,63 @@ fn roles_and_malformed_batches() {
     let over = format!("{body}\n{}", alarm_line("F-x", "S-1", 4));
     let (s, b) = post_alarms(&server, INGEST, &over);
     assert_eq!(s, 400, "{b}");
+
+    // Body limits per route: that batch is over the 1 MiB of every other
+    // route; a declared length over a route's limit is refused before
+    // the body is read, a streamed body once it passes the limit, and the
+    // 413 names the limit and its key.
+    for (path, len, limit, key) in [
+        (
+            "/api/hidden-dangers",
+            (1 << 20) + 1,
+            "1048576",
+            "max_body_bytes",
+        ),
+        (
+            "/api/alarms",
+            (4 << 20) + 1,
+            "4194304",
+            "max_alarm_body_bytes",
+        ),
+    ] {
+        let (s, b) = declared_post(&server, path, len);
+        assert_eq!(s, 413, "{path}: {b}");
+        let text = json(&b)["description"].as_str().unwrap().to_string();
+        assert!(text.contains(limit) && text.contains(key), "{path}: {text}");
+    }
+    let streamed = " ".repeat((1 << 20) + 100);
+    let r = ureq::post(&format!("{}/api/hidden-dangers", server.base))
+        .set("Authorization", &format!("Bearer {ADMIN}"))
+        .set("Content-Type", "application/json")
+        .send(streamed.as_bytes());
+    let Err(ureq::Error::Status(413, r)) = r else {
+        panic!("a streamed 1 MiB body: {r:?}");
+    };
+    let text = json(&r.into_string().unwrap())["description"].to_string();
+    assert!(text.contains("max_body_bytes"), "{text}");
+    assert_eq!(server.get("/health").0, 200);
+}
+
+/// A POST declaring a `Content-Length` of `len` with no body sent: the
+/// status and body of the answer.
+fn declared_post(server: &Server, path: &str, len: usize) -> (u16, String) {
+    use std::io::Read;
+    let addr = server.base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {ADMIN}\r\nContent-Type: application/json\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    (status, body)
 }
 
 fn subscribe(server: &Server, token: &str) -> mpsc::Receiver<(String, Value)> {
@@ -455,4 +512,309 @@ fn scope_events_and_dispatch() {
         "",
     );
     assert_eq!(s, 409, "dispatched twice");
+}
+
+// ------------------------------------------- OGC collections and tiles
+
+/// One alarm with its own start time and measured value.
+fn alarm_at(id: &str, sensor: &str, level: u8, started_at: &str, value: &str) -> String {
+    format!(
+        r#"{{"id":"{id}","sensor_id":"{sensor}","level":{level},"value":{value},"threshold":20.0,"started_at":"{started_at}"}}"#
+    )
+}
+
+/// GET with an optional token: status, ETag and body.
+fn get_tagged(server: &Server, path: &str, token: Option<&str>) -> (u16, Option<String>, String) {
+    let mut req = ureq::get(&format!("{}{path}", server.base));
+    if let Some(t) = token {
+        req = req.set("Authorization", &format!("Bearer {t}"));
+    }
+    match req.call() {
+        Ok(r) => (
+            r.status(),
+            r.header("etag").map(str::to_string),
+            r.into_string().unwrap(),
+        ),
+        Err(ureq::Error::Status(s, r)) => (s, None, r.into_string().unwrap_or_default()),
+        Err(e) => panic!("GET {path}: {e}"),
+    }
+}
+
+/// The feature ids of an OGC items page (200 expected).
+fn ogc_ids(server: &Server, collection: &str, query: &str, token: &str) -> Vec<String> {
+    let path = format!("/ogc/collections/{collection}/items?limit=1000{query}");
+    let (s, _, b) = get_tagged(server, &path, Some(token));
+    assert_eq!(s, 200, "{path}: {b}");
+    let v = json(&b);
+    let ids: Vec<String> = v["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        v["numberMatched"].as_u64(),
+        Some(ids.len() as u64),
+        "{path}"
+    );
+    ids
+}
+
+/// The tile of zoom `z` holding a point.
+fn tile_of(lon: f64, lat: f64, z: u8) -> (u32, u32) {
+    let n = f64::from(1u32 << z);
+    let phi = lat.to_radians();
+    let x = (lon + 180.0) / 360.0 * n;
+    let y = (1.0 - (phi.tan() + 1.0 / phi.cos()).ln() / std::f64::consts::PI) / 2.0 * n;
+    (x.floor() as u32, y.floor() as u32)
+}
+
+/// A tile as a caller sees it: its ETag and, per layer, the `id`
+/// property of each feature.
+fn tile_ids(
+    server: &Server,
+    token: Option<&str>,
+    (z, x, y): (u8, u32, u32),
+) -> (String, std::collections::BTreeMap<String, Vec<String>>) {
+    use geozero::mvt::{Message, Tile};
+    let mut req = ureq::get(&format!("{}/tiles/{z}/{x}/{y}.mvt", server.base));
+    if let Some(t) = token {
+        req = req.set("Authorization", &format!("Bearer {t}"));
+    }
+    let resp = req.call().unwrap();
+    let etag = resp.header("etag").unwrap_or("").to_string();
+    let gzipped = resp.header("content-encoding") == Some("gzip");
+    let status = resp.status();
+    let mut body = Vec::new();
+    std::io::Read::read_to_end(&mut resp.into_reader(), &mut body).unwrap();
+    if status == 204 || body.is_empty() {
+        return (etag, Default::default());
+    }
+    if gzipped {
+        let mut plain = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&body[..]), &mut plain)
+            .unwrap();
+        body = plain;
+    }
+    let tile = Tile::decode(&body[..]).expect("valid MVT");
+    let layers = tile
+        .layers
+        .iter()
+        .map(|l| {
+            let ids = l
+                .features
+                .iter()
+                .filter_map(|f| {
+                    f.tags
+                        .chunks(2)
+                        .find(|p| l.keys[p[0] as usize] == "id")
+                        .and_then(|p| l.values[p[1] as usize].string_value.clone())
+                })
+                .collect();
+            (l.name.clone(), ids)
+        })
+        .collect();
+    (etag, layers)
+}
+
+/// The private `sensors` and `alarms` OGC collections and tile layers: a
+/// token needed, a grid manager's scope (ALM-OUT lies outside it), every
+/// field queryable, bbox and datetime, posted values exact, and writes seen
+/// at once (the collection's and the tile's ETags change).
+#[test]
+fn sensors_and_alarms_in_ogc_and_tiles() {
+    let (_tmp, server) = start();
+    // A value serde_json reads 1 ULP off without `float_roundtrip`.
+    let value = "0.083575876580499574";
+    let batch = [
+        alarm_at("ALM-OUT", "S-3", 1, "2026-06-14T08:00:00Z", "31.5"),
+        alarm_at("ALM-IN", "S-1", 2, "2026-06-15T08:00:00+08:00", value),
+    ]
+    .join("\n");
+    assert_eq!(post_alarms(&server, INGEST, &batch).0, 201);
+
+    // Anonymous callers: 401 and no private collection or tile layer.
+    for c in ["alarms", "sensors"] {
+        for p in ["", "/items", "/items/ALM-IN", "/queryables"] {
+            let (s, _, b) = get_tagged(&server, &format!("/ogc/collections/{c}{p}"), None);
+            assert_eq!(s, 401, "{c}{p}: {b}");
+        }
+    }
+    let (_, _, b) = get_tagged(&server, "/ogc/collections", None);
+    assert!(
+        !b.contains("\"alarms\"") && !b.contains("\"sensors\""),
+        "{b}"
+    );
+    let (ax, ay) = east_of_cell(200.0);
+    let (tx, ty) = tile_of(ax, ay, 12);
+    assert_eq!(
+        tile_of(X0 + 0.065, Y0 + 0.005, 12),
+        (tx, ty),
+        "one tile holds both"
+    );
+    let (_, anon) = tile_ids(&server, None, (12, tx, ty));
+    assert!(anon.contains_key("cells"), "{anon:?}");
+    assert!(!anon.contains_key("alarms") && !anon.contains_key("sensors"));
+
+    // A planner sees every alarm and sensor; the grid manager only those in
+    // its village (S-2 lies outside every cell: planners only).
+    assert_eq!(
+        ogc_ids(&server, "alarms", "", PLANNER),
+        ["ALM-OUT", "ALM-IN"]
+    );
+    assert_eq!(ogc_ids(&server, "alarms", "", GRID_MANAGER), ["ALM-IN"]);
+    assert_eq!(
+        ogc_ids(&server, "sensors", "", PLANNER),
+        ["S-1", "S-2", "S-3"]
+    );
+    assert_eq!(ogc_ids(&server, "sensors", "", GRID_MANAGER), ["S-1"]);
+    let (s, _, _) = get_tagged(
+        &server,
+        "/ogc/collections/alarms/items/ALM-OUT",
+        Some(GRID_MANAGER),
+    );
+    assert_eq!(s, 403);
+    let far = format!("&bbox={},{},{},{}", X0 + 0.06, Y0, X0 + 0.07, Y0 + SIDE);
+    assert_eq!(ogc_ids(&server, "alarms", &far, PLANNER), ["ALM-OUT"]);
+    assert!(ogc_ids(&server, "alarms", &far, GRID_MANAGER).is_empty());
+    let whole = format!("&bbox={},{},{},{}", X0, Y0, X0 + 0.07, Y0 + SIDE);
+    assert_eq!(ogc_ids(&server, "alarms", &whole, GRID_MANAGER), ["ALM-IN"]);
+    assert_eq!(ogc_ids(&server, "sensors", &far, PLANNER), ["S-3"]);
+
+    // Fields: level and status are queryable, datetime is the start time,
+    // and the posted value comes back to the same bits.
+    let (_, _, q) = get_tagged(&server, "/ogc/collections/alarms/queryables", Some(PLANNER));
+    let q = json(&q);
+    for p in [
+        "level",
+        "status",
+        "kind",
+        "value",
+        "started_at",
+        "dispatched",
+    ] {
+        assert!(q["properties"][p].is_object(), "{p}: {q}");
+    }
+    assert_eq!(q["properties"]["status"]["enum"][1], "acknowledged");
+    assert_eq!(
+        ogc_ids(&server, "alarms", "&filter=level%3D1", PLANNER),
+        ["ALM-OUT"]
+    );
+    assert_eq!(
+        ogc_ids(&server, "alarms", "&filter=level%3D1", GRID_MANAGER),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        ogc_ids(&server, "alarms", "&kind=gas&level=2", PLANNER),
+        ["ALM-IN"]
+    );
+    assert_eq!(
+        ogc_ids(&server, "alarms", "&datetime=2026-06-15", PLANNER),
+        ["ALM-IN"]
+    );
+    assert_eq!(
+        ogc_ids(
+            &server,
+            "alarms",
+            "&datetime=../2026-06-14T23:59:59Z",
+            PLANNER
+        ),
+        ["ALM-OUT"]
+    );
+    let want: f64 = value.parse().unwrap();
+    let (_, _, b) = get_tagged(
+        &server,
+        "/ogc/collections/alarms/items/ALM-IN",
+        Some(PLANNER),
+    );
+    let item = json(&b);
+    assert_eq!(
+        item["properties"]["value"].as_f64().map(f64::to_bits),
+        Some(want.to_bits())
+    );
+    assert_eq!(item["properties"]["status"], "active");
+    assert_eq!(item["properties"]["level"], 2);
+    assert_eq!(item["properties"]["cell_code"], EAST);
+    let (_, _, b) = get_tagged(&server, "/api/alarms", Some(PLANNER));
+    let listed = json(&b)["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "ALM-IN")
+        .unwrap()["properties"]["value"]
+        .as_f64()
+        .unwrap();
+    assert_eq!(listed.to_bits(), want.to_bits());
+
+    // Tiles: alarms from zoom 8, sensors from zoom 12, each by scope.
+    let (_, planner) = tile_ids(&server, Some(PLANNER), (12, tx, ty));
+    assert_eq!(planner["alarms"], ["ALM-OUT", "ALM-IN"]);
+    assert_eq!(planner["sensors"], ["S-1", "S-2", "S-3"]);
+    let (gm_tag, gm) = tile_ids(&server, Some(GRID_MANAGER), (12, tx, ty));
+    assert_eq!(gm["alarms"], ["ALM-IN"]);
+    assert_eq!(gm["sensors"], ["S-1"]);
+    let (_, z8) = tile_ids(&server, Some(PLANNER), {
+        let (x, y) = tile_of(ax, ay, 8);
+        (8, x, y)
+    });
+    assert_eq!(z8["alarms"], ["ALM-OUT", "ALM-IN"]);
+    assert!(!z8.contains_key("sensors"), "{z8:?}");
+
+    // A posted alarm is in the collection and the tile at once; the ETags
+    // of both change.
+    let page = "/ogc/collections/alarms/items?limit=100";
+    let (_, ogc_tag, _) = get_tagged(&server, page, Some(GRID_MANAGER));
+    let ogc_tag = ogc_tag.expect("an ETag");
+    let (planner_tag, _) = tile_ids(&server, Some(PLANNER), (12, tx, ty));
+    assert_eq!(
+        post_alarms(&server, INGEST, &alarm_line("ALM-NEW", "S-1", 1)).0,
+        201
+    );
+    assert_eq!(
+        ogc_ids(&server, "alarms", "", GRID_MANAGER),
+        ["ALM-IN", "ALM-NEW"]
+    );
+    let (_, tag, _) = get_tagged(&server, page, Some(GRID_MANAGER));
+    assert_ne!(tag.as_deref(), Some(ogc_tag.as_str()));
+    let (tag, gm) = tile_ids(&server, Some(GRID_MANAGER), (12, tx, ty));
+    assert_ne!(tag, gm_tag);
+    assert_eq!(gm["alarms"], ["ALM-IN", "ALM-NEW"]);
+    let (tag, _) = tile_ids(&server, Some(PLANNER), (12, tx, ty));
+    assert_ne!(tag, planner_tag);
+
+    // Acknowledged, then cleared: the status follows; a cleared alarm
+    // leaves the tiles but stays in the collection.
+    let (s, _) = send(
+        &server,
+        "POST",
+        "/api/alarms/ALM-NEW/ack",
+        Some(GRID_MANAGER),
+        "",
+    );
+    assert_eq!(s, 200);
+    assert_eq!(
+        ogc_ids(&server, "alarms", "&status=acknowledged", GRID_MANAGER),
+        ["ALM-NEW"]
+    );
+    let (before, _) = tile_ids(&server, Some(GRID_MANAGER), (12, tx, ty));
+    let (s, _) = send(
+        &server,
+        "POST",
+        "/api/alarms/ALM-NEW/clear",
+        Some(PLANNER),
+        "",
+    );
+    assert_eq!(s, 200);
+    assert_eq!(
+        ogc_ids(
+            &server,
+            "alarms",
+            "&filter=status%3D%27cleared%27",
+            GRID_MANAGER
+        ),
+        ["ALM-NEW"]
+    );
+    let (after, gm) = tile_ids(&server, Some(GRID_MANAGER), (12, tx, ty));
+    assert_ne!(before, after);
+    assert_eq!(gm["alarms"], ["ALM-IN"]);
 }

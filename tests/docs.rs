@@ -96,6 +96,25 @@ fn every_route_is_in_the_http_reference() {
     );
 }
 
+/// Every served layer (tile layer and OGC collection) has its row in the
+/// tile table of docs/http.md and is named among the OGC collections.
+#[test]
+fn every_served_layer_is_in_the_http_reference() {
+    let doc = read(&root().join("docs/http.md"));
+    let ogc = &doc[doc
+        .find("Collections are the")
+        .expect("the OGC collections paragraph")..];
+    let ogc = &ogc[..ogc.find("\n\n").unwrap_or(ogc.len())];
+    for layer in riskmap::model::LayerId::SERVED {
+        let row = format!("| `{layer}` ");
+        assert!(doc.contains(&row), "no tile-table row for {layer}");
+        assert!(
+            ogc.contains(&format!("`{layer}`")),
+            "{layer} not among the OGC collections: {ogc}"
+        );
+    }
+}
+
 /// The `--long` flags in a help text.
 fn flags(help: &str) -> BTreeSet<String> {
     help.split(|c: char| c.is_whitespace() || c == ',' || c == '[' || c == ']')

@@ -179,14 +179,26 @@ fn check_archive(path: &Path, server: &Server, token: Option<&str>, data_version
         .collect();
     let mut expected = vec!["counties", "towns", "villages", "cells", "collapse_zones"];
     if token.is_some() {
-        expected.extend(["hazard_sources", "enterprises", "hidden_dangers"]);
+        expected.extend([
+            "hazard_sources",
+            "enterprises",
+            "hidden_dangers",
+            "sensors",
+            "alarms",
+        ]);
     }
     assert_eq!(layers, expected);
     for l in meta["vector_layers"].as_array().unwrap() {
         let d = l["description"].as_str().unwrap_or_default();
         assert!(!d.contains("requires a token"), "{l}");
-        let private = ["hazard_sources", "enterprises", "hidden_dangers"]
-            .contains(&l["id"].as_str().unwrap());
+        let private = [
+            "hazard_sources",
+            "enterprises",
+            "hidden_dangers",
+            "sensors",
+            "alarms",
+        ]
+        .contains(&l["id"].as_str().unwrap());
         assert_eq!(d.contains("confidential"), private, "{l}");
     }
     // The archive holds exactly the server's non-empty tiles, byte for byte.

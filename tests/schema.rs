@@ -4,7 +4,7 @@
 //! feature collections, the columns of `riskmap score` (GeoJSON, CSV) and
 //! the ledger (CSV, XLSX), all read from the real server and the real
 //! binary; and every layer file the writers make (GeoJSON, CSV,
-//! FlatGeobuf) carries exactly the input-layer schema's fields
+//! FlatGeobuf; sensors and alarms included) carries exactly the input-layer schema's fields
 //! (`riskmap::model::columns`) and reads back to the same values.
 
 mod common;
@@ -82,7 +82,26 @@ fn tile_keys(
 
 #[test]
 fn every_output_carries_the_schema_fields() {
-    let (_tmp, server) = start_tiny("");
+    // The tiny dataset with one sensor, so that layer has a feature.
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("ds");
+    write_tiny_dataset(&data);
+    std::fs::write(
+        data.join("sensors.csv"),
+        "id,kind,watches,lon,lat\nS-1,gas,HS-1,118.595,24.911\n",
+    )
+    .unwrap();
+    install_demo_tokens(tmp.path());
+    let server = Server::start(tmp.path(), &data, &[]);
+    // One alarm of that sensor, posted through the write API.
+    let posted = ureq::post(&format!("{}/api/alarms", server.base))
+        .set("Authorization", &format!("Bearer {ADMIN}"))
+        .send_json(
+            serde_json::json!([{"id": "A-1", "sensor_id": "S-1", "level": 1,
+            "value": 30.5, "threshold": 20, "started_at": "2026-06-15T08:00:00Z"}]),
+        )
+        .unwrap();
+    assert_eq!(posted.status(), 201);
     // One hidden danger, reported through the write API, so the layer has
     // a feature in every output.
     let report = ureq::post(&format!("{}/api/hidden-dangers", server.base))
@@ -104,6 +123,8 @@ fn every_output_carries_the_schema_fields() {
         LayerId::HazardSources,
         LayerId::Enterprises,
         LayerId::HiddenDangers,
+        LayerId::Sensors,
+        LayerId::Alarms,
     ] {
         let (used, table) = tile
             .get(layer.as_str())
@@ -162,10 +183,15 @@ fn every_output_carries_the_schema_fields() {
         let item = get_token(&server, &format!("/ogc/collections/{id}/items/{fid}"));
         assert_eq!(keys(&item["properties"]), ogc, "OGC item {fid} of {id}");
         // The `/api` feature collection inside the town.
-        // (Hidden dangers have their own `/api/hidden-dangers`.)
+        // (Hidden dangers and alarms have their own `/api/hidden-dangers`
+        // and `/api/alarms`.)
         if !matches!(
             layer,
-            LayerId::Counties | LayerId::Towns | LayerId::HiddenDangers
+            LayerId::Counties
+                | LayerId::Towns
+                | LayerId::HiddenDangers
+                | LayerId::Sensors
+                | LayerId::Alarms
         ) {
             let fc = get_token(
                 &server,
@@ -352,6 +378,24 @@ fn layer_values(
                 .collect(),
         ),
     );
+    out.insert(
+        "sensors",
+        keyed(
+            ds.sensors
+                .iter()
+                .map(|f| by_ref(columns::SENSORS)(&f))
+                .collect(),
+        ),
+    );
+    out.insert(
+        "alarms",
+        keyed(
+            ds.alarms
+                .iter()
+                .map(|f| by_ref(columns::ALARMS)(&f))
+                .collect(),
+        ),
+    );
     out
 }
 
@@ -364,11 +408,13 @@ fn layer_files_carry_the_input_schema_and_read_back() {
     use riskmap::generate::{Preset, generate_dataset_as_of};
     use riskmap::model::columns;
     use riskmap::write::{
-        Format, dataset_tables, hidden_dangers_table, write_dataset, write_table,
+        Format, alarms_table, dataset_tables, hidden_dangers_table, sensors_table, write_dataset,
+        write_table,
     };
     let as_of: riskmap::model::Date = "2026-06-15".parse().unwrap();
     let ds = generate_dataset_as_of(Preset::Quanzhou, 7, as_of, &|_| {}).unwrap();
     assert!(!ds.hidden_dangers.is_empty());
+    assert!(!ds.sensors.is_empty() && !ds.alarms.is_empty());
     let want = layer_values(&ds);
     let tmp = tempfile::tempdir().unwrap();
     for ext in ["geojson", "csv", "fgb"] {
@@ -380,6 +426,8 @@ fn layer_files_carry_the_input_schema_and_read_back() {
                 std::fs::create_dir_all(&dir).unwrap();
                 let mut tables = dataset_tables(&ds);
                 tables.push(hidden_dangers_table(&ds.hidden_dangers));
+                tables.push(sensors_table(&ds.sensors));
+                tables.push(alarms_table(&ds.alarms));
                 // Every table as CSV (polygons with a `wkt` column); the
                 // readers take points from CSV, so the polygon layers are
                 // read back from GeoJSON beside them.
@@ -490,6 +538,16 @@ fn layer_files_carry_the_input_schema_and_read_back() {
             by_id(&l.hidden_dangers, |d| &d.id),
             by_id(&ds.hidden_dangers, |d| &d.id),
             "hidden_dangers.{ext}"
+        );
+        assert_eq!(
+            by_id(&l.sensors, |d| &d.id),
+            by_id(&ds.sensors, |d| &d.id),
+            "sensors.{ext}"
+        );
+        assert_eq!(
+            by_id(&l.alarms, |d| &d.id),
+            by_id(&ds.alarms, |d| &d.id),
+            "alarms.{ext}"
         );
     }
 }

@@ -6,7 +6,8 @@
 //! it; none repeats the rule.
 //!
 //! The rule: public layers (grid units, collapse zones) are open to
-//! everyone. The private layers (enterprises, hazard sources) need a token;
+//! everyone. The private layers (enterprises, hazard sources, hidden
+//! dangers, sensors, alarms) need a token;
 //! planners and admins see every private feature, a grid manager only those
 //! located in a unit cell at or below its grid unit, and a token whose grid
 //! unit is not in the data sees none. A feature outside every cell is seen
@@ -136,6 +137,14 @@ impl Scope {
                 .dangers()
                 .get(index)
                 .is_some_and(|e| self.sees_located(store, e.cell)),
+            LayerId::Sensors => {
+                (index as usize) < store.alarms().sensors().len()
+                    && self.sees_located(store, store.alarms().sensor_cell(index))
+            }
+            LayerId::Alarms => store
+                .alarms()
+                .get(index)
+                .is_some_and(|e| self.sees_located(store, e.cell)),
             _ => true,
         }
     }
@@ -152,6 +161,14 @@ impl Scope {
                 .is_some_and(|i| self.sees_feature(store, layer, i)),
             LayerId::HiddenDangers => store
                 .dangers()
+                .index_of(id)
+                .is_some_and(|i| self.sees_feature(store, layer, i)),
+            LayerId::Sensors => store
+                .alarms()
+                .sensor_by_id(id)
+                .is_some_and(|i| self.sees_feature(store, layer, i)),
+            LayerId::Alarms => store
+                .alarms()
                 .index_of(id)
                 .is_some_and(|i| self.sees_feature(store, layer, i)),
             _ => true,

@@ -37,6 +37,8 @@ struct Sensors {
     by_id: HashMap<String, u32>,
     /// The hazard source each sensor watches (by sensor index), if any.
     watches: Vec<Option<u32>>,
+    /// The unit cell each sensor lies in (by sensor index), if any.
+    cells: Vec<Option<UnitId>>,
 }
 
 /// The alarms and sensors of a store (see the module doc).
@@ -67,11 +69,13 @@ impl AlarmBook {
             .iter()
             .map(|s| s.watches.as_deref().and_then(|w| base.hazard_by_id(w)))
             .collect();
+        let cells = sensors.iter().map(|s| base.cell_at(s.location)).collect();
         let mut book = AlarmBook {
             sensors: Arc::new(Sensors {
                 list: sensors,
                 by_id,
                 watches,
+                cells,
             }),
             ..AlarmBook::default()
         };
@@ -91,6 +95,36 @@ impl AlarmBook {
     /// The index of the sensor with this id.
     pub fn sensor_by_id(&self, id: &str) -> Option<u32> {
         self.sensors.by_id.get(id).copied()
+    }
+
+    /// The unit cell sensor `index` lies in, if any.
+    pub fn sensor_cell(&self, index: u32) -> Option<UnitId> {
+        self.sensors.cells.get(index as usize).copied().flatten()
+    }
+
+    /// Indices of the sensors whose point lies in `env`, ascending.
+    pub fn sensors_in_envelope(&self, env: &AABB<[f64; 2]>) -> Vec<u32> {
+        self.sensors
+            .list
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                rstar::Envelope::contains_point(env, &[s.location.x(), s.location.y()])
+            })
+            .map(|(i, _)| i as u32)
+            .collect()
+    }
+
+    /// Indices of every alarm (cleared ones too) whose point lies in
+    /// `env`, ascending.
+    pub fn in_envelope(&self, env: &AABB<[f64; 2]>) -> Vec<u32> {
+        self.iter()
+            .filter(|(_, e)| {
+                let p = e.record.location;
+                rstar::Envelope::contains_point(env, &[p.x(), p.y()])
+            })
+            .map(|(i, _)| i)
+            .collect()
     }
 
     /// Number of alarms.

@@ -15,21 +15,6 @@ use crate::model::{
 };
 use geo::{CoordsIter, Geometry, MapCoords, MultiPolygon, Point, Validation};
 
-const SENSOR_FIELDS: &[&str] = &["id", "kind", "watches", "lon", "lat"];
-const ALARM_FIELDS: &[&str] = &[
-    "id",
-    "sensor_id",
-    "level",
-    "value",
-    "threshold",
-    "started_at",
-    "acknowledged_at",
-    "cleared_at",
-    "hidden_danger_id",
-    "lon",
-    "lat",
-];
-
 /// An alarm as read, before it is linked to its sensor: without a point of
 /// its own it takes the sensor's.
 #[derive(Debug, Clone, PartialEq)]
@@ -302,82 +287,92 @@ impl<'a, 's> Builder<'a, 's> {
 
     /// Monitoring sensors.
     pub fn sensors(&mut self, table: &Table) -> Vec<Sensor> {
-        self.each(table, SENSOR_FIELDS, "id", |r, rec, crs| {
-            let location = point(r, rec, crs);
-            Some(Sensor {
-                id: r.required_text("id")?,
-                kind: r.word::<SensorKind>("kind")?,
-                watches: r.text("watches"),
-                location: location?,
-            })
-        })
+        self.each(
+            table,
+            &columns::read_names(LayerId::Sensors),
+            "id",
+            |r, rec, crs| {
+                let location = point(r, rec, crs);
+                Some(Sensor {
+                    id: r.required_text("id")?,
+                    kind: r.word::<SensorKind>("kind")?,
+                    watches: r.text("watches"),
+                    location: location?,
+                })
+            },
+        )
     }
 
     /// Alarms, not yet linked to their sensors (see [`AlarmRow`]). Checks
     /// the level, the numbers and the timestamps.
     pub fn alarms(&mut self, table: &Table) -> Vec<AlarmRow> {
-        self.each(table, ALARM_FIELDS, "id", |r, rec, crs| {
-            let location = optional_point(r, rec, crs);
-            let level = match r.text("level") {
-                None => {
-                    r.required_text("level");
-                    None
-                }
-                Some(t) => match t.parse::<AlarmLevel>() {
-                    Ok(l) => Some(l),
-                    Err(e) => {
-                        r.error("level", e.to_string());
+        self.each(
+            table,
+            &columns::read_names(LayerId::Alarms),
+            "id",
+            |r, rec, crs| {
+                let location = optional_point(r, rec, crs);
+                let level = match r.text("level") {
+                    None => {
+                        r.required_text("level");
                         None
                     }
-                },
-            };
-            let time = |r: &mut RecordReader<'_, '_, '_>, field: &str| {
-                let t = r.text(field)?;
-                if is_rfc3339(&t) {
-                    Some(t)
-                } else {
-                    r.error(
-                        field,
-                        format!("{t:?} is not an RFC 3339 time (2026-12-06T08:00:00+08:00)"),
-                    );
-                    None
+                    Some(t) => match t.parse::<AlarmLevel>() {
+                        Ok(l) => Some(l),
+                        Err(e) => {
+                            r.error("level", e.to_string());
+                            None
+                        }
+                    },
+                };
+                let time = |r: &mut RecordReader<'_, '_, '_>, field: &str| {
+                    let t = r.text(field)?;
+                    if is_rfc3339(&t) {
+                        Some(t)
+                    } else {
+                        r.error(
+                            field,
+                            format!("{t:?} is not an RFC 3339 time (2026-12-06T08:00:00+08:00)"),
+                        );
+                        None
+                    }
+                };
+                let started_at = time(r, "started_at");
+                if r.text("started_at").is_none() {
+                    r.required_text("started_at");
                 }
-            };
-            let started_at = time(r, "started_at");
-            if r.text("started_at").is_none() {
-                r.required_text("started_at");
-            }
-            let acknowledged_at = time(r, "acknowledged_at");
-            let cleared_at = time(r, "cleared_at");
-            let value = r.number("value");
-            let threshold = r.number("threshold");
-            let sensor_id = r.text("sensor_id");
-            let location = location?;
-            if location.is_none() && sensor_id.is_none() && !r.failed {
-                r.error(
-                    "lon",
-                    "no point (geometry or lon/lat) and no sensor_id to take one from",
-                );
-            }
-            let label = r.label.clone();
-            Some(AlarmRow {
-                alarm: Alarm {
-                    id: r.required_text("id")?,
-                    sensor_id,
-                    kind: None,
-                    level: level?,
-                    value,
-                    threshold,
-                    started_at: started_at?,
-                    acknowledged_at,
-                    cleared_at,
-                    hidden_danger_id: r.text("hidden_danger_id"),
-                    location: location.unwrap_or(Point::new(0.0, 0.0)),
-                },
-                located: location.is_some(),
-                label,
-            })
-        })
+                let acknowledged_at = time(r, "acknowledged_at");
+                let cleared_at = time(r, "cleared_at");
+                let value = r.number("value");
+                let threshold = r.number("threshold");
+                let sensor_id = r.text("sensor_id");
+                let location = location?;
+                if location.is_none() && sensor_id.is_none() && !r.failed {
+                    r.error(
+                        "lon",
+                        "no point (geometry or lon/lat) and no sensor_id to take one from",
+                    );
+                }
+                let label = r.label.clone();
+                Some(AlarmRow {
+                    alarm: Alarm {
+                        id: r.required_text("id")?,
+                        sensor_id,
+                        kind: None,
+                        level: level?,
+                        value,
+                        threshold,
+                        started_at: started_at?,
+                        acknowledged_at,
+                        cleared_at,
+                        hidden_danger_id: r.text("hidden_danger_id"),
+                        location: location.unwrap_or(Point::new(0.0, 0.0)),
+                    },
+                    located: location.is_some(),
+                    label,
+                })
+            },
+        )
     }
 
     /// Grid units from the `grid_cells` layer (towns, villages, cells).

@@ -373,6 +373,33 @@ pub fn apply(
 mod tests {
     use super::*;
 
+    /// A measured value posted as JSON is read to the same f64 that Rust's
+    /// own decimal parser gives (serde_json's `float_roundtrip`), and a
+    /// journal line written from it reads back to the same bits: a value
+    /// posted comes back identical.
+    #[test]
+    fn values_parse_exactly_and_round_trip_through_json() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for i in 0..20_000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // 17 significant digits at scales from 1e-6 to 1e6.
+            let mantissa = 10_000_000_000_000_000 + x % 90_000_000_000_000_000;
+            let exp = i64::from(i % 13) - 22;
+            let text = format!("{mantissa}e{exp}");
+            let want: f64 = text.parse().unwrap();
+            let line = format!(
+                r#"{{"id":"V","lon":118.5,"lat":24.9,"level":1,"value":{text},"started_at":"2026-06-15T08:00:00Z"}}"#
+            );
+            let items = parse_batch(line.as_bytes()).unwrap();
+            let got = items[0].1.value.unwrap();
+            assert_eq!(got.to_bits(), want.to_bits(), "{text}");
+            let back: f64 = serde_json::from_str(&serde_json::to_string(&got).unwrap()).unwrap();
+            assert_eq!(back.to_bits(), want.to_bits(), "{text}");
+        }
+    }
+
     #[test]
     fn batches_are_arrays_or_ndjson_and_errors_name_the_line() {
         let one =

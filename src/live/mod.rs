@@ -163,6 +163,8 @@ impl Snapshot {
                     .cells
                     .extend(crate::risk::alarm::cells_touched(base, &entry, params));
                 applied.records.push(entry.record.id.clone());
+                // The alarm's own tiles (its point in the `alarms` layer).
+                points.push((entry.record.location, policy.minzoom(LayerId::Alarms)));
                 if let Some(d) = danger {
                     if book.index_of(&d.id).is_some() {
                         return Err(bad(format!("hidden danger {} is reported twice", d.id)));

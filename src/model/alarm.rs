@@ -132,6 +132,21 @@ pub enum AlarmStatus {
 }
 
 impl AlarmStatus {
+    /// Every status, in order of an alarm's life.
+    pub const ALL: [AlarmStatus; 3] = [
+        AlarmStatus::Active,
+        AlarmStatus::Acknowledged,
+        AlarmStatus::Cleared,
+    ];
+
+    /// The status named by its contract word or its Chinese label.
+    pub fn from_word(s: &str) -> Option<AlarmStatus> {
+        let t = s.trim();
+        AlarmStatus::ALL
+            .into_iter()
+            .find(|a| a.as_str() == t || a.label_zh() == t)
+    }
+
     /// The contract word.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -1,6 +1,6 @@
 //! The input-layer schema: for each layer file riskmap reads and writes
 //! (`enterprises`, `hazard_sources`, `collapse_zones`, `grid_cells`,
-//! `counties`, `hidden_dangers`) its canonical fields — name, column type
+//! `counties`, `hidden_dangers`, `sensors`, `alarms`) its canonical fields — name, column type
 //! and where a typed feature keeps the value — in file order.
 //!
 //! The readers (`ingest`) look these names up in a file, and the writers
@@ -9,7 +9,9 @@
 //! so a field is added to a layer file in one place. The fields are
 //! described for users in `docs/data.md`.
 
-use super::{CollapseZone, Enterprise, GridUnit, HazardSource, HiddenDanger, LayerId, Value};
+use super::{
+    Alarm, CollapseZone, Enterprise, GridUnit, HazardSource, HiddenDanger, LayerId, Sensor, Value,
+};
 
 /// Type of a column's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -138,14 +140,44 @@ pub const HIDDEN_DANGERS: &[Column<HiddenDanger>] = &[
     col("closed_at", Text, |d| opt_display(d.closed_at)),
 ];
 
+/// `sensors` (points).
+pub const SENSORS: &[Column<Sensor>] = &[
+    col("id", Text, |s| text(&s.id)),
+    col("kind", Text, |s| text(s.kind.as_str())),
+    col("watches", Text, |s| opt_text(s.watches.as_deref())),
+];
+
+fn opt_float(v: Option<f64>) -> Value {
+    v.map_or(Value::Null, Value::Float)
+}
+
+/// `alarms` (points; times RFC 3339; the kind is the sensor's).
+pub const ALARMS: &[Column<Alarm>] = &[
+    col("id", Text, |a| text(&a.id)),
+    col("sensor_id", Text, |a| opt_text(a.sensor_id.as_deref())),
+    col("level", Int, |a| Value::Int(i64::from(a.level.get()))),
+    col("value", Float, |a| opt_float(a.value)),
+    col("threshold", Float, |a| opt_float(a.threshold)),
+    col("started_at", Text, |a| text(&a.started_at)),
+    col("acknowledged_at", Text, |a| {
+        opt_text(a.acknowledged_at.as_deref())
+    }),
+    col("cleared_at", Text, |a| opt_text(a.cleared_at.as_deref())),
+    col("hidden_danger_id", Text, |a| {
+        opt_text(a.hidden_danger_id.as_deref())
+    }),
+];
+
 /// The layer files, in the order a dataset is written.
-pub const FILE_LAYERS: [LayerId; 6] = [
+pub const FILE_LAYERS: [LayerId; 8] = [
     LayerId::Enterprises,
     LayerId::HazardSources,
     LayerId::CollapseZones,
     LayerId::GridCells,
     LayerId::Counties,
     LayerId::HiddenDangers,
+    LayerId::Sensors,
+    LayerId::Alarms,
 ];
 
 fn names_of<T>(columns: &[Column<T>]) -> Vec<&'static str> {
@@ -162,6 +194,8 @@ pub fn names(layer: LayerId) -> Vec<&'static str> {
         LayerId::GridCells => names_of(GRID_CELLS),
         LayerId::Counties => names_of(COUNTIES),
         LayerId::HiddenDangers => names_of(HIDDEN_DANGERS),
+        LayerId::Sensors => names_of(SENSORS),
+        LayerId::Alarms => names_of(ALARMS),
         _ => Vec::new(),
     }
 }
@@ -171,7 +205,11 @@ pub fn names(layer: LayerId) -> Vec<&'static str> {
 pub fn is_point_layer(layer: LayerId) -> bool {
     matches!(
         layer,
-        LayerId::Enterprises | LayerId::HazardSources | LayerId::HiddenDangers
+        LayerId::Enterprises
+            | LayerId::HazardSources
+            | LayerId::HiddenDangers
+            | LayerId::Sensors
+            | LayerId::Alarms
     )
 }
 

@@ -48,8 +48,9 @@ impl LayerId {
     ];
 
     /// The served layers (tile layers and OGC collections), in draw order:
-    /// the contract's seven and the private `hidden_dangers`.
-    pub const SERVED: [LayerId; 8] = [
+    /// the contract's seven and the private `hidden_dangers`, `sensors`
+    /// and `alarms`.
+    pub const SERVED: [LayerId; 10] = [
         LayerId::Counties,
         LayerId::Towns,
         LayerId::Villages,
@@ -58,6 +59,8 @@ impl LayerId {
         LayerId::HazardSources,
         LayerId::Enterprises,
         LayerId::HiddenDangers,
+        LayerId::Sensors,
+        LayerId::Alarms,
     ];
 
     /// The canonical name (file stem, tile layer, collection id).

@@ -38,7 +38,7 @@ pub fn landing(base: &BaseUrl) -> Value {
     ];
     json!({
         "title": "城市安全风险电子地图 — OGC API – Features",
-        "description": "Grid units with their risk scores (区县, 乡镇/街道, 村/社区, 单元网格), road-collapse risk zones, and, with a token, enterprises and major hazard sources.",
+        "description": "Grid units with their risk scores (区县, 乡镇/街道, 村/社区, 单元网格), road-collapse risk zones, and, with a token, enterprises, major hazard sources, hidden dangers, monitoring sensors and alarms.",
         "links": links,
     })
 }
@@ -102,6 +102,30 @@ pub fn extent(ctx: &Ctx<'_>, layer: LayerId, scope: Scope) -> Option<[f64; 4]> {
                 let p = e.record.location;
                 add(p.x(), p.y(), p.x(), p.y())
             }),
+        LayerId::Sensors => ctx
+            .store
+            .alarms()
+            .sensors()
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| seen(*i))
+            .for_each(|(_, s)| {
+                add(
+                    s.location.x(),
+                    s.location.y(),
+                    s.location.x(),
+                    s.location.y(),
+                )
+            }),
+        LayerId::Alarms => ctx
+            .store
+            .alarms()
+            .iter()
+            .filter(|(i, _)| seen(*i as usize))
+            .for_each(|(_, e)| {
+                let p = e.record.location;
+                add(p.x(), p.y(), p.x(), p.y())
+            }),
         _ => {
             if let Some(level) = layer.level() {
                 ctx.store
@@ -125,6 +149,8 @@ fn description(layer: LayerId) -> String {
         LayerId::HiddenDangers => {
             "隐患 — hidden-danger records of the closure loop, every status (requires a token)"
         }
+        LayerId::Sensors => "监测传感器 — monitoring sensors (requires a token)",
+        LayerId::Alarms => "监测预警 — monitoring alarms, every status, live (requires a token)",
         _ => "grid units with their risk score, level and colour",
     };
     format!("{} ({layer}): {what}", layer.label_zh())

@@ -20,6 +20,8 @@ impl<'a> Ctx<'a> {
                 LayerId::Enterprises => ds.enterprises.len(),
                 LayerId::HazardSources => ds.hazard_sources.len(),
                 LayerId::HiddenDangers => self.store.dangers().len(),
+                LayerId::Sensors => self.store.alarms().sensors().len(),
+                LayerId::Alarms => self.store.alarms().len(),
                 _ => ds.collapse_zones.len(),
             },
         };
@@ -38,6 +40,21 @@ impl<'a> Ctx<'a> {
                 let store: &'a crate::index::Store = self.store;
                 store
                     .dangers()
+                    .get(index)
+                    .map_or("", |e| e.record.id.as_str())
+            }
+            LayerId::Sensors => {
+                let store: &'a crate::index::Store = self.store;
+                store
+                    .alarms()
+                    .sensors()
+                    .get(i)
+                    .map_or("", |s| s.id.as_str())
+            }
+            LayerId::Alarms => {
+                let store: &'a crate::index::Store = self.store;
+                store
+                    .alarms()
                     .get(index)
                     .map_or("", |e| e.record.id.as_str())
             }
@@ -60,6 +77,8 @@ impl<'a> Ctx<'a> {
                     LayerId::HiddenDangers => {
                         return self.store.dangers().index_of(fid);
                     }
+                    LayerId::Sensors => return self.store.alarms().sensor_by_id(fid),
+                    LayerId::Alarms => return self.store.alarms().index_of(fid),
                     _ => ds.collapse_zones.iter().position(|z| z.id == fid),
                 };
                 pos.map(|p| p as u32)
@@ -83,6 +102,8 @@ impl<'a> Ctx<'a> {
                 LayerId::Enterprises => i < ds.enterprises.len(),
                 LayerId::HazardSources => i < ds.hazard_sources.len(),
                 LayerId::HiddenDangers => i < self.store.dangers().len(),
+                LayerId::Sensors => i < self.store.alarms().sensors().len(),
+                LayerId::Alarms => i < self.store.alarms().len(),
                 _ => i < ds.collapse_zones.len(),
             },
         }
@@ -117,6 +138,14 @@ impl<'a> Ctx<'a> {
                 None => out.push_str("null"),
             },
             LayerId::HiddenDangers => match self.store.dangers().get(index) {
+                Some(e) => write_point(out, e.record.location, crs),
+                None => out.push_str("null"),
+            },
+            LayerId::Sensors => match self.store.alarms().sensors().get(i) {
+                Some(s) => write_point(out, s.location, crs),
+                None => out.push_str("null"),
+            },
+            LayerId::Alarms => match self.store.alarms().get(index) {
                 Some(e) => write_point(out, e.record.location, crs),
                 None => out.push_str("null"),
             },

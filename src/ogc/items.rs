@@ -62,6 +62,17 @@ fn intersects_geometry(ctx: &Ctx<'_>, layer: LayerId, index: u32, g: &Geometry<f
             .dangers()
             .get(index)
             .is_some_and(|e| g.intersects(&e.record.location)),
+        LayerId::Sensors => ctx
+            .store
+            .alarms()
+            .sensors()
+            .get(i)
+            .is_some_and(|s| g.intersects(&s.location)),
+        LayerId::Alarms => ctx
+            .store
+            .alarms()
+            .get(index)
+            .is_some_and(|e| g.intersects(&e.record.location)),
         _ => ds.units.get(i).is_some_and(|u| g.intersects(&u.geometry)),
     }
 }
@@ -77,6 +88,8 @@ fn in_boxes(ctx: &Ctx<'_>, layer: LayerId, boxes: &[[f64; 4]]) -> Vec<u32> {
             LayerId::HazardSources => store.hazards_in_envelope(&env).collect(),
             LayerId::CollapseZones => store.zones_in_envelope(&env).collect(),
             LayerId::HiddenDangers => store.dangers().in_envelope(store, &env),
+            LayerId::Sensors => store.alarms().sensors_in_envelope(&env),
+            LayerId::Alarms => store.alarms().in_envelope(&env),
             _ => match layer.level() {
                 Some(level) => store.units_in_envelope(level, &env).collect(),
                 None => Vec::new(),
@@ -108,9 +121,13 @@ fn order(a: PropValue<'_>, b: PropValue<'_>) -> Ordering {
 }
 
 /// The property `datetime` narrows a layer by: a hidden danger's
-/// `found_at` day.
+/// `found_at` day, an alarm's `started_at` moment.
 fn time_property(layer: LayerId) -> Option<&'static str> {
-    (layer == LayerId::HiddenDangers).then_some("found_at")
+    match layer {
+        LayerId::HiddenDangers => Some("found_at"),
+        LayerId::Alarms => Some("started_at"),
+        _ => None,
+    }
 }
 
 /// Selects the features of `layer` that `scope` sees and `params` match,

@@ -54,7 +54,8 @@ pub struct ItemsParams {
     pub sort: Vec<SortKey>,
     /// Positions of the properties to write.
     pub properties: Vec<usize>,
-    /// `datetime`: hidden dangers whose `found_at` day meets it (grid units
+    /// `datetime`: hidden dangers whose `found_at` day meets it, alarms
+    /// whose `started_at` moment does (grid units
     /// are answered as of that day by the server; other layers have no
     /// time and are not narrowed).
     pub datetime: Option<Interval>,

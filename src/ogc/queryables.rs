@@ -15,16 +15,18 @@ pub use crate::schema::{Kind, Vocabulary};
 /// schema ([`crate::schema`]) that OGC carries.
 pub type Property = Field;
 
-/// The OGC properties of the five kinds of layer (grid units, enterprises,
-/// hazard sources, collapse zones, hidden dangers), picked from the schema
-/// once.
-static OGC: LazyLock<[Vec<Field>; 5]> = LazyLock::new(|| {
+/// The OGC properties of the seven kinds of layer (grid units,
+/// enterprises, hazard sources, collapse zones, hidden dangers, sensors,
+/// alarms), picked from the schema once.
+static OGC: LazyLock<[Vec<Field>; 7]> = LazyLock::new(|| {
     [
         LayerId::Cells,
         LayerId::Enterprises,
         LayerId::HazardSources,
         LayerId::CollapseZones,
         LayerId::HiddenDangers,
+        LayerId::Sensors,
+        LayerId::Alarms,
     ]
     .map(|l| schema::fields_in(l, Outputs::OGC).copied().collect())
 });
@@ -37,6 +39,8 @@ pub fn properties(layer: LayerId) -> &'static [Property] {
         LayerId::HazardSources => 2,
         LayerId::CollapseZones => 3,
         LayerId::HiddenDangers => 4,
+        LayerId::Sensors => 5,
+        LayerId::Alarms => 6,
         _ => 0,
     };
     &OGC[i]
@@ -76,7 +80,11 @@ pub fn position(layer: LayerId, name: &str) -> Option<usize> {
 /// The GeoJSON geometry type of a layer's features.
 pub fn geometry_type(layer: LayerId) -> &'static str {
     match layer {
-        LayerId::Enterprises | LayerId::HazardSources | LayerId::HiddenDangers => "Point",
+        LayerId::Enterprises
+        | LayerId::HazardSources
+        | LayerId::HiddenDangers
+        | LayerId::Sensors
+        | LayerId::Alarms => "Point",
         _ => "MultiPolygon",
     }
 }

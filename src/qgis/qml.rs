@@ -242,7 +242,35 @@ pub(crate) fn renderer_of(layer: LayerId) -> Option<Renderer> {
             })
             .collect(),
         },
-        LayerId::GridCells | LayerId::Sensors | LayerId::Alarms => return None,
+        LayerId::Sensors => Renderer::Single(Symbol::Marker {
+            shape: "square",
+            color: "#5b6770",
+            size_mm: 1.6,
+        }),
+        LayerId::Alarms => Renderer::Categorized {
+            attr: "level",
+            categories: [
+                (1, RiskLevel::Major),
+                (2, RiskLevel::High),
+                (3, RiskLevel::Medium),
+                (4, RiskLevel::Low),
+            ]
+            .into_iter()
+            .filter_map(|(n, level)| {
+                let l = crate::model::AlarmLevel::new(n)?;
+                Some(Category {
+                    value: n.to_string(),
+                    label: format!("{}（{}色）预警", l.label_zh(), l.colour_zh()),
+                    symbol: Symbol::Marker {
+                        shape: "star",
+                        color: level.color(),
+                        size_mm: 4.0,
+                    },
+                })
+            })
+            .collect(),
+        },
+        LayerId::GridCells => return None,
     })
 }
 

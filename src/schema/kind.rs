@@ -2,8 +2,8 @@
 //! fields ([`Vocabulary`]).
 
 use crate::model::{
-    CollapseKind, DangerCategory, DangerGrade, DangerSource, DangerStatus, Industry, Level,
-    RiskLevel,
+    AlarmStatus, CollapseKind, DangerCategory, DangerGrade, DangerSource, DangerStatus, Industry,
+    Level, RiskLevel, SensorKind,
 };
 use serde_json::{Map, Value, json};
 
@@ -26,6 +26,10 @@ pub enum Vocabulary {
     DangerCategory,
     /// How a hidden danger was found.
     DangerSource,
+    /// What a sensor measures: `gas`, `pressure`, … (DATA.md).
+    SensorKind,
+    /// Where an alarm is: `active`, `acknowledged`, `cleared`.
+    AlarmStatus,
 }
 
 impl Vocabulary {
@@ -40,6 +44,8 @@ impl Vocabulary {
             Vocabulary::DangerStatus => DangerStatus::ALL.iter().map(|l| l.as_str()).collect(),
             Vocabulary::DangerCategory => DangerCategory::all().map(|c| c.as_str()).collect(),
             Vocabulary::DangerSource => DangerSource::ALL.iter().map(|l| l.as_str()).collect(),
+            Vocabulary::SensorKind => SensorKind::ALL.iter().map(|l| l.as_str()).collect(),
+            Vocabulary::AlarmStatus => AlarmStatus::ALL.iter().map(|l| l.as_str()).collect(),
         }
     }
 
@@ -57,6 +63,8 @@ impl Vocabulary {
                 .ok()
                 .map(DangerCategory::as_str),
             Vocabulary::DangerSource => text.parse::<DangerSource>().ok().map(DangerSource::as_str),
+            Vocabulary::SensorKind => text.parse::<SensorKind>().ok().map(SensorKind::as_str),
+            Vocabulary::AlarmStatus => AlarmStatus::from_word(text).map(AlarmStatus::as_str),
         }
     }
 }
@@ -112,7 +120,9 @@ impl Kind {
                 }
             }
             Kind::Number { min, max } => {
-                s.insert("minimum".into(), json!(min));
+                if min.is_finite() {
+                    s.insert("minimum".into(), json!(min));
+                }
                 if let Some(m) = max {
                     s.insert("maximum".into(), json!(m));
                 }

@@ -20,16 +20,20 @@
 //! - [`grid`]: the grid units of the four levels (counties, towns,
 //!   villages, unit cells).
 //! - [`enterprises`], [`hazard_sources`], [`collapse_zones`].
+//! - [`hidden_dangers`], [`sensors`], [`alarms`]: private point layers
+//!   changed by live writes.
 //!
 //! Public layers and private ones (a token needed) are told by
 //! [`LayerId::is_private`]; the access rule itself is `auth::Scope`.
 
+pub mod alarms;
 pub mod collapse_zones;
 pub mod enterprises;
 pub mod grid;
 pub mod hazard_sources;
 pub mod hidden_dangers;
 mod kind;
+pub mod sensors;
 mod value;
 
 pub use kind::{Kind, Vocabulary};
@@ -186,6 +190,8 @@ pub fn fields(layer: LayerId) -> &'static [Field] {
         LayerId::HazardSources => hazard_sources::FIELDS,
         LayerId::HiddenDangers => hidden_dangers::FIELDS,
         LayerId::CollapseZones => collapse_zones::FIELDS,
+        LayerId::Sensors => sensors::FIELDS,
+        LayerId::Alarms => alarms::FIELDS,
         _ => grid::FIELDS,
     }
 }

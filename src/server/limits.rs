@@ -1,4 +1,4 @@
-//! Request limits and tracing: body size (413), request target length
+//! Request limits and tracing: body size per route (413), request target length
 //! (414), header size (431), timeout (503), concurrency, the optional rate
 //! limit (429), request ids (`x-request-id`), panics turned into a bare 500,
 //! every error answered as JSON ([`super::json_errors`]).
@@ -9,15 +9,15 @@ use super::AppState;
 use super::ratelimit::{self, RateLimit, RateLimiter};
 use crate::config::LimitsConfig;
 use axum::Json;
-use axum::extract::State;
-use axum::http::{HeaderValue, Request, StatusCode};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderValue, Method, Request, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use tower::ServiceBuilder;
+use tower::{Layer, ServiceBuilder, ServiceExt};
 use tower_http::ServiceBuilderExt;
 use tower_http::request_id::{MakeRequestId, RequestId};
 
@@ -40,6 +40,62 @@ fn too_large(status: StatusCode, code: &str, description: String) -> Response {
         Json(json!({"code": code, "description": description})),
     )
         .into_response()
+}
+
+/// The body limit of a request and the config key that sets it:
+/// `max_alarm_body_bytes` for `POST /api/alarms` (alarm batches),
+/// `max_body_bytes` for every other route.
+pub fn body_limit(limits: &LimitsConfig, method: &Method, path: &str) -> (usize, &'static str) {
+    if method == Method::POST && path.trim_end_matches('/') == "/api/alarms" {
+        (limits.max_alarm_body_bytes, "max_alarm_body_bytes")
+    } else {
+        (limits.max_body_bytes, "max_body_bytes")
+    }
+}
+
+fn body_too_large(limit: usize, key: &str) -> Response {
+    too_large(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "PayloadTooLarge",
+        format!(
+            "the request body is larger than {limit} bytes, the limit of this route (`[limits] {key}`)"
+        ),
+    )
+}
+
+/// Middleware: the body limit of the route ([`body_limit`]). A declared
+/// `Content-Length` above it is refused before the body is read; a longer
+/// streamed body fails when the handler reads it (axum's body limit, set
+/// here per request). Either way the 413 names the limit.
+async fn body_size(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: Next,
+) -> Response {
+    let (limit, key) = body_limit(&state.config.limits, req.method(), req.uri().path());
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        state.metrics.rejected("body_too_large");
+        return body_too_large(limit, key);
+    }
+    let resp = match DefaultBodyLimit::max(limit).layer(next).oneshot(req).await {
+        Ok(r) => r,
+        Err(never) => match never {},
+    };
+    let json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.contains("json"));
+    if resp.status() == StatusCode::PAYLOAD_TOO_LARGE && !json {
+        state.metrics.rejected("body_too_large");
+        return body_too_large(limit, key);
+    }
+    resp
 }
 
 /// Middleware: 414 for a request target longer than `max_uri_bytes`, 431
@@ -107,8 +163,9 @@ pub fn apply(router: axum::Router, state: &AppState) -> axum::Router {
         router
     };
     router
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            limits.max_body_bytes,
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            body_size,
         ))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,

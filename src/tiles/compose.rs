@@ -48,8 +48,8 @@ struct Cut<'a> {
 }
 
 /// Builds the composite tile `tile` for a caller with `scope`: the grid
-/// levels and collapse zones for everyone, hazard sources and enterprises
-/// only within the scope; unit cells' `domain_<word>` values only where
+/// levels and collapse zones for everyone, hazard sources, enterprises,
+/// hidden dangers, sensors and alarms only within the scope; unit cells' `domain_<word>` values only where
 /// the scope opens the cell. `None` when the tile has no feature at all.
 ///
 /// A tile whose encoding exceeds `policy.max_bytes` is cut again with a
@@ -114,6 +114,8 @@ impl<'a> Cut<'a> {
                 LayerId::CollapseZones => self.zones(),
                 LayerId::HazardSources => self.hazards(),
                 LayerId::HiddenDangers => self.dangers(),
+                LayerId::Sensors => self.sensors(),
+                LayerId::Alarms => self.alarms(),
                 LayerId::Enterprises => {
                     let (b, c) = self.enterprises();
                     clustered = c;
@@ -278,6 +280,48 @@ impl<'a> Cut<'a> {
             };
             let mut props = Vec::with_capacity(5);
             self.props(LayerId::HiddenDangers, i, Outputs::TILES, &mut props);
+            out.add(u64::from(i), &round_point(p), &props);
+        }
+        out
+    }
+
+    /// Monitoring sensors in the scope.
+    fn sensors(&self) -> LayerBuilder<'a> {
+        let mut out = LayerBuilder::new(LayerId::Sensors, self.extent);
+        let book = self.store.alarms();
+        for i in book.sensors_in_envelope(&self.env) {
+            if !self.scope.sees_located(self.store, book.sensor_cell(i)) {
+                continue;
+            }
+            let Some(p) = book
+                .sensors()
+                .get(i as usize)
+                .and_then(|s| self.point(s.location))
+            else {
+                continue;
+            };
+            let mut props = Vec::with_capacity(2);
+            self.props(LayerId::Sensors, i, Outputs::TILES, &mut props);
+            out.add(u64::from(i), &round_point(p), &props);
+        }
+        out
+    }
+
+    /// Alarms not cleared (active or acknowledged) in the scope; OGC lists
+    /// every alarm.
+    fn alarms(&self) -> LayerBuilder<'a> {
+        let mut out = LayerBuilder::new(LayerId::Alarms, self.extent);
+        let book = self.store.alarms();
+        for i in book.active_in_envelope(&self.env) {
+            let Some(e) = book.get(i) else { continue };
+            if !self.scope.sees_located(self.store, e.cell) {
+                continue;
+            }
+            let Some(p) = self.point(e.record.location) else {
+                continue;
+            };
+            let mut props = Vec::with_capacity(5);
+            self.props(LayerId::Alarms, i, Outputs::TILES, &mut props);
             out.add(u64::from(i), &round_point(p), &props);
         }
         out

@@ -39,6 +39,11 @@ pub struct TilePolicy {
     pub enterprises_minzoom: u8,
     /// First zoom of the `hidden_dangers` layer (open records only).
     pub hidden_dangers_minzoom: u8,
+    /// First zoom of the `sensors` layer.
+    pub sensors_minzoom: u8,
+    /// First zoom of the `alarms` layer (alarms not cleared): low, so a
+    /// planner sees them city-wide.
+    pub alarms_minzoom: u8,
     /// The `maxzoom` announced in TileJSON (clients overzoom beyond it).
     pub maxzoom: u8,
 }
@@ -61,6 +66,8 @@ impl Default for TilePolicy {
             hazard_sources_minzoom: 0,
             enterprises_minzoom: 0,
             hidden_dangers_minzoom: 10,
+            sensors_minzoom: 12,
+            alarms_minzoom: 8,
             maxzoom: 16,
         }
     }
@@ -78,8 +85,10 @@ impl TilePolicy {
             LayerId::HazardSources => self.hazard_sources_minzoom,
             LayerId::Enterprises => self.enterprises_minzoom,
             LayerId::HiddenDangers => self.hidden_dangers_minzoom,
-            // Not (yet) in tiles: the input grid layer, sensors, alarms.
-            LayerId::GridCells | LayerId::Sensors | LayerId::Alarms => u8::MAX,
+            LayerId::Sensors => self.sensors_minzoom,
+            LayerId::Alarms => self.alarms_minzoom,
+            // Not in tiles: the input grid layer.
+            LayerId::GridCells => u8::MAX,
         }
     }
 
@@ -101,6 +110,8 @@ mod tests {
         assert!(p.shows(LayerId::Cells, 12));
         assert!(!p.shows(LayerId::Villages, 8));
         assert!(!p.shows(LayerId::GridCells, 22));
+        assert!(p.shows(LayerId::Alarms, 8) && !p.shows(LayerId::Alarms, 7));
+        assert!(p.shows(LayerId::Sensors, 12) && !p.shows(LayerId::Sensors, 11));
         for l in LayerId::SERVED {
             assert!(p.minzoom(l) <= p.maxzoom, "{l}");
         }

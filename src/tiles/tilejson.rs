@@ -58,8 +58,10 @@ fn description(layer: LayerId) -> String {
             "生产经营单位 — enterprises; clustered where a tile would hold too many"
         }
         LayerId::HiddenDangers => "隐患 — open hidden-danger records, from zoom 10",
-        LayerId::Sensors => "监测传感器 — monitoring sensors",
-        LayerId::Alarms => "监测预警 — monitoring alarms not cleared",
+        LayerId::Sensors => "监测传感器 — monitoring sensors, from zoom 12",
+        LayerId::Alarms => {
+            "监测预警 — monitoring alarms not cleared (active or acknowledged), from zoom 8"
+        }
         LayerId::GridCells => "",
     };
     if layer.is_private() {
@@ -146,14 +148,16 @@ mod tests {
                 "collapse_zones",
                 "hazard_sources",
                 "enterprises",
-                "hidden_dangers"
+                "hidden_dangers",
+                "sensors",
+                "alarms"
             ]
         );
         for l in &layers {
             assert!(l["fields"].as_object().is_some_and(|f| !f.is_empty()));
             let private = matches!(
                 l["id"].as_str(),
-                Some("enterprises" | "hazard_sources" | "hidden_dangers")
+                Some("enterprises" | "hazard_sources" | "hidden_dangers" | "sensors" | "alarms")
             );
             let says = l["description"]
                 .as_str()
