@@ -9,7 +9,9 @@
 
 mod common;
 
-use common::{GRID_MANAGER, PLANNER, Server, bin, install_demo_tokens, write_tiny_dataset};
+use common::{
+    GRID_MANAGER, PLANNER, Server, batch_scores, install_demo_tokens, write_tiny_dataset,
+};
 use serde_json::{Value, json as j};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -44,23 +46,7 @@ fn send(
     if_match: Option<&str>,
     body: Option<Value>,
 ) -> (u16, Option<String>, Value) {
-    let mut req = ureq::request(method, &format!("{}{}", server.base, path))
-        .set("Authorization", &format!("Bearer {token}"));
-    if let Some(m) = if_match {
-        req = req.set("If-Match", m);
-    }
-    let res = match body {
-        Some(b) => req.send_json(b),
-        None => req.call(),
-    };
-    let r = match res {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{method} {path}: {e}"),
-    };
-    let status = r.status();
-    let etag = r.header("ETag").map(str::to_string);
-    let text = r.into_string().unwrap_or_default();
+    let (status, etag, text) = server.send(method, path, Some(token), if_match, body.as_ref());
     (
         status,
         etag,
@@ -183,27 +169,7 @@ fn score_as_of(tmp: &Path, data: &Path, day: &str) -> BTreeMap<String, f64> {
         format!("[risk]\nas_of = \"{day}\"\n"),
     )
     .unwrap();
-    let out = work.join("scores.geojson");
-    let o = std::process::Command::new(bin())
-        .current_dir(&work)
-        .args(["score", "--data", "ds", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let fc: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
-    fc["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            let p = &f["properties"];
-            (
-                p["code"].as_str().unwrap().to_string(),
-                p["risk_score"].as_f64().unwrap(),
-            )
-        })
-        .collect()
+    batch_scores(&work, Path::new("ds")).into_iter().collect()
 }
 
 /// Every unit's whole history (with the planner's token).

@@ -4,10 +4,9 @@
 
 mod common;
 
-use common::{ADMIN, GRID_MANAGER, PLANNER, Server, bin, json, start_tiny};
+use common::{ADMIN, GRID_MANAGER, PLANNER, Server, batch_scores, bin, json, start_tiny};
 use serde_json::{Value, json as j};
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -28,25 +27,7 @@ fn send(
     if_match: Option<&str>,
     body: Option<&Value>,
 ) -> (u16, Option<String>, String) {
-    let mut req = ureq::request(method, &format!("{}{}", server.base, path));
-    if let Some(t) = token {
-        req = req.set("Authorization", &format!("Bearer {t}"));
-    }
-    if let Some(m) = if_match {
-        req = req.set("If-Match", m);
-    }
-    let res = match body {
-        Some(b) => req.send_json(b.clone()),
-        None => req.call(),
-    };
-    let r = match res {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{method} {path}: {e}"),
-    };
-    let status = r.status();
-    let etag = r.header("ETag").map(str::to_string);
-    (status, etag, r.into_string().unwrap_or_default())
+    server.send(method, path, token, if_match, body)
 }
 
 fn report(
@@ -85,33 +66,6 @@ fn score_of(server: &Server, code: &str) -> f64 {
     let (s, b) = server.get_with(&format!("/api/cells/{code}"), PLANNER);
     assert_eq!(s, 200, "{b}");
     json(&b)["risk_score"].as_f64().unwrap()
-}
-
-/// `riskmap score` of the data folder (base + journal): code → risk_score.
-fn batch_scores(cwd: &Path, data: &Path) -> std::collections::HashMap<String, f64> {
-    let out = cwd.join("scores.geojson");
-    let o = std::process::Command::new(bin())
-        .current_dir(cwd)
-        .args(["score", "--data"])
-        .arg(data)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let fc: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
-    fc["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            let p = &f["properties"];
-            (
-                p["code"].as_str().unwrap().to_string(),
-                p["risk_score"].as_f64().unwrap(),
-            )
-        })
-        .collect()
 }
 
 #[test]

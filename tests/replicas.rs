@@ -68,24 +68,7 @@ fn send(
     if_match: Option<&str>,
     body: Option<&Value>,
 ) -> (u16, Option<String>, Value) {
-    let mut req = ureq::request(method, &format!("{}{}", server.base, path))
-        .set("Authorization", &format!("Bearer {PLANNER}"))
-        .timeout(Duration::from_secs(60));
-    if let Some(m) = if_match {
-        req = req.set("If-Match", m);
-    }
-    let res = match body {
-        Some(b) => req.send_json(b.clone()),
-        None => req.call(),
-    };
-    let r = match res {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{method} {path}: {e}"),
-    };
-    let status = r.status();
-    let etag = r.header("ETag").map(str::to_string);
-    let text = r.into_string().unwrap_or_default();
+    let (status, etag, text) = server.send(method, path, Some(PLANNER), if_match, body);
     (
         status,
         etag,

@@ -75,6 +75,30 @@ pub struct Op<'a> {
     pub data: &'a serde_json::Value,
 }
 
+/// A write's new entries `(op, id, data)` as journal ops numbered from
+/// `first`, all written at `at` by `actor` in `role`.
+pub fn new_ops<'a>(
+    items: &'a [(String, String, serde_json::Value)],
+    first: u64,
+    at: &'a str,
+    actor: &'a str,
+    role: &'a str,
+) -> Vec<Op<'a>> {
+    items
+        .iter()
+        .zip(first..)
+        .map(|((op, id, data), seq)| Op {
+            seq,
+            at,
+            actor,
+            role,
+            op,
+            id,
+            data,
+        })
+        .collect()
+}
+
 impl<'a> From<&'a crate::journal::Entry> for Op<'a> {
     fn from(e: &'a crate::journal::Entry) -> Op<'a> {
         Op {

@@ -249,19 +249,7 @@ impl Live {
                     return Ok(Vec::new());
                 }
                 let at = crate::journal::now();
-                let ops: Vec<Op<'_>> = items
-                    .iter()
-                    .zip(first..)
-                    .map(|((op, id, data), seq)| Op {
-                        seq,
-                        at: &at,
-                        actor,
-                        role,
-                        op,
-                        id,
-                        data,
-                    })
-                    .collect();
+                let ops = crate::live::new_ops(&items, first, &at, actor, role);
                 let (next, applied) = head.derive(&ops, &policy)?;
                 let next = Arc::new(next);
                 *head = Arc::clone(&next);

@@ -307,19 +307,7 @@ impl Replica {
             return Ok(None);
         }
         let at = crate::journal::now();
-        let ops: Vec<Op<'_>> = items
-            .iter()
-            .zip(first..)
-            .map(|((op, id, data), seq)| Op {
-                seq,
-                at: &at,
-                actor,
-                role,
-                op,
-                id,
-                data,
-            })
-            .collect();
+        let ops = crate::live::new_ops(&items, first, &at, actor, role);
         let (next, applied) = head
             .snap
             .derive(&ops, &TilePolicy::default())

@@ -155,6 +155,34 @@ pub fn run(cwd: &Path, args: &[&str]) -> Output {
         .unwrap_or_else(|e| panic!("cannot run riskmap: {e}"))
 }
 
+/// `riskmap score` of `data` (base + journal, read from `cwd` with its
+/// `riskmap.toml`): grid-unit code → risk_score.
+pub fn batch_scores(cwd: &Path, data: &Path) -> std::collections::HashMap<String, f64> {
+    let out = cwd.join("scores.geojson");
+    let o = Command::new(bin())
+        .current_dir(cwd)
+        .args(["score", "--data"])
+        .arg(data)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run riskmap: {e}"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let fc = json(&std::fs::read_to_string(&out).unwrap());
+    fc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let p = &f["properties"];
+            (
+                p["code"].as_str().unwrap().to_string(),
+                p["risk_score"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
 /// Serves the tiny dataset (written to `ds/` in a new temporary folder,
 /// with the demo tokens and `toml` as `riskmap.toml`).
 pub fn start_tiny(toml: &str) -> (tempfile::TempDir, Server) {
@@ -247,6 +275,38 @@ impl Server {
             Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
             Err(e) => panic!("GET {path}: {e}"),
         }
+    }
+
+    /// Sends `method path` with an optional bearer token, `If-Match` and
+    /// JSON body; returns status, ETag and body.
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        if_match: Option<&str>,
+        body: Option<&serde_json::Value>,
+    ) -> (u16, Option<String>, String) {
+        let mut req = ureq::request(method, &format!("{}{}", self.base, path))
+            .timeout(std::time::Duration::from_secs(60));
+        if let Some(t) = token {
+            req = req.set("Authorization", &format!("Bearer {t}"));
+        }
+        if let Some(m) = if_match {
+            req = req.set("If-Match", m);
+        }
+        let res = match body {
+            Some(b) => req.send_json(b.clone()),
+            None => req.call(),
+        };
+        let r = match res {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: {e}"),
+        };
+        let status = r.status();
+        let etag = r.header("ETag").map(str::to_string);
+        (status, etag, r.into_string().unwrap_or_default())
     }
 
     /// POST with an optional bearer token and an empty body.
