@@ -135,7 +135,7 @@ impl Snapshot {
         let started = Instant::now();
         let loaded = match source {
             DataSource::Postgres(url) => ingest::postgis::load(url.expose(), config)?,
-            DataSource::Dir(dir) => ingest::load_dir(&dir, config)?,
+            DataSource::Dir(dir) => ingest::cache::load_dir(&dir, config)?,
         };
         // Today's date is fixed once per load, so that a later incremental
         // update measures "overdue" against the same day as the full score.

@@ -4,6 +4,7 @@
 //! change copies only what it touches, so each write derives the next book
 //! from the current one while the R-trees and geometry stay shared.
 
+use rayon::prelude::*;
 use super::chunks::ChunkVec;
 use super::store::{Base, UnitId};
 use crate::model::{DangerGrade, Date, HiddenDanger};
@@ -137,10 +138,13 @@ impl DangerBook {
         let mut by_enterprise: Vec<Vec<u32>> = vec![Vec::new(); base.dataset.enterprises.len()];
         let mut by_id = imbl::HashMap::new();
         let mut outside = Vec::new();
-        let mut entries = Vec::with_capacity(records.len());
-        for (i, record) in records.into_iter().enumerate() {
+        let located: Vec<DangerEntry> = records
+            .into_par_iter()
+            .map(|record| DangerEntry::locate(base, record, 0, Vec::new()))
+            .collect();
+        let mut entries = Vec::with_capacity(located.len());
+        for (i, entry) in located.into_iter().enumerate() {
             let i = i as u32;
-            let entry = DangerEntry::locate(base, record, 0, Vec::new());
             match entry.cell {
                 Some(c) => by_cell[c as usize].push(i),
                 None => outside.push(i),
