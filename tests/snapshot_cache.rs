@@ -33,7 +33,10 @@ fn config(cache: bool) -> Config {
 /// Every unit's score, printed with `{:?}` (shortest round-trip form: equal
 /// text is equal bits).
 fn score_text(s: &Snapshot) -> Vec<String> {
-    s.scores.iter().map(|(id, u)| format!("{id} {u:?}")).collect()
+    s.scores
+        .iter()
+        .map(|(id, u)| format!("{id} {u:?}"))
+        .collect()
 }
 
 /// Waits until the cache file of `dir` reads back with the key of `files`
@@ -92,11 +95,7 @@ fn cached_loads_score_bit_identically_and_bad_caches_are_rebuilt() {
     let mut changed = from_files.files.clone();
     changed[0].sha256 = "0".repeat(64);
     assert!(matches!(
-        cache::read(
-            &cache::path(&dir),
-            &cache::key(&changed, &cfg),
-            &changed
-        ),
+        cache::read(&cache::path(&dir), &cache::key(&changed, &cfg), &changed),
         Err(CacheError::Stale)
     ));
     let mut other = cfg.clone();

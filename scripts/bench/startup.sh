@@ -24,7 +24,7 @@ for _ in $(seq 1 "$RUNS"); do
   hwm=$(awk '/VmHWM/ {print $2}' "/proc/$PID/status")
   kill "$PID"
   wait "$PID" 2>/dev/null || true
-  phases=$(grep -oE '(read|index|score|tiles|cache)_ms[^ ]*=[^ ]*[0-9]+' "$LOG" | sed 's/\x1b\[[0-9;]*m//g' | tr '\n' ' ')
+  phases=$(grep -oE '(read|index|score|tiles|cache|elapsed)_ms[^ ]*=[^ ]*[0-9]+' "$LOG" | sed 's/\x1b\[[0-9;]*m//g' | tr '\n' ' ')
   printf '%.2f s to /health, peak RSS %d MiB, load %s; %s\n' "$(echo "$t1 - $t0" | bc)" $((hwm / 1024)) \
     "$(cut -d' ' -f1 /proc/loadavg)" "$phases"
   rm -f "$LOG"

@@ -4,10 +4,10 @@
 //! change copies only what it touches, so each write derives the next book
 //! from the current one while the R-trees and geometry stay shared.
 
-use rayon::prelude::*;
 use super::chunks::ChunkVec;
 use super::store::{Base, UnitId};
 use crate::model::{DangerGrade, Date, HiddenDanger};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -138,12 +138,12 @@ impl DangerBook {
         let mut by_enterprise: Vec<Vec<u32>> = vec![Vec::new(); base.dataset.enterprises.len()];
         let mut by_id = imbl::HashMap::new();
         let mut outside = Vec::new();
-        let located: Vec<DangerEntry> = records
+        // Located in parallel (a point-in-cell search each), indexed in order.
+        let entries: Vec<Arc<DangerEntry>> = records
             .into_par_iter()
-            .map(|record| DangerEntry::locate(base, record, 0, Vec::new()))
+            .map(|record| Arc::new(DangerEntry::locate(base, record, 0, Vec::new())))
             .collect();
-        let mut entries = Vec::with_capacity(located.len());
-        for (i, entry) in located.into_iter().enumerate() {
+        for (i, entry) in entries.iter().enumerate() {
             let i = i as u32;
             match entry.cell {
                 Some(c) => by_cell[c as usize].push(i),
@@ -155,7 +155,6 @@ impl DangerBook {
             by_id
                 .entry(Arc::from(entry.record.id.as_str()))
                 .or_insert(i);
-            entries.push(Arc::new(entry));
         }
         DangerBook {
             loaded,

@@ -4,11 +4,11 @@ use super::alarms::AlarmBook;
 use super::dangers::DangerBook;
 use crate::crs::metric;
 use crate::model::{Dataset, GridUnit, Level};
+use foldhash::HashMap;
 use geo::{BoundingRect, Intersects, MultiPolygon, Point};
 use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
-use foldhash::HashMap;
 use std::ops::Deref;
 use std::sync::Arc;
 
@@ -264,7 +264,10 @@ impl Base {
                                     .iter()
                                     .enumerate()
                                     .map(|(i, h)| {
-                                        IndexedPoint::new([h.location.x(), h.location.y()], i as u32)
+                                        IndexedPoint::new(
+                                            [h.location.x(), h.location.y()],
+                                            i as u32,
+                                        )
                                     })
                                     .collect(),
                             );
@@ -273,7 +276,9 @@ impl Base {
                                     .collapse_zones
                                     .iter()
                                     .enumerate()
-                                    .map(|(i, z)| IndexedBox::new(envelope_of(&z.geometry), i as u32))
+                                    .map(|(i, z)| {
+                                        IndexedBox::new(envelope_of(&z.geometry), i as u32)
+                                    })
                                     .collect(),
                             );
                             let hazard_by_id =

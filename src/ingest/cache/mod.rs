@@ -249,7 +249,8 @@ pub fn encode(key: &[u8; 32], loaded: &Loaded) -> Vec<u8> {
         })
         .collect();
     let sections: Vec<(Kind, Vec<u8>)> = parts.into_iter().flatten().collect();
-    let mut out = Vec::with_capacity(sections.iter().map(|(_, b)| b.len() + 17).sum::<usize>() + 44);
+    let mut out =
+        Vec::with_capacity(sections.iter().map(|(_, b)| b.len() + 17).sum::<usize>() + 44);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(key);
     (sections.len() as u32).put(&mut out);
@@ -280,7 +281,9 @@ fn write_in_background(file: PathBuf, key: [u8; 32], loaded: &Loaded) {
                 encode_ms,
                 "snapshot cache written"
             ),
-            Err(e) => tracing::warn!(cache = %file.display(), "cannot write the snapshot cache: {e}"),
+            Err(e) => {
+                tracing::warn!(cache = %file.display(), "cannot write the snapshot cache: {e}")
+            }
         });
     if let Err(e) = spawned {
         tracing::warn!("cannot start the snapshot cache writer: {e}");
@@ -377,6 +380,20 @@ pub fn read(file: &Path, key: &[u8; 32], files: &[SourceFile]) -> Result<Loaded,
         })
         .collect::<Result<_, _>>()?;
     let mut dataset = Dataset::default();
+    // Each list allocated once at its full length (no growth by doubling).
+    let count = |pick: fn(&Section) -> Option<usize>| sections.iter().filter_map(pick).sum();
+    dataset.enterprises.reserve_exact(count(|s| match s {
+        Section::Enterprises(v) => Some(v.len()),
+        _ => None,
+    }));
+    dataset.units.reserve_exact(count(|s| match s {
+        Section::Units(v) => Some(v.len()),
+        _ => None,
+    }));
+    dataset.hidden_dangers.reserve_exact(count(|s| match s {
+        Section::HiddenDangers(v) => Some(v.len()),
+        _ => None,
+    }));
     let mut issues = Vec::new();
     let mut cached_files = None;
     for s in sections {
