@@ -23,9 +23,11 @@ fn demo(dir: &Path) {
 }
 
 fn config(cache: bool) -> Config {
-    let mut c = Config::default();
-    c.snapshot_cache = cache;
-    c.snapshot_cache_min_mb = 0;
+    let mut c = Config {
+        snapshot_cache: cache,
+        snapshot_cache_min_mb: 0,
+        ..Config::default()
+    };
     c.risk.as_of = Some("2026-03-01".into());
     c
 }

@@ -226,8 +226,10 @@ fn chunked<T: Codec + Sync>(kind: Kind, items: &[T]) -> Vec<(Kind, Vec<u8>)> {
     chunks
 }
 
-/// The whole cache file for `loaded` under `key`.
-pub fn encode(key: &[u8; 32], loaded: &Loaded) -> Vec<u8> {
+/// The cache file for `loaded` under `key`, as its parts in file order:
+/// the header (magic, key, section table), then each section's bytes
+/// (kept apart, so that writing never copies them into one buffer).
+pub fn encode(key: &[u8; 32], loaded: &Loaded) -> Vec<Vec<u8>> {
     let ds = &loaded.dataset;
     let parts: Vec<Vec<(Kind, Vec<u8>)>> = Kind::ALL
         .par_iter()
@@ -249,20 +251,18 @@ pub fn encode(key: &[u8; 32], loaded: &Loaded) -> Vec<u8> {
         })
         .collect();
     let sections: Vec<(Kind, Vec<u8>)> = parts.into_iter().flatten().collect();
-    let mut out =
-        Vec::with_capacity(sections.iter().map(|(_, b)| b.len() + 17).sum::<usize>() + 44);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(key);
-    (sections.len() as u32).put(&mut out);
+    let mut head = Vec::with_capacity(44 + 17 * sections.len());
+    head.extend_from_slice(MAGIC);
+    head.extend_from_slice(key);
+    (sections.len() as u32).put(&mut head);
     for (kind, bytes) in &sections {
-        (*kind as u8).put(&mut out);
-        (bytes.len() as u64).put(&mut out);
-        checksum(bytes).put(&mut out);
+        (*kind as u8).put(&mut head);
+        (bytes.len() as u64).put(&mut head);
+        checksum(bytes).put(&mut head);
     }
-    for (_, bytes) in sections {
-        out.extend_from_slice(&bytes);
-    }
-    out
+    std::iter::once(head)
+        .chain(sections.into_iter().map(|(_, bytes)| bytes))
+        .collect()
 }
 
 /// Writes the cache of `loaded` on a thread of its own (the caller goes on
@@ -270,14 +270,14 @@ pub fn encode(key: &[u8; 32], loaded: &Loaded) -> Vec<u8> {
 /// never sees half a file. A failure is logged; the data are unaffected.
 fn write_in_background(file: PathBuf, key: [u8; 32], loaded: &Loaded) {
     let t = Instant::now();
-    let bytes = encode(&key, loaded);
+    let parts = encode(&key, loaded);
     let encode_ms = t.elapsed().as_millis() as u64;
     let spawned = std::thread::Builder::new()
         .name("snapshot-cache".into())
-        .spawn(move || match write_file(&file, &bytes) {
+        .spawn(move || match write_file(&file, &parts) {
             Ok(()) => tracing::info!(
                 cache = %file.display(),
-                bytes = bytes.len(),
+                bytes = parts.iter().map(Vec::len).sum::<usize>(),
                 encode_ms,
                 "snapshot cache written"
             ),
@@ -290,16 +290,19 @@ fn write_in_background(file: PathBuf, key: [u8; 32], loaded: &Loaded) {
     }
 }
 
-/// Writes `bytes` to `file` through a temporary file and a rename.
-pub fn write_file(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes `parts` one after the other to `file`, through a temporary file
+/// and a rename.
+pub fn write_file(file: &Path, parts: &[Vec<u8>]) -> std::io::Result<()> {
     if let Some(parent) = file.parent() {
         std::fs::create_dir_all(parent)?;
     }
     let tmp = file.with_extension(format!("partial-{}", std::process::id()));
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        for part in parts {
+            f.write_all(part)?;
+        }
+        f.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         std::fs::rename(&tmp, file)
     })();
     if result.is_err() {
