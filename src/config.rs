@@ -313,6 +313,15 @@ pub struct Config {
     /// which the per-client connection cap does not count; from any
     /// other peer those headers are ignored.
     pub trusted_proxies: Vec<IpRange>,
+    /// Keep the validated features of a data folder in
+    /// `.riskmap-cache/snapshot.bin` there, so that the next start on the
+    /// same files skips reading and validating them (keyed by the files'
+    /// hashes, the layer settings and the riskmap build; rebuilt on any
+    /// change).
+    pub snapshot_cache: bool,
+    /// Only data folders whose input files total at least this many MiB
+    /// are cached (smaller ones load quickly anyway).
+    pub snapshot_cache_min_mb: u64,
 }
 
 impl Default for Config {
@@ -336,6 +345,8 @@ impl Default for Config {
             watch_debounce_ms: 2000,
             source: SourceConfig::default(),
             trusted_proxies: Vec::new(),
+            snapshot_cache: true,
+            snapshot_cache_min_mb: 64,
         }
     }
 }

@@ -174,7 +174,7 @@ impl Snapshot {
         let started = Instant::now();
         let loaded = match source {
             DataSource::Postgres(url) => ingest::postgis::load(url.expose(), config)?,
-            DataSource::Dir(dir) => ingest::load_dir(&dir, config)?,
+            DataSource::Dir(dir) => ingest::cache::load_dir(&dir, config)?,
         };
         Ok(Snapshot::build(loaded, config, started))
     }

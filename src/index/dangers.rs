@@ -7,6 +7,7 @@
 use super::chunks::ChunkVec;
 use super::store::{Base, UnitId};
 use crate::model::{DangerGrade, Date, HiddenDanger};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -137,10 +138,13 @@ impl DangerBook {
         let mut by_enterprise: Vec<Vec<u32>> = vec![Vec::new(); base.dataset.enterprises.len()];
         let mut by_id = imbl::HashMap::new();
         let mut outside = Vec::new();
-        let mut entries = Vec::with_capacity(records.len());
-        for (i, record) in records.into_iter().enumerate() {
+        // Located in parallel (a point-in-cell search each), indexed in order.
+        let entries: Vec<Arc<DangerEntry>> = records
+            .into_par_iter()
+            .map(|record| Arc::new(DangerEntry::locate(base, record, 0, Vec::new())))
+            .collect();
+        for (i, entry) in entries.iter().enumerate() {
             let i = i as u32;
-            let entry = DangerEntry::locate(base, record, 0, Vec::new());
             match entry.cell {
                 Some(c) => by_cell[c as usize].push(i),
                 None => outside.push(i),
@@ -151,7 +155,6 @@ impl DangerBook {
             by_id
                 .entry(Arc::from(entry.record.id.as_str()))
                 .or_insert(i);
-            entries.push(Arc::new(entry));
         }
         DangerBook {
             loaded,

@@ -4,11 +4,11 @@ use super::alarms::AlarmBook;
 use super::dangers::DangerBook;
 use crate::crs::metric;
 use crate::model::{Dataset, GridUnit, Level};
+use foldhash::HashMap;
 use geo::{BoundingRect, Intersects, MultiPolygon, Point};
 use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
-use std::collections::HashMap;
 use std::ops::Deref;
 use std::sync::Arc;
 
@@ -76,12 +76,33 @@ fn grid_digest(units: &[GridUnit], parent: &[Option<UnitId>], area_m2: &[f64]) -
 }
 
 /// Feature ids to indices, the first feature winning a repeated id.
-fn ids_to_indices<'a>(ids: impl Iterator<Item = &'a String>) -> HashMap<String, u32> {
-    let mut out = HashMap::new();
+fn ids_to_indices<'a>(ids: impl ExactSizeIterator<Item = &'a String>) -> HashMap<String, u32> {
+    let mut out = HashMap::with_capacity_and_hasher(ids.len(), Default::default());
     for (i, id) in ids.enumerate() {
         out.entry(id.clone()).or_insert(i as u32);
     }
     out
+}
+
+/// The units of each level (by [`level_index`]), in unit order.
+fn unit_levels(units: &[GridUnit]) -> [Vec<UnitId>; 4] {
+    let mut levels: [Vec<UnitId>; 4] = Default::default();
+    for (i, u) in units.iter().enumerate() {
+        levels[level_index(u.level)].push(i as UnitId);
+    }
+    levels
+}
+
+/// One R-tree of unit boxes per level (by [`level_index`]).
+fn unit_trees(units: &[GridUnit]) -> [RTree<IndexedBox>; 4] {
+    let levels = unit_levels(units);
+    levels.map(|ids| {
+        RTree::bulk_load(
+            ids.iter()
+                .map(|&i| IndexedBox::new(envelope_of(&units[i as usize].geometry), i))
+                .collect(),
+        )
+    })
 }
 
 fn level_index(level: Level) -> usize {
@@ -188,11 +209,86 @@ impl Base {
             .units
             .sort_by(|a, b| (a.level, &a.code).cmp(&(b.level, &b.code)));
         let units = &dataset.units;
-        let by_code: HashMap<String, UnitId> = units
-            .iter()
-            .enumerate()
-            .map(|(i, u)| (u.code.clone(), i as UnitId))
-            .collect();
+        // The independent parts in parallel: the unit hierarchy and trees,
+        // the point and zone trees, the id maps.
+        let ((by_code, (unit_trees, area_m2)), ((enterprise_tree, enterprise_by_id), rest)) =
+            rayon::join(
+                || {
+                    rayon::join(
+                        || -> HashMap<String, UnitId> {
+                            units
+                                .iter()
+                                .enumerate()
+                                .map(|(i, u)| (u.code.clone(), i as UnitId))
+                                .collect()
+                        },
+                        || {
+                            rayon::join(
+                                || unit_trees(units),
+                                || -> Vec<f64> {
+                                    units
+                                        .par_iter()
+                                        .map(|u| metric::area(&u.geometry).0)
+                                        .collect()
+                                },
+                            )
+                        },
+                    )
+                },
+                || {
+                    rayon::join(
+                        || {
+                            rayon::join(
+                                || {
+                                    RTree::bulk_load(
+                                        dataset
+                                            .enterprises
+                                            .iter()
+                                            .enumerate()
+                                            .map(|(i, e)| {
+                                                IndexedPoint::new(
+                                                    [e.location.x(), e.location.y()],
+                                                    i as u32,
+                                                )
+                                            })
+                                            .collect(),
+                                    )
+                                },
+                                || ids_to_indices(dataset.enterprises.iter().map(|e| &e.id)),
+                            )
+                        },
+                        || {
+                            let hazard_tree = RTree::bulk_load(
+                                dataset
+                                    .hazard_sources
+                                    .iter()
+                                    .enumerate()
+                                    .map(|(i, h)| {
+                                        IndexedPoint::new(
+                                            [h.location.x(), h.location.y()],
+                                            i as u32,
+                                        )
+                                    })
+                                    .collect(),
+                            );
+                            let zone_tree = RTree::bulk_load(
+                                dataset
+                                    .collapse_zones
+                                    .iter()
+                                    .enumerate()
+                                    .map(|(i, z)| {
+                                        IndexedBox::new(envelope_of(&z.geometry), i as u32)
+                                    })
+                                    .collect(),
+                            );
+                            let hazard_by_id =
+                                ids_to_indices(dataset.hazard_sources.iter().map(|h| &h.id));
+                            (hazard_tree, zone_tree, hazard_by_id)
+                        },
+                    )
+                },
+            );
+        let (hazard_tree, zone_tree, hazard_by_id) = rest;
         let parent: Vec<Option<UnitId>> = units
             .iter()
             .map(|u| {
@@ -208,48 +304,7 @@ impl Base {
                 children[*p as usize].push(i as UnitId);
             }
         }
-        let mut levels: [Vec<UnitId>; 4] = Default::default();
-        for (i, u) in units.iter().enumerate() {
-            levels[level_index(u.level)].push(i as UnitId);
-        }
-        let unit_trees = [0, 1, 2, 3].map(|l| {
-            RTree::bulk_load(
-                levels[l]
-                    .iter()
-                    .map(|&i| IndexedBox::new(envelope_of(&units[i as usize].geometry), i))
-                    .collect(),
-            )
-        });
-        let area_m2: Vec<f64> = units
-            .par_iter()
-            .map(|u| metric::area(&u.geometry).0)
-            .collect();
-        let enterprise_tree = RTree::bulk_load(
-            dataset
-                .enterprises
-                .iter()
-                .enumerate()
-                .map(|(i, e)| IndexedPoint::new([e.location.x(), e.location.y()], i as u32))
-                .collect(),
-        );
-        let hazard_tree = RTree::bulk_load(
-            dataset
-                .hazard_sources
-                .iter()
-                .enumerate()
-                .map(|(i, h)| IndexedPoint::new([h.location.x(), h.location.y()], i as u32))
-                .collect(),
-        );
-        let zone_tree = RTree::bulk_load(
-            dataset
-                .collapse_zones
-                .iter()
-                .enumerate()
-                .map(|(i, z)| IndexedBox::new(envelope_of(&z.geometry), i as u32))
-                .collect(),
-        );
-        let enterprise_by_id = ids_to_indices(dataset.enterprises.iter().map(|e| &e.id));
-        let hazard_by_id = ids_to_indices(dataset.hazard_sources.iter().map(|h| &h.id));
+        let levels = unit_levels(units);
         let grid_digest = grid_digest(&dataset.units, &parent, &area_m2);
         let mut store = Base {
             dataset,

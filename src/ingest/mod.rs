@@ -12,6 +12,7 @@
 
 pub mod alarms;
 pub mod build;
+pub mod cache;
 pub mod csv;
 pub mod fgb;
 pub mod fields;
@@ -71,7 +72,7 @@ pub fn source_label(source: &str) -> String {
 
 /// Whether a source is read through GDAL (by extension or as a connection
 /// string).
-fn needs_gdal(path: &Path) -> bool {
+pub(crate) fn needs_gdal(path: &Path) -> bool {
     is_connection_string(&path.to_string_lossy())
         || path
             .extension()
@@ -116,7 +117,7 @@ pub struct LoadError {
     pub unreachable: bool,
 }
 
-fn find_file(dir: &Path, layer: LayerId, config: &Config) -> Option<PathBuf> {
+pub(crate) fn find_file(dir: &Path, layer: LayerId, config: &Config) -> Option<PathBuf> {
     if let Some(f) = &config.layers.get(layer).file {
         if is_connection_string(&f.to_string_lossy()) {
             return Some(f.clone());
@@ -326,17 +327,100 @@ fn read_layer(dir: &Path, layer: LayerId, config: &Config) -> ReadLayer {
 /// the [`LoadError`] lists every problem. With `"skip"`, features with errors
 /// are left out and their errors become warnings; file-level errors (a layer
 /// that cannot be read at all) still fail the load.
+///
+/// Each layer is read and typed in its own task (its file's bytes and
+/// untyped table are dropped as soon as it is typed); the checks across
+/// layers follow. Problems are reported in the same order as a sequential
+/// read would.
 pub fn load_dir(dir: &Path, config: &Config) -> Result<Loaded, LoadError> {
-    let read: Vec<ReadLayer> = LayerId::INPUTS
+    let built: Vec<BuiltLayer> = LayerId::INPUTS
         .par_iter()
-        .map(|&layer| read_layer(dir, layer, config))
+        .map(|&layer| build_layer(read_layer(dir, layer, config), config))
         .collect();
-    assemble(dir, read, config)
+    link(dir, built, config)
+}
+
+/// One layer typed by its builder, with its own problems (those of the
+/// read first).
+struct BuiltLayer {
+    layer: LayerId,
+    name: String,
+    file: Option<SourceFile>,
+    issues: Vec<Issue>,
+    /// A file-level error: the layer could not be read at all.
+    fatal: bool,
+    typed: Typed,
+}
+
+/// The typed features of one layer.
+enum Typed {
+    /// Nothing was read.
+    Nothing,
+    Enterprises(Vec<crate::model::Enterprise>),
+    HazardSources(Vec<crate::model::HazardSource>),
+    CollapseZones(Vec<crate::model::CollapseZone>),
+    Grid(Vec<crate::model::GridUnit>),
+    Counties(Vec<crate::model::GridUnit>),
+    Dangers(Vec<build::DangerRow>),
+    Sensors(Vec<crate::model::Sensor>),
+    Alarms(Vec<build::AlarmRow>),
+    /// A layer without features of its own.
+    Other,
+}
+
+/// Types the features of one layer read.
+fn build_layer(r: ReadLayer, config: &Config) -> BuiltLayer {
+    let mut issues = r.issues;
+    let fatal = issues
+        .iter()
+        .any(|i| i.is_error() && i.feature.is_none() && i.field.is_none());
+    let typed = match r.table {
+        None => Typed::Nothing,
+        Some(table) => {
+            let converted;
+            let mut cfg = config.layers.get(r.layer);
+            if let Some(crs) = r.crs {
+                converted = crate::config::LayerConfig { crs, ..cfg.clone() };
+                cfg = &converted;
+            }
+            let mut b = Builder::new(r.layer, cfg, IssueSink::new(&r.name, &mut issues));
+            match r.layer {
+                LayerId::Enterprises => Typed::Enterprises(b.enterprises(&table)),
+                LayerId::HazardSources => Typed::HazardSources(b.hazard_sources(&table)),
+                LayerId::CollapseZones => Typed::CollapseZones(b.collapse_zones(&table)),
+                LayerId::GridCells => Typed::Grid(b.grid_units(&table)),
+                LayerId::Counties => Typed::Counties(b.counties(&table)),
+                LayerId::HiddenDangers => Typed::Dangers(b.hidden_dangers(&table)),
+                LayerId::Sensors => Typed::Sensors(b.sensors(&table)),
+                LayerId::Alarms => Typed::Alarms(b.alarms(&table)),
+                _ => Typed::Other,
+            }
+        }
+    };
+    BuiltLayer {
+        layer: r.layer,
+        name: r.name,
+        file: r.file,
+        issues,
+        fatal,
+        typed,
+    }
 }
 
 /// Types, validates and links the layers read from one source (`dir`
 /// names it in the [`LoadError`]).
 fn assemble(dir: &Path, read: Vec<ReadLayer>, config: &Config) -> Result<Loaded, LoadError> {
+    let built = read
+        .into_par_iter()
+        .map(|r| build_layer(r, config))
+        .collect();
+    link(dir, built, config)
+}
+
+/// Validates and links the typed layers: the grid hierarchy on one side,
+/// ids and references between the point layers on the other (in parallel;
+/// their problems in this order).
+fn link(dir: &Path, built: Vec<BuiltLayer>, config: &Config) -> Result<Loaded, LoadError> {
     let mut issues = Vec::new();
     let mut files = Vec::new();
     let mut dataset = Dataset::default();
@@ -347,37 +431,27 @@ fn assemble(dir: &Path, read: Vec<ReadLayer>, config: &Config) -> Result<Loaded,
     let mut names: HashMap<LayerId, String> = HashMap::new();
     let mut fatal = false;
     let mut grid_read = false;
-    for r in read {
-        names.insert(r.layer, r.name.clone());
-        fatal |= r
-            .issues
-            .iter()
-            .any(|i| i.is_error() && i.feature.is_none() && i.field.is_none());
-        issues.extend(r.issues);
-        files.extend(r.file);
-        let Some(table) = r.table else { continue };
-        grid_read |= r.layer == LayerId::GridCells;
-        let converted;
-        let mut cfg = config.layers.get(r.layer);
-        if let Some(crs) = r.crs {
-            converted = crate::config::LayerConfig { crs, ..cfg.clone() };
-            cfg = &converted;
-        }
-        let mut b = Builder::new(r.layer, cfg, IssueSink::new(&r.name, &mut issues));
-        match r.layer {
-            LayerId::Enterprises => dataset.enterprises = b.enterprises(&table),
-            LayerId::HazardSources => dataset.hazard_sources = b.hazard_sources(&table),
-            LayerId::CollapseZones => dataset.collapse_zones = b.collapse_zones(&table),
-            LayerId::GridCells => grid = b.grid_units(&table),
-            LayerId::Counties => counties = b.counties(&table),
-            LayerId::HiddenDangers => {
+    for b in built {
+        names.insert(b.layer, b.name);
+        fatal |= b.fatal;
+        issues.extend(b.issues);
+        files.extend(b.file);
+        match b.typed {
+            Typed::Nothing => continue,
+            Typed::Enterprises(v) => dataset.enterprises = v,
+            Typed::HazardSources(v) => dataset.hazard_sources = v,
+            Typed::CollapseZones(v) => dataset.collapse_zones = v,
+            Typed::Grid(v) => grid = v,
+            Typed::Counties(v) => counties = v,
+            Typed::Dangers(v) => {
                 dataset.has_hidden_dangers = true;
-                dangers = b.hidden_dangers(&table);
+                dangers = v;
             }
-            LayerId::Sensors => dataset.sensors = b.sensors(&table),
-            LayerId::Alarms => alarm_rows = b.alarms(&table),
-            _ => {}
+            Typed::Sensors(v) => dataset.sensors = v,
+            Typed::Alarms(v) => alarm_rows = v,
+            Typed::Other => {}
         }
+        grid_read |= b.layer == LayerId::GridCells;
     }
     let name = |l: LayerId| {
         names
@@ -386,13 +460,43 @@ fn assemble(dir: &Path, read: Vec<ReadLayer>, config: &Config) -> Result<Loaded,
             .unwrap_or_else(|| l.as_str().to_string())
     };
     let (county_file, grid_file) = (name(LayerId::Counties), name(LayerId::GridCells));
-    {
-        let mut county_issues = Vec::new();
-        let mut county_sink = IssueSink::new(&county_file, &mut county_issues);
-        let mut grid_sink = IssueSink::new(&grid_file, &mut issues);
-        dataset.units = hierarchy::assemble(counties, grid, &mut county_sink, &mut grid_sink);
-        issues.extend(county_issues);
-    }
+    let (hierarchy, points) = rayon::join(
+        || {
+            let mut grid_issues = Vec::new();
+            let mut county_issues = Vec::new();
+            let mut county_sink = IssueSink::new(&county_file, &mut county_issues);
+            let mut grid_sink = IssueSink::new(&grid_file, &mut grid_issues);
+            let units = hierarchy::assemble(counties, grid, &mut county_sink, &mut grid_sink);
+            grid_issues.extend(county_issues);
+            (units, grid_issues)
+        },
+        || {
+            let mut issues = Vec::new();
+            check_ids(
+                &mut dataset,
+                &name(LayerId::Enterprises),
+                &name(LayerId::HazardSources),
+                &name(LayerId::CollapseZones),
+                &mut issues,
+            );
+            dataset.hidden_dangers = link_dangers(
+                dangers,
+                &dataset.enterprises,
+                &name(LayerId::HiddenDangers),
+                &mut issues,
+            );
+            dataset.alarms = alarms::link(
+                &mut dataset.sensors,
+                alarm_rows,
+                (&name(LayerId::Sensors), &name(LayerId::Alarms)),
+                &mut issues,
+            );
+            issues
+        },
+    );
+    let (units, hierarchy_issues) = hierarchy;
+    dataset.units = units;
+    issues.extend(hierarchy_issues);
     if grid_read
         && !dataset
             .units
@@ -406,25 +510,7 @@ fn assemble(dir: &Path, read: Vec<ReadLayer>, config: &Config) -> Result<Loaded,
             "the grid holds no unit cells (level `cell`): there is nothing to score",
         ));
     }
-    check_ids(
-        &mut dataset,
-        &name(LayerId::Enterprises),
-        &name(LayerId::HazardSources),
-        &name(LayerId::CollapseZones),
-        &mut issues,
-    );
-    dataset.hidden_dangers = link_dangers(
-        dangers,
-        &dataset.enterprises,
-        &name(LayerId::HiddenDangers),
-        &mut issues,
-    );
-    dataset.alarms = alarms::link(
-        &mut dataset.sensors,
-        alarm_rows,
-        (&name(LayerId::Sensors), &name(LayerId::Alarms)),
-        &mut issues,
-    );
+    issues.extend(points);
     let has_errors = issues.iter().any(Issue::is_error);
     if fatal || (has_errors && config.on_invalid == OnInvalid::Reject) {
         return Err(LoadError {
@@ -471,7 +557,8 @@ fn check_ids(
     issues: &mut Vec<Issue>,
 ) {
     fn dedup<T>(items: &mut Vec<T>, id: impl Fn(&T) -> &str, file: &str, issues: &mut Vec<Issue>) {
-        let mut seen: HashMap<String, usize> = HashMap::with_capacity(items.len());
+        let mut seen: foldhash::HashMap<&str, usize> =
+            HashMap::with_capacity_and_hasher(items.len(), Default::default());
         let mut keep = vec![true; items.len()];
         for (i, item) in items.iter().enumerate() {
             let key = id(item);
@@ -488,7 +575,7 @@ fn check_ids(
                     ),
                 });
             } else {
-                seen.insert(key.to_string(), i);
+                seen.insert(key, i);
             }
         }
         let mut k = keep.into_iter();
@@ -497,8 +584,7 @@ fn check_ids(
     dedup(&mut ds.enterprises, |e| &e.id, ent_file, issues);
     dedup(&mut ds.hazard_sources, |h| &h.id, hs_file, issues);
     dedup(&mut ds.collapse_zones, |z| &z.id, cz_file, issues);
-    let ids: std::collections::HashSet<&str> =
-        ds.enterprises.iter().map(|e| e.id.as_str()).collect();
+    let ids: foldhash::HashSet<&str> = ds.enterprises.iter().map(|e| e.id.as_str()).collect();
     let mut bad = Vec::new();
     for h in &ds.hazard_sources {
         if let Some(e) = &h.enterprise_id
@@ -529,9 +615,10 @@ fn link_dangers(
     file: &str,
     issues: &mut Vec<Issue>,
 ) -> Vec<crate::model::HiddenDanger> {
-    let by_id: HashMap<&str, &crate::model::Enterprise> =
+    let by_id: foldhash::HashMap<&str, &crate::model::Enterprise> =
         enterprises.iter().map(|e| (e.id.as_str(), e)).collect();
-    let mut seen: HashMap<String, String> = HashMap::with_capacity(rows.len());
+    let mut seen: foldhash::HashMap<String, String> =
+        HashMap::with_capacity_and_hasher(rows.len(), Default::default());
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let error = |field: &str, message: String| Issue {

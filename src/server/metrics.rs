@@ -86,7 +86,13 @@ impl Metrics {
         let Ok(mut routes) = self.routes.lock() else {
             return;
         };
-        let s = routes.entry(route.to_string()).or_default();
+        // Looked up before inserting: a known route costs no allocation.
+        if !routes.contains_key(route) {
+            routes.insert(route.to_string(), RouteStats::default());
+        }
+        let Some(s) = routes.get_mut(route) else {
+            return;
+        };
         *s.by_status.entry(status).or_default() += 1;
         s.count += 1;
         s.sum_seconds += seconds;
@@ -368,18 +374,15 @@ impl Drop for InFlight<'_> {
 
 /// Middleware recording each request under its route template.
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".to_string());
+    // A shared handle on the route's pattern, not a copy of it.
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let start = Instant::now();
     let resp = {
         let _in_flight = InFlight::enter(&state.metrics);
         next.run(req).await
     };
     state.metrics.observe(
-        &route,
+        route.as_ref().map_or("unmatched", MatchedPath::as_str),
         resp.status().as_u16(),
         start.elapsed().as_secs_f64(),
     );

@@ -6,7 +6,7 @@ use super::{ApiError, AppState};
 use crate::auth::Caller;
 use crate::tiles::cache::{TileBody, TileCache, TileKey, gzip};
 use crate::tiles::{TileError, TileId, TilePolicy, tilejson};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -20,6 +20,9 @@ use std::sync::atomic::Ordering;
 const MVT_TYPE: &str = "application/vnd.mapbox-vector-tile";
 /// Browser cache lifetime of a tile, seconds.
 const TILE_MAX_AGE: u32 = 300;
+/// `Cache-Control` of a public tile (max-age [`TILE_MAX_AGE`]).
+const PUBLIC_CACHE_CONTROL: &str = "public, max-age=300";
+const _: () = assert!(TILE_MAX_AGE == 300, "update PUBLIC_CACHE_CONTROL");
 /// Tile routes: `/tiles/{z}/{x}/{y}.mvt` and `/tiles.json`, with a cache of
 /// at most `cache_bytes` of tile bodies (0: no cache).
 pub fn routes(cache_bytes: u64) -> Router<AppState> {
@@ -86,14 +89,37 @@ pub(super) fn accepts_gzip(headers: &HeaderMap) -> bool {
 
 /// The entity tag of one tile body.
 fn etag(key: &TileKey) -> String {
+    use std::fmt::Write;
     let mut h = Sha256::new();
     h.update(key.data_version.as_bytes());
     h.update(b"\0");
-    h.update(key.tile.to_string().as_bytes());
+    let mut zxy = [0u8; 40];
+    let mut w = Cursor(&mut zxy, 0);
+    // The tile's `Display` (`z/x/y`), written without an allocation.
+    let _ = write!(w, "{}", key.tile);
+    let n = w.1;
+    h.update(&zxy[..n]);
     h.update(b"\0");
     h.update(key.caller.as_bytes());
-    let enc = if key.gzip { "gzip" } else { "identity" };
-    format!("\"{}-{}\"", hex::encode(&h.finalize()[..10]), enc)
+    let digest = h.finalize();
+    let mut out = String::with_capacity(32);
+    out.push('"');
+    out.push_str(&hex::encode(&digest[..10]));
+    out.push_str(if key.gzip { "-gzip\"" } else { "-identity\"" });
+    out
+}
+
+/// A `fmt::Write` into a byte buffer (the text of a tile address).
+struct Cursor<'a>(&'a mut [u8], usize);
+
+impl std::fmt::Write for Cursor<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.1 + s.len();
+        let dst = self.0.get_mut(self.1..end).ok_or(std::fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.1 = end;
+        Ok(())
+    }
 }
 
 /// Whether `If-None-Match` names `etag` (or `*`).
@@ -110,14 +136,14 @@ fn common_headers(resp: &mut Response, etag: &str, public: bool) {
     // A token's tiles are never stored: Qt-based clients (QGIS) key their
     // disk cache on the URL alone and ignore `Vary`, so a stored private
     // tile would be shown to the next caller of the same URL.
-    let cc = if public {
-        format!("public, max-age={TILE_MAX_AGE}")
-    } else {
-        "private, no-store".to_string()
-    };
-    if let Ok(v) = HeaderValue::from_str(&cc) {
-        h.insert(header::CACHE_CONTROL, v);
-    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(if public {
+            PUBLIC_CACHE_CONTROL
+        } else {
+            "private, no-store"
+        }),
+    );
     if let Ok(v) = HeaderValue::from_str(etag) {
         h.insert(header::ETAG, v);
     }
@@ -129,9 +155,12 @@ async fn tile(
     Extension(service): Extension<Arc<TileService>>,
     caller: Caller,
     Path((z, x, y)): Path<(String, String, String)>,
-    Query(q): Query<std::collections::HashMap<String, String>>,
-    headers: HeaderMap,
+    req: Request,
 ) -> Result<Response, ApiError> {
+    // The request's headers are read in place (not copied) and its query
+    // parsed only when there is one.
+    let headers = req.headers();
+    let q = query_map(req.uri().query());
     let tile = parse_tile(&z, &x, &y)?;
     let date = q.get("date");
     let snap = match date {
@@ -154,10 +183,10 @@ async fn tile(
         },
         tile,
         caller: scope.cache_key(&snap.store).into(),
-        gzip: accepts_gzip(&headers),
+        gzip: accepts_gzip(headers),
     };
     let tag = etag(&key);
-    if not_modified(&headers, &tag) {
+    if not_modified(headers, &tag) {
         let mut resp = StatusCode::NOT_MODIFIED.into_response();
         common_headers(&mut resp, &tag, public);
         return Ok(resp);
@@ -227,6 +256,18 @@ fn tile_response(body: TileBody, gzipped: bool, tag: &str, public: bool) -> Resp
     };
     common_headers(&mut resp, tag, public);
     resp
+}
+
+/// The query's parameters as `Query<HashMap<String, String>>` reads them
+/// (form-decoded, a repeated name keeping its last value); empty without
+/// a query, with no allocation.
+fn query_map(query: Option<&str>) -> std::collections::HashMap<String, String> {
+    match query {
+        None | Some("") => std::collections::HashMap::new(),
+        Some(q) => form_urlencoded::parse(q.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect(),
+    }
 }
 
 /// Whether the query holds `auth=required`: a tile URL that only token
