@@ -14,6 +14,7 @@ use std::path::Path;
 const RANKS: &[(&str, u8)] = &[
     ("model", 0),
     ("assets", 0),
+    ("clock", 0),
     ("crs", 0),
     ("ip_range", 0),
     ("journal", 0),
