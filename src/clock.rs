@@ -23,7 +23,7 @@ fn system_ms() -> i64 {
 /// The offset that `value` (the variable's text) asks for: `None` when it
 /// is not a date or an RFC 3339 date-time.
 fn offset_for(value: &str, system: i64) -> Option<i64> {
-    let start = crate::ogc::time::parse_datetime(value).ok()?.start?;
+    let start = crate::datetime::parse_datetime(value).ok()?.start?;
     (!value.contains('/')).then_some(start - system)
 }
 

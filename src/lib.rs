@@ -18,8 +18,12 @@
 //! - [`model`]: layer and level names, attribute enums, typed features.
 //! - [`crs`]: the one place for coordinate systems (Web Mercator, GCJ-02,
 //!   BD-09, metric areas and distances).
+//! - [`datetime`]: RFC 3339 times and the OGC `datetime` parameter;
+//!   [`clock`]: "now" and "today" (the system clock, or `RISKMAP_NOW`).
 //! - [`config`] reads `riskmap.toml`; [`source`]: where the data come
-//!   from (a folder or a PostgreSQL URL, printed without its password).
+//!   from (a folder or a PostgreSQL URL, printed without its password);
+//!   [`pg`]: connecting to PostgreSQL, quoting, its error messages (for
+//!   the PostGIS source, the score writer, the journal table, replicas).
 //! - [`auth`]: tokens (Bearer or Basic), roles, and [`auth::Scope`], the one
 //!   access rule every output asks.
 //! - [`ingest`]: one reader per format (GeoJSON, FlatGeobuf, CSV; GDAL
@@ -60,6 +64,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod crs;
+pub mod datetime;
 pub mod generate;
 pub mod history;
 pub mod index;
@@ -69,6 +74,7 @@ pub mod journal;
 pub mod live;
 pub mod model;
 pub mod ogc;
+pub mod pg;
 pub mod qgis;
 pub mod report;
 pub mod risk;

@@ -5,13 +5,13 @@
 //! thousands of entries, with numbers of hundreds of digits.
 
 use proptest::prelude::*;
+use riskmap::datetime::parse_datetime;
 use riskmap::model::LayerId;
 use riskmap::ogc::cql2;
 use riskmap::ogc::crs::{OgcCrs, parse_bbox};
 use riskmap::ogc::features::PropValue;
 use riskmap::ogc::params::{ItemsParams, limit, pairs};
 use riskmap::ogc::queryables::properties;
-use riskmap::ogc::time::parse_datetime;
 
 fn number_list() -> impl Strategy<Value = String> {
     prop::collection::vec(

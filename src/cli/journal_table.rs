@@ -11,9 +11,9 @@
 //! nothing, when a base table cannot hold what the journal says.
 
 use crate::config::Config;
-use crate::ingest::postgis::{connect, message, quote};
 use crate::journal::table::{self, Head, LOCK_KEY};
 use crate::model::{LayerId, columns};
+use crate::pg::{connect, message, quote};
 use crate::snapshot::Snapshot;
 use crate::source::{DataSource, PgUrl};
 use crate::write::FeatureTable;

@@ -48,7 +48,7 @@ pub enum CliError {
     Write(#[from] crate::write::WriteError),
     /// Writing a PostGIS table.
     #[error(transparent)]
-    Postgis(#[from] crate::ingest::postgis::PostgisError),
+    Postgis(#[from] crate::pg::PgError),
     /// Generating a dataset.
     #[error(transparent)]
     Generate(#[from] crate::generate::GenerateError),

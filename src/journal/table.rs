@@ -60,7 +60,7 @@ pub enum TableError {
 
 impl From<tokio_postgres::Error> for TableError {
     fn from(e: tokio_postgres::Error) -> TableError {
-        TableError::Database(crate::ingest::postgis::message(&e))
+        TableError::Database(crate::pg::message(&e))
     }
 }
 

@@ -25,7 +25,6 @@ pub mod links;
 pub mod openapi;
 pub mod params;
 pub mod queryables;
-pub mod time;
 
 pub use error::OgcError;
 

@@ -5,9 +5,9 @@ use super::OgcError;
 use super::cql2::{self, CmpOp, Expr, Literal};
 use super::crs::{OgcCrs, parse_bbox};
 use super::queryables::{Kind, Property, properties_for};
-use super::time::{Interval, parse_datetime};
 use super::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::auth::Scope;
+use crate::datetime::{Interval, parse_datetime};
 use crate::model::LayerId;
 
 /// The parameters every items request may carry, besides the collection's

@@ -14,7 +14,7 @@ use crate::ogc::items::{self, COLLECTION_TAIL};
 use crate::ogc::links::BaseUrl;
 use crate::ogc::params::{self, ItemsParams};
 use crate::ogc::{
-    GEOJSON, HTML, JSON, OPENAPI, OgcError, SCHEMA, collections, openapi, queryables, time,
+    GEOJSON, HTML, JSON, OPENAPI, OgcError, SCHEMA, collections, openapi, queryables,
 };
 use crate::snapshot::Snapshot;
 use axum::Router;
@@ -228,7 +228,11 @@ async fn items_page(
     .await
     .map_err(|e| ApiError::Internal(format!("select: {e}")))?;
     let links = items::page_links(&base, layer, &p, &sel);
-    let head = items::collection_head(&sel, &time::rfc3339(std::time::SystemTime::now()), &links);
+    let head = items::collection_head(
+        &sel,
+        &crate::datetime::rfc3339(std::time::SystemTime::now()),
+        &links,
+    );
     let crs = p.crs;
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
     tokio::task::spawn_blocking(move || {

@@ -16,6 +16,7 @@
 use super::AppState;
 use super::admin::{ReloadOutcome, reload};
 use crate::ingest::postgis;
+use crate::pg;
 use serde::Serialize;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
@@ -225,15 +226,15 @@ async fn listen_once(
 ) -> Result<(), String> {
     let (notes_tx, mut notes) = mpsc::unbounded_channel();
     let ca = state.config.source.tls_ca.as_deref();
-    let (client, driver) = postgis::connect_with(url, ca, Some(notes_tx))
+    let (client, driver) = pg::connect_with(url, ca, Some(notes_tx))
         .await
         .map_err(|e| e.detail())?;
     let listening = client
-        .batch_execute(&format!("LISTEN {}", postgis::quote(channel)))
+        .batch_execute(&format!("LISTEN {}", pg::quote(channel)))
         .await;
     if let Err(e) = listening {
         driver.abort();
-        return Err(format!("LISTEN {channel}: {}", postgis::message(&e)));
+        return Err(format!("LISTEN {channel}: {}", pg::message(&e)));
     }
     tracing::info!(%channel, "listening for database notifications");
     update(state, |s| s.listening = Some(true));

@@ -28,10 +28,10 @@
 
 use super::live::{Live, Written};
 use super::{ApiError, AppState};
-use crate::ingest::postgis;
 use crate::journal::table::{self, Head, TableError};
 use crate::journal::{Entry, NewEntry};
 use crate::live::Op;
+use crate::pg;
 use crate::snapshot::Snapshot;
 use crate::tiles::TilePolicy;
 use serde::Serialize;
@@ -143,7 +143,7 @@ impl From<TableError> for Failure {
 
 impl From<tokio_postgres::Error> for Failure {
     fn from(e: tokio_postgres::Error) -> Failure {
-        Failure::Database(postgis::message(&e))
+        Failure::Database(pg::message(&e))
     }
 }
 
@@ -163,7 +163,7 @@ impl Replica {
         served: Arc<arc_swap::ArcSwap<Snapshot>>,
     ) -> Result<Replica, String> {
         let ca = config.source.tls_ca.clone();
-        let mut client = postgis::connect(url, ca.as_deref())
+        let mut client = pg::connect(url, ca.as_deref())
             .await
             .map_err(|e| e.to_string())?;
         table::ensure(&mut client)
@@ -242,7 +242,7 @@ impl Replica {
         let attempt = async {
             if conn.as_ref().is_none_or(Client::is_closed) {
                 *conn = None;
-                let client = postgis::connect(&self.url, self.ca.as_deref())
+                let client = pg::connect(&self.url, self.ca.as_deref())
                     .await
                     .map_err(|e| Failure::Database(e.detail()))?;
                 *conn = Some(client);
@@ -459,7 +459,7 @@ pub async fn follow(state: AppState, live: Arc<Live>) {
     let mut reload_asked = false;
     loop {
         let (notes_tx, mut notes) = mpsc::unbounded_channel();
-        match postgis::connect_with(&replica.url, replica.ca.as_deref(), Some(notes_tx)).await {
+        match pg::connect_with(&replica.url, replica.ca.as_deref(), Some(notes_tx)).await {
             Ok((client, driver)) => {
                 let listen = client
                     .batch_execute(&format!("LISTEN {}", table::CHANNEL))

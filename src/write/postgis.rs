@@ -15,8 +15,8 @@
 //! without it was not made by riskmap and is never replaced.
 
 use super::{ColumnKind, FeatureTable, GeometryKind, TableFeature};
-use crate::ingest::postgis::{PostgisError, connect, query_error, quote, redact};
 use crate::model::Value;
+use crate::pg::{PgError, connect, query_error, quote, redact};
 use bytes::Bytes;
 use futures_util::SinkExt;
 use geozero::{CoordDimensions, ToWkb};
@@ -46,7 +46,7 @@ const CHUNK_ROWS: usize = 512;
 
 /// Replaces `target.table` with `table`'s features; returns the number of
 /// rows written. Blocking: runs its own small runtime.
-pub fn write(target: &PgTarget<'_>, table: &FeatureTable) -> Result<u64, PostgisError> {
+pub fn write(target: &PgTarget<'_>, table: &FeatureTable) -> Result<u64, PgError> {
     let quoted = quoted_name(target.table)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -55,7 +55,7 @@ pub fn write(target: &PgTarget<'_>, table: &FeatureTable) -> Result<u64, Postgis
 }
 
 /// `"schema"."table"` for a plain `[schema.]table` name.
-fn quoted_name(name: &str) -> Result<String, PostgisError> {
+fn quoted_name(name: &str) -> Result<String, PgError> {
     let plain = |part: &str| {
         part.chars()
             .next()
@@ -64,7 +64,7 @@ fn quoted_name(name: &str) -> Result<String, PostgisError> {
     };
     let parts: Vec<&str> = name.split('.').collect();
     if parts.len() > 2 || !parts.iter().all(|p| plain(p)) {
-        return Err(PostgisError::Query {
+        return Err(PgError::Query {
             table: name.to_string(),
             message: "not a table name: use letters, digits and _ (optionally schema.table)".into(),
         });
@@ -76,7 +76,7 @@ async fn write_async(
     target: &PgTarget<'_>,
     quoted: &str,
     table: &FeatureTable,
-) -> Result<u64, PostgisError> {
+) -> Result<u64, PgError> {
     let mut client = connect(target.url, target.tls_ca).await?;
     let database = redact(target.url);
     let has_postgis = client
@@ -85,7 +85,7 @@ async fn write_async(
         .map_err(query_error(&database))?
         .is_some();
     if !has_postgis {
-        return Err(PostgisError::Query {
+        return Err(PgError::Query {
             table: database,
             message: "the database has no PostGIS: run `CREATE EXTENSION postgis` first".into(),
         });
@@ -107,7 +107,7 @@ async fn write_async(
         .map(|row| (row.get::<_, String>(0), row.get::<_, Vec<String>>(1)));
     let refill = match &existing {
         Some((comment, _)) if !comment.starts_with(COMMENT_PREFIX) => {
-            return Err(PostgisError::Query {
+            return Err(PgError::Query {
                 table: target.table.to_string(),
                 message: format!(
                     "the table exists and was not written by riskmap (its comment does not \
@@ -134,7 +134,7 @@ async fn write_async(
     for (chunk, rows) in table.features.chunks(CHUNK_ROWS).enumerate() {
         let mut text = String::new();
         for (i, f) in rows.iter().enumerate() {
-            copy_row(&mut text, f, table.geometry_type).map_err(|message| PostgisError::Query {
+            copy_row(&mut text, f, table.geometry_type).map_err(|message| PgError::Query {
                 table: target.table.to_string(),
                 message: format!("feature {}: {message}", chunk * CHUNK_ROWS + i),
             })?;
@@ -171,7 +171,7 @@ pub(crate) async fn refill(
     quoted: &str,
     geometry: &str,
     table: &FeatureTable,
-) -> Result<u64, PostgisError> {
+) -> Result<u64, PgError> {
     let fail = query_error(quoted);
     tx.batch_execute(&format!("DELETE FROM {quoted}"))
         .await
@@ -184,7 +184,7 @@ pub(crate) async fn refill(
     for rows in table.features.chunks(CHUNK_ROWS) {
         let mut text = String::new();
         for f in rows {
-            copy_row(&mut text, f, table.geometry_type).map_err(|message| PostgisError::Query {
+            copy_row(&mut text, f, table.geometry_type).map_err(|message| PgError::Query {
                 table: quoted.to_string(),
                 message,
             })?;

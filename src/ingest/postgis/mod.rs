@@ -54,63 +54,25 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use tokio_postgres::{Client, IsolationLevel, Transaction};
 
-mod connect;
+use crate::pg::{PgError, connect, query_error, quote, redact};
 
-pub(crate) use connect::{connect, connect_with};
-
-/// Problems talking to the database.
-#[derive(Debug, thiserror::Error)]
-pub enum PostgisError {
-    /// The connection failed.
-    #[error("{database}: cannot connect: {message}")]
-    Connect {
-        /// The database URL, without its password.
-        database: String,
-        /// What the driver said.
-        message: String,
-    },
-    /// A query failed.
-    #[error("{table}: {message}")]
-    Query {
-        /// The table (or database) it was about.
-        table: String,
-        /// What the server said.
-        message: String,
-    },
-    /// The client's runtime could not start.
-    #[error("cannot start the database client: {0}")]
-    Runtime(#[from] std::io::Error),
-}
-
-impl PostgisError {
-    /// The message without the database's address (for public status).
-    pub fn detail(&self) -> String {
-        match self {
-            PostgisError::Connect { message, .. } => format!("cannot connect: {message}"),
-            PostgisError::Query { table, message } => format!("{table}: {message}"),
-            PostgisError::Runtime(_) => self.to_string(),
+/// The load problem a database error is (the connection's or a table's).
+fn issue_of(e: &PgError) -> Issue {
+    match e {
+        PgError::Connect { database, message } => {
+            Issue::file_error(database, format!("cannot connect: {message}"))
         }
-    }
-
-    fn issue(&self) -> Issue {
-        match self {
-            PostgisError::Connect { database, message } => {
-                Issue::file_error(database, format!("cannot connect: {message}"))
-            }
-            PostgisError::Query { table, message } => Issue::file_error(table, message.clone()),
-            PostgisError::Runtime(_) => Issue::file_error("postgis", self.to_string()),
-        }
+        PgError::Query { table, message } => Issue::file_error(table, message.clone()),
+        PgError::Runtime(_) => Issue::file_error("postgis", e.to_string()),
     }
 }
-
-pub use crate::source::redact;
 
 /// Loads the layers from the database at `url` (blocking: runs its own
 /// small runtime, so call it off the async threads).
 pub fn load(url: &str, config: &Config) -> Result<Loaded, LoadError> {
-    let fail = |e: PostgisError| LoadError {
+    let fail = |e: PgError| LoadError {
         dir: PathBuf::from(redact(url)),
-        issues: vec![e.issue()],
+        issues: vec![issue_of(&e)],
         unreachable: true,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -129,9 +91,9 @@ pub fn load_with_journal(
     url: &str,
     config: &Config,
 ) -> Result<(Loaded, Vec<crate::journal::Entry>), LoadError> {
-    let fail = |e: PostgisError| LoadError {
+    let fail = |e: PgError| LoadError {
         dir: PathBuf::from(redact(url)),
-        issues: vec![e.issue()],
+        issues: vec![issue_of(&e)],
         unreachable: true,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -152,7 +114,7 @@ pub fn load_with_journal(
 
 /// The `data_version` a load of `url` would report now, at the price of
 /// the fingerprints only (see the module documentation).
-pub async fn data_version(url: &str, config: &Config) -> Result<String, PostgisError> {
+pub async fn data_version(url: &str, config: &Config) -> Result<String, PgError> {
     let mut client = connect(url, config.source.tls_ca.as_deref()).await?;
     let tx = begin(&mut client, url).await?;
     let mut files = Vec::new();
@@ -165,7 +127,7 @@ pub async fn data_version(url: &str, config: &Config) -> Result<String, PostgisE
     Ok(super::data_version(&files, config))
 }
 
-async fn begin<'c>(client: &'c mut Client, url: &str) -> Result<Transaction<'c>, PostgisError> {
+async fn begin<'c>(client: &'c mut Client, url: &str) -> Result<Transaction<'c>, PgError> {
     client
         .build_transaction()
         .isolation_level(IsolationLevel::RepeatableRead)
@@ -173,38 +135,6 @@ async fn begin<'c>(client: &'c mut Client, url: &str) -> Result<Transaction<'c>,
         .start()
         .await
         .map_err(query_error(&redact(url)))
-}
-
-/// The server's own message when there is one (`relation … does not
-/// exist`), else the driver's.
-pub(crate) fn message(e: &tokio_postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => db.message().to_string(),
-        None => {
-            // With its causes: "error performing TLS handshake: invalid
-            // peer certificate: UnknownIssuer".
-            let mut text = e.to_string();
-            let mut cause = std::error::Error::source(e);
-            while let Some(c) = cause {
-                let c_text = c.to_string();
-                if !text.ends_with(&c_text) {
-                    text.push_str(": ");
-                    text.push_str(&c_text);
-                }
-                cause = c.source();
-            }
-            text
-        }
-    }
-}
-
-/// Maps a driver error to [`PostgisError::Query`] about `table`.
-pub(crate) fn query_error(table: &str) -> impl Fn(tokio_postgres::Error) -> PostgisError + use<> {
-    let table = table.to_string();
-    move |e| PostgisError::Query {
-        table: table.clone(),
-        message: message(&e),
-    }
 }
 
 /// A table or view found in the database.
@@ -218,13 +148,8 @@ struct Relation {
     kind: String,
 }
 
-/// `ident` as a quoted SQL identifier.
-pub(crate) fn quote(ident: &str) -> String {
-    format!("\"{}\"", ident.replace('"', "\"\""))
-}
-
 /// Finds `schema.name` (or `name` on the search path).
-async fn relation(tx: &Transaction<'_>, name: &str) -> Result<Option<Relation>, PostgisError> {
+async fn relation(tx: &Transaction<'_>, name: &str) -> Result<Option<Relation>, PgError> {
     let (schema, table) = name.split_once('.').unwrap_or(("", name));
     let row = tx
         .query_opt(
@@ -263,15 +188,12 @@ async fn find(
     tx: &Transaction<'_>,
     layer: LayerId,
     config: &Config,
-) -> Result<Option<Relation>, PostgisError> {
+) -> Result<Option<Relation>, PgError> {
     relation(tx, &table_name(layer, config)).await
 }
 
 /// The version table's rows as text, if the table exists.
-async fn version_rows(
-    tx: &Transaction<'_>,
-    config: &Config,
-) -> Result<Option<String>, PostgisError> {
+async fn version_rows(tx: &Transaction<'_>, config: &Config) -> Result<Option<String>, PgError> {
     let name = &config.source.version_table;
     if name.is_empty() {
         return Ok(None);
@@ -297,7 +219,7 @@ async fn fingerprint(
     tx: &Transaction<'_>,
     rel: &Relation,
     version: Option<&str>,
-) -> Result<String, PostgisError> {
+) -> Result<String, PgError> {
     if let Some(v) = version {
         return Ok(format!("version {v}"));
     }
@@ -326,7 +248,7 @@ async fn source_file(
     layer: LayerId,
     rel: &Relation,
     version: Option<&str>,
-) -> Result<SourceFile, PostgisError> {
+) -> Result<SourceFile, PgError> {
     let print = fingerprint(tx, rel, version).await?;
     let mut h = Sha256::new();
     h.update(rel.qualified.as_bytes());
@@ -344,10 +266,7 @@ type JournalRows = Result<Vec<crate::journal::Entry>, crate::journal::table::Tab
 
 /// Reads every input layer, and the journal table's rows, in one
 /// consistent transaction.
-async fn read_all(
-    url: &str,
-    config: &Config,
-) -> Result<(Vec<ReadLayer>, JournalRows), PostgisError> {
+async fn read_all(url: &str, config: &Config) -> Result<(Vec<ReadLayer>, JournalRows), PgError> {
     let mut client = connect(url, config.source.tls_ca.as_deref()).await?;
     let tx = begin(&mut client, url).await?;
     let version = version_rows(&tx, config).await?;
@@ -409,7 +328,7 @@ async fn read_table(
     tx: &Transaction<'_>,
     rel: &Relation,
     issues: &mut Vec<Issue>,
-) -> Result<(Table, Option<Crs>), PostgisError> {
+) -> Result<(Table, Option<Crs>), PgError> {
     let err = query_error(&rel.qualified);
     let columns = tx
         .query(
@@ -565,7 +484,7 @@ async fn read_table(
 }
 
 /// The primary key's columns, quoted, in key order (empty for views).
-async fn primary_key(tx: &Transaction<'_>, rel: &Relation) -> Result<Vec<String>, PostgisError> {
+async fn primary_key(tx: &Transaction<'_>, rel: &Relation) -> Result<Vec<String>, PgError> {
     let rows = tx
         .query(
             "SELECT a.attname::text FROM pg_index i \

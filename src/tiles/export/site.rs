@@ -7,7 +7,7 @@
 
 use super::{ExportError, ExportOptions, ExportSummary};
 use crate::assets::{site_files, static_page, style};
-use crate::ogc::time::rfc3339;
+use crate::datetime::rfc3339;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;

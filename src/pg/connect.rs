@@ -7,7 +7,7 @@
 //! mode that encrypts without verifying. Without `sslmode`, or with
 //! `sslmode=prefer`/`disable`, the connection is plain.
 
-use super::{PostgisError, message, redact};
+use super::{PgError, message, redact};
 use futures_util::StreamExt;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
@@ -24,7 +24,7 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 /// Connects to `url` (TLS per its `sslmode`, trusting `ca` besides the
 /// system's roots); the connection runs on a spawned task that logs its
 /// failure.
-pub(crate) async fn connect(url: &str, ca: Option<&Path>) -> Result<Client, PostgisError> {
+pub(crate) async fn connect(url: &str, ca: Option<&Path>) -> Result<Client, PgError> {
     connect_with(url, ca, None).await.map(|(client, _)| client)
 }
 
@@ -34,8 +34,8 @@ pub(crate) async fn connect_with(
     url: &str,
     ca: Option<&Path>,
     notify: Option<UnboundedSender<()>>,
-) -> Result<(Client, JoinHandle<Result<(), String>>), PostgisError> {
-    let fail = |message: String| PostgisError::Connect {
+) -> Result<(Client, JoinHandle<Result<(), String>>), PgError> {
+    let fail = |message: String| PgError::Connect {
         database: redact(url),
         message,
     };
