@@ -374,7 +374,13 @@ fn a_scripted_week_matches_batch_scores_and_hand_counts_and_rebuilds() {
             .unwrap();
         assert_eq!(got, batches[day][VILLAGE], "{datetime}: the state of {day}");
     }
-    for datetime in ["2020-01-01/2020-12-31", "2027-01-01/..", "../2024-05-01"] {
+    for datetime in [
+        "2020-01-01/2020-12-31",
+        "2027-01-01/..",
+        "../2024-05-01",
+        "2024-05-01",
+        "2026-11-09T08:00:00Z",
+    ] {
         let (s, b) = ogc(datetime);
         assert_eq!(s, 400, "{datetime}: {b}");
         assert!(

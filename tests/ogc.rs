@@ -651,9 +651,10 @@ fn errors_and_order_of_checks() {
             400,
         ),
         ("/ogc/collections/cells/items?f=html", 400),
+        // A day before the grid units' history.
         (
             "/ogc/collections/cells/items?datetime=2024-01-01T00:00:00Z&f=json",
-            200,
+            400,
         ),
         ("/ogc/collections/roads", 404),
         ("/ogc/collections/roads/items", 404),
@@ -1350,19 +1351,23 @@ fn hostile_filters_and_lists_are_refused_and_the_server_lives() {
     );
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["numberReturned"], 0);
-    // A well-formed datetime is accepted on the grid units (an instant
-    // the history does not hold does not narrow; an interval that meets
-    // the history selects the state at its end).
-    for d in [
-        "2024-05-01",
-        "2024-05-01T08:00:00Z/..",
-        "../2099-05-01T08:00:00%2B08:00",
+    // A well-formed datetime on the grid units: an interval that meets
+    // the history selects the state at its end; an instant or interval
+    // outside it is 400 naming the days held.
+    for (d, status) in [
+        ("2024-05-01T08:00:00Z/..", 200),
+        ("../2099-05-01T08:00:00%2B08:00", 200),
+        ("2024-05-01", 400),
+        ("2024-05-01/2024-05-31", 400),
     ] {
         let r = fetch(
             &format!("{base}/ogc/collections/cells/items?datetime={d}"),
             &[],
         );
-        assert_eq!(r.status, 200, "{d}: {}", r.body);
+        assert_eq!(r.status, status, "{d}: {}", r.body);
+        if status == 400 {
+            assert!(r.body.contains("history"), "{d}: {}", r.body);
+        }
     }
     // With the default target limit, the same filter stops at the target
     // (414) or header (431) size limit before any parsing.

@@ -341,8 +341,8 @@ pub async fn snapshot_on(
 
 /// [`snapshot_on`] for OGC `datetime` on the grid-unit collections (`raw`
 /// already checked as a `datetime`), or `None` where it does not narrow
-/// (a server without a history). An instant: that day's state, `None` for
-/// a day the history does not hold (as before the history). An interval:
+/// (a server without a history). An instant: that day's state, 400 naming
+/// the days held for a day the history does not hold. An interval:
 /// the state at its end — its last day the history holds, today for an
 /// open end — and 400 naming the days held when it holds none of them.
 pub async fn snapshot_held(state: &AppState, raw: &str) -> Result<Option<Arc<Snapshot>>, ApiError> {
@@ -358,7 +358,11 @@ pub async fn snapshot_held(state: &AppState, raw: &str) -> Result<Option<Arc<Sna
                     .await
                     .map(Some)
             }
-            _ => Ok(None),
+            Some(day) => Err(ApiError::BadRequest(format!(
+                "datetime: {day} is not a day of the grid units' history, \
+                 which holds {first} to {last}"
+            ))),
+            None => Ok(None),
         };
     };
     let open = |t: &str| matches!(t.trim(), "" | "..");
