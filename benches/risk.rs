@@ -305,7 +305,7 @@ fn dataset_dir(c: &mut Criterion) {
         return;
     };
     let config = riskmap::config::Config::default();
-    let loaded = match riskmap::ingest::load_dir(std::path::Path::new(&dir), &config) {
+    let loaded = match riskmap::ingest::load_dir(std::path::Path::new(&dir), &config.ingest()) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("RISKMAP_BENCH_DATA: {e}");

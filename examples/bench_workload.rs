@@ -28,7 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = PathBuf::from(args.get(1).ok_or("usage: DATA_DIR OUT_DIR [N] [SEED]")?);
     let n: usize = args.get(2).map_or(Ok(20_000), |s| s.parse())?;
     let seed: u64 = args.get(3).map_or(Ok(42), |s| s.parse())?;
-    let loaded = riskmap::ingest::load_dir(&data, &Config::default())?;
+    let loaded = riskmap::ingest::load_dir(&data, &Config::default().ingest())?;
     let ds = loaded.dataset;
     let cells = ds
         .units

@@ -3,13 +3,11 @@
 //!
 //! Every key, with its default and meaning: `docs/cli.md`.
 
-use crate::crs::Crs;
+pub use crate::ingest::options::{LayerConfig, LayersConfig, OnInvalid};
 use crate::ip_range::IpRange;
-use crate::model::LayerId;
 use crate::risk::RiskParams;
 use crate::source::DataSource;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The config file read from the working directory when no `--config` is given.
@@ -42,90 +40,6 @@ pub enum ConfigError {
         /// What is wrong, naming the key.
         message: String,
     },
-}
-
-/// What to do with features that fail validation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OnInvalid {
-    /// Refuse the whole dataset and list every problem (the default).
-    #[default]
-    Reject,
-    /// Drop bad features with a warning per feature, and go on.
-    Skip,
-}
-
-/// Settings for one input layer.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct LayerConfig {
-    /// The layer's file, relative to the data directory; by default the
-    /// first of `NAME.fgb`, `NAME.geojson`, `NAME.csv` (and, with the `gdal`
-    /// feature, `NAME.gpkg`, `NAME.shp`, `NAME.xlsx`, …) that exists. With
-    /// the `gdal` feature it may also be a PostGIS connection string
-    /// (`PG:dbname=… host=…`).
-    pub file: Option<PathBuf>,
-    /// The CRS of the file's coordinates. A file read through GDAL that
-    /// declares a projected CRS (a Shapefile's `.prj`, a GeoPackage's SRS)
-    /// is converted from that CRS instead.
-    pub crs: Crs,
-    /// The layer (table, sheet) to read from a source that holds several
-    /// (GeoPackage, PostGIS, Excel; `gdal` feature). By default the only
-    /// layer, or the one named like riskmap's layer (`enterprises`, …).
-    pub layer: Option<String>,
-    /// The text encoding of a Shapefile's DBF (`gdal` feature), e.g. `GBK`
-    /// or `UTF-8`. By default its `.cpg` file or language byte, else
-    /// detected (UTF-8 if the text is valid UTF-8, GBK otherwise).
-    pub encoding: Option<String>,
-    /// Field-name mapping: canonical field → the file's column name
-    /// (e.g. `name = "企业名称"`, `lon = "经度"`).
-    pub fields: BTreeMap<String, String>,
-    /// The layer may disappear: a reload whose source lacks this layer,
-    /// or holds no feature of it, while the serving data has some, is
-    /// accepted (by default it is refused, so that a deleted or truncated
-    /// file never lowers every score unnoticed). Never for `grid_cells`,
-    /// which must always hold cells.
-    pub optional: bool,
-}
-
-/// Settings per input layer (`[layers.enterprises]`, …).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct LayersConfig {
-    /// `[layers.enterprises]`.
-    pub enterprises: LayerConfig,
-    /// `[layers.hazard_sources]`.
-    pub hazard_sources: LayerConfig,
-    /// `[layers.collapse_zones]`.
-    pub collapse_zones: LayerConfig,
-    /// `[layers.grid_cells]`.
-    pub grid_cells: LayerConfig,
-    /// `[layers.counties]`.
-    pub counties: LayerConfig,
-    /// `[layers.hidden_dangers]`.
-    pub hidden_dangers: LayerConfig,
-    /// `[layers.sensors]`.
-    pub sensors: LayerConfig,
-    /// `[layers.alarms]`.
-    pub alarms: LayerConfig,
-}
-
-impl LayersConfig {
-    /// The settings of an input layer (served-only layers get the defaults).
-    pub fn get(&self, layer: LayerId) -> &LayerConfig {
-        static DEFAULT: std::sync::OnceLock<LayerConfig> = std::sync::OnceLock::new();
-        match layer {
-            LayerId::Enterprises => &self.enterprises,
-            LayerId::HazardSources => &self.hazard_sources,
-            LayerId::CollapseZones => &self.collapse_zones,
-            LayerId::GridCells => &self.grid_cells,
-            LayerId::Counties => &self.counties,
-            LayerId::HiddenDangers => &self.hidden_dangers,
-            LayerId::Sensors => &self.sensors,
-            LayerId::Alarms => &self.alarms,
-            _ => DEFAULT.get_or_init(LayerConfig::default),
-        }
-    }
 }
 
 /// The synthetic demo dataset `serve` generates when its data folder is absent.
@@ -352,6 +266,19 @@ impl Default for Config {
 }
 
 impl Config {
+    /// What reading the data takes from this config.
+    pub fn ingest(&self) -> crate::ingest::Options<'_> {
+        crate::ingest::Options {
+            layers: &self.layers,
+            on_invalid: self.on_invalid,
+            version_salt: serde_json::to_vec(&self.risk.pinned()).unwrap_or_default(),
+            tls_ca: self.source.tls_ca.as_deref(),
+            version_table: &self.source.version_table,
+            snapshot_cache: self.snapshot_cache,
+            snapshot_cache_min_mb: self.snapshot_cache_min_mb,
+        }
+    }
+
     /// Reads `path`, or `riskmap.toml` from the working directory if `path`
     /// is `None` and that file exists, or else the defaults.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
@@ -438,6 +365,7 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crs::Crs;
 
     #[test]
     fn empty_file_is_the_demo() {

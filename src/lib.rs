@@ -65,6 +65,7 @@ pub mod clock;
 pub mod config;
 pub mod crs;
 pub mod datetime;
+pub mod export;
 pub mod generate;
 pub mod history;
 pub mod index;

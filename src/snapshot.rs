@@ -88,7 +88,8 @@ impl Snapshot {
         if let (None, DataSource::Postgres(url)) = (&journal, &source) {
             // The journal is the table `riskmap_journal`, read in the
             // layers' transaction.
-            let (loaded, entries) = ingest::postgis::load_with_journal(url.expose(), config)?;
+            let (loaded, entries) =
+                ingest::postgis::load_with_journal(url.expose(), &config.ingest())?;
             let base = Snapshot::build(loaded, config, Instant::now());
             return base.replay_entries(&entries, crate::journal::table::TABLE);
         }
@@ -173,8 +174,8 @@ impl Snapshot {
     pub fn load_base(source: DataSource, config: &Config) -> Result<Snapshot, LoadError> {
         let started = Instant::now();
         let loaded = match source {
-            DataSource::Postgres(url) => ingest::postgis::load(url.expose(), config)?,
-            DataSource::Dir(dir) => ingest::cache::load_dir(&dir, config)?,
+            DataSource::Postgres(url) => ingest::postgis::load(url.expose(), &config.ingest())?,
+            DataSource::Dir(dir) => ingest::cache::load_dir(&dir, &config.ingest())?,
         };
         Ok(Snapshot::build(loaded, config, started))
     }
@@ -192,7 +193,7 @@ impl Snapshot {
         } else {
             config
         };
-        let data_version = data_version(&loaded.files, config);
+        let data_version = data_version(&loaded.files, &config.ingest());
         let read = started.elapsed();
         let store = Store::build(loaded.dataset);
         let indexed = started.elapsed();

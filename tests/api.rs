@@ -455,7 +455,8 @@ fn point_lookup_matches_brute_force_on_the_demo_city() {
     install_demo_tokens(dir.path());
     let server = Server::start(dir.path(), &data, &[]);
 
-    let loaded = riskmap::ingest::load_dir(&data, &riskmap::config::Config::default()).unwrap();
+    let loaded =
+        riskmap::ingest::load_dir(&data, &riskmap::config::Config::default().ingest()).unwrap();
     let cells: Vec<_> = loaded
         .dataset
         .units

@@ -72,7 +72,7 @@ fn records() -> Vec<HiddenDanger> {
 }
 
 fn load(dir: &Path) -> riskmap::ingest::Loaded {
-    load_dir(dir, &Config::default()).unwrap_or_else(|e| panic!("{e}: {:#?}", e.issues))
+    load_dir(dir, &Config::default().ingest()).unwrap_or_else(|e| panic!("{e}: {:#?}", e.issues))
 }
 
 #[test]
@@ -286,12 +286,12 @@ fn the_config_maps_field_names() {
             .fields
             .insert(field.into(), column.into());
     }
-    let loaded = load_dir(tmp.path(), &config).unwrap();
+    let loaded = load_dir(tmp.path(), &config.ingest()).unwrap();
     assert_eq!(loaded.dataset.hidden_dangers.len(), 1);
     assert_eq!(loaded.dataset.hidden_dangers[0].id, "M1");
     assert_eq!(loaded.dataset.hidden_dangers[0].description, "坑");
     // Without the mapping the columns are not found.
-    let err = load_dir(tmp.path(), &Config::default()).unwrap_err();
+    let err = load_dir(tmp.path(), &Config::default().ingest()).unwrap_err();
     assert!(
         err.issues
             .iter()

@@ -128,7 +128,7 @@ fn demo() -> Demo {
         format!("[risk]\nas_of = \"{AS_OF}\"\n"),
     )
     .unwrap();
-    let loaded = riskmap::ingest::load_dir(&tmp.path().join("qz"), &Config::default())
+    let loaded = riskmap::ingest::load_dir(&tmp.path().join("qz"), &Config::default().ingest())
         .unwrap_or_else(|e| panic!("{e}"));
     let records = loaded.dataset.hidden_dangers.clone();
     assert!(records.len() > 100, "the demo has a year of records");

@@ -18,7 +18,7 @@ fn validate(dir: &Path) -> (i32, String) {
 fn write_tiny_fgb(dir: &Path) {
     let src = tempfile::tempdir().unwrap();
     write_tiny_dataset(src.path());
-    let loaded = riskmap::ingest::load_dir(src.path(), &Config::default()).unwrap();
+    let loaded = riskmap::ingest::load_dir(src.path(), &Config::default().ingest()).unwrap();
     riskmap::write::write_dataset(dir, &loaded.dataset, riskmap::write::Format::Fgb).unwrap();
 }
 

@@ -15,11 +15,11 @@ use common::*;
 use geo::{CoordsIter, HausdorffDistance};
 use riskmap::auth::Scope;
 use riskmap::config::Config;
+use riskmap::export::{ExportOptions, plan};
 use riskmap::generate::{Preset, generate_dataset};
 use riskmap::ingest::postgis;
 use riskmap::model::Value;
 use riskmap::snapshot::Snapshot;
-use riskmap::tiles::export::{ExportOptions, plan};
 use riskmap::write::{Format, write_dataset};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -164,13 +164,13 @@ fn tables_load_like_the_files_with_a_stable_data_version() {
     assert_eq!(again.data_version, got.data_version);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let polled = runtime
-        .block_on(postgis::data_version(&url, &config))
+        .block_on(postgis::data_version(&url, &config.ingest()))
         .unwrap();
     assert_eq!(polled, got.data_version);
     // A change to a table changes it.
     pg.psql("UPDATE grid_cells SET population = population + 1 WHERE code = '350502001001001'");
     let polled = runtime
-        .block_on(postgis::data_version(&url, &config))
+        .block_on(postgis::data_version(&url, &config.ingest()))
         .unwrap();
     assert_ne!(polled, got.data_version);
     assert_eq!(load(&url, &config).data_version, polled);

@@ -21,7 +21,7 @@ fn demo_contributions_add_up_and_rankings_order_by_pressure() {
         ],
     );
     assert!(o.status.success(), "{}", output_text(&o));
-    let loaded = riskmap::ingest::load_dir(&tmp.path().join("qz"), &Config::default())
+    let loaded = riskmap::ingest::load_dir(&tmp.path().join("qz"), &Config::default().ingest())
         .unwrap_or_else(|e| panic!("{e}"));
     let store = Store::build(loaded.dataset);
     let scores = score_all(&store, &RiskParams::default());

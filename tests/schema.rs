@@ -484,7 +484,7 @@ fn layer_files_carry_the_input_schema_and_read_back() {
             }
             assert_eq!(names, schema, "fields of {layer}.{ext}");
         }
-        let loaded = riskmap::ingest::load_dir(&dir, &riskmap::config::Config::default())
+        let loaded = riskmap::ingest::load_dir(&dir, &riskmap::config::Config::default().ingest())
             .unwrap_or_else(|e| panic!("{ext}: {e}"));
         let got = layer_values(&loaded.dataset);
         for (layer, rows) in &want {

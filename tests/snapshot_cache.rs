@@ -44,7 +44,7 @@ fn score_text(s: &Snapshot) -> Vec<String> {
 /// Waits until the cache file of `dir` reads back with the key of `files`
 /// (the cache is written in the background).
 fn wait_for_cache(dir: &Path, cfg: &Config, files: &[riskmap::ingest::SourceFile]) {
-    let key = cache::key(files, cfg);
+    let key = cache::key(files, &cfg.ingest());
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         match cache::read(&cache::path(dir), &key, files) {
@@ -76,10 +76,10 @@ fn cached_loads_score_bit_identically_and_bad_caches_are_rebuilt() {
     wait_for_cache(&dir, &cfg, &first.files);
 
     // The cached features equal the features read from the files.
-    let from_files = riskmap::ingest::load_dir(&dir, &cfg).unwrap();
+    let from_files = riskmap::ingest::load_dir(&dir, &cfg.ingest()).unwrap();
     let from_cache = cache::read(
         &cache::path(&dir),
-        &cache::key(&from_files.files, &cfg),
+        &cache::key(&from_files.files, &cfg.ingest()),
         &from_files.files,
     )
     .unwrap();
@@ -97,7 +97,11 @@ fn cached_loads_score_bit_identically_and_bad_caches_are_rebuilt() {
     let mut changed = from_files.files.clone();
     changed[0].sha256 = "0".repeat(64);
     assert!(matches!(
-        cache::read(&cache::path(&dir), &cache::key(&changed, &cfg), &changed),
+        cache::read(
+            &cache::path(&dir),
+            &cache::key(&changed, &cfg.ingest()),
+            &changed
+        ),
         Err(CacheError::Stale)
     ));
     let mut other = cfg.clone();
@@ -105,7 +109,7 @@ fn cached_loads_score_bit_identically_and_bad_caches_are_rebuilt() {
     assert!(matches!(
         cache::read(
             &cache::path(&dir),
-            &cache::key(&from_files.files, &other),
+            &cache::key(&from_files.files, &other.ingest()),
             &from_files.files
         ),
         Err(CacheError::Stale)
@@ -124,7 +128,7 @@ fn cached_loads_score_bit_identically_and_bad_caches_are_rebuilt() {
             _ => bytes.truncate(bytes.len() / 2),
         }
         std::fs::write(&path, &bytes).unwrap();
-        let key = cache::key(&from_files.files, &cfg);
+        let key = cache::key(&from_files.files, &cfg.ingest());
         assert!(
             matches!(
                 cache::read(&path, &key, &from_files.files),

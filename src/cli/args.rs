@@ -97,7 +97,7 @@ pub enum Command {
         #[arg(long, default_value_t = 0)]
         minzoom: u8,
         /// Last zoom (map clients overzoom beyond it).
-        #[arg(long, default_value_t = crate::tiles::export::DEFAULT_MAXZOOM)]
+        #[arg(long, default_value_t = crate::export::DEFAULT_MAXZOOM)]
         maxzoom: u8,
         /// Also export `enterprises` and `hazard_sources` as a planner sees
         /// them. WARNING: the archive then holds confidential data that the

@@ -111,10 +111,10 @@ pub fn export_pmtiles(
     config: &Config,
     data: Option<DataSource>,
     out: &Path,
-    options: &crate::tiles::export::ExportOptions,
+    options: &crate::export::ExportOptions,
     with_page: bool,
 ) -> Result<(), CliError> {
-    use crate::tiles::export;
+    use crate::export;
     let source = data.unwrap_or_else(|| config.data.clone());
     let archive_name = out
         .file_name()

@@ -54,7 +54,7 @@ pub enum CliError {
     Generate(#[from] crate::generate::GenerateError),
     /// The PMTiles export.
     #[error(transparent)]
-    Export(#[from] crate::tiles::export::ExportError),
+    Export(#[from] crate::export::ExportError),
     /// A file or folder operation.
     #[error("{what}: {source}")]
     Io {
@@ -115,7 +115,7 @@ pub fn run(command: Option<Command>, config: Config) -> Result<(), CliError> {
             include_private,
             with_page,
         } => {
-            let options = crate::tiles::export::ExportOptions {
+            let options = crate::export::ExportOptions {
                 minzoom,
                 maxzoom,
                 include_private,

@@ -3,8 +3,8 @@
 
 use super::fields::{Fields, RecordReader};
 use super::issue::{IssueSink, feature_label};
+use super::options::LayerConfig;
 use super::table::{Record, Table};
-use crate::config::LayerConfig;
 use crate::crs::Crs;
 use crate::model::columns;
 use crate::model::{Alarm, AlarmLevel, Sensor, SensorKind, is_rfc3339};

@@ -21,15 +21,16 @@ pub mod gdal;
 pub mod geojson;
 pub mod hierarchy;
 pub mod issue;
+pub mod options;
 pub mod postgis;
 pub mod table;
 
-use crate::config::{Config, OnInvalid};
 use crate::crs::Crs;
 use crate::index::Store;
 use crate::model::{Dataset, LayerId};
 use build::Builder;
 pub use issue::{Issue, IssueLevel, IssueSink};
+pub use options::{LayerConfig, LayersConfig, OnInvalid, Options};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -117,7 +118,7 @@ pub struct LoadError {
     pub unreachable: bool,
 }
 
-pub(crate) fn find_file(dir: &Path, layer: LayerId, config: &Config) -> Option<PathBuf> {
+pub(crate) fn find_file(dir: &Path, layer: LayerId, config: &Options<'_>) -> Option<PathBuf> {
     if let Some(f) = &config.layers.get(layer).file {
         if is_connection_string(&f.to_string_lossy()) {
             return Some(f.clone());
@@ -170,7 +171,7 @@ pub fn read_table(path: &Path, bytes: &[u8], issues: &mut Vec<Issue>) -> Result<
 fn read_gdal(
     path: &Path,
     name: &str,
-    layer: Option<(LayerId, &crate::config::LayerConfig)>,
+    layer: Option<(LayerId, &LayerConfig)>,
     issues: &mut Vec<Issue>,
 ) -> Result<(Table, Option<Crs>), Issue> {
     let key = layer.map(|(l, _)| format!("layers.{l}"));
@@ -190,7 +191,7 @@ fn read_gdal(
 fn read_gdal(
     path: &Path,
     name: &str,
-    _layer: Option<(LayerId, &crate::config::LayerConfig)>,
+    _layer: Option<(LayerId, &LayerConfig)>,
     _issues: &mut Vec<Issue>,
 ) -> Result<(Table, Option<Crs>), Issue> {
     let what = if is_connection_string(&path.to_string_lossy()) {
@@ -255,7 +256,7 @@ impl ReadLayer {
     }
 }
 
-fn read_layer(dir: &Path, layer: LayerId, config: &Config) -> ReadLayer {
+fn read_layer(dir: &Path, layer: LayerId, config: &Options<'_>) -> ReadLayer {
     let mut out = ReadLayer::new(layer);
     let Some(path) = find_file(dir, layer, config) else {
         match layer {
@@ -332,7 +333,7 @@ fn read_layer(dir: &Path, layer: LayerId, config: &Config) -> ReadLayer {
 /// untyped table are dropped as soon as it is typed); the checks across
 /// layers follow. Problems are reported in the same order as a sequential
 /// read would.
-pub fn load_dir(dir: &Path, config: &Config) -> Result<Loaded, LoadError> {
+pub fn load_dir(dir: &Path, config: &Options<'_>) -> Result<Loaded, LoadError> {
     let built: Vec<BuiltLayer> = LayerId::INPUTS
         .par_iter()
         .map(|&layer| build_layer(read_layer(dir, layer, config), config))
@@ -369,7 +370,7 @@ enum Typed {
 }
 
 /// Types the features of one layer read.
-fn build_layer(r: ReadLayer, config: &Config) -> BuiltLayer {
+fn build_layer(r: ReadLayer, config: &Options<'_>) -> BuiltLayer {
     let mut issues = r.issues;
     let fatal = issues
         .iter()
@@ -380,7 +381,7 @@ fn build_layer(r: ReadLayer, config: &Config) -> BuiltLayer {
             let converted;
             let mut cfg = config.layers.get(r.layer);
             if let Some(crs) = r.crs {
-                converted = crate::config::LayerConfig { crs, ..cfg.clone() };
+                converted = LayerConfig { crs, ..cfg.clone() };
                 cfg = &converted;
             }
             let mut b = Builder::new(r.layer, cfg, IssueSink::new(&r.name, &mut issues));
@@ -409,7 +410,7 @@ fn build_layer(r: ReadLayer, config: &Config) -> BuiltLayer {
 
 /// Types, validates and links the layers read from one source (`dir`
 /// names it in the [`LoadError`]).
-fn assemble(dir: &Path, read: Vec<ReadLayer>, config: &Config) -> Result<Loaded, LoadError> {
+fn assemble(dir: &Path, read: Vec<ReadLayer>, config: &Options<'_>) -> Result<Loaded, LoadError> {
     let built = read
         .into_par_iter()
         .map(|r| build_layer(r, config))
@@ -420,7 +421,7 @@ fn assemble(dir: &Path, read: Vec<ReadLayer>, config: &Config) -> Result<Loaded,
 /// Validates and links the typed layers: the grid hierarchy on one side,
 /// ids and references between the point layers on the other (in parallel;
 /// their problems in this order).
-fn link(dir: &Path, built: Vec<BuiltLayer>, config: &Config) -> Result<Loaded, LoadError> {
+fn link(dir: &Path, built: Vec<BuiltLayer>, config: &Options<'_>) -> Result<Loaded, LoadError> {
     let mut issues = Vec::new();
     let mut files = Vec::new();
     let mut dataset = Dataset::default();
@@ -531,7 +532,7 @@ fn link(dir: &Path, built: Vec<BuiltLayer>, config: &Config) -> Result<Loaded, L
 
 /// The content hash of a dataset: the layers' file hashes plus the
 /// serialized `[risk]` constants (16 hex digits).
-pub fn data_version(files: &[SourceFile], config: &Config) -> String {
+pub fn data_version(files: &[SourceFile], config: &Options<'_>) -> String {
     let mut h = Sha256::new();
     let mut sorted: Vec<&SourceFile> = files.iter().collect();
     sorted.sort_by_key(|f| f.layer);
@@ -541,9 +542,7 @@ pub fn data_version(files: &[SourceFile], config: &Config) -> String {
         h.update(f.sha256.as_bytes());
         h.update(b"\n");
     }
-    // With the as-of day fixed (today when unset): scores measure
-    // "overdue" against it, so a new day is a new version.
-    h.update(serde_json::to_vec(&config.risk.pinned()).unwrap_or_default());
+    h.update(&config.version_salt);
     hex::encode(&h.finalize()[..8])
 }
 

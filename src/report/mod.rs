@@ -2,8 +2,7 @@
 //! summaries with their explanation, what lies inside a unit, the
 //! risk-point ledger (风险点台账), rankings, statistics and search.
 //!
-//! Everything here reads one [`Snapshot`](crate::snapshot::Snapshot)'s
-//! store and scores; the HTTP layer only parses and maps errors.
+//! Everything here reads one served snapshot's store and scores; the HTTP layer only parses and maps errors.
 
 pub mod batch;
 pub mod features;

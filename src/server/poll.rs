@@ -157,8 +157,11 @@ async fn run(state: AppState, url: String, mut notified: mpsc::Receiver<()>) {
             Some(()) = notified.recv() => {}
             else => return,
         }
-        let checked =
-            tokio::time::timeout(CHECK_TIMEOUT, postgis::data_version(&url, &state.config)).await;
+        let checked = tokio::time::timeout(
+            CHECK_TIMEOUT,
+            postgis::data_version(&url, &state.config.ingest()),
+        )
+        .await;
         let version = match checked {
             Ok(Ok(v)) => v,
             Ok(Err(e)) => {

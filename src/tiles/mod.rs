@@ -25,7 +25,6 @@ pub mod clip;
 pub mod cluster;
 mod compose;
 pub mod encode;
-pub mod export;
 mod geometry;
 pub mod points;
 mod policy;

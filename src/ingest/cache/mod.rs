@@ -13,8 +13,8 @@
 
 pub mod codec;
 
+use super::Options;
 use super::{LoadError, Loaded, SourceFile, find_file, needs_gdal};
-use crate::config::Config;
 use crate::model::{Dataset, LayerId};
 use codec::{Codec, DecodeError};
 use rayon::prelude::*;
@@ -65,7 +65,7 @@ pub fn path(dir: &Path) -> PathBuf {
 /// [`super::load_dir`] through the cache when the config allows it
 /// (`snapshot_cache`, inputs of at least `snapshot_cache_min_mb`, plain
 /// files only: sources read through GDAL are always read).
-pub fn load_dir(dir: &Path, config: &Config) -> Result<Loaded, LoadError> {
+pub fn load_dir(dir: &Path, config: &Options<'_>) -> Result<Loaded, LoadError> {
     let Some(inputs) = cacheable_inputs(dir, config) else {
         return super::load_dir(dir, config);
     };
@@ -102,7 +102,7 @@ pub fn load_dir(dir: &Path, config: &Config) -> Result<Loaded, LoadError> {
 
 /// The input files of `dir` when the cache applies to them: every layer a
 /// plain file, together at least the configured size.
-fn cacheable_inputs(dir: &Path, config: &Config) -> Option<Vec<(LayerId, PathBuf)>> {
+fn cacheable_inputs(dir: &Path, config: &Options<'_>) -> Option<Vec<(LayerId, PathBuf)>> {
     if !config.snapshot_cache {
         return None;
     }
@@ -138,7 +138,7 @@ fn hash_inputs(inputs: &[(LayerId, PathBuf)]) -> Option<Vec<SourceFile>> {
 }
 
 /// The key a cache must carry to be used for `files` under `config`.
-pub fn key(files: &[SourceFile], config: &Config) -> [u8; 32] {
+pub fn key(files: &[SourceFile], config: &Options<'_>) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(MAGIC);
     h.update(env!("CARGO_PKG_VERSION").as_bytes());

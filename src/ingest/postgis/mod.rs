@@ -42,10 +42,10 @@
 //! the server polls it every `[source] poll_secs` and reloads when it
 //! changes.
 
+use super::Options;
 use super::issue::{Issue, IssueLevel, IssueSink, feature_label};
 use super::table::{Record, Table};
 use super::{LoadError, Loaded, ReadLayer, SourceFile, assemble};
-use crate::config::Config;
 use crate::crs::Crs;
 use crate::model::{LayerId, Value};
 use futures_util::TryStreamExt;
@@ -69,7 +69,7 @@ fn issue_of(e: &PgError) -> Issue {
 
 /// Loads the layers from the database at `url` (blocking: runs its own
 /// small runtime, so call it off the async threads).
-pub fn load(url: &str, config: &Config) -> Result<Loaded, LoadError> {
+pub fn load(url: &str, config: &Options<'_>) -> Result<Loaded, LoadError> {
     let fail = |e: PgError| LoadError {
         dir: PathBuf::from(redact(url)),
         issues: vec![issue_of(&e)],
@@ -89,7 +89,7 @@ pub fn load(url: &str, config: &Config) -> Result<Loaded, LoadError> {
 /// while a compaction moves rows from one to the other.
 pub fn load_with_journal(
     url: &str,
-    config: &Config,
+    config: &Options<'_>,
 ) -> Result<(Loaded, Vec<crate::journal::Entry>), LoadError> {
     let fail = |e: PgError| LoadError {
         dir: PathBuf::from(redact(url)),
@@ -114,8 +114,8 @@ pub fn load_with_journal(
 
 /// The `data_version` a load of `url` would report now, at the price of
 /// the fingerprints only (see the module documentation).
-pub async fn data_version(url: &str, config: &Config) -> Result<String, PgError> {
-    let mut client = connect(url, config.source.tls_ca.as_deref()).await?;
+pub async fn data_version(url: &str, config: &Options<'_>) -> Result<String, PgError> {
+    let mut client = connect(url, config.tls_ca).await?;
     let tx = begin(&mut client, url).await?;
     let mut files = Vec::new();
     let version = version_rows(&tx, config).await?;
@@ -174,7 +174,7 @@ async fn relation(tx: &Transaction<'_>, name: &str) -> Result<Option<Relation>, 
 
 /// The table or view a layer is read from: `[layers.NAME] layer`, else
 /// the layer's name.
-fn table_name(layer: LayerId, config: &Config) -> String {
+fn table_name(layer: LayerId, config: &Options<'_>) -> String {
     config
         .layers
         .get(layer)
@@ -187,14 +187,17 @@ fn table_name(layer: LayerId, config: &Config) -> String {
 async fn find(
     tx: &Transaction<'_>,
     layer: LayerId,
-    config: &Config,
+    config: &Options<'_>,
 ) -> Result<Option<Relation>, PgError> {
     relation(tx, &table_name(layer, config)).await
 }
 
 /// The version table's rows as text, if the table exists.
-async fn version_rows(tx: &Transaction<'_>, config: &Config) -> Result<Option<String>, PgError> {
-    let name = &config.source.version_table;
+async fn version_rows(
+    tx: &Transaction<'_>,
+    config: &Options<'_>,
+) -> Result<Option<String>, PgError> {
+    let name = config.version_table;
     if name.is_empty() {
         return Ok(None);
     }
@@ -266,8 +269,11 @@ type JournalRows = Result<Vec<crate::journal::Entry>, crate::journal::table::Tab
 
 /// Reads every input layer, and the journal table's rows, in one
 /// consistent transaction.
-async fn read_all(url: &str, config: &Config) -> Result<(Vec<ReadLayer>, JournalRows), PgError> {
-    let mut client = connect(url, config.source.tls_ca.as_deref()).await?;
+async fn read_all(
+    url: &str,
+    config: &Options<'_>,
+) -> Result<(Vec<ReadLayer>, JournalRows), PgError> {
+    let mut client = connect(url, config.tls_ca).await?;
     let tx = begin(&mut client, url).await?;
     let version = version_rows(&tx, config).await?;
     let database = redact(url);

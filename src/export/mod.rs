@@ -23,14 +23,14 @@ mod site;
 
 pub use site::{SITE_CONFIG, site_config, site_style, write_site};
 
-use super::cache::gzip;
-use super::tilejson::tilejson;
-use super::{MAX_ZOOM, TileId, TilePolicy};
 use crate::auth::Scope;
 use crate::crs::mercator::TileFrame;
 use crate::index::aabb;
 use crate::model::{LayerId, Level};
 use crate::snapshot::Snapshot;
+use crate::tiles::cache::gzip;
+use crate::tiles::tilejson::tilejson;
+use crate::tiles::{MAX_ZOOM, TileId, TilePolicy};
 use pmtiles::{PmTilesWriter, TileCoord, TileType};
 use rayon::prelude::*;
 use rstar::AABB;
