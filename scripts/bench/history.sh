@@ -45,7 +45,7 @@ curl -fs "http://127.0.0.1:$P/ogc/collections/cells/items?limit=10000&properties
 curl -fs "http://127.0.0.1:$P/ogc/collections/counties/items?limit=1000&properties=code" |
   python3 -c 'import json,sys; print("\n".join(f["properties"]["code"] for f in json.load(sys.stdin)["features"]))' >"$WORK/counties"
 first=$(head -1 "$WORK/paths")
-days=$(curl -fs -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$P$first" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["points"]))')
+days=$(curl -fs -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$P$first" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["series"]))')
 echo "one history: $days points"
 PATHS=$WORK/paths TOKEN=$TOKEN wrk -t2 -c"$CONN" -d"${DURATION}s" -s "$ROOT/scripts/bench/replay.lua" "http://127.0.0.1:$P" |
   grep BENCH | sed 's/^BENCH/cell history 365 days:/'

@@ -118,6 +118,17 @@ pub struct Opened {
     pub rebuilt: bool,
 }
 
+/// What the stored days depend on: the base files and the scoring
+/// constants but not the as-of day (each stored day is scored as of
+/// itself), so that a new day adds its row to the stored year instead of
+/// writing the whole year again.
+fn base_key(snap: &Snapshot) -> String {
+    let mut params = snap.scores.params().clone();
+    params.as_of = None;
+    let salt = serde_json::to_vec(&params).unwrap_or_default();
+    crate::ingest::files_version(&snap.files, &salt)
+}
+
 fn meta_of(snap_base: &str, first: Date, last: Date, seq: u64) -> Vec<(&'static str, String)> {
     vec![
         ("base_version", snap_base.to_string()),
@@ -138,7 +149,7 @@ fn sync(
     let params = snap.scores.params();
     let as_of = params.as_of_day();
     let first = as_of.add_days(-DAYS);
-    let base = snap.base_version.to_string();
+    let base = base_key(snap);
     let stored_first: Option<Date> = db.meta("first_day")?.and_then(|s| s.parse().ok());
     let stored_last: Option<Date> = db.meta("last_day")?.and_then(|s| s.parse().ok());
     let stored_seq: Option<u64> = db.meta("seq")?.and_then(|s| s.parse().ok());
@@ -208,7 +219,7 @@ impl History {
                 inner: Mutex::new(Inner {
                     db,
                     tracker,
-                    base_version: snap.base_version.to_string(),
+                    base_version: base_key(snap),
                     first,
                 }),
                 day_snapshots: Mutex::new(Vec::new()),
@@ -230,7 +241,8 @@ impl History {
         let mut inner = self.inner.lock().map_err(|_| HistoryError::Poisoned)?;
         let as_of = snap.scores.params().as_of_day();
         let t = &inner.tracker;
-        if snap.seq <= t.seq() && *inner.base_version == *snap.base_version && t.day() == as_of {
+        let key = base_key(snap);
+        if snap.seq <= t.seq() && inner.base_version == key && t.day() == as_of {
             return Ok(());
         }
         let seq = t.seq();
@@ -249,9 +261,8 @@ impl History {
             })
             .collect();
         changes.sort_by_key(|c| c.seq);
-        let same = *inner.base_version == *snap.base_version
-            && t.day() == as_of
-            && changes.iter().all(|c| c.day == as_of);
+        let same =
+            inner.base_version == key && t.day() == as_of && changes.iter().all(|c| c.day == as_of);
         if same {
             let rows = inner.tracker.advance(as_of, &changes);
             let first = inner.first;
@@ -266,7 +277,7 @@ impl History {
         let inner = &mut *inner;
         let (tracker, _) = sync(&mut inner.db, snap, &all)?;
         inner.tracker = tracker;
-        inner.base_version = snap.base_version.to_string();
+        inner.base_version = key;
         inner.first = as_of.add_days(-DAYS);
         Ok(())
     }

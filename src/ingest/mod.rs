@@ -533,6 +533,12 @@ fn link(dir: &Path, built: Vec<BuiltLayer>, config: &Options<'_>) -> Result<Load
 /// The content hash of a dataset: the layers' file hashes plus the
 /// serialized `[risk]` constants (16 hex digits).
 pub fn data_version(files: &[SourceFile], config: &Options<'_>) -> String {
+    files_version(files, &config.version_salt)
+}
+
+/// The content hash of the files (their layers and SHA-256s, in layer
+/// order) and `salt` (16 hex digits).
+pub fn files_version(files: &[SourceFile], salt: &[u8]) -> String {
     let mut h = Sha256::new();
     let mut sorted: Vec<&SourceFile> = files.iter().collect();
     sorted.sort_by_key(|f| f.layer);
@@ -542,7 +548,7 @@ pub fn data_version(files: &[SourceFile], config: &Options<'_>) -> String {
         h.update(f.sha256.as_bytes());
         h.update(b"\n");
     }
-    h.update(&config.version_salt);
+    h.update(salt);
     hex::encode(&h.finalize()[..8])
 }
 
