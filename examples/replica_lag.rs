@@ -5,7 +5,9 @@
 //! and notes when each report's `hidden_danger` event arrives. Prints the
 //! writes' p50/p99 acknowledged latency (the database commit included) and
 //! the lag from a write's answer on the first replica to its event on the
-//! second, and how many acknowledged writes the second never showed.
+//! second, and how many acknowledged writes the second never showed. A
+//! report refused because its random point lies outside every grid cell
+//! is not counted as a write.
 //!
 //! ```text
 //! replica_lag --write http://127.0.0.1:A --read http://127.0.0.1:B \
@@ -192,7 +194,29 @@ fn main() {
                             .into_json::<Value>()
                             .ok()
                             .and_then(|b| b["id"].as_str().map(str::to_string)),
-                        Ok(_) | Err(_) => None,
+                        // A random point in the sea or between cells.
+                        Err(ureq::Error::Status(400, r)) => {
+                            let body = r.into_string().unwrap_or_default();
+                            if !body.contains("outside every grid cell") {
+                                eprintln!("writer {c}: 400 {body}");
+                                bad += 1;
+                            }
+                            mine.pop();
+                            continue;
+                        }
+                        Ok(r) | Err(ureq::Error::Status(_, r)) => {
+                            if bad < 3 {
+                                let status = r.status();
+                                eprintln!("writer {c}: {status} {}", r.into_string().unwrap_or_default());
+                            }
+                            None
+                        }
+                        Err(e) => {
+                            if bad < 3 {
+                                eprintln!("writer {c}: {e}");
+                            }
+                            None
+                        }
                     };
                     match (id, seen.lock()) {
                         (Some(id), Ok(mut s)) => {

@@ -2,7 +2,8 @@
 # The time dimension on a dataset (the province for issue figures):
 #   1. start-up that builds the whole year of history (days, ms);
 #   2. a cell's 365-day history (`/api/cells/{code}/history`, daily steps)
-#      under wrk, random cells, planner token: p50/p99;
+#      under wrk, random cells, planner token, 1 and CONNECTIONS
+#      connections: p50/p99;
 #   3. the monthly report (月通报) of every county, JSON and XLSX: the
 #      slowest answer;
 #   4. a restart one day later: the day the history lacks is computed and
@@ -47,8 +48,10 @@ curl -fs "http://127.0.0.1:$P/ogc/collections/counties/items?limit=1000&properti
 first=$(head -1 "$WORK/paths")
 days=$(curl -fs -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$P$first" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["series"]))')
 echo "one history: $days points"
-PATHS=$WORK/paths TOKEN=$TOKEN wrk -t2 -c"$CONN" -d"${DURATION}s" -s "$ROOT/scripts/bench/replay.lua" "http://127.0.0.1:$P" |
-  grep BENCH | sed 's/^BENCH/cell history 365 days:/'
+for c in 1 "$CONN"; do
+  PATHS=$WORK/paths TOKEN=$TOKEN wrk -t1 -c"$c" -d"${DURATION}s" -s "$ROOT/scripts/bench/replay.lua" "http://127.0.0.1:$P" |
+    grep BENCH | sed "s/^BENCH/cell history 365 days, $c connection(s):/"
+done
 MONTH=$(date -d "$AS_OF -1 month" +%Y-%m)
 for f in json xlsx; do
   worst=0

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Monitoring alarms under tile load: tiles alone, then tiles while
+# `scripts/alarm-load.py` posts RATE alarms a second for SECONDS (in
+# BATCHES batches a second), then a restart that must still count every
+# alarm.
+#
+# Usage (from the repository root, demo tokens in data/; needs wrk and
+# ogr2ogr):
+#   scripts/bench/alarms.sh BIN DATA [RATE] [SECONDS] [CONNECTIONS] [BATCHES]
+# Defaults: 1000 alarms/s for 60 s, 50 tile connections, 10 batches/s.
+# DATA must hold sensors (sensors.fgb); the tiles are random z10–14 tiles
+# over the sensors' extent, read with a planner token (the alarm layer
+# included).
+set -euo pipefail
+BIN=$(realpath "$1")
+DATA=$2
+RATE=${3:-1000}
+SECONDS_=${4:-60}
+CONN=${5:-50}
+BATCHES=${6:-10}
+PLANNER=demo-planner-7f3a91c2
+ADMIN=demo-admin-4be2d058
+ROOT=$PWD
+WORK=$(mktemp -d /tmp/riskmap-alarm-bench.XXXXXX)
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+serve() { # serve LOG: starts the server, sets P and PID
+  P=$(port)
+  RUST_LOG=info "$BIN" serve --data "$DATA" --addr "127.0.0.1:$P" >"$1" 2>&1 &
+  PID=$!
+  until curl -fso /dev/null "http://127.0.0.1:$P/health"; do
+    kill -0 "$PID" 2>/dev/null || { cat "$1" >&2; exit 1; }
+    sleep 0.2
+  done
+}
+alarms() { curl -fs "http://127.0.0.1:$P/health" | python3 -c 'import json,sys; print(json.load(sys.stdin)["counts"]["alarms"])'; }
+trap 'kill "${PID:-}" "${WRK:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+ogr2ogr -f GeoJSON "$WORK/sensors.geojson" "$DATA/sensors.fgb"
+python3 - "$WORK/sensors.geojson" >"$WORK/paths" <<'PY'
+import json, math, random, sys
+pts = [f["geometry"]["coordinates"] for f in json.load(open(sys.argv[1]))["features"]]
+random.seed(11)
+def tile(lon, lat, z):
+    n = 2 ** z
+    r = math.radians(lat)
+    return int((lon + 180) / 360 * n), int((1 - math.log(math.tan(r) + 1 / math.cos(r)) / math.pi) / 2 * n)
+for _ in range(20000):
+    lon, lat = random.choice(pts)
+    z = random.randint(10, 14)
+    x, y = tile(lon + random.uniform(-0.05, 0.05), lat + random.uniform(-0.05, 0.05), z)
+    print(f"/tiles/{z}/{x}/{y}.mvt")
+PY
+serve "$WORK/first.log"
+before=$(alarms)
+wrk_run() { # wrk_run SECONDS: the tile list, planner token, gzip
+  PATHS=$WORK/paths TOKEN=$PLANNER wrk -t2 -c"$CONN" -d"${1}s" -H 'Accept-Encoding: gzip' \
+    -s "$ROOT/scripts/bench/replay.lua" "http://127.0.0.1:$P" | grep BENCH
+}
+echo "tiles idle, $CONN connections: $(wrk_run 20 | sed 's/^BENCH //')"
+wrk_run "$SECONDS_" >"$WORK/loaded" &
+WRK=$!
+"$ROOT/scripts/alarm-load.py" --base "http://127.0.0.1:$P" --token "$ADMIN" \
+  --sensors "$WORK/sensors.geojson" --rate "$RATE" --seconds "$SECONDS_" --batches "$BATCHES" | tail -1
+wait "$WRK"
+echo "tiles under alarms, $CONN connections: $(sed 's/^BENCH //' "$WORK/loaded")"
+after=$(alarms)
+kill "$PID"
+wait "$PID" 2>/dev/null || true
+serve "$WORK/second.log"
+echo "alarms: $before before, $after after the run, $(alarms) after a restart"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
