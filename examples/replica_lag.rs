@@ -15,7 +15,11 @@
 //!             [--seconds 30] --bbox W,S,E,N
 //! ```
 
+#[path = "shared/load.rs"]
+mod load;
+
 use clap::Parser;
+use load::{Rng, percentile};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -50,26 +54,6 @@ struct Args {
     /// Where to put the reports: west,south,east,north.
     #[arg(long, value_delimiter = ',', required = true)]
     bbox: Vec<f64>,
-}
-
-/// Milliseconds at quantile `p` of `sorted`.
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
-}
-
-/// A small deterministic generator (xorshift).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
 }
 
 /// When each report was acknowledged by the first replica and seen on the
