@@ -26,7 +26,8 @@
 //! `area_error_over_the_demo` in tests/integrity.rs.
 
 use geo::{
-    Coord, Distance, Euclidean, Intersects, LineString, MapCoords, MultiPolygon, Point, Polygon,
+    Coord, Distance, Euclidean, Intersects, Line, LineString, MapCoords, MultiPolygon, Point,
+    Polygon,
 };
 
 /// Semi-major axis of GRS80 (CGCS2000) / WGS84, metres.
@@ -145,14 +146,28 @@ pub fn area(mp: &MultiPolygon<f64>) -> SquareMetres {
 
 /// Distance in metres from a lon/lat point to the nearest point of a lon/lat
 /// multipolygon (0 inside or on it).
+///
+/// The local projection is affine, so the point lies inside in lon/lat
+/// exactly when it does in metres; the distance is the nearest edge's,
+/// each edge projected as it is visited (no projected copy of the shape:
+/// scoring an alarm measures it to every cell within its reach).
 pub fn distance_to_polygon(p: Point<f64>, mp: &MultiPolygon<f64>) -> Metres {
-    let proj = LocalProjection::new(p);
-    let local = proj.multi_polygon(mp);
-    let origin = Point::new(0.0, 0.0);
-    if local.intersects(&origin) {
+    if mp.intersects(&p) {
         return Metres(0.0);
     }
-    Metres(Euclidean.distance(&origin, &local))
+    let proj = LocalProjection::new(p);
+    let origin = Point::new(0.0, 0.0);
+    let nearest = mp
+        .0
+        .iter()
+        .flat_map(|poly| std::iter::once(poly.exterior()).chain(poly.interiors()))
+        .flat_map(LineString::lines)
+        .map(|l| {
+            let edge = Line::new(proj.project(l.start), proj.project(l.end));
+            Euclidean.distance(&origin, &edge)
+        })
+        .fold(f64::INFINITY, f64::min);
+    Metres(if nearest.is_finite() { nearest } else { 0.0 })
 }
 
 /// Distance in metres between two lon/lat positions.
@@ -266,5 +281,46 @@ mod tests {
         let d = distance_to_polygon(Point::new(118.02, 25.005), &sq).0;
         let truth = distance_m((118.02, 25.005), (118.01, 25.005));
         assert!((d - truth).abs() < 0.5, "{d} vs {truth}");
+    }
+
+    /// The edge-by-edge distance equals geo's distance to the whole shape
+    /// projected first, bit for bit (scores and tiles must not move).
+    #[test]
+    fn point_to_polygon_equals_the_projected_shape() {
+        let holed = MultiPolygon(vec![
+            Polygon::new(
+                LineString::from(vec![
+                    (118.0, 25.0),
+                    (118.03, 25.0),
+                    (118.035, 25.02),
+                    (118.01, 25.03),
+                    (118.0, 25.0),
+                ]),
+                vec![LineString::from(vec![
+                    (118.01, 25.01),
+                    (118.02, 25.01),
+                    (118.02, 25.015),
+                    (118.01, 25.01),
+                ])],
+            ),
+            polygon![(x: 118.05, y: 25.0), (x: 118.06, y: 25.0), (x: 118.06, y: 25.01)],
+        ]);
+        let mut checked = 0;
+        for i in 0..40 {
+            for j in 0..40 {
+                let p = Point::new(117.99 + f64::from(i) * 0.0021, 24.99 + f64::from(j) * 0.0013);
+                let proj = LocalProjection::new(p);
+                let local = proj.multi_polygon(&holed);
+                let origin = Point::new(0.0, 0.0);
+                let want = if local.intersects(&origin) {
+                    0.0
+                } else {
+                    Euclidean.distance(&origin, &local)
+                };
+                assert_eq!(distance_to_polygon(p, &holed).0, want, "at {p:?}");
+                checked += usize::from(want > 0.0);
+            }
+        }
+        assert!(checked > 1000, "{checked} points outside");
     }
 }
