@@ -157,16 +157,15 @@ pub fn distance_to_polygon(p: Point<f64>, mp: &MultiPolygon<f64>) -> Metres {
     }
     let proj = LocalProjection::new(p);
     let origin = Point::new(0.0, 0.0);
-    let nearest = mp
-        .0
-        .iter()
-        .flat_map(|poly| std::iter::once(poly.exterior()).chain(poly.interiors()))
-        .flat_map(LineString::lines)
-        .map(|l| {
-            let edge = Line::new(proj.project(l.start), proj.project(l.end));
-            Euclidean.distance(&origin, &edge)
-        })
-        .fold(f64::INFINITY, f64::min);
+    let nearest =
+        mp.0.iter()
+            .flat_map(|poly| std::iter::once(poly.exterior()).chain(poly.interiors()))
+            .flat_map(LineString::lines)
+            .map(|l| {
+                let edge = Line::new(proj.project(l.start), proj.project(l.end));
+                Euclidean.distance(&origin, &edge)
+            })
+            .fold(f64::INFINITY, f64::min);
     Metres(if nearest.is_finite() { nearest } else { 0.0 })
 }
 
@@ -308,7 +307,10 @@ mod tests {
         let mut checked = 0;
         for i in 0..40 {
             for j in 0..40 {
-                let p = Point::new(117.99 + f64::from(i) * 0.0021, 24.99 + f64::from(j) * 0.0013);
+                let p = Point::new(
+                    117.99 + f64::from(i) * 0.0021,
+                    24.99 + f64::from(j) * 0.0013,
+                );
                 let proj = LocalProjection::new(p);
                 let local = proj.multi_polygon(&holed);
                 let origin = Point::new(0.0, 0.0);
