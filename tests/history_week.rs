@@ -15,6 +15,7 @@ use common::{
 use serde_json::{Value, json as j};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 /// The village every record lies in (金山社区), its town and the county.
 const VILLAGE: &str = "350502001001";
@@ -131,9 +132,11 @@ fn shanghai_day(at: &str) -> String {
         at[11..13].parse().unwrap(),
     );
     assert!(
-        h < 16 && (1..=27).contains(&d),
-        "the script writes mornings: {at}"
+        (1..=27).contains(&d),
+        "the script writes before the 28th: {at}"
     );
+    // From 16:00 UTC it is the next day in Shanghai.
+    let d = if h >= 16 { d + 1 } else { d };
     format!("{y:04}-{m:02}-{d:02}")
 }
 
@@ -408,4 +411,103 @@ fn a_scripted_week_matches_batch_scores_and_hand_counts_and_rebuilds() {
     for (a, b) in kept.iter().zip(&rebuilt) {
         assert_eq!(a, b, "history of {} rebuilt", a["code"]);
     }
+}
+
+/// A server running across midnight (its clock started ten seconds before
+/// midnight in Shanghai) steps its history into the new day without
+/// rebuilding it: a major record due on the first day is overdue on the
+/// second, a write on the second day counts there, both days equal the
+/// batch scores of those days, and a history rebuilt from the journal is
+/// the same.
+#[test]
+fn a_server_running_across_midnight_steps_its_history_into_the_new_day() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("ds");
+    write_tiny_dataset(&data);
+    install_demo_tokens(tmp.path());
+    let (first, second) = ("2026-11-02", "2026-11-03");
+    let server = Server::start_env(
+        tmp.path(),
+        &data,
+        &[],
+        &[("RISKMAP_NOW", "2026-11-02T15:59:50Z")],
+    );
+    assert_eq!(get(&server, "/health", None)["as_of"], first);
+    let mut r = Records::default();
+    r.report(&server, "A", CELL1, "major", first);
+    r.report(&server, "B", CELL2, "general", "2026-11-20");
+    let journal = std::fs::read_to_string(data.join("journal.jsonl")).unwrap();
+    for line in journal.lines() {
+        let at = serde_json::from_str::<Value>(line).unwrap()["at"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            shanghai_day(&at),
+            first,
+            "the reports were written late: {at}"
+        );
+    }
+    let waited = Instant::now();
+    while get(&server, "/health", None)["as_of"] != second {
+        assert!(
+            waited.elapsed() < Duration::from_secs(40),
+            "the server did not reach {second}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    r.act(&server, "B", "start");
+    let health = get(&server, "/health", None);
+    assert_eq!(health["history"]["last"], second, "{health}");
+    assert_eq!(health["history"]["first"], "2025-11-03", "{health}");
+
+    let batches: Vec<BTreeMap<String, f64>> = [first, second]
+        .iter()
+        .map(|d| score_as_of(tmp.path(), &data, d))
+        .collect();
+    let codes: Vec<String> = batches[0].keys().cloned().collect();
+    assert_ne!(
+        batches[0][VILLAGE], batches[1][VILLAGE],
+        "the overdue record moves the village's score at midnight"
+    );
+    for code in &codes {
+        let h = get(
+            &server,
+            &format!("/api/cells/{code}/history?from={first}&to={second}"),
+            None,
+        );
+        for (i, batch) in batches.iter().enumerate() {
+            let got = h["series"][i]["risk_score"].as_f64().unwrap();
+            assert_eq!(got, batch[code], "{code} on day {i}: history vs score");
+        }
+    }
+    let h = get(
+        &server,
+        &format!("/api/cells/{VILLAGE}/history?from={first}&to={second}"),
+        Some(PLANNER),
+    );
+    let got: Vec<[u64; 5]> = h["series"].as_array().unwrap().iter().map(five).collect();
+    // Day 1: A and B found, A major. Day 2: A overdue and major.
+    assert_eq!(got, [[2, 0, 0, 0, 1], [0, 0, 0, 1, 1]], "{h}");
+
+    let kept = all_history(&server, &codes);
+    drop(server);
+    for f in [
+        ".journal.history.sqlite",
+        ".journal.history.sqlite-wal",
+        ".journal.history.sqlite-shm",
+    ] {
+        let _ = std::fs::remove_file(data.join(f));
+    }
+    let server = Server::start_env(
+        tmp.path(),
+        &data,
+        &[],
+        &[("RISKMAP_NOW", "2026-11-03T02:00:00Z")],
+    );
+    assert_eq!(
+        all_history(&server, &codes),
+        kept,
+        "rebuilt from the journal"
+    );
 }

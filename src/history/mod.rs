@@ -31,6 +31,10 @@ use std::sync::Mutex;
 /// Days kept before the as-of date (the history covers 366 days).
 pub const DAYS: i32 = 365;
 
+/// At most this many new days are stepped from the kept state (a server
+/// that ran across midnight); more are written from the journal again.
+const STEP_DAYS: i32 = 31;
+
 /// Why the history cannot be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
@@ -235,8 +239,9 @@ impl History {
 
     /// Follows the served snapshot: applies the records it changed since
     /// the history's last journal entry to today's rows. A snapshot of
-    /// another base or as-of day (a reload, a new day) or a change dated
-    /// before today brings the file up to date from the journal instead.
+    /// another base or a change dated before the last day held brings the
+    /// file up to date from the journal instead; a new day on the same base
+    /// (the midnight reload) steps the kept state to it.
     pub fn follow(&self, snap: &Snapshot) -> Result<(), HistoryError> {
         let mut inner = self.inner.lock().map_err(|_| HistoryError::Poisoned)?;
         let as_of = snap.scores.params().as_of_day();
@@ -275,6 +280,41 @@ impl History {
         }
         let all = journal_changes(&self.journal, as_of)?;
         let inner = &mut *inner;
+        let day0 = inner.tracker.day();
+        let newer: Vec<&Change> = all.iter().filter(|c| c.seq > seq).collect();
+        if inner.base_version == key
+            && day0 < as_of
+            && as_of <= day0.add_days(STEP_DAYS)
+            && newer.iter().all(|c| c.day >= day0)
+        {
+            // The next day (or few) on the same base: step the kept
+            // tracker instead of rebuilding it from base + journal.
+            let started = std::time::Instant::now();
+            let mut batch = Vec::new();
+            let mut day = day0;
+            while day <= as_of {
+                let todays: Vec<Change> = newer
+                    .iter()
+                    .filter(|c| c.day == day)
+                    .map(|c| (*c).clone())
+                    .collect();
+                if day > day0 || !todays.is_empty() {
+                    batch.push(inner.tracker.advance(day, &todays));
+                }
+                day = day.add_days(1);
+            }
+            let first = as_of.add_days(-DAYS);
+            let seq = inner.tracker.seq();
+            inner.db.write(&batch, &meta_of(&key, first, as_of, seq))?;
+            inner.db.prune(first)?;
+            inner.first = first;
+            tracing::info!(
+                days = batch.len(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "history stepped to {as_of}"
+            );
+            return Ok(());
+        }
         let (tracker, _) = sync(&mut inner.db, snap, &all)?;
         inner.tracker = tracker;
         inner.base_version = key;

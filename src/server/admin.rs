@@ -187,7 +187,8 @@ pub async fn reload_at_midnight(state: AppState) {
         return;
     }
     loop {
-        let now = std::time::SystemTime::now()
+        // The process's clock (`RISKMAP_NOW` scripts days through it).
+        let now = crate::clock::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
