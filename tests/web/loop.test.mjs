@@ -136,7 +136,7 @@ describe('the 隐患 loop in two browsers', { timeout: 15 * 60_000 }, () => {
     await b.locator('#detail [data-breakdown]').waitFor({ timeout: TIMEOUT });
     await b.locator(`#detail [data-unit-dangers="${cell.code}"] h4`).waitFor();
     before0 = await api(server.base, `/api/cells/${cell.code}`, PLANNER);
-    assert.equal(await b.locator('#detail [data-score]').getAttribute('data-score'), before0.risk_score.toFixed(1));
+    assert.equal(await b.locator('#detail .score[data-score]').getAttribute('data-score'), before0.risk_score.toFixed(1));
   });
 
   it('A reports a major danger by tapping the map; a missing deadline is named next to its field', async () => {
@@ -186,7 +186,7 @@ describe('the 隐患 loop in two browsers', { timeout: 15 * 60_000 }, () => {
     await b.locator(`#hd-list li[data-hd="${id}"]`).waitFor({ timeout: LIVE });
     const listed = await b.evaluate((id) => window.__listed[id], id);
     t.diagnostic(`page B listed the report ${listed - reportedAt} ms after page A had its 201`);
-    await b.waitForFunction((s) => document.querySelector('#detail [data-score]')?.dataset.score === s,
+    await b.waitForFunction((s) => document.querySelector('#detail .score[data-score]')?.dataset.score === s,
       now.risk_score.toFixed(1), { timeout: LIVE });
     await b.locator(`#detail [data-unit-dangers] li[data-hd="${id}"]`).waitFor({ timeout: LIVE });
     await b.waitForFunction(({ code, s }) => {

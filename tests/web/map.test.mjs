@@ -205,7 +205,7 @@ describe('web map in Chromium', { timeout: 15 * 60_000 }, () => {
     await clickMap(pt);
     await page.locator('#detail').waitFor({ state: 'visible' });
     assert.equal(await page.locator('#detail h3').textContent(), top.name);
-    assert.equal(await page.locator('#detail [data-score]').getAttribute('data-score'), top.risk_score.toFixed(1));
+    assert.equal(await page.locator('#detail .score[data-score]').getAttribute('data-score'), top.risk_score.toFixed(1));
     const text = await page.locator('#detail').innerText();
     assert.ok(text.includes('重大') || text.includes('较大'), text);
     assert.ok(text.includes('登录后'), 'anonymous panel invites sign-in');
@@ -238,7 +238,7 @@ describe('web map in Chromium', { timeout: 15 * 60_000 }, () => {
     const text = await page.locator('#detail').innerText();
     assert.ok(text.includes(full.top_contributors[0].name), 'top contributor listed');
     assert.ok(text.includes(`${full.rank.position}`));
-    assert.equal(await page.locator('#detail [data-score]').getAttribute('data-score'), full.risk_score.toFixed(1));
+    assert.equal(await page.locator('#detail .score[data-score]').getAttribute('data-score'), full.risk_score.toFixed(1));
     // The waterfall's steps (contributions by domain) add up to the shown score.
     const steps = await page.locator('#detail [data-waterfall] [data-value]').evaluateAll(
       (rows) => rows.map((r) => Number(r.dataset.value)));

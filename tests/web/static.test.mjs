@@ -220,7 +220,7 @@ describe('static site in Chromium', { timeout: 15 * 60_000 }, () => {
     await page.mouse.click(box.x + pt.x, box.y + pt.y);
     await page.locator('#detail').waitFor({ state: 'visible' });
     assert.equal(await page.locator('#detail h3').textContent(), top.name);
-    assert.equal(await page.locator('#detail [data-score]').getAttribute('data-score'), Number(top.risk_score).toFixed(1));
+    assert.equal(await page.locator('#detail .score[data-score]').getAttribute('data-score'), Number(top.risk_score).toFixed(1));
     const text = await page.locator('#detail').innerText();
     assert.ok(text.includes(top.code), text);
     assert.ok(text.includes('静态版'), text);
