@@ -238,8 +238,15 @@ describe('history on the web page', { timeout: 25 * 60_000 }, () => {
     assert.equal(await p.locator('#time-label').textContent(), `今日 ${asOf}`);
     await p.waitForFunction(() => document.body.dataset.mapIdle === 'true', null, { timeout: TIMEOUT });
     for (const u of tiles) assert.equal(new URL(u).searchParams.get('date'), null, u);
-    const back = (await villagePixels(p)).find((s) => s.code === pick.code);
-    assert.ok(distance(back.rgb, today.rgb) <= 6, 'today’s colours again');
+    // The unit is drawn in today's colour again (waited for: the reload of
+    // the tiles may start a frame after the map last reported idle).
+    let back = null;
+    for (let i = 0; i < 50; i++) {
+      back = (await villagePixels(p)).find((s) => s.code === pick.code);
+      if (back && distance(back.rgb, today.rgb) <= 6) break;
+      await p.waitForTimeout(200);
+    }
+    assert.ok(back && distance(back.rgb, today.rgb) <= 6, `today’s colours again: ${JSON.stringify(back)} vs ${JSON.stringify(today)}`);
     await p.locator('#time-slider').focus();
     await p.keyboard.press('ArrowLeft');
     await p.waitForFunction((d) => document.getElementById('time-label').textContent === `历史 ${d}`, addDays(asOf, -1), { timeout: TIMEOUT });

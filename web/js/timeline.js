@@ -95,6 +95,9 @@ export function initTimeline(map, { source, asOf, first, onDate, applyDomain, se
     day = d;
     show();
     onDate(day);
+    // Not idle until the new day's tiles are drawn (their reload may wait
+    // for the next frame).
+    setBusy();
     reloadAllTiles(map, source);
     if (changeOn) refreshBase();
   };
