@@ -175,6 +175,18 @@ fn score_as_of(tmp: &Path, data: &Path, day: &str) -> BTreeMap<String, f64> {
     batch_scores(&work, Path::new("ds")).into_iter().collect()
 }
 
+/// Deletes the history file beside `data`'s journal (and SQLite's WAL
+/// files), so that the next start rebuilds it from the journal.
+fn delete_history(data: &Path) {
+    for f in [
+        ".journal.history.sqlite",
+        ".journal.history.sqlite-wal",
+        ".journal.history.sqlite-shm",
+    ] {
+        let _ = std::fs::remove_file(data.join(f));
+    }
+}
+
 /// Every unit's whole history (with the planner's token).
 fn all_history(server: &Server, codes: &[String]) -> Vec<Value> {
     codes
@@ -396,13 +408,7 @@ fn a_scripted_week_matches_batch_scores_and_hand_counts_and_rebuilds() {
     // from base + journal.
     let kept = all_history(&server, &codes);
     drop(server);
-    for f in [
-        ".journal.history.sqlite",
-        ".journal.history.sqlite-wal",
-        ".journal.history.sqlite-shm",
-    ] {
-        let _ = std::fs::remove_file(data.join(f));
-    }
+    delete_history(&data);
     assert!(!data.join(".journal.history.sqlite").exists());
     let server = start("2026-11-08");
     assert!(data.join(".journal.history.sqlite").exists());
@@ -413,7 +419,7 @@ fn a_scripted_week_matches_batch_scores_and_hand_counts_and_rebuilds() {
     }
 }
 
-/// A server running across midnight (its clock started ten seconds before
+/// A server running across midnight (its clock started thirty seconds before
 /// midnight in Shanghai) steps its history into the new day without
 /// rebuilding it: a major record due on the first day is overdue on the
 /// second, a write on the second day counts there, both days equal the
@@ -430,7 +436,7 @@ fn a_server_running_across_midnight_steps_its_history_into_the_new_day() {
         tmp.path(),
         &data,
         &[],
-        &[("RISKMAP_NOW", "2026-11-02T15:59:50Z")],
+        &[("RISKMAP_NOW", "2026-11-02T15:59:30Z")],
     );
     assert_eq!(get(&server, "/health", None)["as_of"], first);
     let mut r = Records::default();
@@ -451,7 +457,7 @@ fn a_server_running_across_midnight_steps_its_history_into_the_new_day() {
     let waited = Instant::now();
     while get(&server, "/health", None)["as_of"] != second {
         assert!(
-            waited.elapsed() < Duration::from_secs(40),
+            waited.elapsed() < Duration::from_secs(60),
             "the server did not reach {second}"
         );
         std::thread::sleep(Duration::from_millis(100));
@@ -492,13 +498,7 @@ fn a_server_running_across_midnight_steps_its_history_into_the_new_day() {
 
     let kept = all_history(&server, &codes);
     drop(server);
-    for f in [
-        ".journal.history.sqlite",
-        ".journal.history.sqlite-wal",
-        ".journal.history.sqlite-shm",
-    ] {
-        let _ = std::fs::remove_file(data.join(f));
-    }
+    delete_history(&data);
     let server = Server::start_env(
         tmp.path(),
         &data,
