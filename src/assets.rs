@@ -15,6 +15,7 @@ pub const FILES: &[(&str, &[u8])] = &[
     ("web/js/auth.js", include_bytes!("../web/js/auth.js")),
     ("web/js/dom.js", include_bytes!("../web/js/dom.js")),
     ("web/js/export.js", include_bytes!("../web/js/export.js")),
+    ("web/js/hover.js", include_bytes!("../web/js/hover.js")),
     ("web/js/labels.js", include_bytes!("../web/js/labels.js")),
     ("web/js/levels.js", include_bytes!("../web/js/levels.js")),
     ("web/js/panels.js", include_bytes!("../web/js/panels.js")),
@@ -22,6 +23,7 @@ pub const FILES: &[(&str, &[u8])] = &[
     ("web/js/style.js", include_bytes!("../web/js/style.js")),
     ("web/js/domains.js", include_bytes!("../web/js/domains.js")),
     ("web/js/alarms.js", include_bytes!("../web/js/alarms.js")),
+    ("web/js/basemap.js", include_bytes!("../web/js/basemap.js")),
     ("web/js/dangers.js", include_bytes!("../web/js/dangers.js")),
     ("web/js/live.js", include_bytes!("../web/js/live.js")),
     ("web/js/static.js", include_bytes!("../web/js/static.js")),
@@ -126,3 +128,20 @@ pub fn style() -> &'static [u8] {
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
 img-src 'self' data: blob:; worker-src 'self' blob:; child-src blob:; connect-src 'self' blob: data:; \
 font-src 'self'; object-src 'none'; base-uri 'self'";
+
+/// [`CSP`] that also lets the page fetch raster basemap tiles from
+/// `origins` (`scheme://host[:port]`).
+pub fn csp_allowing(origins: &[String]) -> String {
+    if origins.is_empty() {
+        return CSP.to_owned();
+    }
+    let extra = origins.join(" ");
+    CSP.replace(
+        "img-src 'self' data: blob:;",
+        &format!("img-src 'self' data: blob: {extra};"),
+    )
+    .replace(
+        "connect-src 'self' blob: data:;",
+        &format!("connect-src 'self' blob: data: {extra};"),
+    )
+}

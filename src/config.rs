@@ -236,6 +236,8 @@ pub struct Config {
     /// Only data folders whose input files total at least this many MiB
     /// are cached (smaller ones load quickly anyway).
     pub snapshot_cache_min_mb: u64,
+    /// The web page's basemap (`[basemap]`).
+    pub basemap: crate::basemap::BasemapConfig,
 }
 
 impl Default for Config {
@@ -261,6 +263,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             snapshot_cache: true,
             snapshot_cache_min_mb: 64,
+            basemap: crate::basemap::BasemapConfig::default(),
         }
     }
 }
@@ -326,6 +329,7 @@ impl Config {
             message,
         };
         self.risk.check().map_err(invalid)?;
+        crate::basemap::Basemap::load(&self.basemap).map_err(|e| invalid(e.to_string()))?;
         let l = &self.limits;
         if !l.rate_per_second.is_finite() || l.rate_per_second < 0.0 {
             return Err(invalid(format!(

@@ -60,6 +60,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod basemap;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -23,6 +23,7 @@ const RANKS: &[(&str, u8)] = &[
     ("ingest", 1),
     ("index", 1),
     ("risk", 2),
+    ("basemap", 2),
     ("schema", 3),
     ("auth", 3),
     ("tiles", 4),

@@ -86,11 +86,13 @@ pub fn require_unit_scope(
 }
 
 /// Paths open even with `public_access = false`: `/health` and the web
-/// page's own files (which hold no data; the page asks for a token).
+/// page's own files and basemap (which hold no data; the page asks for a
+/// token).
 fn always_public(path: &str) -> bool {
     path == "/health"
         || path == "/"
-        || ["/web/", "/styles/", "/fonts/"]
+        || path == "/basemap.json"
+        || ["/web/", "/styles/", "/fonts/", "/basemap/"]
             .iter()
             .any(|p| path.starts_with(p))
 }

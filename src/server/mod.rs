@@ -148,6 +148,14 @@ pub async fn open_history(state: &AppState, journal: &std::path::Path) -> Result
 
 /// The application's routes.
 pub fn router(state: AppState) -> Router {
+    // The config's check has read the basemap once already.
+    let basemap = match crate::basemap::Basemap::load(&state.config.basemap) {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(error = %e, "no basemap");
+            None
+        }
+    };
     let app = Router::new()
         .route("/health", get(health::health))
         .route("/metrics", get(metrics::metrics))
@@ -164,7 +172,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             http::json_cache,
         )))
-        .merge(web::routes())
+        .merge(web::routes(basemap.as_ref()))
         .merge(qgis::routes())
         .fallback(|| async { ApiError::NotFound("no such path".into()) })
         .layer(axum::middleware::from_fn_with_state(

@@ -19,6 +19,7 @@ use super::AppState;
 use crate::assets::{CSP, FILES, INDEX};
 #[cfg(test)]
 use crate::assets::{SITE_META, site_files, static_page, style};
+use crate::basemap::Basemap;
 
 /// One file ready to send.
 struct Asset {
@@ -30,8 +31,12 @@ struct Asset {
     gzipped: Option<(Bytes, String)>,
 }
 
-/// The embedded files by path.
-struct Assets(HashMap<&'static str, Asset>);
+/// The embedded files (and the basemap's) by path, and the page's
+/// Content-Security-Policy.
+struct Assets {
+    files: HashMap<&'static str, Asset>,
+    csp: HeaderValue,
+}
 
 /// The media type of a file, by extension.
 fn content_type(path: &str) -> &'static str {
@@ -40,6 +45,7 @@ fn content_type(path: &str) -> &'static str {
         "js" | "mjs" => "text/javascript; charset=utf-8",
         "css" => "text/css; charset=utf-8",
         "json" => "application/json",
+        "geojson" => "application/geo+json",
         "svg" => "image/svg+xml",
         "png" => "image/png",
         "pbf" => "application/x-protobuf",
@@ -59,40 +65,70 @@ fn cache_control(path: &str) -> &'static str {
     }
 }
 
+/// One file as served: its tags and, when it saves something, its gzip body.
+fn asset(path: &str, bytes: Bytes) -> Asset {
+    let identity_etag = tag(&bytes, "identity");
+    let compressible = !matches!(content_type(path), "image/png");
+    let gzipped = compressible
+        .then(|| gzip(&bytes).ok())
+        .flatten()
+        .filter(|z| z.len() + 64 < bytes.len())
+        .map(|z| (Bytes::from(z), tag(&bytes, "gzip")));
+    Asset {
+        content_type: content_type(path),
+        cache_control: cache_control(path),
+        identity: bytes,
+        identity_etag,
+        gzipped,
+    }
+}
+
+/// The basemap's description, its land and its places.
+const BASEMAP_JSON: &str = "basemap.json";
+const BASEMAP_LAND: &str = "basemap/land.geojson";
+const BASEMAP_PLACES: &str = "basemap/places.geojson";
+
 fn tag(bytes: &[u8], encoding: &str) -> String {
     let digest = Sha256::digest(bytes);
     format!("\"{}-{encoding}\"", hex::encode(&digest[..10]))
 }
 
 impl Assets {
+    /// The embedded files alone, under the built-in policy.
+    #[cfg(test)]
     fn load() -> Assets {
-        let map = FILES
+        Assets::with_basemap(None)
+    }
+
+    /// The embedded files and, if there is one, the basemap's; the page's
+    /// policy allows the basemap's raster tile servers.
+    fn with_basemap(basemap: Option<&Basemap>) -> Assets {
+        let mut files: HashMap<&'static str, Asset> = FILES
             .iter()
-            .map(|&(path, bytes)| {
-                let identity_etag = tag(bytes, "identity");
-                let compressible = !matches!(content_type(path), "image/png");
-                let gzipped = compressible
-                    .then(|| gzip(bytes).ok())
-                    .flatten()
-                    .filter(|z| z.len() + 64 < bytes.len())
-                    .map(|z| (Bytes::from(z), tag(bytes, "gzip")));
-                let asset = Asset {
-                    content_type: content_type(path),
-                    cache_control: cache_control(path),
-                    identity: Bytes::from_static(bytes),
-                    identity_etag,
-                    gzipped,
-                };
-                (path, asset)
-            })
+            .map(|&(path, bytes)| (path, asset(path, Bytes::from_static(bytes))))
             .collect();
-        Assets(map)
+        let mut csp = CSP.to_owned();
+        if let Some(b) = basemap {
+            let json = b.descriptor().to_string();
+            for (path, body) in [
+                (BASEMAP_JSON, json),
+                (BASEMAP_LAND, b.land.clone()),
+                (BASEMAP_PLACES, b.places.clone()),
+            ] {
+                files.insert(path, asset(path, Bytes::from(body)));
+            }
+            csp = crate::assets::csp_allowing(&b.origins());
+        }
+        Assets {
+            files,
+            csp: HeaderValue::from_str(&csp).unwrap_or(HeaderValue::from_static(CSP)),
+        }
     }
 
     /// The response for `path` (repository path), honouring
     /// `Accept-Encoding` and `If-None-Match`; `None` if there is no such file.
     fn respond(&self, path: &str, headers: &HeaderMap) -> Option<Response> {
-        let asset = self.0.get(path)?;
+        let asset = self.files.get(path)?;
         let (body, etag, gzipped) = match &asset.gzipped {
             Some((z, t)) if accepts_gzip(headers) => (z.clone(), t.as_str(), true),
             _ => (asset.identity.clone(), asset.identity_etag.as_str(), false),
@@ -127,20 +163,19 @@ impl Assets {
             HeaderValue::from_static("nosniff"),
         );
         if path == INDEX {
-            h.insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(CSP),
-            );
+            h.insert(header::CONTENT_SECURITY_POLICY, self.csp.clone());
         }
         Some(resp)
     }
 }
 
-/// Routes of the web map.
-pub fn routes() -> Router<AppState> {
-    let assets = Arc::new(Assets::load());
+/// Routes of the web map, with the basemap's when there is one.
+pub fn routes(basemap: Option<&Basemap>) -> Router<AppState> {
+    let assets = Arc::new(Assets::with_basemap(basemap));
     Router::new()
         .route("/", get(index))
+        .route("/basemap.json", get(basemap_json))
+        .route("/basemap/{file}", get(basemap_file))
         .route("/web/{*path}", get(web_file))
         .route("/styles/{*path}", get(style_file))
         .route("/fonts/{*path}", get(font_file))
@@ -162,6 +197,23 @@ fn serve(assets: &Assets, prefix: &str, rest: &str, headers: &HeaderMap) -> Resp
 /// `GET /`: the page.
 async fn index(Extension(assets): Extension<Arc<Assets>>, headers: HeaderMap) -> Response {
     serve(&assets, "web", "index.html", &headers)
+}
+
+/// `GET /basemap.json`: what the page draws beneath the risk map (404
+/// when the basemap is off).
+async fn basemap_json(Extension(assets): Extension<Arc<Assets>>, headers: HeaderMap) -> Response {
+    assets.respond(BASEMAP_JSON, &headers).unwrap_or_else(|| {
+        ApiError::NotFound("the basemap is off ([basemap] enabled = false)".into()).into_response()
+    })
+}
+
+/// `GET /basemap/land.geojson` and `/basemap/places.geojson`.
+async fn basemap_file(
+    Extension(assets): Extension<Arc<Assets>>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    serve(&assets, "basemap", &file, &headers)
 }
 
 /// `GET /web/*`.

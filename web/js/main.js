@@ -4,10 +4,12 @@
 import { getJson, isOwn, urlOf } from './api.js';
 import { getToken, onTokenChange, setToken } from './auth.js';
 import { initAlarms } from './alarms.js';
+import { addBasemap, loadBasemap } from './basemap.js';
 import { addUnitDangers, dangerListeners, handleMapClick, initDangers } from './dangers.js';
 import { closeDetail, initDetail, showEnterprise, showHazard, showPanel, showUnit, showZone } from './detail.js';
 import { byId, esc, toast } from './dom.js';
 import { initExport, openExport } from './export.js';
+import { initHover } from './hover.js';
 import { initLabels } from './labels.js';
 import { onLive, refreshTiles, reloadSource, startLive, tileRequestOptions } from './live.js';
 import { GRID_LEVELS, levelAtZoom, levelLayer, levelZh } from './levels.js';
@@ -461,6 +463,7 @@ async function start() {
   }
   let style;
   let tilejson;
+  const basemap = loadBasemap();
   const loadConfig = () => (staticFrom
     ? staticConfig(staticFrom)
     : Promise.all([loadStyle(), getJson('tiles.json')]));
@@ -481,7 +484,8 @@ async function start() {
     return;
   }
   state.bands = style.metadata?.['riskmap:levels'] ?? {};
-  state.attribution = tilejson.attribution ?? '';
+  const basemapCredit = addBasemap(style, await basemap);
+  state.attribution = [tilejson.attribution, basemapCredit].filter(Boolean).join('；');
   const hasView = /^#\d/.test(window.location.hash);
   let map;
   try {
@@ -538,6 +542,7 @@ async function start() {
     if (view !== legendView) { legendView = view; refreshLegend(); }
   });
   initLabels(map);
+  initHover(map);
   map.on('click', onClick);
   for (const id of CLICKABLE) {
     map.on('mouseenter', id, () => { map.getCanvas().style.cursor = 'pointer'; });
