@@ -77,6 +77,10 @@ describe('history on the web page', { timeout: 25 * 60_000 }, () => {
     await p.goto(`${server.base}/`);
     await p.waitForFunction(() => window.map && document.body.dataset.mapIdle === 'true', null, { timeout: TIMEOUT });
     await p.locator('#timebar').waitFor({ timeout: TIMEOUT });
+    // The grid's translucent fills are drawn over the basemap's land.
+    const land = await p.evaluate(() => (window.map.getLayer('basemap-land')
+      ? window.map.getPaintProperty('basemap-land', 'fill-color') : null));
+    if (typeof land === 'string') BACKGROUND = rgb(land);
     return { ctx, p };
   }
 
@@ -141,8 +145,8 @@ describe('history on the web page', { timeout: 25 * 60_000 }, () => {
     });
   }
 
-  /** The background colour of the style. */
-  const BACKGROUND = rgb('#e8ecf0');
+  /** The colour beneath the grid: the basemap's land, else the style's background. */
+  let BACKGROUND = rgb('#e8ecf0');
   /** `hex` drawn with `opacity` over the background. */
   const blended = (hex, opacity) => rgb(hex).map((v, i) => v * opacity + BACKGROUND[i] * (1 - opacity));
   const distance = (a, b) => Math.max(...a.map((v, i) => Math.abs(v - b[i])));

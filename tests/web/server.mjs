@@ -110,11 +110,18 @@ export async function api(base, path, token) {
 
 /**
  * Share of the map canvas's pixels (every fifth) that differ from the
- * background colour, and a digest of them, read in `page`.
+ * background colour and from the basemap's land (what riskmap draws over
+ * the basemap), and a digest of them, read in `page`.
  */
 export function canvasPixels(page) {
   return page.evaluate(() => {
-    const c = window.map.getCanvas();
+    const map = window.map;
+    const hex = (h) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16));
+    const under = [[0xe8, 0xec, 0xf0]];
+    const land = map.getLayer('basemap-land') && map.getLayoutProperty('basemap-land', 'visibility') !== 'none'
+      ? map.getPaintProperty('basemap-land', 'fill-color') : null;
+    if (typeof land === 'string' && /^#[0-9a-f]{6}$/i.test(land)) under.push(hex(land));
+    const c = map.getCanvas();
     const t = document.createElement('canvas');
     t.width = c.width;
     t.height = c.height;
@@ -126,7 +133,7 @@ export function canvasPixels(page) {
     let hash = 0;
     for (let i = 0; i < d.length; i += 4 * 5) {
       const [r, g, b] = [d[i], d[i + 1], d[i + 2]];
-      if (Math.abs(r - 0xe8) + Math.abs(g - 0xec) + Math.abs(b - 0xf0) > 12) drawn++;
+      if (under.every(([ur, ug, ub]) => Math.abs(r - ur) + Math.abs(g - ug) + Math.abs(b - ub) > 12)) drawn++;
       hash = (Math.imul(hash, 31) + r * 65536 + g * 256 + b) >>> 0;
       n++;
     }
