@@ -287,6 +287,83 @@ fn ledger_as_xlsx() {
     assert!((rows[2][12].as_f64().unwrap() - 118.585).abs() < 1e-9);
 }
 
+/// The whole ranking of a level as an Excel workbook, read back with
+/// openpyxl: the rows of the JSON ranking in the same order, scores as
+/// numbers, levels in Chinese.
+#[test]
+fn ranking_as_xlsx() {
+    let (tmp, s) = start();
+    assert_eq!(s.get("/api/ranking?level=cell&format=pdf").0, 400);
+    assert_eq!(
+        s.get("/api/ranking?level=cell&format=xlsx&by=change").0,
+        400
+    );
+    assert_eq!(s.get("/api/ranking?level=cell&format=xlsx&limit=0").0, 400);
+    let want = json(&s.get("/api/ranking?level=cell&limit=100").1);
+    let want = want["items"].as_array().unwrap().clone();
+    assert!(
+        want.len() > 1 && want.len() < 100,
+        "the tiny city's cells fit one JSON page"
+    );
+    let resp = ureq::get(&format!("{}/api/ranking?level=cell&format=xlsx", s.base))
+        .call()
+        .unwrap();
+    assert!(resp.content_type().contains("spreadsheetml"));
+    let disposition = resp.header("Content-Disposition").unwrap_or("").to_owned();
+    assert!(disposition.contains("ranking-cell.xlsx"), "{disposition}");
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut resp.into_reader(), &mut bytes).unwrap();
+    let path = tmp.path().join("ranking.xlsx");
+    std::fs::write(&path, &bytes).unwrap();
+    if !require_python_module("openpyxl", "openpyxl") {
+        return;
+    }
+    let out = Command::new(python())
+        .arg("-c")
+        .arg("import openpyxl,sys,json\nwb=openpyxl.load_workbook(sys.argv[1])\nws=wb.active\nprint(json.dumps([ws.title,wb.properties.title,[list(r) for r in ws.iter_rows(values_only=True)]],ensure_ascii=False))")
+        .arg(&path)
+        .output()
+        .expect("python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0], "风险排名");
+    assert_eq!(v[1], "风险排名 · 单元网格 · 全部");
+    let rows = v[2].as_array().unwrap();
+    assert_eq!(
+        rows[0],
+        serde_json::json!([
+            "名次",
+            "名称",
+            "代码",
+            "上级单位",
+            "上级代码",
+            "风险分值",
+            "风险等级"
+        ])
+    );
+    assert_eq!(rows.len() - 1, want.len());
+    let zh = |level: &str| match level {
+        "major" => "重大",
+        "high" => "较大",
+        "medium" => "一般",
+        "low" => "低",
+        other => panic!("{other}"),
+    };
+    for (i, (row, item)) in rows[1..].iter().zip(&want).enumerate() {
+        assert_eq!(row[0], i + 1);
+        assert_eq!(row[1], item["name"]);
+        assert_eq!(row[2], item["code"]);
+        assert_eq!(row[3], item["parent_name"]);
+        assert_eq!(row[4], item["parent_code"]);
+        assert_eq!(row[5].as_f64(), item["risk_score"].as_f64(), "{row:?}");
+        assert_eq!(row[6], zh(item["risk_level"].as_str().unwrap()));
+    }
+}
+
 #[test]
 fn public_ranking_stats_search() {
     let (_tmp, s) = start();

@@ -11,11 +11,13 @@ pub mod ledger;
 pub mod ledger_xlsx;
 pub mod lists;
 pub mod pinyin;
+pub mod ranking_xlsx;
 pub mod summary;
 
 pub use batch::scores_table;
 pub use inside::Inside;
 pub use ledger::{LedgerRow, ledger_csv, ledger_rows};
 pub use ledger_xlsx::ledger_xlsx;
-pub use lists::{SearchHit, ranking, search, stats};
+pub use lists::{RankItem, SearchHit, ranking, search, stats};
+pub use ranking_xlsx::ranking_xlsx;
 pub use summary::{UnitSummary, summarize, summarize_for};

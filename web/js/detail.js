@@ -5,7 +5,7 @@
 // tile's properties.
 import { get, getJson } from './api.js';
 import { getToken } from './auth.js';
-import { byId, esc, fmt, toast } from './dom.js';
+import { byId, esc, fmt, saveBlob, toast } from './dom.js';
 import { unitNote } from './static.js';
 import { GRADE_ZH, INDUSTRY_ZH, LAYER_ZH, RISK_LEVELS, ZONE_KIND_ZH, domainZh, levelZh, riskZh } from './levels.js';
 
@@ -240,14 +240,7 @@ async function downloadLedger(code, name, button, format = 'csv') {
   button.textContent = '正在生成台账…';
   try {
     const resp = await get(`api/cells/${encodeURIComponent(code)}/ledger.${format}`);
-    const blob = await resp.blob();
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(blob);
-    a.download = `风险点台账_${name}_${code}.${format}`;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+    saveBlob(await resp.blob(), `风险点台账_${name}_${code}.${format}`);
     toast(`已下载 ${name} 的风险点台账`, 'info');
   } catch (e) {
     toast(`台账下载失败：${e.message}`);

@@ -33,6 +33,17 @@ export function toast(text, kind = 'error') {
   else setTimeout(close, 12000);
 }
 
+/** Saves `blob` as a download named `name`. */
+export function saveBlob(blob, name) {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
 /** Debounces `fn` by `ms`. */
 export function debounce(fn, ms) {
   let t;

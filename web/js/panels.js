@@ -1,6 +1,6 @@
 // The sidebar: legend with counts, layer toggles, ranking; and the search box.
-import { getJson } from './api.js';
-import { byId, debounce, esc, fmt, toast } from './dom.js';
+import { get, getJson } from './api.js';
+import { byId, debounce, esc, fmt, saveBlob, toast } from './dom.js';
 import { LAYER_ZH, RISK_LEVELS, levelZh } from './levels.js';
 
 // --- legend ---------------------------------------------------------------
@@ -72,15 +72,6 @@ export function initToggles(map) {
 /** Entries in the ranking (the API's most). */
 const RANK_ROWS = 100;
 
-/** The ranking as a CSV for Excel (UTF-8 with BOM). */
-function rankingCsv(items, level) {
-  const q = (v) => `"${String(v ?? '').replace(/"/g, '""')}"`;
-  const rows = [['名次', '名称', '代码', '上级单位', '风险分值', '风险等级'].join(',')];
-  items.forEach((it, n) => rows.push([n + 1, q(it.name), q(it.code), q(it.parent_name ?? ''), it.risk_score.toFixed(1),
-    q(RISK_LEVELS.find((r) => r.key === it.risk_level)?.zh ?? it.risk_level)].join(',')));
-  return new Blob([`\ufeff${rows.join('\r\n')}\r\n`], { type: 'text/csv;charset=utf-8' });
-}
-
 /**
  * Fills the ranking list (each entry with its parent unit, reachable by
  * Tab, Enter picks); `onPick(item)` when an entry is chosen.
@@ -125,15 +116,19 @@ export function initRanking(onPick) {
     e.preventDefault();
     onPick(items[Number(li.dataset.index)]);
   });
-  byId('ranking-export')?.addEventListener('click', () => {
-    if (!items.length) return;
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(rankingCsv(items, shownLevel));
-    a.download = `风险排名_${levelZh(shownLevel).replace('/', '')}.csv`;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  // The whole ranking of the level as an Excel workbook from the server.
+  byId('ranking-export')?.addEventListener('click', async (e) => {
+    const button = e.currentTarget;
+    button.disabled = true;
+    try {
+      const resp = await get('api/ranking', { level: shownLevel, format: 'xlsx' });
+      saveBlob(await resp.blob(), `风险排名_${levelZh(shownLevel).replace('/', '')}.xlsx`);
+      toast(`已导出${levelZh(shownLevel)}风险排名`, 'info');
+    } catch (err) {
+      toast(`排名导出失败：${err.message}`);
+    } finally {
+      button.disabled = false;
+    }
   });
   for (const t of tabs) t.addEventListener('click', () => load(t.dataset.level));
   load('county');

@@ -4,7 +4,7 @@
 // 月通报 download (/api/report as XLSX, with the token).
 import { get, getJson } from './api.js';
 import { getToken } from './auth.js';
-import { esc, toast } from './dom.js';
+import { esc, saveBlob, toast } from './dom.js';
 import { RISK_LEVELS, riskZh } from './levels.js';
 
 /** The chart's size in SVG units (it scales to the panel's width). */
@@ -143,14 +143,7 @@ async function downloadReport(code, name, month, button) {
   button.textContent = '正在生成通报…';
   try {
     const resp = await get('api/report', { within: code, period: month, format: 'xlsx' });
-    const blob = await resp.blob();
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(blob);
-    a.download = `安全风险月通报_${name}_${month}.xlsx`;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+    saveBlob(await resp.blob(), `安全风险月通报_${name}_${month}.xlsx`);
     toast(`已下载 ${name} ${month} 月通报`, 'info');
   } catch (e) {
     toast(e.status === 403 ? '该单元不在您的管辖范围内，无法下载通报。' : `通报下载失败：${e.message}`);

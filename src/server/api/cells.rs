@@ -129,9 +129,7 @@ impl LedgerFormat {
     fn content_type(self) -> &'static str {
         match self {
             LedgerFormat::Csv => "text/csv; charset=utf-8",
-            LedgerFormat::Xlsx => {
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-            }
+            LedgerFormat::Xlsx => super::download::XLSX,
         }
     }
 }
@@ -155,29 +153,12 @@ fn ledger_download(
             .map_err(|e| ApiError::Internal(format!("ledger xlsx: {e}")))?,
     };
     let ext = format.extension();
-    let ascii_name = format!("ledger-{}.{ext}", unit.code);
-    let utf8_name: String = format!("风险点台账-{}-{}.{ext}", unit.code, unit.name)
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    Ok((
-        [
-            (header::CONTENT_TYPE, format.content_type().to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{utf8_name}"),
-            ),
-            (header::CACHE_CONTROL, "private, no-store".to_string()),
-        ],
+    Ok(super::download::attachment(
+        format.content_type(),
+        &format!("ledger-{}.{ext}", unit.code),
+        &format!("风险点台账-{}-{}.{ext}", unit.code, unit.name),
         body,
-    )
-        .into_response())
+    ))
 }
 
 /// `GET /api/cells/{code}/features?layer=`: that layer's features inside the unit.

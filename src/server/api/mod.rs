@@ -5,6 +5,7 @@ mod alarms;
 mod audit;
 mod cells;
 mod dangers;
+mod download;
 mod events;
 mod history;
 mod me;

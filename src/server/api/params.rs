@@ -23,12 +23,17 @@ pub fn code(raw: &str) -> Result<&str, ApiError> {
 pub fn limit(raw: Option<&str>) -> Result<usize, ApiError> {
     match raw {
         None => Ok(DEFAULT_LIMIT),
-        Some(t) => match t.trim().parse::<u64>() {
-            Ok(0) | Err(_) => Err(ApiError::BadRequest(format!(
-                "limit must be a whole number ≥ 1, found {t:?}"
-            ))),
-            Ok(n) => Ok((n.min(MAX_LIMIT as u64)) as usize),
-        },
+        Some(t) => Ok(whole_number("limit", t)?.min(MAX_LIMIT)),
+    }
+}
+
+/// A count parameter `name`: a whole number ≥ 1, else 400.
+pub fn whole_number(name: &str, raw: &str) -> Result<usize, ApiError> {
+    match raw.trim().parse::<u64>() {
+        Ok(0) | Err(_) => Err(ApiError::BadRequest(format!(
+            "{name} must be a whole number ≥ 1, found {raw:?}"
+        ))),
+        Ok(n) => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
     }
 }
 

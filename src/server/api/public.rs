@@ -8,6 +8,7 @@ use crate::report;
 use crate::server::{ApiError, AppState};
 use axum::Json;
 use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -27,12 +28,15 @@ fn within(
     }
 }
 
-/// `GET /api/ranking?level=&limit=&within=`.
+/// Most rows of a ranking saved as a workbook.
+const XLSX_MAX_ROWS: usize = 100_000;
+
+/// `GET /api/ranking?level=&limit=&within=[&format=xlsx]`.
 pub async fn ranking(
     State(state): State<AppState>,
     caller: Caller,
     Query(q): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let level: Level = match q.get("level") {
         None => Level::County,
         Some(l) => l.parse().map_err(|_| {
@@ -41,14 +45,36 @@ pub async fn ranking(
             ))
         })?,
     };
-    let limit = params::limit(q.get("limit").map(String::as_str))?;
+    let xlsx = match q.get("format").map(String::as_str) {
+        None | Some("json") => false,
+        Some("xlsx") => true,
+        Some(f) => {
+            return Err(ApiError::BadRequest(format!(
+                "format must be json or xlsx, found {f:?}"
+            )));
+        }
+    };
+    let limit = if xlsx {
+        // A workbook holds the whole ranking unless `limit` says less.
+        match q.get("limit") {
+            None => XLSX_MAX_ROWS,
+            Some(l) => params::whole_number("limit", l)?.min(XLSX_MAX_ROWS),
+        }
+    } else {
+        params::limit(q.get("limit").map(String::as_str))?
+    };
     let snap = state.current();
     let within = within(&snap.store, &q)?;
     match q.get("by").map(String::as_str) {
         None | Some("score") => {}
+        Some("change" | "overdue" | "rectification_rate") if xlsx => {
+            return Err(ApiError::BadRequest(
+                "format=xlsx saves the ranking by score; leave out by".into(),
+            ));
+        }
         Some(by @ ("change" | "overdue" | "rectification_rate")) => {
             let v = super::history::ranking_by(&state, &caller, by, level, within, limit, &q);
-            return Ok(Json(v.await?));
+            return Ok(Json(v.await?).into_response());
         }
         Some(by) => {
             return Err(ApiError::BadRequest(format!(
@@ -57,7 +83,22 @@ pub async fn ranking(
         }
     }
     let items = report::ranking(&snap.store, &snap.scores, level, within, limit);
-    Ok(Json(json!({"level": level.as_str(), "items": items})))
+    if !xlsx {
+        return Ok(Json(json!({"level": level.as_str(), "items": items})).into_response());
+    }
+    let area = within.map_or_else(|| "全部".to_owned(), |w| snap.store.unit(w).name.clone());
+    let level_zh = level.label_zh();
+    let title = format!("风险排名 · {level_zh} · {area}");
+    let body = tokio::task::spawn_blocking(move || report::ranking_xlsx(&title, &items))
+        .await
+        .map_err(|e| ApiError::Internal(format!("ranking task: {e}")))?
+        .map_err(|e| ApiError::Internal(format!("ranking xlsx: {e}")))?;
+    Ok(super::download::attachment(
+        super::download::XLSX,
+        &format!("ranking-{}.xlsx", level.as_str()),
+        &format!("风险排名-{}-{area}.xlsx", level_zh.replace('/', "")),
+        body,
+    ))
 }
 
 /// `GET /api/stats?within=`.
