@@ -446,7 +446,20 @@ fn with_page_writes_a_static_site_with_relative_paths() {
         .collect();
     want.insert("site.json".into());
     want.insert("risk.pmtiles".into());
+    // The built-in basemap, as the server serves it.
+    for f in [
+        "basemap.json",
+        "basemap/land.geojson",
+        "basemap/places.geojson",
+    ] {
+        want.insert(f.into());
+    }
     assert_eq!(written, want);
+    let basemap: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(site.join("basemap.json")).unwrap()).unwrap();
+    assert_eq!(basemap["places"], "basemap/places.geojson");
+    let places = std::fs::read_to_string(site.join("basemap/places.geojson")).unwrap();
+    assert!(places.contains("九都镇"), "{places:.200}");
     for p in &repo {
         if p == "web/index.html" || p == "styles/riskmap.json" {
             continue;

@@ -174,7 +174,9 @@ pub fn export_pmtiles(
         summary.bytes as f64 / (1024.0 * 1024.0)
     );
     if with_page {
-        let files = export::write_site(&site, &archive_name, &summary, options)?;
+        let basemap =
+            crate::basemap::Basemap::load(&config.basemap).map_err(export::ExportError::from)?;
+        let files = export::write_site(&site, &archive_name, &summary, options, basemap.as_ref())?;
         eprintln!(
             "wrote the web page ({} files, {}) beside it in {}: host that folder on any static server with HTTP Range support",
             files.len(),

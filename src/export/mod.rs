@@ -130,6 +130,9 @@ pub enum ExportError {
     /// The embedded style is not what the site needs.
     #[error("--with-page: the embedded style: {0}")]
     SiteStyle(String),
+    /// The configured basemap does not load.
+    #[error("--with-page: {0}")]
+    SiteBasemap(#[from] crate::basemap::BasemapError),
     /// A tile could not be compressed.
     #[error("tile {tile}: gzip: {source}")]
     Gzip {

@@ -6,7 +6,7 @@
 //! host that answers HTTP `Range` requests, at the root or under a path.
 
 use super::{ExportError, ExportOptions, ExportSummary};
-use crate::assets::{site_files, static_page, style};
+use crate::assets::{CSP, csp_allowing, site_files, static_page, style};
 use crate::datetime::rfc3339;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -15,7 +15,8 @@ use std::time::SystemTime;
 /// The site's configuration file, beside `index.html`.
 pub const SITE_CONFIG: &str = "site.json";
 
-/// Writes the page's files into `dir` (the archive's folder), then
+/// Writes the page's files into `dir` (the archive's folder), the
+/// basemap's (`basemap.json` and its GeoJSON) when there is one, then
 /// `site.json` naming `archive` (a file name in `dir`) with the export's
 /// `data_version`, access and zooms. Returns the paths written, `site.json`
 /// last.
@@ -24,6 +25,7 @@ pub fn write_site(
     archive: &str,
     summary: &ExportSummary,
     options: &ExportOptions,
+    basemap: Option<&crate::basemap::Basemap>,
 ) -> Result<Vec<PathBuf>, ExportError> {
     if archive.is_empty() || archive.contains(['/', '\\']) || archive == SITE_CONFIG {
         return Err(ExportError::SiteArchiveName(archive.to_string()));
@@ -31,13 +33,26 @@ pub fn write_site(
     let mut written = Vec::new();
     for (path, bytes) in site_files() {
         let body: Vec<u8> = match path {
-            "index.html" => static_page(SITE_CONFIG)
-                .ok_or(ExportError::SitePage)?
-                .into_bytes(),
+            // The page's policy allows the basemap's raster tile hosts.
+            "index.html" => {
+                let page = static_page(SITE_CONFIG).ok_or(ExportError::SitePage)?;
+                let origins = basemap.map(|b| b.origins()).unwrap_or_default();
+                page.replace(CSP, &csp_allowing(&origins)).into_bytes()
+            }
             "styles/riskmap.json" => site_style(archive)?.into_bytes(),
             _ => bytes.to_vec(),
         };
         written.push(write(&dir.join(path), &body)?);
+    }
+    if let Some(b) = basemap {
+        let descriptor = b.descriptor().to_string();
+        for (path, body) in [
+            ("basemap.json", descriptor.as_str()),
+            ("basemap/land.geojson", b.land.as_str()),
+            ("basemap/places.geojson", b.places.as_str()),
+        ] {
+            written.push(write(&dir.join(path), body.as_bytes())?);
+        }
     }
     let config = site_config(archive, summary, options, SystemTime::now());
     let text = serde_json::to_string_pretty(&config).unwrap_or_default() + "\n";
@@ -121,7 +136,7 @@ mod tests {
         let o = ExportOptions::default();
         for bad in ["", "../x.pmtiles", "a/b.pmtiles", "site.json"] {
             assert!(matches!(
-                write_site(&dir, bad, &summary, &o),
+                write_site(&dir, bad, &summary, &o, None),
                 Err(ExportError::SiteArchiveName(_))
             ));
         }

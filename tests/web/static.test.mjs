@@ -152,6 +152,9 @@ describe('static site in Chromium', { timeout: 15 * 60_000 }, () => {
       layers: window.map.getSource('riskmap').vectorLayerIds,
     }));
     assert.equal(source.url, `pmtiles://${host.base}risk.pmtiles`);
+    // The basemap the export wrote beside the page, read from the site.
+    const land = await page.evaluate(() => window.map.getStyle().sources['basemap-land']?.data);
+    assert.ok(land?.features?.length > 0, 'no basemap land loaded from the site');
     assert.deepEqual([...source.layers].sort(), ['cells', 'collapse_zones', 'counties', 'towns', 'villages']);
     const feats = await page.evaluate(() => window.map.queryRenderedFeatures({ layers: ['counties-fill'] })
       .map((f) => f.properties));
