@@ -55,7 +55,7 @@ describe('basemap and tooltips in Chromium', { timeout: 15 * 60_000 }, () => {
   before(async () => {
     server = await startServer();
     browser = await launchBrowser();
-    const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN' });
+    const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN', acceptDownloads: true });
     await ctx.route('**/*', (route) => {
       const url = new URL(route.request().url());
       if (['data:', 'blob:'].includes(url.protocol) || url.hostname === '127.0.0.1') return route.continue();
@@ -154,6 +154,24 @@ describe('basemap and tooltips in Chromium', { timeout: 15 * 60_000 }, () => {
     await page.mouse.move(box.x + target.x - 15, box.y + target.y);
     await page.mouse.move(box.x + target.x, box.y + target.y, { steps: 3 });
     await page.waitForFunction((name) => document.querySelector('.hover-tip')?.textContent.includes(name), target.name, { timeout: 10_000 });
+  });
+
+  it('the ranking is saved as an Excel workbook of every unit of the level', async () => {
+    await page.locator('#ranking-tabs [data-level="village"]').click();
+    await page.waitForFunction(() => document.querySelectorAll('#ranking li[data-index]').length > 10);
+    const shown = await page.locator('#ranking li[data-index]').count();
+    assert.equal(shown, 100, 'the list shows the top 100');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('#ranking-export').click(),
+    ]);
+    assert.equal(download.suggestedFilename(), '风险排名_村社区.xlsx');
+    const bytes = readFileSync(await download.path());
+    assert.equal(bytes.subarray(0, 2).toString(), 'PK', 'an xlsx is a zip');
+    // The server's workbook of the whole level (its creation time aside).
+    const direct = Buffer.from(await (await fetch(`${server.base}/api/ranking?level=village&format=xlsx`)).arrayBuffer());
+    assert.ok(bytes.length > 20_000, `${bytes.length} bytes for 2,572 villages`);
+    assert.ok(Math.abs(bytes.length - direct.length) < 64, `${bytes.length} vs ${direct.length}`);
   });
 
   it('logged no error and fetched nothing elsewhere', () => {
