@@ -37,6 +37,7 @@ pub const FILES: &[(&str, &[u8])] = &[
         "web/js/timeline.js",
         include_bytes!("../web/js/timeline.js"),
     ),
+    ("web/js/filters.js", include_bytes!("../web/js/filters.js")),
     ("web/favicon.svg", include_bytes!("../web/favicon.svg")),
     (
         "web/vendor/maplibre-gl.js",

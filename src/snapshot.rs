@@ -9,7 +9,7 @@ use crate::ingest::{self, Issue, LoadError, SourceFile};
 use crate::model::{LayerId, Level};
 use crate::risk::{self, Scores};
 use crate::source::DataSource;
-use crate::tiles::{BuiltTile, Prepared, TileId, TilePolicy};
+use crate::tiles::{BuiltTile, Prepared, TileFilter, TileId, TilePolicy};
 use serde::Serialize;
 use std::sync::{Arc, OnceLock};
 use std::time::{Instant, SystemTime};
@@ -300,6 +300,26 @@ impl Snapshot {
     /// (see [`crate::tiles::build_tile`]); `None` when it holds nothing.
     pub fn build_tile(&self, scope: Scope, tile: TileId, policy: &TilePolicy) -> Option<BuiltTile> {
         crate::tiles::build_tile(&self.store, self.tiles(), &self.scores, scope, tile, policy)
+    }
+
+    /// [`Snapshot::build_tile`] with only the enterprises and hazard sources
+    /// that pass `filter` (see [`crate::tiles::build_tile_filtered`]).
+    pub fn build_tile_filtered(
+        &self,
+        scope: Scope,
+        tile: TileId,
+        policy: &TilePolicy,
+        filter: TileFilter,
+    ) -> Option<BuiltTile> {
+        crate::tiles::build_tile_filtered(
+            &self.store,
+            self.tiles(),
+            &self.scores,
+            scope,
+            tile,
+            policy,
+            filter,
+        )
     }
 
     /// The layers this (serving) snapshot has and `next` lost: a layer

@@ -4,8 +4,12 @@
 use super::http::base_url;
 use super::{ApiError, AppState};
 use crate::auth::Caller;
+use crate::model::LayerId;
 use crate::tiles::cache::{TileBody, TileCache, TileKey, gzip};
-use crate::tiles::{TileError, TileId, TilePolicy, tilejson};
+use crate::tiles::{
+    HAZARD_GRADE_PARAM, INDUSTRY_PARAM, RISK_LEVEL_PARAM, TileError, TileFilter, TileId,
+    TilePolicy, tilejson,
+};
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -64,9 +68,36 @@ fn parse_tile(z: &str, x: &str, y_ext: &str) -> Result<TileId, ApiError> {
         parse_number("y", y)?,
     );
     TileId::new(z, x, y).map_err(|e| match e {
-        TileError::ZoomTooHigh(_) => ApiError::BadRequest(e.to_string()),
         TileError::OutsideGrid { .. } => ApiError::NotFound(e.to_string()),
+        _ => ApiError::BadRequest(e.to_string()),
     })
+}
+
+/// The query's `industry`, `risk_level` and `hazard_grade` as a filter
+/// (400 naming the parameter and the value for an unknown value or a
+/// list too long); [`TileFilter::NONE`] without a query.
+fn tile_filter(query: &std::collections::HashMap<String, String>) -> Result<TileFilter, ApiError> {
+    if query.is_empty() {
+        return Ok(TileFilter::NONE);
+    }
+    let get = |name: &str| query.get(name).map(String::as_str);
+    TileFilter::parse(
+        get(INDUSTRY_PARAM),
+        get(RISK_LEVEL_PARAM),
+        get(HAZARD_GRADE_PARAM),
+    )
+    .map_err(|e| ApiError::BadRequest(e.to_string()))
+}
+
+/// `filter` as it bears on a caller with `scope`: it narrows only the
+/// private point layers, so a caller who sees neither gets (and shares the
+/// cache entry of) the unfiltered tile.
+fn filter_for(scope: crate::auth::Scope, filter: TileFilter) -> TileFilter {
+    if scope.opens(LayerId::Enterprises) || scope.opens(LayerId::HazardSources) {
+        filter
+    } else {
+        TileFilter::NONE
+    }
 }
 
 /// Whether `Accept-Encoding` allows gzip (`gzip` or `*` with q > 0).
@@ -101,6 +132,11 @@ fn etag(key: &TileKey) -> String {
     h.update(&zxy[..n]);
     h.update(b"\0");
     h.update(key.caller.as_bytes());
+    // Unfiltered tiles keep the tags they had before filters existed.
+    if !key.filter.is_none() {
+        h.update(b"\0filter\0");
+        h.update(key.filter.key_bytes());
+    }
     let digest = h.finalize();
     let mut out = String::with_capacity(32);
     out.push('"');
@@ -162,6 +198,7 @@ async fn tile(
     let headers = req.headers();
     let q = query_map(req.uri().query());
     let tile = parse_tile(&z, &x, &y)?;
+    let filter = tile_filter(&q)?;
     let date = q.get("date");
     let snap = match date {
         // `?date=YYYY-MM-DD`: that day's colours, cached under the date.
@@ -183,6 +220,7 @@ async fn tile(
         },
         tile,
         caller: scope.cache_key(&snap.store).into(),
+        filter: filter_for(scope, filter),
         gzip: accepts_gzip(headers),
     };
     let tag = etag(&key);
@@ -192,6 +230,7 @@ async fn tile(
         return Ok(resp);
     }
     let gzipped = key.gzip;
+    let filter = key.filter;
     // A cached tile is answered here, without a trip to the blocking pool.
     if let Some(body) = service.cache.get(&key) {
         state
@@ -205,7 +244,7 @@ async fn tile(
         let build = || -> Result<TileBody, String> {
             built = true;
             Ok(snap
-                .build_tile(scope, tile, &service.policy)
+                .build_tile_filtered(scope, tile, &service.policy, filter)
                 .map(|t| Bytes::from(t.bytes)))
         };
         let body = if key.gzip {
@@ -372,6 +411,7 @@ mod tests {
             data_version: "abc".into(),
             tile: TileId::new(1, 0, 0).unwrap_or_else(|e| panic!("{e}")),
             caller: "public".into(),
+            filter: TileFilter::NONE,
             gzip: false,
         };
         let g = TileKey {
@@ -384,6 +424,16 @@ mod tests {
         };
         assert_ne!(etag(&k), etag(&g));
         assert_ne!(etag(&k), etag(&c));
+        // An unfiltered tile's tag: SHA-256 of version, tile and caller.
+        assert_eq!(etag(&k), "\"588504a3c5cc69fd14a3-identity\"");
+        let f = |i: &str, r: &str| TileKey {
+            filter: TileFilter::parse(Some(i), Some(r), None).unwrap_or_default(),
+            ..k.clone()
+        };
+        assert_ne!(etag(&f("gas", "")), etag(&k));
+        assert_ne!(etag(&f("gas", "")), etag(&f("gas", "major")));
+        assert_eq!(etag(&f("gas,mining", "")), etag(&f("mining,gas", "")));
+        assert_eq!(etag(&f("", "major,high,medium,low")), etag(&k));
         let t = etag(&k);
         assert!(not_modified(
             &headers(&[("if-none-match", &format!("\"x\", {t}"))]),

@@ -1,8 +1,8 @@
 //! A bounded in-memory cache of encoded tiles, keyed so that a new
-//! `data_version`, another caller scope or another encoding never shares an
-//! entry.
+//! `data_version`, another caller scope, another filter or another
+//! encoding never shares an entry.
 
-use super::TileId;
+use super::{TileFilter, TileId};
 use bytes::Bytes;
 use std::io::Write;
 use std::sync::Arc;
@@ -17,6 +17,8 @@ pub struct TileKey {
     pub tile: TileId,
     /// The caller's cache key (`public`, `all` or `scope:CODE`).
     pub caller: Arc<str>,
+    /// The enterprises and hazard sources kept ([`TileFilter::NONE`]: all).
+    pub filter: TileFilter,
     /// Gzip-compressed body (else identity).
     pub gzip: bool,
 }
@@ -110,6 +112,7 @@ mod tests {
             data_version: version.into(),
             tile: TileId::new(3, 1, 2).unwrap_or_else(|e| panic!("{e}")),
             caller: "public".into(),
+            filter: TileFilter::NONE,
             gzip,
         }
     }

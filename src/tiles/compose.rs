@@ -3,6 +3,7 @@
 use super::clip::ClipBox;
 use super::cluster::{ClusterInput, Clustered, cluster};
 use super::encode::{LayerBuilder, Prop, encode_tile};
+use super::filter::TileFilter;
 use super::geometry::{TileGeometry, polygons_to_tile, shape_to_tile};
 use super::prepared::Prepared;
 use super::risk::{domains_at_zoom, tile_domain_value};
@@ -35,6 +36,8 @@ struct Cut<'a> {
     exact_copies: bool,
     risk: &'a dyn RiskLookup,
     scope: Scope,
+    /// The enterprises and hazard sources kept.
+    filter: TileFilter,
     tile: TileId,
     z: u8,
     frame: TileFrame,
@@ -62,6 +65,24 @@ pub fn build_tile(
     tile: TileId,
     policy: &TilePolicy,
 ) -> Option<BuiltTile> {
+    build_tile_filtered(store, prepared, risk, scope, tile, policy, TileFilter::NONE)
+}
+
+/// [`build_tile`] keeping only the enterprises and hazard sources that
+/// pass `filter`. Enterprises are then clustered from those kept (the
+/// prepared pyramid counts every enterprise, so it serves unfiltered
+/// tiles only); every other layer is as in the unfiltered tile (unless
+/// the tile is cut again for its size, which the unfiltered one may need
+/// and the smaller filtered one not).
+pub fn build_tile_filtered(
+    store: &Store,
+    prepared: &Prepared,
+    risk: &dyn RiskLookup,
+    scope: Scope,
+    tile: TileId,
+    policy: &TilePolicy,
+    filter: TileFilter,
+) -> Option<BuiltTile> {
     let frame = TileFrame::new(tile.z(), tile.x(), tile.y(), policy.extent);
     let [w, s, e, n] = frame.lon_lat_bounds(f64::from(policy.buffer));
     let mut cut = Cut {
@@ -70,6 +91,7 @@ pub fn build_tile(
         exact_copies: prepared.matches(policy),
         risk,
         scope,
+        filter,
         tile,
         z: tile.z(),
         frame,
@@ -255,6 +277,9 @@ impl<'a> Cut<'a> {
                 continue;
             }
             let h = &self.store.dataset.hazard_sources[i as usize];
+            if !self.filter.keeps_hazard_source(h) {
+                continue;
+            }
             let Some(p) = self.point(h.location) else {
                 continue;
             };
@@ -329,9 +354,10 @@ impl<'a> Cut<'a> {
 
     fn enterprises(&self) -> (LayerBuilder<'a>, bool) {
         // The prepared pyramid counts every enterprise: only for a scope
-        // that sees them all; clusters for a grid manager are built from
-        // the enterprises it sees.
+        // that sees them all and no filter; clusters for a grid manager or
+        // a filter are built from the enterprises kept.
         if self.scope == Scope::All
+            && self.filter.keeps_all_enterprises()
             && let Some(dense) = self.dense_enterprises()
         {
             return (dense, true);
@@ -345,6 +371,9 @@ impl<'a> Cut<'a> {
                 continue;
             }
             let e = &self.store.dataset.enterprises[i as usize];
+            if !self.filter.keeps_enterprise(e) {
+                continue;
+            }
             if let Some(p) = self.point(e.location) {
                 kept.push((i, p));
             }

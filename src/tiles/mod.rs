@@ -9,7 +9,10 @@
 //! ([`crate::crs::mercator::TileFrame`]) → clip ([`clip`]) → round and
 //! orient ([`simplify`]) → cluster dense enterprise points (from the
 //! pyramid, or [`cluster`] for a grid manager's own points) → encode
-//! ([`encode`]). [`cache`] keeps encoded tiles; [`tilejson`] describes the
+//! ([`encode`]). A [`TileFilter`] (`?industry=`, `?risk_level=`,
+//! `?hazard_grade=`) narrows the enterprises and hazard sources; a filtered
+//! tile clusters the enterprises it keeps itself, never from the pyramid,
+//! which counts them all. [`cache`] keeps encoded tiles; [`tilejson`] describes the
 //! source; [`export`] pre-renders them into a PMTiles archive.
 //!
 //! Risk fields come through the [`RiskLookup`] trait, so the builder does
@@ -25,6 +28,7 @@ pub mod clip;
 pub mod cluster;
 mod compose;
 pub mod encode;
+mod filter;
 mod geometry;
 pub mod points;
 mod policy;
@@ -35,7 +39,10 @@ pub mod simplify;
 pub mod tilejson;
 
 pub use changes::{TRACKED_MAX_ZOOM, TileChanges};
-pub use compose::{BuiltTile, build_tile};
+pub use compose::{BuiltTile, build_tile, build_tile_filtered};
+pub use filter::{
+    HAZARD_GRADE_PARAM, INDUSTRY_PARAM, MAX_FILTER_VALUES, RISK_LEVEL_PARAM, TileFilter,
+};
 pub use geometry::{TileGeometry, TilePolygon, polygons_to_tile, shape_to_tile};
 pub use policy::TilePolicy;
 pub use prepared::Prepared;
@@ -59,6 +66,24 @@ pub enum TileError {
         x: u32,
         /// Row.
         y: u32,
+    },
+    /// A filter parameter names a value it does not know.
+    #[error("{param}: unknown value {value:?}; accepted: {accepted}")]
+    UnknownFilterValue {
+        /// The query parameter (`industry`, `risk_level`, `hazard_grade`).
+        param: &'static str,
+        /// The item given (at most 64 characters of it).
+        value: String,
+        /// The words the parameter accepts.
+        accepted: String,
+    },
+    /// A filter parameter lists more values than a filter may hold.
+    #[error("{param}: at most {max} values")]
+    TooManyFilterValues {
+        /// The query parameter.
+        param: &'static str,
+        /// The most values one list may hold.
+        max: usize,
     },
 }
 

@@ -680,6 +680,8 @@ async function loadMe() {
   state.me = null;
   const card = byId('hd-card');
   if (!getToken()) {
+    // A list still paging in stops: its next page would go without a token.
+    state.loading++;
     card.hidden = true;
     byId('report-btn').hidden = true;
     state.items = [];

@@ -92,6 +92,12 @@ function pageLayout(page, size, attribution) {
   return { paper, m, pad, head, w, h, footLines, mapW, mapH };
 }
 
+/** The map's 筛选 in words (kept on its card by filters.js), '' for none. */
+function filterNote() {
+  const card = document.getElementById('filter-card');
+  return card && !card.hidden ? card.dataset.summary ?? '' : '';
+}
+
 function drawPage({ page, ratio, px, map, title, unit, scope, attribution, signedIn, asOf }) {
   const { paper, m, pad, head, w, h, footLines, mapW, mapH } = pageLayout(page, map, attribution);
   const out = document.createElement('canvas');
@@ -112,7 +118,9 @@ function drawPage({ page, ratio, px, map, title, unit, scope, attribution, signe
   ctx.fillText(title, m + pad, m + (paper ? 28 : 26));
   ctx.font = `13px ${FONT}`;
   ctx.fillStyle = paper ? '#4b5866' : 'rgba(255,255,255,0.78)';
-  ctx.fillText(`安全风险分级 · 统计范围：${scope}${asOf ? ` · 数据截至 ${asOf}` : ''}`, m + pad, m + (paper ? 62 : 49));
+  const filter = signedIn ? filterNote() : '';
+  ctx.fillText(`安全风险分级 · 统计范围：${scope}${asOf ? ` · 数据截至 ${asOf}` : ''}${filter ? ` · 筛选：${filter}` : ''}`,
+    m + pad, m + (paper ? 62 : 49));
   ctx.textAlign = 'right';
   ctx.fillText(`制图单位：${unit || '—'}`, w - m - pad, m + (paper ? 28 : 26));
   ctx.fillText(`制图日期：${today()}`, w - m - pad, m + (paper ? 62 : 49));

@@ -20,6 +20,7 @@ import { initDomains } from './domains.js';
 import { showIdentity } from './identity.js';
 import { setMapDay, showTrend } from './trend.js';
 import { initTimeline } from './timeline.js';
+import { initFilters } from './filters.js';
 
 /** Fonts for Chinese characters, drawn in the browser. */
 const CJK_FONTS = "'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', 'WenQuanYi Micro Hei', sans-serif";
@@ -577,6 +578,7 @@ async function start() {
   });
   initDangers(map, { closeDrawer, clearSelection, showPanel });
   initAlarms(map);
+  initFilters(map, { source: SOURCE, setBusy: () => { setIdle(false); map.triggerRepaint(); } });
   initLive(map);
   initRanking((item) => { closeDrawer(); focusUnit(item.code); });
   initSearch((item) => {
