@@ -7,8 +7,15 @@
 //!
 //! ```text
 //! write_load --base http://127.0.0.1:PORT --planner TOKEN --admin TOKEN \
-//!            [--clients 50] [--seconds 20] [--readers 8] --bbox W,S,E,N
+//!            [--clients 50] [--seconds 20] [--readers 8] [--rate 500] --bbox W,S,E,N
 //! ```
+//!
+//! Without `--rate` every writer sends its next write as soon as the last
+//! is answered (closed loop: the throughput the server reaches, and by
+//! Little's law a latency of about clients ÷ throughput). With `--rate R`
+//! the writers together send R writes a second on a fixed schedule (open
+//! loop), and a write's latency counts from its scheduled time, so a
+//! server that falls behind is charged for the wait.
 
 #[path = "shared/load.rs"]
 mod load;
@@ -41,6 +48,10 @@ struct Args {
     /// Concurrent tile readers.
     #[arg(long, default_value_t = 8)]
     readers: usize,
+    /// Writes per second offered by all writers together on a fixed
+    /// schedule; 0: each writer as fast as it is answered.
+    #[arg(long, default_value_t = 0.0)]
+    rate: f64,
     /// Where to put the dangers and read tiles: west,south,east,north.
     #[arg(long, value_delimiter = ',', required = true)]
     bbox: Vec<f64>,
@@ -161,11 +172,28 @@ fn main() {
                 let mut bad = 0;
                 let [w, so, e, n] = [args.bbox[0], args.bbox[1], args.bbox[2], args.bbox[3]];
                 let url = format!("{}/api/hidden-dangers", args.base);
+                // Open loop: this writer's share of --rate, its first write
+                // at a random point of its interval.
+                let interval = (args.rate > 0.0)
+                    .then(|| Duration::from_secs_f64(args.clients as f64 / args.rate));
+                let mut next = started + interval.map_or(Duration::ZERO, |i| i.mul_f64(rng.next()));
+                let mut due = || -> Instant {
+                    let Some(i) = interval else { return Instant::now() };
+                    let at = next;
+                    next += i;
+                    if let Some(wait) = at.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(wait);
+                    }
+                    at
+                };
                 while !stop.load(Ordering::Relaxed) {
                     let body = json!({"lon": w + (e - w) * rng.next(), "lat": so + (n - so) * rng.next(),
                         "grade": if rng.next() < 0.1 { "major" } else { "general" }, "category": "road",
                         "description": "压测", "deadline": "2099-12-31"});
-                    let t = Instant::now();
+                    let t = due();
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
                     let (st, etag, b) = post(&agent, &url, &args.planner, None, body);
                     mine.push(t.elapsed());
                     if st != 201 {
@@ -179,7 +207,7 @@ fn main() {
                         if stop.load(Ordering::Relaxed) {
                             break;
                         }
-                        let t = Instant::now();
+                        let t = due();
                         let (st, e, _) = post(&agent, &ev, token, tag.as_deref(), json!({"action": action}));
                         mine.push(t.elapsed());
                         if st != 200 {

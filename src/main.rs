@@ -21,32 +21,18 @@ fn init_logging(json: bool) {
     }
 }
 
-/// Caps glibc's malloc arenas at two. Each reload builds a whole dataset on
-/// a blocking thread while request threads allocate too; with glibc's
-/// default of up to eight arenas per core the freed snapshots stay spread
-/// over many arenas and the resident size climbs with every reload (the
-/// soak in BENCHMARKS.md: +30 MiB a minute). With two it stays flat. An
-/// explicit `MALLOC_ARENA_MAX` in the environment wins.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn limit_malloc_arenas() {
-    const M_ARENA_MAX: i32 = -8;
-    unsafe extern "C" {
-        fn mallopt(param: i32, value: i32) -> i32;
-    }
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-        // SAFETY: mallopt only sets an allocator parameter; it is called
-        // once, before any other thread exists.
-        unsafe {
-            mallopt(M_ARENA_MAX, 2);
-        }
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn limit_malloc_arenas() {}
+/// mimalloc as the allocator: thread-local free lists instead of glibc's
+/// locked arenas. A live write derives the next snapshot (copying the
+/// chunks it changes and freeing the previous ones) while request threads
+/// build tiles and answers; with glibc most of that time went into
+/// `malloc`/`free` and their locks, and the freed snapshots of reloads
+/// stayed spread over arenas (the resident size climbed with every reload
+/// unless the arenas were capped). mimalloc returns freed segments to the
+/// system and does not take a lock per allocation.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    limit_malloc_arenas();
     let cli = Cli::parse();
     let config = match Config::load(cli.config.as_deref()) {
         Ok(c) => c,

@@ -213,7 +213,10 @@ impl History {
         snap: &Snapshot,
     ) -> Result<(History, Opened), HistoryError> {
         let mut db = Db::open(path)?;
-        let changes = journal_changes(journal, snap.scores.params().as_of_day())?;
+        // Entries written after `snap` (while the history opens beside a
+        // serving server) are followed later, from the snapshot that has them.
+        let mut changes = journal_changes(journal, snap.scores.params().as_of_day())?;
+        changes.retain(|c| c.seq <= snap.seq);
         let (tracker, opened) = sync(&mut db, snap, &changes)?;
         let first = snap.scores.params().as_of_day().add_days(-DAYS);
         Ok((
@@ -254,8 +257,7 @@ impl History {
         let mut changes: Vec<Change> = snap
             .store
             .dangers()
-            .iter()
-            .filter(|(_, e)| e.version > seq)
+            .changed_since(seq)
             .map(|(_, e)| Change {
                 seq: e.version,
                 day: e

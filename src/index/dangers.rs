@@ -128,6 +128,9 @@ pub struct DangerBook {
     by_enterprise: ChunkVec<Arc<[u32]>>,
     /// Records outside every unit cell.
     outside: Arc<Vec<u32>>,
+    /// The records changed by a journal entry (version > 0), by version:
+    /// what changed since a sequence number, without reading every record.
+    by_version: imbl::OrdSet<(u64, u32)>,
 }
 
 impl DangerBook {
@@ -163,6 +166,7 @@ impl DangerBook {
             by_cell: ChunkVec::from_vec(by_cell.into_iter().map(Arc::from).collect()),
             by_enterprise: ChunkVec::from_vec(by_enterprise.into_iter().map(Arc::from).collect()),
             outside: Arc::new(outside),
+            by_version: imbl::OrdSet::new(),
         }
     }
 
@@ -202,6 +206,14 @@ impl DangerBook {
             .iter()
             .enumerate()
             .map(|(i, e)| (i as u32, e.as_ref()))
+    }
+
+    /// The records changed by journal entries after `seq`, with their
+    /// indices, in version order.
+    pub fn changed_since(&self, seq: u64) -> impl Iterator<Item = (u32, &DangerEntry)> {
+        self.by_version
+            .range((seq.saturating_add(1), 0)..)
+            .filter_map(|&(_, i)| self.get(i).map(|e| (i, e)))
     }
 
     /// Indices of the records located in a unit cell, ascending.
@@ -295,6 +307,9 @@ impl DangerBook {
             push_index(&mut self.by_enterprise, e as usize, i);
         }
         self.by_id.insert(Arc::from(entry.record.id.as_str()), i);
+        if entry.version > 0 {
+            self.by_version.insert((entry.version, i));
+        }
         self.entries.push(Arc::new(entry));
         i
     }
@@ -302,6 +317,15 @@ impl DangerBook {
     /// Replaces the record at `index`; its location and enterprise may not
     /// change (the write API never moves a record).
     pub fn replace(&mut self, index: u32, entry: DangerEntry) {
+        if let Some(old) = self.get(index)
+            && old.version > 0
+        {
+            let key = (old.version, index);
+            self.by_version.remove(&key);
+        }
+        if entry.version > 0 {
+            self.by_version.insert((entry.version, index));
+        }
         self.entries.set(index as usize, Arc::new(entry));
     }
 }

@@ -553,6 +553,15 @@ mod tests {
             }
             let open = snap.store.dangers().iter().filter(|(_, e)| e.record.status != DangerStatus::Closed).count();
             prop_assert!(open <= snap.store.dangers().len());
+            // The version index lists exactly the records changed after
+            // each sequence number, in version order.
+            let book = snap.store.dangers();
+            for since in 0..=seq {
+                let mut scanned: Vec<(u64, u32)> = book.iter().filter(|(_, e)| e.version > since).map(|(i, e)| (e.version, i)).collect();
+                scanned.sort_unstable();
+                let indexed: Vec<(u64, u32)> = book.changed_since(since).map(|(i, e)| (e.version, i)).collect();
+                prop_assert_eq!(indexed, scanned, "changed since {}", since);
+            }
         }
     }
 }

@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 /// Status, data version, as-of day (`as_of`, the day the risk scores are
 /// computed for: what the page shows as 数据截至) and feature counts of the
 /// snapshot being served; with a history, the days it holds (`history`:
-/// `{"first", "last"}`, the range of `?date=` and `/history`).
+/// `{"first", "last"}`, the range of `?date=` and `/history`; while it
+/// still opens after a start, `"history_opening": true` instead).
 ///
 /// With the journal in the database, `journal` shows the applied `seq` and
 /// the lag; a replica lagging more than `[source] max_lag_secs` answers 503
@@ -27,6 +28,8 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
     });
     if let Some(Ok((first, last))) = state.history.get().map(|h| h.days()) {
         body["history"] = json!({"first": first.to_string(), "last": last.to_string()});
+    } else if *state.history_opening.borrow() {
+        body["history_opening"] = json!(true);
     }
     if let Some(failure) = state.last_reload_error.lock().await.as_ref() {
         body["last_reload_error"] = json!(failure);

@@ -87,8 +87,17 @@ pub struct SharedState {
     pub live: std::sync::OnceLock<Arc<live::Live>>,
     /// Places for `/api/events` subscribers.
     pub subscribers: Arc<tokio::sync::Semaphore>,
-    /// The daily history, when the data source has a journal file.
+    /// The daily history, when the data source has a journal file, once
+    /// it is open.
     pub history: std::sync::OnceLock<Arc<crate::history::History>>,
+    /// `true` while the history opens (in the background, after the
+    /// server listens); requests that read it wait for it.
+    pub history_opening: tokio::sync::watch::Sender<bool>,
+    /// Why the history could not be opened, if it could not.
+    pub history_failure: std::sync::OnceLock<String>,
+    /// Wakes the task that brings the history up to the served snapshot
+    /// after writes (many wakes while it works make one more pass).
+    pub history_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -115,6 +124,9 @@ impl AppState {
             live: std::sync::OnceLock::new(),
             subscribers: Arc::new(tokio::sync::Semaphore::new(api::MAX_SUBSCRIBERS)),
             history: std::sync::OnceLock::new(),
+            history_opening: tokio::sync::watch::Sender::new(false),
+            history_failure: std::sync::OnceLock::new(),
+            history_wake: Arc::new(tokio::sync::Notify::new()),
         }))
     }
 
@@ -125,25 +137,70 @@ impl AppState {
 }
 
 /// Opens the daily history beside the journal file `journal` (computing
-/// the days it lacks: the whole year on first run) for the served data.
-pub async fn open_history(state: &AppState, journal: &std::path::Path) -> Result<(), String> {
+/// the days it lacks: the whole year on first run) for the served data, in
+/// the background: the server answers meanwhile, and the history's readers
+/// wait for it ([`SharedState::history_opening`]). Once open, a task
+/// follows the served snapshot after each write.
+pub fn open_history(state: &AppState, journal: &std::path::Path) {
     let path = crate::history::default_path(journal);
-    let (p, j, snap) = (path.clone(), journal.to_path_buf(), state.current());
-    let started = std::time::Instant::now();
-    let (history, opened) =
-        tokio::task::spawn_blocking(move || crate::history::History::open(&p, &j, &snap))
-            .await
-            .map_err(|e| format!("history: {e}"))?
-            .map_err(|e| format!("cannot open the history {}: {e}", path.display()))?;
-    tracing::info!(
-        history = %path.display(),
-        days = opened.days,
-        rebuilt = opened.rebuilt,
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "history ready"
-    );
-    let _ = state.history.set(Arc::new(history));
-    Ok(())
+    let j = journal.to_path_buf();
+    state.history_opening.send_replace(true);
+    let state = state.clone();
+    tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        let snap = state.current();
+        let p = path.clone();
+        let opened =
+            tokio::task::spawn_blocking(move || crate::history::History::open(&p, &j, &snap)).await;
+        match opened {
+            Ok(Ok((history, opened))) => {
+                tracing::info!(
+                    history = %path.display(),
+                    days = opened.days,
+                    rebuilt = opened.rebuilt,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "history ready"
+                );
+                let _ = state.history.set(Arc::new(history));
+                let wake = Arc::clone(&state.history_wake);
+                tokio::spawn(follow_history(Arc::downgrade(&state.0), wake));
+                // Writes made while it opened.
+                state.history_wake.notify_one();
+            }
+            Ok(Err(e)) => {
+                let reason = format!("cannot open the history {}: {e}", path.display());
+                tracing::error!("{reason}");
+                let _ = state.history_failure.set(reason);
+            }
+            Err(e) => {
+                let reason = format!("the history {} failed to open: {e}", path.display());
+                tracing::error!("{reason}");
+                let _ = state.history_failure.set(reason);
+            }
+        }
+        state.history_opening.send_replace(false);
+    });
+}
+
+/// Brings the history up to the served snapshot each time it is woken,
+/// until the server's state is gone.
+async fn follow_history(state: std::sync::Weak<SharedState>, wake: Arc<tokio::sync::Notify>) {
+    loop {
+        wake.notified().await;
+        let Some(shared) = state.upgrade() else {
+            return;
+        };
+        let (Some(history), snap) = (shared.history.get().cloned(), shared.snapshot.load_full())
+        else {
+            continue;
+        };
+        drop(shared);
+        match tokio::task::spawn_blocking(move || history.follow(&snap)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!("history: {e}"),
+            Err(e) => tracing::error!("history: {e}"),
+        }
+    }
 }
 
 /// The application's routes.

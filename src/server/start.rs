@@ -43,9 +43,6 @@ pub enum ServeError {
         /// The cause.
         source: std::io::Error,
     },
-    /// The daily history beside the journal cannot be opened or built.
-    #[error("history: {0}")]
-    History(String),
     /// The tokio runtime, the signal handlers or the bound address.
     #[error("{what}: {source}")]
     Setup {
@@ -214,9 +211,7 @@ async fn serve(config: Config, tokens: TokensFile) -> Result<(), ServeError> {
         let live = super::live::Live::open(&path, state.current()).map_err(ServeError::Journal)?;
         tracing::info!(journal = %path.display(), seq = state.current().seq, "journal open for writes");
         let _ = state.live.set(std::sync::Arc::new(live));
-        super::open_history(&state, &path)
-            .await
-            .map_err(ServeError::History)?;
+        super::open_history(&state, &path);
     } else if let Some(url) = state.config.data.postgres().cloned() {
         // Replicas on one database: the journal is its table.
         let live = super::live::Live::open_table(

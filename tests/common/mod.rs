@@ -254,7 +254,29 @@ impl Server {
         };
         // Keep draining the log so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines.by_ref() {});
-        Server { base, child }
+        let server = Server { base, child };
+        server.wait_for_history();
+        server
+    }
+
+    /// Waits while the history opens after the start (`/health` says
+    /// `history_opening`), so that tests see the server complete.
+    pub fn wait_for_history(&self) {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(300);
+        while std::time::Instant::now() < until {
+            let opening = match ureq::get(&format!("{}/health", self.base)).call() {
+                Ok(r) => r
+                    .into_string()
+                    .unwrap_or_default()
+                    .contains("history_opening"),
+                Err(_) => false,
+            };
+            if !opening {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("the history did not open within 300 s");
     }
 
     /// GET a path; returns status and body.

@@ -71,6 +71,12 @@ export async function startServer() {
     child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${code}):\n${seen.join('\n')}`)); });
   });
   lines.on('line', () => {}); // keep draining the log
+  // The history opens in the background after the start: wait for it.
+  for (let i = 0; i < 3000; i++) {
+    const health = await fetch(`${base}/health`).then((r) => r.json()).catch(() => ({}));
+    if (!health.history_opening) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
   return {
     base,
     stop() {

@@ -591,6 +591,12 @@ async function start() {
     health = await getJson('health');
     showDataDate(health.as_of, health.data_version);
   } catch { /* the subtitle keeps its default */ }
+  // Right after a start the server may still be opening its history:
+  // ask again until it is there, then offer the timeline.
+  for (let tries = 0; health?.history_opening && tries < 150; tries++) {
+    await new Promise((r) => setTimeout(r, 2000));
+    try { health = await getJson('health'); } catch { break; }
+  }
   if (health?.history) {
     const timeline = () => {
       const t = initTimeline(map, {

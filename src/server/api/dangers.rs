@@ -170,7 +170,7 @@ pub async fn report(
         })
         .await?;
     live.publish(&state.snapshot, &written);
-    super::history::follow(&state, std::sync::Arc::clone(&written.snapshot)).await;
+    super::history::follow(&state);
     let id = written.applied.records.first().cloned().unwrap_or_default();
     written_response(StatusCode::CREATED, &written, &id)
 }
@@ -228,7 +228,7 @@ pub async fn event(
         })
         .await?;
     live.publish(&state.snapshot, &written);
-    super::history::follow(&state, std::sync::Arc::clone(&written.snapshot)).await;
+    super::history::follow(&state);
     written_response(StatusCode::OK, &written, &id)
 }
 

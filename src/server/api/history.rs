@@ -33,7 +33,7 @@ impl From<BadPeriod> for ApiError {
 
 /// The history, brought up to the served snapshot, and that snapshot.
 async fn current(state: &AppState) -> Result<(Arc<History>, Arc<Snapshot>), ApiError> {
-    let history = state.history.get().cloned().ok_or_else(|| {
+    let history = opened(state).await?.ok_or_else(|| {
         ApiError::NotFound("this server keeps no history (its data source has no journal)".into())
     })?;
     let snap = state.current();
@@ -44,17 +44,34 @@ async fn current(state: &AppState) -> Result<(Arc<History>, Arc<Snapshot>), ApiE
     Ok((history, snap))
 }
 
-/// Brings the history up to `snap` after a write (called once the write
-/// is published).
-pub async fn follow(state: &AppState, snap: Arc<Snapshot>) {
-    let Some(h) = state.history.get().cloned() else {
-        return;
-    };
-    match tokio::task::spawn_blocking(move || h.follow(&snap)).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::error!("history: {e}"),
-        Err(e) => tracing::error!("history: {e}"),
+/// How long a request waits for the history to open before a 503.
+const OPENING_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// The history, waiting while it opens (after a start or a restart);
+/// `None` when the server keeps none, 503 when it could not be opened or
+/// is still opening after [`OPENING_WAIT`].
+pub async fn opened(state: &AppState) -> Result<Option<Arc<History>>, ApiError> {
+    let mut opening = state.history_opening.subscribe();
+    let waited = tokio::time::timeout(OPENING_WAIT, async {
+        opening.wait_for(|o| !*o).await.map(|_| ())
+    })
+    .await;
+    if waited.is_err() {
+        return Err(ApiError::Busy(
+            "the history is still being computed after the start; try again shortly".into(),
+        ));
     }
+    if let Some(reason) = state.history_failure.get() {
+        return Err(ApiError::Busy(format!("history: {reason}")));
+    }
+    Ok(state.history.get().cloned())
+}
+
+/// After a write is published: wakes the task that brings the history up
+/// to the served snapshot (the write's answer does not wait for it; every
+/// reader of the history brings it up to date first).
+pub fn follow(state: &AppState) {
+    state.history_wake.notify_one();
 }
 
 fn unit_of(store: &Store, raw: &str) -> Result<UnitId, ApiError> {
@@ -149,7 +166,7 @@ pub async fn stats_indicators(
     within: Option<UnitId>,
     q: &HashMap<String, String>,
 ) -> Result<Option<Value>, ApiError> {
-    if caller.role().is_none() || state.history.get().is_none() {
+    if caller.role().is_none() || opened(state).await?.is_none() {
         return Ok(None);
     }
     let (history, snap) = current(state).await?;
@@ -346,7 +363,7 @@ pub async fn snapshot_on(
 /// the state at its end — its last day the history holds, today for an
 /// open end — and 400 naming the days held when it holds none of them.
 pub async fn snapshot_held(state: &AppState, raw: &str) -> Result<Option<Arc<Snapshot>>, ApiError> {
-    let Some(history) = state.history.get() else {
+    let Some(history) = opened(state).await? else {
         return Ok(None);
     };
     let (first, last) = history.days()?;
