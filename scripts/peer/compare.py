@@ -4,9 +4,13 @@
     compare.py A_TEMPLATE B_TEMPLATE TILES... [--token-a TOKEN] [--token-b TOKEN]
     compare.py A_TEMPLATE B_TEMPLATE --list FILE [--sample N] ...
 
-A template holds {z}, {x} and {y} (e.g. http://127.0.0.1:8080/tiles/{z}/{x}/{y}.mvt).
-TILES are z/x/y. With --list, the first N distinct tiles of a z/x/y file
-(N = --sample, default 100) are compared and only the totals printed.
+A template holds {z}, {x} and {y}: a URL (http://127.0.0.1:8080/tiles/{z}/{x}/{y}.mvt)
+or a file path (a tile dumped by scripts/bench/tiles.py; a missing file is an
+empty tile). TILES are z/x/y. With --list, the first N distinct tiles of a
+z/x/y file (N = --sample, default 100) are compared and only the totals
+printed; with --brief, one line of totals over the layers both sides have:
+"tiles bytes_a bytes_b features_a features_b clusters_a clusters_b
+enterprises_a enterprises_b bytes_a_other_layers".
 
 Per tile and layer it prints the features in A and in B, and for the
 enterprises how many are clusters and how many enterprises the layer stands
@@ -117,6 +121,12 @@ def decode(tile):
 
 def fetch(template, zxy, token):
     z, x, y = zxy.split("/")
+    if "://" not in template:
+        try:
+            with open(template.format(z=z, x=x, y=y), "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            return b""
     req = urllib.request.Request(template.format(z=z, x=x, y=y))
     if token:
         req.add_header("Authorization", "Bearer " + token)
@@ -149,6 +159,7 @@ def main():
     ap.add_argument("--sample", type=int, default=100)
     ap.add_argument("--token-a", default="")
     ap.add_argument("--token-b", default="")
+    ap.add_argument("--brief", action="store_true")
     args = ap.parse_args()
     tiles = list(args.tiles)
     if args.list:
@@ -160,7 +171,7 @@ def main():
                 tiles.append(t)
                 if len(seen) >= args.sample:
                     break
-    verbose = not args.list
+    verbose = not args.list and not args.brief
     totals = {"a": collections.Counter(), "b": collections.Counter()}
     layer_totals = {"a": collections.defaultdict(collections.Counter),
                     "b": collections.defaultdict(collections.Counter)}
@@ -186,6 +197,14 @@ def main():
                     line += f" vertices {a.get('vertices', 0)} / {b.get('vertices', 0)}"
                 print(line)
     n = len(tiles)
+    if args.brief:
+        common = set(layer_totals["a"]) & set(layer_totals["b"])
+        a = sum((layer_totals["a"][k] for k in common), collections.Counter())
+        b = sum((layer_totals["b"][k] for k in common), collections.Counter())
+        other = sum(layer_totals["a"][k]["bytes"] for k in set(layer_totals["a"]) - common)
+        print(n, a["bytes"], b["bytes"], a["features"], b["features"], a["clusters"], b["clusters"],
+              a["points"], b["points"], other)
+        return
     print(f"{n} tiles: A mean {totals['a']['bytes'] / max(n, 1):.0f} B, "
           f"B mean {totals['b']['bytes'] / max(n, 1):.0f} B, "
           f"B/A {totals['b']['bytes'] / max(totals['a']['bytes'], 1):.2f}")
