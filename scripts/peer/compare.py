@@ -10,7 +10,8 @@ empty tile). TILES are z/x/y. With --list, the first N distinct tiles of a
 z/x/y file (N = --sample, default 100) are compared and only the totals
 printed; with --brief, one line of totals over the layers both sides have:
 "tiles bytes_a bytes_b features_a features_b clusters_a clusters_b
-enterprises_a enterprises_b bytes_a_other_layers".
+enterprises_a enterprises_b bytes_a_other_layers" (enterprises: those the
+enterprises layer stands for, singles plus the clusters' point_count).
 
 Per tile and layer it prints the features in A and in B, and for the
 enterprises how many are clusters and how many enterprises the layer stands
@@ -202,8 +203,9 @@ def main():
         a = sum((layer_totals["a"][k] for k in common), collections.Counter())
         b = sum((layer_totals["b"][k] for k in common), collections.Counter())
         other = sum(layer_totals["a"][k]["bytes"] for k in set(layer_totals["a"]) - common)
+        ea, eb = layer_totals["a"]["enterprises"], layer_totals["b"]["enterprises"]
         print(n, a["bytes"], b["bytes"], a["features"], b["features"], a["clusters"], b["clusters"],
-              a["points"], b["points"], other)
+              ea["points"], eb["points"], other)
         return
     print(f"{n} tiles: A mean {totals['a']['bytes'] / max(n, 1):.0f} B, "
           f"B mean {totals['b']['bytes'] / max(n, 1):.0f} B, "
