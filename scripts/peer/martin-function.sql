@@ -11,9 +11,10 @@
 --   tolerance of one tile unit (1/4096 of a tile) at that zoom, until a copy
 --   would keep more than 80 % of the vertices, from where the full-resolution
 --   polygon is used as it is; rings under one tile unit² are dropped;
--- * the enterprises' quadtree (peer.enterprise_cells): count, mean position
---   and highest grade of the enterprises of every quadtree cell the
---   clustering of a dense tile reads.
+-- * the enterprises' quadtree: the tiles holding more than the clustering
+--   threshold (peer.dense_tiles), and the count, mean position and highest
+--   grade of the enterprises of every quadtree cell the clustering of those
+--   tiles reads (peer.enterprise_cells).
 --
 -- peer.tile then cuts each layer with ST_AsMVTGeom (extent 4096, buffer 64)
 -- and encodes it with ST_AsMVT; the layers are concatenated.
