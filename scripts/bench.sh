@@ -11,12 +11,14 @@
 #   RISKMAP_BIN=...   a riskmap binary to measure instead of building target/release/riskmap
 #   MARTIN=martin     Martin 1.14 binary (see docs/benchmark-peers.md)
 #   PEERS=all         comma-separated peers to run: nginx (the cached tiles as static files),
-#                     martin (Martin + PostGIS tiles), martin-geojson (Martin serving the same
-#                     layers as GeoJSON from memory), pygeoapi (OGC API - Features items from
-#                     PostGIS, under gunicorn); "all" (or 1) runs every peer, "none" (or 0) only
-#                     riskmap. A peer whose software is missing is skipped with a message;
-#                     PostgreSQL starts only when martin or pygeoapi runs, and loads only the
-#                     tables they need (cached in BENCH_DIR between runs, like the GeoJSON files).
+#                     martin-fn (Martin + a PostGIS function source drawing riskmap's generalised
+#                     map: scripts/peer/), martin (Martin + PostGIS raw tables), martin-geojson
+#                     (Martin serving the same layers as GeoJSON from memory), pygeoapi (OGC API -
+#                     Features items from PostGIS, under gunicorn); "all" (or 1) runs every peer,
+#                     "none" (or 0) only riskmap. A peer whose software is missing is skipped with
+#                     a message; PostgreSQL starts only when a PostGIS peer runs, and loads only
+#                     the tables they need (cached in BENCH_DIR between runs, like the GeoJSON
+#                     files; the function source's tables are prepared again when its SQL changes).
 #   PYGEOAPI_WSGI="--workers 2 --threads 4 --worker-class gthread"   gunicorn options for pygeoapi
 #                     (threads overlap Python work with PostgreSQL waits: faster than sync workers here)
 #
@@ -35,7 +37,7 @@ WORK=${BENCH_DIR:-/tmp/riskmap-bench}
 MARTIN=${MARTIN:-martin}
 PEERS=${PEERS:-all}
 case $PEERS in
-  1 | all) PEERS=nginx,martin,martin-geojson,pygeoapi ;;
+  1 | all) PEERS=nginx,martin-fn,martin,martin-geojson,pygeoapi ;;
   0 | none) PEERS= ;;
 esac
 PLANNER=demo-planner-7f3a91c2
@@ -155,6 +157,17 @@ pg_load_tiles() { # the seven layers in EPSG:3857 (Martin's fastest path), publi
   done
   pg -d "$DB" -c "analyze"
 }
+pg_load_peer() { # schema peer: riskmap's generalised map for Martin's function source (scripts/peer/)
+  local sql=$ROOT/scripts/peer/martin-function.sql sum t0
+  sum=$(sha256sum "$sql" | cut -c1-16)
+  PEER_PREP="prepared in an earlier run"
+  [ "$(pg -d "$DB" -tAc "select obj_description(oid, 'pg_namespace') from pg_namespace where nspname = 'peer'")" = "$sum" ] && return 0
+  say "PostGIS: preparing riskmap's generalised map for the function source ($sql)"
+  t0=$(now)
+  PGOPTIONS="-c client_min_messages=warning" pg -d "$DB" -f "$sql"
+  pg -d "$DB" -c "comment on schema peer is '$sum'"
+  PEER_PREP="$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$t0" "$(now)") s"
+}
 pg_load_ogc() { # ogc.cells: the scored cells in WGS 84 with the properties riskmap's /ogc gives, keyed by code
   pg_has ogc.cells && return 0
   say "PostGIS: loading the scored cells for pygeoapi"
@@ -242,7 +255,7 @@ row "riskmap tile sizes ($SAMPLE tiles, planner)" "mean $mean B, p95 $p95 B, max
   echo "|---|---|---|---|---|---|---|"
 } >"$LOADS"
 say "riskmap: uncached tiles"
-rm_uncached=$(load_row "riskmap tiles, uncached (7 layers, planner token)" \
+rm_uncached=$(load_row "riskmap tiles, uncached (planner token: the 7 layers + hidden dangers, sensors, alarms)" \
   "$(load "$RM_BASE" "$LISTS/tiles.txt" /tiles/ .mvt "$PLANNER")" "generalised, clustered")
 say "riskmap: /api/cells/at"
 load_row "riskmap /api/cells/at" "$(load "$RM_BASE" "$LISTS/at.txt" "" "" "$PLANNER")" >/dev/null
@@ -292,6 +305,50 @@ EOF
     stop "$NG_PID"
   else
     echo "nginx not installed (apt-get install -y nginx-light): skipped" >&2
+  fi
+fi
+
+# --- Martin + PostGIS function source: riskmap's generalised map -------------------
+if want martin-fn; then
+  if command -v "$MARTIN" >/dev/null && pg_available; then
+    pg_start
+    pg_load_tiles
+    pg_load_peer
+    row "Martin function source: tables prepared (scripts/peer/martin-function.sql)" "$PEER_PREP"
+    MF_PORT=$(free_port)
+    python3 - "$PG_PORT" "$DB" "$MF_PORT" >"$WORK/martin-fn-$PRESET.yaml" <<'EOF'
+import json, sys
+port, db, listen = sys.argv[1:]
+print(json.dumps({
+    "listen_addresses": f"127.0.0.1:{listen}",
+    "worker_processes": 2,
+    "cache_size_mb": 0,
+    "postgres": {"connection_string": f"postgresql://postgres@127.0.0.1:{port}/{db}",
+                 "pool_size": 20, "auto_publish": False,
+                 "functions": {"riskmap": {"schema": "peer", "function": "tile", "minzoom": 0,
+                                           "maxzoom": 22, "bounds": [-180, -85, 180, 85]}}},
+}, indent=1))
+EOF
+    say "Martin + PostGIS function source: uncached tiles"
+    "$MARTIN" --config "$WORK/martin-fn-$PRESET.yaml" >"$WORK/martin-fn.log" 2>&1 &
+    MF_PID=$!
+    PIDS+=("$MF_PID")
+    wait_http "http://127.0.0.1:$MF_PORT/catalog"
+    MF_BASE=http://127.0.0.1:$MF_PORT
+    read -r _ empty mean p95 max <<<"$(python3 scripts/bench/tiles.py sizes "$MF_BASE/riskmap/{z}/{x}/{y}" "$LISTS/tiles.txt" "$SAMPLE")"
+    row "Martin function source tile sizes (same $SAMPLE tiles)" "mean $mean B, p95 $p95 B, max $max B, $empty empty"
+    # Side by side with riskmap's tiles of the same list (the bytes dumped for nginx).
+    read -r n ba bb fa fb ca cb ea eb other <<<"$(python3 scripts/peer/compare.py \
+      "$WORK/static/$PRESET/tiles/{z}/{x}/{y}.mvt" "$MF_BASE/riskmap/{z}/{x}/{y}" \
+      --list "$LISTS/tiles.txt" --sample "$SAMPLE" --brief)"
+    row "riskmap · Martin function source, same $n tiles, the 7 layers both draw" \
+      "layer bytes $ba · $bb ($(ratio "$bb" "$ba") riskmap's); features $fa · $fb; enterprise clusters $ca · $cb; enterprises drawn $ea · $eb"
+    row "riskmap's layers not in the peer (hidden dangers, sensors, alarms)" "$other B over the $n tiles"
+    mf=$(load_row "Martin 1.14 + PostGIS function source, uncached (riskmap's map, 7 layers)" \
+      "$(load "$MF_BASE" "$LISTS/tiles.txt" /riskmap/ "" "")" "generalised, clustered: scripts/peer/")
+    stop "$MF_PID"
+  else
+    echo "Martin ($MARTIN), PostgreSQL 15 + PostGIS or ogr2ogr missing: Martin function source skipped (see docs/benchmark-peers.md)" >&2
   fi
 fi
 
@@ -348,7 +405,7 @@ EOF
   fi
 fi
 
-# --- Martin + PostGIS ----------------------------------------------------------
+# --- Martin + PostGIS raw tables ------------------------------------------------
 if want martin; then
   if command -v "$MARTIN" >/dev/null && pg_available; then
     pg_start
@@ -382,15 +439,15 @@ print(json.dumps({
                  "pool_size": 20, "auto_publish": False, "tables": tables},
 }, indent=1))
 EOF
-    say "Martin + PostGIS: uncached tiles"
+    say "Martin + PostGIS raw tables: uncached tiles"
     "$MARTIN" --config "$WORK/martin-$PRESET.yaml" >"$WORK/martin.log" 2>&1 &
     MT_PID=$!
     PIDS+=("$MT_PID")
     wait_http "http://127.0.0.1:$MT_PORT/catalog"
     MT_BASE=http://127.0.0.1:$MT_PORT
     read -r _ empty mean p95 max <<<"$(python3 scripts/bench/tiles.py sizes "$MT_BASE/$LAYERS/{z}/{x}/{y}" "$LISTS/tiles.txt" "$SAMPLE")"
-    row "Martin + PostGIS tile sizes (same $SAMPLE tiles)" "mean $mean B, p95 $p95 B, max $max B, $empty empty"
-    mt=$(load_row "Martin 1.14 + PostGIS tiles, uncached (same 7 layers)" \
+    row "Martin + PostGIS raw tables tile sizes (same $SAMPLE tiles)" "mean $mean B, p95 $p95 B, max $max B, $empty empty"
+    mt=$(load_row "Martin 1.14 + PostGIS raw tables, uncached (same 7 layers)" \
       "$(load "$MT_BASE" "$LISTS/tiles.txt" "/$LAYERS/" "" "")" "raw features: no clustering or simplification")
     stop "$MT_PID"
   else
@@ -471,7 +528,8 @@ rm -f "$LOADS"
   echo
   echo "| ratio | value |"
   echo "|---|---|"
-  [ -n "${mt:-}" ] && echo "| riskmap uncached ÷ Martin+PostGIS uncached (req/s) | $(ratio "$rm_uncached" "$mt") |"
+  [ -n "${mf:-}" ] && echo "| **riskmap uncached ÷ Martin + PostGIS function source uncached (req/s, the same generalised map)** | **$(ratio "$rm_uncached" "$mf")** |"
+  [ -n "${mt:-}" ] && echo "| riskmap uncached ÷ Martin + PostGIS raw tables uncached (req/s, raw features) | $(ratio "$rm_uncached" "$mt") |"
   [ -n "${mg:-}" ] && echo "| riskmap uncached ÷ Martin GeoJSON in memory uncached (req/s) | $(ratio "$rm_uncached" "$mg") |"
   [ -n "${ng:-}" ] && echo "| riskmap cached ÷ nginx static (req/s) | $(ratio "$rm_cached" "$ng") |"
   [ -n "${py:-}" ] && echo "| riskmap OGC items ÷ pygeoapi (req/s) | $(ratio "$rm_ogc" "$py") |"
