@@ -215,6 +215,9 @@ start_riskmap() { # CACHE_MB → sets RM_PID RM_PORT RM_READY_S
   PIDS+=("$RM_PID")
   wait_http "http://127.0.0.1:$RM_PORT/health"
   RM_READY_S=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$t0" "$(now)")
+  # The history opens in the background once the server listens: let it
+  # finish before anything is measured.
+  while curl -fs "http://127.0.0.1:$RM_PORT/health" | grep -q history_opening; do sleep 0.2; done
 }
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 

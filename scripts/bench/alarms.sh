@@ -31,6 +31,8 @@ serve() { # serve LOG: starts the server, sets P and PID
     kill -0 "$PID" 2>/dev/null || { cat "$1" >&2; exit 1; }
     sleep 0.2
   done
+  # The history opens in the background: let it finish first.
+  while curl -fs "http://127.0.0.1:$P/health" | grep -q history_opening; do sleep 0.2; done
 }
 alarms() { curl -fs "http://127.0.0.1:$P/health" | python3 -c 'import json,sys; print(json.load(sys.stdin)["counts"]["alarms"])'; }
 trap 'kill "${PID:-}" "${WRK:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT

@@ -36,6 +36,7 @@ start() { # BIN LABEL → serving, cache warmed; sets PORT PID
   PID=$!
   PIDS+=("$PID")
   until curl -fso /dev/null "http://127.0.0.1:$PORT/health"; do sleep 0.1; done
+  while curl -fs "http://127.0.0.1:$PORT/health" | grep -q history_opening; do sleep 0.2; done
   python3 scripts/bench/tiles.py dump "http://127.0.0.1:$PORT/tiles/{z}/{x}/{y}.mvt" "$LIST" "$WORK/static-$2/tiles" "$TOKEN"
 }
 start "$A" a

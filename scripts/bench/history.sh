@@ -31,6 +31,8 @@ serve() { # serve NOW LOG: starts the server with the clock at NOW, sets P and P
     kill -0 "$PID" 2>/dev/null || { cat "$2" >&2; exit 1; }
     sleep 0.2
   done
+  # The history opens in the background: let it finish first.
+  while curl -fs "http://127.0.0.1:$P/health" | grep -q history_opening; do sleep 0.2; done
 }
 stop() { kill "$PID"; wait "$PID" 2>/dev/null || true; }
 history_line() { sed 's/\x1b\[[0-9;]*m//g' "$1" | grep -oE 'days=[0-9]+ rebuilt=[a-z]+ elapsed_ms=[0-9]+' | tail -1; }
