@@ -171,13 +171,27 @@ fn history(server: &Server, code: &str, query: &str) -> Value {
 fn history_indicators_writes_restart_and_report() {
     let demo = demo();
     let store = &demo.store;
-    let server = demo.start();
     let village = busiest_village(&demo);
     let vcode = store.unit(village).code.clone();
     let cell = store.children(village)[0];
     let ccode = store.unit(cell).code.clone();
     let town = store.parent(village).unwrap();
     let county = store.parent(town).unwrap();
+
+    // The server listens before its history (a whole year, computed on
+    // this first start) is open: /health says so, and a request for the
+    // history right away waits for it rather than failing.
+    let server = Server::start_opening(demo.tmp.path(), &demo.data(), &[], &[]);
+    let (_, health) = get(&server, "/health", None);
+    assert!(
+        health["history_opening"] == true || health["history"]["first"] == FIRST,
+        "{health}"
+    );
+    let h = history(&server, &ccode, &format!("from={FIRST}&to={FIRST}"));
+    assert_eq!(h["series"][0]["date"], FIRST, "{h}");
+    let (_, health) = get(&server, "/health", None);
+    assert_eq!(health["history"]["first"], FIRST, "{health}");
+    assert!(health.get("history_opening").is_none(), "{health}");
 
     // The first day and today equal the engine run as of those days, for
     // the unit of every level (and a few days between).

@@ -225,6 +225,14 @@ impl Server {
 
     /// [`Server::start`] with extra environment variables.
     pub fn start_env(cwd: &Path, data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        let server = Server::start_opening(cwd, data, extra, env);
+        server.wait_for_history();
+        server
+    }
+
+    /// [`Server::start_env`] without waiting for the history, which the
+    /// server opens in the background once it listens.
+    pub fn start_opening(cwd: &Path, data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         use std::io::{BufRead, BufReader};
         let mut child = Command::new(bin())
             .args(["serve", "--addr", "127.0.0.1:0", "--data"])
@@ -254,9 +262,7 @@ impl Server {
         };
         // Keep draining the log so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines.by_ref() {});
-        let server = Server { base, child };
-        server.wait_for_history();
-        server
+        Server { base, child }
     }
 
     /// Waits while the history opens after the start (`/health` says
