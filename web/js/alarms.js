@@ -19,9 +19,11 @@ const KIND_ZH = {
 };
 const ACTORS = new Set(['grid_manager', 'planner', 'admin']);
 
-const state = { map: null, items: [], role: null, known: new Set(), markers: [] };
+const state = { map: null, items: [], role: null, known: new Set(), markers: [], gen: 0 };
 
 async function loadList() {
+  // A newer load (a sign-in, a sign-out) supersedes this one.
+  const gen = ++state.gen;
   const card = byId('al-card');
   if (!getToken()) {
     state.items = [];
@@ -31,10 +33,15 @@ async function loadList() {
     return;
   }
   try {
-    state.role = state.role ?? (await getJson('api/me')).role;
+    const role = state.role ?? (await getJson('api/me')).role;
+    // Signed out while asking: the list is not asked for without a token.
+    if (gen !== state.gen || !getToken()) return;
+    state.role = role;
     const fc = await getJson('api/alarms?active=true');
+    if (gen !== state.gen) return;
     state.items = fc.features ?? [];
   } catch {
+    if (gen !== state.gen) return;
     state.items = [];
   }
   for (const f of state.items) state.known.add(f.properties.id);
