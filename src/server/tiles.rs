@@ -3,8 +3,9 @@
 
 use super::http::base_url;
 use super::{ApiError, AppState};
-use crate::auth::Caller;
+use crate::auth::{Caller, Scope};
 use crate::model::LayerId;
+use crate::snapshot::Snapshot;
 use crate::tiles::cache::{TileBody, TileCache, TileKey, gzip};
 use crate::tiles::{
     HAZARD_GRADE_PARAM, INDUSTRY_PARAM, RISK_LEVEL_PARAM, TileError, TileFilter, TileId,
@@ -27,23 +28,35 @@ const TILE_MAX_AGE: u32 = 300;
 /// `Cache-Control` of a public tile (max-age [`TILE_MAX_AGE`]).
 const PUBLIC_CACHE_CONTROL: &str = "public, max-age=300";
 const _: () = assert!(TILE_MAX_AGE == 300, "update PUBLIC_CACHE_CONTROL");
-/// Tile routes: `/tiles/{z}/{x}/{y}.mvt` and `/tiles.json`, with a cache of
-/// at most `cache_bytes` of tile bodies (0: no cache).
-pub fn routes(cache_bytes: u64) -> Router<AppState> {
-    let service = Arc::new(TileService {
-        cache: TileCache::new(cache_bytes),
-        policy: TilePolicy::default(),
-    });
+/// The route of composite tiles, as `/metrics` names it.
+pub(super) const TILE_ROUTE: &str = "/tiles/{z}/{x}/{y}";
+
+/// Tile routes: `/tiles/{z}/{x}/{y}.mvt` and `/tiles.json`, answered from
+/// `service` (shared with [`super::fast_tiles`]).
+pub(super) fn routes(service: Arc<TileService>) -> Router<AppState> {
     Router::new()
-        .route("/tiles/{z}/{x}/{y}", get(tile))
+        .route(TILE_ROUTE, get(tile))
         .route("/tiles.json", get(tile_json))
         .layer(Extension(service))
 }
 
-/// What the tile routes keep between requests.
-struct TileService {
-    cache: TileCache,
+/// What the tile routes keep between requests: the tile cache (read by
+/// the fast path too) and the cutting policy.
+pub(super) struct TileService {
+    /// Tile bodies by [`TileKey`].
+    pub(super) cache: TileCache,
     policy: TilePolicy,
+}
+
+impl TileService {
+    /// A service with a cache of at most `cache_bytes` of tile bodies (0:
+    /// no cache).
+    pub(super) fn new(cache_bytes: u64) -> Self {
+        TileService {
+            cache: TileCache::new(cache_bytes),
+            policy: TilePolicy::default(),
+        }
+    }
 }
 
 fn parse_number(what: &str, text: &str) -> Result<u32, ApiError> {
@@ -56,7 +69,7 @@ fn parse_number(what: &str, text: &str) -> Result<u32, ApiError> {
 
 /// Checks `z`, `x` and `y.mvt`: 400 for non-numeric parts or z > 22, 404
 /// for another extension or x/y outside the zoom's grid.
-fn parse_tile(z: &str, x: &str, y_ext: &str) -> Result<TileId, ApiError> {
+pub(super) fn parse_tile(z: &str, x: &str, y_ext: &str) -> Result<TileId, ApiError> {
     let Some(y) = y_ext.strip_suffix(".mvt") else {
         return Err(ApiError::NotFound(
             "tiles are served as {z}/{x}/{y}.mvt".into(),
@@ -76,7 +89,9 @@ fn parse_tile(z: &str, x: &str, y_ext: &str) -> Result<TileId, ApiError> {
 /// The query's `industry`, `risk_level` and `hazard_grade` as a filter
 /// (400 naming the parameter and the value for an unknown value or a
 /// list too long); [`TileFilter::NONE`] without a query.
-fn tile_filter(query: &std::collections::HashMap<String, String>) -> Result<TileFilter, ApiError> {
+pub(super) fn tile_filter(
+    query: &std::collections::HashMap<String, String>,
+) -> Result<TileFilter, ApiError> {
     if query.is_empty() {
         return Ok(TileFilter::NONE);
     }
@@ -92,7 +107,7 @@ fn tile_filter(query: &std::collections::HashMap<String, String>) -> Result<Tile
 /// `filter` as it bears on a caller with `scope`: it narrows only the
 /// private point layers, so a caller who sees neither gets (and shares the
 /// cache entry of) the unfiltered tile.
-fn filter_for(scope: crate::auth::Scope, filter: TileFilter) -> TileFilter {
+fn filter_for(scope: Scope, filter: TileFilter) -> TileFilter {
     if scope.opens(LayerId::Enterprises) || scope.opens(LayerId::HazardSources) {
         filter
     } else {
@@ -119,7 +134,7 @@ pub(super) fn accepts_gzip(headers: &HeaderMap) -> bool {
 }
 
 /// The entity tag of one tile body.
-fn etag(key: &TileKey) -> String {
+pub(super) fn etag(key: &TileKey) -> String {
     use std::fmt::Write;
     let mut h = Sha256::new();
     h.update(key.data_version.as_bytes());
@@ -161,6 +176,37 @@ impl std::fmt::Write for Cursor<'_> {
 /// Whether `If-None-Match` names `etag` (or `*`).
 pub(super) fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
     super::http::etag_matches(headers, etag)
+}
+
+/// The cache key of `tile` for a caller with `scope`, with `filter` as it
+/// bears on that scope and the encoding `headers` accept. `date` is the day
+/// of `?date=` when `snap` is that day's state.
+pub(super) fn tile_key(
+    snap: &Snapshot,
+    scope: Scope,
+    tile: TileId,
+    filter: TileFilter,
+    date: Option<&str>,
+    headers: &HeaderMap,
+) -> TileKey {
+    TileKey {
+        data_version: match (date, snap.tile_changes.last_change(tile)) {
+            (Some(d), _) => format!("{}-{}@{d}", snap.base_version, snap.seq).into(),
+            (None, 0) => Arc::clone(&snap.base_version),
+            (None, seq) => format!("{}-{seq}", snap.base_version).into(),
+        },
+        tile,
+        caller: scope.cache_key(&snap.store).into(),
+        filter: filter_for(scope, filter),
+        gzip: accepts_gzip(headers),
+    }
+}
+
+/// The 304 answer to a tile request whose `If-None-Match` names `etag`.
+pub(super) fn not_modified_response(etag: &str, public: bool) -> Response {
+    let mut resp = StatusCode::NOT_MODIFIED.into_response();
+    common_headers(&mut resp, etag, public);
+    resp
 }
 
 fn common_headers(resp: &mut Response, etag: &str, public: bool) {
@@ -212,22 +258,17 @@ async fn tile(
             "auth=required: this tile URL answers only a caller with a token".into(),
         ));
     }
-    let key = TileKey {
-        data_version: match (date, snap.tile_changes.last_change(tile)) {
-            (Some(d), _) => format!("{}-{}@{d}", snap.base_version, snap.seq).into(),
-            (None, 0) => Arc::clone(&snap.base_version),
-            (None, seq) => format!("{}-{seq}", snap.base_version).into(),
-        },
+    let key = tile_key(
+        &snap,
+        scope,
         tile,
-        caller: scope.cache_key(&snap.store).into(),
-        filter: filter_for(scope, filter),
-        gzip: accepts_gzip(headers),
-    };
+        filter,
+        date.map(String::as_str),
+        headers,
+    );
     let tag = etag(&key);
     if not_modified(headers, &tag) {
-        let mut resp = StatusCode::NOT_MODIFIED.into_response();
-        common_headers(&mut resp, &tag, public);
-        return Ok(resp);
+        return Ok(not_modified_response(&tag, public));
     }
     let gzipped = key.gzip;
     let filter = key.filter;
@@ -280,7 +321,7 @@ async fn tile(
 }
 
 /// The response for a tile body: 204 for an empty tile, else the MVT bytes.
-fn tile_response(body: TileBody, gzipped: bool, tag: &str, public: bool) -> Response {
+pub(super) fn tile_response(body: TileBody, gzipped: bool, tag: &str, public: bool) -> Response {
     let mut resp = match body {
         None => StatusCode::NO_CONTENT.into_response(),
         Some(bytes) => {
@@ -300,7 +341,7 @@ fn tile_response(body: TileBody, gzipped: bool, tag: &str, public: bool) -> Resp
 /// The query's parameters as `Query<HashMap<String, String>>` reads them
 /// (form-decoded, a repeated name keeping its last value); empty without
 /// a query, with no allocation.
-fn query_map(query: Option<&str>) -> std::collections::HashMap<String, String> {
+pub(super) fn query_map(query: Option<&str>) -> std::collections::HashMap<String, String> {
     match query {
         None | Some("") => std::collections::HashMap::new(),
         Some(q) => form_urlencoded::parse(q.as_bytes())
@@ -313,7 +354,7 @@ fn query_map(query: Option<&str>) -> std::collections::HashMap<String, String> {
 /// holders get an answer from. GIS clients built on Qt (QGIS) cache tiles
 /// by URL alone, so an authenticated tile layer there needs a URL no
 /// anonymous answer was ever cached under.
-fn requires_token(query: &std::collections::HashMap<String, String>) -> bool {
+pub(super) fn requires_token(query: &std::collections::HashMap<String, String>) -> bool {
     query.get("auth").is_some_and(|v| v == "required")
 }
 
