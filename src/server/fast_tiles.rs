@@ -44,7 +44,8 @@ use super::tiles::{self, TILE_ROUTE, TileService};
 use crate::auth::{Authentication, Caller, Role};
 use crate::tiles::cache::TileBody;
 use crate::tiles::{HAZARD_GRADE_PARAM, INDUSTRY_PARAM, RISK_LEVEL_PARAM};
-use axum::http::{HeaderName, Method, Request, header};
+use axum::body::HttpBody;
+use axum::http::{HeaderName, HeaderValue, Method, Request, header};
 use axum::response::Response;
 use futures_util::future::Either;
 use std::collections::HashMap;
@@ -142,6 +143,7 @@ impl FastTiles {
         if let Some(id) = id {
             headers.insert(REQUEST_ID, id);
         }
+        set_content_length(&mut resp);
         let status = resp.status();
         let seconds = started.elapsed().as_secs_f64();
         metrics.observe(TILE_ROUTE, status.as_u16(), seconds);
@@ -218,6 +220,18 @@ impl FastTiles {
     }
 }
 
+/// `Content-Length` as the router sets it on every answer (axum's
+/// outermost route: the body's exact size, unless the answer has one).
+fn set_content_length(resp: &mut Response) {
+    if resp.headers().contains_key(header::CONTENT_LENGTH) {
+        return;
+    }
+    if let Some(size) = resp.body().size_hint().exact() {
+        resp.headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+    }
+}
+
 /// `z`, `x` and `y.mvt` of a path `/tiles/Z/X/Y.mvt` whose numbers are
 /// plain decimal digits (so that percent-decoding leaves them as they are);
 /// `None` for any other path.
@@ -287,6 +301,172 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::TokensFile;
+    use crate::config::Config;
+    use crate::snapshot::Snapshot;
+    use axum::body::Body;
+    use tower::ServiceExt;
+
+    /// A server state on an empty dataset with a planner and an ingest
+    /// token (their plain texts returned), and its router and fast path.
+    fn app(config: Config) -> (axum::Router, Arc<FastTiles>, String, String) {
+        let mut tokens = TokensFile::default();
+        let planner = tokens.add("p", Role::Planner, None).unwrap();
+        let ingest = tokens.add("i", Role::Ingest, None).unwrap();
+        let snap = Snapshot::from_dataset(Default::default(), &config);
+        let (router, fast) = super::super::app(AppState::new(snap, config, tokens));
+        (router, fast, planner, ingest)
+    }
+
+    fn get(target: &str, headers: &[(&str, &str)]) -> Request<Body> {
+        let mut req = Request::builder().uri(target);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.body(Body::empty()).unwrap()
+    }
+
+    /// Status, headers but the request id, and body.
+    async fn parts(resp: Response) -> (u16, Vec<(String, String)>, Vec<u8>) {
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .filter(|(k, _)| *k != REQUEST_ID)
+            .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into()))
+            .collect();
+        let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, headers, body.to_vec())
+    }
+
+    async fn routed(router: &axum::Router, req: Request<Body>) -> Response {
+        match router.clone().oneshot(req).await {
+            Ok(r) => r,
+            Err(never) => match never {},
+        }
+    }
+
+    #[tokio::test]
+    async fn a_cached_tile_is_answered_here_as_the_router_answers_it() {
+        let (router, fast, planner, _) = app(Config::default());
+        let bearer = format!("Bearer {planner}");
+        for (x, headers) in [
+            vec![],
+            vec![("authorization", bearer.as_str())],
+            vec![
+                ("authorization", bearer.as_str()),
+                ("accept-encoding", "gzip"),
+            ],
+            vec![("origin", "http://example.org"), ("x-request-id", "abc")],
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            // A tile of its own for each, not cached yet.
+            let target = &format!("/tiles/3/{x}/3.mvt?industry=gas");
+            // Not cached yet: the router's.
+            assert!(matches!(
+                fast.answer(&get(target, &headers), None),
+                Verdict::Forward(None)
+            ));
+            let first = parts(routed(&router, get(target, &headers)).await).await;
+            let Verdict::Answer(resp) = fast.answer(&get(target, &headers), None) else {
+                panic!("a cached tile goes to the router: {headers:?}");
+            };
+            let cached = parts(resp).await;
+            assert_eq!(cached, first, "{headers:?}");
+            let tag = first.1.iter().find(|(k, _)| k == "etag").unwrap().1.clone();
+            let mut revalidate = headers.clone();
+            revalidate.push(("if-none-match", &tag));
+            let Verdict::Answer(resp) = fast.answer(&get(target, &revalidate), None) else {
+                panic!("a matching If-None-Match goes to the router");
+            };
+            let not_modified = parts(resp).await;
+            assert_eq!(not_modified.0, 304);
+            assert_eq!(
+                not_modified,
+                parts(routed(&router, get(target, &revalidate)).await).await
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn what_the_router_must_answer_goes_to_it() {
+        let mut config = Config::default();
+        config.limits.max_uri_bytes = 64;
+        let (router, fast, planner, ingest) = app(config);
+        let bearer = format!("Bearer {planner}");
+        let ingest = format!("Bearer {ingest}");
+        let cached = |target: &'static str| get(target, &[("authorization", bearer.as_str())]);
+        routed(&router, cached("/tiles/3/6/3.mvt")).await;
+        assert!(matches!(
+            fast.answer(&cached("/tiles/3/6/3.mvt"), None),
+            Verdict::Answer(_)
+        ));
+        let long = format!("/tiles/3/6/3.mvt?auth={}", "x".repeat(64));
+        for req in [
+            get("/tiles/3/6/3.mvt", &[("authorization", "Bearer unknown")]),
+            get("/tiles/3/6/3.mvt", &[("authorization", "Digest x")]),
+            get("/tiles/3/6/3.mvt", &[("authorization", ingest.as_str())]),
+            get("/tiles/3/6/3.mvt?auth=required", &[]),
+            get(
+                "/tiles/3/6/3.mvt?date=2026-12-01",
+                &[("authorization", bearer.as_str())],
+            ),
+            get(
+                "/tiles/3/6/3.mvt?via=router",
+                &[("authorization", bearer.as_str())],
+            ),
+            get(
+                "/tiles/3/6/3.mvt?industry=nonsense",
+                &[("authorization", bearer.as_str())],
+            ),
+            get("/tiles/3/6/%33.mvt", &[("authorization", bearer.as_str())]),
+            get("/tiles/3/8/3.mvt", &[("authorization", bearer.as_str())]),
+            get("/tiles/23/0/0.mvt", &[("authorization", bearer.as_str())]),
+            get(&long, &[("authorization", bearer.as_str())]),
+            get(
+                "/tiles/3/6/3.mvt",
+                &[("authorization", bearer.as_str()), ("content-length", "5")],
+            ),
+        ] {
+            let target = req.uri().to_string();
+            assert!(
+                matches!(fast.answer(&req, None), Verdict::Forward(None)),
+                "{target}"
+            );
+        }
+        let mut head = cached("/tiles/3/6/3.mvt");
+        *head.method_mut() = Method::HEAD;
+        assert!(matches!(fast.answer(&head, None), Verdict::Forward(None)));
+    }
+
+    #[tokio::test]
+    async fn closed_servers_and_rate_limits_are_the_routers() {
+        let mut config = Config::default();
+        config.public_access = false;
+        config.limits.rate_per_second = 0.001;
+        config.limits.burst = 2;
+        let (router, fast, planner, _) = app(config);
+        let bearer = format!("Bearer {planner}");
+        let req = || get("/tiles/3/6/3.mvt", &[("authorization", bearer.as_str())]);
+        // The first request takes one of the two places of the burst.
+        assert!(routed(&router, req()).await.status().is_success());
+        // An anonymous caller, even with a tag that matches nothing cached.
+        let anonymous = get("/tiles/3/6/3.mvt", &[("if-none-match", "*")]);
+        assert!(matches!(
+            fast.answer(&anonymous, None),
+            Verdict::Forward(None)
+        ));
+        assert!(matches!(fast.answer(&req(), None), Verdict::Answer(_)));
+        // The burst is spent: the refusal goes to the router with the request.
+        assert!(matches!(
+            fast.answer(&req(), None),
+            Verdict::Forward(Some(_))
+        ));
+    }
 
     #[test]
     fn only_plain_tile_paths() {
