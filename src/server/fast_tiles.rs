@@ -57,8 +57,15 @@ use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+/// The name of the header of request ids.
+const REQUEST_ID_NAME: &str = "x-request-id";
+
 /// The header of request ids.
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const REQUEST_ID: HeaderName = HeaderName::from_static(REQUEST_ID_NAME);
+
+/// The most an `x-request-id` the router adds to a request weighs in its
+/// header size ([`header_len`]: name, 16 hexadecimal digits, separators).
+const MAX_ID_FIELD: usize = REQUEST_ID_NAME.len() + 16 + 4;
 
 /// The query parameters the fast path reads (as the tile handler reads
 /// them); a query with any other goes to the router.
@@ -171,9 +178,15 @@ impl FastTiles {
         {
             return None;
         }
+        // The router counts the request id it adds among the header fields.
+        let id_len = if headers.contains_key(&REQUEST_ID) {
+            0
+        } else {
+            MAX_ID_FIELD
+        };
         let limits = &self.state.config.limits;
         if target_len(req.uri()) > limits.max_uri_bytes
-            || header_len(headers) > limits.max_header_bytes
+            || header_len(headers) + id_len > limits.max_header_bytes
         {
             return None;
         }
@@ -445,8 +458,10 @@ mod tests {
 
     #[tokio::test]
     async fn closed_servers_and_rate_limits_are_the_routers() {
-        let mut config = Config::default();
-        config.public_access = false;
+        let mut config = Config {
+            public_access: false,
+            ..Config::default()
+        };
         config.limits.rate_per_second = 0.001;
         config.limits.burst = 2;
         let (router, fast, planner, _) = app(config);
