@@ -135,10 +135,10 @@ impl FastTiles {
         let metrics = &self.state.metrics;
         let _in_flight = InFlight::enter(metrics);
         let mut resp = match known.body {
-            None => tiles::not_modified_response(&known.tag, known.public),
+            None => tiles::not_modified_response(known.tag, known.public),
             Some(body) => {
                 metrics.tile_cache_hits.fetch_add(1, Ordering::Relaxed);
-                tiles::tile_response(body, known.gzip, &known.tag, known.public)
+                tiles::tile_response(body, known.gzip, known.tag, known.public)
             }
         };
         let headers = resp.headers_mut();

@@ -28,8 +28,17 @@ pub struct Counter(Arc<AtomicU64>);
 impl Counter {
     /// The next id (the counter in hexadecimal).
     pub fn next_id(&self) -> Option<HeaderValue> {
-        let n = self.0.fetch_add(1, Ordering::Relaxed);
-        HeaderValue::from_str(&format!("{n:x}")).ok()
+        Counter::id(self.0.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Id `n`: `n` in hexadecimal, in a buffer of its exact length that the
+    /// header value takes as it is.
+    fn id(n: u64) -> Option<HeaderValue> {
+        use std::fmt::Write;
+        let digits = (u64::BITS - n.leading_zeros()).div_ceil(4).max(1);
+        let mut text = String::with_capacity(digits as usize);
+        write!(text, "{n:x}").ok()?;
+        HeaderValue::from_maybe_shared(bytes::Bytes::from(text.into_bytes())).ok()
     }
 }
 
@@ -227,4 +236,23 @@ pub fn apply(router: axum::Router, state: &AppState, gates: &Gates) -> axum::Rou
                 .set_x_request_id(gates.ids.clone())
                 .propagate_x_request_id(),
         )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_the_counter_in_hexadecimal() {
+        for n in [0, 1, 9, 10, 15, 16, 255, 256, 0xabc_def, u64::MAX] {
+            let id = Counter::id(n);
+            assert_eq!(
+                id.as_ref().map(|v| v.as_bytes()),
+                Some(format!("{n:x}").as_bytes())
+            );
+        }
+        let c = Counter::default();
+        let ids: Vec<_> = (0..3).filter_map(|_| c.next_id()).collect();
+        assert_eq!(ids, ["0", "1", "2"]);
+    }
 }

@@ -11,6 +11,7 @@ use crate::tiles::{
     HAZARD_GRADE_PARAM, INDUSTRY_PARAM, RISK_LEVEL_PARAM, TileError, TileFilter, TileId,
     TilePolicy, tilejson,
 };
+use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -18,8 +19,8 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, LazyLock};
 
 /// Media type of Mapbox Vector Tiles.
 const MVT_TYPE: &str = "application/vnd.mapbox-vector-tile";
@@ -133,6 +134,9 @@ pub(super) fn accepts_gzip(headers: &HeaderMap) -> bool {
         })
 }
 
+/// Bytes of the SHA-256 digest an entity tag shows (in hexadecimal).
+const ETAG_DIGEST_BYTES: usize = 10;
+
 /// The entity tag of one tile body.
 pub(super) fn etag(key: &TileKey) -> String {
     use std::fmt::Write;
@@ -153,10 +157,17 @@ pub(super) fn etag(key: &TileKey) -> String {
         h.update(key.filter.key_bytes());
     }
     let digest = h.finalize();
-    let mut out = String::with_capacity(32);
+    let mut hex = [0u8; 2 * ETAG_DIGEST_BYTES];
+    let _ = hex::encode_to_slice(
+        digest.get(..ETAG_DIGEST_BYTES).unwrap_or_default(),
+        &mut hex,
+    );
+    let suffix = if key.gzip { "-gzip\"" } else { "-identity\"" };
+    // Exactly as long as it will be: the answer takes the bytes as they are.
+    let mut out = String::with_capacity(1 + hex.len() + suffix.len());
     out.push('"');
-    out.push_str(&hex::encode(&digest[..10]));
-    out.push_str(if key.gzip { "-gzip\"" } else { "-identity\"" });
+    out.push_str(std::str::from_utf8(&hex).unwrap_or_default());
+    out.push_str(suffix);
     out
 }
 
@@ -196,20 +207,44 @@ pub(super) fn tile_key(
             (None, seq) => format!("{}-{seq}", snap.base_version).into(),
         },
         tile,
-        caller: scope.cache_key(&snap.store).into(),
+        caller: caller_key(scope, &snap.store),
         filter: filter_for(scope, filter),
         gzip: accepts_gzip(headers),
     }
 }
 
+/// [`Scope::cache_key`], shared for the scopes without a unit (no
+/// allocation on every request).
+fn caller_key(scope: Scope, store: &crate::index::Store) -> Arc<str> {
+    static PUBLIC: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("public"));
+    static ALL: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("all"));
+    match scope {
+        Scope::Public => Arc::clone(&PUBLIC),
+        Scope::All => Arc::clone(&ALL),
+        _ => scope.cache_key(store).into(),
+    }
+}
+
+/// Header fields a tile answer has room for: its own and those the
+/// middleware (or the fast path) adds.
+const ANSWER_HEADERS: usize = 12;
+
+/// An answer with `status` and `body` and room for [`ANSWER_HEADERS`].
+fn answer(status: StatusCode, body: Body) -> Response {
+    let mut resp = Response::new(body);
+    *resp.status_mut() = status;
+    *resp.headers_mut() = HeaderMap::with_capacity(ANSWER_HEADERS);
+    resp
+}
+
 /// The 304 answer to a tile request whose `If-None-Match` names `etag`.
-pub(super) fn not_modified_response(etag: &str, public: bool) -> Response {
-    let mut resp = StatusCode::NOT_MODIFIED.into_response();
+pub(super) fn not_modified_response(etag: String, public: bool) -> Response {
+    let mut resp = answer(StatusCode::NOT_MODIFIED, Body::empty());
     common_headers(&mut resp, etag, public);
     resp
 }
 
-fn common_headers(resp: &mut Response, etag: &str, public: bool) {
+fn common_headers(resp: &mut Response, etag: String, public: bool) {
     let h = resp.headers_mut();
     h.insert(
         header::VARY,
@@ -226,7 +261,8 @@ fn common_headers(resp: &mut Response, etag: &str, public: bool) {
             "private, no-store"
         }),
     );
-    if let Ok(v) = HeaderValue::from_str(etag) {
+    // The tag's own bytes, not a copy.
+    if let Ok(v) = HeaderValue::from_maybe_shared(Bytes::from(etag.into_bytes())) {
         h.insert(header::ETAG, v);
     }
 }
@@ -268,7 +304,7 @@ async fn tile(
     );
     let tag = etag(&key);
     if not_modified(headers, &tag) {
-        return Ok(not_modified_response(&tag, public));
+        return Ok(not_modified_response(tag, public));
     }
     let gzipped = key.gzip;
     let filter = key.filter;
@@ -278,7 +314,7 @@ async fn tile(
             .metrics
             .tile_cache_hits
             .fetch_add(1, Ordering::Relaxed);
-        return Ok(tile_response(body, gzipped, &tag, public));
+        return Ok(tile_response(body, gzipped, tag, public));
     }
     let (body, built) = tokio::task::spawn_blocking(move || {
         let mut built = false;
@@ -317,15 +353,15 @@ async fn tile(
     };
     counter.fetch_add(1, Ordering::Relaxed);
     let body = body.map_err(|e| ApiError::Internal(format!("tile {tile}: {e}")))?;
-    Ok(tile_response(body, gzipped, &tag, public))
+    Ok(tile_response(body, gzipped, tag, public))
 }
 
 /// The response for a tile body: 204 for an empty tile, else the MVT bytes.
-pub(super) fn tile_response(body: TileBody, gzipped: bool, tag: &str, public: bool) -> Response {
+pub(super) fn tile_response(body: TileBody, gzipped: bool, tag: String, public: bool) -> Response {
     let mut resp = match body {
-        None => StatusCode::NO_CONTENT.into_response(),
+        None => answer(StatusCode::NO_CONTENT, Body::empty()),
         Some(bytes) => {
-            let mut r = (StatusCode::OK, bytes).into_response();
+            let mut r = answer(StatusCode::OK, Body::from(bytes));
             let h = r.headers_mut();
             h.insert(header::CONTENT_TYPE, HeaderValue::from_static(MVT_TYPE));
             if gzipped {
@@ -444,6 +480,14 @@ mod tests {
         assert!(!accepts_gzip(&headers(&[("accept-encoding", "gzip;q=0")])));
         assert!(!accepts_gzip(&headers(&[("accept-encoding", "identity")])));
         assert!(!accepts_gzip(&headers(&[])));
+    }
+
+    #[test]
+    fn shared_caller_keys_are_the_scopes_keys() {
+        let store = crate::index::Store::build(Default::default());
+        for scope in [Scope::Public, Scope::All, Scope::Nothing] {
+            assert_eq!(*caller_key(scope, &store), *scope.cache_key(&store));
+        }
     }
 
     #[test]
