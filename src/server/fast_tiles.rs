@@ -239,10 +239,30 @@ fn set_content_length(resp: &mut Response) {
     if resp.headers().contains_key(header::CONTENT_LENGTH) {
         return;
     }
-    if let Some(size) = resp.body().size_hint().exact() {
-        resp.headers_mut()
-            .insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+    let value = match resp.body().size_hint().exact() {
+        None => return,
+        Some(0) => HeaderValue::from_static("0"),
+        Some(size) => match HeaderValue::from_bytes(decimal(size, &mut [0; 20])) {
+            Ok(v) => v,
+            Err(_) => return,
+        },
+    };
+    resp.headers_mut().insert(header::CONTENT_LENGTH, value);
+}
+
+/// `n` in decimal digits, written at the end of `buf` (a value made from
+/// them costs one allocation; `HeaderValue::from(u64)` makes two).
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut start = buf.len();
+    for slot in buf.iter_mut().rev() {
+        *slot = b'0' + (n % 10) as u8;
+        start -= 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
     }
+    buf.get(start..).unwrap_or_default()
 }
 
 /// `z`, `x` and `y.mvt` of a path `/tiles/Z/X/Y.mvt` whose numbers are
@@ -481,6 +501,13 @@ mod tests {
             fast.answer(&req(), None),
             Verdict::Forward(Some(_))
         ));
+    }
+
+    #[test]
+    fn decimal_digits() {
+        for n in [0, 7, 10, 101_449, u64::MAX] {
+            assert_eq!(decimal(n, &mut [0; 20]), n.to_string().as_bytes());
+        }
     }
 
     #[test]
