@@ -5,12 +5,15 @@ Usage: tile_hashes.py BASE MINZOOM MAXZOOM [TOKEN]
 
 Fetches /tiles/{z}/{x}/{y}.mvt for every tile of zooms MINZOOM..MAXZOOM
 that meets the bounds of BASE/tiles.json (with the bearer TOKEN when
-given), once plain and, every 7th tile, with Accept-Encoding: gzip, and
-prints one SHA-256 over each answer's status, body and caching headers
-(ETag, Vary, Cache-Control, Content-Type, Content-Encoding, CORS), then the
-number of tiles and of non-empty ones (with LINES=FILE, one line per
-answer there too). Two builds that print the same line
-serve the same bytes and headers.
+given, and always with an Origin), once plain and, every 7th tile, with
+Accept-Encoding: gzip; every 5th tile again with If-None-Match naming the
+ETag just received (a 304), every 11th with HEAD. Prints one SHA-256 over
+each answer's status, body and header lines in order (every line but
+`date`; of `x-request-id` only that it is there), then the number of
+tiles and of non-empty ones (with LINES=FILE, one line per answer there
+too). Two builds that print the same line serve the same bytes and
+headers. Run it twice on a server: the second pass answers from the
+tile cache.
 """
 import hashlib
 import http.client
@@ -20,8 +23,15 @@ import os
 import sys
 import urllib.parse
 
-HEADERS = ["etag", "vary", "cache-control", "content-type", "content-encoding",
-           "access-control-allow-origin", "access-control-expose-headers", "content-length"]
+# Header lines whose values differ from one answer to the next.
+VOLATILE = {"date", "x-request-id"}
+
+
+def header_lines(headers):
+    """Every header line in order, the volatile ones without their value."""
+    return "".join(
+        f"{name}={'' if name in VOLATILE else value};" for name, value in headers
+    )
 
 
 def tile_range(bounds, z):
@@ -41,14 +51,14 @@ def main():
     url = urllib.parse.urlparse(base)
     conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
 
-    def get(path, extra):
+    def get(path, extra, method="GET"):
         h = {"Origin": "http://example.org"}
         if token:
             h["Authorization"] = "Bearer " + token
         h.update(extra)
-        conn.request("GET", path, headers=h)
+        conn.request(method, path, headers=h)
         r = conn.getresponse()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+        return r.status, [(k.lower(), v) for k, v in r.getheaders()], r.read()
 
     _, _, body = get("/tiles.json", {})
     bounds = json.loads(body)["bounds"]
@@ -59,19 +69,28 @@ def main():
         x0, x1, y0, y1 = tile_range(bounds, z)
         for x in range(x0, x1 + 1):
             for y in range(y0, y1 + 1):
+                path = f"/tiles/{z}/{x}/{y}.mvt"
                 variants = [{}]
                 if tiles % 7 == 0:
                     variants.append({"Accept-Encoding": "gzip"})
                 for extra in variants:
-                    status, headers, body = get(f"/tiles/{z}/{x}/{y}.mvt", extra)
-                    line = f"{z}/{x}/{y} {extra} {status} " + "".join(
-                        f"{name}={headers.get(name, '')};" for name in HEADERS
-                    ) + hashlib.sha256(body).hexdigest()
-                    digest.update(line.encode())
-                    if lines:
-                        lines.write(line + "\n")
+                    status, headers, body = get(path, extra)
+                    answers = [("GET", extra, status, headers, body)]
+                    if tiles % 5 == 0:
+                        tag = dict(headers).get("etag", "")
+                        revalidate = dict(extra, **{"If-None-Match": tag})
+                        answers.append(("GET", revalidate, *get(path, revalidate)))
+                    if tiles % 11 == 0:
+                        answers.append(("HEAD", extra, *get(path, extra, "HEAD")))
+                    for method, sent, st, hs, b in answers:
+                        line = f"{method} {z}/{x}/{y} {sent} {st} " + header_lines(hs) + \
+                            hashlib.sha256(b).hexdigest()
+                        digest.update(line.encode())
+                        if lines:
+                            lines.write(line + "\n")
+                    if extra == {}:
+                        full += status == 200
                 tiles += 1
-                full += status == 200
     print(f"{digest.hexdigest()} tiles={tiles} non_empty={full}")
 
 

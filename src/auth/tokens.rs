@@ -115,13 +115,26 @@ pub fn new_plain_token() -> Result<String, TokenError> {
     Ok(format!("rm_{}", hex::encode(bytes)))
 }
 
-/// Compares two equal-length byte strings in time independent of where
-/// they differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
+/// Whether `stored` (hex, either case) spells `digest`, compared in time
+/// independent of where they differ, without an allocation.
+fn hex_digest_eq(stored: &str, digest: &[u8]) -> bool {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let stored = stored.as_bytes();
+    if stored.len() != 2 * digest.len() {
         return false;
     }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    let diff = stored
+        .chunks_exact(2)
+        .zip(digest)
+        .fold(0u8, |acc, (pair, &d)| {
+            let (hi, lo) = (HEX[usize::from(d >> 4)], HEX[usize::from(d & 15)]);
+            let (a, b) = match pair {
+                [a, b] => (*a, *b),
+                _ => (0, 0),
+            };
+            acc | (a.to_ascii_lowercase() ^ hi) | (b.to_ascii_lowercase() ^ lo)
+        });
+    diff == 0
 }
 
 impl TokensFile {
@@ -215,10 +228,10 @@ impl TokensFile {
     /// The caller a plain token stands for, or `None` if unknown. Every
     /// stored hash is compared in constant time.
     pub fn authenticate(&self, plain: &str) -> Option<Caller> {
-        let h = hash_token(plain);
+        let digest = Sha256::digest(plain.as_bytes());
         let mut found = None;
         for t in &self.tokens {
-            if constant_time_eq(t.sha256.to_ascii_lowercase().as_bytes(), h.as_bytes()) {
+            if hex_digest_eq(&t.sha256, &digest) {
                 found = Some(Caller::Token {
                     name: t.name.clone(),
                     role: t.role,
@@ -233,6 +246,20 @@ impl TokensFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_hashes_match_in_either_case_and_only_whole() {
+        let digest = Sha256::digest(b"demo-planner-7f3a91c2");
+        let hex = hash_token("demo-planner-7f3a91c2");
+        assert!(hex_digest_eq(&hex, &digest));
+        assert!(hex_digest_eq(&hex.to_ascii_uppercase(), &digest));
+        assert!(!hex_digest_eq(&hex[1..], &digest));
+        assert!(!hex_digest_eq(&format!("{hex}0"), &digest));
+        let mut other = hex.clone().into_bytes();
+        other[63] = if other[63] == b'0' { b'1' } else { b'0' };
+        assert!(!hex_digest_eq(&String::from_utf8(other).unwrap(), &digest));
+        assert!(!hex_digest_eq(&hash_token("another"), &digest));
+    }
 
     #[test]
     fn add_authenticate_revoke() {

@@ -25,12 +25,57 @@ use tower_http::request_id::{MakeRequestId, RequestId};
 #[derive(Clone, Default)]
 pub struct Counter(Arc<AtomicU64>);
 
+impl Counter {
+    /// The next id (the counter in hexadecimal).
+    pub fn next_id(&self) -> Option<HeaderValue> {
+        Counter::id(self.0.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Id `n`: `n` in hexadecimal, in a buffer of its exact length that the
+    /// header value takes as it is.
+    fn id(n: u64) -> Option<HeaderValue> {
+        use std::fmt::Write;
+        let digits = (u64::BITS - n.leading_zeros()).div_ceil(4).max(1);
+        let mut text = String::with_capacity(digits as usize);
+        write!(text, "{n:x}").ok()?;
+        HeaderValue::from_maybe_shared(bytes::Bytes::from(text.into_bytes())).ok()
+    }
+}
+
 impl MakeRequestId for Counter {
     fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
-        let n = self.0.fetch_add(1, Ordering::Relaxed);
-        HeaderValue::from_str(&format!("{n:x}"))
-            .ok()
-            .map(RequestId::new)
+        self.next_id().map(RequestId::new)
+    }
+}
+
+/// What the limit layers share with the fast path for cached tiles
+/// ([`super::fast_tiles`]), so that a request counts against the same
+/// budgets whichever way it is answered: the request-id counter, the
+/// places of `max_concurrent_requests` and the rate limiter.
+#[derive(Clone)]
+pub struct Gates {
+    /// Request ids.
+    pub ids: Counter,
+    /// Places for requests being handled (`max_concurrent_requests`).
+    pub permits: Arc<tokio::sync::Semaphore>,
+    /// The rate limit, when `rate_per_second` is set.
+    pub rate: Option<RateLimit>,
+}
+
+impl Gates {
+    /// The gates of `state`'s `[limits]`.
+    pub fn new(state: &AppState) -> Gates {
+        let limits = &state.config.limits;
+        Gates {
+            ids: Counter::default(),
+            permits: Arc::new(tokio::sync::Semaphore::new(
+                limits.max_concurrent_requests.max(1),
+            )),
+            rate: (limits.rate_per_second > 0.0).then(|| RateLimit {
+                limiter: Arc::new(RateLimiter::new(limits.rate_per_second, limits.burst)),
+                metrics: state.metrics.clone(),
+            }),
+        }
     }
 }
 
@@ -98,15 +143,26 @@ async fn body_size(
     resp
 }
 
+/// The length of a request target, as `max_uri_bytes` bounds it.
+pub fn target_len(uri: &axum::http::Uri) -> usize {
+    uri.path_and_query()
+        .map(|pq| pq.as_str().len())
+        .unwrap_or(0)
+}
+
+/// The size of header fields, as `max_header_bytes` bounds it.
+pub fn header_len(headers: &axum::http::HeaderMap) -> usize {
+    headers
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.as_bytes().len() + 4)
+        .sum()
+}
+
 /// Middleware: 414 for a request target longer than `max_uri_bytes`, 431
 /// for header fields larger than `max_header_bytes` in total.
 async fn sizes(State(state): State<AppState>, req: axum::extract::Request, next: Next) -> Response {
     let limits = &state.config.limits;
-    let uri_len = req
-        .uri()
-        .path_and_query()
-        .map(|pq| pq.as_str().len())
-        .unwrap_or(0);
+    let uri_len = target_len(req.uri());
     if uri_len > limits.max_uri_bytes {
         state.metrics.rejected("uri_too_long");
         return too_large(
@@ -118,11 +174,7 @@ async fn sizes(State(state): State<AppState>, req: axum::extract::Request, next:
             ),
         );
     }
-    let header_len: usize = req
-        .headers()
-        .iter()
-        .map(|(k, v)| k.as_str().len() + v.as_bytes().len() + 4)
-        .sum();
+    let header_len = header_len(req.headers());
     if header_len > limits.max_header_bytes {
         state.metrics.rejected("headers_too_large");
         return too_large(
@@ -137,30 +189,24 @@ async fn sizes(State(state): State<AppState>, req: axum::extract::Request, next:
     next.run(req).await
 }
 
-/// Wraps `router` in the limit layers (the last added runs first).
-pub fn apply(router: axum::Router, state: &AppState) -> axum::Router {
+/// Wraps `router` in the limit layers (the last added runs first), with
+/// the budgets of `gates`.
+pub fn apply(router: axum::Router, state: &AppState, gates: &Gates) -> axum::Router {
     let limits: &LimitsConfig = &state.config.limits;
     let router = router
         .layer(axum::middleware::from_fn_with_state(state.clone(), sizes))
         // Global: `Router::layer` wraps every route on its own, and a plain
         // `ConcurrencyLimitLayer` would give each route its own budget.
-        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
-            limits.max_concurrent_requests.max(1),
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::with_semaphore(
+            gates.permits.clone(),
         ));
     // Refused callers never wait for (or take) a concurrency slot.
-    let router = if limits.rate_per_second > 0.0 {
-        router.layer(axum::middleware::from_fn_with_state(
-            RateLimit {
-                limiter: std::sync::Arc::new(RateLimiter::new(
-                    limits.rate_per_second,
-                    limits.burst,
-                )),
-                metrics: state.metrics.clone(),
-            },
+    let router = match &gates.rate {
+        Some(rate) => router.layer(axum::middleware::from_fn_with_state(
+            rate.clone(),
             ratelimit::limit,
-        ))
-    } else {
-        router
+        )),
+        None => router,
     };
     router
         .layer(axum::middleware::from_fn_with_state(
@@ -187,7 +233,26 @@ pub fn apply(router: axum::Router, state: &AppState) -> axum::Router {
         )
         .layer(
             ServiceBuilder::new()
-                .set_x_request_id(Counter::default())
+                .set_x_request_id(gates.ids.clone())
                 .propagate_x_request_id(),
         )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_the_counter_in_hexadecimal() {
+        for n in [0, 1, 9, 10, 15, 16, 255, 256, 0xabc_def, u64::MAX] {
+            let id = Counter::id(n);
+            assert_eq!(
+                id.as_ref().map(|v| v.as_bytes()),
+                Some(format!("{n:x}").as_bytes())
+            );
+        }
+        let c = Counter::default();
+        let ids: Vec<_> = (0..3).filter_map(|_| c.next_id()).collect();
+        assert_eq!(ids, ["0", "1", "2"]);
+    }
 }

@@ -82,7 +82,9 @@ impl Metrics {
         }
     }
 
-    fn observe(&self, route: &str, status: u16, seconds: f64) {
+    /// Counts one answer of `route` (its template) with `status`, taken
+    /// `seconds`.
+    pub(super) fn observe(&self, route: &str, status: u16, seconds: f64) {
         let Ok(mut routes) = self.routes.lock() else {
             return;
         };
@@ -357,10 +359,11 @@ fn journal_metrics(out: &mut String, state: &AppState) {
 
 /// Counts one request in flight until dropped (also when the request's
 /// future is dropped by a timeout or a client going away).
-struct InFlight<'a>(&'a AtomicU64);
+pub(super) struct InFlight<'a>(&'a AtomicU64);
 
 impl<'a> InFlight<'a> {
-    fn enter(metrics: &'a Metrics) -> Self {
+    /// Counts one more request in flight.
+    pub(super) fn enter(metrics: &'a Metrics) -> Self {
         metrics.in_flight.fetch_add(1, Ordering::Relaxed);
         InFlight(&metrics.in_flight)
     }

@@ -7,8 +7,10 @@ mod admin;
 pub mod api;
 mod caller;
 mod conn_limit;
+mod cors;
 pub mod demo_tokens;
 mod error;
+mod fast_tiles;
 mod health;
 pub mod http;
 mod json_errors;
@@ -203,8 +205,16 @@ async fn follow_history(state: std::sync::Weak<SharedState>, wake: Arc<tokio::sy
     }
 }
 
-/// The application's routes.
+/// The application's routes, every request through the whole middleware
+/// stack.
 pub fn router(state: AppState) -> Router {
+    app(state).0
+}
+
+/// The router and the fast path for cached tiles that goes in front of it
+/// (see [`fast_tiles`]): both answer from one tile service and count
+/// against the same limits.
+fn app(state: AppState) -> (Router, Arc<fast_tiles::FastTiles>) {
     // The config's check has read the basemap once already.
     let basemap = match crate::basemap::Basemap::load(&state.config.basemap) {
         Ok(b) => b,
@@ -213,6 +223,8 @@ pub fn router(state: AppState) -> Router {
             None
         }
     };
+    let tile_service = Arc::new(tiles::TileService::new(state.config.tiles.cache_mb << 20));
+    let gates = limits::Gates::new(&state);
     let app = Router::new()
         .route("/health", get(health::health))
         .route("/metrics", get(metrics::metrics))
@@ -224,7 +236,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             http::json_cache,
         )))
-        .merge(tiles::routes(state.config.tiles.cache_mb << 20))
+        .merge(tiles::routes(tile_service.clone()))
         .merge(ogc::routes().layer(axum::middleware::from_fn_with_state(
             state.clone(),
             http::json_cache,
@@ -249,24 +261,16 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             metrics::track,
         ))
-        .layer(
-            tower_http::cors::CorsLayer::new()
-                .allow_origin(tower_http::cors::Any)
-                .allow_headers([
-                    axum::http::header::AUTHORIZATION,
-                    axum::http::header::IF_NONE_MATCH,
-                    axum::http::header::IF_MATCH,
-                    axum::http::header::CONTENT_TYPE,
-                ])
-                .expose_headers([axum::http::header::ETAG, axum::http::header::LOCATION]),
-        )
+        .layer(cors::layer())
         .with_state(state.clone());
     // The `Authorization` header is read once, before the rate limit (which
     // keys callers by token) and everything else.
-    limits::apply(app, &state).layer(axum::middleware::from_fn_with_state(
+    let router = limits::apply(app, &state, &gates).layer(axum::middleware::from_fn_with_state(
         state.clone(),
         caller::authenticate,
-    ))
+    ));
+    let fast = fast_tiles::FastTiles::new(state, tile_service, gates);
+    (router, Arc::new(fast))
 }
 
 /// Serves on `listener` until `shutdown` completes, then drains in-flight
@@ -278,5 +282,6 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let config = state.config.clone();
     let metrics = state.metrics.clone();
-    serve::serve(listener, router(state), &config, metrics, shutdown).await
+    let (router, fast) = app(state);
+    serve::serve(listener, router, fast, &config, metrics, shutdown).await
 }

@@ -107,18 +107,33 @@ pub struct RateLimit {
 
 /// The key a request is counted under: `token:NAME` for a valid token
 /// (Bearer or Basic alike, as read by [`super::caller::authenticate`]), else
-/// `ip:ADDRESS` (an unknown token does not escape the per-address limit).
-fn key(req: &Request) -> String {
-    if let Some(Authentication::Valid(Caller::Token { name, .. })) =
-        req.extensions().get::<Authentication>()
-    {
+/// `ip:ADDRESS` of the `peer` (an unknown token does not escape the
+/// per-address limit).
+pub fn key_of(auth: Option<&Authentication>, peer: Option<SocketAddr>) -> String {
+    if let Some(Authentication::Valid(Caller::Token { name, .. })) = auth {
         return format!("token:{name}");
     }
-    match req.extensions().get::<ConnectInfo<SocketAddr>>() {
-        Some(ConnectInfo(addr)) => format!("ip:{}", addr.ip()),
+    match peer {
+        Some(addr) => format!("ip:{}", addr.ip()),
         None => "ip:unknown".into(),
     }
 }
+
+/// The key of a request ([`key_of`] its authentication and peer address).
+fn key(req: &Request) -> String {
+    key_of(
+        req.extensions().get::<Authentication>(),
+        req.extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| *addr),
+    )
+}
+
+/// A request the limiter has already refused (the fast path for cached
+/// tiles asked it first): [`limit`] answers its 429 without asking again,
+/// so the request is counted once.
+#[derive(Debug, Clone, Copy)]
+pub struct Refused(pub Duration);
 
 /// Middleware: 429 with `Retry-After` (whole seconds, at least 1) for a
 /// caller above the rate.
@@ -127,8 +142,11 @@ pub async fn limit(State(rl): State<RateLimit>, req: Request, next: Next) -> Res
     if path == "/health" || path == "/metrics" {
         return next.run(req).await;
     }
-    let key = key(&req);
-    match rl.limiter.check(&key) {
+    let verdict = match req.extensions().get::<Refused>() {
+        Some(Refused(wait)) => Err(*wait),
+        None => rl.limiter.check(&key(&req)),
+    };
+    match verdict {
         Ok(()) => next.run(req).await,
         Err(wait) => {
             rl.metrics.rejected("rate_limit");

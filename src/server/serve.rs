@@ -4,10 +4,13 @@
 //! reset), caps on open connections in total and per address, a hard cap
 //! on the header size (431 from the protocol layer), the peer address for
 //! the rate limit, forwarding headers only from trusted proxies, and a
-//! graceful shutdown that drains in-flight requests.
+//! graceful shutdown that drains in-flight requests. Each request meets the
+//! fast path for cached tiles first ([`super::fast_tiles`]), then, unless it
+//! answered, the router.
 
 use super::Metrics;
 use super::conn_limit::{ConnLimit, refusal_response};
+use super::fast_tiles::{FastTiles, WithFastTiles};
 use super::write_timeout::WriteTimeout;
 use crate::config::Config;
 use crate::ip_range::any_contains;
@@ -30,12 +33,13 @@ pub const DRAIN: Duration = Duration::from_secs(8);
 /// The forwarding headers believed only from a trusted proxy.
 const FORWARDING: [&str; 3] = ["x-forwarded-host", "x-forwarded-proto", "forwarded"];
 
-/// Serves `router` on `listener` until `shutdown` completes, then stops
-/// accepting, lets idle connections go, and waits (up to [`DRAIN`]) for
-/// requests in flight to be answered.
+/// Serves `router`, behind the fast path `fast`, on `listener` until
+/// `shutdown` completes, then stops accepting, lets idle connections go,
+/// and waits (up to [`DRAIN`]) for requests in flight to be answered.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
+    fast: Arc<FastTiles>,
     config: &Config,
     metrics: Arc<Metrics>,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -92,6 +96,7 @@ pub async fn serve(
                 req.extensions_mut().insert(ConnectInfo(peer));
                 req
             });
+        let service = WithFastTiles::new(fast.clone(), Some(peer), service);
         let stalled = metrics.clone();
         let io = WriteTimeout::new(stream, write_timeout, move || {
             stalled.rejected("write_timeout");

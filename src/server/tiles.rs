@@ -3,13 +3,15 @@
 
 use super::http::base_url;
 use super::{ApiError, AppState};
-use crate::auth::Caller;
+use crate::auth::{Caller, Scope};
 use crate::model::LayerId;
+use crate::snapshot::Snapshot;
 use crate::tiles::cache::{TileBody, TileCache, TileKey, gzip};
 use crate::tiles::{
     HAZARD_GRADE_PARAM, INDUSTRY_PARAM, RISK_LEVEL_PARAM, TileError, TileFilter, TileId,
     TilePolicy, tilejson,
 };
+use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -17,8 +19,8 @@ use axum::routing::get;
 use axum::{Extension, Json, Router};
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, LazyLock};
 
 /// Media type of Mapbox Vector Tiles.
 const MVT_TYPE: &str = "application/vnd.mapbox-vector-tile";
@@ -27,23 +29,35 @@ const TILE_MAX_AGE: u32 = 300;
 /// `Cache-Control` of a public tile (max-age [`TILE_MAX_AGE`]).
 const PUBLIC_CACHE_CONTROL: &str = "public, max-age=300";
 const _: () = assert!(TILE_MAX_AGE == 300, "update PUBLIC_CACHE_CONTROL");
-/// Tile routes: `/tiles/{z}/{x}/{y}.mvt` and `/tiles.json`, with a cache of
-/// at most `cache_bytes` of tile bodies (0: no cache).
-pub fn routes(cache_bytes: u64) -> Router<AppState> {
-    let service = Arc::new(TileService {
-        cache: TileCache::new(cache_bytes),
-        policy: TilePolicy::default(),
-    });
+/// The route of composite tiles, as `/metrics` names it.
+pub(super) const TILE_ROUTE: &str = "/tiles/{z}/{x}/{y}";
+
+/// Tile routes: `/tiles/{z}/{x}/{y}.mvt` and `/tiles.json`, answered from
+/// `service` (shared with [`super::fast_tiles`]).
+pub(super) fn routes(service: Arc<TileService>) -> Router<AppState> {
     Router::new()
-        .route("/tiles/{z}/{x}/{y}", get(tile))
+        .route(TILE_ROUTE, get(tile))
         .route("/tiles.json", get(tile_json))
         .layer(Extension(service))
 }
 
-/// What the tile routes keep between requests.
-struct TileService {
-    cache: TileCache,
+/// What the tile routes keep between requests: the tile cache (read by
+/// the fast path too) and the cutting policy.
+pub(super) struct TileService {
+    /// Tile bodies by [`TileKey`].
+    pub(super) cache: TileCache,
     policy: TilePolicy,
+}
+
+impl TileService {
+    /// A service with a cache of at most `cache_bytes` of tile bodies (0:
+    /// no cache).
+    pub(super) fn new(cache_bytes: u64) -> Self {
+        TileService {
+            cache: TileCache::new(cache_bytes),
+            policy: TilePolicy::default(),
+        }
+    }
 }
 
 fn parse_number(what: &str, text: &str) -> Result<u32, ApiError> {
@@ -56,7 +70,7 @@ fn parse_number(what: &str, text: &str) -> Result<u32, ApiError> {
 
 /// Checks `z`, `x` and `y.mvt`: 400 for non-numeric parts or z > 22, 404
 /// for another extension or x/y outside the zoom's grid.
-fn parse_tile(z: &str, x: &str, y_ext: &str) -> Result<TileId, ApiError> {
+pub(super) fn parse_tile(z: &str, x: &str, y_ext: &str) -> Result<TileId, ApiError> {
     let Some(y) = y_ext.strip_suffix(".mvt") else {
         return Err(ApiError::NotFound(
             "tiles are served as {z}/{x}/{y}.mvt".into(),
@@ -76,7 +90,9 @@ fn parse_tile(z: &str, x: &str, y_ext: &str) -> Result<TileId, ApiError> {
 /// The query's `industry`, `risk_level` and `hazard_grade` as a filter
 /// (400 naming the parameter and the value for an unknown value or a
 /// list too long); [`TileFilter::NONE`] without a query.
-fn tile_filter(query: &std::collections::HashMap<String, String>) -> Result<TileFilter, ApiError> {
+pub(super) fn tile_filter(
+    query: &std::collections::HashMap<String, String>,
+) -> Result<TileFilter, ApiError> {
     if query.is_empty() {
         return Ok(TileFilter::NONE);
     }
@@ -92,7 +108,7 @@ fn tile_filter(query: &std::collections::HashMap<String, String>) -> Result<Tile
 /// `filter` as it bears on a caller with `scope`: it narrows only the
 /// private point layers, so a caller who sees neither gets (and shares the
 /// cache entry of) the unfiltered tile.
-fn filter_for(scope: crate::auth::Scope, filter: TileFilter) -> TileFilter {
+fn filter_for(scope: Scope, filter: TileFilter) -> TileFilter {
     if scope.opens(LayerId::Enterprises) || scope.opens(LayerId::HazardSources) {
         filter
     } else {
@@ -118,8 +134,11 @@ pub(super) fn accepts_gzip(headers: &HeaderMap) -> bool {
         })
 }
 
+/// Bytes of the SHA-256 digest an entity tag shows (in hexadecimal).
+const ETAG_DIGEST_BYTES: usize = 10;
+
 /// The entity tag of one tile body.
-fn etag(key: &TileKey) -> String {
+pub(super) fn etag(key: &TileKey) -> String {
     use std::fmt::Write;
     let mut h = Sha256::new();
     h.update(key.data_version.as_bytes());
@@ -138,10 +157,17 @@ fn etag(key: &TileKey) -> String {
         h.update(key.filter.key_bytes());
     }
     let digest = h.finalize();
-    let mut out = String::with_capacity(32);
+    let mut hex = [0u8; 2 * ETAG_DIGEST_BYTES];
+    let _ = hex::encode_to_slice(
+        digest.get(..ETAG_DIGEST_BYTES).unwrap_or_default(),
+        &mut hex,
+    );
+    let suffix = if key.gzip { "-gzip\"" } else { "-identity\"" };
+    // Exactly as long as it will be: the answer takes the bytes as they are.
+    let mut out = String::with_capacity(1 + hex.len() + suffix.len());
     out.push('"');
-    out.push_str(&hex::encode(&digest[..10]));
-    out.push_str(if key.gzip { "-gzip\"" } else { "-identity\"" });
+    out.push_str(std::str::from_utf8(&hex).unwrap_or_default());
+    out.push_str(suffix);
     out
 }
 
@@ -163,7 +189,62 @@ pub(super) fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
     super::http::etag_matches(headers, etag)
 }
 
-fn common_headers(resp: &mut Response, etag: &str, public: bool) {
+/// The cache key of `tile` for a caller with `scope`, with `filter` as it
+/// bears on that scope and the encoding `headers` accept. `date` is the day
+/// of `?date=` when `snap` is that day's state.
+pub(super) fn tile_key(
+    snap: &Snapshot,
+    scope: Scope,
+    tile: TileId,
+    filter: TileFilter,
+    date: Option<&str>,
+    headers: &HeaderMap,
+) -> TileKey {
+    TileKey {
+        data_version: match (date, snap.tile_changes.last_change(tile)) {
+            (Some(d), _) => format!("{}-{}@{d}", snap.base_version, snap.seq).into(),
+            (None, 0) => Arc::clone(&snap.base_version),
+            (None, seq) => format!("{}-{seq}", snap.base_version).into(),
+        },
+        tile,
+        caller: caller_key(scope, &snap.store),
+        filter: filter_for(scope, filter),
+        gzip: accepts_gzip(headers),
+    }
+}
+
+/// [`Scope::cache_key`], shared for the scopes without a unit (no
+/// allocation on every request).
+fn caller_key(scope: Scope, store: &crate::index::Store) -> Arc<str> {
+    static PUBLIC: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("public"));
+    static ALL: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("all"));
+    match scope {
+        Scope::Public => Arc::clone(&PUBLIC),
+        Scope::All => Arc::clone(&ALL),
+        _ => scope.cache_key(store).into(),
+    }
+}
+
+/// Header fields a tile answer has room for: its own and those the
+/// middleware (or the fast path) adds.
+const ANSWER_HEADERS: usize = 12;
+
+/// An answer with `status` and `body` and room for [`ANSWER_HEADERS`].
+fn answer(status: StatusCode, body: Body) -> Response {
+    let mut resp = Response::new(body);
+    *resp.status_mut() = status;
+    *resp.headers_mut() = HeaderMap::with_capacity(ANSWER_HEADERS);
+    resp
+}
+
+/// The 304 answer to a tile request whose `If-None-Match` names `etag`.
+pub(super) fn not_modified_response(etag: String, public: bool) -> Response {
+    let mut resp = answer(StatusCode::NOT_MODIFIED, Body::empty());
+    common_headers(&mut resp, etag, public);
+    resp
+}
+
+fn common_headers(resp: &mut Response, etag: String, public: bool) {
     let h = resp.headers_mut();
     h.insert(
         header::VARY,
@@ -180,7 +261,8 @@ fn common_headers(resp: &mut Response, etag: &str, public: bool) {
             "private, no-store"
         }),
     );
-    if let Ok(v) = HeaderValue::from_str(etag) {
+    // The tag's own bytes, not a copy.
+    if let Ok(v) = HeaderValue::from_maybe_shared(Bytes::from(etag.into_bytes())) {
         h.insert(header::ETAG, v);
     }
 }
@@ -212,22 +294,17 @@ async fn tile(
             "auth=required: this tile URL answers only a caller with a token".into(),
         ));
     }
-    let key = TileKey {
-        data_version: match (date, snap.tile_changes.last_change(tile)) {
-            (Some(d), _) => format!("{}-{}@{d}", snap.base_version, snap.seq).into(),
-            (None, 0) => Arc::clone(&snap.base_version),
-            (None, seq) => format!("{}-{seq}", snap.base_version).into(),
-        },
+    let key = tile_key(
+        &snap,
+        scope,
         tile,
-        caller: scope.cache_key(&snap.store).into(),
-        filter: filter_for(scope, filter),
-        gzip: accepts_gzip(headers),
-    };
+        filter,
+        date.map(String::as_str),
+        headers,
+    );
     let tag = etag(&key);
     if not_modified(headers, &tag) {
-        let mut resp = StatusCode::NOT_MODIFIED.into_response();
-        common_headers(&mut resp, &tag, public);
-        return Ok(resp);
+        return Ok(not_modified_response(tag, public));
     }
     let gzipped = key.gzip;
     let filter = key.filter;
@@ -237,7 +314,7 @@ async fn tile(
             .metrics
             .tile_cache_hits
             .fetch_add(1, Ordering::Relaxed);
-        return Ok(tile_response(body, gzipped, &tag, public));
+        return Ok(tile_response(body, gzipped, tag, public));
     }
     let (body, built) = tokio::task::spawn_blocking(move || {
         let mut built = false;
@@ -276,15 +353,15 @@ async fn tile(
     };
     counter.fetch_add(1, Ordering::Relaxed);
     let body = body.map_err(|e| ApiError::Internal(format!("tile {tile}: {e}")))?;
-    Ok(tile_response(body, gzipped, &tag, public))
+    Ok(tile_response(body, gzipped, tag, public))
 }
 
 /// The response for a tile body: 204 for an empty tile, else the MVT bytes.
-fn tile_response(body: TileBody, gzipped: bool, tag: &str, public: bool) -> Response {
+pub(super) fn tile_response(body: TileBody, gzipped: bool, tag: String, public: bool) -> Response {
     let mut resp = match body {
-        None => StatusCode::NO_CONTENT.into_response(),
+        None => answer(StatusCode::NO_CONTENT, Body::empty()),
         Some(bytes) => {
-            let mut r = (StatusCode::OK, bytes).into_response();
+            let mut r = answer(StatusCode::OK, Body::from(bytes));
             let h = r.headers_mut();
             h.insert(header::CONTENT_TYPE, HeaderValue::from_static(MVT_TYPE));
             if gzipped {
@@ -300,7 +377,7 @@ fn tile_response(body: TileBody, gzipped: bool, tag: &str, public: bool) -> Resp
 /// The query's parameters as `Query<HashMap<String, String>>` reads them
 /// (form-decoded, a repeated name keeping its last value); empty without
 /// a query, with no allocation.
-fn query_map(query: Option<&str>) -> std::collections::HashMap<String, String> {
+pub(super) fn query_map(query: Option<&str>) -> std::collections::HashMap<String, String> {
     match query {
         None | Some("") => std::collections::HashMap::new(),
         Some(q) => form_urlencoded::parse(q.as_bytes())
@@ -313,7 +390,7 @@ fn query_map(query: Option<&str>) -> std::collections::HashMap<String, String> {
 /// holders get an answer from. GIS clients built on Qt (QGIS) cache tiles
 /// by URL alone, so an authenticated tile layer there needs a URL no
 /// anonymous answer was ever cached under.
-fn requires_token(query: &std::collections::HashMap<String, String>) -> bool {
+pub(super) fn requires_token(query: &std::collections::HashMap<String, String>) -> bool {
     query.get("auth").is_some_and(|v| v == "required")
 }
 
@@ -403,6 +480,14 @@ mod tests {
         assert!(!accepts_gzip(&headers(&[("accept-encoding", "gzip;q=0")])));
         assert!(!accepts_gzip(&headers(&[("accept-encoding", "identity")])));
         assert!(!accepts_gzip(&headers(&[])));
+    }
+
+    #[test]
+    fn shared_caller_keys_are_the_scopes_keys() {
+        let store = crate::index::Store::build(Default::default());
+        for scope in [Scope::Public, Scope::All, Scope::Nothing] {
+            assert_eq!(*caller_key(scope, &store), *scope.cache_key(&store));
+        }
     }
 
     #[test]
