@@ -108,18 +108,7 @@ fn start(toml: &str) -> (tempfile::TempDir, Server) {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("ds");
     write_tiny_dataset(&data);
-    install_demo_tokens(tmp.path());
-    let tokens = tmp.path().join("data/demo-tokens.toml");
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .open(&tokens)
-        .unwrap();
-    writeln!(
-        f,
-        "\n[[token]]\nname = \"platform\"\nrole = \"ingest\"\nsha256 = \"{}\"",
-        riskmap::auth::hash_token(INGEST)
-    )
-    .unwrap();
+    install_demo_tokens_with_ingest(tmp.path(), INGEST);
     std::fs::write(tmp.path().join("riskmap.toml"), toml).unwrap();
     let server = Server::start(tmp.path(), &data, &[]);
     (tmp, server)

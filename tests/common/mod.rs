@@ -141,6 +141,23 @@ pub fn install_demo_tokens(dir: &Path) {
     std::fs::copy(src, dir.join("data/demo-tokens.toml")).ok();
 }
 
+/// [`install_demo_tokens`] plus an `ingest` token named `platform`
+/// whose plain value is `token`.
+pub fn install_demo_tokens_with_ingest(dir: &Path, token: &str) {
+    use std::io::Write;
+    install_demo_tokens(dir);
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.join("data/demo-tokens.toml"))
+        .unwrap_or_else(|e| panic!("tokens file: {e}"));
+    writeln!(
+        f,
+        "\n[[token]]\nname = \"platform\"\nrole = \"ingest\"\nsha256 = \"{}\"",
+        riskmap::auth::hash_token(token)
+    )
+    .unwrap_or_else(|e| panic!("tokens file: {e}"));
+}
+
 /// Path of the built binary.
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_riskmap"))
