@@ -85,6 +85,7 @@ cargo check --manifest-path fuzz/Cargo.toml --all-targets
 
 # How many tests ran per suite, and that none was skipped.
 echo "== summary"
+echo "build directory: $(du -sh target 2>/dev/null | cut -f1) (target/)"
 awk '/^     Running /{suite=($2 == "unittests") ? $3 : $2} /^   Doc-tests /{suite="doc-tests " $3}
      /^test result:/{printf "%-55s %s\n", suite, $0}' "$test_log"
 grep -E '^# (tests|pass|fail|skipped|todo) ' "$test_log" | sed 's/^/node --test (tests\/web): /' || true
