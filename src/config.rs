@@ -133,11 +133,22 @@ pub struct TilesConfig {
     /// Size of the in-memory tile cache, MiB of tile bodies (`0` turns the
     /// cache off: every tile is built on request, as in uncached benchmarks).
     pub cache_mb: u64,
+    /// Threads that build tiles not in the cache, in arrival order (`0`:
+    /// one per core).
+    pub build_threads: usize,
+    /// How much lower the build threads' CPU priority is than the rest of
+    /// the server's (nice value added, `0`–`19`; `0` keeps it): writes and
+    /// alarms are answered before tiles are built.
+    pub build_nice: i32,
 }
 
 impl Default for TilesConfig {
     fn default() -> Self {
-        TilesConfig { cache_mb: 256 }
+        TilesConfig {
+            cache_mb: 256,
+            build_threads: 0,
+            build_nice: 10,
+        }
     }
 }
 
@@ -351,6 +362,13 @@ impl Config {
                 "limits.max_connections, max_connections_per_client, max_streaming_responses and write_timeout_secs must be ≥ 1".into(),
             ));
         }
+        let t = &self.tiles;
+        if !(0..=19).contains(&t.build_nice) || t.build_threads > 1024 {
+            return Err(invalid(format!(
+                "tiles.build_nice must be 0–19 (found {}) and tiles.build_threads 0–1024 (found {})",
+                t.build_nice, t.build_threads
+            )));
+        }
         if self.layers.grid_cells.optional {
             return Err(invalid(
                 "layers.grid_cells.optional cannot be true: the grid is always required".into(),
@@ -407,6 +425,8 @@ mod tests {
             "watch_debounce_ms = 0\n",
             "[limits]\nmax_connections_per_client = 0\n",
             "trusted_proxies = [\"10.0.0.0/33\"]\n",
+            "[tiles]\nbuild_nice = 20\n",
+            "[tiles]\nbuild_nice = -5\n",
         ] {
             let msg = Config::parse(bad, Path::new("t.toml"))
                 .err()

@@ -315,6 +315,20 @@ fn fifty_concurrent_writers_on_one_record_one_wins_each_step() {
     let (_, b) = server.get_with(&format!("/api/hidden-dangers/{id}"), PLANNER);
     let history = json(&b)["properties"]["history"].as_array().unwrap().len();
     assert_eq!(history, 3, "report, one start, one rectify");
+    // Only the three winners were derived and journaled; the 98 refusals
+    // never reached the journal.
+    let (_, m) = server.get("/metrics");
+    let metric = |name: &str| -> f64 {
+        m.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing from /metrics:\n{m}"))
+    };
+    assert_eq!(metric("riskmap_write_derive_seconds_count"), 3.0);
+    assert_eq!(metric("riskmap_journal_appends_total"), 3.0);
+    let commits = metric("riskmap_journal_commit_seconds_count");
+    assert!((1.0..=3.0).contains(&commits), "{commits} group commits");
+    assert!(metric("riskmap_journal_commit_seconds_sum") > 0.0);
+    assert!(metric("riskmap_write_derive_seconds_sum") > 0.0);
 }
 
 /// Reads SSE events (name, data) from `path` with `token` into a channel.

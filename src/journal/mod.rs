@@ -91,6 +91,18 @@ pub struct Journal {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
+/// The writer thread's work so far: group commits, their time and the
+/// appends they answered.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CommitStats {
+    /// Group commits (one write and one fsync each).
+    pub commits: u64,
+    /// Their total time, seconds (write and fsync).
+    pub seconds: f64,
+    /// The appends they made durable (a commit answers one or more).
+    pub requests: u64,
+}
+
 /// The chain's head, under the order lock.
 struct Order {
     last_seq: u64,
@@ -146,6 +158,9 @@ impl Journal {
         let shared = Arc::new(Shared {
             failed: OnceLock::new(),
             durable_seq: AtomicU64::new(replay.last_seq),
+            commits: AtomicU64::new(0),
+            commit_nanos: AtomicU64::new(0),
+            committed_requests: AtomicU64::new(0),
         });
         let writer = Writer {
             path: path.clone(),
@@ -179,6 +194,16 @@ impl Journal {
     /// The last `seq` known to be on disk.
     pub fn durable_seq(&self) -> u64 {
         self.shared.durable_seq.load(Ordering::Acquire)
+    }
+
+    /// What the writer thread has done since the journal was opened.
+    pub fn stats(&self) -> CommitStats {
+        let s = &self.shared;
+        CommitStats {
+            commits: s.commits.load(Ordering::Relaxed),
+            seconds: s.commit_nanos.load(Ordering::Relaxed) as f64 / 1e9,
+            requests: s.committed_requests.load(Ordering::Relaxed),
+        }
     }
 
     /// Appends `entries` (in order, consecutive `seq`s) and returns them as

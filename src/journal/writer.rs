@@ -27,6 +27,12 @@ pub(super) struct Shared {
     pub failed: OnceLock<String>,
     /// The last `seq` on disk (fsynced).
     pub durable_seq: AtomicU64,
+    /// Group commits made (one write and one fsync each).
+    pub commits: AtomicU64,
+    /// Their total time, nanoseconds (write and fsync).
+    pub commit_nanos: AtomicU64,
+    /// The callers' requests they answered.
+    pub committed_requests: AtomicU64,
 }
 
 /// The writer thread's own state.
@@ -57,6 +63,7 @@ impl Writer {
                     Err(_) => break,
                 }
             }
+            let started = std::time::Instant::now();
             let result = match self.shared.failed.get() {
                 Some(reason) => Err(reason.clone()),
                 None => self.commit(&buf).map_err(|e| {
@@ -73,6 +80,12 @@ impl Writer {
                 self.shared
                     .durable_seq
                     .store(last.last_seq, Ordering::Release);
+                let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                let s = &self.shared;
+                s.commits.fetch_add(1, Ordering::Relaxed);
+                s.commit_nanos.fetch_add(nanos, Ordering::Relaxed);
+                s.committed_requests
+                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
             }
             for r in batch.drain(..) {
                 // A caller that went away still had its write made durable.

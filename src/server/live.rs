@@ -20,6 +20,7 @@ use crate::tiles::TilePolicy;
 use serde::Serialize;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::{RwLock, RwLockReadGuard, broadcast};
 
 /// Events the stream keeps for slow subscribers; a subscriber further
@@ -46,6 +47,19 @@ pub struct Live {
     publish: std::sync::Mutex<()>,
     /// Published writes, for `/api/events`.
     pub events: broadcast::Sender<LiveEvent>,
+    derives: AtomicU64,
+    derive_nanos: AtomicU64,
+}
+
+/// What the write path has done since the server started, for `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LiveStats {
+    /// Next snapshots derived (one per write, or per batch of entries).
+    pub derives: u64,
+    /// Their total time, seconds.
+    pub derive_seconds: f64,
+    /// The journal file's group commits (`None` with a database journal).
+    pub journal: Option<crate::journal::CommitStats>,
 }
 
 /// Where writes are journaled.
@@ -117,6 +131,8 @@ impl Live {
             gate: RwLock::new(()),
             publish: std::sync::Mutex::new(()),
             events,
+            derives: AtomicU64::new(0),
+            derive_nanos: AtomicU64::new(0),
         })
     }
 
@@ -136,6 +152,8 @@ impl Live {
             gate: RwLock::new(()),
             publish: std::sync::Mutex::new(()),
             events,
+            derives: AtomicU64::new(0),
+            derive_nanos: AtomicU64::new(0),
         })
     }
 
@@ -145,6 +163,33 @@ impl Live {
             Backend::Table(r) => Some(r),
             Backend::File(_) => None,
         }
+    }
+
+    /// What the write path has done so far.
+    pub fn stats(&self) -> LiveStats {
+        LiveStats {
+            derives: self.derives.load(Ordering::Relaxed),
+            derive_seconds: self.derive_nanos.load(Ordering::Relaxed) as f64 / 1e9,
+            journal: match &self.backend {
+                Backend::File(j) => Some(j.stats()),
+                Backend::Table(_) => None,
+            },
+        }
+    }
+
+    /// [`Snapshot::derive`], timed for [`Live::stats`].
+    pub(super) fn derive(
+        &self,
+        head: &Snapshot,
+        ops: &[Op<'_>],
+        policy: &TilePolicy,
+    ) -> Result<(Snapshot, Applied), LiveError> {
+        let started = std::time::Instant::now();
+        let out = head.derive(ops, policy);
+        let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.derives.fetch_add(1, Ordering::Relaxed);
+        self.derive_nanos.fetch_add(nanos, Ordering::Relaxed);
+        out
     }
 
     /// Holds off reloads for one write.
@@ -204,7 +249,7 @@ impl Live {
                     id: &id,
                     data: &data,
                 };
-                let (next, applied) = head.derive(&[entry], &policy)?;
+                let (next, applied) = self.derive(&head, &[entry], &policy)?;
                 let next = Arc::new(next);
                 *head = Arc::clone(&next);
                 *slot = Some(Written {
@@ -250,7 +295,7 @@ impl Live {
                 }
                 let at = crate::journal::now();
                 let ops = crate::live::new_ops(&items, first, &at, actor, role);
-                let (next, applied) = head.derive(&ops, &policy)?;
+                let (next, applied) = self.derive(&head, &ops, &policy)?;
                 let next = Arc::new(next);
                 *head = Arc::clone(&next);
                 *slot = Some(Written {

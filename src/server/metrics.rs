@@ -57,6 +57,34 @@ pub fn resident_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
+/// The write path's counters: derivations of the next snapshot and the
+/// journal's group commits (sum and count, as Prometheus summaries).
+fn write_stats(out: &mut String, s: &super::live::LiveStats) {
+    let _ = writeln!(
+        out,
+        "# HELP riskmap_write_derive_seconds Time spent deriving the next snapshot from a write (in the write order, before the fsync)."
+    );
+    let _ = writeln!(out, "# TYPE riskmap_write_derive_seconds summary");
+    let _ = writeln!(out, "riskmap_write_derive_seconds_sum {}", s.derive_seconds);
+    let _ = writeln!(out, "riskmap_write_derive_seconds_count {}", s.derives);
+    let Some(j) = s.journal else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "# HELP riskmap_journal_commit_seconds Group commits of the journal file (one write and one fsync each)."
+    );
+    let _ = writeln!(out, "# TYPE riskmap_journal_commit_seconds summary");
+    let _ = writeln!(out, "riskmap_journal_commit_seconds_sum {}", j.seconds);
+    let _ = writeln!(out, "riskmap_journal_commit_seconds_count {}", j.commits);
+    let _ = writeln!(
+        out,
+        "# HELP riskmap_journal_appends_total Appends made durable by the group commits (each commit answers one or more)."
+    );
+    let _ = writeln!(out, "# TYPE riskmap_journal_appends_total counter");
+    let _ = writeln!(out, "riskmap_journal_appends_total {}", j.requests);
+}
+
 impl Metrics {
     /// Counts a reload.
     pub fn reload(&self, ok: bool) {
@@ -239,6 +267,9 @@ impl Metrics {
         let _ = writeln!(out, "# TYPE riskmap_tile_cache_hit_ratio gauge");
         let ratio = if lookups > 0.0 { hits / lookups } else { 0.0 };
         let _ = writeln!(out, "riskmap_tile_cache_hit_ratio {ratio}");
+        if let Some(live) = state.live.get() {
+            write_stats(&mut out, &live.stats());
+        }
         let snap = state.current();
         let age = snap
             .loaded_at

@@ -5,6 +5,7 @@
 
 mod admin;
 pub mod api;
+pub mod build_pool;
 mod caller;
 mod conn_limit;
 mod cors;
@@ -223,7 +224,7 @@ fn app(state: AppState) -> (Router, Arc<fast_tiles::FastTiles>) {
             None
         }
     };
-    let tile_service = Arc::new(tiles::TileService::new(state.config.tiles.cache_mb << 20));
+    let tile_service = Arc::new(tiles::TileService::new(&state.config.tiles));
     let gates = limits::Gates::new(&state);
     let app = Router::new()
         .route("/health", get(health::health))

@@ -308,9 +308,8 @@ impl Replica {
         }
         let at = crate::journal::now();
         let ops = crate::live::new_ops(&items, first, &at, actor, role);
-        let (next, applied) = head
-            .snap
-            .derive(&ops, &TilePolicy::default())
+        let (next, applied) = live
+            .derive(&head.snap, &ops, &TilePolicy::default())
             .map_err(ApiError::from)?;
         drop(ops);
         let new: Vec<NewEntry> = items

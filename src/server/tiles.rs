@@ -1,9 +1,11 @@
 //! `GET /tiles/{z}/{x}/{y}.mvt` (composite vector tiles) and
 //! `GET /tiles.json` (TileJSON 3.0.0).
 
+use super::build_pool::BuildPool;
 use super::http::base_url;
 use super::{ApiError, AppState};
 use crate::auth::{Caller, Scope};
+use crate::config::TilesConfig;
 use crate::model::LayerId;
 use crate::snapshot::Snapshot;
 use crate::tiles::cache::{TileBody, TileCache, TileKey, gzip};
@@ -47,15 +49,25 @@ pub(super) struct TileService {
     /// Tile bodies by [`TileKey`].
     pub(super) cache: TileCache,
     policy: TilePolicy,
+    /// The threads that build tiles ([`BuildPool`]); `None` when they could
+    /// not be started (tiles are then built on the runtime's blocking pool).
+    builds: Option<BuildPool>,
 }
 
 impl TileService {
-    /// A service with a cache of at most `cache_bytes` of tile bodies (0:
-    /// no cache).
-    pub(super) fn new(cache_bytes: u64) -> Self {
+    /// A service with the cache and build threads of `config`.
+    pub(super) fn new(config: &TilesConfig) -> Self {
+        let builds = match BuildPool::new("tile-build", config.build_threads, config.build_nice) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                tracing::warn!("tiles are built on the blocking pool: {e}");
+                None
+            }
+        };
         TileService {
-            cache: TileCache::new(cache_bytes),
+            cache: TileCache::new(config.cache_mb << 20),
             policy: TilePolicy::default(),
+            builds,
         }
     }
 }
@@ -316,7 +328,9 @@ async fn tile(
             .fetch_add(1, Ordering::Relaxed);
         return Ok(tile_response(body, gzipped, tag, public));
     }
-    let (body, built) = tokio::task::spawn_blocking(move || {
+    let svc = Arc::clone(&service);
+    let job = move || {
+        let service = svc;
         let mut built = false;
         let build = || -> Result<TileBody, String> {
             built = true;
@@ -343,9 +357,16 @@ async fn tile(
             service.cache.get_or_build(key, build)
         };
         (body, built)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("tile task: {e}")))?;
+    };
+    let (body, built) = match &service.builds {
+        Some(pool) => pool
+            .run(job)
+            .await
+            .map_err(|e| ApiError::Internal(format!("tile task: {e}")))?,
+        None => tokio::task::spawn_blocking(job)
+            .await
+            .map_err(|e| ApiError::Internal(format!("tile task: {e}")))?,
+    };
     let counter = if built {
         &state.metrics.tile_cache_misses
     } else {
