@@ -152,7 +152,7 @@ fn main() {
             );
             s.spawn(move || {
                 let agent = ureq::AgentBuilder::new().build();
-                let mut rng = Rng(0x2545_f491_4f6c_dd1d ^ (c as u64 + 7));
+                let mut rng = Rng::new(0x2545_f491_4f6c_dd1d ^ (c as u64 + 7));
                 let (mut mine, mut bad) = (Vec::new(), 0usize);
                 let [w, so, e, n] = [args.bbox[0], args.bbox[1], args.bbox[2], args.bbox[3]];
                 let url = format!("{}/api/hidden-dangers", args.write);

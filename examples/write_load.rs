@@ -14,8 +14,9 @@
 //! is answered (closed loop: the throughput the server reaches, and by
 //! Little's law a latency of about clients ÷ throughput). With `--rate R`
 //! the writers together send R writes a second on a fixed schedule (open
-//! loop), and a write's latency counts from its scheduled time, so a
-//! server that falls behind is charged for the wait.
+//! loop, evenly spaced: writer c of N starts c/N of its interval late),
+//! and a write's latency counts from its scheduled time, so a server that
+//! falls behind is charged for the wait.
 
 #[path = "shared/load.rs"]
 mod load;
@@ -100,7 +101,7 @@ fn read_tiles(args: &Args, stop: Arc<AtomicBool>) -> Vec<Duration> {
             let (out, stop, args) = (Arc::clone(&out), Arc::clone(&stop), args.clone());
             s.spawn(move || {
                 let agent = ureq::AgentBuilder::new().build();
-                let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (r as u64 + 1));
+                let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15 ^ (r as u64 + 1));
                 let mut mine = Vec::new();
                 let [w, so, e, n] = [args.bbox[0], args.bbox[1], args.bbox[2], args.bbox[3]];
                 while !stop.load(Ordering::Relaxed) {
@@ -167,16 +168,18 @@ fn main() {
             );
             s.spawn(move || {
                 let agent = ureq::AgentBuilder::new().build();
-                let mut rng = Rng(0x2545_f491_4f6c_dd1d ^ (c as u64 + 7));
+                let mut rng = Rng::new(0x2545_f491_4f6c_dd1d ^ (c as u64 + 7));
                 let mut mine = Vec::new();
                 let mut bad = 0;
                 let [w, so, e, n] = [args.bbox[0], args.bbox[1], args.bbox[2], args.bbox[3]];
                 let url = format!("{}/api/hidden-dangers", args.base);
-                // Open loop: this writer's share of --rate, its first write
-                // at a random point of its interval.
+                // Open loop: this writer's share of --rate, the writers'
+                // first writes spread evenly over one interval, so that
+                // together they send at a constant rate (not in bursts).
                 let interval = (args.rate > 0.0)
                     .then(|| Duration::from_secs_f64(args.clients as f64 / args.rate));
-                let mut next = started + interval.map_or(Duration::ZERO, |i| i.mul_f64(rng.next()));
+                let phase = c as f64 / args.clients as f64;
+                let mut next = started + interval.map_or(Duration::ZERO, |i| i.mul_f64(phase));
                 let mut due = || -> Instant {
                     let Some(i) = interval else { return Instant::now() };
                     let at = next;
@@ -197,6 +200,7 @@ fn main() {
                     let (st, etag, b) = post(&agent, &url, &args.planner, None, body);
                     mine.push(t.elapsed());
                     if st != 201 {
+                        eprintln!("report refused: {st} {b}");
                         bad += 1;
                         continue;
                     }
@@ -208,9 +212,10 @@ fn main() {
                             break;
                         }
                         let t = due();
-                        let (st, e, _) = post(&agent, &ev, token, tag.as_deref(), json!({"action": action}));
+                        let (st, e, b) = post(&agent, &ev, token, tag.as_deref(), json!({"action": action}));
                         mine.push(t.elapsed());
                         if st != 200 {
+                            eprintln!("{action} refused: {st} {b}");
                             bad += 1;
                             break;
                         }
