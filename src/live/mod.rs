@@ -17,6 +17,7 @@ use crate::index::{DangerEntry, DangerEvent, UnitId};
 use crate::model::{HiddenDanger, LayerId, Level};
 use crate::risk::UnitScore;
 use crate::snapshot::Snapshot;
+use crate::tiles::TileMarks;
 use crate::tiles::TilePolicy;
 use dangers::{EventData, OP_EVENT, OP_REPORT};
 use geo::BoundingRect;
@@ -281,11 +282,11 @@ impl Snapshot {
         let store = self.store.with_live(book, alarm_book);
         let mut scores = self.scores.clone();
         let ancestors = scores.rescore_cells(&store, &applied.cells);
-        let mut tile_changes = self.tile_changes.clone();
         let top = policy.maxzoom;
+        let mut marks = TileMarks::default();
         for (p, from) in points {
             let b = [p.x(), p.y(), p.x(), p.y()];
-            tile_changes.mark(b, from, top, seq);
+            marks.add(b, from, top);
             grow(&mut applied.bbox, b);
         }
         let mut units: Vec<UnitId> = applied.cells.iter().chain(&ancestors).copied().collect();
@@ -301,9 +302,11 @@ impl Snapshot {
                 grow(&mut applied.bbox, b);
             }
             if applied.cells.contains(&u) || shown_differs(self.scores.unit(u), scores.unit(u)) {
-                tile_changes.mark(b, policy.minzoom(level_layer(unit.level)), top, seq);
+                marks.add(b, policy.minzoom(level_layer(unit.level)), top);
             }
         }
+        let mut tile_changes = self.tile_changes.clone();
+        tile_changes.apply(marks, seq);
         applied.units = units;
         Ok((self.with_live(store, scores, tile_changes, seq), applied))
     }

@@ -326,7 +326,8 @@ impl Live {
         if let Ok(_p) = self.publish.lock() {
             let current = served.load();
             if current.seq < written.seq && current.base_version == written.snapshot.base_version {
-                served.store(Arc::clone(&written.snapshot));
+                drop(current);
+                drop_later(served.swap(Arc::clone(&written.snapshot)));
             }
         }
         if self.events.receiver_count() == 0 {
@@ -344,6 +345,30 @@ impl Live {
             applied: Arc::clone(&written.applied),
             scores: scores.into(),
         });
+    }
+}
+
+/// Snapshots waiting for the thread that frees them.
+const DROP_QUEUE: usize = 1024;
+
+/// Lets a dedicated thread drop a replaced snapshot: when it is the last
+/// reference, freeing what the write replaced (map nodes, chunks, tile
+/// marks) takes a share of a millisecond that no answer should wait for.
+/// Dropped here when the thread is missing or behind.
+fn drop_later(old: Arc<Snapshot>) {
+    static DROPPER: std::sync::OnceLock<Option<std::sync::mpsc::SyncSender<Arc<Snapshot>>>> =
+        std::sync::OnceLock::new();
+    let tx = DROPPER.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Arc<Snapshot>>(DROP_QUEUE);
+        std::thread::Builder::new()
+            .name("snapshot-drop".into())
+            .spawn(move || while rx.recv().is_ok() {})
+            .ok()
+            .map(|_| tx)
+    });
+    if let Some(tx) = tx {
+        // Full or gone: dropped here, as before.
+        let _ = tx.try_send(old);
     }
 }
 

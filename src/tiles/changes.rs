@@ -3,6 +3,7 @@
 //! its ETag (and a client's `If-None-Match` still answers 304).
 
 use super::TileId;
+use std::collections::{HashMap, HashSet};
 
 /// Zooms above this share the record of their ancestor at this zoom.
 pub const TRACKED_MAX_ZOOM: u8 = 16;
@@ -32,35 +33,20 @@ impl TileChanges {
     /// [`TRACKED_MAX_ZOOM`]) whose buffered area meets the lon/lat box
     /// `[west, south, east, north]` changed at `seq`.
     pub fn mark(&mut self, bbox: [f64; 4], from: u8, to: u8, seq: u64) {
-        let [w, s, e, n] = bbox;
-        if ![w, s, e, n].iter().all(|v| v.is_finite()) {
-            return;
+        let mut marks = TileMarks::default();
+        marks.add(bbox, from, to);
+        self.apply(marks, seq);
+    }
+
+    /// Records every tile of `marks` as changed at `seq`: each distinct
+    /// tile is written to the persistent maps once, however many boxes of
+    /// one write met it.
+    pub fn apply(&mut self, marks: TileMarks, seq: u64) {
+        for t in marks.exact {
+            self.last.insert(t, seq);
         }
-        let to = to.min(TRACKED_MAX_ZOOM);
-        for z in from..=to {
-            let range = tile_range(bbox, z);
-            let (x0, x1, y0, y1) = range;
-            let count = u64::from(x1 - x0 + 1) * u64::from(y1 - y0 + 1);
-            if count > EXACT_TILES && z > from {
-                // From here down, mark the tiles of the zoom above, for
-                // every deeper zoom (it covered at most EXACT_TILES).
-                let (px0, px1, py0, py1) = tile_range(bbox, z - 1);
-                for x in px0..=px1 {
-                    for y in py0..=py1 {
-                        if let Ok(t) = TileId::new(u32::from(z - 1), x, y) {
-                            self.below.insert(t, (seq, z));
-                        }
-                    }
-                }
-                return;
-            }
-            for x in x0..=x1 {
-                for y in y0..=y1 {
-                    if let Ok(t) = TileId::new(u32::from(z), x, y) {
-                        self.last.insert(t, seq);
-                    }
-                }
-            }
+        for (t, from) in marks.below {
+            self.below.insert(t, (seq, from));
         }
     }
 
@@ -100,6 +86,63 @@ impl TileChanges {
     /// Whether no tile changed.
     pub fn is_empty(&self) -> bool {
         self.last.is_empty() && self.below.is_empty()
+    }
+}
+
+/// The tiles one write may have changed, gathered before they are recorded
+/// in [`TileChanges`] (see [`TileChanges::apply`]): a write that meets the
+/// same tiles through many boxes (an alarm's cells, their ancestors)
+/// records each tile once.
+#[derive(Debug, Default)]
+pub struct TileMarks {
+    exact: HashSet<TileId>,
+    /// Coarse marks: the tile, and the first zoom below it that counts as
+    /// changed (the lowest of the marks that met it).
+    below: HashMap<TileId, u8>,
+}
+
+impl TileMarks {
+    /// Adds every tile of zooms `from..=to` (capped at
+    /// [`TRACKED_MAX_ZOOM`]) whose buffered area meets the lon/lat box
+    /// `[west, south, east, north]`; a box wider than [`EXACT_TILES`] tiles
+    /// at a zoom is marked on the tiles of the zoom above for every zoom
+    /// from there down.
+    pub fn add(&mut self, bbox: [f64; 4], from: u8, to: u8) {
+        let [w, s, e, n] = bbox;
+        if ![w, s, e, n].iter().all(|v| v.is_finite()) {
+            return;
+        }
+        let to = to.min(TRACKED_MAX_ZOOM);
+        for z in from..=to {
+            let (x0, x1, y0, y1) = tile_range(bbox, z);
+            let count = u64::from(x1 - x0 + 1) * u64::from(y1 - y0 + 1);
+            if count > EXACT_TILES && z > from {
+                // From here down, mark the tiles of the zoom above, for
+                // every deeper zoom (it covered at most EXACT_TILES).
+                let (px0, px1, py0, py1) = tile_range(bbox, z - 1);
+                for x in px0..=px1 {
+                    for y in py0..=py1 {
+                        if let Ok(t) = TileId::new(u32::from(z - 1), x, y) {
+                            let first = self.below.entry(t).or_insert(z);
+                            *first = (*first).min(z);
+                        }
+                    }
+                }
+                return;
+            }
+            for x in x0..=x1 {
+                for y in y0..=y1 {
+                    if let Ok(t) = TileId::new(u32::from(z), x, y) {
+                        self.exact.insert(t);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether no tile was added.
+    pub fn is_empty(&self) -> bool {
+        self.exact.is_empty() && self.below.is_empty()
     }
 }
 
@@ -179,5 +222,39 @@ mod tests {
         assert_eq!(d.last_change(t(11, x0, y0)), 0);
         let (x0, _, y0, _) = tile_range(b, 13);
         assert_eq!(d.last_change(t(13, x0, y0)), 5);
+    }
+
+    #[test]
+    fn one_write_s_boxes_gathered_mark_what_they_mark_one_by_one() {
+        // An alarm's point, two of its cells and a county-sized ancestor.
+        let boxes = [
+            ([118.60, 24.90, 118.60, 24.90], 12u8),
+            ([118.598, 24.898, 118.603, 24.902], 12),
+            ([118.600, 24.899, 118.606, 24.905], 12),
+            ([118.40, 24.80, 118.80, 25.15], 8),
+        ];
+        let mut one_by_one = TileChanges::default();
+        let mut gathered = TileChanges::default();
+        let mut marks = TileMarks::default();
+        assert!(marks.is_empty());
+        for (b, from) in boxes {
+            one_by_one.mark(b, from, 16, 9);
+            marks.add(b, from, 16);
+        }
+        gathered.apply(marks, 9);
+        assert_eq!(gathered.len(), one_by_one.len());
+        for z in 6..=16u32 {
+            let (x0, x1, y0, y1) = tile_range([118.3, 24.7, 118.9, 25.2], z as u8);
+            for x in x0..=x1 {
+                for y in y0..=y1 {
+                    let tile = t(z, x, y);
+                    assert_eq!(
+                        gathered.last_change(tile),
+                        one_by_one.last_change(tile),
+                        "{z}/{x}/{y}"
+                    );
+                }
+            }
+        }
     }
 }

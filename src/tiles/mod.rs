@@ -38,7 +38,7 @@ pub mod shapes;
 pub mod simplify;
 pub mod tilejson;
 
-pub use changes::{TRACKED_MAX_ZOOM, TileChanges};
+pub use changes::{TRACKED_MAX_ZOOM, TileChanges, TileMarks};
 pub use compose::{BuiltTile, build_tile, build_tile_filtered};
 pub use filter::{
     HAZARD_GRADE_PARAM, INDUSTRY_PARAM, MAX_FILTER_VALUES, RISK_LEVEL_PARAM, TileFilter,
