@@ -7,7 +7,8 @@
 //!
 //! ```text
 //! write_load --base http://127.0.0.1:PORT --planner TOKEN --admin TOKEN \
-//!            [--clients 50] [--seconds 20] [--readers 8] [--rate 500] --bbox W,S,E,N
+//!            [--clients 50] [--seconds 20] [--readers 8] [--rate 500] --bbox W,S,E,N \
+//!            [--read-bbox W,S,E,N]
 //! ```
 //!
 //! Without `--rate` every writer sends its next write as soon as the last
@@ -53,9 +54,13 @@ struct Args {
     /// schedule; 0: each writer as fast as it is answered.
     #[arg(long, default_value_t = 0.0)]
     rate: f64,
-    /// Where to put the dangers and read tiles: west,south,east,north.
+    /// Where to put the dangers (and read tiles): west,south,east,north.
     #[arg(long, value_delimiter = ',', required = true)]
     bbox: Vec<f64>,
+    /// Where to read tiles instead, west,south,east,north (default: the
+    /// writes' box): tiles away from the writes.
+    #[arg(long, value_delimiter = ',')]
+    read_bbox: Option<Vec<f64>>,
 }
 
 fn post(
@@ -103,7 +108,8 @@ fn read_tiles(args: &Args, stop: Arc<AtomicBool>) -> Vec<Duration> {
                 let agent = ureq::AgentBuilder::new().build();
                 let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15 ^ (r as u64 + 1));
                 let mut mine = Vec::new();
-                let [w, so, e, n] = [args.bbox[0], args.bbox[1], args.bbox[2], args.bbox[3]];
+                let b = args.read_bbox.as_ref().unwrap_or(&args.bbox);
+                let [w, so, e, n] = [b[0], b[1], b[2], b[3]];
                 while !stop.load(Ordering::Relaxed) {
                     let z = 10 + (rng.next() * 5.0) as u32;
                     let (x, y) = tile_of(w + (e - w) * rng.next(), so + (n - so) * rng.next(), z);
@@ -132,8 +138,8 @@ fn read_tiles(args: &Args, stop: Arc<AtomicBool>) -> Vec<Duration> {
 
 fn main() {
     let args = Args::parse();
-    if args.bbox.len() != 4 {
-        eprintln!("--bbox takes four numbers: west,south,east,north");
+    if args.bbox.len() != 4 || args.read_bbox.as_ref().is_some_and(|b| b.len() != 4) {
+        eprintln!("--bbox and --read-bbox take four numbers: west,south,east,north");
         std::process::exit(2);
     }
     if !args.base.starts_with("http://127.") && !args.base.starts_with("http://localhost") {
