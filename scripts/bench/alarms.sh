@@ -22,18 +22,9 @@ PLANNER=demo-planner-7f3a91c2
 ADMIN=demo-admin-4be2d058
 ROOT=$PWD
 WORK=$(mktemp -d /tmp/riskmap-alarm-bench.XXXXXX)
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-serve() { # serve LOG: starts the server, sets P and PID
-  P=$(port)
-  RUST_LOG=info "$BIN" serve --data "$DATA" --addr "127.0.0.1:$P" >"$1" 2>&1 &
-  PID=$!
-  until curl -fso /dev/null "http://127.0.0.1:$P/health"; do
-    kill -0 "$PID" 2>/dev/null || { cat "$1" >&2; exit 1; }
-    sleep 0.2
-  done
-  # The history opens in the background: let it finish first.
-  while curl -fs "http://127.0.0.1:$P/health" | grep -q history_opening; do sleep 0.2; done
-}
+# shellcheck source=scripts/bench/serve.sh
+. "$ROOT/scripts/bench/serve.sh"
+serve() { serve_riskmap "$1" "$BIN" -- "$DATA"; } # serve LOG: sets P and PID
 alarms() { curl -fs "http://127.0.0.1:$P/health" | python3 -c 'import json,sys; print(json.load(sys.stdin)["counts"]["alarms"])'; }
 trap 'kill "${PID:-}" "${WRK:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 

@@ -22,15 +22,10 @@ WORK=$(mktemp -d /tmp/riskmap-uncached.XXXXXX)
   for line in "$@"; do echo "$line"; done
   printf '[limits]\nmax_concurrent_requests = 4096\n'
 } >"$WORK/riskmap.toml"
-P=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$BIN" --config "$WORK/riskmap.toml" serve --data "$DATA" --addr "127.0.0.1:$P" >"$WORK/serve.log" 2>&1 &
-PID=$!
-trap 'kill "$PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
-until curl -fso /dev/null "http://127.0.0.1:$P/health"; do
-  kill -0 "$PID" 2>/dev/null || { cat "$WORK/serve.log" >&2; exit 1; }
-  sleep 0.2
-done
-while curl -fs "http://127.0.0.1:$P/health" | grep -q history_opening; do sleep 0.2; done
+# shellcheck source=scripts/bench/serve.sh
+. "$ROOT/scripts/bench/serve.sh"
+trap 'kill "${PID:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+serve_riskmap "$WORK/serve.log" "$BIN" --config "$WORK/riskmap.toml" -- "$DATA"
 for run in $(seq 1 "$RUNS"); do
   PATHS=$LIST PREFIX=/tiles/ SUFFIX=.mvt TOKEN=demo-planner-7f3a91c2 \
     wrk -t2 -c50 -d"${DURATION:-10}s" --timeout 30s -s "$ROOT/scripts/bench/replay.lua" "http://127.0.0.1:$P" 2>&1 |

@@ -27,16 +27,11 @@ if [ -d "$DATA/.riskmap-cache" ]; then cp -r "$DATA/.riskmap-cache" "$WORK/"; fi
 if [ -f "$DATA/.journal.history.sqlite" ] && [ ! -e "$DATA/journal.jsonl" ]; then
   cp "$DATA/.journal.history.sqlite" "$WORK/"
 fi
-P=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 printf 'tokens = "%s"\n' "$ROOT/data/demo-tokens.toml" >"$WORK/riskmap.toml"
-"$BIN" --config "$WORK/riskmap.toml" serve --data "$WORK" --addr "127.0.0.1:$P" >"$WORK/serve.log" 2>&1 &
-PID=$!
-trap 'kill "$PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
-until curl -fso /dev/null "http://127.0.0.1:$P/health"; do
-  kill -0 "$PID" 2>/dev/null || { cat "$WORK/serve.log" >&2; exit 1; }
-  sleep 0.2
-done
-while curl -fs "http://127.0.0.1:$P/health" | grep -q history_opening; do sleep 0.2; done
+# shellcheck source=scripts/bench/serve.sh
+. "$ROOT/scripts/bench/serve.sh"
+trap 'kill "${PID:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+serve_riskmap "$WORK/serve.log" "$BIN" --config "$WORK/riskmap.toml" -- "$WORK"
 [ -x "$ROOT/target/release/examples/write_load" ] || cargo build --release --quiet --example write_load
 RATE_ARGS=()
 [ "$RATE" != 0 ] && RATE_ARGS=(--rate "$RATE")

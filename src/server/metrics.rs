@@ -57,26 +57,34 @@ pub fn resident_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
+/// One Prometheus summary without quantiles: `name_sum` and `name_count`.
+fn summary(out: &mut String, name: &str, help: &str, sum: f64, count: u64) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} summary");
+    let _ = writeln!(out, "{name}_sum {sum}");
+    let _ = writeln!(out, "{name}_count {count}");
+}
+
 /// The write path's counters: derivations of the next snapshot and the
-/// journal's group commits (sum and count, as Prometheus summaries).
+/// journal's group commits.
 fn write_stats(out: &mut String, s: &super::live::LiveStats) {
-    let _ = writeln!(
+    summary(
         out,
-        "# HELP riskmap_write_derive_seconds Time spent deriving the next snapshot from a write (in the write order, before the fsync)."
+        "riskmap_write_derive_seconds",
+        "Time spent deriving the next snapshot from a write (in the write order, before the fsync).",
+        s.derive_seconds,
+        s.derives,
     );
-    let _ = writeln!(out, "# TYPE riskmap_write_derive_seconds summary");
-    let _ = writeln!(out, "riskmap_write_derive_seconds_sum {}", s.derive_seconds);
-    let _ = writeln!(out, "riskmap_write_derive_seconds_count {}", s.derives);
     let Some(j) = s.journal else {
         return;
     };
-    let _ = writeln!(
+    summary(
         out,
-        "# HELP riskmap_journal_commit_seconds Group commits of the journal file (one write and one fsync each)."
+        "riskmap_journal_commit_seconds",
+        "Group commits of the journal file (one write and one fsync each).",
+        j.seconds,
+        j.commits,
     );
-    let _ = writeln!(out, "# TYPE riskmap_journal_commit_seconds summary");
-    let _ = writeln!(out, "riskmap_journal_commit_seconds_sum {}", j.seconds);
-    let _ = writeln!(out, "riskmap_journal_commit_seconds_count {}", j.commits);
     let _ = writeln!(
         out,
         "# HELP riskmap_journal_appends_total Appends made durable by the group commits (each commit answers one or more)."
