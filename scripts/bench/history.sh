@@ -22,17 +22,10 @@ CONN=${5:-8}
 TOKEN=demo-planner-7f3a91c2
 ROOT=$PWD
 WORK=$(mktemp -d /tmp/riskmap-history-bench.XXXXXX)
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-serve() { # serve NOW LOG: starts the server with the clock at NOW, sets P and PID
-  P=$(port)
-  RISKMAP_NOW="$1T12:00:00+08:00" RUST_LOG=info "$BIN" serve --data "$DATA" --addr "127.0.0.1:$P" >"$2" 2>&1 &
-  PID=$!
-  until curl -fso /dev/null "http://127.0.0.1:$P/health"; do
-    kill -0 "$PID" 2>/dev/null || { cat "$2" >&2; exit 1; }
-    sleep 0.2
-  done
-  # The history opens in the background: let it finish first.
-  while curl -fs "http://127.0.0.1:$P/health" | grep -q history_opening; do sleep 0.2; done
+# shellcheck source=scripts/bench/serve.sh
+. "$ROOT/scripts/bench/serve.sh"
+serve() { # serve NOW LOG: the server with the clock at NOW; sets P and PID
+  RISKMAP_NOW="$1T12:00:00+08:00" serve_riskmap "$2" "$BIN" -- "$DATA"
 }
 stop() { kill "$PID"; wait "$PID" 2>/dev/null || true; }
 history_line() { sed 's/\x1b\[[0-9;]*m//g' "$1" | grep -oE 'days=[0-9]+ rebuilt=[a-z]+ elapsed_ms=[0-9]+' | tail -1; }
