@@ -184,8 +184,8 @@ fn main() {
                 // together they send at a constant rate (not in bursts).
                 let interval = (args.rate > 0.0)
                     .then(|| Duration::from_secs_f64(args.clients as f64 / args.rate));
-                let phase = c as f64 / args.clients as f64;
-                let mut next = started + interval.map_or(Duration::ZERO, |i| i.mul_f64(phase));
+                let offset = c as f64 / args.clients as f64;
+                let mut next = started + interval.map_or(Duration::ZERO, |i| i.mul_f64(offset));
                 let mut due = || -> Instant {
                     let Some(i) = interval else { return Instant::now() };
                     let at = next;

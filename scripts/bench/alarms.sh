@@ -26,7 +26,7 @@ WORK=$(mktemp -d /tmp/riskmap-alarm-bench.XXXXXX)
 . "$ROOT/scripts/bench/serve.sh"
 serve() { serve_riskmap "$1" "$BIN" -- "$DATA"; } # serve LOG: sets P and PID
 alarms() { curl -fs "http://127.0.0.1:$P/health" | python3 -c 'import json,sys; print(json.load(sys.stdin)["counts"]["alarms"])'; }
-trap 'kill "${PID:-}" "${WRK:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'kill "${WRK:-}" 2>/dev/null || true; stop_riskmap; rm -rf "$WORK"' EXIT
 
 ogr2ogr -f GeoJSON "$WORK/sensors.geojson" "$DATA/sensors.fgb"
 python3 - "$WORK/sensors.geojson" >"$WORK/paths" <<'PY'

@@ -29,7 +29,7 @@ serve() { # serve NOW LOG: the server with the clock at NOW; sets P and PID
 }
 stop() { kill "$PID"; wait "$PID" 2>/dev/null || true; }
 history_line() { sed 's/\x1b\[[0-9;]*m//g' "$1" | grep -oE 'days=[0-9]+ rebuilt=[a-z]+ elapsed_ms=[0-9]+' | tail -1; }
-trap 'kill "${PID:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'stop_riskmap; rm -rf "$WORK"' EXIT
 
 serve "$AS_OF" "$WORK/first.log"
 echo "history at start-up: $(history_line "$WORK/first.log")"

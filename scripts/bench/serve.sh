@@ -3,6 +3,8 @@
 #
 #   serve_riskmap LOG BIN [ARGS before serve…] -- DATA
 # sets P (the port) and PID; exits with the server's log if it dies first.
+#   stop_riskmap   stops it and waits until it has exited (before its data
+#                  folder is removed).
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 serve_riskmap() {
   local log=$1 bin=$2 args=()
@@ -17,4 +19,10 @@ serve_riskmap() {
   done
   # The history opens in the background: let it finish first.
   while curl -fs "http://127.0.0.1:$P/health" | grep -q history_opening; do sleep 0.2; done
+}
+stop_riskmap() {
+  if [ -n "${PID:-}" ]; then
+    kill "$PID" 2>/dev/null || true
+    wait "$PID" 2>/dev/null || true
+  fi
 }

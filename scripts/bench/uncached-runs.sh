@@ -24,7 +24,7 @@ WORK=$(mktemp -d /tmp/riskmap-uncached.XXXXXX)
 } >"$WORK/riskmap.toml"
 # shellcheck source=scripts/bench/serve.sh
 . "$ROOT/scripts/bench/serve.sh"
-trap 'kill "${PID:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'stop_riskmap; rm -rf "$WORK"' EXIT
 serve_riskmap "$WORK/serve.log" "$BIN" --config "$WORK/riskmap.toml" -- "$DATA"
 for run in $(seq 1 "$RUNS"); do
   PATHS=$LIST PREFIX=/tiles/ SUFFIX=.mvt TOKEN=demo-planner-7f3a91c2 \

@@ -25,20 +25,20 @@ for f in "$DATA"/*; do
 done
 if [ -d "$DATA/.riskmap-cache" ]; then cp -r "$DATA/.riskmap-cache" "$WORK/"; fi
 if [ -f "$DATA/.journal.history.sqlite" ] && [ ! -e "$DATA/journal.jsonl" ]; then
-  cp "$DATA/.journal.history.sqlite" "$WORK/"
+  for f in "$DATA"/.journal.history.sqlite*; do cp "$f" "$WORK/"; done # with -wal, -shm
 fi
 printf 'tokens = "%s"\n' "$ROOT/data/demo-tokens.toml" >"$WORK/riskmap.toml"
 # shellcheck source=scripts/bench/serve.sh
 . "$ROOT/scripts/bench/serve.sh"
-trap 'kill "${PID:-}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'stop_riskmap; rm -rf "$WORK"' EXIT
 serve_riskmap "$WORK/serve.log" "$BIN" --config "$WORK/riskmap.toml" -- "$WORK"
-[ -x "$ROOT/target/release/examples/write_load" ] || cargo build --release --quiet --example write_load
+cargo build --release --quiet --example write_load
 RATE_ARGS=()
 [ "$RATE" != 0 ] && RATE_ARGS=(--rate "$RATE")
 "$ROOT/target/release/examples/write_load" --base "http://127.0.0.1:$P" \
   --planner demo-planner-7f3a91c2 --admin demo-admin-4be2d058 --clients 50 --seconds "$SECS" \
   --readers "$READERS" "${RATE_ARGS[@]}" --bbox 118.55,24.85,118.65,24.95 \
-  ${READ_BBOX:+--read-bbox "$READ_BBOX"} 2>/dev/null
+  ${READ_BBOX:+--read-bbox "$READ_BBOX"}
 curl -fs "http://127.0.0.1:$P/metrics" |
   grep -E '^riskmap_(write_derive|journal_)|^riskmap_http_request_duration_seconds_(sum|count)\{route="/api/hidden-dangers' |
   python3 -c '

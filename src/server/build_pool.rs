@@ -22,10 +22,12 @@ pub enum BuildPoolError {
     /// A thread could not be started.
     #[error("cannot start tile build thread: {0}")]
     Spawn(#[source] std::io::Error),
-    /// The pool's threads are gone (a build panicked and took its thread,
-    /// or the pool was shut down).
+    /// The pool's threads are gone (the pool was shut down).
     #[error("the tile build threads are gone")]
     Gone,
+    /// The build panicked (its thread goes on with the next build).
+    #[error("the tile build panicked")]
+    Panicked,
 }
 
 type Job = Box<dyn FnOnce() + Send + 'static>;
@@ -45,8 +47,9 @@ impl std::fmt::Debug for BuildPool {
 }
 
 impl BuildPool {
-    /// Starts `threads` threads (0: one per core) named `name-N`, each at
-    /// nice value `nice` (raised from the process's own; 0 leaves it).
+    /// Starts `threads` threads (0: one per core) named `name-N`, each with
+    /// its nice value raised by `nice` above the calling thread's (0
+    /// leaves it).
     pub fn new(name: &str, threads: usize, nice: i32) -> Result<BuildPool, BuildPoolError> {
         let threads = if threads == 0 {
             std::thread::available_parallelism().map_or(2, usize::from)
@@ -87,28 +90,32 @@ impl BuildPool {
     }
 
     /// Runs `f` on the pool after the builds queued before it and returns
-    /// its result. A panic in `f` is caught and answered as [`BuildPoolError::Gone`]
-    /// (the thread survives it).
+    /// its result. A panic in `f` is caught and answered as
+    /// [`BuildPoolError::Panicked`] (the thread survives it). A build whose
+    /// caller has gone before it started (the request timed out, the
+    /// client closed the connection) is skipped, so that a backlog of
+    /// abandoned requests does not hold up the waiting ones; a build
+    /// already running finishes and fills the cache.
     pub async fn run<T, F>(&self, f: F) -> Result<T, BuildPoolError>
     where
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        let (tx, rx) = oneshot::channel();
+        let (tx, rx) = oneshot::channel::<Result<T, BuildPoolError>>();
         let job: Job = Box::new(move || {
-            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-            if let Ok(v) = out {
-                // The caller may have gone (closed connection): the build
-                // still fills the cache.
-                let _ = tx.send(v);
+            if tx.is_closed() {
+                return;
             }
+            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+                .map_err(|_| BuildPoolError::Panicked);
+            let _ = tx.send(out);
         });
         {
             let jobs = self.jobs.lock().map_err(|_| BuildPoolError::Gone)?;
             let sender = jobs.as_ref().ok_or(BuildPoolError::Gone)?;
             sender.send(job).map_err(|_| BuildPoolError::Gone)?;
         }
-        rx.await.map_err(|_| BuildPoolError::Gone)
+        rx.await.map_err(|_| BuildPoolError::Gone)?
     }
 }
 
@@ -135,8 +142,8 @@ fn lower_priority(nice: i32) {
         libc::setpriority(libc::PRIO_PROCESS, 0, (now + nice).min(19))
     };
     if rc != 0 {
-        tracing::debug!(
-            "tile build thread keeps its priority: {}",
+        tracing::warn!(
+            "a tile build thread keeps its priority: {}",
             std::io::Error::last_os_error()
         );
     }
@@ -149,6 +156,39 @@ fn lower_priority(_nice: i32) {}
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[tokio::test]
+    async fn a_build_whose_caller_left_before_it_started_is_skipped() {
+        let pool = Arc::new(BuildPool::new("test-skip", 1, 0).expect("pool"));
+        let ran = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        // Hold the only thread until the second build is queued and its
+        // caller gone.
+        let (hold_tx, hold_rx) = std::sync::mpsc::channel::<()>();
+        let first = {
+            let pool = Arc::clone(&pool);
+            tokio::spawn(async move {
+                pool.run(move || {
+                    let _ = hold_rx.recv_timeout(Duration::from_secs(5));
+                })
+                .await
+            })
+        };
+        let second = {
+            let (pool, ran) = (Arc::clone(&pool), Arc::clone(&ran));
+            tokio::spawn(async move {
+                pool.run(move || ran.fetch_add(1, std::sync::atomic::Ordering::SeqCst))
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        second.abort();
+        let _ = second.await;
+        hold_tx.send(()).expect("release");
+        first.await.expect("task").expect("first build");
+        // A third build runs after the skipped one.
+        assert_eq!(pool.run(|| 3).await.expect("third"), 3);
+        assert_eq!(ran.load(std::sync::atomic::Ordering::SeqCst), 0);
+    }
 
     #[tokio::test]
     async fn builds_run_in_arrival_order_on_the_pool_threads() {
@@ -179,7 +219,7 @@ mod tests {
     async fn a_panicking_build_is_an_error_and_the_thread_goes_on() {
         let pool = BuildPool::new("test-panic", 1, 0).expect("pool");
         let r: Result<(), _> = pool.run(|| panic!("boom")).await;
-        assert!(matches!(r, Err(BuildPoolError::Gone)));
+        assert!(matches!(r, Err(BuildPoolError::Panicked)));
         assert_eq!(pool.run(|| 7).await.expect("still running"), 7);
     }
 

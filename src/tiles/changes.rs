@@ -97,7 +97,7 @@ impl TileChanges {
 pub struct TileMarks {
     exact: HashSet<TileId>,
     /// Coarse marks: the tile, and the first zoom below it that counts as
-    /// changed (the lowest of the marks that met it).
+    /// changed (always the tile's zoom + 1).
     below: HashMap<TileId, u8>,
 }
 
@@ -123,8 +123,7 @@ impl TileMarks {
                 for x in px0..=px1 {
                     for y in py0..=py1 {
                         if let Ok(t) = TileId::new(u32::from(z - 1), x, y) {
-                            let first = self.below.entry(t).or_insert(z);
-                            *first = (*first).min(z);
+                            self.below.insert(t, z);
                         }
                     }
                 }
