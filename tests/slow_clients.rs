@@ -262,18 +262,21 @@ fn rejected_when_admitted(server: &Server, reason: &str) -> u64 {
 fn connections_are_capped_per_address_unless_a_trusted_proxy_and_in_total() {
     let (_tmp, server) = start_tiny("[limits]\nmax_connections_per_client = 4\n");
     let addr = addr(&server);
-    let mut held: Vec<TcpStream> = (0..4).map(|_| TcpStream::connect(&addr).unwrap()).collect();
-    // Every one of them is admitted: a request on each is answered.
-    for s in held.iter_mut() {
-        s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-            .unwrap();
-    }
-    for s in held.iter_mut() {
-        let mut buf = [0u8; 16];
-        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        s.read_exact(&mut buf).unwrap();
-        assert_eq!(status_of(&buf), Some(200));
-    }
+    // Every one of four is admitted: a request on each is answered (once
+    // the server has closed the start-up check's connection).
+    let held = wait_for(30, "four admitted connections", || {
+        let mut held: Vec<TcpStream> = (0..4).map(|_| TcpStream::connect(&addr).unwrap()).collect();
+        for s in held.iter_mut() {
+            s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+                .unwrap();
+        }
+        let all = held.iter_mut().all(|s| {
+            let mut buf = [0u8; 16];
+            s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+            s.read_exact(&mut buf).is_ok() && status_of(&buf) == Some(200)
+        });
+        all.then_some(held)
+    });
     assert_eq!(health_on_new_connection(&addr), None);
     drop(held);
     assert!(rejected_when_admitted(&server, "connections_per_client") >= 1);
@@ -284,7 +287,9 @@ fn connections_are_capped_per_address_unless_a_trusted_proxy_and_in_total() {
     );
     let addr = self::addr(&proxied);
     let held: Vec<TcpStream> = (0..5).map(|_| TcpStream::connect(&addr).unwrap()).collect();
-    assert_eq!(health_on_new_connection(&addr), Some(200));
+    wait_for(30, "a sixth connection admitted", || {
+        (health_on_new_connection(&addr) == Some(200)).then_some(())
+    });
     let sixth = TcpStream::connect(&addr).unwrap();
     assert_eq!(health_on_new_connection(&addr), None);
     drop(sixth);

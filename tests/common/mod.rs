@@ -287,7 +287,12 @@ impl Server {
     pub fn wait_for_history(&self) {
         let until = std::time::Instant::now() + std::time::Duration::from_secs(300);
         while std::time::Instant::now() < until {
-            let opening = match ureq::get(&format!("{}/health", self.base)).call() {
+            // `Connection: close`: no idle connection of the test stays
+            // open (the connection-limit tests count them).
+            let opening = match ureq::get(&format!("{}/health", self.base))
+                .set("Connection", "close")
+                .call()
+            {
                 Ok(r) => r
                     .into_string()
                     .unwrap_or_default()
