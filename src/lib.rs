@@ -20,6 +20,8 @@
 //!   BD-09, metric areas and distances).
 //! - [`datetime`]: RFC 3339 times and the OGC `datetime` parameter;
 //!   [`clock`]: "now" and "today" (the system clock, or `RISKMAP_NOW`).
+//! - [`json_text`]: JSON numbers and strings written straight into text
+//!   (feature pages).
 //! - [`config`] reads `riskmap.toml`; [`source`]: where the data come
 //!   from (a folder or a PostgreSQL URL, printed without its password);
 //!   [`pg`]: connecting to PostgreSQL, quoting, its error messages (for
@@ -73,6 +75,7 @@ pub mod index;
 pub mod ingest;
 pub mod ip_range;
 pub mod journal;
+pub mod json_text;
 pub mod live;
 pub mod model;
 pub mod ogc;

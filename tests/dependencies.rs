@@ -16,6 +16,7 @@ const RANKS: &[(&str, u8)] = &[
     ("clock", 0),
     ("crs", 0),
     ("datetime", 0),
+    ("json_text", 0),
     ("ip_range", 0),
     ("journal", 0),
     ("source", 0),

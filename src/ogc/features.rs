@@ -5,7 +5,6 @@ use super::crs::OgcCrs;
 use super::queryables::{Property, properties};
 use crate::model::LayerId;
 use geo::{LineString, MultiPolygon, Point};
-use std::fmt::Write as _;
 
 pub use crate::schema::{Ctx, PropValue};
 
@@ -172,7 +171,11 @@ impl<'a> Ctx<'a> {
 
 fn write_position(out: &mut String, lon: f64, lat: f64, crs: OgcCrs) {
     let [a, b] = crs.from_lon_lat(lon, lat);
-    let _ = write!(out, "[{a},{b}]");
+    out.push('[');
+    crate::json_text::write_f64(out, a);
+    out.push(',');
+    crate::json_text::write_f64(out, b);
+    out.push(']');
 }
 
 fn write_point(out: &mut String, p: Point<f64>, crs: OgcCrs) {

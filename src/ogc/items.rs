@@ -285,30 +285,48 @@ pub fn collection_head(sel: &Selection, time_stamp: &str, links: &[Link]) -> Str
 /// What closes the FeatureCollection after its features.
 pub const COLLECTION_TAIL: &str = "]}";
 
-/// Writes the page's features (comma-separated, as the inside of the
-/// `features` array) in chunks of about `chunk_bytes`, handing each to
-/// `sink`; stops early when `sink` returns false (the client went away).
-pub fn write_features(
-    ctx: &Ctx<'_>,
+/// A page's features being written, a chunk at a time: the inside of the
+/// `features` array, a comma before each feature but the page's first.
+#[derive(Debug)]
+pub struct PageWriter {
     layer: LayerId,
-    page: &[u32],
+    page: Vec<u32>,
     crs: OgcCrs,
-    props: &[usize],
-    chunk_bytes: usize,
-    mut sink: impl FnMut(String) -> bool,
-) {
-    let mut buf = String::with_capacity(chunk_bytes + 4096);
-    for (n, &i) in page.iter().enumerate() {
-        if n > 0 {
-            buf.push(',');
-        }
-        ctx.write_feature(&mut buf, layer, i, crs, props);
-        if buf.len() >= chunk_bytes && !sink(std::mem::take(&mut buf)) {
-            return;
+    props: Vec<usize>,
+    next: usize,
+}
+
+impl PageWriter {
+    /// A writer of `page` (feature positions in `layer`) in `crs` with the
+    /// properties at positions `props`.
+    pub fn new(layer: LayerId, page: Vec<u32>, crs: OgcCrs, props: Vec<usize>) -> Self {
+        PageWriter {
+            layer,
+            page,
+            crs,
+            props,
+            next: 0,
         }
     }
-    if !buf.is_empty() {
-        sink(buf);
+
+    /// Whether every feature has been written.
+    pub fn done(&self) -> bool {
+        self.next >= self.page.len()
+    }
+
+    /// Writes the next features to `buf` until it holds at least
+    /// `chunk_bytes` or the page ends.
+    pub fn write_chunk(&mut self, ctx: &Ctx<'_>, chunk_bytes: usize, buf: &mut String) {
+        while let Some(&i) = self.page.get(self.next) {
+            if self.next > 0 {
+                buf.push(',');
+            }
+            ctx.write_feature(buf, self.layer, i, self.crs, &self.props);
+            self.next += 1;
+            if buf.len() >= chunk_bytes {
+                break;
+            }
+        }
     }
 }
 
@@ -358,6 +376,60 @@ mod tests {
         assert_eq!(next_limit(10_000), 10_000);
         for kept in [1, 2, 20, 500, 9999] {
             assert_eq!(next_limit(kept), kept);
+        }
+    }
+
+    #[test]
+    fn a_page_written_in_chunks_is_the_page_written_at_once() {
+        use crate::auth::Scope;
+        use crate::index::Store;
+        use crate::model::{Dataset, Industry, RiskLevel};
+        use crate::risk::fixtures::{X0, Y0, enterprise, grid4x4};
+        let store = Store::build(Dataset {
+            units: grid4x4(),
+            enterprises: (0..12)
+                .map(|i| {
+                    let d = f64::from(i) * 0.001;
+                    enterprise(
+                        &format!("E-{i}"),
+                        X0 + d,
+                        Y0 + d,
+                        Industry::Gas,
+                        RiskLevel::Major,
+                    )
+                })
+                .collect(),
+            ..Dataset::default()
+        });
+        let risk = crate::risk::score_all(&store, &crate::risk::RiskParams::default());
+        let ctx = Ctx {
+            store: &store,
+            risk: &risk,
+            scope: Scope::All,
+        };
+        for layer in [LayerId::Cells, LayerId::Enterprises] {
+            let n = if layer == LayerId::Cells { 16 } else { 12 };
+            let page: Vec<u32> = (0..n).rev().collect();
+            let props: Vec<usize> = (0..properties_for(layer, Scope::All).len()).collect();
+            let mut whole = String::new();
+            let mut w = PageWriter::new(layer, page.clone(), OgcCrs::Crs84, props.clone());
+            w.write_chunk(&ctx, usize::MAX, &mut whole);
+            assert!(w.done());
+            let mut chunked = String::new();
+            let mut w = PageWriter::new(layer, page, OgcCrs::Crs84, props);
+            let mut chunks = 0;
+            while !w.done() {
+                let mut buf = String::new();
+                w.write_chunk(&ctx, 1, &mut buf);
+                chunked.push_str(&buf);
+                chunks += 1;
+            }
+            // One feature a chunk, and the same text.
+            assert_eq!(chunks, n);
+            assert_eq!(chunked, whole);
+            let doc: serde_json::Value =
+                serde_json::from_str(&format!("[{whole}]")).expect("features");
+            assert_eq!(doc.as_array().map(Vec::len), Some(n as usize));
         }
     }
 }

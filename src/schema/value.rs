@@ -154,13 +154,9 @@ impl<'a> PropValue<'a> {
             PropValue::Int(i) => {
                 let _ = write!(out, "{i}");
             }
-            PropValue::Num(x) if x.is_finite() => {
-                let _ = write!(out, "{x}");
-            }
+            PropValue::Num(x) if x.is_finite() => crate::json_text::write_f64(out, *x),
             PropValue::Num(_) => out.push_str("null"),
-            PropValue::Str(s) => {
-                out.push_str(&serde_json::Value::from(*s).to_string());
-            }
+            PropValue::Str(s) => crate::json_text::write_str(out, s),
         }
     }
 }

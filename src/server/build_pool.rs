@@ -1,8 +1,8 @@
-//! The threads that build tiles: a fixed number of them, taking builds in
-//! the order they arrive, at a lower CPU priority than the rest of the
-//! server.
+//! The threads that build tiles and OGC feature pages: a fixed number of
+//! them, taking builds in the order they arrive, at a lower CPU priority
+//! than the rest of the server.
 //!
-//! Two reasons. A tile build is pure CPU: fifty builds at once on two
+//! Two reasons. A tile build (or a chunk of a feature page) is pure CPU: fifty builds at once on two
 //! cores each run at a fiftieth of a core, so a heavy tile takes fifty
 //! times its own cost and the slowest answers grow with the number of
 //! connections; built one per core in arrival order, a build waits for the
@@ -20,13 +20,13 @@ use tokio::sync::oneshot;
 #[derive(Debug, thiserror::Error)]
 pub enum BuildPoolError {
     /// A thread could not be started.
-    #[error("cannot start tile build thread: {0}")]
+    #[error("cannot start a build thread: {0}")]
     Spawn(#[source] std::io::Error),
     /// The pool's threads are gone (the pool was shut down).
-    #[error("the tile build threads are gone")]
+    #[error("the build threads are gone")]
     Gone,
     /// The build panicked (its thread goes on with the next build).
-    #[error("the tile build panicked")]
+    #[error("the build panicked")]
     Panicked,
 }
 
@@ -143,7 +143,7 @@ fn lower_priority(nice: i32) {
     };
     if rc != 0 {
         tracing::warn!(
-            "a tile build thread keeps its priority: {}",
+            "a build thread keeps its priority: {}",
             std::io::Error::last_os_error()
         );
     }

@@ -85,6 +85,10 @@ pub struct SharedState {
     pub source: std::sync::Mutex<Option<poll::SourceStatus>>,
     /// Places for streamed responses (`limits.max_streaming_responses`).
     pub streams: Arc<tokio::sync::Semaphore>,
+    /// The threads that build tiles and OGC pages
+    /// ([`build_pool::BuildPool`]); `None` when they could not be started
+    /// (the runtime's blocking pool builds them then).
+    pub builds: Option<Arc<build_pool::BuildPool>>,
     /// The write path (journal, write order, events), when the data source
     /// has a journal.
     pub live: std::sync::OnceLock<Arc<live::Live>>,
@@ -114,6 +118,17 @@ impl AppState {
         let streams = Arc::new(tokio::sync::Semaphore::new(
             config.limits.max_streaming_responses.max(1),
         ));
+        let builds = match build_pool::BuildPool::new(
+            "build",
+            config.tiles.build_threads,
+            config.tiles.build_nice,
+        ) {
+            Ok(p) => Some(Arc::new(p)),
+            Err(e) => {
+                tracing::warn!("tiles and pages are built on the blocking pool: {e}");
+                None
+            }
+        };
         AppState(Arc::new(SharedState {
             snapshot: Arc::new(ArcSwap::from_pointee(snapshot)),
             config: Arc::new(config),
@@ -124,6 +139,7 @@ impl AppState {
             audit: config_audit,
             source: std::sync::Mutex::new(source),
             streams,
+            builds,
             live: std::sync::OnceLock::new(),
             subscribers: Arc::new(tokio::sync::Semaphore::new(api::MAX_SUBSCRIBERS)),
             history: std::sync::OnceLock::new(),
@@ -136,6 +152,22 @@ impl AppState {
     /// The snapshot to answer one request from.
     pub fn current(&self) -> Arc<Snapshot> {
         self.snapshot.load_full()
+    }
+
+    /// Runs the CPU-heavy `f` (a tile or a part of a feature page) on the
+    /// build threads, after the builds queued before it; on the blocking
+    /// pool when the threads could not be started.
+    pub async fn build<T, F>(&self, f: F) -> Result<T, build_pool::BuildPoolError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        match &self.builds {
+            Some(pool) => pool.run(f).await,
+            None => tokio::task::spawn_blocking(f)
+                .await
+                .map_err(|_| build_pool::BuildPoolError::Panicked),
+        }
     }
 }
 

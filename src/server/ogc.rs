@@ -221,12 +221,13 @@ async fn items_page(
             ApiError::Busy("too many feature pages are being sent; retry in a moment".into())
         })?;
     let selecting = Arc::clone(&snap);
-    let (sel, p) = tokio::task::spawn_blocking(move || {
-        let sel = items::select(&ctx(&selecting, scope), layer, scope, &p);
-        (sel, p)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("select: {e}")))?;
+    let (sel, p) = state
+        .build(move || {
+            let sel = items::select(&ctx(&selecting, scope), layer, scope, &p);
+            (sel, p)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("select: {e}")))?;
     let links = items::page_links(&base, layer, &p, &sel);
     let head = items::collection_head(
         &sel,
@@ -234,40 +235,57 @@ async fn items_page(
         &links,
     );
     let crs = p.crs;
-    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
-    tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        if tx.blocking_send(Bytes::from(head)).is_err() {
-            return;
-        }
-        let mut open = true;
-        items::write_features(
-            &ctx(&snap, scope),
-            layer,
-            &sel.page,
-            p.crs,
-            &p.properties,
-            CHUNK_BYTES,
-            |chunk| {
-                open = tx.blocking_send(Bytes::from(chunk)).is_ok();
-                open
-            },
-        );
-        if open {
-            let _ = tx.blocking_send(Bytes::from_static(COLLECTION_TAIL.as_bytes()));
-        }
-    });
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx))
-    });
+    let writer = items::PageWriter::new(layer, sel.page, p.crs, p.properties);
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON)),
             content_crs(crs),
         ],
-        Body::from_stream(stream),
+        page_body(state, snap, scope, head, writer, permit),
     )
         .into_response())
+}
+
+/// A feature page as it streams: the head, then chunks of about
+/// [`CHUNK_BYTES`] of features, each written on the build threads when the
+/// client has taken the one before (so a slow reader holds no thread, only
+/// its place among the streams), then the tail.
+fn page_body(
+    state: AppState,
+    snap: Arc<Snapshot>,
+    scope: Scope,
+    head: String,
+    writer: items::PageWriter,
+    permit: tokio::sync::OwnedSemaphorePermit,
+) -> Body {
+    let head = futures_util::stream::once(std::future::ready(Ok::<_, std::io::Error>(
+        Bytes::from(head),
+    )));
+    let features = futures_util::stream::unfold(Some((writer, permit)), move |cursor| {
+        let (state, snap) = (state.clone(), Arc::clone(&snap));
+        async move {
+            let (mut writer, permit) = cursor?;
+            let built = state
+                .build(move || {
+                    let mut buf = String::with_capacity(CHUNK_BYTES + 4096);
+                    writer.write_chunk(&ctx(&snap, scope), CHUNK_BYTES, &mut buf);
+                    if writer.done() {
+                        buf.push_str(COLLECTION_TAIL);
+                    }
+                    (buf, writer)
+                })
+                .await;
+            match built {
+                // The page's last chunk ends the stream (and frees its place).
+                Ok((buf, writer)) if writer.done() => Some((Ok(Bytes::from(buf)), None)),
+                Ok((buf, writer)) => Some((Ok(Bytes::from(buf)), Some((writer, permit)))),
+                // A page cut short must not look whole: the connection is
+                // aborted.
+                Err(e) => Some((Err(std::io::Error::other(e)), None)),
+            }
+        }
+    });
+    Body::from_stream(futures_util::StreamExt::chain(head, features))
 }
 
 /// `GET /ogc/collections/{id}/items/{fid}`.

@@ -1,7 +1,6 @@
 //! `GET /tiles/{z}/{x}/{y}.mvt` (composite vector tiles) and
 //! `GET /tiles.json` (TileJSON 3.0.0).
 
-use super::build_pool::BuildPool;
 use super::http::base_url;
 use super::{ApiError, AppState};
 use crate::auth::{Caller, Scope};
@@ -49,25 +48,14 @@ pub(super) struct TileService {
     /// Tile bodies by [`TileKey`].
     pub(super) cache: TileCache,
     policy: TilePolicy,
-    /// The threads that build tiles ([`BuildPool`]); `None` when they could
-    /// not be started (tiles are then built on the runtime's blocking pool).
-    builds: Option<BuildPool>,
 }
 
 impl TileService {
-    /// A service with the cache and build threads of `config`.
+    /// A service with the cache of `config`.
     pub(super) fn new(config: &TilesConfig) -> Self {
-        let builds = match BuildPool::new("tile-build", config.build_threads, config.build_nice) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                tracing::warn!("tiles are built on the blocking pool: {e}");
-                None
-            }
-        };
         TileService {
             cache: TileCache::new(config.cache_mb << 20),
             policy: TilePolicy::default(),
-            builds,
         }
     }
 }
@@ -358,15 +346,10 @@ async fn tile(
         };
         (body, built)
     };
-    let (body, built) = match &service.builds {
-        Some(pool) => pool
-            .run(job)
-            .await
-            .map_err(|e| ApiError::Internal(format!("tile task: {e}")))?,
-        None => tokio::task::spawn_blocking(job)
-            .await
-            .map_err(|e| ApiError::Internal(format!("tile task: {e}")))?,
-    };
+    let (body, built) = state
+        .build(job)
+        .await
+        .map_err(|e| ApiError::Internal(format!("tile task: {e}")))?;
     let counter = if built {
         &state.metrics.tile_cache_misses
     } else {
