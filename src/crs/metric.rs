@@ -155,6 +155,25 @@ pub fn distance_to_polygon(p: Point<f64>, mp: &MultiPolygon<f64>) -> Metres {
     if mp.intersects(&p) {
         return Metres(0.0);
     }
+    nearest_edge(p, mp)
+}
+
+/// [`distance_to_polygon`] of a polygon whose lon/lat envelope is known
+/// (an indexed grid unit's): a point outside the envelope cannot lie
+/// inside, so only the edges are measured.
+pub fn distance_to_polygon_in(
+    p: Point<f64>,
+    mp: &MultiPolygon<f64>,
+    envelope: &rstar::AABB<[f64; 2]>,
+) -> Metres {
+    if rstar::Envelope::contains_point(envelope, &[p.x(), p.y()]) && mp.intersects(&p) {
+        return Metres(0.0);
+    }
+    nearest_edge(p, mp)
+}
+
+/// The distance from `p` to the nearest edge of `mp`.
+fn nearest_edge(p: Point<f64>, mp: &MultiPolygon<f64>) -> Metres {
     let proj = LocalProjection::new(p);
     let origin = Point::new(0.0, 0.0);
     let nearest =

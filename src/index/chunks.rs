@@ -6,7 +6,7 @@ use std::ops::Index;
 use std::sync::Arc;
 
 /// Elements per chunk.
-const CHUNK: usize = 256;
+const CHUNK: usize = 32;
 
 /// A vector in shared chunks of [`CHUNK`] elements: `clone` copies one
 /// pointer per chunk, [`ChunkVec::set`] copies the one chunk it changes

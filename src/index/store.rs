@@ -49,6 +49,7 @@ pub struct Base {
     parent: Vec<Option<UnitId>>,
     children: Vec<Vec<UnitId>>,
     levels: [Vec<UnitId>; 4],
+    unit_bounds: Vec<Rectangle<[f64; 2]>>,
     unit_trees: [RTree<IndexedBox>; 4],
     area_m2: Vec<f64>,
     enterprise_tree: RTree<IndexedPoint>,
@@ -93,16 +94,20 @@ fn unit_levels(units: &[GridUnit]) -> [Vec<UnitId>; 4] {
     levels
 }
 
-/// One R-tree of unit boxes per level (by [`level_index`]).
-fn unit_trees(units: &[GridUnit]) -> [RTree<IndexedBox>; 4] {
+/// Every unit's envelope (by id), and one R-tree of them per level (by
+/// [`level_index`]).
+fn unit_trees(units: &[GridUnit]) -> (Vec<Rectangle<[f64; 2]>>, [RTree<IndexedBox>; 4]) {
+    let bounds: Vec<Rectangle<[f64; 2]>> =
+        units.par_iter().map(|u| envelope_of(&u.geometry)).collect();
     let levels = unit_levels(units);
-    levels.map(|ids| {
+    let trees = levels.map(|ids| {
         RTree::bulk_load(
             ids.iter()
-                .map(|&i| IndexedBox::new(envelope_of(&units[i as usize].geometry), i))
+                .map(|&i| IndexedBox::new(bounds[i as usize], i))
                 .collect(),
         )
-    })
+    });
+    (bounds, trees)
 }
 
 fn level_index(level: Level) -> usize {
@@ -211,83 +216,80 @@ impl Base {
         let units = &dataset.units;
         // The independent parts in parallel: the unit hierarchy and trees,
         // the point and zone trees, the id maps.
-        let ((by_code, (unit_trees, area_m2)), ((enterprise_tree, enterprise_by_id), rest)) =
-            rayon::join(
-                || {
-                    rayon::join(
-                        || -> HashMap<String, UnitId> {
-                            units
+        let (
+            (by_code, ((unit_bounds, unit_trees), area_m2)),
+            ((enterprise_tree, enterprise_by_id), rest),
+        ) = rayon::join(
+            || {
+                rayon::join(
+                    || -> HashMap<String, UnitId> {
+                        units
+                            .iter()
+                            .enumerate()
+                            .map(|(i, u)| (u.code.clone(), i as UnitId))
+                            .collect()
+                    },
+                    || {
+                        rayon::join(
+                            || unit_trees(units),
+                            || -> Vec<f64> {
+                                units
+                                    .par_iter()
+                                    .map(|u| metric::area(&u.geometry).0)
+                                    .collect()
+                            },
+                        )
+                    },
+                )
+            },
+            || {
+                rayon::join(
+                    || {
+                        rayon::join(
+                            || {
+                                RTree::bulk_load(
+                                    dataset
+                                        .enterprises
+                                        .iter()
+                                        .enumerate()
+                                        .map(|(i, e)| {
+                                            IndexedPoint::new(
+                                                [e.location.x(), e.location.y()],
+                                                i as u32,
+                                            )
+                                        })
+                                        .collect(),
+                                )
+                            },
+                            || ids_to_indices(dataset.enterprises.iter().map(|e| &e.id)),
+                        )
+                    },
+                    || {
+                        let hazard_tree = RTree::bulk_load(
+                            dataset
+                                .hazard_sources
                                 .iter()
                                 .enumerate()
-                                .map(|(i, u)| (u.code.clone(), i as UnitId))
-                                .collect()
-                        },
-                        || {
-                            rayon::join(
-                                || unit_trees(units),
-                                || -> Vec<f64> {
-                                    units
-                                        .par_iter()
-                                        .map(|u| metric::area(&u.geometry).0)
-                                        .collect()
-                                },
-                            )
-                        },
-                    )
-                },
-                || {
-                    rayon::join(
-                        || {
-                            rayon::join(
-                                || {
-                                    RTree::bulk_load(
-                                        dataset
-                                            .enterprises
-                                            .iter()
-                                            .enumerate()
-                                            .map(|(i, e)| {
-                                                IndexedPoint::new(
-                                                    [e.location.x(), e.location.y()],
-                                                    i as u32,
-                                                )
-                                            })
-                                            .collect(),
-                                    )
-                                },
-                                || ids_to_indices(dataset.enterprises.iter().map(|e| &e.id)),
-                            )
-                        },
-                        || {
-                            let hazard_tree = RTree::bulk_load(
-                                dataset
-                                    .hazard_sources
-                                    .iter()
-                                    .enumerate()
-                                    .map(|(i, h)| {
-                                        IndexedPoint::new(
-                                            [h.location.x(), h.location.y()],
-                                            i as u32,
-                                        )
-                                    })
-                                    .collect(),
-                            );
-                            let zone_tree = RTree::bulk_load(
-                                dataset
-                                    .collapse_zones
-                                    .iter()
-                                    .enumerate()
-                                    .map(|(i, z)| {
-                                        IndexedBox::new(envelope_of(&z.geometry), i as u32)
-                                    })
-                                    .collect(),
-                            );
-                            let hazard_by_id =
-                                ids_to_indices(dataset.hazard_sources.iter().map(|h| &h.id));
-                            (hazard_tree, zone_tree, hazard_by_id)
-                        },
-                    )
-                },
-            );
+                                .map(|(i, h)| {
+                                    IndexedPoint::new([h.location.x(), h.location.y()], i as u32)
+                                })
+                                .collect(),
+                        );
+                        let zone_tree = RTree::bulk_load(
+                            dataset
+                                .collapse_zones
+                                .iter()
+                                .enumerate()
+                                .map(|(i, z)| IndexedBox::new(envelope_of(&z.geometry), i as u32))
+                                .collect(),
+                        );
+                        let hazard_by_id =
+                            ids_to_indices(dataset.hazard_sources.iter().map(|h| &h.id));
+                        (hazard_tree, zone_tree, hazard_by_id)
+                    },
+                )
+            },
+        );
         let (hazard_tree, zone_tree, hazard_by_id) = rest;
         let parent: Vec<Option<UnitId>> = units
             .iter()
@@ -312,6 +314,7 @@ impl Base {
             parent,
             children,
             levels,
+            unit_bounds,
             unit_trees,
             area_m2,
             enterprise_tree,
@@ -362,6 +365,14 @@ impl Base {
     /// One grid unit.
     pub fn unit(&self, id: UnitId) -> &GridUnit {
         &self.dataset.units[id as usize]
+    }
+
+    /// A unit's envelope (lon/lat; a degenerate box at the origin for an
+    /// empty geometry), kept from indexing.
+    pub fn unit_envelope(&self, id: UnitId) -> AABB<[f64; 2]> {
+        self.unit_bounds
+            .get(id as usize)
+            .map_or_else(|| aabb(0.0, 0.0, 0.0, 0.0), rstar::RTreeObject::envelope)
     }
 
     /// The unit with this code.

@@ -20,7 +20,6 @@ use crate::snapshot::Snapshot;
 use crate::tiles::TileMarks;
 use crate::tiles::TilePolicy;
 use dangers::{EventData, OP_EVENT, OP_REPORT};
-use geo::BoundingRect;
 use std::collections::BTreeSet;
 
 /// Why a write or a journal entry cannot be applied.
@@ -293,19 +292,24 @@ impl Snapshot {
         units.sort_unstable();
         units.dedup();
         for &u in &units {
-            let unit = store.unit(u);
-            let Some(r) = unit.geometry.bounding_rect() else {
+            let cell = applied.cells.contains(&u);
+            if !cell && !shown_differs(self.scores.unit(u), scores.unit(u)) {
                 continue;
-            };
-            let b = [r.min().x, r.min().y, r.max().x, r.max().y];
-            if applied.cells.contains(&u) {
+            }
+            let unit = store.unit(u);
+            if unit.geometry.0.is_empty() {
+                continue;
+            }
+            let r = store.unit_envelope(u);
+            let b = [r.lower()[0], r.lower()[1], r.upper()[0], r.upper()[1]];
+            if cell {
                 grow(&mut applied.bbox, b);
             }
-            if applied.cells.contains(&u) || shown_differs(self.scores.unit(u), scores.unit(u)) {
-                marks.add(b, policy.minzoom(level_layer(unit.level)), top);
-            }
+            marks.add(b, policy.minzoom(level_layer(unit.level)), top);
         }
-        let mut tile_changes = self.tile_changes.clone();
+        // Recorded in the record every snapshot of this load shares: a
+        // reader of an earlier snapshot asks as of its own sequence number.
+        let tile_changes = self.tile_changes.clone();
         tile_changes.apply(marks, seq);
         applied.units = units;
         Ok((self.with_live(store, scores, tile_changes, seq), applied))

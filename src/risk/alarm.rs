@@ -12,9 +12,9 @@ use super::hazard::grow_by_metres;
 use super::params::{AlarmParams, RiskParams};
 use super::score::percent_of_pressure;
 use crate::crs::metric;
-use crate::index::{AlarmEntry, Base, Store, UnitId, envelope_of};
+use crate::index::{AlarmEntry, Base, Store, UnitId};
 use crate::model::{AlarmStatus, Level};
-use rstar::{AABB, RTreeObject};
+use rstar::AABB;
 
 /// One alarm's term in one cell.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -89,13 +89,13 @@ pub fn terms(store: &Store, cell: UnitId, params: &RiskParams) -> Vec<AlarmTerm>
         return Vec::new();
     }
     let geometry = &store.unit(cell).geometry;
-    let env = envelope_of(geometry).envelope();
+    let env = store.unit_envelope(cell);
     let query = grow_by_metres(&env, params.alarms.max_reach_m());
     book.active_in_envelope(&query)
         .into_iter()
         .filter_map(|i| {
             let e = book.get(i)?;
-            let d = metric::distance_to_polygon(e.record.location, geometry).0;
+            let d = metric::distance_to_polygon_in(e.record.location, geometry, &env).0;
             term(i, e.record.level.get(), d, e.record.status().into(), params)
         })
         .collect()
@@ -109,7 +109,10 @@ pub fn cells_touched(store: &Base, entry: &AlarmEntry, params: &RiskParams) -> V
     let query = grow_by_metres(&AABB::from_point([p.x(), p.y()]), reach);
     let mut out: Vec<UnitId> = store
         .units_in_envelope(Level::Cell, &query)
-        .filter(|&c| metric::distance_to_polygon(p, &store.unit(c).geometry).0 < reach)
+        .filter(|&c| {
+            metric::distance_to_polygon_in(p, &store.unit(c).geometry, &store.unit_envelope(c)).0
+                < reach
+        })
         .collect();
     if let Some(h) = entry.watches
         && let Some(source) = store.dataset.hazard_sources.get(h as usize)

@@ -58,7 +58,7 @@ pub fn combine(sum_t: f64) -> f64 {
 pub fn terms(store: &Store, cell: UnitId, risk: &RiskParams) -> Vec<ZoneTerm> {
     let params = &risk.collapse;
     let geometry = &store.unit(cell).geometry;
-    let env = envelope_of(geometry).envelope();
+    let env = store.unit_envelope(cell);
     let mut out: Vec<ZoneTerm> = store
         .zones_in_envelope(&env)
         .filter_map(|index| {

@@ -9,10 +9,10 @@
 use super::params::{HazardParams, RiskParams};
 use super::score::percent_of_pressure;
 use crate::crs::metric::{self, LocalProjection};
-use crate::index::{Store, UnitId, envelope_of};
+use crate::index::{Store, UnitId};
 use crate::model::{HazardSource, Level};
 use geo::Point;
-use rstar::{AABB, RTreeObject};
+use rstar::AABB;
 
 /// One source's term in one cell.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -81,13 +81,13 @@ pub fn grow_by_metres(env: &AABB<[f64; 2]>, reach_m: f64) -> AABB<[f64; 2]> {
 pub fn terms(store: &Store, cell: UnitId, risk: &RiskParams) -> Vec<HazardTerm> {
     let params = &risk.hazard;
     let geometry = &store.unit(cell).geometry;
-    let env = envelope_of(geometry).envelope();
+    let env = store.unit_envelope(cell);
     let query = grow_by_metres(&env, params.max_reach_m());
     let mut out: Vec<HazardTerm> = store
         .hazards_in_envelope(&query)
         .filter_map(|index| {
             let source = &store.dataset.hazard_sources[index as usize];
-            let distance_m = metric::distance_to_polygon(source.location, geometry).0;
+            let distance_m = metric::distance_to_polygon_in(source.location, geometry, &env).0;
             let alarmed = store.alarms().hazard_alarmed(index);
             let h = intensity_watched(source, distance_m, alarmed, params);
             (h > 0.0).then(|| HazardTerm {
@@ -113,7 +113,14 @@ pub fn cells_in_reach(
     let query = grow_by_metres(&AABB::from_point([p.x(), p.y()]), reach);
     store
         .units_in_envelope(Level::Cell, &query)
-        .filter(|&cell| metric::distance_to_polygon(p, &store.unit(cell).geometry).0 < reach)
+        .filter(|&cell| {
+            metric::distance_to_polygon_in(
+                p,
+                &store.unit(cell).geometry,
+                &store.unit_envelope(cell),
+            )
+            .0 < reach
+        })
         .collect()
 }
 

@@ -282,7 +282,16 @@ pub struct UnitScore {
     components: Option<Components>,
     children: LevelCounts,
     cells: LevelCounts,
-    domains: Box<[(Domain, f64)]>,
+    /// Shared, so that copying a score (a live write copies the chunk of
+    /// scores it changes) allocates nothing.
+    domains: std::sync::Arc<[(Domain, f64)]>,
+}
+
+/// The empty domain list, shared (no allocation per unscored unit).
+fn no_domains() -> std::sync::Arc<[(Domain, f64)]> {
+    static EMPTY: std::sync::LazyLock<std::sync::Arc<[(Domain, f64)]>> =
+        std::sync::LazyLock::new(|| std::sync::Arc::from(Vec::new()));
+    std::sync::Arc::clone(&EMPTY)
 }
 
 impl UnitScore {
@@ -323,7 +332,11 @@ impl UnitScore {
             components,
             children,
             cells,
-            domains: domains.into_boxed_slice(),
+            domains: if domains.is_empty() {
+                no_domains()
+            } else {
+                domains.into()
+            },
         }
     }
 

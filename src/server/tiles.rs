@@ -201,7 +201,7 @@ pub(super) fn tile_key(
     headers: &HeaderMap,
 ) -> TileKey {
     TileKey {
-        data_version: match (date, snap.tile_changes.last_change(tile)) {
+        data_version: match (date, snap.tile_changes.last_change(tile, snap.seq)) {
             (Some(d), _) => format!("{}-{}@{d}", snap.base_version, snap.seq).into(),
             (None, 0) => Arc::clone(&snap.base_version),
             (None, seq) => format!("{}-{seq}", snap.base_version).into(),

@@ -4,6 +4,8 @@
 
 use super::TileId;
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 
 /// Zooms above this share the record of their ancestor at this zoom.
 pub const TRACKED_MAX_ZOOM: u8 = 16;
@@ -17,75 +19,149 @@ const BUFFER: f64 = 64.0 / 4096.0;
 /// below (a superset of the tiles it meets: a change never goes unseen).
 const EXACT_TILES: u64 = 16;
 
+/// Locks the records are spread over (tile requests read them while a
+/// write records its tiles).
+const SHARDS: usize = 16;
+
+type Shard<V> = RwLock<HashMap<TileId, V, foldhash::fast::RandomState>>;
+
 /// Per tile (up to [`TRACKED_MAX_ZOOM`]), the journal sequence number of the
-/// last write that may have changed it. Cloning is cheap (persistent maps).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TileChanges {
+/// last write that may have changed it.
+///
+/// One record serves every snapshot derived from one load (a clone shares
+/// it): a write records its tiles before its snapshot is served, and a
+/// reader asks as of its own snapshot's sequence number
+/// ([`TileChanges::last_change`]). Recording a write costs a hash insert
+/// per tile, whatever the number of tiles recorded before.
+#[derive(Clone, Default)]
+pub struct TileChanges(Arc<Records>);
+
+struct Records {
     /// Tiles marked one by one.
-    last: imbl::HashMap<TileId, u64>,
+    last: [Shard<u64>; SHARDS],
     /// Coarse marks: a tile, and the first zoom from which every tile below
     /// it counts as changed at that sequence number.
-    below: imbl::HashMap<TileId, (u64, u8)>,
+    below: [Shard<(u64, u8)>; SHARDS],
+    /// Whether `below` holds anything (most tiles then need one lookup).
+    any_below: AtomicBool,
+}
+
+impl Default for Records {
+    fn default() -> Self {
+        Records {
+            last: std::array::from_fn(|_| RwLock::default()),
+            below: std::array::from_fn(|_| RwLock::default()),
+            any_below: AtomicBool::new(false),
+        }
+    }
+}
+
+impl std::fmt::Debug for TileChanges {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TileChanges")
+            .field("marks", &self.len())
+            .finish()
+    }
+}
+
+fn shard(tile: TileId) -> usize {
+    // Neighbouring tiles fall on different shards.
+    ((tile.x() ^ tile.y().rotate_left(7) ^ u32::from(tile.z()).rotate_left(13)) as usize) % SHARDS
+}
+
+fn read<V: Copy>(shards: &[Shard<V>; SHARDS], tile: TileId) -> Option<V> {
+    shards[shard(tile)]
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&tile)
+        .copied()
+}
+
+fn count<V>(shards: &[Shard<V>; SHARDS]) -> usize {
+    shards
+        .iter()
+        .map(|s| s.read().unwrap_or_else(PoisonError::into_inner).len())
+        .sum()
 }
 
 impl TileChanges {
     /// Records that every tile of zooms `from..=to` (capped at
     /// [`TRACKED_MAX_ZOOM`]) whose buffered area meets the lon/lat box
     /// `[west, south, east, north]` changed at `seq`.
-    pub fn mark(&mut self, bbox: [f64; 4], from: u8, to: u8, seq: u64) {
+    pub fn mark(&self, bbox: [f64; 4], from: u8, to: u8, seq: u64) {
         let mut marks = TileMarks::default();
         marks.add(bbox, from, to);
         self.apply(marks, seq);
     }
 
-    /// Records every tile of `marks` as changed at `seq`: each distinct
-    /// tile is written to the persistent maps once, however many boxes of
-    /// one write met it.
-    pub fn apply(&mut self, marks: TileMarks, seq: u64) {
+    /// Records every tile of `marks` as changed at `seq` (a later write's
+    /// number than any recorded: numbers only grow).
+    pub fn apply(&self, marks: TileMarks, seq: u64) {
+        let mut last: [Vec<TileId>; SHARDS] = Default::default();
         for t in marks.exact {
-            self.last.insert(t, seq);
+            last[shard(t)].push(t);
+        }
+        for (tiles, lock) in last.iter().zip(&self.0.last) {
+            if tiles.is_empty() {
+                continue;
+            }
+            let mut map = lock.write().unwrap_or_else(PoisonError::into_inner);
+            for &t in tiles {
+                map.insert(t, seq);
+            }
+        }
+        if !marks.below.is_empty() {
+            self.0.any_below.store(true, Ordering::Release);
         }
         for (t, from) in marks.below {
-            self.below.insert(t, (seq, from));
+            self.0.below[shard(t)]
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(t, (seq, from));
         }
     }
 
-    /// The sequence number of the last write that may have changed `tile`
-    /// (0: none since the base data).
-    pub fn last_change(&self, tile: TileId) -> u64 {
+    /// The sequence number of the last write up to `at` (the asking
+    /// snapshot's) that may have changed `tile` (0: none since the base).
+    /// When a later write has changed it already, `at` itself: the tile as
+    /// of `at` is named by `at`, a version no other state of the tile has.
+    pub fn last_change(&self, tile: TileId, at: u64) -> u64 {
         let z = tile.z();
         let t = if z > TRACKED_MAX_ZOOM {
             let d = z - TRACKED_MAX_ZOOM;
             match TileId::new(u32::from(TRACKED_MAX_ZOOM), tile.x() >> d, tile.y() >> d) {
                 Ok(t) => t,
-                Err(_) => return 0,
+                Err(_) => return at,
             }
         } else {
             tile
         };
-        let mut seq = self.last.get(&t).copied().unwrap_or(0);
-        if !self.below.is_empty() {
-            for zc in 0..t.z() {
-                let d = t.z() - zc;
-                if let Ok(a) = TileId::new(u32::from(zc), t.x() >> d, t.y() >> d)
-                    && let Some(&(s, from)) = self.below.get(&a)
-                    && from <= t.z()
-                {
-                    seq = seq.max(s);
-                }
+        let mut seq = read(&self.0.last, t).unwrap_or(0);
+        let coarse = if self.0.any_below.load(Ordering::Acquire) {
+            0..t.z()
+        } else {
+            0..0
+        };
+        for zc in coarse {
+            let d = t.z() - zc;
+            if let Ok(a) = TileId::new(u32::from(zc), t.x() >> d, t.y() >> d)
+                && let Some((s, from)) = read(&self.0.below, a)
+                && from <= t.z()
+            {
+                seq = seq.max(s);
             }
         }
-        seq
+        seq.min(at)
     }
 
     /// Number of marks recorded (tiles and coarse marks).
     pub fn len(&self) -> usize {
-        self.last.len() + self.below.len()
+        count(&self.0.last) + count(&self.0.below)
     }
 
     /// Whether no tile changed.
     pub fn is_empty(&self) -> bool {
-        self.last.is_empty() && self.below.is_empty()
+        self.len() == 0
     }
 }
 
@@ -180,25 +256,34 @@ mod tests {
 
     #[test]
     fn marks_only_the_covering_tiles_and_maps_deep_zooms_up() {
-        let mut c = TileChanges::default();
+        let c = TileChanges::default();
         // A small box in Quanzhou (118.6 E, 24.9 N).
         c.mark([118.600, 24.900, 118.601, 24.901], 10, 16, 7);
         let (x, y) = tile_xy(118.6005, 24.9005, 65536.0);
         let inside = t(16, x as u32, y as u32);
-        assert_eq!(c.last_change(inside), 7);
-        assert_eq!(c.last_change(t(16, x as u32 + 5, y as u32)), 0);
-        assert_eq!(c.last_change(t(9, (x as u32) >> 7, (y as u32) >> 7)), 0);
-        assert_eq!(c.last_change(t(10, (x as u32) >> 6, (y as u32) >> 6)), 7);
-        assert_eq!(c.last_change(t(18, (x as u32) << 2, (y as u32) << 2)), 7);
+        assert_eq!(c.last_change(inside, u64::MAX), 7);
+        assert_eq!(c.last_change(t(16, x as u32 + 5, y as u32), u64::MAX), 0);
+        assert_eq!(
+            c.last_change(t(9, (x as u32) >> 7, (y as u32) >> 7), u64::MAX),
+            0
+        );
+        assert_eq!(
+            c.last_change(t(10, (x as u32) >> 6, (y as u32) >> 6), u64::MAX),
+            7
+        );
+        assert_eq!(
+            c.last_change(t(18, (x as u32) << 2, (y as u32) << 2), u64::MAX),
+            7
+        );
         assert!(c.len() >= 7 && c.len() <= 7 * 4);
-        let before = c.clone();
+        let before = c.len();
         c.mark([f64::NAN, 0.0, 0.0, 0.0], 0, 16, 9);
-        assert_eq!(c, before);
+        assert_eq!(c.len(), before);
     }
 
     #[test]
     fn a_large_box_is_marked_coarsely_and_every_tile_it_meets_changes() {
-        let mut c = TileChanges::default();
+        let c = TileChanges::default();
         // A county-sized box (about 40 km).
         let b = [118.40, 24.80, 118.80, 25.15];
         c.mark(b, 0, 16, 3);
@@ -208,19 +293,23 @@ mod tests {
             let (x0, x1, y0, y1) = tile_range(b, z);
             for x in (x0..=x1).step_by(7) {
                 for y in (y0..=y1).step_by(7) {
-                    assert_eq!(c.last_change(t(u32::from(z), x, y)), 3, "{z}/{x}/{y}");
+                    assert_eq!(
+                        c.last_change(t(u32::from(z), x, y), u64::MAX),
+                        3,
+                        "{z}/{x}/{y}"
+                    );
                 }
             }
             // Far away: unchanged.
-            assert_eq!(c.last_change(t(u32::from(z), x1 + 40, y0)), 0);
+            assert_eq!(c.last_change(t(u32::from(z), x1 + 40, y0), u64::MAX), 0);
         }
         // Below `from`, nothing.
-        let mut d = TileChanges::default();
+        let d = TileChanges::default();
         d.mark(b, 12, 16, 5);
         let (x0, _, y0, _) = tile_range(b, 11);
-        assert_eq!(d.last_change(t(11, x0, y0)), 0);
+        assert_eq!(d.last_change(t(11, x0, y0), u64::MAX), 0);
         let (x0, _, y0, _) = tile_range(b, 13);
-        assert_eq!(d.last_change(t(13, x0, y0)), 5);
+        assert_eq!(d.last_change(t(13, x0, y0), u64::MAX), 5);
     }
 
     #[test]
@@ -232,8 +321,8 @@ mod tests {
             ([118.600, 24.899, 118.606, 24.905], 12),
             ([118.40, 24.80, 118.80, 25.15], 8),
         ];
-        let mut one_by_one = TileChanges::default();
-        let mut gathered = TileChanges::default();
+        let one_by_one = TileChanges::default();
+        let gathered = TileChanges::default();
         let mut marks = TileMarks::default();
         assert!(marks.is_empty());
         for (b, from) in boxes {
@@ -248,12 +337,39 @@ mod tests {
                 for y in y0..=y1 {
                     let tile = t(z, x, y);
                     assert_eq!(
-                        gathered.last_change(tile),
-                        one_by_one.last_change(tile),
+                        gathered.last_change(tile, u64::MAX),
+                        one_by_one.last_change(tile, u64::MAX),
                         "{z}/{x}/{y}"
                     );
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_snapshot_asks_as_of_its_own_sequence_number() {
+        let c = TileChanges::default();
+        let b = [118.600, 24.900, 118.601, 24.901];
+        let (x, y) = tile_xy(118.6005, 24.9005, 65536.0);
+        let tile = t(16, x as u32, y as u32);
+        c.mark(b, 10, 16, 5);
+        // A later snapshot shares the record (a clone is the same record).
+        let later = c.clone();
+        assert_eq!(later.last_change(tile, 7), 5);
+        assert_eq!(c.last_change(tile, 5), 5);
+        // Asked before the write that changed it: the asker's own number
+        // (never the later write's, never the base's 0).
+        assert_eq!(c.last_change(tile, 3), 3);
+        later.mark(b, 10, 16, 9);
+        assert_eq!(c.last_change(tile, 7), 7);
+        assert_eq!(c.last_change(tile, 9), 9);
+        assert_eq!(c.last_change(tile, 12), 9);
+        // A tile no write met stays at the base.
+        assert_eq!(c.last_change(t(16, x as u32 + 50, y as u32), 12), 0);
+        // Coarse marks too.
+        let big = [118.40, 24.80, 118.80, 25.15];
+        c.mark(big, 0, 16, 11);
+        assert_eq!(c.last_change(tile, 10), 10);
+        assert_eq!(c.last_change(tile, 20), 11);
     }
 }
