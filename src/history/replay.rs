@@ -3,7 +3,7 @@
 //! cells whose records changed, opened, closed or fell due that day.
 
 use super::day::{Flow, State, Stock, cell_figures, record_days};
-use crate::index::{DangerBook, DangerEntry, Store, UnitId};
+use crate::index::{DangerEntry, Store, UnitId};
 use crate::model::{Date, HiddenDanger};
 use crate::risk::{RiskParams, Scores, score_all};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -71,16 +71,16 @@ impl Tracker {
     /// The state at the end of `day`: the base records of `live` with the
     /// `changes` of that day and before, scored as of `day`.
     pub fn start(live: &Store, params: &RiskParams, changes: &[Change], day: Date) -> Tracker {
-        let mut records: Vec<HiddenDanger> = live.base_records().to_vec();
-        let mut at: HashMap<String, usize> = records
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.id.clone(), i))
-            .collect();
+        // The base book shares its records with the served one: only the
+        // records the changes touch are copied.
+        let mut book = live.base_dangers().clone();
+        let base = live.base();
         let mut days = BTreeMap::new();
         let mut seq = 0;
-        for r in &records {
-            id_days(&mut days, r);
+        for i in 0..book.len() as u32 {
+            if let Some(e) = book.get(i) {
+                id_days(&mut days, &e.record);
+            }
         }
         for c in changes {
             id_days(&mut days, &c.record);
@@ -88,15 +88,20 @@ impl Tracker {
                 continue;
             }
             seq = seq.max(c.seq);
-            match at.get(&c.record.id) {
-                Some(&i) => records[i] = c.record.clone(),
+            match book.index_of(&c.record.id) {
+                Some(i) => {
+                    if let Some(old) = book.get(i).cloned() {
+                        book.replace(i, old.changed(c.record.clone(), c.seq, Vec::new()));
+                    }
+                }
                 None => {
-                    at.insert(c.record.id.clone(), records.len());
-                    records.push(c.record.clone());
+                    book.insert(
+                        base,
+                        DangerEntry::locate(base, c.record.clone(), c.seq, Vec::new()),
+                    );
                 }
             }
         }
-        let book = DangerBook::build(live.base(), records, live.dangers().is_loaded());
         let store = live.with_dangers(book);
         let mut p = params.clone();
         p.as_of = Some(day.to_string());

@@ -163,8 +163,8 @@ impl DangerBook {
             loaded,
             entries: ChunkVec::from_vec(entries),
             by_id,
-            by_cell: ChunkVec::from_vec(by_cell.into_iter().map(Arc::from).collect()),
-            by_enterprise: ChunkVec::from_vec(by_enterprise.into_iter().map(Arc::from).collect()),
+            by_cell: ChunkVec::from_vec(shared_lists(by_cell)),
+            by_enterprise: ChunkVec::from_vec(shared_lists(by_enterprise)),
             outside: Arc::new(outside),
             by_version: imbl::OrdSet::new(),
         }
@@ -328,6 +328,22 @@ impl DangerBook {
         }
         self.entries.set(index as usize, Arc::new(entry));
     }
+}
+
+/// The lists as shared slices, every empty one the same allocation (most
+/// enterprises and cells have no record).
+fn shared_lists(lists: Vec<Vec<u32>>) -> Vec<Arc<[u32]>> {
+    let empty: Arc<[u32]> = Arc::from(Vec::new());
+    lists
+        .into_iter()
+        .map(|l| {
+            if l.is_empty() {
+                Arc::clone(&empty)
+            } else {
+                Arc::from(l)
+            }
+        })
+        .collect()
 }
 
 fn push_index(lists: &mut ChunkVec<Arc<[u32]>>, at: usize, value: u32) {

@@ -126,8 +126,9 @@ pub struct Store {
     base: Arc<Base>,
     dangers: DangerBook,
     /// The hidden-danger records as the base files hold them (before the
-    /// journal), which the daily history replays from.
-    base_records: Arc<Vec<crate::model::HiddenDanger>>,
+    /// journal), which the daily history replays from: the book as first
+    /// built, sharing every record the journal has not changed.
+    base_dangers: DangerBook,
     alarms: AlarmBook,
 }
 
@@ -147,13 +148,13 @@ impl Store {
         let sensors = std::mem::take(&mut dataset.sensors);
         let alarms = std::mem::take(&mut dataset.alarms);
         let base = Base::build(dataset);
-        let base_records = Arc::new(records.clone());
         let dangers = DangerBook::build(&base, records, loaded);
+        let base_dangers = dangers.clone();
         let alarms = AlarmBook::build(&base, sensors, alarms);
         Store {
             base: Arc::new(base),
             dangers,
-            base_records,
+            base_dangers,
             alarms,
         }
     }
@@ -169,15 +170,15 @@ impl Store {
         Store {
             base: Arc::clone(&self.base),
             dangers,
-            base_records: Arc::clone(&self.base_records),
+            base_dangers: self.base_dangers.clone(),
             alarms,
         }
     }
 
     /// The hidden-danger records of the base files, before any journal
     /// entry.
-    pub fn base_records(&self) -> &[crate::model::HiddenDanger] {
-        &self.base_records
+    pub fn base_dangers(&self) -> &DangerBook {
+        &self.base_dangers
     }
 
     /// The hidden-danger records.
@@ -190,7 +191,7 @@ impl Store {
         Store {
             base: Arc::clone(&self.base),
             dangers,
-            base_records: Arc::clone(&self.base_records),
+            base_dangers: self.base_dangers.clone(),
             alarms: self.alarms.clone(),
         }
     }
