@@ -61,8 +61,10 @@ pub struct Snapshot {
     pub base_version: Arc<str>,
     /// The last journal entry applied (0: none).
     pub seq: u64,
-    /// Per tile, the sequence number of the last journal entry that may have
-    /// changed its bytes (tiles not listed: none since the base).
+    /// Per tile, the sequence numbers of the last journal entries that may
+    /// have changed its bytes (tiles not listed: none since the base): one
+    /// record shared by every snapshot derived from this load, asked as of
+    /// [`Snapshot::seq`].
     pub tile_changes: crate::tiles::TileChanges,
     /// Warnings found while loading.
     pub warnings: Arc<Vec<Issue>>,

@@ -202,6 +202,48 @@ mod tests {
     use geo::{Geodesic, Length, LineString, polygon};
 
     #[test]
+    fn a_known_envelope_gives_the_same_distance() {
+        // An L-shaped cell with a hole: points inside, in the hole, in the
+        // notch (inside the envelope, outside the shape), on an edge and
+        // far away.
+        let mp = MultiPolygon(vec![geo::Polygon::new(
+            LineString::from(vec![
+                (118.60, 24.90),
+                (118.62, 24.90),
+                (118.62, 24.91),
+                (118.61, 24.91),
+                (118.61, 24.92),
+                (118.60, 24.92),
+                (118.60, 24.90),
+            ]),
+            vec![LineString::from(vec![
+                (118.603, 24.903),
+                (118.606, 24.903),
+                (118.606, 24.906),
+                (118.603, 24.906),
+                (118.603, 24.903),
+            ])],
+        )]);
+        let env = rstar::AABB::from_corners([118.60, 24.90], [118.62, 24.92]);
+        for (x, y) in [
+            (118.601, 24.901),
+            (118.604, 24.904),
+            (118.615, 24.915),
+            (118.62, 24.905),
+            (118.60, 24.90),
+            (118.70, 24.95),
+            (118.50, 24.85),
+        ] {
+            let p = Point::new(x, y);
+            assert_eq!(
+                distance_to_polygon_in(p, &mp, &env).0.to_bits(),
+                distance_to_polygon(p, &mp).0.to_bits(),
+                "{x},{y}"
+            );
+        }
+    }
+
+    #[test]
     fn distances_agree_with_geodesic() {
         let a = (118.6, 24.9);
         for (dx, dy) in [(0.03, 0.0), (0.0, 0.027), (0.02, 0.02), (0.09, 0.0)] {

@@ -77,10 +77,8 @@ impl Tracker {
         let base = live.base();
         let mut days = BTreeMap::new();
         let mut seq = 0;
-        for i in 0..book.len() as u32 {
-            if let Some(e) = book.get(i) {
-                id_days(&mut days, &e.record);
-            }
+        for (_, e) in book.iter() {
+            id_days(&mut days, &e.record);
         }
         for c in changes {
             id_days(&mut days, &c.record);

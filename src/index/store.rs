@@ -128,7 +128,7 @@ pub struct Store {
     /// The hidden-danger records as the base files hold them (before the
     /// journal), which the daily history replays from: the book as first
     /// built, sharing every record the journal has not changed.
-    base_dangers: DangerBook,
+    base_dangers: Arc<DangerBook>,
     alarms: AlarmBook,
 }
 
@@ -149,7 +149,7 @@ impl Store {
         let alarms = std::mem::take(&mut dataset.alarms);
         let base = Base::build(dataset);
         let dangers = DangerBook::build(&base, records, loaded);
-        let base_dangers = dangers.clone();
+        let base_dangers = Arc::new(dangers.clone());
         let alarms = AlarmBook::build(&base, sensors, alarms);
         Store {
             base: Arc::new(base),
@@ -170,7 +170,7 @@ impl Store {
         Store {
             base: Arc::clone(&self.base),
             dangers,
-            base_dangers: self.base_dangers.clone(),
+            base_dangers: Arc::clone(&self.base_dangers),
             alarms,
         }
     }
@@ -191,7 +191,7 @@ impl Store {
         Store {
             base: Arc::clone(&self.base),
             dangers,
-            base_dangers: self.base_dangers.clone(),
+            base_dangers: Arc::clone(&self.base_dangers),
             alarms: self.alarms.clone(),
         }
     }
@@ -513,6 +513,24 @@ mod tests {
     use super::*;
     use crate::model::{Enterprise, Industry, RiskLevel};
     use geo::polygon;
+
+    #[test]
+    fn unit_envelopes_are_those_of_their_geometry() {
+        let store = Store::build(Dataset {
+            units: vec![
+                unit("35", Level::County, None, square(118.0, 24.0, 1.0)),
+                unit("3501", Level::Town, Some("35"), square(118.2, 24.3, 0.5)),
+            ],
+            ..Dataset::default()
+        });
+        for (id, u) in store.units().iter().enumerate() {
+            assert_eq!(
+                store.unit_envelope(id as UnitId),
+                rstar::RTreeObject::envelope(&envelope_of(&u.geometry))
+            );
+        }
+        assert_eq!(store.unit_envelope(99), aabb(0.0, 0.0, 0.0, 0.0));
+    }
 
     fn square(x: f64, y: f64, size: f64) -> MultiPolygon<f64> {
         MultiPolygon(vec![polygon![

@@ -297,7 +297,7 @@ impl Snapshot {
                 continue;
             }
             let unit = store.unit(u);
-            if unit.geometry.0.is_empty() {
+            if unit.geometry.0.iter().all(|p| p.exterior().0.is_empty()) {
                 continue;
             }
             let r = store.unit_envelope(u);

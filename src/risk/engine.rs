@@ -15,10 +15,14 @@ use crate::index::{Store, UnitId};
 use crate::model::Level;
 use rayon::prelude::*;
 
+/// Unit scores per shared chunk: a live write rescores cells scattered
+/// over the province and copies every chunk it touches.
+pub(crate) const SCORE_CHUNK: usize = 32;
+
 /// The scores of every grid unit of a [`Store`], indexed by [`UnitId`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scores {
-    pub(crate) units: ChunkVec<UnitScore>,
+    pub(crate) units: ChunkVec<UnitScore, SCORE_CHUNK>,
     /// [`Store::grid_digest`] of the store scored.
     pub(crate) grid: [u8; 32],
     pub(crate) params: RiskParams,
@@ -70,7 +74,7 @@ pub fn score_all(store: &Store, params: &RiskParams) -> Scores {
 /// Σ kᵢ · (the child's).
 pub(crate) fn child_weights(
     store: &Store,
-    units: &ChunkVec<UnitScore>,
+    units: &ChunkVec<UnitScore, SCORE_CHUNK>,
     id: UnitId,
     params: &RiskParams,
 ) -> Vec<(UnitId, f64)> {
@@ -110,7 +114,7 @@ pub(crate) fn child_weights(
 /// without cancellation. A unit without children scores 0.
 pub(crate) fn roll_up(
     store: &Store,
-    units: &ChunkVec<UnitScore>,
+    units: &ChunkVec<UnitScore, SCORE_CHUNK>,
     id: UnitId,
     params: &RiskParams,
 ) -> UnitScore {

@@ -352,8 +352,8 @@ impl Live {
 const DROP_QUEUE: usize = 1024;
 
 /// Lets a dedicated thread drop a replaced snapshot: when it is the last
-/// reference, freeing what the write replaced (map nodes, chunks, tile
-/// marks) takes a share of a millisecond that no answer should wait for.
+/// reference, freeing what the write replaced (map nodes, chunks)
+/// takes a share of a millisecond that no answer should wait for.
 /// Dropped here when the thread is missing or behind.
 fn drop_later(old: Arc<Snapshot>) {
     static DROPPER: std::sync::OnceLock<Option<std::sync::mpsc::SyncSender<Arc<Snapshot>>>> =

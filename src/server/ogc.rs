@@ -212,8 +212,9 @@ async fn items_page(
             .unwrap_or(snap),
         None => snap,
     };
-    // A streamed page holds a blocking thread until the client has read
-    // it (or the write timeout drops it): their number is bounded.
+    // A streamed page holds its selection and snapshot until the client
+    // has read it (or the write timeout drops it): their number is
+    // bounded.
     let permit = Arc::clone(&state.streams)
         .try_acquire_owned()
         .map_err(|_| {

@@ -4,7 +4,7 @@
 
 use super::TileId;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 /// Zooms above this share the record of their ancestor at this zoom.
@@ -38,12 +38,47 @@ pub struct TileChanges(Arc<Records>);
 
 struct Records {
     /// Tiles marked one by one.
-    last: [Shard<u64>; SHARDS],
+    last: [Shard<Marked>; SHARDS],
     /// Coarse marks: a tile, and the first zoom from which every tile below
-    /// it counts as changed at that sequence number.
-    below: [Shard<(u64, u8)>; SHARDS],
-    /// Whether `below` holds anything (most tiles then need one lookup).
-    any_below: AtomicBool,
+    /// it counts as changed.
+    below: [Shard<(Marked, u8)>; SHARDS],
+    /// The zooms (bit z) that hold coarse marks: a tile looks only there.
+    below_zooms: AtomicU32,
+}
+
+/// The last two sequence numbers that marked a tile: a reader whose
+/// snapshot precedes the latest (a write derived, not yet served) still
+/// gets the tile's version as of its snapshot.
+#[derive(Debug, Clone, Copy, Default)]
+struct Marked {
+    previous: u64,
+    latest: u64,
+}
+
+impl Marked {
+    fn after(self, seq: u64) -> Marked {
+        if seq > self.latest {
+            Marked {
+                previous: self.latest,
+                latest: seq,
+            }
+        } else {
+            // Numbers only grow; a repeat changes nothing.
+            self
+        }
+    }
+
+    /// The last mark up to `at`, or `at` itself when both marks kept are
+    /// later (the tile as of `at` is then named by `at`).
+    fn as_of(self, at: u64) -> u64 {
+        if self.latest <= at {
+            self.latest
+        } else if self.previous <= at {
+            self.previous
+        } else {
+            at
+        }
+    }
 }
 
 impl Default for Records {
@@ -51,7 +86,7 @@ impl Default for Records {
         Records {
             last: std::array::from_fn(|_| RwLock::default()),
             below: std::array::from_fn(|_| RwLock::default()),
-            any_below: AtomicBool::new(false),
+            below_zooms: AtomicU32::new(0),
         }
     }
 }
@@ -95,7 +130,8 @@ impl TileChanges {
     }
 
     /// Records every tile of `marks` as changed at `seq` (a later write's
-    /// number than any recorded: numbers only grow).
+    /// number than any recorded: numbers only grow, a lower one is
+    /// ignored).
     pub fn apply(&self, marks: TileMarks, seq: u64) {
         let mut last: [Vec<TileId>; SHARDS] = Default::default();
         for t in marks.exact {
@@ -107,24 +143,27 @@ impl TileChanges {
             }
             let mut map = lock.write().unwrap_or_else(PoisonError::into_inner);
             for &t in tiles {
-                map.insert(t, seq);
+                let m = map.entry(t).or_default();
+                *m = m.after(seq);
             }
         }
-        if !marks.below.is_empty() {
-            self.0.any_below.store(true, Ordering::Release);
-        }
         for (t, from) in marks.below {
-            self.0.below[shard(t)]
+            self.0
+                .below_zooms
+                .fetch_or(1 << t.z().min(31), Ordering::Release);
+            let mut map = self.0.below[shard(t)]
                 .write()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(t, (seq, from));
+                .unwrap_or_else(PoisonError::into_inner);
+            let m = map.entry(t).or_insert((Marked::default(), from));
+            *m = (m.0.after(seq), from);
         }
     }
 
     /// The sequence number of the last write up to `at` (the asking
     /// snapshot's) that may have changed `tile` (0: none since the base).
-    /// When a later write has changed it already, `at` itself: the tile as
-    /// of `at` is named by `at`, a version no other state of the tile has.
+    /// When the two last writes that marked it are both later (a reader of
+    /// an old snapshot), `at` itself: the tile as of `at` is named by `at`,
+    /// a version no other state of the tile has.
     pub fn last_change(&self, tile: TileId, at: u64) -> u64 {
         let z = tile.z();
         let t = if z > TRACKED_MAX_ZOOM {
@@ -136,19 +175,18 @@ impl TileChanges {
         } else {
             tile
         };
-        let mut seq = read(&self.0.last, t).unwrap_or(0);
-        let coarse = if self.0.any_below.load(Ordering::Acquire) {
-            0..t.z()
-        } else {
-            0..0
-        };
-        for zc in coarse {
+        let mut seq = read(&self.0.last, t).map_or(0, |m| m.as_of(at));
+        let zooms = self.0.below_zooms.load(Ordering::Acquire);
+        for zc in 0..t.z() {
+            if zooms & (1 << zc) == 0 {
+                continue;
+            }
             let d = t.z() - zc;
             if let Ok(a) = TileId::new(u32::from(zc), t.x() >> d, t.y() >> d)
-                && let Some((s, from)) = read(&self.0.below, a)
+                && let Some((m, from)) = read(&self.0.below, a)
                 && from <= t.z()
             {
-                seq = seq.max(s);
+                seq = seq.max(m.as_of(at));
             }
         }
         seq.min(at)
@@ -357,19 +395,31 @@ mod tests {
         let later = c.clone();
         assert_eq!(later.last_change(tile, 7), 5);
         assert_eq!(c.last_change(tile, 5), 5);
-        // Asked before the write that changed it: the asker's own number
-        // (never the later write's, never the base's 0).
-        assert_eq!(c.last_change(tile, 3), 3);
+        // Asked before the write that changed it: as of the asker.
+        assert_eq!(c.last_change(tile, 3), 0);
         later.mark(b, 10, 16, 9);
-        assert_eq!(c.last_change(tile, 7), 7);
+        assert_eq!(c.last_change(tile, 7), 5);
         assert_eq!(c.last_change(tile, 9), 9);
         assert_eq!(c.last_change(tile, 12), 9);
+        // A lower number than recorded changes nothing.
+        c.mark(b, 10, 16, 8);
+        assert_eq!(c.last_change(tile, 12), 9);
+        assert_eq!(c.last_change(tile, 7), 5);
+        // Two marks after the asker: only the asker's own number names the
+        // tile as of its snapshot.
+        c.mark(b, 10, 16, 11);
+        assert_eq!(c.last_change(tile, 7), 7);
+        assert_eq!(c.last_change(tile, 10), 9);
         // A tile no write met stays at the base.
         assert_eq!(c.last_change(t(16, x as u32 + 50, y as u32), 12), 0);
         // Coarse marks too.
         let big = [118.40, 24.80, 118.80, 25.15];
-        c.mark(big, 0, 16, 11);
-        assert_eq!(c.last_change(tile, 10), 10);
-        assert_eq!(c.last_change(tile, 20), 11);
+        c.mark(big, 0, 16, 13);
+        assert_eq!(c.last_change(tile, 12), 11);
+        assert_eq!(c.last_change(tile, 20), 13);
+        // Inside the large box, away from the small one.
+        let inside = t(16, x as u32 + 20, y as u32);
+        assert_eq!(c.last_change(inside, 12), 0);
+        assert_eq!(c.last_change(inside, 14), 13);
     }
 }
