@@ -463,7 +463,14 @@ fn a_server_running_across_midnight_steps_its_history_into_the_new_day() {
         std::thread::sleep(Duration::from_millis(100));
     }
     r.act(&server, "B", "start");
-    let health = get(&server, "/health", None);
+    // The history steps into the new day in the background (after the
+    // reload and the write); `/health` reports what it holds.
+    let waited = Instant::now();
+    let mut health = get(&server, "/health", None);
+    while health["history"]["last"] != second && waited.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(100));
+        health = get(&server, "/health", None);
+    }
     assert_eq!(health["history"]["last"], second, "{health}");
     assert_eq!(health["history"]["first"], "2025-11-03", "{health}");
 

@@ -133,17 +133,19 @@ fn grow(b: &mut Option<[f64; 4]>, r: [f64; 4]) {
     });
 }
 
-/// Whether a unit's tile properties can differ between two scores: the
-/// shown (one-decimal) score, the level, or a shown domain value.
-fn shown_differs(a: &UnitScore, b: &UnitScore) -> bool {
+/// Which of a unit's tile properties can differ between two scores: the
+/// shown (one-decimal) score or the level (drawn at every zoom of the
+/// unit's layer), and a shown domain value (drawn only in the zooms of
+/// [`crate::tiles::domain_zooms`]).
+fn shown_differs(a: &UnitScore, b: &UnitScore) -> (bool, bool) {
     let r = |x: f64| (x * 10.0).round();
-    r(a.score()) != r(b.score())
-        || a.level() != b.level()
-        || a.domains().len() != b.domains().len()
+    let score = r(a.score()) != r(b.score()) || a.level() != b.level();
+    let domains = a.domains().len() != b.domains().len()
         || a.domains()
             .iter()
             .zip(b.domains())
-            .any(|((da, xa), (db, xb))| da != db || r(*xa) != r(*xb))
+            .any(|((da, xa), (db, xb))| da != db || r(*xa) != r(*xb));
+    (score, domains)
 }
 
 fn level_layer(level: Level) -> LayerId {
@@ -293,7 +295,12 @@ impl Snapshot {
         units.dedup();
         for &u in &units {
             let cell = applied.cells.contains(&u);
-            if !cell && !shown_differs(self.scores.unit(u), scores.unit(u)) {
+            let (score, domains) = if cell {
+                (true, true)
+            } else {
+                shown_differs(self.scores.unit(u), scores.unit(u))
+            };
+            if !score && !domains {
                 continue;
             }
             let unit = store.unit(u);
@@ -305,7 +312,14 @@ impl Snapshot {
             if cell {
                 grow(&mut applied.bbox, b);
             }
-            marks.add(b, policy.minzoom(level_layer(unit.level)), top);
+            let from = policy.minzoom(level_layer(unit.level));
+            if score {
+                marks.add(b, from, top);
+            } else {
+                // Only the domain values moved: only the zooms that draw them.
+                let band = crate::tiles::domain_zooms(unit.level);
+                marks.add(b, from.max(*band.start()), top.min(*band.end()));
+            }
         }
         // Recorded in the record every snapshot of this load shares: a
         // reader of an earlier snapshot asks as of its own sequence number.
@@ -570,5 +584,63 @@ mod tests {
                 prop_assert_eq!(indexed, scanned, "changed since {}", since);
             }
         }
+
+        #[test]
+        fn a_tile_whose_bytes_a_write_changes_gets_a_new_version(mut ds in arb::dataset(), writes in prop::collection::vec(write(), 1..10)) {
+            ds.has_hidden_dangers = true;
+            ds.sensors = (0..4)
+                .map(|i| crate::risk::fixtures::sensor(
+                    &format!("S-{i}"),
+                    None,
+                    X0 + f64::from(i % 2) * 3.0 * SIDE + 0.5 * SIDE,
+                    Y0 + f64::from(i / 2) * 3.0 * SIDE + 0.5 * SIDE,
+                ))
+                .collect();
+            let config = config();
+            let policy = TilePolicy::default();
+            let tiles = tiles_over([X0 - SIDE, Y0 - SIDE, X0 + 5.0 * SIDE, Y0 + 5.0 * SIDE]);
+            let mut snap = Snapshot::from_dataset(ds, &config);
+            let mut seq = 0;
+            for w in &writes {
+                let Some(next) = apply(&snap, w, seq + 1) else { continue };
+                seq += 1;
+                for &t in &tiles {
+                    for scope in [crate::auth::Scope::All, crate::auth::Scope::Public] {
+                        let before = snap.build_tile(scope, t, &policy).map(|b| b.bytes);
+                        let after = next.build_tile(scope, t, &policy).map(|b| b.bytes);
+                        let old = snap.tile_changes.last_change(t, snap.seq);
+                        let new = next.tile_changes.last_change(t, next.seq);
+                        if before != after {
+                            prop_assert!(new > old, "{:?}: tile {} changed by write {} ({:?}) keeps version {}", scope, t, seq, w, old);
+                        }
+                    }
+                }
+                snap = next;
+            }
+        }
+    }
+
+    /// Every tile of zooms 0–16 over a lon/lat box.
+    fn tiles_over([w, s, e, n]: [f64; 4]) -> Vec<crate::tiles::TileId> {
+        let xy = |lon: f64, lat: f64, z: u8| {
+            let scale = f64::from(1u32 << z);
+            let r = lat.to_radians();
+            (
+                ((lon + 180.0) / 360.0 * scale).floor() as u32,
+                ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * scale)
+                    .floor() as u32,
+            )
+        };
+        let mut out = Vec::new();
+        for z in 0..=16u8 {
+            let (x0, y0) = xy(w, n, z);
+            let (x1, y1) = xy(e, s, z);
+            for x in x0..=x1 {
+                for y in y0..=y1 {
+                    out.extend(crate::tiles::TileId::new(u32::from(z), x, y).ok());
+                }
+            }
+        }
+        out
     }
 }

@@ -46,7 +46,7 @@ pub use filter::{
 pub use geometry::{TileGeometry, TilePolygon, polygons_to_tile, shape_to_tile};
 pub use policy::TilePolicy;
 pub use prepared::Prepared;
-pub use risk::{RiskLookup, domains_at_zoom, tile_domain_value};
+pub use risk::{RiskLookup, domain_zooms, domains_at_zoom, tile_domain_value};
 
 /// The largest zoom a tile may be requested at.
 pub const MAX_ZOOM: u8 = 22;

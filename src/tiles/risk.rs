@@ -13,11 +13,16 @@ use crate::model::Level;
 /// Elsewhere a level is only drawn as boundaries and labels, and the values
 /// would only make tiles bigger.
 pub fn domains_at_zoom(level: Level, z: u8) -> bool {
+    domain_zooms(level).contains(&z)
+}
+
+/// The zooms of [`domains_at_zoom`] for `level`.
+pub fn domain_zooms(level: Level) -> std::ops::RangeInclusive<u8> {
     match level {
-        Level::County => z <= 8,
-        Level::Town => (9..=10).contains(&z),
-        Level::Village => (10..=12).contains(&z),
-        Level::Cell => z >= 12,
+        Level::County => 0..=8,
+        Level::Town => 9..=10,
+        Level::Village => 10..=12,
+        Level::Cell => 12..=u8::MAX,
     }
 }
 
