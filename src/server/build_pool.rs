@@ -2,8 +2,9 @@
 //! them, taking builds in the order they arrive, at a lower CPU priority
 //! than the rest of the server.
 //!
-//! Two reasons. A tile build (or a chunk of a feature page) is pure CPU: fifty builds at once on two
-//! cores each run at a fiftieth of a core, so a heavy tile takes fifty
+//! Two reasons. A tile build (or a chunk of a feature page) is pure CPU:
+//! fifty builds at once on two cores each run at a fiftieth of a core, so
+//! a heavy tile takes fifty
 //! times its own cost and the slowest answers grow with the number of
 //! connections; built one per core in arrival order, a build waits for the
 //! builds ahead of it and then runs at full speed. And reads must never
