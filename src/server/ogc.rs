@@ -212,15 +212,6 @@ async fn items_page(
             .unwrap_or(snap),
         None => snap,
     };
-    // A streamed page holds its selection and snapshot until the client
-    // has read it (or the write timeout drops it): their number is
-    // bounded.
-    let permit = Arc::clone(&state.streams)
-        .try_acquire_owned()
-        .map_err(|_| {
-            state.metrics.rejected("streams");
-            ApiError::Busy("too many feature pages are being sent; retry in a moment".into())
-        })?;
     let selecting = Arc::clone(&snap);
     let (sel, p) = state
         .build(move || {
@@ -230,53 +221,77 @@ async fn items_page(
         .await
         .map_err(|e| ApiError::Internal(format!("select: {e}")))?;
     let links = items::page_links(&base, layer, &p, &sel);
-    let head = items::collection_head(
+    let mut head = items::collection_head(
         &sel,
         &crate::datetime::rfc3339(std::time::SystemTime::now()),
         &links,
     );
-    let crs = p.crs;
+    let headers = [
+        (header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON)),
+        content_crs(p.crs),
+    ];
     let writer = items::PageWriter::new(layer, sel.page, p.crs, p.properties);
-    Ok((
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static(GEOJSON)),
-            content_crs(crs),
-        ],
-        page_body(state, snap, scope, head, writer, permit),
-    )
-        .into_response())
+    let (first, writer) = next_chunk(&state, Arc::clone(&snap), scope, writer)
+        .await
+        .map_err(|e| ApiError::Internal(format!("page: {e}")))?;
+    head.push_str(&first);
+    if writer.done() {
+        // A page of one chunk is answered whole and holds no stream place.
+        return Ok((headers, head).into_response());
+    }
+    // A streamed page holds its selection and snapshot until the client
+    // has read it (or the write timeout drops it): their number is
+    // bounded.
+    let permit = Arc::clone(&state.streams)
+        .try_acquire_owned()
+        .map_err(|_| {
+            state.metrics.rejected("streams");
+            ApiError::Busy("too many feature pages are being sent; retry in a moment".into())
+        })?;
+    Ok((headers, page_body(state, snap, scope, head, writer, permit)).into_response())
 }
 
-/// A feature page as it streams: the head, then chunks of about
-/// [`CHUNK_BYTES`] of features, each written on the build threads when the
-/// client has taken the one before (so a slow reader holds no thread, only
-/// its place among the streams), then the tail.
+/// Writes the page's next chunk of about [`CHUNK_BYTES`] on the build
+/// threads (with the collection's tail after the last feature).
+async fn next_chunk(
+    state: &AppState,
+    snap: Arc<Snapshot>,
+    scope: Scope,
+    mut writer: items::PageWriter,
+) -> Result<(String, items::PageWriter), super::build_pool::BuildPoolError> {
+    state
+        .build(move || {
+            let mut buf = String::with_capacity(CHUNK_BYTES + 4096);
+            writer.write_chunk(&ctx(&snap, scope), CHUNK_BYTES, &mut buf);
+            if writer.done() {
+                buf.push_str(COLLECTION_TAIL);
+            }
+            (buf, writer)
+        })
+        .await
+}
+
+/// A feature page as it streams: its start (the head and first chunk),
+/// then chunks of about [`CHUNK_BYTES`] of features, each written on the
+/// build threads when the client has taken the one before (so a slow
+/// reader holds no thread, only its place among the streams), the last
+/// with the tail.
 fn page_body(
     state: AppState,
     snap: Arc<Snapshot>,
     scope: Scope,
-    head: String,
+    start: String,
     writer: items::PageWriter,
     permit: tokio::sync::OwnedSemaphorePermit,
 ) -> Body {
-    let head = futures_util::stream::once(std::future::ready(Ok::<_, std::io::Error>(
-        Bytes::from(head),
+    let start = futures_util::stream::once(std::future::ready(Ok::<_, std::io::Error>(
+        Bytes::from(start),
     )));
     let features = futures_util::stream::unfold(Some((writer, permit)), move |cursor| {
         let (state, snap) = (state.clone(), Arc::clone(&snap));
         async move {
-            let (mut writer, permit) = cursor?;
-            let built = state
-                .build(move || {
-                    let mut buf = String::with_capacity(CHUNK_BYTES + 4096);
-                    writer.write_chunk(&ctx(&snap, scope), CHUNK_BYTES, &mut buf);
-                    if writer.done() {
-                        buf.push_str(COLLECTION_TAIL);
-                    }
-                    (buf, writer)
-                })
-                .await;
-            match built {
+            let (writer, permit) = cursor?;
+            match next_chunk(&state, snap, scope, writer).await {
                 // The page's last chunk ends the stream (and frees its place).
                 Ok((buf, writer)) if writer.done() => Some((Ok(Bytes::from(buf)), None)),
                 Ok((buf, writer)) => Some((Ok(Bytes::from(buf)), Some((writer, permit)))),
@@ -286,7 +301,7 @@ fn page_body(
             }
         }
     });
-    Body::from_stream(futures_util::StreamExt::chain(head, features))
+    Body::from_stream(futures_util::StreamExt::chain(start, features))
 }
 
 /// `GET /ogc/collections/{id}/items/{fid}`.
