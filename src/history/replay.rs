@@ -3,7 +3,7 @@
 //! cells whose records changed, opened, closed or fell due that day.
 
 use super::day::{Flow, State, Stock, cell_figures, record_days};
-use crate::index::{DangerEntry, Store, UnitId};
+use crate::index::{Base, DangerBook, DangerEntry, Store, UnitId};
 use crate::model::{Date, HiddenDanger};
 use crate::risk::{RiskParams, Scores, score_all};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -61,6 +61,24 @@ pub struct Tracker {
     days: BTreeMap<Date, BTreeSet<String>>,
 }
 
+/// Puts a change's record into `book`: in place of the record with its id,
+/// or added.
+fn apply_change(book: &mut DangerBook, base: &Base, c: &Change) {
+    match book.index_of(&c.record.id) {
+        Some(i) => {
+            if let Some(old) = book.get(i).cloned() {
+                book.replace(i, old.changed(c.record.clone(), c.seq, Vec::new()));
+            }
+        }
+        None => {
+            book.insert(
+                base,
+                DangerEntry::locate(base, c.record.clone(), c.seq, Vec::new()),
+            );
+        }
+    }
+}
+
 fn id_days(days: &mut BTreeMap<Date, BTreeSet<String>>, r: &HiddenDanger) {
     for d in record_days(r) {
         days.entry(d).or_default().insert(r.id.clone());
@@ -86,19 +104,7 @@ impl Tracker {
                 continue;
             }
             seq = seq.max(c.seq);
-            match book.index_of(&c.record.id) {
-                Some(i) => {
-                    if let Some(old) = book.get(i).cloned() {
-                        book.replace(i, old.changed(c.record.clone(), c.seq, Vec::new()));
-                    }
-                }
-                None => {
-                    book.insert(
-                        base,
-                        DangerEntry::locate(base, c.record.clone(), c.seq, Vec::new()),
-                    );
-                }
-            }
+            apply_change(&mut book, base, c);
         }
         let store = live.with_dangers(book);
         let mut p = params.clone();
@@ -193,19 +199,7 @@ impl Tracker {
             self.seq = self.seq.max(c.seq);
             id_days(&mut self.days, &c.record);
             ids.insert(c.record.id.clone());
-            match book.index_of(&c.record.id) {
-                Some(i) => {
-                    if let Some(old) = book.get(i).cloned() {
-                        book.replace(i, old.changed(c.record.clone(), c.seq, Vec::new()));
-                    }
-                }
-                None => {
-                    book.insert(
-                        base,
-                        DangerEntry::locate(base, c.record.clone(), c.seq, Vec::new()),
-                    );
-                }
-            }
+            apply_change(&mut book, base, c);
         }
         let mut cells: BTreeSet<UnitId> = BTreeSet::new();
         for id in &ids {
