@@ -5,6 +5,7 @@
 //! from the current one while the R-trees and geometry stay shared.
 
 use super::chunks::ChunkVec;
+use super::id_table::IdTable;
 use super::store::{Base, UnitId};
 use crate::model::{DangerGrade, Date, HiddenDanger};
 use rayon::prelude::*;
@@ -121,7 +122,10 @@ pub struct DangerBook {
     /// counts come from the records).
     loaded: bool,
     entries: ChunkVec<Arc<DangerEntry>>,
-    by_id: imbl::HashMap<Arc<str>, u32>,
+    /// Indices of the records the book was built with, by id.
+    first_ids: Arc<IdTable>,
+    /// Indices of the records inserted since, by id.
+    added_ids: imbl::HashMap<Arc<str>, u32>,
     /// Record indices per unit cell (by location), by unit id.
     by_cell: ChunkVec<Arc<[u32]>>,
     /// Record indices per enterprise index.
@@ -137,32 +141,36 @@ impl DangerBook {
     /// The book of `records` (in file order) over `base`; `loaded`: the
     /// dataset has a `hidden_dangers` layer.
     pub fn build(base: &Base, records: Vec<HiddenDanger>, loaded: bool) -> DangerBook {
-        let mut by_cell: Vec<Vec<u32>> = vec![Vec::new(); base.units().len()];
-        let mut by_enterprise: Vec<Vec<u32>> = vec![Vec::new(); base.dataset.enterprises.len()];
-        let mut by_id = imbl::HashMap::new();
-        let mut outside = Vec::new();
         // Located in parallel (a point-in-cell search each), indexed in order.
         let entries: Vec<Arc<DangerEntry>> = records
             .into_par_iter()
             .map(|record| Arc::new(DangerEntry::locate(base, record, 0, Vec::new())))
             .collect();
-        for (i, entry) in entries.iter().enumerate() {
-            let i = i as u32;
-            match entry.cell {
-                Some(c) => by_cell[c as usize].push(i),
-                None => outside.push(i),
-            }
-            if let Some(e) = entry.enterprise {
-                by_enterprise[e as usize].push(i);
-            }
-            by_id
-                .entry(Arc::from(entry.record.id.as_str()))
-                .or_insert(i);
-        }
+        let (first_ids, (by_cell, by_enterprise, outside)) = rayon::join(
+            || IdTable::build(entries.len(), |i| &entries[i as usize].record.id),
+            || {
+                let mut by_cell: Vec<Vec<u32>> = vec![Vec::new(); base.units().len()];
+                let mut by_enterprise: Vec<Vec<u32>> =
+                    vec![Vec::new(); base.dataset.enterprises.len()];
+                let mut outside = Vec::new();
+                for (i, entry) in entries.iter().enumerate() {
+                    let i = i as u32;
+                    match entry.cell {
+                        Some(c) => by_cell[c as usize].push(i),
+                        None => outside.push(i),
+                    }
+                    if let Some(e) = entry.enterprise {
+                        by_enterprise[e as usize].push(i);
+                    }
+                }
+                (by_cell, by_enterprise, outside)
+            },
+        );
         DangerBook {
             loaded,
             entries: ChunkVec::from_vec(entries),
-            by_id,
+            first_ids: Arc::new(first_ids),
+            added_ids: imbl::HashMap::new(),
             by_cell: ChunkVec::from_vec(shared_lists(by_cell)),
             by_enterprise: ChunkVec::from_vec(shared_lists(by_enterprise)),
             outside: Arc::new(outside),
@@ -192,7 +200,13 @@ impl DangerBook {
 
     /// The index of the record with this id.
     pub fn index_of(&self, id: &str) -> Option<u32> {
-        self.by_id.get(id).copied()
+        self.added_ids.get(id).copied().or_else(|| {
+            self.first_ids.get(id, |i| {
+                self.entries
+                    .get(i as usize)
+                    .map_or("", |e| e.record.id.as_str())
+            })
+        })
     }
 
     /// The record with this id.
@@ -306,7 +320,8 @@ impl DangerBook {
         if let Some(e) = entry.enterprise {
             push_index(&mut self.by_enterprise, e as usize, i);
         }
-        self.by_id.insert(Arc::from(entry.record.id.as_str()), i);
+        self.added_ids
+            .insert(Arc::from(entry.record.id.as_str()), i);
         if entry.version > 0 {
             self.by_version.insert((entry.version, i));
         }
@@ -314,8 +329,8 @@ impl DangerBook {
         i
     }
 
-    /// Replaces the record at `index`; its location and enterprise may not
-    /// change (the write API never moves a record).
+    /// Replaces the record at `index`; its id, location and enterprise may
+    /// not change (the write API never renames or moves a record).
     pub fn replace(&mut self, index: u32, entry: DangerEntry) {
         if let Some(old) = self.get(index)
             && old.version > 0
@@ -367,8 +382,16 @@ impl DangerEntry {
             .enterprise_id
             .as_deref()
             .and_then(|id| base.enterprise_by_id(id));
+        // A record at its enterprise's location (most are) is in the cell
+        // found for the enterprise: the same point gives the same cell.
+        let cell = match enterprise {
+            Some(e) if base.dataset.enterprises[e as usize].location == record.location => {
+                base.enterprise_cell(e)
+            }
+            _ => base.cell_at(record.location),
+        };
         DangerEntry {
-            cell: base.cell_at(record.location),
+            cell,
             enterprise,
             version,
             history,

@@ -2,9 +2,9 @@
 
 use super::alarms::AlarmBook;
 use super::dangers::DangerBook;
+use super::id_table::IdTable;
 use crate::crs::metric;
 use crate::model::{Dataset, GridUnit, Level};
-use foldhash::HashMap;
 use geo::{BoundingRect, Intersects, MultiPolygon, Point};
 use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -45,7 +45,7 @@ pub struct Base {
     /// The features (without the hidden-danger records, which are in the
     /// [`DangerBook`]).
     pub dataset: Dataset,
-    by_code: HashMap<String, UnitId>,
+    by_code: IdTable,
     parent: Vec<Option<UnitId>>,
     children: Vec<Vec<UnitId>>,
     levels: [Vec<UnitId>; 4],
@@ -57,9 +57,9 @@ pub struct Base {
     zone_tree: RTree<IndexedBox>,
     enterprise_cell: Vec<Option<UnitId>>,
     hazard_cell: Vec<Option<UnitId>>,
-    cell_enterprises: Vec<Vec<u32>>,
-    enterprise_by_id: HashMap<String, u32>,
-    hazard_by_id: HashMap<String, u32>,
+    cell_enterprises: CellLists,
+    enterprise_by_id: IdTable,
+    hazard_by_id: IdTable,
     grid_digest: [u8; 32],
 }
 
@@ -76,13 +76,45 @@ fn grid_digest(units: &[GridUnit], parent: &[Option<UnitId>], area_m2: &[f64]) -
     h.finalize().into()
 }
 
-/// Feature ids to indices, the first feature winning a repeated id.
-fn ids_to_indices<'a>(ids: impl ExactSizeIterator<Item = &'a String>) -> HashMap<String, u32> {
-    let mut out = HashMap::with_capacity_and_hasher(ids.len(), Default::default());
-    for (i, id) in ids.enumerate() {
-        out.entry(id.clone()).or_insert(i as u32);
+/// Lists of feature indices per unit, in one allocation: the indices
+/// sorted by unit, and where each unit's run starts.
+#[derive(Debug, Default)]
+struct CellLists {
+    starts: Vec<u32>,
+    items: Vec<u32>,
+}
+
+impl CellLists {
+    /// The lists of `units` units from each feature's unit (`None`: in
+    /// none); a unit's list keeps feature order.
+    fn build(units: usize, unit_of: &[Option<UnitId>]) -> CellLists {
+        let mut starts = vec![0u32; units + 1];
+        for u in unit_of.iter().flatten() {
+            starts[*u as usize + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut next = starts.clone();
+        let mut items = vec![0u32; starts[units] as usize];
+        for (i, u) in unit_of.iter().enumerate() {
+            if let Some(u) = u {
+                let at = &mut next[*u as usize];
+                items[*at as usize] = i as u32;
+                *at += 1;
+            }
+        }
+        CellLists { starts, items }
     }
-    out
+
+    /// The list of one unit (empty for an unknown unit).
+    fn of(&self, unit: UnitId) -> &[u32] {
+        let u = unit as usize;
+        match (self.starts.get(u), self.starts.get(u + 1)) {
+            (Some(&a), Some(&b)) => self.items.get(a as usize..b as usize).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
 }
 
 /// The units of each level (by [`level_index`]), in unit order.
@@ -223,13 +255,7 @@ impl Base {
         ) = rayon::join(
             || {
                 rayon::join(
-                    || -> HashMap<String, UnitId> {
-                        units
-                            .iter()
-                            .enumerate()
-                            .map(|(i, u)| (u.code.clone(), i as UnitId))
-                            .collect()
-                    },
+                    || IdTable::build(units.len(), |i| &units[i as usize].code),
                     || {
                         rayon::join(
                             || unit_trees(units),
@@ -262,7 +288,11 @@ impl Base {
                                         .collect(),
                                 )
                             },
-                            || ids_to_indices(dataset.enterprises.iter().map(|e| &e.id)),
+                            || {
+                                IdTable::build(dataset.enterprises.len(), |i| {
+                                    &dataset.enterprises[i as usize].id
+                                })
+                            },
                         )
                     },
                     || {
@@ -284,8 +314,9 @@ impl Base {
                                 .map(|(i, z)| IndexedBox::new(envelope_of(&z.geometry), i as u32))
                                 .collect(),
                         );
-                        let hazard_by_id =
-                            ids_to_indices(dataset.hazard_sources.iter().map(|h| &h.id));
+                        let hazard_by_id = IdTable::build(dataset.hazard_sources.len(), |i| {
+                            &dataset.hazard_sources[i as usize].id
+                        });
                         (hazard_tree, zone_tree, hazard_by_id)
                     },
                 )
@@ -297,7 +328,7 @@ impl Base {
             .map(|u| {
                 u.parent_code
                     .as_ref()
-                    .and_then(|p| by_code.get(p).copied())
+                    .and_then(|p| by_code.get(p, |i| &units[i as usize].code))
                     .filter(|&p| Some(units[p as usize].level) == u.level.parent())
             })
             .collect();
@@ -323,7 +354,7 @@ impl Base {
             zone_tree,
             enterprise_cell: Vec::new(),
             hazard_cell: Vec::new(),
-            cell_enterprises: Vec::new(),
+            cell_enterprises: CellLists::default(),
             enterprise_by_id,
             hazard_by_id,
             grid_digest,
@@ -340,13 +371,8 @@ impl Base {
             .par_iter()
             .map(|h| store.cell_at(h.location))
             .collect();
-        let mut cell_enterprises = vec![Vec::new(); store.dataset.units.len()];
-        for (i, c) in store.enterprise_cell.iter().enumerate() {
-            if let Some(c) = c {
-                cell_enterprises[*c as usize].push(i as u32);
-            }
-        }
-        store.cell_enterprises = cell_enterprises;
+        store.cell_enterprises =
+            CellLists::build(store.dataset.units.len(), &store.enterprise_cell);
         store
     }
 
@@ -378,7 +404,8 @@ impl Base {
 
     /// The unit with this code.
     pub fn unit_by_code(&self, code: &str) -> Option<UnitId> {
-        self.by_code.get(code).copied()
+        let units = &self.dataset.units;
+        self.by_code.get(code, |i| &units[i as usize].code)
     }
 
     /// The units of one level, sorted by code.
@@ -475,20 +502,19 @@ impl Base {
 
     /// The enterprise with this id (its index).
     pub fn enterprise_by_id(&self, id: &str) -> Option<u32> {
-        self.enterprise_by_id.get(id).copied()
+        let all = &self.dataset.enterprises;
+        self.enterprise_by_id.get(id, |i| &all[i as usize].id)
     }
 
     /// The hazard source with this id (its index).
     pub fn hazard_by_id(&self, id: &str) -> Option<u32> {
-        self.hazard_by_id.get(id).copied()
+        let all = &self.dataset.hazard_sources;
+        self.hazard_by_id.get(id, |i| &all[i as usize].id)
     }
 
     /// Enterprises (indices) inside a cell, by geometry.
     pub fn enterprises_in_cell(&self, cell: UnitId) -> &[u32] {
-        self.cell_enterprises
-            .get(cell as usize)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+        self.cell_enterprises.of(cell)
     }
 
     /// Number of units at each level.
@@ -513,6 +539,20 @@ mod tests {
     use super::*;
     use crate::model::{Enterprise, Industry, RiskLevel};
     use geo::polygon;
+
+    #[test]
+    fn cell_lists_keep_feature_order_per_unit() {
+        let unit_of = [Some(2), None, Some(0), Some(2), Some(2), None, Some(0)];
+        let lists = CellLists::build(4, &unit_of);
+        assert_eq!(lists.of(0), &[2, 6]);
+        assert_eq!(lists.of(1), &[] as &[u32]);
+        assert_eq!(lists.of(2), &[0, 3, 4]);
+        assert_eq!(lists.of(3), &[] as &[u32]);
+        assert_eq!(lists.of(4), &[] as &[u32]);
+        assert_eq!(lists.of(u32::MAX), &[] as &[u32]);
+        let none = CellLists::build(0, &[]);
+        assert_eq!(none.of(0), &[] as &[u32]);
+    }
 
     #[test]
     fn unit_envelopes_are_those_of_their_geometry() {

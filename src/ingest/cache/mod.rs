@@ -20,7 +20,7 @@ use codec::{Codec, DecodeError};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::hash::BuildHasher;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -34,6 +34,8 @@ pub const FILE: &str = "snapshot.bin";
 const MAGIC: &[u8; 8] = b"RMSNAP\x00\x01";
 /// Features per section (sections are encoded and decoded in parallel).
 const CHUNK: usize = 131_072;
+/// Bytes read at a time when hashing an input file.
+const HASH_BUFFER: usize = 1 << 20;
 /// Seed of the section checksums.
 const CHECKSUM_SEED: u64 = 0x5249_534b_4d41_5031;
 
@@ -127,14 +129,31 @@ fn hash_inputs(inputs: &[(LayerId, PathBuf)]) -> Option<Vec<SourceFile>> {
     inputs
         .par_iter()
         .map(|(layer, path)| {
-            let bytes = std::fs::read(path).ok()?;
             Some(SourceFile {
                 layer: *layer,
                 path: path.clone(),
-                sha256: hex::encode(Sha256::digest(&bytes)),
+                sha256: sha256_of(path).ok()?,
             })
         })
         .collect()
+}
+
+/// The SHA-256 of a file (lowercase hex), read through one buffer of
+/// [`HASH_BUFFER`] bytes: hashing the inputs of a warm start no longer
+/// allocates (and faults in) their whole size.
+fn sha256_of(path: &Path) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; HASH_BUFFER];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(hex::encode(hasher.finalize()))
 }
 
 /// The key a cache must carry to be used for `files` under `config`.
@@ -355,32 +374,41 @@ pub fn read(file: &Path, key: &[u8; 32], files: &[SourceFile]) -> Result<Loaded,
     }
     let sections: Vec<Section> = entries
         .par_iter()
-        .map(|&(kind, at, len, sum)| -> Result<Section, CacheError> {
-            let mut bytes = vec![0u8; len as usize];
-            f.read_exact_at(&mut bytes, at)?;
-            if checksum(&bytes) != sum {
-                return Err(CacheError::Corrupt(format!("{kind:?} section checksum")));
-            }
-            Ok(match kind {
-                Kind::Enterprises => Section::Enterprises(codec::decode(&bytes)?),
-                Kind::HazardSources => Section::HazardSources(codec::decode(&bytes)?),
-                Kind::CollapseZones => Section::CollapseZones(codec::decode(&bytes)?),
-                Kind::Units => Section::Units(codec::decode(&bytes)?),
-                Kind::HiddenDangers => Section::HiddenDangers(codec::decode(&bytes)?),
-                Kind::Sensors => Section::Sensors(codec::decode(&bytes)?),
-                Kind::Alarms => Section::Alarms(codec::decode(&bytes)?),
-                Kind::Meta => {
-                    let mut r = codec::Reader::new(&bytes);
-                    let has = bool::take(&mut r)?;
-                    let issues = Vec::take(&mut r)?;
-                    let files = Vec::take(&mut r)?;
-                    if !r.is_done() {
-                        return Err(CacheError::Corrupt("trailing bytes".into()));
-                    }
-                    Section::Meta(has, issues, files)
+        // One buffer per worker, reused from section to section: a fresh
+        // buffer per section was the whole file's size in page faults.
+        .map_init(
+            Vec::new,
+            |buf: &mut Vec<u8>, &(kind, at, len, sum)| -> Result<Section, CacheError> {
+                let len = usize::try_from(len)
+                    .map_err(|_| CacheError::Corrupt(format!("{kind:?} section length {len}")))?;
+                buf.resize(len, 0);
+                let bytes = &mut buf[..len];
+                f.read_exact_at(bytes, at)?;
+                let bytes: &[u8] = bytes;
+                if checksum(bytes) != sum {
+                    return Err(CacheError::Corrupt(format!("{kind:?} section checksum")));
                 }
-            })
-        })
+                Ok(match kind {
+                    Kind::Enterprises => Section::Enterprises(codec::decode(bytes)?),
+                    Kind::HazardSources => Section::HazardSources(codec::decode(bytes)?),
+                    Kind::CollapseZones => Section::CollapseZones(codec::decode(bytes)?),
+                    Kind::Units => Section::Units(codec::decode(bytes)?),
+                    Kind::HiddenDangers => Section::HiddenDangers(codec::decode(bytes)?),
+                    Kind::Sensors => Section::Sensors(codec::decode(bytes)?),
+                    Kind::Alarms => Section::Alarms(codec::decode(bytes)?),
+                    Kind::Meta => {
+                        let mut r = codec::Reader::new(bytes);
+                        let has = bool::take(&mut r)?;
+                        let issues = Vec::take(&mut r)?;
+                        let files = Vec::take(&mut r)?;
+                        if !r.is_done() {
+                            return Err(CacheError::Corrupt("trailing bytes".into()));
+                        }
+                        Section::Meta(has, issues, files)
+                    }
+                })
+            },
+        )
         .collect::<Result<_, _>>()?;
     let mut dataset = Dataset::default();
     // Each list allocated once at its full length (no growth by doubling).
