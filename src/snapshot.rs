@@ -9,7 +9,7 @@ use crate::ingest::{self, Issue, LoadError, SourceFile};
 use crate::model::{LayerId, Level};
 use crate::risk::{self, Scores};
 use crate::source::DataSource;
-use crate::tiles::{BuiltTile, Prepared, TileFilter, TileId, TilePolicy};
+use crate::tiles::{BuiltTile, LayerCache, Prepared, Reuse, TileFilter, TileId, TilePolicy};
 use serde::Serialize;
 use std::sync::{Arc, OnceLock};
 use std::time::{Instant, SystemTime};
@@ -66,6 +66,13 @@ pub struct Snapshot {
     /// record shared by every snapshot derived from this load, asked as of
     /// [`Snapshot::seq`].
     pub tile_changes: crate::tiles::TileChanges,
+    /// The same for the `hidden_dangers` layer alone: the version under
+    /// which a rebuilt tile reuses its kept hidden-danger layer.
+    pub danger_changes: crate::tiles::TileChanges,
+    /// Encoded layers of the tiles live writes changed, reused by their
+    /// rebuilds ([`crate::tiles::layer_cache`]); one per load, off for the
+    /// snapshots of past days.
+    pub layer_cache: LayerCache,
     /// Warnings found while loading.
     pub warnings: Arc<Vec<Issue>>,
     /// The files (or tables) read.
@@ -75,6 +82,15 @@ pub struct Snapshot {
 }
 
 pub use crate::ingest::data_version;
+
+/// Share of the tile cache's size ([`crate::config::TilesConfig::cache_mb`])
+/// that the layers kept for rebuilds may take besides it.
+const LAYER_CACHE_SHARE: u64 = 4;
+
+/// The layer cache of a new load under `config`.
+fn layer_cache(config: &Config) -> LayerCache {
+    LayerCache::new((config.tiles.cache_mb << 20) / LAYER_CACHE_SHARE)
+}
 
 impl Snapshot {
     /// Loads, validates and indexes the dataset of `source`: a
@@ -223,6 +239,8 @@ impl Snapshot {
             data_version,
             seq: 0,
             tile_changes: Default::default(),
+            danger_changes: Default::default(),
+            layer_cache: layer_cache(config),
             warnings: Arc::new(warnings),
             files: Arc::new(loaded.files),
             loaded_at: SystemTime::now(),
@@ -242,6 +260,8 @@ impl Snapshot {
             data_version: "memory".into(),
             seq: 0,
             tile_changes: Default::default(),
+            danger_changes: Default::default(),
+            layer_cache: layer_cache(config),
             warnings: Arc::new(Vec::new()),
             files: Arc::new(Vec::new()),
             loaded_at: SystemTime::now(),
@@ -255,12 +275,15 @@ impl Snapshot {
         store: Store,
         scores: Scores,
         tile_changes: crate::tiles::TileChanges,
+        danger_changes: crate::tiles::TileChanges,
         seq: u64,
     ) -> Snapshot {
         Snapshot {
             store,
             scores,
             tile_changes,
+            danger_changes,
+            layer_cache: self.layer_cache.clone(),
             seq,
             data_version: format!("{}-{seq}", self.base_version),
             tiles: Arc::clone(&self.tiles),
@@ -301,7 +324,7 @@ impl Snapshot {
     /// The composite tile `tile` for a caller with `scope`, cut by `policy`
     /// (see [`crate::tiles::build_tile`]); `None` when it holds nothing.
     pub fn build_tile(&self, scope: Scope, tile: TileId, policy: &TilePolicy) -> Option<BuiltTile> {
-        crate::tiles::build_tile(&self.store, self.tiles(), &self.scores, scope, tile, policy)
+        self.build_tile_filtered(scope, tile, policy, TileFilter::NONE)
     }
 
     /// [`Snapshot::build_tile`] with only the enterprises and hazard sources
@@ -313,7 +336,16 @@ impl Snapshot {
         policy: &TilePolicy,
         filter: TileFilter,
     ) -> Option<BuiltTile> {
-        crate::tiles::build_tile_filtered(
+        // Only tiles a write changed keep their layers: the others are
+        // built once and then served from the tile cache.
+        let reuse = (self.layer_cache.is_enabled()
+            && self.tile_changes.last_change(tile, self.seq) > 0)
+            .then(|| Reuse {
+                cache: &self.layer_cache,
+                caller: scope.cache_key(&self.store).into(),
+                danger_version: self.danger_changes.last_change(tile, self.seq),
+            });
+        crate::tiles::build_tile_reusing(
             &self.store,
             self.tiles(),
             &self.scores,
@@ -321,7 +353,15 @@ impl Snapshot {
             tile,
             policy,
             filter,
+            reuse,
         )
+    }
+
+    /// This snapshot without kept layers: what the snapshot of a past day
+    /// (other hidden dangers under the same tile versions) must be.
+    pub fn without_layer_cache(mut self) -> Snapshot {
+        self.layer_cache = LayerCache::default();
+        self
     }
 
     /// The layers this (serving) snapshot has and `next` lost: a layer

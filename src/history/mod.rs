@@ -344,12 +344,16 @@ impl History {
         }
         let changes = journal_changes(&self.journal, snap.scores.params().as_of_day())?;
         let t = Tracker::start(&snap.store, snap.scores.params(), &changes, day);
-        let s = std::sync::Arc::new(snap.with_live(
-            t.store().clone(),
-            t.scores().clone(),
-            snap.tile_changes.clone(),
-            snap.seq,
-        ));
+        let s = std::sync::Arc::new(
+            snap.with_live(
+                t.store().clone(),
+                t.scores().clone(),
+                snap.tile_changes.clone(),
+                snap.danger_changes.clone(),
+                snap.seq,
+            )
+            .without_layer_cache(),
+        );
         kept.retain(|(_, v, _)| *v == snap.data_version);
         if kept.len() >= DAY_SNAPSHOTS {
             kept.remove(0);

@@ -171,6 +171,9 @@ impl Snapshot {
         let params = self.scores.params();
         let mut applied = Applied::default();
         let mut points = Vec::new();
+        // The hidden-danger records written: the tiles whose
+        // `hidden_dangers` layer changes.
+        let mut danger_points = Vec::new();
         let mut seq = self.seq;
         for op in ops {
             let bad = |message: String| LiveError::Entry {
@@ -208,6 +211,7 @@ impl Snapshot {
                     book.insert(base, e.clone());
                     applied.cells.extend(e.cell);
                     points.push((e.record.location, policy.minzoom(LayerId::HiddenDangers)));
+                    danger_points.push(e.record.location);
                     applied.records.push(e.record.id.clone());
                 }
                 continue;
@@ -278,6 +282,7 @@ impl Snapshot {
                 entry.record.location,
                 policy.minzoom(LayerId::HiddenDangers),
             ));
+            danger_points.push(entry.record.location);
             applied.records.push(entry.record.id.clone());
         }
         let store = self.store.with_live(book, alarm_book);
@@ -325,8 +330,20 @@ impl Snapshot {
         // reader of an earlier snapshot asks as of its own sequence number.
         let tile_changes = self.tile_changes.clone();
         tile_changes.apply(marks, seq);
+        let danger_changes = self.danger_changes.clone();
+        if !danger_points.is_empty() {
+            let mut marks = TileMarks::default();
+            let from = policy.minzoom(LayerId::HiddenDangers);
+            for p in danger_points {
+                marks.add([p.x(), p.y(), p.x(), p.y()], from, top);
+            }
+            danger_changes.apply(marks, seq);
+        }
         applied.units = units;
-        Ok((self.with_live(store, scores, tile_changes, seq), applied))
+        Ok((
+            self.with_live(store, scores, tile_changes, danger_changes, seq),
+            applied,
+        ))
     }
 }
 
@@ -613,6 +630,47 @@ mod tests {
                         if before != after {
                             prop_assert!(new > old, "{:?}: tile {} changed by write {} ({:?}) keeps version {}", scope, t, seq, w, old);
                         }
+                    }
+                }
+                snap = next;
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+        #[test]
+        fn a_tile_rebuilt_from_kept_layers_equals_a_fresh_build(mut ds in arb::dataset(), writes in prop::collection::vec(write(), 1..12)) {
+            ds.has_hidden_dangers = true;
+            ds.sensors = (0..4)
+                .map(|i| crate::risk::fixtures::sensor(
+                    &format!("S-{i}"),
+                    None,
+                    X0 + f64::from(i % 2) * 3.0 * SIDE + 0.5 * SIDE,
+                    Y0 + f64::from(i / 2) * 3.0 * SIDE + 0.5 * SIDE,
+                ))
+                .collect();
+            let config = config();
+            let policy = TilePolicy::default();
+            let tiles = tiles_over([X0 - SIDE, Y0 - SIDE, X0 + 5.0 * SIDE, Y0 + 5.0 * SIDE]);
+            let mut snap = Snapshot::from_dataset(ds, &config);
+            prop_assert!(snap.layer_cache.is_enabled());
+            let cell = snap.store.units_at(crate::model::Level::Cell).first().copied();
+            let village = snap.store.units_at(crate::model::Level::Village).first().copied();
+            let mut scopes = vec![crate::auth::Scope::All, crate::auth::Scope::Public];
+            scopes.extend(cell.map(crate::auth::Scope::Unit));
+            scopes.extend(village.map(crate::auth::Scope::Unit));
+            let mut seq = 0;
+            for w in &writes {
+                let Some(next) = apply(&snap, w, seq + 1) else { continue };
+                seq += 1;
+                for &t in &tiles {
+                    for &scope in &scopes {
+                        // Built through the load's kept layers (filled by
+                        // the builds after earlier writes), and from scratch.
+                        let reused = next.build_tile(scope, t, &policy);
+                        let fresh = crate::tiles::build_tile(&next.store, next.tiles(), &next.scores, scope, t, &policy);
+                        prop_assert_eq!(reused, fresh, "{:?}: tile {} after write {} ({:?})", scope, t, seq, w);
                     }
                 }
                 snap = next;

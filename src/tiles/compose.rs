@@ -5,6 +5,7 @@ use super::cluster::{ClusterInput, Clustered, cluster};
 use super::encode::{LayerBuilder, Prop, encode_tile};
 use super::filter::TileFilter;
 use super::geometry::{TileGeometry, polygons_to_tile, shape_to_tile};
+use super::layer_cache::{LayerPart, Reuse};
 use super::prepared::Prepared;
 use super::risk::{domains_at_zoom, tile_domain_value};
 use super::shapes::UnitShapes;
@@ -48,6 +49,9 @@ struct Cut<'a> {
     min_area: f64,
     cluster_threshold: usize,
     cluster_cell: f64,
+    /// Kept layers to reuse and keep (first attempt only: a tile cut again
+    /// for its size is cut coarser than the kept layers).
+    reuse: Option<Reuse<'a>>,
 }
 
 /// Builds the composite tile `tile` for a caller with `scope`: the grid
@@ -83,6 +87,26 @@ pub fn build_tile_filtered(
     policy: &TilePolicy,
     filter: TileFilter,
 ) -> Option<BuiltTile> {
+    build_tile_reusing(store, prepared, risk, scope, tile, policy, filter, None)
+}
+
+/// [`build_tile_filtered`] taking the layers [`Reuse`] keeps for this tile,
+/// caller and filter instead of encoding them again, and keeping those it
+/// encodes (see [`super::layer_cache`]). The bytes are those
+/// [`build_tile_filtered`] makes from the same snapshot, as long as the
+/// kept layers were made from snapshots of the same load whose tile, for
+/// the hidden dangers, had the same hidden-danger version.
+#[allow(clippy::too_many_arguments)]
+pub fn build_tile_reusing(
+    store: &Store,
+    prepared: &Prepared,
+    risk: &dyn RiskLookup,
+    scope: Scope,
+    tile: TileId,
+    policy: &TilePolicy,
+    filter: TileFilter,
+    reuse: Option<Reuse<'_>>,
+) -> Option<BuiltTile> {
     let frame = TileFrame::new(tile.z(), tile.x(), tile.y(), policy.extent);
     let [w, s, e, n] = frame.lon_lat_bounds(f64::from(policy.buffer));
     let mut cut = Cut {
@@ -102,6 +126,7 @@ pub fn build_tile_filtered(
         min_area: policy.min_ring_area,
         cluster_threshold: policy.cluster_threshold,
         cluster_cell: f64::from(policy.cluster_cell),
+        reuse,
     };
     let mut built = cut.build(policy)?;
     for _ in 0..4 {
@@ -112,6 +137,7 @@ pub fn build_tile_filtered(
         cut.exact_copies = false;
         cut.min_area *= 4.0;
         cut.cluster_threshold = (cut.cluster_threshold / 2).max(1);
+        cut.reuse = None;
         built = cut.build(policy)?;
     }
     if built.bytes.len() > policy.max_bytes {
@@ -132,6 +158,19 @@ impl<'a> Cut<'a> {
             if !self.scope.opens(layer) {
                 continue;
             }
+            let key = self
+                .reuse
+                .as_ref()
+                .and_then(|r| r.key(self.tile, self.filter, layer));
+            if let (Some(r), Some(k)) = (&self.reuse, &key)
+                && let Some(part) = r.cache.get(k)
+            {
+                counts.push((layer, part.count));
+                clustered |= part.clustered;
+                layers.extend(part.bytes.iter().cloned());
+                continue;
+            }
+            let mut layer_clustered = false;
             let built = match layer {
                 LayerId::CollapseZones => self.zones(),
                 LayerId::HazardSources => self.hazards(),
@@ -140,7 +179,7 @@ impl<'a> Cut<'a> {
                 LayerId::Alarms => self.alarms(),
                 LayerId::Enterprises => {
                     let (b, c) = self.enterprises();
-                    clustered = c;
+                    layer_clustered = c;
                     b
                 }
                 other => match other.level() {
@@ -148,10 +187,21 @@ impl<'a> Cut<'a> {
                     None => continue,
                 },
             };
-            counts.push((layer, built.len()));
-            if let Some(l) = built.finish() {
-                layers.push(l);
+            let count = built.len();
+            counts.push((layer, count));
+            clustered |= layer_clustered;
+            let bytes = built.finish();
+            if let (Some(r), Some(k)) = (&self.reuse, key) {
+                r.cache.insert(
+                    k,
+                    LayerPart {
+                        bytes: bytes.clone(),
+                        count,
+                        clustered: layer_clustered,
+                    },
+                );
             }
+            layers.extend(bytes);
         }
         if layers.is_empty() {
             return None;

@@ -12,7 +12,8 @@
 //! ([`encode`]). A [`TileFilter`] (`?industry=`, `?risk_level=`,
 //! `?hazard_grade=`) narrows the enterprises and hazard sources; a filtered
 //! tile clusters the enterprises it keeps itself, never from the pyramid,
-//! which counts them all. [`cache`] keeps encoded tiles; [`tilejson`] describes the
+//! which counts them all. [`cache`] keeps encoded tiles, [`layer_cache`] the layers of tiles live
+//! writes rebuild; [`tilejson`] describes the
 //! source; [`export`] pre-renders them into a PMTiles archive.
 //!
 //! Risk fields come through the [`RiskLookup`] trait, so the builder does
@@ -30,6 +31,7 @@ mod compose;
 pub mod encode;
 mod filter;
 mod geometry;
+pub mod layer_cache;
 pub mod points;
 mod policy;
 mod prepared;
@@ -39,11 +41,12 @@ pub mod simplify;
 pub mod tilejson;
 
 pub use changes::{TRACKED_MAX_ZOOM, TileChanges, TileMarks};
-pub use compose::{BuiltTile, build_tile, build_tile_filtered};
+pub use compose::{BuiltTile, build_tile, build_tile_filtered, build_tile_reusing};
 pub use filter::{
     HAZARD_GRADE_PARAM, INDUSTRY_PARAM, MAX_FILTER_VALUES, RISK_LEVEL_PARAM, TileFilter,
 };
 pub use geometry::{TileGeometry, TilePolygon, polygons_to_tile, shape_to_tile};
+pub use layer_cache::{LayerCache, Reuse};
 pub use policy::TilePolicy;
 pub use prepared::Prepared;
 pub use risk::{RiskLookup, domain_zooms, domains_at_zoom, tile_domain_value};
