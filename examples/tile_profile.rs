@@ -20,7 +20,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let limit: usize = args.get(2).map_or(Ok(usize::MAX), |s| s.parse())?;
     let t0 = Instant::now();
     // With the tile geometry prepared, so the first tile's time is its own.
-    let snap = Snapshot::load_for_tiles(&data, &Config::default())?;
+    let snap = Snapshot::load(&data, &Config::default())?;
+    snap.tiles();
     eprintln!("loaded in {:.1} s", t0.elapsed().as_secs_f64());
     let policy = TilePolicy::default();
     // Per zoom: tiles, total seconds, worst seconds, total bytes, most bytes.

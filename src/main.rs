@@ -47,11 +47,13 @@ fn disable_transparent_huge_pages() {
     if std::env::var_os("MIMALLOC_ALLOW_THP").is_some() {
         return;
     }
+    // The variadic arguments as the kernel reads them (unsigned longs).
+    let (on, zero): (libc::c_ulong, libc::c_ulong) = (1, 0);
     // SAFETY: `prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0)` takes integers only
     // and sets a flag of this process; it touches no memory of ours. A
     // refusal (a kernel without the option) leaves huge pages on, which
     // only costs time.
-    let _ = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+    let _ = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, on, zero, zero, zero) };
 }
 
 #[cfg(not(target_os = "linux"))]

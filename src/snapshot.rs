@@ -87,11 +87,6 @@ pub use crate::ingest::data_version;
 /// that the layers kept for rebuilds may take besides it.
 const LAYER_CACHE_SHARE: u64 = 4;
 
-/// The layer cache of a new load under `config`.
-fn layer_cache(config: &Config) -> LayerCache {
-    LayerCache::new((config.tiles.cache_mb << 20) / LAYER_CACHE_SHARE)
-}
-
 impl Snapshot {
     /// Loads, validates and indexes the dataset of `source`: a
     /// [`DataSource`], or a path (a directory, or a PostgreSQL URL).
@@ -240,7 +235,7 @@ impl Snapshot {
             seq: 0,
             tile_changes: Default::default(),
             danger_changes: Default::default(),
-            layer_cache: layer_cache(config),
+            layer_cache: LayerCache::default(),
             warnings: Arc::new(warnings),
             files: Arc::new(loaded.files),
             loaded_at: SystemTime::now(),
@@ -261,7 +256,7 @@ impl Snapshot {
             seq: 0,
             tile_changes: Default::default(),
             danger_changes: Default::default(),
-            layer_cache: layer_cache(config),
+            layer_cache: LayerCache::default(),
             warnings: Arc::new(Vec::new()),
             files: Arc::new(Vec::new()),
             loaded_at: SystemTime::now(),
@@ -300,9 +295,18 @@ impl Snapshot {
         source: impl Into<DataSource>,
         config: &Config,
     ) -> Result<Snapshot, LoadError> {
-        let snap = Snapshot::load(source, config)?;
+        let snap = Snapshot::load(source, config)?.with_layer_cache(config);
         snap.tiles();
         Ok(snap)
+    }
+
+    /// This snapshot (and those derived from it) keeping the layers of the
+    /// tiles live writes change, for their rebuilds with the default tile
+    /// policy ([`crate::tiles::layer_cache`]): what a server serves. Other
+    /// uses (`validate`, `score`, `export-pmtiles`, benchmarks) keep none.
+    pub fn with_layer_cache(mut self, config: &Config) -> Snapshot {
+        self.layer_cache = LayerCache::new((config.tiles.cache_mb << 20) / LAYER_CACHE_SHARE);
+        self
     }
 
     /// The geometry prepared for vector tiles (Web Mercator, simplified per
@@ -338,13 +342,15 @@ impl Snapshot {
     ) -> Option<BuiltTile> {
         // Only tiles a write changed keep their layers: the others are
         // built once and then served from the tile cache.
+        // The kept layers are cut with the default policy.
         let reuse = (self.layer_cache.is_enabled()
-            && self.tile_changes.last_change(tile, self.seq) > 0)
-            .then(|| Reuse {
-                cache: &self.layer_cache,
-                caller: scope.cache_key(&self.store).into(),
-                danger_version: self.danger_changes.last_change(tile, self.seq),
-            });
+            && self.tile_changes.last_change(tile, self.seq) > 0
+            && *policy == TilePolicy::default())
+        .then(|| Reuse {
+            cache: &self.layer_cache,
+            caller: scope.cache_key(&self.store).into(),
+            danger_version: self.danger_changes.last_change(tile, self.seq),
+        });
         crate::tiles::build_tile_reusing(
             &self.store,
             self.tiles(),

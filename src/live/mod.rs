@@ -653,8 +653,13 @@ mod tests {
             let config = config();
             let policy = TilePolicy::default();
             let tiles = tiles_over([X0 - SIDE, Y0 - SIDE, X0 + 5.0 * SIDE, Y0 + 5.0 * SIDE]);
-            let mut snap = Snapshot::from_dataset(ds, &config);
+            let mut snap = Snapshot::from_dataset(ds, &config).with_layer_cache(&config);
             prop_assert!(snap.layer_cache.is_enabled());
+            let filters = [
+                crate::tiles::TileFilter::NONE,
+                crate::tiles::TileFilter::parse(None, Some("major,high"), Some("1,2"))
+                    .unwrap_or_else(|e| panic!("{e}")),
+            ];
             let cell = snap.store.units_at(crate::model::Level::Cell).first().copied();
             let village = snap.store.units_at(crate::model::Level::Village).first().copied();
             let mut scopes = vec![crate::auth::Scope::All, crate::auth::Scope::Public];
@@ -664,13 +669,19 @@ mod tests {
             for w in &writes {
                 let Some(next) = apply(&snap, w, seq + 1) else { continue };
                 seq += 1;
-                for &t in &tiles {
-                    for &scope in &scopes {
-                        // Built through the load's kept layers (filled by
-                        // the builds after earlier writes), and from scratch.
-                        let reused = next.build_tile(scope, t, &policy);
-                        let fresh = crate::tiles::build_tile(&next.store, next.tiles(), &next.scores, scope, t, &policy);
-                        prop_assert_eq!(reused, fresh, "{:?}: tile {} after write {} ({:?})", scope, t, seq, w);
+                // The new snapshot, and the one before read after it (as a
+                // request that raced the write does), each built through the
+                // load's kept layers (filled by the builds before) and from
+                // scratch.
+                for (which, s) in [("new", &next), ("previous", &snap)] {
+                    for &t in &tiles {
+                        for &scope in &scopes {
+                            for &filter in &filters {
+                                let reused = s.build_tile_filtered(scope, t, &policy, filter);
+                                let fresh = crate::tiles::build_tile_filtered(&s.store, s.tiles(), &s.scores, scope, t, &policy, filter);
+                                prop_assert_eq!(reused, fresh, "{} snapshot, {:?}, {:?}: tile {} after write {} ({:?})", which, scope, filter, t, seq, w);
+                            }
+                        }
                     }
                 }
                 snap = next;

@@ -12,9 +12,9 @@
 //! reused by the rebuild, which then encodes the grid, sensors and alarms
 //! only.
 //!
-//! One cache serves the snapshots of one load (a reload starts an empty
-//! one); it holds only the layers of tiles a write has changed, bounded in
-//! bytes.
+//! One cache serves the snapshots of one load as a server loads it (a
+//! reload starts an empty one); it holds only the layers of tiles a write
+//! has changed, cut with the default tile policy, bounded in bytes.
 //!
 //! [`Snapshot`]: crate::snapshot::Snapshot
 
