@@ -487,6 +487,78 @@ fn tiles_away_from_a_write_keep_their_etag() {
     );
 }
 
+/// Status and bytes of a tile for the planner (identity encoding).
+fn tile_bytes(server: &Server, (z, x, y): (u32, u32, u32)) -> (u16, Vec<u8>) {
+    use std::io::Read;
+    let r = ureq::get(&format!("{}/tiles/{z}/{x}/{y}.mvt", server.base))
+        .set("Authorization", &format!("Bearer {PLANNER}"))
+        .call()
+        .unwrap();
+    let status = r.status();
+    let mut bytes = Vec::new();
+    r.into_reader().read_to_end(&mut bytes).unwrap();
+    (status, bytes)
+}
+
+#[test]
+fn tiles_rebuilt_after_writes_equal_those_of_a_fresh_start() {
+    let (tmp, mut server) = start_tiny(CONFIG);
+    let data = tmp.path().join("ds");
+    // z12–16 tiles over the tiny grid (118.58–118.61 E, 24.90–24.92 N).
+    let tile = |lon: f64, lat: f64, z: u32| {
+        let n = f64::from(1u32 << z);
+        let r = lat.to_radians();
+        (
+            ((lon + 180.0) / 360.0 * n) as u32,
+            ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n) as u32,
+        )
+    };
+    let mut tiles = Vec::new();
+    for z in 12..=16 {
+        let (x0, y0) = tile(118.58, 24.92, z);
+        let (x1, y1) = tile(118.61, 24.90, z);
+        for x in x0..=x1 {
+            for y in y0..=y1 {
+                tiles.push((z, x, y));
+            }
+        }
+    }
+    let read_all = |server: &Server| -> Vec<(u16, Vec<u8>)> {
+        tiles.iter().map(|&t| tile_bytes(server, t)).collect()
+    };
+    // Read before any write, then after each write: from the second write
+    // on, a changed tile is rebuilt with the layers it kept.
+    let first = read_all(&server);
+    let (s, etag, body) = report(&server, PLANNER, IN_SCOPE, "major");
+    assert_eq!(s, 201, "{body}");
+    let id = body["id"].as_str().unwrap().to_string();
+    read_all(&server);
+    assert_eq!(report(&server, PLANNER, OUT_OF_SCOPE, "general").0, 201);
+    read_all(&server);
+    let (s, etag, _) = event(&server, PLANNER, &id, etag.as_deref(), "start");
+    assert_eq!(s, 200);
+    read_all(&server);
+    let (s, _, _) = event(&server, GRID_MANAGER, &id, etag.as_deref(), "rectify");
+    assert_eq!(s, 200);
+    assert_eq!(
+        report(&server, PLANNER, (118.6055, 24.9055), "major").0,
+        201
+    );
+    let served = read_all(&server);
+    assert_ne!(first, served, "the writes changed some tile");
+    drop(server);
+    // A fresh start on the same files and journal builds every tile anew.
+    server = Server::start(tmp.path(), &data, &[]);
+    let fresh = read_all(&server);
+    for ((t, a), b) in tiles.iter().zip(&served).zip(&fresh) {
+        assert_eq!(a.0, b.0, "tile {t:?}: status");
+        assert!(
+            a.1 == b.1,
+            "tile {t:?}: the bytes served after the writes differ from a fresh start's"
+        );
+    }
+}
+
 #[test]
 fn compact_writes_the_journal_into_the_base_files() {
     let tmp = tempfile::tempdir().unwrap();
