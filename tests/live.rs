@@ -411,13 +411,7 @@ fn tiles_away_from_a_write_keep_their_etag() {
         (s, e)
     };
     // z16 tiles over the whole tiny grid (118.58–118.61 E, 24.90–24.92 N).
-    let tile = |lon: f64, lat: f64, z: u32| {
-        let n = f64::from(1u32 << z);
-        let x = ((lon + 180.0) / 360.0 * n) as u32;
-        let r = lat.to_radians();
-        let y = ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n) as u32;
-        (x, y)
-    };
+    let tile = tile_at;
     let z = 16;
     let (x0, y0) = tile(118.58, 24.92, z);
     let (x1, y1) = tile(118.61, 24.90, z);
@@ -487,6 +481,16 @@ fn tiles_away_from_a_write_keep_their_etag() {
     );
 }
 
+/// The column and row of the zoom-`z` tile holding a lon/lat point.
+fn tile_at(lon: f64, lat: f64, z: u32) -> (u32, u32) {
+    let n = f64::from(1u32 << z);
+    let r = lat.to_radians();
+    (
+        ((lon + 180.0) / 360.0 * n) as u32,
+        ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n) as u32,
+    )
+}
+
 /// Status and bytes of a tile for the planner (identity encoding).
 fn tile_bytes(server: &Server, (z, x, y): (u32, u32, u32)) -> (u16, Vec<u8>) {
     use std::io::Read;
@@ -505,18 +509,10 @@ fn tiles_rebuilt_after_writes_equal_those_of_a_fresh_start() {
     let (tmp, mut server) = start_tiny(CONFIG);
     let data = tmp.path().join("ds");
     // z12–16 tiles over the tiny grid (118.58–118.61 E, 24.90–24.92 N).
-    let tile = |lon: f64, lat: f64, z: u32| {
-        let n = f64::from(1u32 << z);
-        let r = lat.to_radians();
-        (
-            ((lon + 180.0) / 360.0 * n) as u32,
-            ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n) as u32,
-        )
-    };
     let mut tiles = Vec::new();
     for z in 12..=16 {
-        let (x0, y0) = tile(118.58, 24.92, z);
-        let (x1, y1) = tile(118.61, 24.90, z);
+        let (x0, y0) = tile_at(118.58, 24.92, z);
+        let (x1, y1) = tile_at(118.61, 24.90, z);
         for x in x0..=x1 {
             for y in y0..=y1 {
                 tiles.push((z, x, y));

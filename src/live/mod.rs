@@ -560,14 +560,7 @@ mod tests {
             // Sensors at the corners of the grid; the first watches the
             // first hazard source, if any.
             let watched = ds.hazard_sources.first().map(|h| h.id.clone());
-            ds.sensors = (0..4)
-                .map(|i| crate::risk::fixtures::sensor(
-                    &format!("S-{i}"),
-                    if i == 0 { watched.as_deref() } else { None },
-                    X0 + f64::from(i % 2) * 3.0 * SIDE + 0.5 * SIDE,
-                    Y0 + f64::from(i / 2) * 3.0 * SIDE + 0.5 * SIDE,
-                ))
-                .collect();
+            ds.sensors = corner_sensors(watched.as_deref());
             let config = config();
             let mut snap = Snapshot::from_dataset(ds.clone(), &config);
             let mut seq = 0;
@@ -605,14 +598,7 @@ mod tests {
         #[test]
         fn a_tile_whose_bytes_a_write_changes_gets_a_new_version(mut ds in arb::dataset(), writes in prop::collection::vec(write(), 1..10)) {
             ds.has_hidden_dangers = true;
-            ds.sensors = (0..4)
-                .map(|i| crate::risk::fixtures::sensor(
-                    &format!("S-{i}"),
-                    None,
-                    X0 + f64::from(i % 2) * 3.0 * SIDE + 0.5 * SIDE,
-                    Y0 + f64::from(i / 2) * 3.0 * SIDE + 0.5 * SIDE,
-                ))
-                .collect();
+            ds.sensors = corner_sensors(None);
             let config = config();
             let policy = TilePolicy::default();
             let tiles = tiles_over([X0 - SIDE, Y0 - SIDE, X0 + 5.0 * SIDE, Y0 + 5.0 * SIDE]);
@@ -642,14 +628,7 @@ mod tests {
         #[test]
         fn a_tile_rebuilt_from_kept_layers_equals_a_fresh_build(mut ds in arb::dataset(), writes in prop::collection::vec(write(), 1..12)) {
             ds.has_hidden_dangers = true;
-            ds.sensors = (0..4)
-                .map(|i| crate::risk::fixtures::sensor(
-                    &format!("S-{i}"),
-                    None,
-                    X0 + f64::from(i % 2) * 3.0 * SIDE + 0.5 * SIDE,
-                    Y0 + f64::from(i / 2) * 3.0 * SIDE + 0.5 * SIDE,
-                ))
-                .collect();
+            ds.sensors = corner_sensors(None);
             let config = config();
             let policy = TilePolicy::default();
             let tiles = tiles_over([X0 - SIDE, Y0 - SIDE, X0 + 5.0 * SIDE, Y0 + 5.0 * SIDE]);
@@ -687,6 +666,21 @@ mod tests {
                 snap = next;
             }
         }
+    }
+
+    /// Four sensors near the corners of the fixture grid; the first
+    /// watches `watched`.
+    fn corner_sensors(watched: Option<&str>) -> Vec<crate::model::Sensor> {
+        (0..4)
+            .map(|i| {
+                crate::risk::fixtures::sensor(
+                    &format!("S-{i}"),
+                    if i == 0 { watched } else { None },
+                    X0 + f64::from(i % 2) * 3.0 * SIDE + 0.5 * SIDE,
+                    Y0 + f64::from(i / 2) * 3.0 * SIDE + 0.5 * SIDE,
+                )
+            })
+            .collect()
     }
 
     /// Every tile of zooms 0–16 over a lon/lat box.
