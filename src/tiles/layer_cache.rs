@@ -8,15 +8,13 @@
 //! and hidden dangers change only with a hidden-danger write (a report, an
 //! event, an alarm's dispatch), not with an alarm. Those layers are kept
 //! here per tile, caller scope and filter — the hidden dangers under the
-//! tile's own hidden-danger version ([`Snapshot`]'s `danger_changes`) — and
+//! tile's own hidden-danger version (the snapshot's `danger_changes`) — and
 //! reused by the rebuild, which then encodes the grid, sensors and alarms
 //! only.
 //!
 //! One cache serves the snapshots of one load as a server loads it (a
 //! reload starts an empty one); it holds only the layers of tiles a write
 //! has changed, cut with the default tile policy, bounded in bytes.
-//!
-//! [`Snapshot`]: crate::snapshot::Snapshot
 
 use super::{TileFilter, TileId};
 use crate::model::LayerId;
