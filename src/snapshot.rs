@@ -340,9 +340,9 @@ impl Snapshot {
         policy: &TilePolicy,
         filter: TileFilter,
     ) -> Option<BuiltTile> {
-        // Only tiles a write changed keep their layers: the others are
-        // built once and then served from the tile cache.
-        // The kept layers are cut with the default policy.
+        // Only tiles a write changed keep their layers (the others are
+        // built once and then served from the tile cache), cut with the
+        // default policy.
         let reuse = (self.layer_cache.is_enabled()
             && self.tile_changes.last_change(tile, self.seq) > 0
             && *policy == TilePolicy::default())

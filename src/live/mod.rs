@@ -170,10 +170,10 @@ impl Snapshot {
         let mut alarm_book = self.store.alarms().clone();
         let params = self.scores.params();
         let mut applied = Applied::default();
+        // Points written, the first zoom that draws them, and whether they
+        // are hidden-danger records (whose tiles' `hidden_dangers` layer
+        // changes).
         let mut points = Vec::new();
-        // The hidden-danger records written: the tiles whose
-        // `hidden_dangers` layer changes.
-        let mut danger_points = Vec::new();
         let mut seq = self.seq;
         for op in ops {
             let bad = |message: String| LiveError::Entry {
@@ -193,7 +193,11 @@ impl Snapshot {
                     .extend(crate::risk::alarm::cells_touched(base, &entry, params));
                 applied.records.push(entry.record.id.clone());
                 // The alarm's own tiles (its point in the `alarms` layer).
-                points.push((entry.record.location, policy.minzoom(LayerId::Alarms)));
+                points.push((
+                    entry.record.location,
+                    policy.minzoom(LayerId::Alarms),
+                    false,
+                ));
                 if let Some(d) = danger {
                     if book.index_of(&d.id).is_some() {
                         return Err(bad(format!("hidden danger {} is reported twice", d.id)));
@@ -210,8 +214,11 @@ impl Snapshot {
                     let e = DangerEntry::locate(base, d, op.seq, vec![event]);
                     book.insert(base, e.clone());
                     applied.cells.extend(e.cell);
-                    points.push((e.record.location, policy.minzoom(LayerId::HiddenDangers)));
-                    danger_points.push(e.record.location);
+                    points.push((
+                        e.record.location,
+                        policy.minzoom(LayerId::HiddenDangers),
+                        true,
+                    ));
                     applied.records.push(e.record.id.clone());
                 }
                 continue;
@@ -276,13 +283,13 @@ impl Snapshot {
             applied.cells.extend(entry.cell);
             if let Some(i) = entry.enterprise {
                 applied.cells.extend(base.enterprise_cell(i));
-                points.push((base.dataset.enterprises[i as usize].location, 0));
+                points.push((base.dataset.enterprises[i as usize].location, 0, false));
             }
             points.push((
                 entry.record.location,
                 policy.minzoom(LayerId::HiddenDangers),
+                true,
             ));
-            danger_points.push(entry.record.location);
             applied.records.push(entry.record.id.clone());
         }
         let store = self.store.with_live(book, alarm_book);
@@ -290,9 +297,13 @@ impl Snapshot {
         let ancestors = scores.rescore_cells(&store, &applied.cells);
         let top = policy.maxzoom;
         let mut marks = TileMarks::default();
-        for (p, from) in points {
+        let mut danger_marks = TileMarks::default();
+        for (p, from, danger) in points {
             let b = [p.x(), p.y(), p.x(), p.y()];
             marks.add(b, from, top);
+            if danger {
+                danger_marks.add(b, from, top);
+            }
             grow(&mut applied.bbox, b);
         }
         let mut units: Vec<UnitId> = applied.cells.iter().chain(&ancestors).copied().collect();
@@ -331,13 +342,8 @@ impl Snapshot {
         let tile_changes = self.tile_changes.clone();
         tile_changes.apply(marks, seq);
         let danger_changes = self.danger_changes.clone();
-        if !danger_points.is_empty() {
-            let mut marks = TileMarks::default();
-            let from = policy.minzoom(LayerId::HiddenDangers);
-            for p in danger_points {
-                marks.add([p.x(), p.y(), p.x(), p.y()], from, top);
-            }
-            danger_changes.apply(marks, seq);
+        if !danger_marks.is_empty() {
+            danger_changes.apply(danger_marks, seq);
         }
         applied.units = units;
         Ok((
