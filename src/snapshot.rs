@@ -9,7 +9,9 @@ use crate::ingest::{self, Issue, LoadError, SourceFile};
 use crate::model::{LayerId, Level};
 use crate::risk::{self, Scores};
 use crate::source::DataSource;
-use crate::tiles::{BuiltTile, LayerCache, Prepared, Reuse, TileFilter, TileId, TilePolicy};
+use crate::tiles::{
+    BuiltTile, GzippedTile, LayerCache, Prepared, Reuse, TileFilter, TileId, TilePolicy,
+};
 use serde::Serialize;
 use std::sync::{Arc, OnceLock};
 use std::time::{Instant, SystemTime};
@@ -69,9 +71,9 @@ pub struct Snapshot {
     /// The same for the `hidden_dangers` layer alone: the version under
     /// which a rebuilt tile reuses its kept hidden-danger layer.
     pub danger_changes: crate::tiles::TileChanges,
-    /// Encoded layers of the tiles live writes changed, reused by their
-    /// rebuilds ([`crate::tiles::layer_cache`]); one per load, off for the
-    /// snapshots of past days.
+    /// Encoded layers of served gzip tiles, reused when a live write makes
+    /// a tile be built again ([`crate::tiles::layer_cache`]); one per load,
+    /// off for the snapshots of past days.
     pub layer_cache: LayerCache,
     /// Warnings found while loading.
     pub warnings: Arc<Vec<Issue>>,
@@ -300,9 +302,9 @@ impl Snapshot {
         Ok(snap)
     }
 
-    /// This snapshot (and those derived from it) keeping the layers of the
-    /// tiles live writes change, for their rebuilds with the default tile
-    /// policy ([`crate::tiles::layer_cache`]): what a server serves. Other
+    /// This snapshot (and those derived from it) keeping the layers of its
+    /// gzip tiles, for their rebuilds after live writes with the default
+    /// tile policy ([`crate::tiles::layer_cache`]): what a server serves. Other
     /// uses (`validate`, `score`, `export-pmtiles`, benchmarks) keep none.
     pub fn with_layer_cache(mut self, config: &Config) -> Snapshot {
         self.layer_cache = LayerCache::new((config.tiles.cache_mb << 20) / LAYER_CACHE_SHARE);
@@ -340,18 +342,34 @@ impl Snapshot {
         policy: &TilePolicy,
         filter: TileFilter,
     ) -> Option<BuiltTile> {
-        // Only tiles a write changed keep their layers (the others are
-        // built once and then served from the tile cache), cut with the
-        // default policy.
-        let reuse = (self.layer_cache.is_enabled()
-            && self.tile_changes.last_change(tile, self.seq) > 0
-            && *policy == TilePolicy::default())
-        .then(|| Reuse {
-            cache: &self.layer_cache,
-            caller: scope.cache_key(&self.store).into(),
-            danger_version: self.danger_changes.last_change(tile, self.seq),
-        });
-        crate::tiles::build_tile_reusing(
+        crate::tiles::build_tile_filtered(
+            &self.store,
+            self.tiles(),
+            &self.scores,
+            scope,
+            tile,
+            policy,
+            filter,
+        )
+    }
+
+    /// The gzip body of [`Snapshot::build_tile_filtered`]'s tile, through
+    /// this load's kept layers when it keeps any and `policy` is the
+    /// default (see [`crate::tiles::build_tile_gzip`]).
+    pub fn build_tile_gzip(
+        &self,
+        scope: Scope,
+        tile: TileId,
+        policy: &TilePolicy,
+        filter: TileFilter,
+    ) -> std::io::Result<Option<GzippedTile>> {
+        let reuse =
+            (self.layer_cache.is_enabled() && *policy == TilePolicy::default()).then(|| Reuse {
+                cache: &self.layer_cache,
+                caller: scope.cache_key(&self.store).into(),
+                danger_version: self.danger_changes.last_change(tile, self.seq),
+            });
+        crate::tiles::build_tile_gzip(
             &self.store,
             self.tiles(),
             &self.scores,

@@ -492,16 +492,36 @@ fn tile_at(lon: f64, lat: f64, z: u32) -> (u32, u32) {
 }
 
 /// Status and bytes of a tile for the planner (identity encoding).
-fn tile_bytes(server: &Server, (z, x, y): (u32, u32, u32)) -> (u16, Vec<u8>) {
+/// A tile as a planner reads it: status, gzip body (as served, the body
+/// rebuilt tiles make from kept layers) and identity body.
+fn tile_bytes(server: &Server, (z, x, y): (u32, u32, u32)) -> (u16, Vec<u8>, Vec<u8>) {
     use std::io::Read;
-    let r = ureq::get(&format!("{}/tiles/{z}/{x}/{y}.mvt", server.base))
-        .set("Authorization", &format!("Bearer {PLANNER}"))
-        .call()
-        .unwrap();
-    let status = r.status();
-    let mut bytes = Vec::new();
-    r.into_reader().read_to_end(&mut bytes).unwrap();
-    (status, bytes)
+    let read = |gzip: bool| {
+        let mut req = ureq::get(&format!("{}/tiles/{z}/{x}/{y}.mvt", server.base))
+            .set("Authorization", &format!("Bearer {PLANNER}"));
+        if gzip {
+            req = req.set("Accept-Encoding", "gzip");
+        }
+        let r = req.call().unwrap();
+        let mut bytes = Vec::new();
+        let status = r.status();
+        r.into_reader().read_to_end(&mut bytes).unwrap();
+        (status, bytes)
+    };
+    let (status, gzip) = read(true);
+    let (plain_status, plain) = read(false);
+    assert_eq!(status, plain_status, "tile {z}/{x}/{y}");
+    if status == 200 {
+        let mut unzipped = Vec::new();
+        flate2::read::GzDecoder::new(gzip.as_slice())
+            .read_to_end(&mut unzipped)
+            .unwrap();
+        assert!(
+            unzipped == plain,
+            "tile {z}/{x}/{y}: the gzip body unzips to other bytes"
+        );
+    }
+    (status, gzip, plain)
 }
 
 #[test]
@@ -519,7 +539,7 @@ fn tiles_rebuilt_after_writes_equal_those_of_a_fresh_start() {
             }
         }
     }
-    let read_all = |server: &Server| -> Vec<(u16, Vec<u8>)> {
+    let read_all = |server: &Server| -> Vec<(u16, Vec<u8>, Vec<u8>)> {
         tiles.iter().map(|&t| tile_bytes(server, t)).collect()
     };
     // Read before any write, then after each write: from the second write
@@ -549,7 +569,7 @@ fn tiles_rebuilt_after_writes_equal_those_of_a_fresh_start() {
     for ((t, a), b) in tiles.iter().zip(&served).zip(&fresh) {
         assert_eq!(a.0, b.0, "tile {t:?}: status");
         assert!(
-            a.1 == b.1,
+            a.1 == b.1 && a.2 == b.2,
             "tile {t:?}: the bytes served after the writes differ from a fresh start's"
         );
     }

@@ -7,7 +7,7 @@ use crate::auth::{Caller, Scope};
 use crate::config::TilesConfig;
 use crate::model::LayerId;
 use crate::snapshot::Snapshot;
-use crate::tiles::cache::{TileBody, TileCache, TileKey, gzip};
+use crate::tiles::cache::{TileBody, TileCache, TileKey};
 use crate::tiles::{
     HAZARD_GRADE_PARAM, INDUSTRY_PARAM, RISK_LEVEL_PARAM, TileError, TileFilter, TileId,
     TilePolicy, tilejson,
@@ -320,30 +320,20 @@ async fn tile(
     let job = move || {
         let service = svc;
         let mut built = false;
-        let build = || -> Result<TileBody, String> {
-            built = true;
-            Ok(snap
-                .build_tile_filtered(scope, tile, &service.policy, filter)
-                .map(|t| Bytes::from(t.bytes)))
-        };
-        let body = if key.gzip {
-            let identity = TileKey {
-                gzip: false,
-                ..key.clone()
-            };
-            service.cache.get_or_build(key, || {
-                let plain = service
-                    .cache
-                    .get_or_build(identity, build)
-                    .map_err(|e| e.to_string())?;
-                plain
-                    .map(|b| gzip(&b).map(Bytes::from))
-                    .transpose()
-                    .map_err(|e| e.to_string())
-            })
-        } else {
-            service.cache.get_or_build(key, build)
-        };
+        let body = service
+            .cache
+            .get_or_build(key, || -> Result<TileBody, String> {
+                built = true;
+                if gzipped {
+                    snap.build_tile_gzip(scope, tile, &service.policy, filter)
+                        .map(|t| t.map(|t| Bytes::from(t.body)))
+                        .map_err(|e| e.to_string())
+                } else {
+                    Ok(snap
+                        .build_tile_filtered(scope, tile, &service.policy, filter)
+                        .map(|t| Bytes::from(t.bytes)))
+                }
+            });
         (body, built)
     };
     let (body, built) = state

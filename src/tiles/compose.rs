@@ -2,9 +2,10 @@
 
 use super::clip::ClipBox;
 use super::cluster::{ClusterInput, Clustered, cluster};
-use super::encode::{LayerBuilder, Prop, encode_tile};
+use super::encode::{LayerBuilder, Prop, layer_field_key, push_layer};
 use super::filter::TileFilter;
 use super::geometry::{TileGeometry, polygons_to_tile, shape_to_tile};
+use super::gzip_layers::{self, Deflater, Segment};
 use super::layer_cache::{LayerPart, Reuse};
 use super::prepared::Prepared;
 use super::risk::{domains_at_zoom, tile_domain_value};
@@ -16,6 +17,8 @@ use crate::index::{Store, UnitId, aabb};
 use crate::model::{LayerId, Level};
 use crate::schema::{self, Ctx, Outputs, PropValue};
 use rstar::AABB;
+use std::io;
+use std::sync::Arc;
 
 /// An encoded tile with what went into it.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,9 +52,6 @@ struct Cut<'a> {
     min_area: f64,
     cluster_threshold: usize,
     cluster_cell: f64,
-    /// Kept layers to reuse and keep (first attempt only: a tile cut again
-    /// for its size is cut coarser than the kept layers).
-    reuse: Option<Reuse<'a>>,
 }
 
 /// Builds the composite tile `tile` for a caller with `scope`: the grid
@@ -87,17 +87,27 @@ pub fn build_tile_filtered(
     policy: &TilePolicy,
     filter: TileFilter,
 ) -> Option<BuiltTile> {
-    build_tile_reusing(store, prepared, risk, scope, tile, policy, filter, None)
+    let mut cut = Cut::new(store, prepared, risk, scope, tile, policy, filter);
+    match cut_to_size(&mut cut, policy, |_| Plain::default()) {
+        Ok(built) => built.map(|(plain, (counts, clustered))| BuiltTile {
+            bytes: plain.bytes,
+            counts,
+            clustered,
+        }),
+        Err(never) => match never {},
+    }
 }
 
-/// [`build_tile_filtered`] taking the layers [`Reuse`] keeps for this tile,
-/// caller and filter instead of encoding them again, and keeping those it
-/// encodes (see [`super::layer_cache`]). The bytes are those
+/// The gzip body of [`build_tile_filtered`]'s tile, one deflate segment
+/// per layer ([`super::gzip_layers`]), taking the layers [`Reuse`] keeps
+/// for this tile, caller and filter instead of encoding and compressing
+/// them again, and keeping those it makes (see [`super::layer_cache`]).
+/// The body is [`super::gzip_layers::gzip_tile`] of the tile
 /// [`build_tile_filtered`] makes from the same snapshot, as long as the
 /// kept layers were made from snapshots of the same load whose tile, for
 /// the hidden dangers, had the same hidden-danger version.
 #[allow(clippy::too_many_arguments)]
-pub fn build_tile_reusing(
+pub fn build_tile_gzip(
     store: &Store,
     prepared: &Prepared,
     risk: &dyn RiskLookup,
@@ -106,49 +116,218 @@ pub fn build_tile_reusing(
     policy: &TilePolicy,
     filter: TileFilter,
     reuse: Option<Reuse<'_>>,
-) -> Option<BuiltTile> {
-    let frame = TileFrame::new(tile.z(), tile.x(), tile.y(), policy.extent);
-    let [w, s, e, n] = frame.lon_lat_bounds(f64::from(policy.buffer));
-    let mut cut = Cut {
-        store,
-        prepared,
-        exact_copies: prepared.matches(policy),
-        risk,
-        scope,
-        filter,
+) -> io::Result<Option<GzippedTile>> {
+    let mut cut = Cut::new(store, prepared, risk, scope, tile, policy, filter);
+    // A tile cut again for its size is cut coarser than the kept layers:
+    // only the first attempt reuses and keeps.
+    let built = cut_to_size(&mut cut, policy, |first| Zipped {
+        reuse: if first { reuse.as_ref() } else { None },
         tile,
-        z: tile.z(),
-        frame,
-        window: ClipBox::buffered(policy.extent, policy.buffer),
-        env: aabb(w, s, e, n),
-        extent: policy.extent,
-        tolerance: policy.tolerance,
-        min_area: policy.min_ring_area,
-        cluster_threshold: policy.cluster_threshold,
-        cluster_cell: f64::from(policy.cluster_cell),
-        reuse,
+        filter,
+        deflater: Deflater::new(),
+        segments: Vec::new(),
+        len: 0,
+    })?;
+    Ok(built.map(|(zipped, (counts, clustered))| GzippedTile {
+        body: gzip_layers::gzip(zipped.segments.iter().map(|s| &**s)),
+        len: zipped.len,
+        counts,
+        clustered,
+    }))
+}
+
+/// A tile's gzip body with what went into it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GzippedTile {
+    /// The gzip body.
+    pub body: Vec<u8>,
+    /// Length of the tile's protobuf bytes.
+    pub len: usize,
+    /// Features per layer present in the tile, in layer order.
+    pub counts: Vec<(LayerId, usize)>,
+    /// Whether enterprise points were clustered.
+    pub clustered: bool,
+}
+
+/// The layers of a tile and whether enterprise points were clustered.
+type Made = (Vec<(LayerId, usize)>, bool);
+
+/// Builds `cut` into the sink `sink(first attempt)` makes, cutting it again
+/// coarser while it is above `policy.max_bytes` (up to four times).
+fn cut_to_size<S: Sink>(
+    cut: &mut Cut<'_>,
+    policy: &TilePolicy,
+    mut sink: impl FnMut(bool) -> S,
+) -> Result<Option<(S, Made)>, S::Error> {
+    let mut out = sink(true);
+    let Some(mut made) = cut.build(policy, &mut out)? else {
+        return Ok(None);
     };
-    let mut built = cut.build(policy)?;
     for _ in 0..4 {
-        if built.bytes.len() <= policy.max_bytes {
+        if out.len() <= policy.max_bytes {
             break;
         }
         cut.tolerance *= 4.0;
         cut.exact_copies = false;
         cut.min_area *= 4.0;
         cut.cluster_threshold = (cut.cluster_threshold / 2).max(1);
-        cut.reuse = None;
-        built = cut.build(policy)?;
+        out = sink(false);
+        let Some(again) = cut.build(policy, &mut out)? else {
+            return Ok(None);
+        };
+        made = again;
     }
-    if built.bytes.len() > policy.max_bytes {
-        tracing::warn!(%tile, bytes = built.bytes.len(), "tile above the size limit");
+    if out.len() > policy.max_bytes {
+        tracing::warn!(tile = %cut.tile, bytes = out.len(), "tile above the size limit");
     }
-    Some(built)
+    Ok(Some((out, made)))
+}
+
+/// Where [`Cut::build`] puts the layers it makes.
+trait Sink {
+    /// What taking a layer may fail with.
+    type Error;
+    /// Takes the kept copy of `layer`, if there is one: its feature count
+    /// and whether its enterprise points were clustered.
+    fn take_kept(&mut self, layer: LayerId) -> Option<(usize, bool)>;
+    /// Takes `layer` as just made (`message` `None`: no feature).
+    fn take(
+        &mut self,
+        layer: LayerId,
+        message: Option<Vec<u8>>,
+        count: usize,
+        clustered: bool,
+    ) -> Result<(), Self::Error>;
+    /// Length of the tile's bytes taken so far.
+    fn len(&self) -> usize;
+}
+
+/// The tile's protobuf bytes.
+#[derive(Default)]
+struct Plain {
+    bytes: Vec<u8>,
+}
+
+impl Sink for Plain {
+    type Error = std::convert::Infallible;
+
+    fn take_kept(&mut self, _: LayerId) -> Option<(usize, bool)> {
+        None
+    }
+
+    fn take(
+        &mut self,
+        _: LayerId,
+        message: Option<Vec<u8>>,
+        _: usize,
+        _: bool,
+    ) -> Result<(), Self::Error> {
+        if let Some(m) = message {
+            push_layer(&mut self.bytes, &m);
+        }
+        Ok(())
+    }
+
+    fn len(&self) -> usize {
+        self.bytes.len()
+    }
+}
+
+/// The tile's layers as deflate segments, kept ones reused.
+struct Zipped<'r> {
+    reuse: Option<&'r Reuse<'r>>,
+    tile: TileId,
+    filter: TileFilter,
+    deflater: Deflater,
+    segments: Vec<Arc<Segment>>,
+    len: usize,
+}
+
+impl Sink for Zipped<'_> {
+    type Error = io::Error;
+
+    fn take_kept(&mut self, layer: LayerId) -> Option<(usize, bool)> {
+        let r = self.reuse?;
+        let part = r.cache.get(&r.key(self.tile, self.filter, layer)?)?;
+        if let Some(s) = &part.segment {
+            self.len += s.len();
+            self.segments.push(Arc::clone(s));
+        }
+        Some((part.count, part.clustered))
+    }
+
+    fn take(
+        &mut self,
+        layer: LayerId,
+        message: Option<Vec<u8>>,
+        count: usize,
+        clustered: bool,
+    ) -> Result<(), Self::Error> {
+        let segment = match message {
+            Some(m) => {
+                let s = Arc::new(self.deflater.segment(&[&layer_field_key(m.len()), &m])?);
+                self.len += s.len();
+                self.segments.push(Arc::clone(&s));
+                Some(s)
+            }
+            None => None,
+        };
+        if let Some(r) = self.reuse
+            && let Some(key) = r.key(self.tile, self.filter, layer)
+        {
+            r.cache.insert(
+                key,
+                LayerPart {
+                    segment,
+                    count,
+                    clustered,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
 }
 
 impl<'a> Cut<'a> {
-    fn build(&self, policy: &TilePolicy) -> Option<BuiltTile> {
-        let mut layers: Vec<Vec<u8>> = Vec::new();
+    /// The first attempt at `tile` for `scope` under `policy`.
+    fn new(
+        store: &'a Store,
+        prepared: &'a Prepared,
+        risk: &'a dyn RiskLookup,
+        scope: Scope,
+        tile: TileId,
+        policy: &TilePolicy,
+        filter: TileFilter,
+    ) -> Self {
+        let frame = TileFrame::new(tile.z(), tile.x(), tile.y(), policy.extent);
+        let [w, s, e, n] = frame.lon_lat_bounds(f64::from(policy.buffer));
+        Cut {
+            store,
+            prepared,
+            exact_copies: prepared.matches(policy),
+            risk,
+            scope,
+            filter,
+            tile,
+            z: tile.z(),
+            frame,
+            window: ClipBox::buffered(policy.extent, policy.buffer),
+            env: aabb(w, s, e, n),
+            extent: policy.extent,
+            tolerance: policy.tolerance,
+            min_area: policy.min_ring_area,
+            cluster_threshold: policy.cluster_threshold,
+            cluster_cell: f64::from(policy.cluster_cell),
+        }
+    }
+
+    /// Makes every layer the caller sees into `sink`; `None` when none
+    /// has a feature.
+    fn build<S: Sink>(&self, policy: &TilePolicy, sink: &mut S) -> Result<Option<Made>, S::Error> {
         let mut counts = Vec::new();
         let mut clustered = false;
         for layer in LayerId::SERVED {
@@ -158,16 +337,9 @@ impl<'a> Cut<'a> {
             if !self.scope.opens(layer) {
                 continue;
             }
-            let key = self
-                .reuse
-                .as_ref()
-                .and_then(|r| r.key(self.tile, self.filter, layer));
-            if let (Some(r), Some(k)) = (&self.reuse, &key)
-                && let Some(part) = r.cache.get(k)
-            {
-                counts.push((layer, part.count));
-                clustered |= part.clustered;
-                layers.extend(part.bytes.iter().cloned());
+            if let Some((count, c)) = sink.take_kept(layer) {
+                counts.push((layer, count));
+                clustered |= c;
                 continue;
             }
             let mut layer_clustered = false;
@@ -190,28 +362,13 @@ impl<'a> Cut<'a> {
             let count = built.len();
             counts.push((layer, count));
             clustered |= layer_clustered;
-            let bytes = built.finish();
-            if let (Some(r), Some(k)) = (&self.reuse, key) {
-                r.cache.insert(
-                    k,
-                    LayerPart {
-                        bytes: bytes.clone(),
-                        count,
-                        clustered: layer_clustered,
-                    },
-                );
-            }
-            layers.extend(bytes);
-        }
-        if layers.is_empty() {
-            return None;
+            sink.take(layer, built.finish(), count, layer_clustered)?;
         }
         counts.retain(|(_, n)| *n > 0);
-        Some(BuiltTile {
-            bytes: encode_tile(layers),
-            counts,
-            clustered,
-        })
+        if counts.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some((counts, clustered)))
     }
 
     /// The tile geometry of a polygon feature, from its prepared shapes

@@ -320,8 +320,22 @@ impl<'a> LayerBuilder<'a> {
 pub fn encode_tile(layers: Vec<Vec<u8>>) -> Vec<u8> {
     let mut out = Vec::with_capacity(layers.iter().map(|l| l.len() + 6).sum());
     for l in &layers {
-        wire::bytes(&mut out, 3, l);
+        push_layer(&mut out, l);
     }
+    out
+}
+
+/// Appends the tile field (3) holding the encoded layer `message`.
+pub fn push_layer(out: &mut Vec<u8>, message: &[u8]) {
+    wire::bytes(out, 3, message);
+}
+
+/// The key and length that start the tile field holding a layer message
+/// of `len` bytes ([`push_layer`] writes them before the message).
+pub fn layer_field_key(len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(11);
+    wire::key(&mut out, 3, wire::LEN);
+    wire::varint(&mut out, len as u64);
     out
 }
 

@@ -8,14 +8,17 @@
 //! and hidden dangers change only with a hidden-danger write (a report, an
 //! event, an alarm's dispatch), not with an alarm. Those layers are kept
 //! here per tile, caller scope and filter — the hidden dangers under the
-//! tile's own hidden-danger version (the snapshot's `danger_changes`) — and
-//! reused by the rebuild, which then encodes the grid, sensors and alarms
-//! only.
+//! tile's own hidden-danger version (the snapshot's `danger_changes`) — as
+//! the deflate segments of the tile's gzip body ([`super::gzip_layers`]),
+//! and reused by the rebuild, which then encodes and compresses the grid,
+//! sensors and alarms only.
 //!
 //! One cache serves the snapshots of one load as a server loads it (a
-//! reload starts an empty one); it holds only the layers of tiles a write
-//! has changed, cut with the default tile policy, bounded in bytes.
+//! reload starts an empty one); it holds the layers of gzip tiles cut with
+//! the default tile policy, from their first build on (a tile read before
+//! a write is rebuilt from what it kept), bounded in bytes.
 
+use super::gzip_layers::Segment;
 use super::{TileFilter, TileId};
 use crate::model::LayerId;
 use std::sync::Arc;
@@ -54,8 +57,9 @@ pub struct LayerKey {
 /// One encoded layer of a tile, as the tile builder made it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LayerPart {
-    /// The layer message (`None`: the layer had no feature in the tile).
-    pub bytes: Option<Vec<u8>>,
+    /// The layer's tile field, compressed ([`super::gzip_layers`]); `None`:
+    /// the layer had no feature in the tile.
+    pub segment: Option<Arc<Segment>>,
     /// Its features.
     pub count: usize,
     /// Whether enterprise points were clustered (enterprises only).
@@ -94,7 +98,7 @@ impl LayerCache {
                 moka::sync::Cache::builder()
                     .max_capacity(max_bytes)
                     .weigher(|_k: &LayerKey, v: &Arc<LayerPart>| {
-                        let len = v.bytes.as_ref().map_or(0, Vec::len);
+                        let len = v.segment.as_ref().map_or(0, |s| s.compressed_len());
                         u32::try_from(len + 96).unwrap_or(u32::MAX)
                     })
                     .build()
@@ -169,8 +173,11 @@ mod tests {
         let enterprises = reuse.key(tile, TileFilter::NONE, LayerId::Enterprises);
         assert_eq!(dangers.as_ref().map(|k| k.version), Some(7));
         assert_eq!(enterprises.as_ref().map(|k| k.version), Some(0));
+        let segment = super::super::gzip_layers::Deflater::new()
+            .segment(&[&[1, 2, 3]])
+            .unwrap_or_else(|e| panic!("{e}"));
         let part = LayerPart {
-            bytes: Some(vec![1, 2, 3]),
+            segment: Some(Arc::new(segment)),
             count: 1,
             clustered: true,
         };

@@ -13,7 +13,7 @@
 //! `?hazard_grade=`) narrows the enterprises and hazard sources; a filtered
 //! tile clusters the enterprises it keeps itself, never from the pyramid,
 //! which counts them all. [`cache`] keeps encoded tiles, [`layer_cache`] the layers of tiles live
-//! writes rebuild; [`tilejson`] describes the
+//! writes rebuild, [`gzip_layers`] makes gzip bodies one layer at a time; [`tilejson`] describes the
 //! source; [`export`] pre-renders them into a PMTiles archive.
 //!
 //! Risk fields come through the [`RiskLookup`] trait, so the builder does
@@ -31,6 +31,7 @@ mod compose;
 pub mod encode;
 mod filter;
 mod geometry;
+pub mod gzip_layers;
 pub mod layer_cache;
 pub mod points;
 mod policy;
@@ -41,7 +42,7 @@ pub mod simplify;
 pub mod tilejson;
 
 pub use changes::{TRACKED_MAX_ZOOM, TileChanges, TileMarks};
-pub use compose::{BuiltTile, build_tile, build_tile_filtered, build_tile_reusing};
+pub use compose::{BuiltTile, GzippedTile, build_tile, build_tile_filtered, build_tile_gzip};
 pub use filter::{
     HAZARD_GRADE_PARAM, INDUSTRY_PARAM, MAX_FILTER_VALUES, RISK_LEVEL_PARAM, TileFilter,
 };
