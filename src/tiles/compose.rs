@@ -6,7 +6,7 @@ use super::encode::{LayerBuilder, Prop, layer_field_key, push_layer};
 use super::filter::TileFilter;
 use super::geometry::{TileGeometry, polygons_to_tile, shape_to_tile};
 use super::gzip_layers::{self, Deflater, Segment};
-use super::layer_cache::{LayerPart, Reuse};
+use super::layer_cache::{LayerCache, LayerPart, Reuse, UnitGeometries};
 use super::prepared::Prepared;
 use super::risk::{domains_at_zoom, tile_domain_value};
 use super::shapes::UnitShapes;
@@ -52,6 +52,9 @@ struct Cut<'a> {
     min_area: f64,
     cluster_threshold: usize,
     cluster_cell: f64,
+    /// Where the units' encoded geometries are kept (first attempt, with
+    /// the default policy, only: a tile cut again is cut coarser).
+    kept: Option<&'a LayerCache>,
 }
 
 /// Builds the composite tile `tile` for a caller with `scope`: the grid
@@ -107,17 +110,18 @@ pub fn build_tile_filtered(
 /// kept layers were made from snapshots of the same load whose tile, for
 /// the hidden dangers, had the same hidden-danger version.
 #[allow(clippy::too_many_arguments)]
-pub fn build_tile_gzip(
-    store: &Store,
-    prepared: &Prepared,
-    risk: &dyn RiskLookup,
+pub fn build_tile_gzip<'a>(
+    store: &'a Store,
+    prepared: &'a Prepared,
+    risk: &'a dyn RiskLookup,
     scope: Scope,
     tile: TileId,
     policy: &TilePolicy,
     filter: TileFilter,
-    reuse: Option<Reuse<'_>>,
+    reuse: Option<Reuse<'a>>,
 ) -> io::Result<Option<GzippedTile>> {
     let mut cut = Cut::new(store, prepared, risk, scope, tile, policy, filter);
+    cut.kept = reuse.as_ref().map(|r| r.cache);
     // A tile cut again for its size is cut coarser than the kept layers:
     // only the first attempt reuses and keeps.
     let built = cut_to_size(&mut cut, policy, |first| Zipped {
@@ -171,6 +175,7 @@ fn cut_to_size<S: Sink>(
         cut.exact_copies = false;
         cut.min_area *= 4.0;
         cut.cluster_threshold = (cut.cluster_threshold / 2).max(1);
+        cut.kept = None;
         out = sink(false);
         let Some(again) = cut.build(policy, &mut out)? else {
             return Ok(None);
@@ -322,6 +327,7 @@ impl<'a> Cut<'a> {
             min_area: policy.min_ring_area,
             cluster_threshold: policy.cluster_threshold,
             cluster_cell: f64::from(policy.cluster_cell),
+            kept: None,
         }
     }
 
@@ -416,25 +422,32 @@ impl<'a> Cut<'a> {
     }
 
     fn units(&self, level: Level) -> LayerBuilder<'a> {
-        let mut ids: Vec<UnitId> = self.store.units_in_envelope(level, &self.env).collect();
-        ids.sort_unstable();
-        let mut out = LayerBuilder::with_capacity(level.layer(), self.extent, ids.len());
-        let mut props = Vec::with_capacity(12);
-        for id in ids {
-            let u = self.store.unit(id);
-            let geom = self.polygons(self.prepared.unit(id), &u.geometry);
-            if geom.is_empty() {
-                continue;
+        let layer = level.layer();
+        let shapes = match self.kept.and_then(|k| k.shapes(self.tile, layer)) {
+            Some(s) => s,
+            None => {
+                let s = Arc::new(self.unit_geometries(level));
+                if let Some(k) = self.kept {
+                    k.keep_shapes(self.tile, layer, Arc::clone(&s));
+                }
+                s
             }
+        };
+        let mut out = LayerBuilder::with_capacity(layer, self.extent, shapes.units.len());
+        let mut props = Vec::with_capacity(12);
+        let ctx = Ctx {
+            store: self.store,
+            risk: self.risk,
+            scope: self.scope,
+        };
+        for (i, &(id, fid)) in shapes.units.iter().enumerate() {
+            let Some((kind, geometry)) = shapes.geometry.get(i) else {
+                continue;
+            };
             props.clear();
-            self.props(level.layer(), id, Outputs::TILES, &mut props);
+            self.props(layer, id, Outputs::TILES, &mut props);
             if self.shows_domains(level, id) {
-                let ctx = Ctx {
-                    store: self.store,
-                    risk: self.risk,
-                    scope: self.scope,
-                };
-                for f in schema::fields_in(level.layer(), Outputs::TILE_DOMAINS) {
+                for f in schema::fields_in(layer, Outputs::TILE_DOMAINS) {
                     if let PropValue::Num(x) = f.value(&ctx, id)
                         && let Some(v) = tile_domain_value(x)
                     {
@@ -442,9 +455,29 @@ impl<'a> Cut<'a> {
                     }
                 }
             }
-            let fid = u.code.parse::<u64>().unwrap_or(u64::from(id));
-            out.add(fid, &geom, &props);
+            out.add_encoded(fid, kind, geometry, &props);
         }
+        out
+    }
+
+    /// The units of `level` with a geometry in the tile, in id order, and
+    /// their geometries cut and encoded.
+    fn unit_geometries(&self, level: Level) -> UnitGeometries {
+        let mut ids: Vec<UnitId> = self.store.units_in_envelope(level, &self.env).collect();
+        ids.sort_unstable();
+        let mut out = UnitGeometries::default();
+        for id in ids {
+            let u = self.store.unit(id);
+            let geom = self.polygons(self.prepared.unit(id), &u.geometry);
+            if geom.is_empty() {
+                continue;
+            }
+            out.geometry.push(&geom);
+            out.units
+                .push((id, u.code.parse::<u64>().unwrap_or(u64::from(id))));
+        }
+        out.geometry.shrink();
+        out.units.shrink_to_fit();
         out
     }
 

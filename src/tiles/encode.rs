@@ -85,6 +85,61 @@ fn write_geometry(geom: &TileGeometry, out: &mut Vec<u32>) -> GeomType {
     }
 }
 
+/// Appends the geometry field (4) of `geom` to `out`, using `scratch` for
+/// its command integers; returns its MVT type.
+fn encode_geometry_into(
+    geom: &TileGeometry,
+    scratch: &mut Vec<u32>,
+    out: &mut Vec<u8>,
+) -> GeomType {
+    scratch.clear();
+    let kind = write_geometry(geom, scratch);
+    wire::packed(out, 4, scratch);
+    kind
+}
+
+/// The encoded geometry fields of some features, back to back, kept so
+/// that a layer built again need not cut and encode them again
+/// ([`LayerBuilder::add_encoded`]).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct EncodedGeometry {
+    bytes: Vec<u8>,
+    /// Per feature: its MVT type and the end of its field in `bytes`.
+    ends: Vec<(GeomType, u32)>,
+    scratch: Vec<u32>,
+}
+
+impl EncodedGeometry {
+    /// Appends `geom` (not empty) as the next feature's geometry.
+    pub fn push(&mut self, geom: &TileGeometry) {
+        let kind = encode_geometry_into(geom, &mut self.scratch, &mut self.bytes);
+        let end = u32::try_from(self.bytes.len()).unwrap_or(u32::MAX);
+        self.ends.push((kind, end));
+    }
+
+    /// The type and field of feature `i`.
+    pub fn get(&self, i: usize) -> Option<(GeomType, &[u8])> {
+        let (kind, end) = *self.ends.get(i)?;
+        let start = match i.checked_sub(1) {
+            Some(j) => self.ends.get(j).map_or(0, |e| e.1),
+            None => 0,
+        };
+        Some((kind, self.bytes.get(start as usize..end as usize)?))
+    }
+
+    /// Bytes held.
+    pub fn size(&self) -> usize {
+        self.bytes.len() + 8 * self.ends.len()
+    }
+
+    /// Drops the scratch space (once complete).
+    pub fn shrink(&mut self) {
+        self.scratch = Vec::new();
+        self.bytes.shrink_to_fit();
+        self.ends.shrink_to_fit();
+    }
+}
+
 /// A property value, borrowed from the feature it describes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Prop<'a> {
@@ -182,6 +237,7 @@ pub struct LayerBuilder<'a> {
     /// Scratch buffers reused by every feature.
     tags: Vec<u32>,
     geometry: Vec<u32>,
+    geometry_field: Vec<u8>,
     feature: Vec<u8>,
 }
 
@@ -205,6 +261,7 @@ impl<'a> LayerBuilder<'a> {
             value_index,
             tags: Vec::new(),
             geometry: Vec::new(),
+            geometry_field: Vec::new(),
             feature: Vec::new(),
         }
     }
@@ -240,14 +297,30 @@ impl<'a> LayerBuilder<'a> {
         if geom.is_empty() {
             return false;
         }
+        let mut field = std::mem::take(&mut self.geometry_field);
+        field.clear();
+        let kind = encode_geometry_into(geom, &mut self.geometry, &mut field);
+        self.add_encoded(id, kind, &field, props);
+        self.geometry_field = field;
+        true
+    }
+
+    /// Adds a feature whose geometry is already encoded (an
+    /// [`EncodedGeometry`]'s field): the bytes [`LayerBuilder::add`] writes
+    /// for the same geometry.
+    pub fn add_encoded(
+        &mut self,
+        id: u64,
+        kind: GeomType,
+        geometry_field: &[u8],
+        props: &[(&'static str, Prop<'a>)],
+    ) {
         let mut tags = std::mem::take(&mut self.tags);
         tags.clear();
         for &(k, v) in props {
             tags.push(self.key(k));
             tags.push(self.value(v));
         }
-        self.geometry.clear();
-        let kind = write_geometry(geom, &mut self.geometry);
         // Feature: id = 1, tags = 2, type = 3, geometry = 4.
         let f = &mut self.feature;
         f.clear();
@@ -256,11 +329,10 @@ impl<'a> LayerBuilder<'a> {
         wire::packed(f, 2, &tags);
         wire::key(f, 3, wire::VARINT);
         wire::varint(f, kind as u64);
-        wire::packed(f, 4, &self.geometry);
+        f.extend_from_slice(geometry_field);
         wire::bytes(&mut self.features, 2, f);
         self.tags = tags;
         self.count += 1;
-        true
     }
 
     /// Number of features so far.

@@ -18,8 +18,10 @@
 //! the default tile policy, from their first build on (a tile read before
 //! a write is rebuilt from what it kept), bounded in bytes.
 
+use super::encode::EncodedGeometry;
 use super::gzip_layers::Segment;
 use super::{TileFilter, TileId};
+use crate::index::UnitId;
 use crate::model::LayerId;
 use std::sync::Arc;
 
@@ -66,10 +68,43 @@ pub struct LayerPart {
     pub clustered: bool,
 }
 
+impl LayerKey {
+    /// The key of the encoded unit geometries of `layer` (a grid level)
+    /// in `tile`, the same for every caller and filter.
+    pub fn shapes(tile: TileId, layer: LayerId) -> Self {
+        LayerKey {
+            tile,
+            caller: Arc::from(""),
+            filter: TileFilter::NONE,
+            layer,
+            version: 0,
+        }
+    }
+}
+
+/// The encoded geometries of a grid level's units in a tile, as the first
+/// cut of the tile clips them: no write changes a unit's shape, so a
+/// rebuild encodes only their properties.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UnitGeometries {
+    /// The units with a geometry in the tile, in feature order, with their
+    /// feature ids.
+    pub units: Vec<(UnitId, u64)>,
+    /// Their geometries, in the same order.
+    pub geometry: EncodedGeometry,
+}
+
+/// What is kept under a key.
+#[derive(Debug, Clone)]
+enum Kept {
+    Part(Arc<LayerPart>),
+    Shapes(Arc<UnitGeometries>),
+}
+
 /// The kept layers (moka), weighed by their bytes.
 #[derive(Clone)]
 pub struct LayerCache {
-    inner: Option<moka::sync::Cache<LayerKey, Arc<LayerPart>>>,
+    inner: Option<moka::sync::Cache<LayerKey, Kept>>,
 }
 
 impl std::fmt::Debug for LayerCache {
@@ -97,8 +132,11 @@ impl LayerCache {
             inner: (max_bytes > 0).then(|| {
                 moka::sync::Cache::builder()
                     .max_capacity(max_bytes)
-                    .weigher(|_k: &LayerKey, v: &Arc<LayerPart>| {
-                        let len = v.segment.as_ref().map_or(0, |s| s.compressed_len());
+                    .weigher(|_k: &LayerKey, v: &Kept| {
+                        let len = match v {
+                            Kept::Part(p) => p.segment.as_ref().map_or(0, |s| s.compressed_len()),
+                            Kept::Shapes(s) => s.geometry.size() + 12 * s.units.len(),
+                        };
                         u32::try_from(len + 96).unwrap_or(u32::MAX)
                     })
                     .build()
@@ -113,13 +151,31 @@ impl LayerCache {
 
     /// The layer kept for `key`, if any.
     pub fn get(&self, key: &LayerKey) -> Option<Arc<LayerPart>> {
-        self.inner.as_ref()?.get(key)
+        match self.inner.as_ref()?.get(key)? {
+            Kept::Part(p) => Some(p),
+            Kept::Shapes(_) => None,
+        }
     }
 
     /// Keeps `part` for `key`.
     pub fn insert(&self, key: LayerKey, part: LayerPart) {
         if let Some(c) = &self.inner {
-            c.insert(key, Arc::new(part));
+            c.insert(key, Kept::Part(Arc::new(part)));
+        }
+    }
+
+    /// The unit geometries kept for `layer` of `tile`, if any.
+    pub fn shapes(&self, tile: TileId, layer: LayerId) -> Option<Arc<UnitGeometries>> {
+        match self.inner.as_ref()?.get(&LayerKey::shapes(tile, layer))? {
+            Kept::Shapes(s) => Some(s),
+            Kept::Part(_) => None,
+        }
+    }
+
+    /// Keeps the unit geometries of `layer` of `tile`.
+    pub fn keep_shapes(&self, tile: TileId, layer: LayerId, shapes: Arc<UnitGeometries>) {
+        if let Some(c) = &self.inner {
+            c.insert(LayerKey::shapes(tile, layer), Kept::Shapes(shapes));
         }
     }
 }
