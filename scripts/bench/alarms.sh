@@ -8,9 +8,9 @@
 # ogr2ogr):
 #   scripts/bench/alarms.sh BIN DATA [RATE] [SECONDS] [CONNECTIONS] [BATCHES]
 # Defaults: 1000 alarms/s for 60 s, 50 tile connections, 10 batches/s.
-# DATA must hold sensors (sensors.fgb); the tiles are random z10–14 tiles
-# over the sensors' extent, read with a planner token (the alarm layer
-# included).
+# DATA must hold sensors (sensors.fgb); the tiles are TILES (default
+# 20000) random z10–14 tiles around the sensors, read with a planner token
+# (the alarm layer included).
 set -euo pipefail
 BIN=$(realpath "$1")
 DATA=$2
@@ -29,15 +29,16 @@ alarms() { curl -fs "http://127.0.0.1:$P/health" | python3 -c 'import json,sys; 
 trap 'kill "${WRK:-}" 2>/dev/null || true; stop_riskmap; rm -rf "$WORK"' EXIT
 
 ogr2ogr -f GeoJSON "$WORK/sensors.geojson" "$DATA/sensors.fgb"
-python3 - "$WORK/sensors.geojson" >"$WORK/paths" <<'PY'
+python3 - "$WORK/sensors.geojson" "${TILES:-20000}" >"$WORK/paths" <<'PY'
 import json, math, random, sys
 pts = [f["geometry"]["coordinates"] for f in json.load(open(sys.argv[1]))["features"]]
+count = int(sys.argv[2])
 random.seed(11)
 def tile(lon, lat, z):
     n = 2 ** z
     r = math.radians(lat)
     return int((lon + 180) / 360 * n), int((1 - math.log(math.tan(r) + 1 / math.cos(r)) / math.pi) / 2 * n)
-for _ in range(20000):
+for _ in range(count):
     lon, lat = random.choice(pts)
     z = random.randint(10, 14)
     x, y = tile(lon + random.uniform(-0.05, 0.05), lat + random.uniform(-0.05, 0.05), z)

@@ -101,10 +101,16 @@ impl Deflater {
         })
     }
 
-    /// Compresses all of `input`, then flushes as `flush` asks.
+    /// Compresses all of `input`, then flushes as `flush` asks. The
+    /// segment's bytes follow from the input and from this function's
+    /// sizing of `out` (a flush that ends exactly at the end of the buffer
+    /// adds an empty stored block), the same on every path.
     fn feed(&mut self, input: &[u8], flush: FlushCompress, out: &mut Vec<u8>) -> io::Result<()> {
         let mut rest = input;
         loop {
+            if out.len() == out.capacity() {
+                out.reserve(out.capacity().max(4096));
+            }
             let before = self.compress.total_in();
             let status = self
                 .compress
@@ -115,10 +121,10 @@ impl Deflater {
             rest = rest.get(used..).unwrap_or_default();
             // Done when the input is in and the output had room to spare
             // (the flush is then complete).
-            if rest.is_empty() && out.len() < out.capacity() && status != Status::BufError {
+            // (A `BufError`, given room: nothing was left to do.)
+            if rest.is_empty() && (out.len() < out.capacity() || status == Status::BufError) {
                 return Ok(());
             }
-            out.reserve(out.capacity().max(4096));
         }
     }
 }
@@ -129,12 +135,13 @@ pub fn gzip<'s>(segments: impl IntoIterator<Item = &'s Segment> + Clone) -> Vec<
     let mut out = Vec::with_capacity(HEADER.len() + size + LAST_BLOCK.len() + 8);
     out.extend_from_slice(&HEADER);
     let mut crc = Hasher::new();
+    // ISIZE: the length modulo 2^32.
+    let mut len = 0u32;
     for s in segments {
         out.extend_from_slice(&s.data);
         crc.combine(&Hasher::new_with_initial_len(s.crc.0, u64::from(s.crc.1)));
+        len = len.wrapping_add(s.crc.1);
     }
-    // ISIZE: the length modulo 2^32.
-    let len = (crc.total_len() & u64::from(u32::MAX)) as u32;
     out.extend_from_slice(&LAST_BLOCK);
     out.extend_from_slice(&crc.finalize().to_le_bytes());
     out.extend_from_slice(&len.to_le_bytes());
@@ -234,6 +241,13 @@ mod tests {
         );
         // No field: an empty member.
         assert_eq!(gunzip(&gzip([])), Vec::<u8>::new());
+        // Empty parts (nothing to compress, flushes with nothing pending)
+        // make an empty segment.
+        let empty = Deflater::new()
+            .segment(&[&[], &[], &[]])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(empty.is_empty());
+        assert_eq!(gunzip(&gzip([&sa, &empty, &sb])), tile);
     }
 
     #[test]

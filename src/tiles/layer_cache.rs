@@ -1,5 +1,6 @@
 //! [`LayerCache`]: the encoded layers of a tile that live writes rebuild,
-//! kept so that the rebuild encodes only the layers the writes changed.
+//! and its grid units' encoded geometries, kept so that the rebuild encodes
+//! only what the writes changed.
 //!
 //! A live write gives every tile it may have changed a new version, and the
 //! next request for such a tile builds it again. Most of its layers are the
@@ -10,8 +11,10 @@
 //! here per tile, caller scope and filter — the hidden dangers under the
 //! tile's own hidden-danger version (the snapshot's `danger_changes`) — as
 //! the deflate segments of the tile's gzip body ([`super::gzip_layers`]),
-//! and reused by the rebuild, which then encodes and compresses the grid,
-//! sensors and alarms only.
+//! and reused by the rebuild. The grid levels' geometries, clipped and
+//! encoded, are kept per tile too (the same for every caller: no write
+//! changes a unit's shape), so that the rebuild encodes the units'
+//! properties, the sensors and the alarms, and compresses those layers.
 //!
 //! One cache serves the snapshots of one load as a server loads it (a
 //! reload starts an empty one); it holds the layers of gzip tiles cut with
@@ -72,9 +75,12 @@ impl LayerKey {
     /// The key of the encoded unit geometries of `layer` (a grid level)
     /// in `tile`, the same for every caller and filter.
     pub fn shapes(tile: TileId, layer: LayerId) -> Self {
+        /// No caller's key is empty.
+        static ANY_CALLER: std::sync::LazyLock<Arc<str>> =
+            std::sync::LazyLock::new(|| Arc::from(""));
         LayerKey {
             tile,
-            caller: Arc::from(""),
+            caller: Arc::clone(&ANY_CALLER),
             filter: TileFilter::NONE,
             layer,
             version: 0,
@@ -101,7 +107,7 @@ enum Kept {
     Shapes(Arc<UnitGeometries>),
 }
 
-/// The kept layers (moka), weighed by their bytes.
+/// The kept layers and unit geometries (moka), weighed by their bytes.
 #[derive(Clone)]
 pub struct LayerCache {
     inner: Option<moka::sync::Cache<LayerKey, Kept>>,

@@ -12,8 +12,8 @@
 //! ([`encode`]). A [`TileFilter`] (`?industry=`, `?risk_level=`,
 //! `?hazard_grade=`) narrows the enterprises and hazard sources; a filtered
 //! tile clusters the enterprises it keeps itself, never from the pyramid,
-//! which counts them all. [`cache`] keeps encoded tiles, [`layer_cache`] the layers of tiles live
-//! writes rebuild, [`gzip_layers`] makes gzip bodies one layer at a time; [`tilejson`] describes the
+//! which counts them all. [`cache`] keeps encoded tiles, [`layer_cache`] the layers and unit
+//! geometries that rebuilds after live writes reuse, [`gzip_layers`] makes gzip bodies one layer at a time; [`tilejson`] describes the
 //! source; [`export`] pre-renders them into a PMTiles archive.
 //!
 //! Risk fields come through the [`RiskLookup`] trait, so the builder does
