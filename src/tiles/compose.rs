@@ -426,11 +426,16 @@ impl<'a> Cut<'a> {
         let shapes = match self.kept.and_then(|k| k.shapes(self.tile, layer)) {
             Some(s) => s,
             None => {
-                let s = Arc::new(self.unit_geometries(level));
+                let mut g = self.unit_geometries(level);
                 if let Some(k) = self.kept {
-                    k.keep_shapes(self.tile, layer, Arc::clone(&s));
+                    g.geometry.shrink();
+                    g.units.shrink_to_fit();
+                    let g = Arc::new(g);
+                    k.keep_shapes(self.tile, layer, Arc::clone(&g));
+                    g
+                } else {
+                    Arc::new(g)
                 }
-                s
             }
         };
         let mut out = LayerBuilder::with_capacity(layer, self.extent, shapes.units.len());
@@ -476,8 +481,6 @@ impl<'a> Cut<'a> {
             out.units
                 .push((id, u.code.parse::<u64>().unwrap_or(u64::from(id))));
         }
-        out.geometry.shrink();
-        out.units.shrink_to_fit();
         out
     }
 
