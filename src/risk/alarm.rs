@@ -91,11 +91,17 @@ pub fn terms(store: &Store, cell: UnitId, params: &RiskParams) -> Vec<AlarmTerm>
     let geometry = &store.unit(cell).geometry;
     let env = store.unit_envelope(cell);
     let query = grow_by_metres(&env, params.alarms.max_reach_m());
+    // The alarms of one sensor share its point: one distance per point.
+    let mut distances: std::collections::HashMap<[u64; 2], f64, foldhash::fast::FixedState> =
+        Default::default();
     book.active_in_envelope(&query)
         .into_iter()
         .filter_map(|i| {
             let e = book.get(i)?;
-            let d = metric::distance_to_polygon_in(e.record.location, geometry, &env).0;
+            let p = e.record.location;
+            let d = *distances
+                .entry([p.x().to_bits(), p.y().to_bits()])
+                .or_insert_with(|| metric::distance_to_polygon_in(p, geometry, &env).0);
             term(i, e.record.level.get(), d, e.record.status().into(), params)
         })
         .collect()
