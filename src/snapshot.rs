@@ -10,7 +10,7 @@ use crate::model::{LayerId, Level};
 use crate::risk::{self, Scores};
 use crate::source::DataSource;
 use crate::tiles::{
-    BuiltTile, GzippedTile, LayerCache, Prepared, Reuse, TileFilter, TileId, TilePolicy,
+    BuiltTile, GzippedTile, LayerCache, Prepared, Previous, Reuse, TileFilter, TileId, TilePolicy,
 };
 use serde::Serialize;
 use std::sync::{Arc, OnceLock};
@@ -71,9 +71,11 @@ pub struct Snapshot {
     /// The same for the `hidden_dangers` layer alone: the version under
     /// which a rebuilt tile reuses its kept hidden-danger layer.
     pub danger_changes: crate::tiles::TileChanges,
-    /// Encoded layers of served gzip tiles, reused when a live write makes
-    /// a tile be built again ([`crate::tiles::layer_cache`]); one per load,
-    /// off for the snapshots of past days.
+    /// The grid units' encoded geometries of served gzip tiles, reused when
+    /// a live write makes a tile be built again; its load number marks the
+    /// reusable layers of the bodies this load built
+    /// ([`crate::tiles::layer_cache`]). One per load, off for the snapshots
+    /// of past days.
     pub layer_cache: LayerCache,
     /// Warnings found while loading.
     pub warnings: Arc<Vec<Issue>>,
@@ -86,7 +88,7 @@ pub struct Snapshot {
 pub use crate::ingest::data_version;
 
 /// Share of the tile cache's size ([`crate::config::TilesConfig::cache_mb`])
-/// that the layers kept for rebuilds may take besides it.
+/// that the unit geometries kept for rebuilds may take besides it.
 const LAYER_CACHE_SHARE: u64 = 4;
 
 impl Snapshot {
@@ -353,21 +355,25 @@ impl Snapshot {
         )
     }
 
-    /// The gzip body of [`Snapshot::build_tile_filtered`]'s tile, through
-    /// this load's kept layers when it keeps any and `policy` is the
-    /// default (see [`crate::tiles::build_tile_gzip`]).
+    /// The gzip body of [`Snapshot::build_tile_filtered`]'s tile. When
+    /// this load keeps layers and `policy` is the default, it takes what it
+    /// may from `previous` (an earlier body of the same tile for the same
+    /// caller and filter) and from the load's kept geometries, and says
+    /// where its own reusable layers lie (see
+    /// [`crate::tiles::build_tile_gzip`]).
     pub fn build_tile_gzip(
         &self,
         scope: Scope,
         tile: TileId,
         policy: &TilePolicy,
         filter: TileFilter,
+        previous: Option<Previous>,
     ) -> std::io::Result<Option<GzippedTile>> {
         let reuse =
             (self.layer_cache.is_enabled() && *policy == TilePolicy::default()).then(|| Reuse {
                 cache: &self.layer_cache,
-                caller: scope.cache_key(&self.store).into(),
                 danger_version: self.danger_changes.last_change(tile, self.seq),
+                previous,
             });
         crate::tiles::build_tile_gzip(
             &self.store,

@@ -650,20 +650,33 @@ mod tests {
             let mut scopes = vec![crate::auth::Scope::All, crate::auth::Scope::Public];
             scopes.extend(cell.map(crate::auth::Scope::Unit));
             scopes.extend(village.map(crate::auth::Scope::Unit));
+            // The last body built per tile, caller and filter, as the tile
+            // cache keeps it.
+            let mut bodies: std::collections::HashMap<_, crate::tiles::Previous> = Default::default();
             let mut seq = 0;
             for w in &writes {
                 let Some(next) = apply(&snap, w, seq + 1) else { continue };
                 seq += 1;
                 // The new snapshot, and the one before read after it (as a
                 // request that raced the write does), each built through the
-                // load's kept layers (filled by the builds before) and from
-                // scratch.
+                // layers of the tile's last body and the load's kept
+                // geometries (filled by the builds before), and from scratch.
                 for (which, s) in [("new", &next), ("previous", &snap)] {
                     for &t in &tiles {
                         for &scope in &scopes {
                             for &filter in &filters {
-                                let reused = s.build_tile_gzip(scope, t, &policy, filter)
+                                let address = (t, format!("{scope:?}"), filter);
+                                let previous = bodies.get(&address).cloned();
+                                let reused = s.build_tile_gzip(scope, t, &policy, filter, previous)
                                     .unwrap_or_else(|e| panic!("{e}"));
+                                if let Some(r) = &reused
+                                    && let Some(kept) = &r.kept
+                                {
+                                    bodies.insert(address, crate::tiles::Previous {
+                                        body: r.body.clone().into(),
+                                        kept: std::sync::Arc::new(kept.clone()),
+                                    });
+                                }
                                 let fresh = crate::tiles::build_tile_filtered(&s.store, s.tiles(), &s.scores, scope, t, &policy, filter);
                                 let what = format!("{which} snapshot, {scope:?}, {filter:?}: tile {t} after write {seq} ({w:?})");
                                 prop_assert_eq!(reused.as_ref().map(|r| (r.len, &r.counts, r.clustered)), fresh.as_ref().map(|f| (f.bytes.len(), &f.counts, f.clustered)), "{}", what);

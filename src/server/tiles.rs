@@ -7,7 +7,7 @@ use crate::auth::{Caller, Scope};
 use crate::config::TilesConfig;
 use crate::model::LayerId;
 use crate::snapshot::Snapshot;
-use crate::tiles::cache::{TileBody, TileCache, TileKey};
+use crate::tiles::cache::{Built, TileBody, TileCache, TileKey};
 use crate::tiles::{
     HAZARD_GRADE_PARAM, INDUSTRY_PARAM, RISK_LEVEL_PARAM, TileError, TileFilter, TileId,
     TilePolicy, tilejson,
@@ -141,7 +141,7 @@ const ETAG_DIGEST_BYTES: usize = 10;
 pub(super) fn etag(key: &TileKey) -> String {
     use std::fmt::Write;
     let mut h = Sha256::new();
-    h.update(key.data_version.as_bytes());
+    key.data_version_in(|b| h.update(b));
     h.update(b"\0");
     let mut zxy = [0u8; 40];
     let mut w = Cursor(&mut zxy, 0);
@@ -201,11 +201,12 @@ pub(super) fn tile_key(
     headers: &HeaderMap,
 ) -> TileKey {
     TileKey {
-        data_version: match (date, snap.tile_changes.last_change(tile, snap.seq)) {
-            (Some(d), _) => format!("{}-{}@{d}", snap.base_version, snap.seq).into(),
-            (None, 0) => Arc::clone(&snap.base_version),
-            (None, seq) => format!("{}-{seq}", snap.base_version).into(),
+        base: Arc::clone(&snap.base_version),
+        seq: match date {
+            Some(_) => snap.seq,
+            None => snap.tile_changes.last_change(tile, snap.seq),
         },
+        date: date.map(Arc::from),
         tile,
         caller: caller_key(scope, &snap.store),
         filter: filter_for(scope, filter),
@@ -322,16 +323,21 @@ async fn tile(
         let mut built = false;
         let body = service
             .cache
-            .get_or_build(key, || -> Result<TileBody, String> {
+            .get_or_build(key, |previous| -> Result<Built, String> {
                 built = true;
                 if gzipped {
-                    snap.build_tile_gzip(scope, tile, &service.policy, filter)
-                        .map(|t| t.map(|t| Bytes::from(t.body)))
+                    snap.build_tile_gzip(scope, tile, &service.policy, filter, previous)
+                        .map(|t| match t {
+                            Some(t) => (Some(Bytes::from(t.body)), t.kept),
+                            None => (None, None),
+                        })
                         .map_err(|e| e.to_string())
                 } else {
-                    Ok(snap
-                        .build_tile_filtered(scope, tile, &service.policy, filter)
-                        .map(|t| Bytes::from(t.bytes)))
+                    Ok((
+                        snap.build_tile_filtered(scope, tile, &service.policy, filter)
+                            .map(|t| Bytes::from(t.bytes)),
+                        None,
+                    ))
                 }
             });
         (body, built)
@@ -487,7 +493,9 @@ mod tests {
     #[test]
     fn etags_differ_by_encoding_and_caller_and_match() {
         let k = TileKey {
-            data_version: "abc".into(),
+            base: "abc".into(),
+            seq: 0,
+            date: None,
             tile: TileId::new(1, 0, 0).unwrap_or_else(|e| panic!("{e}")),
             caller: "public".into(),
             filter: TileFilter::NONE,
@@ -505,6 +513,18 @@ mod tests {
         assert_ne!(etag(&k), etag(&c));
         // An unfiltered tile's tag: SHA-256 of version, tile and caller.
         assert_eq!(etag(&k), "\"588504a3c5cc69fd14a3-identity\"");
+        // A state's tag is that of its `data_version` text.
+        let live = TileKey {
+            seq: 7,
+            date: Some("2026-01-01".into()),
+            ..k.clone()
+        };
+        let text = TileKey {
+            base: "abc-7@2026-01-01".into(),
+            ..k.clone()
+        };
+        assert_eq!(etag(&live), etag(&text));
+        assert_ne!(etag(&live), etag(&k));
         let f = |i: &str, r: &str| TileKey {
             filter: TileFilter::parse(Some(i), Some(r), None).unwrap_or_default(),
             ..k.clone()

@@ -1,18 +1,26 @@
-//! A bounded in-memory cache of encoded tiles, keyed so that a new
-//! `data_version`, another caller scope, another filter or another
-//! encoding never shares an entry.
+//! A bounded in-memory cache of encoded tiles: one entry per tile address
+//! (load, day, tile, caller scope, filter, encoding), holding the tile's
+//! latest state built, so that a live write's new state replaces the old
+//! one in place instead of leaving it to take room until it is evicted.
 
+use super::layer_cache::{KeptLayers, Previous};
 use super::{TileFilter, TileId};
 use bytes::Bytes;
+use moka::ops::compute::{CompResult, Op};
 use std::io::Write;
 use std::sync::Arc;
 
 /// What a cached tile is for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TileKey {
-    /// The base data version, with the sequence number of the last live
-    /// write that may have changed this tile (`<base>-<seq>`), if any.
-    pub data_version: Arc<str>,
+    /// The load's base data version.
+    pub base: Arc<str>,
+    /// The tile's state: the sequence number of the last live write that
+    /// may have changed it (0: none since the base); for a past day's tile,
+    /// the snapshot's.
+    pub seq: u64,
+    /// The day of a past day's tile (`?date=`).
+    pub date: Option<Arc<str>>,
     /// The tile.
     pub tile: TileId,
     /// The caller's cache key (`public`, `all` or `scope:CODE`).
@@ -23,13 +31,82 @@ pub struct TileKey {
     pub gzip: bool,
 }
 
+impl TileKey {
+    /// Feeds the tile's `data_version` to `out` in pieces: `<base>`,
+    /// `<base>-<seq>`, or `<base>-<seq>@<date>` for a past day's tile.
+    pub fn data_version_in(&self, mut out: impl FnMut(&[u8])) {
+        out(self.base.as_bytes());
+        if self.seq == 0 && self.date.is_none() {
+            return;
+        }
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        let mut n = self.seq;
+        loop {
+            start -= 1;
+            digits[start] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        out(b"-");
+        out(&digits[start..]);
+        if let Some(d) = &self.date {
+            out(b"@");
+            out(d.as_bytes());
+        }
+    }
+
+    /// The tile's `data_version` (see [`TileKey::data_version_in`]).
+    pub fn data_version(&self) -> String {
+        let mut v = Vec::new();
+        self.data_version_in(|b| v.extend_from_slice(b));
+        String::from_utf8_lossy(&v).into_owned()
+    }
+
+    fn address(&self) -> Address {
+        Address {
+            base: Arc::clone(&self.base),
+            date: self.date.clone(),
+            tile: self.tile,
+            caller: Arc::clone(&self.caller),
+            filter: self.filter,
+            gzip: self.gzip,
+        }
+    }
+}
+
 /// A cached tile body: `None` for a tile with no feature.
 pub type TileBody = Option<Bytes>;
+
+/// What one entry is kept under: a key without its state.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Address {
+    base: Arc<str>,
+    date: Option<Arc<str>>,
+    tile: TileId,
+    caller: Arc<str>,
+    filter: TileFilter,
+    gzip: bool,
+}
+
+/// A tile's body in one state, with where its reusable layers lie in it
+/// (gzip bodies built with the default tile policy).
+#[derive(Debug, Clone)]
+struct Stored {
+    seq: u64,
+    body: TileBody,
+    kept: Option<Arc<KeptLayers>>,
+}
+
+/// What a tile build makes: the body, and where its reusable layers lie.
+pub type Built = (TileBody, Option<KeptLayers>);
 
 /// The tile cache (moka), weighed by body size.
 #[derive(Clone)]
 pub struct TileCache {
-    inner: moka::sync::Cache<TileKey, TileBody>,
+    inner: moka::sync::Cache<Address, Stored>,
     enabled: bool,
 }
 
@@ -50,36 +127,78 @@ impl TileCache {
             enabled: max_bytes > 0,
             inner: moka::sync::Cache::builder()
                 .max_capacity(max_bytes)
-                .weigher(|_k: &TileKey, v: &TileBody| {
-                    let len = v.as_ref().map_or(0, Bytes::len);
-                    u32::try_from(len + 128).unwrap_or(u32::MAX)
+                .weigher(|_k: &Address, v: &Stored| {
+                    let len = v.body.as_ref().map_or(0, Bytes::len)
+                        + v.kept.as_ref().map_or(0, |k| 64 + 48 * k.layers.len());
+                    u32::try_from(len + 160).unwrap_or(u32::MAX)
                 })
                 .build(),
         }
     }
 
-    /// The cached body for `key`, or the one `build` makes (stored when it
-    /// succeeds). Concurrent callers of one key wait for a single build.
+    /// The cached body for `key`, or the one `build` makes. `build` is
+    /// given the entry's earlier state of the tile, if it has one with
+    /// reusable layers. The body made replaces the tile's entry unless that
+    /// holds a later state (a reader of an earlier snapshot); concurrent
+    /// callers of one tile wait for a single build, and none is stored
+    /// when `build` fails.
     pub fn get_or_build<E>(
         &self,
         key: TileKey,
-        build: impl FnOnce() -> Result<TileBody, E>,
+        build: impl FnOnce(Option<Previous>) -> Result<Built, E>,
     ) -> Result<TileBody, Arc<E>>
     where
         E: Send + Sync + 'static,
     {
         if !self.enabled {
-            return build().map_err(Arc::new);
+            return build(None).map(|(body, _)| body).map_err(Arc::new);
         }
-        self.inner.try_get_with(key, build)
+        let seq = key.seq;
+        let mut unstored = None;
+        let done = self
+            .inner
+            .entry(key.address())
+            .and_try_compute_with(|old| match old.map(|e| e.into_value()) {
+                Some(s) if s.seq == seq => Ok(Op::Nop),
+                Some(s) if s.seq > seq => {
+                    unstored = Some(build(None)?.0);
+                    Ok(Op::Nop)
+                }
+                old => {
+                    let previous = old.and_then(|s| {
+                        Some(Previous {
+                            body: s.body?,
+                            kept: s.kept?,
+                        })
+                    });
+                    build(previous).map(|(body, kept)| {
+                        Op::Put(Stored {
+                            seq,
+                            body,
+                            kept: kept.map(Arc::new),
+                        })
+                    })
+                }
+            })
+            .map_err(Arc::new)?;
+        if let Some(body) = unstored {
+            return Ok(body);
+        }
+        match done {
+            CompResult::Inserted(e) | CompResult::ReplacedWith(e) | CompResult::Unchanged(e) => {
+                Ok(e.into_value().body)
+            }
+            CompResult::StillNone(_) | CompResult::Removed(_) => Ok(None),
+        }
     }
 
-    /// The cached body for `key`, if present.
+    /// The cached body for `key`, if the tile's entry holds that state.
     pub fn get(&self, key: &TileKey) -> Option<TileBody> {
         if !self.enabled {
             return None;
         }
-        self.inner.get(key)
+        let s = self.inner.get(&key.address())?;
+        (s.seq == key.seq).then_some(s.body)
     }
 
     /// Number of cached tiles (approximate until pending tasks run).
@@ -107,9 +226,11 @@ mod tests {
     use super::*;
     use std::io::Read;
 
-    fn key(version: &str, gzip: bool) -> TileKey {
+    fn key(seq: u64, gzip: bool) -> TileKey {
         TileKey {
-            data_version: version.into(),
+            base: "v".into(),
+            seq,
+            date: None,
             tile: TileId::new(3, 1, 2).unwrap_or_else(|e| panic!("{e}")),
             caller: "public".into(),
             filter: TileFilter::NONE,
@@ -118,35 +239,118 @@ mod tests {
     }
 
     #[test]
-    fn builds_once_and_separates_versions_and_encodings() {
+    fn builds_once_and_separates_states_and_encodings() {
         let cache = TileCache::new(1 << 20);
         let mut builds = 0;
         for _ in 0..3 {
-            let body = cache.get_or_build::<()>(key("v1", false), || {
+            let body = cache.get_or_build::<()>(key(1, false), |_| {
                 builds += 1;
-                Ok(Some(Bytes::from_static(b"abc")))
+                Ok((Some(Bytes::from_static(b"abc")), None))
             });
             assert_eq!(body.ok().flatten().as_deref(), Some(&b"abc"[..]));
         }
         assert_eq!(builds, 1);
-        assert!(cache.get(&key("v2", false)).is_none());
-        assert!(cache.get(&key("v1", true)).is_none());
-        let failed = cache.get_or_build(key("v3", false), || Err("boom"));
+        assert!(cache.get(&key(2, false)).is_none());
+        assert!(cache.get(&key(1, true)).is_none());
+        // A failed build stores nothing and keeps the state there was.
+        let failed = cache.get_or_build(key(3, false), |_| Err("boom"));
         assert!(failed.is_err());
-        assert!(cache.get(&key("v3", false)).is_none());
+        assert!(cache.get(&key(3, false)).is_none());
+        assert!(cache.get(&key(1, false)).is_some());
         assert_eq!(cache.entry_count(), 1);
         // A zero-sized cache builds every time and keeps nothing.
         let off = TileCache::new(0);
         let mut builds = 0;
         for _ in 0..2 {
-            let body = off.get_or_build::<()>(key("v1", false), || {
+            let body = off.get_or_build::<()>(key(1, false), |_| {
                 builds += 1;
-                Ok(Some(Bytes::from_static(b"x")))
+                Ok((Some(Bytes::from_static(b"x")), None))
             });
             assert!(body.is_ok());
         }
         assert_eq!(builds, 2);
-        assert!(off.get(&key("v1", false)).is_none());
+        assert!(off.get(&key(1, false)).is_none());
+    }
+
+    #[test]
+    fn a_later_state_replaces_the_entry_and_an_earlier_one_never_does() {
+        let cache = TileCache::new(1 << 20);
+        let body = |b: &'static [u8]| {
+            move |p: Option<Previous>| {
+                assert!(p.is_none(), "nothing kept to hand on");
+                Ok::<_, ()>((Some(Bytes::from_static(b)), None))
+            }
+        };
+        let got = |r: Result<TileBody, Arc<()>>| r.ok().flatten();
+        assert!(got(cache.get_or_build(key(1, false), body(b"one"))).is_some());
+        assert_eq!(
+            got(cache.get_or_build(key(5, false), body(b"five"))).as_deref(),
+            Some(&b"five"[..])
+        );
+        assert!(cache.get(&key(1, false)).is_none());
+        assert_eq!(cache.entry_count(), 1);
+        // A reader of an earlier snapshot gets its own state, not stored.
+        assert_eq!(
+            got(cache.get_or_build(key(3, false), body(b"three"))).as_deref(),
+            Some(&b"three"[..])
+        );
+        assert_eq!(
+            cache.get(&key(5, false)).flatten().as_deref(),
+            Some(&b"five"[..])
+        );
+        assert!(cache.get(&key(3, false)).is_none());
+        // A past day's tile has an entry of its own.
+        let dated = TileKey {
+            date: Some("2026-01-01".into()),
+            ..key(5, false)
+        };
+        assert!(cache.get(&dated).is_none());
+        assert!(got(cache.get_or_build(dated.clone(), body(b"day"))).is_some());
+        assert!(cache.get(&key(5, false)).is_some());
+        assert_eq!(cache.entry_count(), 2);
+    }
+
+    #[test]
+    fn a_rebuild_is_handed_the_earlier_state_and_its_kept_layers() {
+        let cache = TileCache::new(1 << 20);
+        let kept = KeptLayers {
+            load: 3,
+            danger_version: 2,
+            layers: Vec::new(),
+        };
+        let first = cache.get_or_build::<()>(key(1, true), |p| {
+            assert!(p.is_none());
+            Ok((Some(Bytes::from_static(b"first")), Some(kept.clone())))
+        });
+        assert!(first.is_ok());
+        let mut handed = None;
+        let second = cache.get_or_build::<()>(key(4, true), |p| {
+            handed = p.map(|p| (p.body, (*p.kept).clone()));
+            Ok((Some(Bytes::from_static(b"second")), None))
+        });
+        assert_eq!(second.ok().flatten().as_deref(), Some(&b"second"[..]));
+        assert_eq!(handed, Some((Bytes::from_static(b"first"), kept)));
+        // Nothing kept by the second build: nothing handed to the third.
+        let third = cache.get_or_build::<()>(key(5, true), |p| {
+            assert!(p.is_none());
+            Ok((None, None))
+        });
+        assert_eq!(third.ok(), Some(None));
+    }
+
+    #[test]
+    fn data_versions_name_the_base_the_state_and_the_day() {
+        assert_eq!(key(0, false).data_version(), "v");
+        assert_eq!(key(407, false).data_version(), "v-407");
+        let dated = TileKey {
+            date: Some("2026-01-01".into()),
+            ..key(0, true)
+        };
+        assert_eq!(dated.data_version(), "v-0@2026-01-01");
+        assert_eq!(
+            key(u64::MAX, false).data_version(),
+            format!("v-{}", u64::MAX)
+        );
     }
 
     #[test]

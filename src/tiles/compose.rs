@@ -6,7 +6,7 @@ use super::encode::{LayerBuilder, Prop, layer_field_key, push_layer};
 use super::filter::TileFilter;
 use super::geometry::{TileGeometry, polygons_to_tile, shape_to_tile};
 use super::gzip_layers::{self, Deflater, Segment};
-use super::layer_cache::{LayerCache, LayerPart, Reuse, UnitGeometries};
+use super::layer_cache::{KeptLayer, KeptLayers, LayerCache, Reuse, UnitGeometries, reusable};
 use super::prepared::Prepared;
 use super::risk::{domains_at_zoom, tile_domain_value};
 use super::shapes::UnitShapes;
@@ -102,13 +102,13 @@ pub fn build_tile_filtered(
 }
 
 /// The gzip body of [`build_tile_filtered`]'s tile, one deflate segment
-/// per layer ([`super::gzip_layers`]), taking the layers [`Reuse`] keeps
-/// for this tile, caller and filter instead of encoding and compressing
-/// them again, and keeping those it makes (see [`super::layer_cache`]).
-/// The body is [`super::gzip_layers::gzip_tile`] of the tile
-/// [`build_tile_filtered`] makes from the same snapshot, as long as the
-/// kept layers were made from snapshots of the same load whose tile, for
-/// the hidden dangers, had the same hidden-danger version.
+/// per layer ([`super::gzip_layers`]), taking the layers [`Reuse`] finds in
+/// the tile's previous body instead of encoding and compressing them
+/// again, and the grid units' geometries its cache keeps (see
+/// [`super::layer_cache`]). The body is
+/// [`super::gzip_layers::gzip_tile`] of the tile [`build_tile_filtered`]
+/// makes from the same snapshot, as long as the previous body was built
+/// for the same tile, caller and filter.
 #[allow(clippy::too_many_arguments)]
 pub fn build_tile_gzip<'a>(
     store: &'a Store,
@@ -126,17 +126,43 @@ pub fn build_tile_gzip<'a>(
     // only the first attempt reuses and keeps.
     let built = cut_to_size(&mut cut, policy, |first| Zipped {
         reuse: if first { reuse.as_ref() } else { None },
-        tile,
-        filter,
         deflater: Deflater::new(),
         segments: Vec::new(),
+        kept: Vec::new(),
         len: 0,
     })?;
-    Ok(built.map(|(zipped, (counts, clustered))| GzippedTile {
-        body: gzip_layers::gzip(zipped.segments.iter().map(|s| &**s)),
-        len: zipped.len,
-        counts,
-        clustered,
+    Ok(built.map(|(zipped, (counts, clustered))| {
+        let kept = zipped.reuse.and_then(|r| {
+            let ranges = gzip_layers::ranges(&zipped.segments);
+            let layers = zipped
+                .kept
+                .into_iter()
+                .map(|(layer, at, count, clustered)| {
+                    let segment = match at {
+                        Some(i) => Some((ranges.get(i)?.clone(), zipped.segments.get(i)?.crc())),
+                        None => None,
+                    };
+                    Some(KeptLayer {
+                        layer,
+                        segment,
+                        count,
+                        clustered,
+                    })
+                })
+                .collect::<Option<Vec<_>>>()?;
+            Some(KeptLayers {
+                load: r.cache.load(),
+                danger_version: r.danger_version,
+                layers,
+            })
+        });
+        GzippedTile {
+            body: gzip_layers::gzip(&zipped.segments),
+            len: zipped.len,
+            counts,
+            clustered,
+            kept,
+        }
     }))
 }
 
@@ -151,6 +177,9 @@ pub struct GzippedTile {
     pub counts: Vec<(LayerId, usize)>,
     /// Whether enterprise points were clustered.
     pub clustered: bool,
+    /// Where its reusable layers lie in the body, when it was built with a
+    /// [`Reuse`] (and not cut again for its size).
+    pub kept: Option<KeptLayers>,
 }
 
 /// The layers of a tile and whether enterprise points were clustered.
@@ -241,24 +270,34 @@ impl Sink for Plain {
 /// The tile's layers as deflate segments, kept ones reused.
 struct Zipped<'r> {
     reuse: Option<&'r Reuse<'r>>,
-    tile: TileId,
-    filter: TileFilter,
     deflater: Deflater,
-    segments: Vec<Arc<Segment>>,
+    segments: Vec<Segment>,
+    /// The reusable layers made or taken: layer, its segment's index (none
+    /// without a feature), features, clustered.
+    kept: Vec<(LayerId, Option<usize>, usize, bool)>,
     len: usize,
+}
+
+impl Zipped<'_> {
+    fn push(&mut self, layer: LayerId, segment: Option<Segment>, count: usize, clustered: bool) {
+        let at = segment.map(|s| {
+            self.len += s.len();
+            self.segments.push(s);
+            self.segments.len() - 1
+        });
+        if self.reuse.is_some() && reusable(layer) {
+            self.kept.push((layer, at, count, clustered));
+        }
+    }
 }
 
 impl Sink for Zipped<'_> {
     type Error = io::Error;
 
     fn take_kept(&mut self, layer: LayerId) -> Option<(usize, bool)> {
-        let r = self.reuse?;
-        let part = r.cache.get(&r.key(self.tile, self.filter, layer)?)?;
-        if let Some(s) = &part.segment {
-            self.len += s.len();
-            self.segments.push(Arc::clone(s));
-        }
-        Some((part.count, part.clustered))
+        let (segment, count, clustered) = self.reuse?.take(layer)?;
+        self.push(layer, segment, count, clustered);
+        Some((count, clustered))
     }
 
     fn take(
@@ -269,26 +308,10 @@ impl Sink for Zipped<'_> {
         clustered: bool,
     ) -> Result<(), Self::Error> {
         let segment = match message {
-            Some(m) => {
-                let s = Arc::new(self.deflater.segment(&[&layer_field_key(m.len()), &m])?);
-                self.len += s.len();
-                self.segments.push(Arc::clone(&s));
-                Some(s)
-            }
+            Some(m) => Some(self.deflater.segment(&[&layer_field_key(m.len()), &m])?),
             None => None,
         };
-        if let Some(r) = self.reuse
-            && let Some(key) = r.key(self.tile, self.filter, layer)
-        {
-            r.cache.insert(
-                key,
-                LayerPart {
-                    segment,
-                    count,
-                    clustered,
-                },
-            );
-        }
+        self.push(layer, segment, count, clustered);
         Ok(())
     }
 

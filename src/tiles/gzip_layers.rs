@@ -13,9 +13,11 @@
 //! What it costs against one stream over the whole tile: a sync flush's
 //! five bytes and an empty block per layer, and no match across layers.
 
+use bytes::Bytes;
 use crc32fast::Hasher;
 use flate2::{Compress, Compression, FlushCompress, Status};
 use std::io;
+use std::ops::Range;
 
 /// The gzip member header: deflate, no flags, no time, fastest (`XFL` 4),
 /// unknown system.
@@ -29,7 +31,7 @@ const LAST_BLOCK: [u8; 2] = [0x03, 0x00];
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Segment {
     /// Raw deflate blocks, none final, ending on a byte boundary.
-    data: Vec<u8>,
+    data: Bytes,
     /// CRC-32 and length of the field's bytes.
     crc: (u32, u32),
 }
@@ -38,6 +40,21 @@ impl Segment {
     /// Compressed size in bytes.
     pub fn compressed_len(&self) -> usize {
         self.data.len()
+    }
+
+    /// CRC-32 and length of the field it holds.
+    pub fn crc(&self) -> (u32, u32) {
+        self.crc
+    }
+
+    /// The segment at `range` of a body [`gzip`] made, whose field has
+    /// `crc` ([`Segment::crc`]): the bytes are shared, not copied. `None`
+    /// when the range lies outside the body.
+    pub fn in_body(body: &Bytes, range: Range<usize>, crc: (u32, u32)) -> Option<Segment> {
+        (range.start <= range.end && range.end <= body.len()).then(|| Segment {
+            data: body.slice(range),
+            crc,
+        })
     }
 
     /// Length of the field it holds.
@@ -96,7 +113,7 @@ impl Deflater {
         }
         let len = u32::try_from(total).map_err(|_| io::Error::other("tile field over 4 GiB"))?;
         Ok(Segment {
-            data,
+            data: Bytes::from(data),
             crc: (crc.finalize(), len),
         })
     }
@@ -127,6 +144,19 @@ impl Deflater {
             }
         }
     }
+}
+
+/// Where each of `segments` lies in the body [`gzip`] makes of them.
+pub fn ranges<'s>(segments: impl IntoIterator<Item = &'s Segment>) -> Vec<Range<usize>> {
+    let mut at = HEADER.len();
+    segments
+        .into_iter()
+        .map(|s| {
+            let r = at..at + s.data.len();
+            at = r.end;
+            r
+        })
+        .collect()
 }
 
 /// The gzip body of a tile whose fields are `segments`, in order.
@@ -248,6 +278,19 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(empty.is_empty());
         assert_eq!(gunzip(&gzip([&sa, &empty, &sb])), tile);
+        // A body's segments, taken back out of it, make it again.
+        let body = Bytes::from(gzip([&sa, &sb]));
+        let r = ranges([&sa, &sb]);
+        let back: Vec<Segment> = r
+            .iter()
+            .zip([&sa, &sb])
+            .map(|(r, s)| {
+                Segment::in_body(&body, r.clone(), s.crc()).unwrap_or_else(|| panic!("{r:?}"))
+            })
+            .collect();
+        assert_eq!(back, [sa.clone(), sb.clone()]);
+        assert_eq!(gzip(&back), body);
+        assert!(Segment::in_body(&body, 0..body.len() + 1, sa.crc()).is_none());
     }
 
     #[test]

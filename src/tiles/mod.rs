@@ -12,9 +12,12 @@
 //! ([`encode`]). A [`TileFilter`] (`?industry=`, `?risk_level=`,
 //! `?hazard_grade=`) narrows the enterprises and hazard sources; a filtered
 //! tile clusters the enterprises it keeps itself, never from the pyramid,
-//! which counts them all. [`cache`] keeps encoded tiles, [`layer_cache`] the layers and unit
-//! geometries that rebuilds after live writes reuse, [`gzip_layers`] makes gzip bodies one layer at a time; [`tilejson`] describes the
-//! source; [`export`] pre-renders them into a PMTiles archive.
+//! which counts them all. [`cache`] keeps encoded tiles, one state per
+//! tile; [`layer_cache`] is what rebuilds after live writes reuse (the
+//! layers of the body replaced, the grid units' geometries);
+//! [`gzip_layers`] makes gzip bodies one layer at a time; [`tilejson`]
+//! describes the source; [`export`] pre-renders them into a PMTiles
+//! archive.
 //!
 //! Risk fields come through the [`RiskLookup`] trait, so the builder does
 //! not care where scores are kept. Grid units carry their 分系统 values as
@@ -47,7 +50,7 @@ pub use filter::{
     HAZARD_GRADE_PARAM, INDUSTRY_PARAM, MAX_FILTER_VALUES, RISK_LEVEL_PARAM, TileFilter,
 };
 pub use geometry::{TileGeometry, TilePolygon, polygons_to_tile, shape_to_tile};
-pub use layer_cache::{LayerCache, Reuse};
+pub use layer_cache::{KeptLayers, LayerCache, Previous, Reuse};
 pub use policy::TilePolicy;
 pub use prepared::Prepared;
 pub use risk::{RiskLookup, domain_zooms, domains_at_zoom, tile_domain_value};
