@@ -318,6 +318,7 @@ async fn tile(
         return Ok(tile_response(body, gzipped, tag, public));
     }
     let svc = Arc::clone(&service);
+    let asked = key.clone();
     let job = move || {
         let service = svc;
         let mut built = false;
@@ -352,7 +353,14 @@ async fn tile(
         &state.metrics.tile_cache_hits
     };
     counter.fetch_add(1, Ordering::Relaxed);
-    let body = body.map_err(|e| ApiError::Internal(format!("tile {tile}: {e}")))?;
+    let (body, seq) = body.map_err(|e| ApiError::Internal(format!("tile {tile}: {e}")))?;
+    // A write overtook the request's snapshot and the tile was built as it
+    // is now: the answer is tagged with that state.
+    let tag = if seq == asked.seq {
+        tag
+    } else {
+        etag(&TileKey { seq, ..asked })
+    };
     Ok(tile_response(body, gzipped, tag, public))
 }
 

@@ -136,34 +136,30 @@ impl TileCache {
         }
     }
 
-    /// The cached body for `key`, or the one `build` makes. `build` is
-    /// given the entry's earlier state of the tile, if it has one with
-    /// reusable layers. The body made replaces the tile's entry unless that
-    /// holds a later state (a reader of an earlier snapshot); concurrent
-    /// callers of one tile wait for a single build, and none is stored
-    /// when `build` fails.
+    /// The cached body for `key`, or the one `build` makes, with the state
+    /// it is of: `key.seq`, or a later state of the tile when the entry
+    /// already holds one (a request whose snapshot a write overtook gets
+    /// the tile as it is now). `build` is given the entry's earlier state
+    /// of the tile, if it has one with reusable layers; the body made
+    /// replaces it. Concurrent callers of one tile wait for a single
+    /// build, and none is stored when `build` fails.
     pub fn get_or_build<E>(
         &self,
         key: TileKey,
         build: impl FnOnce(Option<Previous>) -> Result<Built, E>,
-    ) -> Result<TileBody, Arc<E>>
+    ) -> Result<(TileBody, u64), Arc<E>>
     where
         E: Send + Sync + 'static,
     {
-        if !self.enabled {
-            return build(None).map(|(body, _)| body).map_err(Arc::new);
-        }
         let seq = key.seq;
-        let mut unstored = None;
+        if !self.enabled {
+            return build(None).map(|(body, _)| (body, seq)).map_err(Arc::new);
+        }
         let done = self
             .inner
             .entry(key.address())
             .and_try_compute_with(|old| match old.map(|e| e.into_value()) {
-                Some(s) if s.seq == seq => Ok(Op::Nop),
-                Some(s) if s.seq > seq => {
-                    unstored = Some(build(None)?.0);
-                    Ok(Op::Nop)
-                }
+                Some(s) if s.seq >= seq => Ok(Op::Nop),
                 old => {
                     let previous = old.and_then(|s| {
                         Some(Previous {
@@ -181,14 +177,12 @@ impl TileCache {
                 }
             })
             .map_err(Arc::new)?;
-        if let Some(body) = unstored {
-            return Ok(body);
-        }
         match done {
             CompResult::Inserted(e) | CompResult::ReplacedWith(e) | CompResult::Unchanged(e) => {
-                Ok(e.into_value().body)
+                let s = e.into_value();
+                Ok((s.body, s.seq))
             }
-            CompResult::StillNone(_) | CompResult::Removed(_) => Ok(None),
+            CompResult::StillNone(_) | CompResult::Removed(_) => Ok((None, seq)),
         }
     }
 
@@ -247,7 +241,7 @@ mod tests {
                 builds += 1;
                 Ok((Some(Bytes::from_static(b"abc")), None))
             });
-            assert_eq!(body.ok().flatten().as_deref(), Some(&b"abc"[..]));
+            assert_eq!(body.ok().and_then(|b| b.0).as_deref(), Some(&b"abc"[..]));
         }
         assert_eq!(builds, 1);
         assert!(cache.get(&key(2, false)).is_none());
@@ -281,7 +275,7 @@ mod tests {
                 Ok::<_, ()>((Some(Bytes::from_static(b)), None))
             }
         };
-        let got = |r: Result<TileBody, Arc<()>>| r.ok().flatten();
+        let got = |r: Result<(TileBody, u64), Arc<()>>| r.ok().and_then(|b| b.0);
         assert!(got(cache.get_or_build(key(1, false), body(b"one"))).is_some());
         assert_eq!(
             got(cache.get_or_build(key(5, false), body(b"five"))).as_deref(),
@@ -289,11 +283,11 @@ mod tests {
         );
         assert!(cache.get(&key(1, false)).is_none());
         assert_eq!(cache.entry_count(), 1);
-        // A reader of an earlier snapshot gets its own state, not stored.
-        assert_eq!(
-            got(cache.get_or_build(key(3, false), body(b"three"))).as_deref(),
-            Some(&b"three"[..])
-        );
+        // A reader of an earlier snapshot gets the later state, unbuilt.
+        let later = cache.get_or_build(key(3, false), |_| -> Result<Built, ()> {
+            panic!("built a state the entry has gone past")
+        });
+        assert_eq!(later.ok(), Some((Some(Bytes::from_static(b"five")), 5)));
         assert_eq!(
             cache.get(&key(5, false)).flatten().as_deref(),
             Some(&b"five"[..])
@@ -328,14 +322,17 @@ mod tests {
             handed = p.map(|p| (p.body, (*p.kept).clone()));
             Ok((Some(Bytes::from_static(b"second")), None))
         });
-        assert_eq!(second.ok().flatten().as_deref(), Some(&b"second"[..]));
+        assert_eq!(
+            second.ok().and_then(|b| b.0).as_deref(),
+            Some(&b"second"[..])
+        );
         assert_eq!(handed, Some((Bytes::from_static(b"first"), kept)));
         // Nothing kept by the second build: nothing handed to the third.
         let third = cache.get_or_build::<()>(key(5, true), |p| {
             assert!(p.is_none());
             Ok((None, None))
         });
-        assert_eq!(third.ok(), Some(None));
+        assert_eq!(third.ok(), Some((None, 5)));
     }
 
     #[test]
