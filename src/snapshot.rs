@@ -304,10 +304,12 @@ impl Snapshot {
         Ok(snap)
     }
 
-    /// This snapshot (and those derived from it) keeping the layers of its
-    /// gzip tiles, for their rebuilds after live writes with the default
-    /// tile policy ([`crate::tiles::layer_cache`]): what a server serves. Other
-    /// uses (`validate`, `score`, `export-pmtiles`, benchmarks) keep none.
+    /// This snapshot (and those derived from it) keeping the grid units'
+    /// encoded geometries of its gzip tiles, and reusing the layers of the
+    /// bodies it replaces, for rebuilds after live writes with the default
+    /// tile policy ([`crate::tiles::layer_cache`]): what a server serves.
+    /// Other uses (`validate`, `score`, `export-pmtiles`, benchmarks) keep
+    /// none.
     pub fn with_layer_cache(mut self, config: &Config) -> Snapshot {
         self.layer_cache = LayerCache::new((config.tiles.cache_mb << 20) / LAYER_CACHE_SHARE);
         self
@@ -390,7 +392,7 @@ impl Snapshot {
     /// This snapshot without kept layers: what the snapshot of a past day
     /// (other hidden dangers under the same tile versions) must be.
     pub fn without_layer_cache(mut self) -> Snapshot {
-        self.layer_cache = LayerCache::default();
+        self.layer_cache = self.layer_cache.off();
         self
     }
 

@@ -45,7 +45,7 @@ pub(super) fn routes(service: Arc<TileService>) -> Router<AppState> {
 /// What the tile routes keep between requests: the tile cache (read by
 /// the fast path too) and the cutting policy.
 pub(super) struct TileService {
-    /// Tile bodies by [`TileKey`].
+    /// Tile bodies, one entry per tile address ([`TileKey`]).
     pub(super) cache: TileCache,
     policy: TilePolicy,
 }
@@ -201,6 +201,7 @@ pub(super) fn tile_key(
     headers: &HeaderMap,
 ) -> TileKey {
     TileKey {
+        load: snap.layer_cache.load(),
         base: Arc::clone(&snap.base_version),
         seq: match date {
             Some(_) => snap.seq,
@@ -356,11 +357,13 @@ async fn tile(
     let (body, seq) = body.map_err(|e| ApiError::Internal(format!("tile {tile}: {e}")))?;
     // A write overtook the request's snapshot and the tile was built as it
     // is now: the answer is tagged with that state.
-    let tag = if seq == asked.seq {
-        tag
-    } else {
-        etag(&TileKey { seq, ..asked })
-    };
+    if seq != asked.seq {
+        let tag = etag(&TileKey { seq, ..asked });
+        if not_modified(req.headers(), &tag) {
+            return Ok(not_modified_response(tag, public));
+        }
+        return Ok(tile_response(body, gzipped, tag, public));
+    }
     Ok(tile_response(body, gzipped, tag, public))
 }
 
@@ -501,6 +504,7 @@ mod tests {
     #[test]
     fn etags_differ_by_encoding_and_caller_and_match() {
         let k = TileKey {
+            load: 1,
             base: "abc".into(),
             seq: 0,
             date: None,

@@ -13,6 +13,10 @@ use std::sync::Arc;
 /// What a cached tile is for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TileKey {
+    /// The load serving it ([`super::LayerCache::load`]): states are
+    /// numbered within one load, and a reload (even of the same files)
+    /// never shares an entry with the load before.
+    pub load: u64,
     /// The load's base data version.
     pub base: Arc<str>,
     /// The tile's state: the sequence number of the last live write that
@@ -67,6 +71,7 @@ impl TileKey {
 
     fn address(&self) -> Address {
         Address {
+            load: self.load,
             base: Arc::clone(&self.base),
             date: self.date.clone(),
             tile: self.tile,
@@ -83,6 +88,7 @@ pub type TileBody = Option<Bytes>;
 /// What one entry is kept under: a key without its state.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Address {
+    load: u64,
     base: Arc<str>,
     date: Option<Arc<str>>,
     tile: TileId,
@@ -222,6 +228,7 @@ mod tests {
 
     fn key(seq: u64, gzip: bool) -> TileKey {
         TileKey {
+            load: 1,
             base: "v".into(),
             seq,
             date: None,
@@ -233,7 +240,7 @@ mod tests {
     }
 
     #[test]
-    fn builds_once_and_separates_states_and_encodings() {
+    fn builds_once_and_answers_only_the_state_asked_for() {
         let cache = TileCache::new(1 << 20);
         let mut builds = 0;
         for _ in 0..3 {
@@ -301,7 +308,17 @@ mod tests {
         assert!(cache.get(&dated).is_none());
         assert!(got(cache.get_or_build(dated.clone(), body(b"day"))).is_some());
         assert!(cache.get(&key(5, false)).is_some());
-        assert_eq!(cache.entry_count(), 2);
+        // Another load (a reload, even of the same files) shares nothing.
+        let reloaded = TileKey {
+            load: 2,
+            ..key(0, false)
+        };
+        assert!(cache.get(&reloaded).is_none());
+        assert_eq!(
+            cache.get_or_build(reloaded, body(b"reloaded")).ok(),
+            Some((Some(Bytes::from_static(b"reloaded")), 0))
+        );
+        assert_eq!(cache.entry_count(), 3);
     }
 
     #[test]

@@ -142,6 +142,15 @@ impl LayerCache {
         }
     }
 
+    /// A cache that keeps nothing, for the same load (a past day's
+    /// snapshot of it).
+    pub fn off(&self) -> LayerCache {
+        LayerCache {
+            inner: None,
+            load: self.load,
+        }
+    }
+
     /// Whether it keeps anything.
     pub fn is_enabled(&self) -> bool {
         self.inner.is_some()
