@@ -357,13 +357,15 @@ async fn tile(
     let (body, seq) = body.map_err(|e| ApiError::Internal(format!("tile {tile}: {e}")))?;
     // A write overtook the request's snapshot and the tile was built as it
     // is now: the answer is tagged with that state.
-    if seq != asked.seq {
+    let tag = if seq == asked.seq {
+        tag
+    } else {
         let tag = etag(&TileKey { seq, ..asked });
         if not_modified(req.headers(), &tag) {
             return Ok(not_modified_response(tag, public));
         }
-        return Ok(tile_response(body, gzipped, tag, public));
-    }
+        tag
+    };
     Ok(tile_response(body, gzipped, tag, public))
 }
 
