@@ -140,6 +140,12 @@ pub struct TilesConfig {
     /// the server's (nice value added, `0`–`19`; `0` keeps it): writes and
     /// alarms are answered before tiles are built.
     pub build_nice: i32,
+    /// How long, in milliseconds, a tile may lag the live writes: a cached
+    /// tile that a write has changed, but that was the tile's latest less
+    /// than this long ago, is answered at once (tagged with the state it
+    /// is) while it is rebuilt behind the answer. `0` (the default): every
+    /// answer is the tile as the latest write left it.
+    pub stale_ms: u64,
 }
 
 impl Default for TilesConfig {
@@ -148,9 +154,13 @@ impl Default for TilesConfig {
             cache_mb: 256,
             build_threads: 0,
             build_nice: 10,
+            stale_ms: 0,
         }
     }
 }
+
+/// The most `[tiles] stale_ms` may be, milliseconds.
+pub const MAX_STALE_MS: u64 = 60_000;
 
 /// A database source (`data = "postgresql://…"`; `[source]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -369,6 +379,12 @@ impl Config {
                 t.build_nice, t.build_threads
             )));
         }
+        if t.stale_ms > MAX_STALE_MS {
+            return Err(invalid(format!(
+                "tiles.stale_ms must be 0–{MAX_STALE_MS} (found {}): a tile never lags the writes by more than a minute",
+                t.stale_ms
+            )));
+        }
         if self.layers.grid_cells.optional {
             return Err(invalid(
                 "layers.grid_cells.optional cannot be true: the grid is always required".into(),
@@ -427,6 +443,7 @@ mod tests {
             "trusted_proxies = [\"10.0.0.0/33\"]\n",
             "[tiles]\nbuild_nice = 20\n",
             "[tiles]\nbuild_nice = -5\n",
+            "[tiles]\nstale_ms = 60001\n",
         ] {
             let msg = Config::parse(bad, Path::new("t.toml"))
                 .err()

@@ -482,6 +482,60 @@ fn tiles_away_from_a_write_keep_their_etag() {
 }
 
 /// The column and row of the zoom-`z` tile holding a lon/lat point.
+/// With `[tiles] stale_ms`, the first reader after a write gets the state
+/// the tile had (its own ETag) and the tile is rebuilt behind the answer;
+/// without it (the default, `tiles_away_from_a_write_keep_their_etag`)
+/// every answer is the state the write left.
+#[test]
+fn a_tile_lags_a_write_by_at_most_stale_ms_and_is_rebuilt_behind_the_answer() {
+    let (_tmp, server) = start_tiny(&format!("{CONFIG}\n[tiles]\nstale_ms = 60000\n"));
+    let at = (118.6055, 24.9055);
+    let (x, y) = tile_at(at.0, at.1, 16);
+    let path = format!("/tiles/16/{x}/{y}.mvt");
+    let read = || {
+        let (s, tag, _) = send(&server, "GET", &path, Some(PLANNER), None, None);
+        assert_eq!(s, 200);
+        tag.unwrap_or_default()
+    };
+    let before = read();
+    let (s, _, body) = report(&server, PLANNER, at, "major");
+    assert_eq!(s, 201, "{body}");
+    // Built a moment ago: answered as it was, tagged with that state.
+    assert_eq!(
+        read(),
+        before,
+        "a tile built within stale_ms is answered at once"
+    );
+    let (_, m) = server.get("/metrics");
+    assert!(
+        m.lines().any(
+            |l| l.starts_with("riskmap_tile_cache_requests_total{result=\"stale\"} ")
+                && !l.ends_with(" 0")
+        ),
+        "{m}"
+    );
+    // Rebuilt behind the answer: the next readers get the new state.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let after = loop {
+        let tag = read();
+        if tag != before {
+            break tag;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the tile was never rebuilt"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(read(), after, "the rebuilt state is the tile's latest");
+    // And it is what a client holding its tag revalidates against.
+    let r = ureq::get(&format!("{}{path}", server.base))
+        .set("Authorization", &format!("Bearer {PLANNER}"))
+        .set("If-None-Match", &after)
+        .call();
+    assert_eq!(r.map(|r| r.status()).ok(), Some(304));
+}
+
 fn tile_at(lon: f64, lat: f64, z: u32) -> (u32, u32) {
     let n = f64::from(1u32 << z);
     let r = lat.to_radians();

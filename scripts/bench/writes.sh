@@ -8,7 +8,8 @@
 #   scripts/bench/writes.sh BIN DATA RATE READERS [SECONDS]
 # RATE: writes per second offered (0: closed loop); READERS: tile readers.
 # READ_BBOX=W,S,E,N: the readers read tiles there instead of where the
-# writes go (tiles away from the writes).
+# writes go (tiles away from the writes). STALE_MS=N: serve with
+# `[tiles] stale_ms = N` (tiles may lag the writes by N ms).
 set -euo pipefail
 BIN=$(realpath "$1")
 DATA=$(realpath "$2")
@@ -28,6 +29,7 @@ if [ -f "$DATA/.journal.history.sqlite" ] && [ ! -e "$DATA/journal.jsonl" ]; the
   for f in "$DATA"/.journal.history.sqlite*; do cp "$f" "$WORK/"; done # with -wal, -shm
 fi
 printf 'tokens = "%s"\n' "$ROOT/data/demo-tokens.toml" >"$WORK/riskmap.toml"
+if [ -n "${STALE_MS:-}" ]; then printf '[tiles]\nstale_ms = %s\n' "$STALE_MS" >>"$WORK/riskmap.toml"; fi
 # shellcheck source=scripts/bench/serve.sh
 . "$ROOT/scripts/bench/serve.sh"
 trap 'stop_riskmap; rm -rf "$WORK"' EXIT

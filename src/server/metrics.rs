@@ -33,6 +33,9 @@ pub struct Metrics {
     pub tile_cache_hits: AtomicU64,
     /// Tile cache misses.
     pub tile_cache_misses: AtomicU64,
+    /// Tiles answered at a state a write had changed, within `[tiles]
+    /// stale_ms`, while the tile was rebuilt.
+    pub tile_stale_answers: AtomicU64,
     /// Requests refused by a limit before routing, by reason.
     rejected: Mutex<BTreeMap<&'static str, u64>>,
     /// Requests being handled now.
@@ -265,6 +268,11 @@ impl Metrics {
             out,
             "riskmap_tile_cache_requests_total{{result=\"miss\"}} {}",
             self.tile_cache_misses.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "riskmap_tile_cache_requests_total{{result=\"stale\"}} {}",
+            self.tile_stale_answers.load(Ordering::Relaxed)
         );
         let hits = self.tile_cache_hits.load(Ordering::Relaxed) as f64;
         let lookups = hits + self.tile_cache_misses.load(Ordering::Relaxed) as f64;

@@ -22,6 +22,7 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, LazyLock};
+use std::time::{Duration, Instant};
 
 /// Media type of Mapbox Vector Tiles.
 const MVT_TYPE: &str = "application/vnd.mapbox-vector-tile";
@@ -48,6 +49,9 @@ pub(super) struct TileService {
     /// Tile bodies, one entry per tile address ([`TileKey`]).
     pub(super) cache: TileCache,
     policy: TilePolicy,
+    /// How long after it stopped being the latest a cached tile may still
+    /// be answered while it is rebuilt (`[tiles] stale_ms`; zero: never).
+    max_stale: Duration,
 }
 
 impl TileService {
@@ -56,6 +60,7 @@ impl TileService {
         TileService {
             cache: TileCache::new(config.cache_mb << 20),
             policy: TilePolicy::default(),
+            max_stale: Duration::from_millis(config.stale_ms),
         }
     }
 }
@@ -284,6 +289,8 @@ async fn tile(
     let tile = parse_tile(&z, &x, &y)?;
     let filter = tile_filter(&q)?;
     let date = q.get("date");
+    // The snapshot read below is the latest at least until this moment.
+    let read_at = Instant::now();
     let snap = match date {
         // `?date=YYYY-MM-DD`: that day's colours, cached under the date.
         Some(d) => crate::server::api::snapshot_on(&state, "date", d).await?,
@@ -309,7 +316,6 @@ async fn tile(
         return Ok(not_modified_response(tag, public));
     }
     let gzipped = key.gzip;
-    let filter = key.filter;
     // A cached tile is answered here, without a trip to the blocking pool.
     if let Some(body) = service.cache.get(&key) {
         state
@@ -318,32 +324,30 @@ async fn tile(
             .fetch_add(1, Ordering::Relaxed);
         return Ok(tile_response(body, gzipped, tag, public));
     }
+    // Lagging allowed (`stale_ms`): a state the tile had a moment ago is
+    // answered at once and the tile rebuilt behind it.
+    if date.is_none()
+        && let Some(stale) = service.cache.get_stale(&key, service.max_stale)
+    {
+        state
+            .metrics
+            .tile_stale_answers
+            .fetch_add(1, Ordering::Relaxed);
+        if stale.refresh {
+            refresh(&state, &service, caller, key.clone());
+        }
+        let tag = etag(&TileKey {
+            seq: stale.seq,
+            ..key
+        });
+        if not_modified(headers, &tag) {
+            return Ok(not_modified_response(tag, public));
+        }
+        return Ok(tile_response(stale.body, gzipped, tag, public));
+    }
     let svc = Arc::clone(&service);
     let asked = key.clone();
-    let job = move || {
-        let service = svc;
-        let mut built = false;
-        let body = service
-            .cache
-            .get_or_build(key, |previous| -> Result<Built, String> {
-                built = true;
-                if gzipped {
-                    snap.build_tile_gzip(scope, tile, &service.policy, filter, previous)
-                        .map(|t| match t {
-                            Some(t) => (Some(Bytes::from(t.body)), t.kept),
-                            None => (None, None),
-                        })
-                        .map_err(|e| e.to_string())
-                } else {
-                    Ok((
-                        snap.build_tile_filtered(scope, tile, &service.policy, filter)
-                            .map(|t| Bytes::from(t.bytes)),
-                        None,
-                    ))
-                }
-            });
-        (body, built)
-    };
+    let job = move || build_into(&svc, &snap, scope, key, read_at);
     let (body, built) = state
         .build(job)
         .await
@@ -367,6 +371,70 @@ async fn tile(
         tag
     };
     Ok(tile_response(body, gzipped, tag, public))
+}
+
+/// The cached state of `key`'s tile, or the one built from `snap` (read
+/// at `read_at`) for a caller with `scope`, and whether it was built.
+fn build_into(
+    service: &TileService,
+    snap: &Snapshot,
+    scope: Scope,
+    key: TileKey,
+    read_at: Instant,
+) -> (Result<(TileBody, u64), Arc<String>>, bool) {
+    let (tile, filter, gzipped) = (key.tile, key.filter, key.gzip);
+    let mut built = false;
+    let body = service
+        .cache
+        .get_or_build(key, read_at, |previous| -> Result<Built, String> {
+            built = true;
+            if gzipped {
+                snap.build_tile_gzip(scope, tile, &service.policy, filter, previous)
+                    .map(|t| match t {
+                        Some(t) => (Some(Bytes::from(t.body)), t.kept),
+                        None => (None, None),
+                    })
+                    .map_err(|e| e.to_string())
+            } else {
+                Ok((
+                    snap.build_tile_filtered(scope, tile, &service.policy, filter)
+                        .map(|t| Bytes::from(t.bytes)),
+                    None,
+                ))
+            }
+        });
+    (body, built)
+}
+
+/// Rebuilds `key`'s tile behind a stale answer, on the build threads, at
+/// the latest state when the build starts (nothing when a reload has
+/// replaced the load `key` is of).
+fn refresh(state: &AppState, service: &Arc<TileService>, caller: Caller, key: TileKey) {
+    let (state, service) = (state.clone(), Arc::clone(service));
+    let job = {
+        let state = state.clone();
+        move || {
+            let read_at = Instant::now();
+            let snap = state.current();
+            if snap.layer_cache.load() != key.load {
+                return;
+            }
+            let scope = caller.scope(&snap.store);
+            let seq = snap.tile_changes.last_change(key.tile, snap.seq);
+            let (_, built) = build_into(&service, &snap, scope, TileKey { seq, ..key }, read_at);
+            if built {
+                state
+                    .metrics
+                    .tile_cache_misses
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    };
+    tokio::spawn(async move {
+        if let Err(e) = state.build(job).await {
+            tracing::warn!("tile rebuild behind a stale answer: {e}");
+        }
+    });
 }
 
 /// The response for a tile body: 204 for an empty tile, else the MVT bytes.

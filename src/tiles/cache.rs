@@ -9,6 +9,8 @@ use bytes::Bytes;
 use moka::ops::compute::{CompResult, Op};
 use std::io::Write;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 /// What a cached tile is for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -104,6 +106,25 @@ struct Stored {
     seq: u64,
     body: TileBody,
     kept: Option<Arc<KeptLayers>>,
+    /// When this state was known to be the tile's latest: the moment the
+    /// request it was built for read its snapshot.
+    current_at: Instant,
+    /// Set once a rebuild has been started for a request this state was
+    /// answered to while stale ([`TileCache::get_stale`]).
+    refreshing: Arc<AtomicBool>,
+}
+
+/// A tile's cached state answered although a write has changed the tile
+/// since ([`TileCache::get_stale`]).
+#[derive(Debug, Clone)]
+pub struct Stale {
+    /// The body of the state served.
+    pub body: TileBody,
+    /// The state served (earlier than the one asked for).
+    pub seq: u64,
+    /// Whether this caller is the one to start the tile's rebuild (the
+    /// first to be answered this state while stale).
+    pub refresh: bool,
 }
 
 /// What a tile build makes: the body, and where its reusable layers lie.
@@ -149,9 +170,12 @@ impl TileCache {
     /// of the tile, if it has one with reusable layers; the body made
     /// replaces it. Concurrent callers of one tile wait for a single
     /// build, and none is stored when `build` fails.
+    /// `current_at` is when the snapshot `key` comes from was read: the
+    /// state built is known to have been current then.
     pub fn get_or_build<E>(
         &self,
         key: TileKey,
+        current_at: Instant,
         build: impl FnOnce(Option<Previous>) -> Result<Built, E>,
     ) -> Result<(TileBody, u64), Arc<E>>
     where
@@ -178,6 +202,8 @@ impl TileCache {
                             seq,
                             body,
                             kept: kept.map(Arc::new),
+                            current_at,
+                            refreshing: Arc::new(AtomicBool::new(false)),
                         })
                     })
                 }
@@ -199,6 +225,27 @@ impl TileCache {
         }
         let s = self.inner.get(&key.address())?;
         (s.seq == key.seq).then_some(s.body)
+    }
+
+    /// The tile's cached state when it is earlier than `key` asks for (a
+    /// write has changed the tile since) but was the tile's latest no more
+    /// than `max_stale` ago: what a server that lets tiles lag the writes
+    /// by at most `max_stale` answers while the tile is rebuilt. `None`
+    /// when the entry holds the state asked for or a later one, when it
+    /// is older than that, or when `max_stale` is zero.
+    pub fn get_stale(&self, key: &TileKey, max_stale: Duration) -> Option<Stale> {
+        if !self.enabled || max_stale.is_zero() {
+            return None;
+        }
+        let s = self.inner.get(&key.address())?;
+        if s.seq >= key.seq || s.current_at.elapsed() > max_stale {
+            return None;
+        }
+        Some(Stale {
+            refresh: !s.refreshing.swap(true, Ordering::AcqRel),
+            body: s.body,
+            seq: s.seq,
+        })
     }
 
     /// Number of cached tiles (approximate until pending tasks run).
@@ -244,7 +291,7 @@ mod tests {
         let cache = TileCache::new(1 << 20);
         let mut builds = 0;
         for _ in 0..3 {
-            let body = cache.get_or_build::<()>(key(1, false), |_| {
+            let body = cache.get_or_build::<()>(key(1, false), Instant::now(), |_| {
                 builds += 1;
                 Ok((Some(Bytes::from_static(b"abc")), None))
             });
@@ -254,7 +301,7 @@ mod tests {
         assert!(cache.get(&key(2, false)).is_none());
         assert!(cache.get(&key(1, true)).is_none());
         // A failed build stores nothing and keeps the state there was.
-        let failed = cache.get_or_build(key(3, false), |_| Err("boom"));
+        let failed = cache.get_or_build(key(3, false), Instant::now(), |_| Err("boom"));
         assert!(failed.is_err());
         assert!(cache.get(&key(3, false)).is_none());
         assert!(cache.get(&key(1, false)).is_some());
@@ -263,7 +310,7 @@ mod tests {
         let off = TileCache::new(0);
         let mut builds = 0;
         for _ in 0..2 {
-            let body = off.get_or_build::<()>(key(1, false), |_| {
+            let body = off.get_or_build::<()>(key(1, false), Instant::now(), |_| {
                 builds += 1;
                 Ok((Some(Bytes::from_static(b"x")), None))
             });
@@ -283,15 +330,15 @@ mod tests {
             }
         };
         let got = |r: Result<(TileBody, u64), Arc<()>>| r.ok().and_then(|b| b.0);
-        assert!(got(cache.get_or_build(key(1, false), body(b"one"))).is_some());
+        assert!(got(cache.get_or_build(key(1, false), Instant::now(), body(b"one"))).is_some());
         assert_eq!(
-            got(cache.get_or_build(key(5, false), body(b"five"))).as_deref(),
+            got(cache.get_or_build(key(5, false), Instant::now(), body(b"five"))).as_deref(),
             Some(&b"five"[..])
         );
         assert!(cache.get(&key(1, false)).is_none());
         assert_eq!(cache.entry_count(), 1);
         // A reader of an earlier snapshot gets the later state, unbuilt.
-        let later = cache.get_or_build(key(3, false), |_| -> Result<Built, ()> {
+        let later = cache.get_or_build(key(3, false), Instant::now(), |_| -> Result<Built, ()> {
             panic!("built a state the entry has gone past")
         });
         assert_eq!(later.ok(), Some((Some(Bytes::from_static(b"five")), 5)));
@@ -306,7 +353,7 @@ mod tests {
             ..key(5, false)
         };
         assert!(cache.get(&dated).is_none());
-        assert!(got(cache.get_or_build(dated.clone(), body(b"day"))).is_some());
+        assert!(got(cache.get_or_build(dated.clone(), Instant::now(), body(b"day"))).is_some());
         assert!(cache.get(&key(5, false)).is_some());
         // Another load (a reload, even of the same files) shares nothing.
         let reloaded = TileKey {
@@ -315,7 +362,9 @@ mod tests {
         };
         assert!(cache.get(&reloaded).is_none());
         assert_eq!(
-            cache.get_or_build(reloaded, body(b"reloaded")).ok(),
+            cache
+                .get_or_build(reloaded, Instant::now(), body(b"reloaded"))
+                .ok(),
             Some((Some(Bytes::from_static(b"reloaded")), 0))
         );
         assert_eq!(cache.entry_count(), 3);
@@ -329,13 +378,13 @@ mod tests {
             danger_version: 2,
             layers: Vec::new(),
         };
-        let first = cache.get_or_build::<()>(key(1, true), |p| {
+        let first = cache.get_or_build::<()>(key(1, true), Instant::now(), |p| {
             assert!(p.is_none());
             Ok((Some(Bytes::from_static(b"first")), Some(kept.clone())))
         });
         assert!(first.is_ok());
         let mut handed = None;
-        let second = cache.get_or_build::<()>(key(4, true), |p| {
+        let second = cache.get_or_build::<()>(key(4, true), Instant::now(), |p| {
             handed = p.map(|p| (p.body, (*p.kept).clone()));
             Ok((Some(Bytes::from_static(b"second")), None))
         });
@@ -345,11 +394,74 @@ mod tests {
         );
         assert_eq!(handed, Some((Bytes::from_static(b"first"), kept)));
         // Nothing kept by the second build: nothing handed to the third.
-        let third = cache.get_or_build::<()>(key(5, true), |p| {
+        let third = cache.get_or_build::<()>(key(5, true), Instant::now(), |p| {
             assert!(p.is_none());
             Ok((None, None))
         });
         assert_eq!(third.ok(), Some((None, 5)));
+    }
+
+    #[test]
+    fn a_stale_state_is_answered_only_within_the_lag_and_one_caller_rebuilds() {
+        let cache = TileCache::new(1 << 20);
+        let lag = Duration::from_secs(60);
+        let built = |b: &'static [u8]| move |_| Ok::<_, ()>((Some(Bytes::from_static(b)), None));
+        assert!(
+            cache
+                .get_or_build(key(2, false), Instant::now(), built(b"two"))
+                .is_ok()
+        );
+        // The state asked for, or none cached: nothing stale to answer.
+        assert!(cache.get_stale(&key(2, false), lag).is_none());
+        assert!(cache.get_stale(&key(1, false), lag).is_none());
+        assert!(cache.get_stale(&key(3, true), lag).is_none());
+        // A later state asked for: the earlier one, and one rebuild.
+        let first = cache.get_stale(&key(3, false), lag);
+        assert_eq!(first.as_ref().map(|s| (s.seq, s.refresh)), Some((2, true)));
+        assert_eq!(first.and_then(|s| s.body).as_deref(), Some(&b"two"[..]));
+        let second = cache.get_stale(&key(7, false), lag);
+        assert_eq!(second.map(|s| (s.seq, s.refresh)), Some((2, false)));
+        // No lag allowed: never stale.
+        assert!(cache.get_stale(&key(3, false), Duration::ZERO).is_none());
+        // A state current longer ago than the lag allows is not answered.
+        let long_ago = Instant::now()
+            .checked_sub(Duration::from_secs(120))
+            .unwrap_or_else(Instant::now);
+        let old = TileKey {
+            tile: TileId::new(3, 2, 2).unwrap_or_else(|e| panic!("{e}")),
+            ..key(1, false)
+        };
+        assert!(
+            cache
+                .get_or_build(old.clone(), long_ago, built(b"old"))
+                .is_ok()
+        );
+        assert!(
+            cache
+                .get_stale(
+                    &TileKey {
+                        seq: 2,
+                        ..old.clone()
+                    },
+                    lag
+                )
+                .is_none()
+        );
+        // The rebuilt state replaces it, with a rebuild of its own to start.
+        assert!(
+            cache
+                .get_or_build(
+                    TileKey {
+                        seq: 2,
+                        ..old.clone()
+                    },
+                    Instant::now(),
+                    built(b"new")
+                )
+                .is_ok()
+        );
+        let after = cache.get_stale(&TileKey { seq: 3, ..old }, lag);
+        assert_eq!(after.map(|s| (s.seq, s.refresh)), Some((2, true)));
     }
 
     #[test]
