@@ -8,7 +8,7 @@
 //! ```text
 //! write_load --base http://127.0.0.1:PORT --planner TOKEN --admin TOKEN \
 //!            [--clients 50] [--seconds 20] [--readers 8] [--rate 500] --bbox W,S,E,N \
-//!            [--read-bbox W,S,E,N]
+//!            [--read-bbox W,S,E,N] [--read-rate 1000]
 //! ```
 //!
 //! Without `--rate` every writer sends its next write as soon as the last
@@ -17,7 +17,10 @@
 //! the writers together send R writes a second on a fixed schedule (open
 //! loop, evenly spaced: writer c of N starts c/N of its interval late),
 //! and a write's latency counts from its scheduled time, so a server that
-//! falls behind is charged for the wait.
+//! falls behind is charged for the wait. `--read-rate R` does the same for
+//! the tile readers (R tiles a second together); without it each reader
+//! asks for its next tile as soon as the last is answered, which keeps the
+//! cores busy and measures their share of the CPU as much as the server.
 
 #[path = "shared/load.rs"]
 mod load;
@@ -54,6 +57,10 @@ struct Args {
     /// schedule; 0: each writer as fast as it is answered.
     #[arg(long, default_value_t = 0.0)]
     rate: f64,
+    /// Tiles per second asked for by all readers together on a fixed
+    /// schedule; 0: each reader as fast as it is answered.
+    #[arg(long, default_value_t = 0.0)]
+    read_rate: f64,
     /// Where to put the dangers (and read tiles): west,south,east,north.
     #[arg(long, value_delimiter = ',', required = true)]
     bbox: Vec<f64>,
@@ -110,10 +117,26 @@ fn read_tiles(args: &Args, stop: Arc<AtomicBool>) -> Vec<Duration> {
                 let mut mine = Vec::new();
                 let b = args.read_bbox.as_ref().unwrap_or(&args.bbox);
                 let [w, so, e, n] = [b[0], b[1], b[2], b[3]];
+                let interval = (args.read_rate > 0.0)
+                    .then(|| Duration::from_secs_f64(args.readers as f64 / args.read_rate));
+                let offset = r as f64 / args.readers as f64;
+                let mut next =
+                    Instant::now() + interval.map_or(Duration::ZERO, |i| i.mul_f64(offset));
                 while !stop.load(Ordering::Relaxed) {
                     let z = 10 + (rng.next() * 5.0) as u32;
                     let (x, y) = tile_of(w + (e - w) * rng.next(), so + (n - so) * rng.next(), z);
-                    let t = Instant::now();
+                    // Open loop: a tile's latency counts from its scheduled time.
+                    let t = match interval {
+                        None => Instant::now(),
+                        Some(i) => {
+                            let at = next;
+                            next += i;
+                            if let Some(wait) = at.checked_duration_since(Instant::now()) {
+                                std::thread::sleep(wait);
+                            }
+                            at
+                        }
+                    };
                     let res = agent
                         .get(&format!("{}/tiles/{z}/{x}/{y}.mvt", args.base))
                         .set("Authorization", &format!("Bearer {}", args.planner))

@@ -488,7 +488,7 @@ fn tiles_away_from_a_write_keep_their_etag() {
 /// every answer is the state the write left.
 #[test]
 fn a_tile_lags_a_write_by_at_most_stale_ms_and_is_rebuilt_behind_the_answer() {
-    let (_tmp, server) = start_tiny(&format!("{CONFIG}\n[tiles]\nstale_ms = 60000\n"));
+    let (_tmp, server) = start_tiny(&format!("{CONFIG}\n[tiles]\nstale_ms = 5000\n"));
     let at = (118.6055, 24.9055);
     let (x, y) = tile_at(at.0, at.1, 16);
     let path = format!("/tiles/16/{x}/{y}.mvt");
@@ -514,7 +514,8 @@ fn a_tile_lags_a_write_by_at_most_stale_ms_and_is_rebuilt_behind_the_answer() {
         ),
         "{m}"
     );
-    // Rebuilt behind the answer: the next readers get the new state.
+    // Rebuilt behind an answer once half the lag has passed: the readers
+    // after it get the new state.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let after = loop {
         let tag = read();

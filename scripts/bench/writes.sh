@@ -9,7 +9,9 @@
 # RATE: writes per second offered (0: closed loop); READERS: tile readers.
 # READ_BBOX=W,S,E,N: the readers read tiles there instead of where the
 # writes go (tiles away from the writes). STALE_MS=N: serve with
-# `[tiles] stale_ms = N` (tiles may lag the writes by N ms).
+# `[tiles] stale_ms = N` (tiles may lag the writes by N ms). READ_RATE=R:
+# the readers ask for R tiles a second together (open loop) instead of
+# one after another as fast as they are answered.
 set -euo pipefail
 BIN=$(realpath "$1")
 DATA=$(realpath "$2")
@@ -40,7 +42,8 @@ RATE_ARGS=()
 "$ROOT/target/release/examples/write_load" --base "http://127.0.0.1:$P" \
   --planner demo-planner-7f3a91c2 --admin demo-admin-4be2d058 --clients 50 --seconds "$SECS" \
   --readers "$READERS" "${RATE_ARGS[@]}" --bbox 118.55,24.85,118.65,24.95 \
-  ${READ_BBOX:+--read-bbox "$READ_BBOX"}
+  ${READ_BBOX:+--read-bbox "$READ_BBOX"} ${READ_RATE:+--read-rate "$READ_RATE"}
+curl -fs "http://127.0.0.1:$P/metrics" | grep -E '^riskmap_tile_cache_requests_total' || true
 curl -fs "http://127.0.0.1:$P/metrics" |
   grep -E '^riskmap_(write_derive|journal_)|^riskmap_http_request_duration_seconds_(sum|count)\{route="/api/hidden-dangers' |
   python3 -c '

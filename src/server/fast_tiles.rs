@@ -42,7 +42,7 @@ use super::metrics::InFlight;
 use super::ratelimit::{self, Refused};
 use super::tiles::{self, TILE_ROUTE, TileService};
 use crate::auth::{Authentication, Caller, Role};
-use crate::tiles::cache::TileBody;
+use crate::tiles::cache::{TileBody, TileKey};
 use crate::tiles::{HAZARD_GRADE_PARAM, INDUSTRY_PARAM, RISK_LEVEL_PARAM};
 use axum::body::HttpBody;
 use axum::http::{HeaderName, HeaderValue, Method, Request, header};
@@ -102,6 +102,9 @@ struct Known {
     gzip: bool,
     /// Who asks (the rate limiter's key).
     auth: Authentication,
+    /// Whether the answer is a state a write has changed since (within
+    /// `[tiles] stale_ms`).
+    stale: bool,
 }
 
 impl FastTiles {
@@ -137,7 +140,12 @@ impl FastTiles {
         let mut resp = match known.body {
             None => tiles::not_modified_response(known.tag, known.public),
             Some(body) => {
-                metrics.tile_cache_hits.fetch_add(1, Ordering::Relaxed);
+                let counter = if known.stale {
+                    &metrics.tile_stale_answers
+                } else {
+                    &metrics.tile_cache_hits
+                };
+                counter.fetch_add(1, Ordering::Relaxed);
                 tiles::tile_response(body, known.gzip, known.tag, known.public)
             }
         };
@@ -218,17 +226,36 @@ impl FastTiles {
         }
         let key = tiles::tile_key(&snap, scope, tile, filter, None, headers);
         let tag = tiles::etag(&key);
-        let body = if tiles::not_modified(headers, &tag) {
-            None
+        let gzip = key.gzip;
+        let (body, tag, stale) = if tiles::not_modified(headers, &tag) {
+            (None, tag, false)
+        } else if let Some(body) = self.tiles.cache.get(&key) {
+            (Some(body), tag, false)
         } else {
-            Some(self.tiles.cache.get(&key)?)
+            // Lagging allowed (`[tiles] stale_ms`): the state the tile had a
+            // moment ago, as the router's handler would answer it.
+            let stale = self.tiles.get_stale(&key)?;
+            if stale.refresh {
+                let caller = match &auth {
+                    Authentication::Valid(caller) => caller.clone(),
+                    _ => Caller::Anonymous,
+                };
+                tiles::refresh(&self.state, &self.tiles, caller, key.clone());
+            }
+            let tag = tiles::etag(&TileKey {
+                seq: stale.seq,
+                ..key
+            });
+            let body = (!tiles::not_modified(headers, &tag)).then_some(stale.body);
+            (body, tag, true)
         };
         Some(Known {
             body,
             tag,
             public,
-            gzip: key.gzip,
+            gzip,
             auth,
+            stale,
         })
     }
 }

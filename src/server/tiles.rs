@@ -7,7 +7,7 @@ use crate::auth::{Caller, Scope};
 use crate::config::TilesConfig;
 use crate::model::LayerId;
 use crate::snapshot::Snapshot;
-use crate::tiles::cache::{Built, TileBody, TileCache, TileKey};
+use crate::tiles::cache::{Built, Stale, TileBody, TileCache, TileKey};
 use crate::tiles::{
     HAZARD_GRADE_PARAM, INDUSTRY_PARAM, RISK_LEVEL_PARAM, TileError, TileFilter, TileId,
     TilePolicy, tilejson,
@@ -55,6 +55,13 @@ pub(super) struct TileService {
 }
 
 impl TileService {
+    /// The cached state of `key`'s tile when a write has changed the tile
+    /// since but tiles may lag the writes that long (`[tiles] stale_ms`;
+    /// [`TileCache::get_stale`]).
+    pub(super) fn get_stale(&self, key: &TileKey) -> Option<Stale> {
+        self.cache.get_stale(key, self.max_stale)
+    }
+
     /// A service with the cache of `config`.
     pub(super) fn new(config: &TilesConfig) -> Self {
         TileService {
@@ -327,7 +334,7 @@ async fn tile(
     // Lagging allowed (`stale_ms`): a state the tile had a moment ago is
     // answered at once and the tile rebuilt behind it.
     if date.is_none()
-        && let Some(stale) = service.cache.get_stale(&key, service.max_stale)
+        && let Some(stale) = service.get_stale(&key)
     {
         state
             .metrics
@@ -409,7 +416,7 @@ fn build_into(
 /// Rebuilds `key`'s tile behind a stale answer, on the build threads, at
 /// the latest state when the build starts (nothing when a reload has
 /// replaced the load `key` is of).
-fn refresh(state: &AppState, service: &Arc<TileService>, caller: Caller, key: TileKey) {
+pub(super) fn refresh(state: &AppState, service: &Arc<TileService>, caller: Caller, key: TileKey) {
     let (state, service) = (state.clone(), Arc::clone(service));
     let job = {
         let state = state.clone();

@@ -109,8 +109,8 @@ struct Stored {
     /// When this state was known to be the tile's latest: the moment the
     /// request it was built for read its snapshot.
     current_at: Instant,
-    /// Set once a rebuild has been started for a request this state was
-    /// answered to while stale ([`TileCache::get_stale`]).
+    /// Set once a rebuild has been started behind a stale answer of this
+    /// state ([`TileCache::get_stale`]).
     refreshing: Arc<AtomicBool>,
 }
 
@@ -123,7 +123,8 @@ pub struct Stale {
     /// The state served (earlier than the one asked for).
     pub seq: u64,
     /// Whether this caller is the one to start the tile's rebuild (the
-    /// first to be answered this state while stale).
+    /// first to be answered this state while stale once it is half the
+    /// lag old).
     pub refresh: bool,
 }
 
@@ -238,11 +239,15 @@ impl TileCache {
             return None;
         }
         let s = self.inner.get(&key.address())?;
-        if s.seq >= key.seq || s.current_at.elapsed() > max_stale {
+        let age = s.current_at.elapsed();
+        if s.seq >= key.seq || age > max_stale {
             return None;
         }
         Some(Stale {
-            refresh: !s.refreshing.swap(true, Ordering::AcqRel),
+            // Rebuilt once half the lag has passed (a tile that changes
+            // with every write is rebuilt at most about twice per lag,
+            // however often it is read), before the lag runs out.
+            refresh: age >= max_stale / 2 && !s.refreshing.swap(true, Ordering::AcqRel),
             body: s.body,
             seq: s.seq,
         })
@@ -405,63 +410,55 @@ mod tests {
     fn a_stale_state_is_answered_only_within_the_lag_and_one_caller_rebuilds() {
         let cache = TileCache::new(1 << 20);
         let lag = Duration::from_secs(60);
-        let built = |b: &'static [u8]| move |_| Ok::<_, ()>((Some(Bytes::from_static(b)), None));
-        assert!(
-            cache
-                .get_or_build(key(2, false), Instant::now(), built(b"two"))
-                .is_ok()
-        );
-        // The state asked for, or none cached: nothing stale to answer.
-        assert!(cache.get_stale(&key(2, false), lag).is_none());
-        assert!(cache.get_stale(&key(1, false), lag).is_none());
-        assert!(cache.get_stale(&key(3, true), lag).is_none());
-        // A later state asked for: the earlier one, and one rebuild.
-        let first = cache.get_stale(&key(3, false), lag);
-        assert_eq!(first.as_ref().map(|s| (s.seq, s.refresh)), Some((2, true)));
-        assert_eq!(first.and_then(|s| s.body).as_deref(), Some(&b"two"[..]));
-        let second = cache.get_stale(&key(7, false), lag);
-        assert_eq!(second.map(|s| (s.seq, s.refresh)), Some((2, false)));
-        // No lag allowed: never stale.
-        assert!(cache.get_stale(&key(3, false), Duration::ZERO).is_none());
-        // A state current longer ago than the lag allows is not answered.
-        let long_ago = Instant::now()
-            .checked_sub(Duration::from_secs(120))
-            .unwrap_or_else(Instant::now);
-        let old = TileKey {
-            tile: TileId::new(3, 2, 2).unwrap_or_else(|e| panic!("{e}")),
-            ..key(1, false)
+        let ago = |secs| {
+            Instant::now()
+                .checked_sub(Duration::from_secs(secs))
+                .unwrap_or_else(|| panic!("a clock {secs} s old"))
         };
-        assert!(
-            cache
-                .get_or_build(old.clone(), long_ago, built(b"old"))
-                .is_ok()
-        );
+        let built = |b: &'static [u8]| move |_| Ok::<_, ()>((Some(Bytes::from_static(b)), None));
+        let at = |seq, x| TileKey {
+            tile: TileId::new(3, x, 2).unwrap_or_else(|e| panic!("{e}")),
+            ..key(seq, false)
+        };
+        assert!(cache.get_or_build(at(2, 1), ago(40), built(b"two")).is_ok());
+        // The state asked for, or none cached: nothing stale to answer.
+        assert!(cache.get_stale(&at(2, 1), lag).is_none());
+        assert!(cache.get_stale(&at(1, 1), lag).is_none());
         assert!(
             cache
                 .get_stale(
                     &TileKey {
-                        seq: 2,
-                        ..old.clone()
+                        gzip: true,
+                        ..at(3, 1)
                     },
                     lag
                 )
                 .is_none()
         );
-        // The rebuilt state replaces it, with a rebuild of its own to start.
+        // A later state asked for: the earlier one, and one rebuild (more
+        // than half the lag has passed).
+        let first = cache.get_stale(&at(3, 1), lag);
+        assert_eq!(first.as_ref().map(|s| (s.seq, s.refresh)), Some((2, true)));
+        assert_eq!(first.and_then(|s| s.body).as_deref(), Some(&b"two"[..]));
+        let second = cache.get_stale(&at(7, 1), lag);
+        assert_eq!(second.map(|s| (s.seq, s.refresh)), Some((2, false)));
+        // No lag allowed: never stale.
+        assert!(cache.get_stale(&at(3, 1), Duration::ZERO).is_none());
+        // A state current longer ago than the lag allows is not answered.
         assert!(
             cache
-                .get_or_build(
-                    TileKey {
-                        seq: 2,
-                        ..old.clone()
-                    },
-                    Instant::now(),
-                    built(b"new")
-                )
+                .get_or_build(at(1, 2), ago(120), built(b"old"))
                 .is_ok()
         );
-        let after = cache.get_stale(&TileKey { seq: 3, ..old }, lag);
-        assert_eq!(after.map(|s| (s.seq, s.refresh)), Some((2, true)));
+        assert!(cache.get_stale(&at(2, 2), lag).is_none());
+        // A state current a moment ago is answered, not yet rebuilt.
+        assert!(
+            cache
+                .get_or_build(at(2, 2), Instant::now(), built(b"new"))
+                .is_ok()
+        );
+        let fresh = cache.get_stale(&at(3, 2), lag);
+        assert_eq!(fresh.map(|s| (s.seq, s.refresh)), Some((2, false)));
     }
 
     #[test]
