@@ -399,6 +399,9 @@ fn events_reach_subscribers_by_scope() {
 #[test]
 fn tiles_away_from_a_write_keep_their_etag() {
     let (_tmp, server) = start_tiny(CONFIG);
+    // Tiles never lag the writes unless configured to.
+    let (_, tj) = server.get("/tiles.json");
+    assert!(json(&tj).get("riskmap:stale_ms").is_none(), "{tj}");
     let etag = |z: u32, x: u32, y: u32| -> (u16, Option<String>) {
         let (s, e, _) = send(
             &server,
@@ -497,6 +500,10 @@ fn a_tile_lags_a_write_by_at_most_stale_ms_and_is_rebuilt_behind_the_answer() {
         assert_eq!(s, 200);
         tag.unwrap_or_default()
     };
+    // The lag is announced to clients in the TileJSON.
+    let (s, tj) = server.get("/tiles.json");
+    assert_eq!(s, 200);
+    assert_eq!(json(&tj)["riskmap:stale_ms"], 5000, "{tj}");
     let before = read();
     let (s, _, body) = report(&server, PLANNER, at, "major");
     assert_eq!(s, 201, "{body}");

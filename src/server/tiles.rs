@@ -494,7 +494,13 @@ async fn tile_json(
         "{}/tiles/{{z}}/{{x}}/{{y}}.mvt",
         base_url(&headers).as_str()
     );
-    let doc = tilejson::tilejson(&url, snap.store.bounds(), &service.policy);
+    let mut doc = tilejson::tilejson(&url, snap.store.bounds(), &service.policy);
+    // How long a tile may lag the live writes (`[tiles] stale_ms`): a
+    // client refreshing tiles after a write asks again once it has passed.
+    if let (Some(map), false) = (doc.as_object_mut(), service.max_stale.is_zero()) {
+        let ms = u64::try_from(service.max_stale.as_millis()).unwrap_or(u64::MAX);
+        map.insert(tilejson::STALE_MS_KEY.into(), ms.into());
+    }
     let mut resp = Json(doc).into_response();
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));

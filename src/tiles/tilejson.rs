@@ -79,9 +79,14 @@ fn fitting_zoom(bounds: [f64; 4], maxzoom: u8) -> u8 {
     z.clamp(0.0, f64::from(maxzoom)) as u8
 }
 
+/// The TileJSON key (an extension) naming how long, in milliseconds, a
+/// tile may lag the live writes; present only when tiles may lag.
+pub const STALE_MS_KEY: &str = "riskmap:stale_ms";
+
 /// The TileJSON document: `tiles_url` is the absolute URL template
 /// (`…/tiles/{z}/{x}/{y}.mvt`), `bounds` the data's (west, south, east,
-/// north) if known.
+/// north) if known. The server adds [`STALE_MS_KEY`] when tiles may lag
+/// the writes.
 pub fn tilejson(tiles_url: &str, bounds: Option<[f64; 4]>, policy: &TilePolicy) -> Value {
     let bounds = bounds.unwrap_or([-180.0, -85.051_128_779_806_59, 180.0, 85.051_128_779_806_59]);
     let center = [

@@ -387,6 +387,10 @@ function initLive(map) {
     cooling = true;
     setTimeout(flush, 200);
     refreshTiles(map, SOURCE, bbox);
+    // A server that lets tiles lag the writes (`[tiles] stale_ms`) may
+    // answer this refresh with the state before the write: once the lag
+    // has run out, the area is asked for again and built as it is.
+    if (state.staleMs > 0) setTimeout(() => refreshTiles(map, SOURCE, bbox), state.staleMs + 100);
     reshow([...units.values()]);
     refreshLegend();
     if (version) showDataDate(null, version);
@@ -485,6 +489,7 @@ async function start() {
     return;
   }
   state.bands = style.metadata?.['riskmap:levels'] ?? {};
+  state.staleMs = Number(tilejson['riskmap:stale_ms']) || 0;
   const basemapCredit = addBasemap(style, await basemap);
   state.attribution = [tilejson.attribution, basemapCredit].filter(Boolean).join('；');
   const hasView = /^#\d/.test(window.location.hash);
