@@ -141,8 +141,8 @@ pub struct TilesConfig {
     /// alarms are answered before tiles are built.
     pub build_nice: i32,
     /// How long, in milliseconds, a tile may lag the live writes: a cached
-    /// tile that a write has changed, but that was the tile's latest less
-    /// than this long ago, is answered at once (tagged with the state it
+    /// tile that a write has changed, but that was built from a snapshot
+    /// read less than this long ago, is answered at once (tagged with the state it
     /// is) while it is rebuilt behind the answer. `0` (the default): every
     /// answer is the tile as the latest write left it.
     pub stale_ms: u64,

@@ -1,5 +1,7 @@
 //! The fast path for cached tiles: a `GET /tiles/{z}/{x}/{y}.mvt` whose
-//! answer is already known — its body is in the tile cache, or its
+//! answer is already known — its body is in the tile cache (or, with
+//! `[tiles] stale_ms`, an earlier state of it that may still be answered,
+//! the rebuild behind it started as the router would), or its
 //! `If-None-Match` names its tag (304) — is answered in front of the
 //! router, without the router's middleware, with the status, body and
 //! headers the full stack would give (only the values of `date` and of a
@@ -105,6 +107,8 @@ struct Known {
     /// Whether the answer is a state a write has changed since (within
     /// `[tiles] stale_ms`).
     stale: bool,
+    /// The rebuild a stale answer is to start, for this caller and key.
+    refresh: Option<(Caller, TileKey)>,
 }
 
 impl FastTiles {
@@ -121,9 +125,16 @@ impl FastTiles {
     /// The answer to `req` from `peer`, or why it goes to the router.
     fn answer<B>(&self, req: &Request<B>, peer: Option<SocketAddr>) -> Verdict {
         let started = Instant::now();
-        let Some(known) = self.known(req) else {
+        let Some(mut known) = self.known(req) else {
             return Verdict::Forward(None);
         };
+        // A rebuild behind a stale answer starts whatever the limits say:
+        // `known` has claimed it (one per state of a tile, so no flood
+        // makes more), and the router, should it get the request, finds
+        // it claimed.
+        if let Some((caller, key)) = known.refresh.take() {
+            tiles::refresh(&self.state, &self.tiles, caller, key);
+        }
         // No free place: the router, where the request waits for one.
         let Ok(_place) = self.gates.permits.try_acquire() else {
             return Verdict::Forward(None);
@@ -227,6 +238,7 @@ impl FastTiles {
         let key = tiles::tile_key(&snap, scope, tile, filter, None, headers);
         let tag = tiles::etag(&key);
         let gzip = key.gzip;
+        let mut refresh = None;
         let (body, tag, stale) = if tiles::not_modified(headers, &tag) {
             (None, tag, false)
         } else if let Some(body) = self.tiles.cache.get(&key) {
@@ -240,7 +252,7 @@ impl FastTiles {
                     Authentication::Valid(caller) => caller.clone(),
                     _ => Caller::Anonymous,
                 };
-                tiles::refresh(&self.state, &self.tiles, caller, key.clone());
+                refresh = Some((caller, key.clone()));
             }
             let tag = tiles::etag(&TileKey {
                 seq: stale.seq,
@@ -256,6 +268,7 @@ impl FastTiles {
             gzip,
             auth,
             stale,
+            refresh,
         })
     }
 }

@@ -36,6 +36,8 @@ pub struct Metrics {
     /// Tiles answered at a state a write had changed, within `[tiles]
     /// stale_ms`, while the tile was rebuilt.
     pub tile_stale_answers: AtomicU64,
+    /// Tiles rebuilt behind a stale answer (`[tiles] stale_ms`).
+    pub tile_refreshes: AtomicU64,
     /// Requests refused by a limit before routing, by reason.
     rejected: Mutex<BTreeMap<&'static str, u64>>,
     /// Requests being handled now.
@@ -273,6 +275,11 @@ impl Metrics {
             out,
             "riskmap_tile_cache_requests_total{{result=\"stale\"}} {}",
             self.tile_stale_answers.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "riskmap_tile_cache_requests_total{{result=\"refresh\"}} {}",
+            self.tile_refreshes.load(Ordering::Relaxed)
         );
         let hits = self.tile_cache_hits.load(Ordering::Relaxed) as f64;
         let lookups = hits + self.tile_cache_misses.load(Ordering::Relaxed) as f64;

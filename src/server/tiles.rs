@@ -336,10 +336,6 @@ async fn tile(
     if date.is_none()
         && let Some(stale) = service.get_stale(&key)
     {
-        state
-            .metrics
-            .tile_stale_answers
-            .fetch_add(1, Ordering::Relaxed);
         if stale.refresh {
             refresh(&state, &service, caller, key.clone());
         }
@@ -350,6 +346,10 @@ async fn tile(
         if not_modified(headers, &tag) {
             return Ok(not_modified_response(tag, public));
         }
+        state
+            .metrics
+            .tile_stale_answers
+            .fetch_add(1, Ordering::Relaxed);
         return Ok(tile_response(stale.body, gzipped, tag, public));
     }
     let svc = Arc::clone(&service);
@@ -430,10 +430,7 @@ pub(super) fn refresh(state: &AppState, service: &Arc<TileService>, caller: Call
             let seq = snap.tile_changes.last_change(key.tile, snap.seq);
             let (_, built) = build_into(&service, &snap, scope, TileKey { seq, ..key }, read_at);
             if built {
-                state
-                    .metrics
-                    .tile_cache_misses
-                    .fetch_add(1, Ordering::Relaxed);
+                state.metrics.tile_refreshes.fetch_add(1, Ordering::Relaxed);
             }
         }
     };

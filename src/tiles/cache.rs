@@ -101,17 +101,18 @@ struct Address {
 
 /// A tile's body in one state, with where its reusable layers lie in it
 /// (gzip bodies built with the default tile policy).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Stored {
     seq: u64,
     body: TileBody,
     kept: Option<Arc<KeptLayers>>,
     /// When this state was known to be the tile's latest: the moment the
-    /// request it was built for read its snapshot.
+    /// request it was built for read its snapshot (not moved on by the
+    /// hits after it).
     current_at: Instant,
     /// Set once a rebuild has been started behind a stale answer of this
     /// state ([`TileCache::get_stale`]).
-    refreshing: Arc<AtomicBool>,
+    refreshing: AtomicBool,
 }
 
 /// A tile's cached state answered although a write has changed the tile
@@ -134,7 +135,7 @@ pub type Built = (TileBody, Option<KeptLayers>);
 /// The tile cache (moka), weighed by body size.
 #[derive(Clone)]
 pub struct TileCache {
-    inner: moka::sync::Cache<Address, Stored>,
+    inner: moka::sync::Cache<Address, Arc<Stored>>,
     enabled: bool,
 }
 
@@ -155,10 +156,10 @@ impl TileCache {
             enabled: max_bytes > 0,
             inner: moka::sync::Cache::builder()
                 .max_capacity(max_bytes)
-                .weigher(|_k: &Address, v: &Stored| {
+                .weigher(|_k: &Address, v: &Arc<Stored>| {
                     let len = v.body.as_ref().map_or(0, Bytes::len)
                         + v.kept.as_ref().map_or(0, |k| 64 + 48 * k.layers.len());
-                    u32::try_from(len + 160).unwrap_or(u32::MAX)
+                    u32::try_from(len + 240).unwrap_or(u32::MAX)
                 })
                 .build(),
         }
@@ -194,18 +195,18 @@ impl TileCache {
                 old => {
                     let previous = old.and_then(|s| {
                         Some(Previous {
-                            body: s.body?,
-                            kept: s.kept?,
+                            body: s.body.clone()?,
+                            kept: Arc::clone(s.kept.as_ref()?),
                         })
                     });
                     build(previous).map(|(body, kept)| {
-                        Op::Put(Stored {
+                        Op::Put(Arc::new(Stored {
                             seq,
                             body,
                             kept: kept.map(Arc::new),
                             current_at,
-                            refreshing: Arc::new(AtomicBool::new(false)),
-                        })
+                            refreshing: AtomicBool::new(false),
+                        }))
                     })
                 }
             })
@@ -213,7 +214,7 @@ impl TileCache {
         match done {
             CompResult::Inserted(e) | CompResult::ReplacedWith(e) | CompResult::Unchanged(e) => {
                 let s = e.into_value();
-                Ok((s.body, s.seq))
+                Ok((s.body.clone(), s.seq))
             }
             CompResult::StillNone(_) | CompResult::Removed(_) => Ok((None, seq)),
         }
@@ -225,21 +226,27 @@ impl TileCache {
             return None;
         }
         let s = self.inner.get(&key.address())?;
-        (s.seq == key.seq).then_some(s.body)
+        (s.seq == key.seq).then(|| s.body.clone())
     }
 
     /// The tile's cached state when it is earlier than `key` asks for (a
     /// write has changed the tile since) but was the tile's latest no more
-    /// than `max_stale` ago: what a server that lets tiles lag the writes
-    /// by at most `max_stale` answers while the tile is rebuilt. `None`
-    /// when the entry holds the state asked for or a later one, when it
-    /// is older than that, or when `max_stale` is zero.
+    /// than `max_stale` ago (built from a snapshot read since): what a
+    /// server that lets tiles lag the writes by at most `max_stale`
+    /// answers while the tile is rebuilt. `None` when the entry holds the
+    /// state asked for or a later one, when it is older than that, for a
+    /// past day's tile (which never changes), or when `max_stale` is zero.
     pub fn get_stale(&self, key: &TileKey, max_stale: Duration) -> Option<Stale> {
-        if !self.enabled || max_stale.is_zero() {
+        self.get_stale_at(key, max_stale, Instant::now())
+    }
+
+    /// [`TileCache::get_stale`] at the moment `now`.
+    fn get_stale_at(&self, key: &TileKey, max_stale: Duration, now: Instant) -> Option<Stale> {
+        if !self.enabled || max_stale.is_zero() || key.date.is_some() {
             return None;
         }
         let s = self.inner.get(&key.address())?;
-        let age = s.current_at.elapsed();
+        let age = now.saturating_duration_since(s.current_at);
         if s.seq >= key.seq || age > max_stale {
             return None;
         }
@@ -248,7 +255,7 @@ impl TileCache {
             // with every write is rebuilt at most about twice per lag,
             // however often it is read), before the lag runs out.
             refresh: age >= max_stale / 2 && !s.refreshing.swap(true, Ordering::AcqRel),
-            body: s.body,
+            body: s.body.clone(),
             seq: s.seq,
         })
     }
@@ -410,55 +417,63 @@ mod tests {
     fn a_stale_state_is_answered_only_within_the_lag_and_one_caller_rebuilds() {
         let cache = TileCache::new(1 << 20);
         let lag = Duration::from_secs(60);
-        let ago = |secs| {
-            Instant::now()
-                .checked_sub(Duration::from_secs(secs))
-                .unwrap_or_else(|| panic!("a clock {secs} s old"))
-        };
+        let t0 = Instant::now();
+        let after = |secs| t0 + Duration::from_secs(secs);
         let built = |b: &'static [u8]| move |_| Ok::<_, ()>((Some(Bytes::from_static(b)), None));
         let at = |seq, x| TileKey {
             tile: TileId::new(3, x, 2).unwrap_or_else(|e| panic!("{e}")),
             ..key(seq, false)
         };
-        assert!(cache.get_or_build(at(2, 1), ago(40), built(b"two")).is_ok());
+        let stale = |k: &TileKey, lag, now| {
+            cache
+                .get_stale_at(k, lag, now)
+                .map(|s| (s.seq, s.refresh, s.body))
+        };
+        assert!(cache.get_or_build(at(2, 1), t0, built(b"two")).is_ok());
         // The state asked for, or none cached: nothing stale to answer.
-        assert!(cache.get_stale(&at(2, 1), lag).is_none());
-        assert!(cache.get_stale(&at(1, 1), lag).is_none());
+        assert!(stale(&at(2, 1), lag, after(40)).is_none());
+        assert!(stale(&at(1, 1), lag, after(40)).is_none());
         assert!(
-            cache
-                .get_stale(
-                    &TileKey {
-                        gzip: true,
-                        ..at(3, 1)
-                    },
-                    lag
-                )
-                .is_none()
+            stale(
+                &TileKey {
+                    gzip: true,
+                    ..at(3, 1)
+                },
+                lag,
+                after(40)
+            )
+            .is_none()
         );
-        // A later state asked for: the earlier one, and one rebuild (more
-        // than half the lag has passed).
-        let first = cache.get_stale(&at(3, 1), lag);
-        assert_eq!(first.as_ref().map(|s| (s.seq, s.refresh)), Some((2, true)));
-        assert_eq!(first.and_then(|s| s.body).as_deref(), Some(&b"two"[..]));
-        let second = cache.get_stale(&at(7, 1), lag);
-        assert_eq!(second.map(|s| (s.seq, s.refresh)), Some((2, false)));
-        // No lag allowed: never stale.
-        assert!(cache.get_stale(&at(3, 1), Duration::ZERO).is_none());
-        // A state current longer ago than the lag allows is not answered.
+        // A past day's tile never changes: never stale.
+        let dated = TileKey {
+            date: Some("2026-01-01".into()),
+            ..at(3, 1)
+        };
+        assert!(stale(&dated, lag, after(40)).is_none());
+        // A later state asked for within half the lag: the earlier state,
+        // no rebuild yet.
+        let body = Some(Bytes::from_static(b"two"));
+        assert_eq!(
+            stale(&at(3, 1), lag, after(10)),
+            Some((2, false, body.clone()))
+        );
+        // Past half the lag: one caller starts the rebuild.
+        assert_eq!(
+            stale(&at(3, 1), lag, after(40)),
+            Some((2, true, body.clone()))
+        );
+        assert_eq!(stale(&at(7, 1), lag, after(41)), Some((2, false, body)));
+        // No lag allowed, or past the lag: never stale.
+        assert!(stale(&at(3, 1), Duration::ZERO, after(1)).is_none());
+        assert!(stale(&at(3, 1), lag, after(61)).is_none());
+        // The rebuilt state has a rebuild of its own to start.
         assert!(
             cache
-                .get_or_build(at(1, 2), ago(120), built(b"old"))
+                .get_or_build(at(3, 1), after(61), built(b"new"))
                 .is_ok()
         );
-        assert!(cache.get_stale(&at(2, 2), lag).is_none());
-        // A state current a moment ago is answered, not yet rebuilt.
-        assert!(
-            cache
-                .get_or_build(at(2, 2), Instant::now(), built(b"new"))
-                .is_ok()
-        );
-        let fresh = cache.get_stale(&at(3, 2), lag);
-        assert_eq!(fresh.map(|s| (s.seq, s.refresh)), Some((2, false)));
+        let fresh = stale(&at(4, 1), lag, after(100)).map(|s| (s.0, s.1));
+        assert_eq!(fresh, Some((3, true)));
     }
 
     #[test]
