@@ -261,26 +261,18 @@ impl Metrics {
             "# HELP riskmap_tile_cache_requests_total Tile cache lookups by result."
         );
         let _ = writeln!(out, "# TYPE riskmap_tile_cache_requests_total counter");
-        let _ = writeln!(
-            out,
-            "riskmap_tile_cache_requests_total{{result=\"hit\"}} {}",
-            self.tile_cache_hits.load(Ordering::Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "riskmap_tile_cache_requests_total{{result=\"miss\"}} {}",
-            self.tile_cache_misses.load(Ordering::Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "riskmap_tile_cache_requests_total{{result=\"stale\"}} {}",
-            self.tile_stale_answers.load(Ordering::Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "riskmap_tile_cache_requests_total{{result=\"refresh\"}} {}",
-            self.tile_refreshes.load(Ordering::Relaxed)
-        );
+        for (result, count) in [
+            ("hit", &self.tile_cache_hits),
+            ("miss", &self.tile_cache_misses),
+            ("stale", &self.tile_stale_answers),
+            ("refresh", &self.tile_refreshes),
+        ] {
+            let _ = writeln!(
+                out,
+                "riskmap_tile_cache_requests_total{{result=\"{result}\"}} {}",
+                count.load(Ordering::Relaxed)
+            );
+        }
         let hits = self.tile_cache_hits.load(Ordering::Relaxed) as f64;
         let lookups = hits + self.tile_cache_misses.load(Ordering::Relaxed) as f64;
         let _ = writeln!(
