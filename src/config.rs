@@ -385,6 +385,11 @@ impl Config {
                 t.stale_ms
             )));
         }
+        if t.stale_ms > 0 && t.cache_mb == 0 {
+            return Err(invalid(
+                "tiles.stale_ms needs the tile cache (cache_mb > 0): the state a tile lags with is the cached one".into(),
+            ));
+        }
         if self.layers.grid_cells.optional {
             return Err(invalid(
                 "layers.grid_cells.optional cannot be true: the grid is always required".into(),
@@ -444,6 +449,7 @@ mod tests {
             "[tiles]\nbuild_nice = 20\n",
             "[tiles]\nbuild_nice = -5\n",
             "[tiles]\nstale_ms = 60001\n",
+            "[tiles]\ncache_mb = 0\nstale_ms = 100\n",
         ] {
             let msg = Config::parse(bad, Path::new("t.toml"))
                 .err()
