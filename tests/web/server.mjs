@@ -1,7 +1,7 @@
 // Starts the real riskmap binary on 127.0.0.1:0 over a freshly generated
 // demo city, and a headless Chromium (Debian's) driven by playwright-core.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -49,12 +49,15 @@ export function generateDemo() {
 
 /**
  * Generates the demo city (preset quanzhou, seed 42) in a temporary folder
- * with the demo tokens file, serves it, and resolves to
- * `{ base, stop() }` once the server logs its address.
+ * with the demo tokens file (and `config` as its riskmap.toml, if given),
+ * serves it, and resolves to `{ base, stop() }` once the server logs its
+ * address.
  */
-export async function startServer() {
+export async function startServer({ config } = {}) {
   const bin = binary();
   const { dir, data } = generateDemo();
+  // `config`: the text of a riskmap.toml in the server's working directory.
+  if (config) writeFileSync(join(dir, 'riskmap.toml'), config);
   const child = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--data', data], {
     cwd: dir,
     env: { ...process.env, NO_COLOR: '1', RUST_LOG: 'info' },
