@@ -174,6 +174,8 @@ impl Snapshot {
         // are hidden-danger records (whose tiles' `hidden_dangers` layer
         // changes).
         let mut points = Vec::new();
+        // Hazard sources watched by the alarms written.
+        let mut watched = BTreeSet::new();
         let mut seq = self.seq;
         for op in ops {
             let bad = |message: String| LiveError::Entry {
@@ -191,6 +193,7 @@ impl Snapshot {
                 applied
                     .cells
                     .extend(crate::risk::alarm::cells_touched(base, &entry, params));
+                watched.extend(entry.watches);
                 applied.records.push(entry.record.id.clone());
                 // The alarm's own tiles (its point in the `alarms` layer).
                 points.push((
@@ -292,6 +295,13 @@ impl Snapshot {
             ));
             applied.records.push(entry.record.id.clone());
         }
+        applied.cells.extend(crate::risk::alarm::sources_flipped(
+            base,
+            self.store.alarms(),
+            &alarm_book,
+            watched,
+            params,
+        ));
         let store = self.store.with_live(book, alarm_book);
         let mut scores = self.scores.clone();
         let ancestors = scores.rescore_cells(&store, &applied.cells);
@@ -433,6 +443,11 @@ mod tests {
     /// Applies `w` to `snap` as the server would (check, then derive) and
     /// returns the next snapshot, if the write was valid.
     fn apply(snap: &Snapshot, w: &Write, seq: u64) -> Option<Snapshot> {
+        apply_changes(snap, w, seq).map(|(next, _)| next)
+    }
+
+    /// [`apply`] with what the write changed.
+    fn apply_changes(snap: &Snapshot, w: &Write, seq: u64) -> Option<(Snapshot, Applied)> {
         let today: Date = "2026-06-15".parse().ok()?;
         let (op, id, data) = match w {
             Write::Alarm {
@@ -554,8 +569,82 @@ mod tests {
             id: &id,
             data: &data,
         };
-        let (next, _) = snap.derive(&[op], &TilePolicy::default()).ok()?;
-        Some(next)
+        snap.derive(&[op], &TilePolicy::default()).ok()
+    }
+
+    /// A monitored source watched by sensor S-0 reaches every cell of the
+    /// grid; a level-4 alarm on S-0 reaches only its own cell. The first
+    /// unacknowledged alarm lifts the source's factor (every cell), a
+    /// second changes only its own reach, acknowledging the first leaves
+    /// the factor lifted, acknowledging the last restores it (every cell);
+    /// each step equals a full load.
+    #[test]
+    fn a_watched_source_is_rescored_only_when_its_monitored_factor_flips() {
+        let mut ds = Dataset {
+            units: crate::risk::fixtures::grid4x4(),
+            ..Dataset::default()
+        };
+        ds.hazard_sources = vec![crate::risk::fixtures::hazard(
+            "H-1",
+            1,
+            true,
+            X0 + 2.0 * SIDE,
+            Y0 + 2.0 * SIDE,
+        )];
+        ds.sensors = corner_sensors(Some("H-1"));
+        let config = config();
+        let mut snap = Snapshot::from_dataset(ds.clone(), &config);
+        let every = snap.store.units_at(Level::Cell).len();
+        assert!(every > 1);
+        let far = snap.store.units_at(Level::Cell).last().copied().unwrap();
+        let raise = Write::Alarm {
+            x: 0.0,
+            y: 0.0,
+            level: 4,
+            sensor: Some(0),
+        };
+        let ack = |nth| Write::AlarmAct { nth, act: 0 };
+        let steps = [
+            (raise.clone(), every),
+            (raise, 1),
+            (ack(0), 1),
+            (ack(1), every),
+        ];
+        for (i, (w, cells)) in steps.iter().enumerate() {
+            let h_before = snap.scores.unit(far).components().map(|c| c.h);
+            let (next, applied) = apply_changes(&snap, w, i as u64 + 1).unwrap();
+            assert_eq!(applied.cells.len(), *cells, "step {i}: {w:?}");
+            let h_after = next.scores.unit(far).components().map(|c| c.h);
+            assert_eq!(
+                h_before != h_after,
+                *cells == every,
+                "step {i}: H of a far cell"
+            );
+            snap = next;
+            let alarms = snap
+                .store
+                .alarms()
+                .iter()
+                .map(|(_, e)| e.record.clone())
+                .collect();
+            let full = Snapshot::from_dataset(
+                Dataset {
+                    alarms,
+                    ..ds.clone()
+                },
+                &config,
+            );
+            for (id, s) in full.scores.iter() {
+                let live = snap.scores.unit(id);
+                assert_eq!(
+                    live.score().to_bits(),
+                    s.score().to_bits(),
+                    "step {i}: unit {id}"
+                );
+                assert_eq!(live.components(), s.components(), "step {i}: unit {id}");
+                assert_eq!(live.domains(), s.domains(), "step {i}: unit {id}");
+            }
+        }
     }
 
     proptest! {

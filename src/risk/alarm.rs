@@ -12,7 +12,7 @@ use super::hazard::grow_by_metres;
 use super::params::{AlarmParams, RiskParams};
 use super::score::percent_of_pressure;
 use crate::crs::metric;
-use crate::index::{AlarmEntry, Base, Store, UnitId};
+use crate::index::{AlarmBook, AlarmEntry, Base, Store, UnitId};
 use crate::model::{AlarmStatus, Level};
 use rstar::AABB;
 
@@ -107,8 +107,11 @@ pub fn terms(store: &Store, cell: UnitId, params: &RiskParams) -> Vec<AlarmTerm>
         .collect()
 }
 
-/// The unit cells an alarm can change: those within its reach and, when
-/// its sensor watches a hazard source, those within the source's reach.
+/// The unit cells an alarm's own term can change: those within its reach.
+///
+/// Its sensor's watched hazard source changes the cells within the
+/// source's reach only when the source's monitored factor is lifted or
+/// restored ([`sources_flipped`]).
 pub fn cells_touched(store: &Base, entry: &AlarmEntry, params: &RiskParams) -> Vec<UnitId> {
     let reach = params.alarms.reach_m(entry.record.level.get());
     let p = entry.record.location;
@@ -120,13 +123,34 @@ pub fn cells_touched(store: &Base, entry: &AlarmEntry, params: &RiskParams) -> V
                 < reach
         })
         .collect();
-    if let Some(h) = entry.watches
-        && let Some(source) = store.dataset.hazard_sources.get(h as usize)
-    {
-        out.extend(super::hazard::cells_in_reach(store, source, &params.hazard));
-    }
     out.sort_unstable();
     out.dedup();
+    out
+}
+
+/// The cells within reach of each monitored hazard source among `watched`
+/// whose monitored factor differs between the books `before` and `after`
+/// (an unacknowledged alarm watching it appeared or the last one went):
+/// the only change alarms make to H. A source an alarm watches while
+/// another unacknowledged alarm already lifts its factor changes nothing.
+pub fn sources_flipped(
+    store: &Base,
+    before: &AlarmBook,
+    after: &AlarmBook,
+    watched: impl IntoIterator<Item = u32>,
+    params: &RiskParams,
+) -> Vec<UnitId> {
+    let mut out = Vec::new();
+    for h in watched {
+        if before.hazard_alarmed(h) == after.hazard_alarmed(h) {
+            continue;
+        }
+        if let Some(source) = store.dataset.hazard_sources.get(h as usize)
+            && source.monitored
+        {
+            out.extend(super::hazard::cells_in_reach(store, source, &params.hazard));
+        }
+    }
     out
 }
 

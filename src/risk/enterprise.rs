@@ -12,7 +12,7 @@
 
 use super::params::{EnterpriseParams, HiddenDangerParams, RiskParams};
 use super::score::percent_of_pressure;
-use crate::index::{Store, UnitId};
+use crate::index::{OpenCounts, Store, UnitId};
 use crate::model::{DangerGrade, Enterprise};
 
 /// One enterprise's term in its cell.
@@ -51,14 +51,30 @@ pub fn weight_with(
     params: &EnterpriseParams,
     dangers: &HiddenDangerParams,
 ) -> f64 {
-    let hidden = f64::from(e.hidden_dangers_open.min(params.hidden_danger_cap));
+    let counts = OpenCounts {
+        open: e.hidden_dangers_open,
+        major_open: e.major_hidden_dangers_open,
+        overdue,
+    };
+    weight_counted(e, counts, params, dangers)
+}
+
+/// The weight wₑ of an enterprise with `counts` for its open dangers in
+/// place of its own fields.
+pub fn weight_counted(
+    e: &Enterprise,
+    counts: OpenCounts,
+    params: &EnterpriseParams,
+    dangers: &HiddenDangerParams,
+) -> f64 {
+    let hidden = f64::from(counts.open.min(params.hidden_danger_cap));
     let mut w = params.industry_weights.get(e.industry)
         * params.grade_weights.get(e.risk_grade)
         * (1.0 + params.hidden_danger_step * hidden);
-    if e.major_hidden_dangers_open > 0 {
+    if counts.major_open > 0 {
         w *= params.major_hidden_factor;
     }
-    if overdue {
+    if counts.overdue {
         w *= dangers.overdue_factor;
     }
     if e.blacklisted {
@@ -102,17 +118,7 @@ pub fn terms(store: &Store, cell: UnitId, params: &RiskParams) -> Vec<Enterprise
             let e = &store.dataset.enterprises[index as usize];
             let w = match book.enterprise_counts(index, e, as_of) {
                 Some(counts) => {
-                    let e = Enterprise {
-                        hidden_dangers_open: counts.open,
-                        major_hidden_dangers_open: counts.major_open,
-                        ..e.clone()
-                    };
-                    weight_with(
-                        &e,
-                        counts.overdue,
-                        &params.enterprise,
-                        &params.hidden_dangers,
-                    )
+                    weight_counted(e, counts, &params.enterprise, &params.hidden_dangers)
                 }
                 None => weight_with(e, false, &params.enterprise, &params.hidden_dangers),
             };

@@ -162,7 +162,6 @@ pub fn enterprise(id: &str, x: f64, y: f64, industry: Industry, grade: RiskLevel
     }
 }
 
-/// A hazard source.
 /// A sensor of `kind` at (x, y) watching `watches`.
 pub fn sensor(id: &str, watches: Option<&str>, x: f64, y: f64) -> crate::model::Sensor {
     crate::model::Sensor {
@@ -190,6 +189,7 @@ pub fn alarm(id: &str, sensor: Option<&str>, level: u8, x: f64, y: f64) -> crate
     }
 }
 
+/// A hazard source of `grade`, `monitored` or not, at (x, y).
 pub fn hazard(id: &str, grade: u8, monitored: bool, x: f64, y: f64) -> HazardSource {
     HazardSource {
         id: id.into(),
