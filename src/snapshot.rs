@@ -77,6 +77,9 @@ pub struct Snapshot {
     /// ([`crate::tiles::layer_cache`]). One per load, off for the snapshots
     /// of past days.
     pub layer_cache: LayerCache,
+    /// The inputs of the cells live writes rescored that alarms do not
+    /// change, for the next write ([`crate::risk::KeptInputs`]).
+    pub kept: crate::risk::KeptInputs,
     /// Warnings found while loading.
     pub warnings: Arc<Vec<Issue>>,
     /// The files (or tables) read.
@@ -240,6 +243,7 @@ impl Snapshot {
             tile_changes: Default::default(),
             danger_changes: Default::default(),
             layer_cache: LayerCache::default(),
+            kept: Default::default(),
             warnings: Arc::new(warnings),
             files: Arc::new(loaded.files),
             loaded_at: SystemTime::now(),
@@ -261,6 +265,7 @@ impl Snapshot {
             tile_changes: Default::default(),
             danger_changes: Default::default(),
             layer_cache: LayerCache::default(),
+            kept: Default::default(),
             warnings: Arc::new(Vec::new()),
             files: Arc::new(Vec::new()),
             loaded_at: SystemTime::now(),
@@ -275,6 +280,7 @@ impl Snapshot {
         scores: Scores,
         tile_changes: crate::tiles::TileChanges,
         danger_changes: crate::tiles::TileChanges,
+        kept: crate::risk::KeptInputs,
         seq: u64,
     ) -> Snapshot {
         Snapshot {
@@ -283,6 +289,7 @@ impl Snapshot {
             tile_changes,
             danger_changes,
             layer_cache: self.layer_cache.clone(),
+            kept,
             seq,
             data_version: format!("{}-{seq}", self.base_version),
             tiles: Arc::clone(&self.tiles),

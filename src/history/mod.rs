@@ -350,6 +350,7 @@ impl History {
                 t.scores().clone(),
                 snap.tile_changes.clone(),
                 snap.danger_changes.clone(),
+                Default::default(),
                 snap.seq,
             )
             .without_layer_cache(),

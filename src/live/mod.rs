@@ -176,6 +176,8 @@ impl Snapshot {
         let mut points = Vec::new();
         // Hazard sources watched by the alarms written.
         let mut watched = BTreeSet::new();
+        // Cells whose inputs other than alarms changed.
+        let mut whole = BTreeSet::new();
         let mut seq = self.seq;
         for op in ops {
             let bad = |message: String| LiveError::Entry {
@@ -217,6 +219,7 @@ impl Snapshot {
                     let e = DangerEntry::locate(base, d, op.seq, vec![event]);
                     book.insert(base, e.clone());
                     applied.cells.extend(e.cell);
+                    whole.extend(e.cell);
                     points.push((
                         e.record.location,
                         policy.minzoom(LayerId::HiddenDangers),
@@ -284,8 +287,10 @@ impl Snapshot {
                 }
             };
             applied.cells.extend(entry.cell);
+            whole.extend(entry.cell);
             if let Some(i) = entry.enterprise {
                 applied.cells.extend(base.enterprise_cell(i));
+                whole.extend(base.enterprise_cell(i));
                 points.push((base.dataset.enterprises[i as usize].location, 0, false));
             }
             points.push((
@@ -295,16 +300,19 @@ impl Snapshot {
             ));
             applied.records.push(entry.record.id.clone());
         }
-        applied.cells.extend(crate::risk::alarm::sources_flipped(
+        whole.extend(crate::risk::alarm::sources_flipped(
             base,
             self.store.alarms(),
             &alarm_book,
             watched,
             params,
         ));
+        applied.cells.extend(whole.iter().copied());
+        let alarms_only: BTreeSet<UnitId> = applied.cells.difference(&whole).copied().collect();
         let store = self.store.with_live(book, alarm_book);
         let mut scores = self.scores.clone();
-        let ancestors = scores.rescore_cells(&store, &applied.cells);
+        let mut kept = self.kept.clone();
+        let ancestors = scores.rescore_cells_kept(&store, &applied.cells, &alarms_only, &mut kept);
         let top = policy.maxzoom;
         let mut marks = TileMarks::default();
         let mut danger_marks = TileMarks::default();
@@ -357,7 +365,7 @@ impl Snapshot {
         }
         applied.units = units;
         Ok((
-            self.with_live(store, scores, tile_changes, danger_changes, seq),
+            self.with_live(store, scores, tile_changes, danger_changes, kept, seq),
             applied,
         ))
     }

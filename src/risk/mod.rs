@@ -9,7 +9,8 @@
 //!   roll-up village → town → county), looked up by
 //!   [`UnitId`](crate::index::UnitId); [`UnitScore`] in [`score`].
 //! - In [`update`], [`Scores::apply`] of one [`Change`], rescoring only what
-//!   it reaches.
+//!   it reaches; in [`kept`], the inputs alarms do not change, kept between
+//!   live writes.
 //! - In [`rows`], [`scored_rows`] for batch output (`riskmap score`).
 //! - In [`params`], the `[risk]` table of the config.
 
@@ -21,6 +22,7 @@ pub mod enterprise;
 pub mod explain;
 pub mod exposure;
 pub mod hazard;
+pub mod kept;
 pub mod params;
 pub mod rows;
 pub mod score;
@@ -30,6 +32,7 @@ pub mod update;
 pub(crate) mod fixtures;
 
 pub use engine::{Scores, score_all};
+pub use kept::KeptInputs;
 pub use params::{ParamError, RiskParams};
 pub use rows::{ScoredUnit, scored_rows};
 pub use score::{Component, Components, Contributor, Domain, FeatureRef, LevelCounts, UnitScore};

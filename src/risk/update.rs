@@ -11,11 +11,14 @@
 //! parameters move V's percentiles or every score: `apply` then rescores
 //! everything and says so.
 
-use super::cell;
+use super::alarm;
+use super::cell::{self, CellInputs};
 use super::collapse;
 use super::engine::{Scores, roll_up, score_all};
 use super::hazard;
+use super::kept::KeptInputs;
 use super::params::RiskParams;
+use super::score::UnitScore;
 use crate::index::{Store, UnitId};
 use crate::model::{CollapseZone, Enterprise, HazardSource};
 use rayon::prelude::*;
@@ -144,17 +147,70 @@ impl Scores {
         let rescored: Vec<(UnitId, _)> = cells
             .par_iter()
             .map(|&c| {
-                let v = self
-                    .unit(c)
-                    .components()
-                    .map(|k| k.v)
-                    .unwrap_or(params.exposure.base);
-                (c, cell::score_cell(store_after, c, v, params))
+                (
+                    c,
+                    cell::score_cell(store_after, c, self.exposure(c, params), params),
+                )
             })
             .collect();
         for (c, s) in rescored {
             self.units.set(c as usize, s);
         }
+        self.roll_up_ancestors(store_after, cells, params)
+    }
+
+    /// [`Scores::rescore_cells`] for a live write: a cell of `alarms_only`
+    /// (only alarms changed its inputs) with inputs in `kept` for the
+    /// scored day is rescored from them with its alarm terms gathered
+    /// again; any other cell is gathered whole. The inputs of every cell
+    /// rescored are kept for the next write. The scores are the same as
+    /// [`Scores::rescore_cells`] gives when `kept` holds the inputs of the
+    /// same store for every cell of `alarms_only` it lists (see
+    /// [`KeptInputs`]).
+    pub fn rescore_cells_kept(
+        &mut self,
+        store_after: &Store,
+        cells: &BTreeSet<UnitId>,
+        alarms_only: &BTreeSet<UnitId>,
+        kept: &mut KeptInputs,
+    ) -> BTreeSet<UnitId> {
+        let params = self.params.clone();
+        let day = params.as_of_day();
+        let rescored: Vec<(UnitId, UnitScore, CellInputs)> = cells
+            .par_iter()
+            .map(|&c| {
+                let v = self.exposure(c, &params);
+                let inputs = alarms_only
+                    .contains(&c)
+                    .then(|| kept.with_alarms(c, day, v, || alarm::terms(store_after, c, &params)))
+                    .flatten()
+                    .unwrap_or_else(|| cell::CellInputs::gather(store_after, c, v, &params));
+                (c, cell::score_inputs(store_after, &inputs, &params), inputs)
+            })
+            .collect();
+        for (c, s, inputs) in rescored {
+            self.units.set(c as usize, s);
+            kept.keep(c, day, inputs);
+        }
+        self.roll_up_ancestors(store_after, cells, &params)
+    }
+
+    /// The exposure V a cell was scored with.
+    fn exposure(&self, cell: UnitId, params: &RiskParams) -> f64 {
+        self.unit(cell)
+            .components()
+            .map(|k| k.v)
+            .unwrap_or(params.exposure.base)
+    }
+
+    /// Rolls the ancestors of `cells` up again, deepest first; returns
+    /// them.
+    fn roll_up_ancestors(
+        &mut self,
+        store_after: &Store,
+        cells: &BTreeSet<UnitId>,
+        params: &RiskParams,
+    ) -> BTreeSet<UnitId> {
         let ancestors: BTreeSet<UnitId> = cells
             .iter()
             .flat_map(|&c| store_after.ancestors(c))
@@ -175,6 +231,57 @@ mod tests {
     use crate::model::{Dataset, Level};
     use crate::risk::fixtures::{self, arb};
     use proptest::prelude::*;
+
+    /// A cell of `alarms_only` with inputs kept for the scored day is
+    /// rescored from them (here inputs that leave its enterprise out, to
+    /// tell them apart); a cell not in it, or kept for another day, is
+    /// gathered whole, and what is gathered is kept.
+    #[test]
+    fn kept_inputs_serve_only_alarm_only_cells_of_their_day() {
+        let store = Store::build(Dataset {
+            units: fixtures::grid4x4(),
+            enterprises: vec![fixtures::enterprise(
+                "E-1",
+                fixtures::X0 + 0.5 * fixtures::SIDE,
+                fixtures::Y0 + 0.5 * fixtures::SIDE,
+                crate::model::Industry::HazardousChemicals,
+                crate::model::RiskLevel::Major,
+            )],
+            ..Dataset::default()
+        });
+        let params = RiskParams::default().pinned();
+        let day = params.as_of_day();
+        let full = score_all(&store, &params);
+        let c = store
+            .cell_at(geo::Point::new(
+                fixtures::X0 + 0.5 * fixtures::SIDE,
+                fixtures::Y0 + 0.5 * fixtures::SIDE,
+            ))
+            .unwrap();
+        let whole = cell::CellInputs::gather(&store, c, 1.0, &params);
+        assert_eq!(whole.enterprises.len(), 1);
+        let without = CellInputs {
+            enterprises: Vec::new(),
+            ..whole.clone()
+        };
+        let cells = BTreeSet::from([c]);
+        let score = |kept: &mut KeptInputs, alarms_only: &BTreeSet<UnitId>| {
+            let mut s = full.clone();
+            s.rescore_cells_kept(&store, &cells, alarms_only, kept);
+            s.unit(c).score()
+        };
+        let mut kept = KeptInputs::default();
+        kept.keep(c, day, without.clone());
+        assert_eq!(score(&mut kept.clone(), &cells), 0.0);
+        assert!(full.unit(c).score() > 0.0);
+        // Not alarm-only: gathered whole, and kept so.
+        assert_eq!(score(&mut kept, &BTreeSet::new()), full.unit(c).score());
+        assert_eq!(score(&mut kept, &cells), full.unit(c).score());
+        // Kept for another day: gathered whole.
+        let mut other = KeptInputs::default();
+        other.keep(c, day.add_days(1), without);
+        assert_eq!(score(&mut other, &cells), full.unit(c).score());
+    }
 
     /// One random edit: layer 0–2 (enterprises, sources, zones), operation
     /// 0–2 (add, change, remove), a position, and the new features.
