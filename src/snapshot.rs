@@ -45,8 +45,9 @@ pub struct Counts {
 ///
 /// A live write derives the next snapshot from the current one
 /// ([`Snapshot::derive`]): the store's base, the prepared tile geometry,
-/// the files and warnings are shared; the hidden-danger book and the
-/// rescored units are new.
+/// the files and warnings are shared; the hidden-danger and alarm books
+/// copy what the write changed, and the rescored units and their kept
+/// inputs are new.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     /// Features and indexes.

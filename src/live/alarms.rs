@@ -360,8 +360,11 @@ pub fn apply(
         (_, None) => return Err(format!("no alarm {id}")),
         (_, Some(i)) => {
             let old = book.get(i).ok_or("lost alarm")?;
-            if old.record.location != alarm.location || old.record.level != alarm.level {
-                return Err(format!("{op} moves or regrades alarm {id}"));
+            if old.record.location != alarm.location
+                || old.record.level != alarm.level
+                || old.record.sensor_id != alarm.sensor_id
+            {
+                return Err(format!("{op} moves, regrades or re-sensors alarm {id}"));
             }
             book.replace(i, alarm, seq).ok_or("lost alarm")?
         }

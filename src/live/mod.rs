@@ -220,6 +220,11 @@ impl Snapshot {
                     book.insert(base, e.clone());
                     applied.cells.extend(e.cell);
                     whole.extend(e.cell);
+                    if let Some(i) = e.enterprise {
+                        applied.cells.extend(base.enterprise_cell(i));
+                        whole.extend(base.enterprise_cell(i));
+                        points.push((base.dataset.enterprises[i as usize].location, 0, false));
+                    }
                     points.push((
                         e.record.location,
                         policy.minzoom(LayerId::HiddenDangers),
@@ -456,8 +461,20 @@ mod tests {
 
     /// [`apply`] with what the write changed.
     fn apply_changes(snap: &Snapshot, w: &Write, seq: u64) -> Option<(Snapshot, Applied)> {
+        let (op, id, data) = entry_of(snap, w, seq)?;
+        snap.derive(&[op_at(seq, op, &id, &data)], &TilePolicy::default())
+            .ok()
+    }
+
+    /// The journal entry (op, id, data) that `w` makes on `snap` as entry
+    /// `seq`, if the write is valid there.
+    fn entry_of(
+        snap: &Snapshot,
+        w: &Write,
+        seq: u64,
+    ) -> Option<(&'static str, String, serde_json::Value)> {
         let today: Date = "2026-06-15".parse().ok()?;
-        let (op, id, data) = match w {
+        Some(match w {
             Write::Alarm {
                 x,
                 y,
@@ -567,17 +584,55 @@ mod tests {
                     serde_json::to_value(&ev.data).ok()?,
                 )
             }
-        };
-        let op = Op {
+        })
+    }
+
+    fn op_at<'a>(seq: u64, op: &'a str, id: &'a str, data: &'a serde_json::Value) -> Op<'a> {
+        Op {
             seq,
             at: "2026-06-15T08:00:00Z",
             actor: "t",
             role: "planner",
             op,
-            id: &id,
-            data: &data,
-        };
-        snap.derive(&[op], &TilePolicy::default()).ok()
+            id,
+            data,
+        }
+    }
+
+    /// Scores every unit of `snap` as a full load of its records would.
+    fn assert_equals_full_load(
+        snap: &Snapshot,
+        ds: &Dataset,
+        config: &Config,
+    ) -> Result<(), TestCaseError> {
+        let records: Vec<HiddenDanger> = snap
+            .store
+            .dangers()
+            .iter()
+            .map(|(_, e)| e.record.clone())
+            .collect();
+        let alarm_records: Vec<crate::model::Alarm> = snap
+            .store
+            .alarms()
+            .iter()
+            .map(|(_, e)| e.record.clone())
+            .collect();
+        let full = Snapshot::from_dataset(
+            Dataset {
+                hidden_dangers: records,
+                alarms: alarm_records,
+                ..ds.clone()
+            },
+            config,
+        );
+        prop_assert_eq!(snap.scores.len(), full.scores.len());
+        for (id, s) in full.scores.iter() {
+            let live = snap.scores.unit(id);
+            prop_assert_eq!(live.score().to_bits(), s.score().to_bits(), "unit {}", id);
+            prop_assert_eq!(live.domains(), s.domains());
+            prop_assert_eq!(live.components(), s.components());
+        }
+        Ok(())
     }
 
     /// A monitored source watched by sensor S-0 reaches every cell of the
@@ -618,7 +673,24 @@ mod tests {
             (ack(0), 1),
             (ack(1), every),
         ];
+        let near = snap
+            .store
+            .cell_at(snap.store.alarms().sensors()[0].location)
+            .unwrap();
         for (i, (w, cells)) in steps.iter().enumerate() {
+            if i == 1 {
+                // The second alarm's cell is rescored from its kept inputs:
+                // kept without hazard terms, it scores no H.
+                let params = snap.scores.params();
+                let mut inputs =
+                    crate::risk::cell::CellInputs::gather(&snap.store, near, 1.0, params);
+                assert!(!inputs.hazards.is_empty());
+                inputs.hazards.clear();
+                let mut poisoned = snap.clone();
+                poisoned.kept.keep(near, params.as_of_day(), inputs);
+                let (next, _) = apply_changes(&poisoned, w, i as u64 + 1).unwrap();
+                assert_eq!(next.scores.unit(near).components().map(|c| c.h), Some(0.0));
+            }
             let h_before = snap.scores.unit(far).components().map(|c| c.h);
             let (next, applied) = apply_changes(&snap, w, i as u64 + 1).unwrap();
             assert_eq!(applied.cells.len(), *cells, "step {i}: {w:?}");
@@ -675,16 +747,7 @@ mod tests {
             }
             let reports = writes.iter().filter(|w| matches!(w, Write::Report { .. } | Write::Alarm { .. })).count();
             prop_assert!(seq as usize >= reports, "every report applies ({seq} of {reports})");
-            let records: Vec<HiddenDanger> = snap.store.dangers().iter().map(|(_, e)| e.record.clone()).collect();
-            let alarm_records: Vec<crate::model::Alarm> = snap.store.alarms().iter().map(|(_, e)| e.record.clone()).collect();
-            let full = Snapshot::from_dataset(Dataset { hidden_dangers: records, alarms: alarm_records, ..ds }, &config);
-            prop_assert_eq!(snap.scores.len(), full.scores.len());
-            for (id, s) in full.scores.iter() {
-                let live = snap.scores.unit(id);
-                prop_assert_eq!(live.score().to_bits(), s.score().to_bits(), "unit {}", id);
-                prop_assert_eq!(live.domains(), s.domains());
-                prop_assert_eq!(live.components(), s.components());
-            }
+            assert_equals_full_load(&snap, &ds, &config)?;
             let open = snap.store.dangers().iter().filter(|(_, e)| e.record.status != DangerStatus::Closed).count();
             prop_assert!(open <= snap.store.dangers().len());
             // The version index lists exactly the records changed after
@@ -696,6 +759,42 @@ mod tests {
                 let indexed: Vec<(u64, u32)> = book.changed_since(since).map(|(i, e)| (e.version, i)).collect();
                 prop_assert_eq!(indexed, scanned, "changed since {}", since);
             }
+        }
+
+        /// The server derives a batch of entries at once (an alarm batch,
+        /// the journal at startup): writes made one by one on a scratch
+        /// snapshot, derived in batches of 1–6 from another, equal a full
+        /// load after every batch.
+        #[test]
+        fn batches_of_writes_equal_a_full_load_after_every_batch(mut ds in arb::dataset(), writes in prop::collection::vec(write(), 1..24), sizes in prop::collection::vec(1usize..7, 24)) {
+            ds.has_hidden_dangers = true;
+            let watched = ds.hazard_sources.first().map(|h| h.id.clone());
+            ds.sensors = corner_sensors(watched.as_deref());
+            let config = config();
+            let mut scratch = Snapshot::from_dataset(ds.clone(), &config);
+            let mut batched = scratch.clone();
+            let mut pending = Vec::new();
+            let mut size = sizes.iter().cycle();
+            let mut want = *size.next().unwrap_or(&1);
+            let mut seq = 0;
+            for (i, w) in writes.iter().enumerate() {
+                if let Some((op, id, data)) = entry_of(&scratch, w, seq + 1)
+                    && let Ok((next, _)) = scratch.derive(&[op_at(seq + 1, op, &id, &data)], &TilePolicy::default())
+                {
+                    seq += 1;
+                    scratch = next;
+                    pending.push((seq, op, id, data));
+                }
+                if pending.len() >= want || (i + 1 == writes.len() && !pending.is_empty()) {
+                    let ops: Vec<Op<'_>> = pending.iter().map(|(q, op, id, data)| op_at(*q, op, id, data)).collect();
+                    let (next, _) = batched.derive(&ops, &TilePolicy::default()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    batched = next;
+                    pending.clear();
+                    want = *size.next().unwrap_or(&1);
+                    assert_equals_full_load(&batched, &ds, &config)?;
+                }
+            }
+            prop_assert_eq!(batched.seq, scratch.seq);
         }
 
         #[test]

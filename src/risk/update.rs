@@ -107,20 +107,6 @@ impl Scores {
         }
     }
 
-    /// Rescores `cells` of `store_after` (the same grid as the scored one:
-    /// only features changed) and rolls their ancestors up again, with the
-    /// scored parameters; returns the ancestors. The result equals
-    /// [`score_all`] on `store_after` when `cells` holds every cell the
-    /// change can reach.
-    pub fn rescore_cells(
-        &mut self,
-        store_after: &Store,
-        cells: &BTreeSet<UnitId>,
-    ) -> BTreeSet<UnitId> {
-        let params = self.params.clone();
-        self.rescore(store_after, cells, &params)
-    }
-
     /// Moves the scores to another as-of day: rescores `cells` (every cell
     /// whose records open, close or pass their deadline between the scored
     /// day and `as_of`, or changed) and their ancestors with the parameters
@@ -159,14 +145,17 @@ impl Scores {
         self.roll_up_ancestors(store_after, cells, params)
     }
 
-    /// [`Scores::rescore_cells`] for a live write: a cell of `alarms_only`
-    /// (only alarms changed its inputs) with inputs in `kept` for the
-    /// scored day is rescored from them with its alarm terms gathered
-    /// again; any other cell is gathered whole. The inputs of every cell
-    /// rescored are kept for the next write. The scores are the same as
-    /// [`Scores::rescore_cells`] gives when `kept` holds the inputs of the
-    /// same store for every cell of `alarms_only` it lists (see
-    /// [`KeptInputs`]).
+    /// Rescores `cells` of `store_after` (the same grid as the scored one:
+    /// only features changed) for a live write and rolls their ancestors
+    /// up again, with the scored parameters; returns the ancestors. A cell
+    /// of `alarms_only` (only alarms changed its inputs) with inputs in
+    /// `kept` for the scored day is rescored from them with its alarm
+    /// terms gathered again; any other cell is gathered whole. The inputs
+    /// of every cell rescored are kept for the next write. The result
+    /// equals [`score_all`] on `store_after` when `cells` holds every cell
+    /// the change can reach and `kept` holds, for each cell of
+    /// `alarms_only` it lists, inputs gathered from a store that differs
+    /// from `store_after` in alarms only (see [`KeptInputs`]).
     pub fn rescore_cells_kept(
         &mut self,
         store_after: &Store,
