@@ -213,8 +213,19 @@ impl AlarmBook {
             .as_deref()
             .and_then(|s| self.sensor_by_id(s));
         let watches = sensor.and_then(|s| self.sensors.watches.get(s as usize).copied().flatten());
+        // An alarm at its sensor's point lies in the sensor's cell, looked
+        // up once when the book was built.
+        let cell = match sensor {
+            Some(s)
+                if self.sensors.list.get(s as usize).map(|x| x.location)
+                    == Some(record.location) =>
+            {
+                self.sensor_cell(s)
+            }
+            _ => base.cell_at(record.location),
+        };
         AlarmEntry {
-            cell: base.cell_at(record.location),
+            cell,
             sensor,
             watches,
             version,
