@@ -701,29 +701,7 @@ mod tests {
                 "step {i}: H of a far cell"
             );
             snap = next;
-            let alarms = snap
-                .store
-                .alarms()
-                .iter()
-                .map(|(_, e)| e.record.clone())
-                .collect();
-            let full = Snapshot::from_dataset(
-                Dataset {
-                    alarms,
-                    ..ds.clone()
-                },
-                &config,
-            );
-            for (id, s) in full.scores.iter() {
-                let live = snap.scores.unit(id);
-                assert_eq!(
-                    live.score().to_bits(),
-                    s.score().to_bits(),
-                    "step {i}: unit {id}"
-                );
-                assert_eq!(live.components(), s.components(), "step {i}: unit {id}");
-                assert_eq!(live.domains(), s.domains(), "step {i}: unit {id}");
-            }
+            assert_equals_full_load(&snap, &ds, &config).unwrap();
         }
     }
 
