@@ -176,7 +176,8 @@ impl Snapshot {
         let mut points = Vec::new();
         // Hazard sources watched by the alarms written.
         let mut watched = BTreeSet::new();
-        // Cells whose inputs other than alarms changed.
+        // Cells whose inputs other than alarms changed (added to the
+        // cells rescored after the loop).
         let mut whole = BTreeSet::new();
         let mut seq = self.seq;
         for op in ops {
@@ -218,10 +219,8 @@ impl Snapshot {
                     };
                     let e = DangerEntry::locate(base, d, op.seq, vec![event]);
                     book.insert(base, e.clone());
-                    applied.cells.extend(e.cell);
                     whole.extend(e.cell);
                     if let Some(i) = e.enterprise {
-                        applied.cells.extend(base.enterprise_cell(i));
                         whole.extend(base.enterprise_cell(i));
                         points.push((base.dataset.enterprises[i as usize].location, 0, false));
                     }
@@ -291,10 +290,8 @@ impl Snapshot {
                     e
                 }
             };
-            applied.cells.extend(entry.cell);
             whole.extend(entry.cell);
             if let Some(i) = entry.enterprise {
-                applied.cells.extend(base.enterprise_cell(i));
                 whole.extend(base.enterprise_cell(i));
                 points.push((base.dataset.enterprises[i as usize].location, 0, false));
             }

@@ -65,14 +65,4 @@ impl KeptInputs {
         };
         self.cells.insert(cell, Arc::new(Kept { day, inputs }));
     }
-
-    /// Number of cells kept.
-    pub fn len(&self) -> usize {
-        self.cells.len()
-    }
-
-    /// Whether no cell is kept.
-    pub fn is_empty(&self) -> bool {
-        self.cells.is_empty()
-    }
 }
