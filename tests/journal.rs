@@ -2,8 +2,9 @@
 //! SIGKILL loses no acknowledged entry, a torn last line is recovered, an
 //! edited, re-chained or reordered line is refused (by `Journal::open` and
 //! by `riskmap journal verify`), concurrent writers get seq 1..=N without
-//! gaps, and the validate-and-append hook lets exactly one of many
-//! conflicting writers through.
+//! gaps, the validate-and-append hook lets exactly one of many
+//! conflicting writers through, and the two-step append runs its second
+//! step in the write order.
 
 mod common;
 
@@ -382,6 +383,76 @@ async fn append_with_lets_one_of_many_conflicting_writers_through() {
     let bad = journal.append(vec![entry("c").at("yesterday")]).await;
     assert!(matches!(bad, Err(JournalError::Invalid(_))), "{bad:?}");
     assert_eq!(read(&path).unwrap().last_seq, 5);
+}
+
+/// `append_then`'s second step runs in the write order, after the lines
+/// are queued and before the next write's first step; its result comes
+/// back with the stored entries; it runs when nothing is appended too. A
+/// second step that panics fails the journal: no later write is taken,
+/// and what reaches the disk is a valid journal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn append_then_runs_its_second_step_in_the_write_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("j.jsonl");
+    let (journal, _) = Journal::open(&path).unwrap();
+    let journal = Arc::new(journal);
+    // What the second steps have applied: the last seq, set only by them.
+    let applied = Arc::new(Mutex::new(0u64));
+    let tasks: Vec<_> = (0..40)
+        .map(|t| {
+            let (journal, applied) = (journal.clone(), applied.clone());
+            tokio::spawn(async move {
+                journal
+                    .append_then(
+                        |seq| {
+                            // Every earlier write's second step has run.
+                            assert_eq!(*applied.lock().unwrap(), seq - 1);
+                            Ok::<_, JournalError>((vec![entry(&format!("t{t}"))], seq))
+                        },
+                        |seq| {
+                            *applied.lock().unwrap() = seq;
+                            seq * 10
+                        },
+                    )
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    for t in tasks {
+        let (stored, out) = t.await.unwrap();
+        assert_eq!(out, stored[0].seq * 10);
+    }
+    assert_eq!(*applied.lock().unwrap(), 40);
+    let (stored, out) = journal
+        .append_then(|_| Ok::<_, JournalError>((Vec::new(), 7)), |x| x + 1)
+        .await
+        .unwrap();
+    assert!(stored.is_empty());
+    assert_eq!(out, 8);
+    let panicked = journal
+        .append_then(
+            |_| Ok::<_, JournalError>((vec![entry("boom")], ())),
+            |()| -> u64 { panic!("second step") },
+        )
+        .await;
+    assert!(
+        matches!(panicked, Err(JournalError::Failed { .. })),
+        "{panicked:?}"
+    );
+    let after = journal.append(vec![entry("after")]).await;
+    assert!(
+        matches!(after, Err(JournalError::Failed { .. })),
+        "{after:?}"
+    );
+    drop(journal);
+    let replay = read(&path).unwrap();
+    assert!((40..=41).contains(&replay.last_seq), "{}", replay.last_seq);
+    assert!(
+        !std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("\"after\"")
+    );
 }
 
 #[test]

@@ -13,9 +13,9 @@
 //!   the middle of a write) and starts the writer; it returns what was
 //!   replayed. Any other broken, edited, re-chained or reordered line is a
 //!   [`JournalError::Corrupt`] naming the line: nothing may start on it.
-//! - [`Journal::append`] / [`Journal::append_with`] (async) and their
-//!   `_blocking` twins append entries; they return once the lines are
-//!   fsynced.
+//! - [`Journal::append`] / [`Journal::append_with`] /
+//!   [`Journal::append_then`] (async) and the `_blocking` twins of the
+//!   first two append entries; they return once the lines are fsynced.
 //!
 //! # Ordering, validation and durability
 //!
@@ -28,7 +28,9 @@
 //! effects of the writes appended before it — in practice the closure
 //! itself applies its write to that state (kept behind the same order, e.g.
 //! a mutex only the closures take), because the earlier writes may still
-//! be on their way to the disk.
+//! be on their way to the disk. [`Journal::append_then`] splits that work:
+//! the checks before the lines are queued, the rest (which cannot refuse)
+//! after, while the writer writes and fsyncs them.
 //!
 //! Under the lock the sealed lines go into a bounded queue (backpressure:
 //! a full queue makes callers wait for the lock) to one writer thread,
@@ -221,25 +223,59 @@ impl Journal {
         F: FnOnce(u64) -> Result<Vec<NewEntry>, E>,
         E: From<JournalError>,
     {
+        let (sealed, ()) = self
+            .append_then(|seq| make(seq).map(|entries| (entries, ())), |()| ())
+            .await?;
+        Ok(sealed)
+    }
+
+    /// [`Journal::append_with`] in two steps: `make` checks and returns
+    /// the entries with what `then` needs; once the lines are queued for
+    /// the writer, `then` runs, still under the order lock, while they are
+    /// written and fsynced. `then` is for work that must follow the write
+    /// in order but cannot refuse it: it has no error path. It also runs
+    /// when `make` returns no entries. Answers once the lines are on disk,
+    /// with `then`'s result.
+    ///
+    /// If `then` panics, its lines may still reach the disk while the
+    /// caller's state never took them: the journal is failed (it takes no
+    /// more writes until it is opened again, which replays them) and the
+    /// call returns [`JournalError::Failed`].
+    pub async fn append_then<F, T, G, U, E>(&self, make: F, then: G) -> Result<(Vec<Entry>, U), E>
+    where
+        F: FnOnce(u64) -> Result<(Vec<NewEntry>, T), E>,
+        G: FnOnce(T) -> U,
+        E: From<JournalError>,
+    {
         let tx = self.sender()?;
-        let waiting = {
+        let (sealed, rx, out) = {
             let mut order = self.order.lock().await;
             self.check_failed()?;
             // Wait for room in the queue before running `make`, so that
             // nothing awaits between `make` and queueing its lines.
             let permit = tx.reserve().await.map_err(|_| self.closed())?;
-            let entries = make(order.last_seq + 1)?;
+            let (entries, pending) = make(order.last_seq + 1)?;
             if entries.is_empty() {
-                return Ok(Vec::new());
+                return Ok((Vec::new(), then(pending)));
             }
             let (request, sealed, rx, head) = seal(&order, entries)?;
             permit.send(request);
             *order = head;
-            (sealed, rx)
+            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| then(pending)))
+                .map_err(|_| {
+                    let reason = "applying a write in memory panicked after its lines were queued"
+                        .to_string();
+                    let _ = self.shared.failed.set(reason.clone());
+                    tracing::error!(path = %self.path.display(), "{reason}; the journal takes no more writes until it is opened again");
+                    JournalError::Failed {
+                        path: self.path.clone(),
+                        reason,
+                    }
+                })?;
+            (sealed, rx, out)
         };
-        let (sealed, rx) = waiting;
         self.answer(rx.await)?;
-        Ok(sealed)
+        Ok((sealed, out))
     }
 
     /// [`Journal::append`] for threads outside an async runtime (the CLI,

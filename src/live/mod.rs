@@ -21,6 +21,7 @@ use crate::tiles::TileMarks;
 use crate::tiles::TilePolicy;
 use dangers::{EventData, OP_EVENT, OP_REPORT};
 use std::collections::BTreeSet;
+use std::ops::Deref;
 
 /// Why a write or a journal entry cannot be applied.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -157,18 +158,57 @@ fn level_layer(level: Level) -> LayerId {
     }
 }
 
+/// A batch of writes checked and recorded against a snapshot, not yet
+/// scored: the first step of [`Snapshot::derive`]. Every refusal happens
+/// in [`Snapshot::record`]; [`Recorded::rescore`], the costly step, cannot
+/// refuse, so a writer may queue the batch's journal lines between the two
+/// and rescore while they are written and fsynced.
+pub struct Recorded<H: Deref<Target = Snapshot>> {
+    head: H,
+    policy: TilePolicy,
+    book: crate::index::DangerBook,
+    alarm_book: crate::index::AlarmBook,
+    applied: Applied,
+    points: Vec<(geo::Point<f64>, u8, bool)>,
+    watched: BTreeSet<u32>,
+    whole: BTreeSet<UnitId>,
+    seq: u64,
+}
+
+impl<H: Deref<Target = Snapshot>> std::fmt::Debug for Recorded<H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorded")
+            .field("seq", &self.seq)
+            .field("records", &self.applied.records.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Snapshot {
     /// The snapshot after `ops` (journal entries in sequence order, each
-    /// after [`Snapshot::seq`]), sharing this one's base, and what changed.
+    /// after [`Snapshot::seq`]), sharing this one's base, and what changed:
+    /// [`Snapshot::record`] then [`Recorded::rescore`].
     pub fn derive(
         &self,
         ops: &[Op<'_>],
         policy: &TilePolicy,
     ) -> Result<(Snapshot, Applied), LiveError> {
-        let base = self.store.base();
-        let mut book = self.store.dangers().clone();
-        let mut alarm_book = self.store.alarms().clone();
-        let params = self.scores.params();
+        Ok(Snapshot::record(self, ops, policy)?.rescore())
+    }
+
+    /// Checks `ops` against `head` (see [`Snapshot::derive`]) and records
+    /// them in copies of its books; refuses the whole batch at the first
+    /// bad entry.
+    pub fn record<H: Deref<Target = Snapshot>>(
+        head: H,
+        ops: &[Op<'_>],
+        policy: &TilePolicy,
+    ) -> Result<Recorded<H>, LiveError> {
+        let this: &Snapshot = &head;
+        let base = this.store.base();
+        let mut book = this.store.dangers().clone();
+        let mut alarm_book = this.store.alarms().clone();
+        let params = this.scores.params();
         let mut applied = Applied::default();
         // Points written, the first zoom that draws them, and whether they
         // are hidden-danger records (whose tiles' `hidden_dangers` layer
@@ -179,7 +219,7 @@ impl Snapshot {
         // Cells whose inputs other than alarms changed (added to the
         // cells rescored after the loop).
         let mut whole = BTreeSet::new();
-        let mut seq = self.seq;
+        let mut seq = this.seq;
         for op in ops {
             let bad = |message: String| LiveError::Entry {
                 seq: op.seq,
@@ -302,18 +342,51 @@ impl Snapshot {
             ));
             applied.records.push(entry.record.id.clone());
         }
+        Ok(Recorded {
+            policy: policy.clone(),
+            head,
+            book,
+            alarm_book,
+            applied,
+            points,
+            watched,
+            whole,
+            seq,
+        })
+    }
+}
+
+impl<H: Deref<Target = Snapshot>> Recorded<H> {
+    /// The next snapshot and what changed: the cells the recorded writes
+    /// reach rescored, the tiles they change marked.
+    pub fn rescore(self) -> (Snapshot, Applied) {
+        let Recorded {
+            head,
+            policy,
+            book,
+            alarm_book,
+            mut applied,
+            points,
+            watched,
+            mut whole,
+            seq,
+        } = self;
+        let this: &Snapshot = &head;
+        let policy = &policy;
+        let base = this.store.base();
+        let params = this.scores.params();
         whole.extend(crate::risk::alarm::sources_flipped(
             base,
-            self.store.alarms(),
+            this.store.alarms(),
             &alarm_book,
             watched,
             params,
         ));
         applied.cells.extend(whole.iter().copied());
         let alarms_only: BTreeSet<UnitId> = applied.cells.difference(&whole).copied().collect();
-        let store = self.store.with_live(book, alarm_book);
-        let mut scores = self.scores.clone();
-        let mut kept = self.kept.clone();
+        let store = this.store.with_live(book, alarm_book);
+        let mut scores = this.scores.clone();
+        let mut kept = this.kept.clone();
         let ancestors = scores.rescore_cells_kept(&store, &applied.cells, &alarms_only, &mut kept);
         let top = policy.maxzoom;
         let mut marks = TileMarks::default();
@@ -334,7 +407,7 @@ impl Snapshot {
             let (score, domains) = if cell {
                 (true, true)
             } else {
-                shown_differs(self.scores.unit(u), scores.unit(u))
+                shown_differs(this.scores.unit(u), scores.unit(u))
             };
             if !score && !domains {
                 continue;
@@ -359,17 +432,17 @@ impl Snapshot {
         }
         // Recorded in the record every snapshot of this load shares: a
         // reader of an earlier snapshot asks as of its own sequence number.
-        let tile_changes = self.tile_changes.clone();
+        let tile_changes = this.tile_changes.clone();
         tile_changes.apply(marks, seq);
-        let danger_changes = self.danger_changes.clone();
+        let danger_changes = this.danger_changes.clone();
         if !danger_marks.is_empty() {
             danger_changes.apply(danger_marks, seq);
         }
         applied.units = units;
-        Ok((
-            self.with_live(store, scores, tile_changes, danger_changes, kept, seq),
+        (
+            this.with_live(store, scores, tile_changes, danger_changes, kept, seq),
             applied,
-        ))
+        )
     }
 }
 

@@ -3,18 +3,23 @@
 //! the event stream (`/api/events`).
 //!
 //! A write runs its checks and derives the next snapshot inside the
-//! journal's order lock ([`Journal::append_with`]), against the *head*: the
-//! snapshot with every write queued so far, durable or not. The answer
-//! waits for the fsync (many concurrent writes share one); then the
-//! snapshot is published, the newest sequence number winning, so readers
-//! never see a write before it is on disk and never go back in time.
+//! journal's order lock ([`Journal::append_then`]), against the *head*: the
+//! snapshot with every write queued so far, durable or not. It does so in
+//! two steps: [`Snapshot::record`] checks and records the entries (every
+//! refusal happens there); their lines are then queued for the journal's
+//! writer, and [`crate::live::Recorded::rescore`], which cannot refuse,
+//! scores the cells they reach while the lines are written and fsynced.
+//! The answer waits for both (many concurrent writes share one fsync);
+//! then the snapshot is published, the newest sequence number winning, so
+//! readers never see a write before it is on disk and never go back in
+//! time.
 //! Reloads take the gate exclusively: no write is between its check and
 //! its publication while the base files and the journal are read again.
 
 use super::ApiError;
 use super::replica::Replica;
 use crate::journal::{Journal, JournalError, NewEntry};
-use crate::live::{Applied, LiveError, Op};
+use crate::live::{Applied, LiveError, Op, Recorded};
 use crate::snapshot::Snapshot;
 use crate::tiles::TilePolicy;
 use serde::Serialize;
@@ -186,10 +191,52 @@ impl Live {
     ) -> Result<(Snapshot, Applied), LiveError> {
         let started = std::time::Instant::now();
         let out = head.derive(ops, policy);
+        self.count_derive(started);
+        out
+    }
+
+    fn count_derive(&self, started: std::time::Instant) {
         let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
         self.derives.fetch_add(1, Ordering::Relaxed);
         self.derive_nanos.fetch_add(nanos, Ordering::Relaxed);
-        out
+    }
+
+    /// The head snapshot (every write queued so far).
+    fn head(&self) -> Result<Arc<Snapshot>, ApiError> {
+        self.head
+            .lock()
+            .map(|h| Arc::clone(&h))
+            .map_err(|_| ApiError::Internal("write head poisoned".into()))
+    }
+
+    /// [`Snapshot::record`], the first step of a write in the journal's
+    /// order: every refusal happens here, before the lines are queued.
+    /// Returns when it started: the derivation's time counts both steps.
+    fn record(
+        &self,
+        head: Arc<Snapshot>,
+        ops: &[Op<'_>],
+        policy: &TilePolicy,
+    ) -> Result<Pending, LiveError> {
+        let started = std::time::Instant::now();
+        Ok((started, Snapshot::record(head, ops, policy)?))
+    }
+
+    /// [`Recorded::rescore`], the second step, run while the lines are
+    /// written and fsynced; the next snapshot becomes the head.
+    fn rescore(&self, (started, recorded): Pending) -> Written {
+        let (next, applied) = recorded.rescore();
+        let next = Arc::new(next);
+        *self
+            .head
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::clone(&next);
+        self.count_derive(started);
+        Written {
+            seq: next.seq,
+            snapshot: next,
+            applied: Arc::new(applied),
+        }
     }
 
     /// Holds off reloads for one write.
@@ -230,37 +277,31 @@ impl Live {
             }
         };
         let policy = TilePolicy::default();
-        let mut out: Option<Written> = None;
-        let slot = &mut out;
-        journal
-            .append_with(|seq| -> Result<Vec<NewEntry>, ApiError> {
-                let mut head = self
-                    .head
-                    .lock()
-                    .map_err(|_| ApiError::Internal("write head poisoned".into()))?;
-                let (op, id, data) = make(&head, seq)?;
-                let at = crate::journal::now();
-                let entry = Op {
-                    seq,
-                    at: &at,
-                    actor,
-                    role,
-                    op: &op,
-                    id: &id,
-                    data: &data,
-                };
-                let (next, applied) = self.derive(&head, &[entry], &policy)?;
-                let next = Arc::new(next);
-                *head = Arc::clone(&next);
-                *slot = Some(Written {
-                    snapshot: next,
-                    applied: Arc::new(applied),
-                    seq,
-                });
-                Ok(vec![NewEntry::new(actor, role, op, id, data).at(at)])
-            })
+        let (_, written) = journal
+            .append_then(
+                |seq| -> Result<(Vec<NewEntry>, Option<Pending>), ApiError> {
+                    let head = self.head()?;
+                    let (op, id, data) = make(&head, seq)?;
+                    let at = crate::journal::now();
+                    let entry = Op {
+                        seq,
+                        at: &at,
+                        actor,
+                        role,
+                        op: &op,
+                        id: &id,
+                        data: &data,
+                    };
+                    let recorded = self.record(head, &[entry], &policy)?;
+                    Ok((
+                        vec![NewEntry::new(actor, role, op, id, data).at(at)],
+                        Some(recorded),
+                    ))
+                },
+                |recorded| recorded.map(|r| self.rescore(r)),
+            )
             .await?;
-        out.ok_or_else(|| ApiError::Internal("write produced nothing".into()))
+        written.ok_or_else(|| ApiError::Internal("write produced nothing".into()))
     }
 
     /// Checks and journals several entries as one write (one append, one
@@ -281,35 +322,29 @@ impl Live {
             Backend::Table(r) => return r.write(self, actor, role, |snap, _| make(snap)).await,
         };
         let policy = TilePolicy::default();
-        let mut out: Option<Written> = None;
-        let slot = &mut out;
-        journal
-            .append_with(|first| -> Result<Vec<NewEntry>, ApiError> {
-                let mut head = self
-                    .head
-                    .lock()
-                    .map_err(|_| ApiError::Internal("write head poisoned".into()))?;
-                let items = make(&head)?;
-                if items.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let at = crate::journal::now();
-                let ops = crate::live::new_ops(&items, first, &at, actor, role);
-                let (next, applied) = self.derive(&head, &ops, &policy)?;
-                let next = Arc::new(next);
-                *head = Arc::clone(&next);
-                *slot = Some(Written {
-                    seq: next.seq,
-                    snapshot: next,
-                    applied: Arc::new(applied),
-                });
-                Ok(items
-                    .into_iter()
-                    .map(|(op, id, data)| NewEntry::new(actor, role, op, id, data).at(at.clone()))
-                    .collect())
-            })
+        let (_, written) = journal
+            .append_then(
+                |first| -> Result<(Vec<NewEntry>, Option<Pending>), ApiError> {
+                    let head = self.head()?;
+                    let items = make(&head)?;
+                    if items.is_empty() {
+                        return Ok((Vec::new(), None));
+                    }
+                    let at = crate::journal::now();
+                    let ops = crate::live::new_ops(&items, first, &at, actor, role);
+                    let recorded = self.record(head, &ops, &policy)?;
+                    let entries = items
+                        .into_iter()
+                        .map(|(op, id, data)| {
+                            NewEntry::new(actor, role, op, id, data).at(at.clone())
+                        })
+                        .collect();
+                    Ok((entries, Some(recorded)))
+                },
+                |recorded| recorded.map(|r| self.rescore(r)),
+            )
             .await?;
-        Ok(out)
+        Ok(written)
     }
 
     /// Makes a durable write visible: swaps it in unless a later write is
@@ -347,6 +382,9 @@ impl Live {
         });
     }
 }
+
+/// A write recorded against the head and when its derivation started.
+type Pending = (std::time::Instant, Recorded<Arc<Snapshot>>);
 
 /// Snapshots waiting for the thread that frees them.
 const DROP_QUEUE: usize = 1024;
