@@ -10,7 +10,7 @@ use super::store::{Base, UnitId};
 use crate::model::{Alarm, AlarmStatus, Sensor};
 use rstar::AABB;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Side of a bin of the place index, degrees.
 pub const BIN_DEG: f64 = 0.01;
@@ -34,11 +34,15 @@ pub struct AlarmEntry {
 #[derive(Debug, Default)]
 struct Sensors {
     list: Vec<Sensor>,
-    by_id: HashMap<String, u32>,
+    by_id: HashMap<String, u32, foldhash::fast::RandomState>,
     /// The hazard source each sensor watches (by sensor index), if any.
     watches: Vec<Option<u32>>,
     /// The unit cell each sensor lies in (by sensor index), if any.
     cells: Vec<Option<UnitId>>,
+    /// The cells within reach of an alarm at each sensor's point, by
+    /// sensor index and alarm level (1–4), with the reach they were found
+    /// for: filled by the first alarm of that level.
+    reach: Vec<[OnceLock<(f64, Arc<[UnitId]>)>; 4]>,
 }
 
 /// The alarms and sensors of a store (see the module doc).
@@ -46,13 +50,19 @@ struct Sensors {
 pub struct AlarmBook {
     sensors: Arc<Sensors>,
     entries: ChunkVec<Arc<AlarmEntry>>,
-    by_id: imbl::HashMap<Arc<str>, u32>,
+    by_id: FastMap<Arc<str>, u32>,
     /// Alarms not cleared, by bin.
-    bins: imbl::HashMap<(i32, i32), Arc<[u32]>>,
+    bins: FastMap<(i32, i32), Arc<[u32]>>,
     /// Per hazard source index, the number of unacknowledged alarms whose
     /// sensor watches it.
-    alarmed: imbl::HashMap<u32, u32>,
+    alarmed: FastMap<u32, u32>,
 }
+
+/// The books' hasher: quick on short keys, seeded per process.
+type Hasher = foldhash::fast::RandomState;
+
+/// A persistent map with [`Hasher`].
+type FastMap<K, V> = imbl::GenericHashMap<K, V, Hasher, imbl::shared_ptr::DefaultSharedPtr>;
 
 fn bin_of(x: f64, y: f64) -> (i32, i32) {
     ((x / BIN_DEG).floor() as i32, (y / BIN_DEG).floor() as i32)
@@ -61,7 +71,7 @@ fn bin_of(x: f64, y: f64) -> (i32, i32) {
 impl AlarmBook {
     /// The book of `sensors` and `alarms` (in file order) over `base`.
     pub fn build(base: &Base, sensors: Vec<Sensor>, alarms: Vec<Alarm>) -> AlarmBook {
-        let mut by_id = HashMap::with_capacity(sensors.len());
+        let mut by_id = HashMap::with_capacity_and_hasher(sensors.len(), Hasher::default());
         for (i, s) in sensors.iter().enumerate() {
             by_id.entry(s.id.clone()).or_insert(i as u32);
         }
@@ -70,12 +80,14 @@ impl AlarmBook {
             .map(|s| s.watches.as_deref().and_then(|w| base.hazard_by_id(w)))
             .collect();
         let cells = sensors.iter().map(|s| base.cell_at(s.location)).collect();
+        let reach = sensors.iter().map(|_| Default::default()).collect();
         let mut book = AlarmBook {
             sensors: Arc::new(Sensors {
                 list: sensors,
                 by_id,
                 watches,
                 cells,
+                reach,
             }),
             ..AlarmBook::default()
         };
@@ -95,6 +107,37 @@ impl AlarmBook {
     /// The index of the sensor with this id.
     pub fn sensor_by_id(&self, id: &str) -> Option<u32> {
         self.sensors.by_id.get(id).copied()
+    }
+
+    /// The cells within `reach_m` of `entry`'s point, by `find`: kept
+    /// with its sensor when the alarm lies at the sensor's point (the same
+    /// for every alarm of that sensor and level), found anew otherwise.
+    pub fn cells_in_reach(
+        &self,
+        entry: &AlarmEntry,
+        reach_m: f64,
+        find: impl FnOnce() -> Vec<UnitId>,
+    ) -> Arc<[UnitId]> {
+        let level = usize::from(entry.record.level.get());
+        let slot = entry.sensor.and_then(|s| {
+            let s = s as usize;
+            (self.sensors.list.get(s).map(|x| x.location) == Some(entry.record.location))
+                .then(|| self.sensors.reach.get(s)?.get(level.checked_sub(1)?))
+                .flatten()
+        });
+        let Some(slot) = slot else {
+            return find().into();
+        };
+        match slot.get() {
+            Some((kept_for, cells)) if *kept_for == reach_m => Arc::clone(cells),
+            // Kept for other parameters than these: found anew.
+            Some(_) => find().into(),
+            None => {
+                let cells: Arc<[UnitId]> = find().into();
+                let _ = slot.set((reach_m, Arc::clone(&cells)));
+                cells
+            }
+        }
     }
 
     /// The unit cell sensor `index` lies in, if any.

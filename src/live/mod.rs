@@ -172,6 +172,8 @@ pub struct Recorded<H: Deref<Target = Snapshot>> {
     points: Vec<(geo::Point<f64>, u8, bool)>,
     watched: BTreeSet<u32>,
     whole: BTreeSet<UnitId>,
+    /// The alarms as written (their reach is rescored).
+    alarms: Vec<crate::index::AlarmEntry>,
     seq: u64,
 }
 
@@ -208,7 +210,6 @@ impl Snapshot {
         let base = this.store.base();
         let mut book = this.store.dangers().clone();
         let mut alarm_book = this.store.alarms().clone();
-        let params = this.scores.params();
         let mut applied = Applied::default();
         // Points written, the first zoom that draws them, and whether they
         // are hidden-danger records (whose tiles' `hidden_dangers` layer
@@ -219,6 +220,7 @@ impl Snapshot {
         // Cells whose inputs other than alarms changed (added to the
         // cells rescored after the loop).
         let mut whole = BTreeSet::new();
+        let mut alarms = Vec::new();
         let mut seq = this.seq;
         for op in ops {
             let bad = |message: String| LiveError::Entry {
@@ -233,9 +235,6 @@ impl Snapshot {
                 let (entry, danger) =
                     alarms::apply(&mut alarm_book, base, op.seq, op.op, op.id, op.data)
                         .map_err(bad)?;
-                applied
-                    .cells
-                    .extend(crate::risk::alarm::cells_touched(base, &entry, params));
                 watched.extend(entry.watches);
                 applied.records.push(entry.record.id.clone());
                 // The alarm's own tiles (its point in the `alarms` layer).
@@ -271,6 +270,7 @@ impl Snapshot {
                     ));
                     applied.records.push(e.record.id.clone());
                 }
+                alarms.push(entry);
                 continue;
             }
             let (record, action, note): (HiddenDanger, &str, Option<String>) = match op.op {
@@ -351,6 +351,7 @@ impl Snapshot {
             points,
             watched,
             whole,
+            alarms,
             seq,
         })
     }
@@ -369,12 +370,18 @@ impl<H: Deref<Target = Snapshot>> Recorded<H> {
             points,
             watched,
             mut whole,
+            alarms,
             seq,
         } = self;
         let this: &Snapshot = &head;
         let policy = &policy;
         let base = this.store.base();
         let params = this.scores.params();
+        for entry in &alarms {
+            applied
+                .cells
+                .extend(crate::risk::alarm::cells_touched(base, &alarm_book, entry, params).iter());
+        }
         whole.extend(crate::risk::alarm::sources_flipped(
             base,
             this.store.alarms(),

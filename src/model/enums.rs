@@ -24,6 +24,11 @@ macro_rules! word_enum {
             /// Every value, in declaration order.
             pub const ALL: &'static [$name] = &[ $( $name::$variant, )+ ];
 
+            /// Position in [`Self::ALL`] (declaration order).
+            pub fn index(self) -> usize {
+                self as usize
+            }
+
             /// The contract word.
             pub fn as_str(self) -> &'static str {
                 match self { $( $name::$variant => $word, )+ }
@@ -230,6 +235,9 @@ mod tests {
         assert_eq!("Gas".parse::<Industry>().ok(), Some(Industry::Gas));
         assert!("bakery".parse::<Industry>().is_err());
         assert_eq!(Industry::ALL.len(), 13);
+        for (n, i) in Industry::ALL.iter().enumerate() {
+            assert_eq!(i.index(), n, "{i}");
+        }
     }
 
     #[test]

@@ -15,6 +15,7 @@ use crate::crs::metric;
 use crate::index::{AlarmBook, AlarmEntry, Base, Store, UnitId};
 use crate::model::{AlarmStatus, Level};
 use rstar::AABB;
+use std::sync::Arc;
 
 /// One alarm's term in one cell.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -112,20 +113,28 @@ pub fn terms(store: &Store, cell: UnitId, params: &RiskParams) -> Vec<AlarmTerm>
 /// Its sensor's watched hazard source changes the cells within the
 /// source's reach only when the source's monitored factor is lifted or
 /// restored ([`sources_flipped`]).
-pub fn cells_touched(store: &Base, entry: &AlarmEntry, params: &RiskParams) -> Vec<UnitId> {
+pub fn cells_touched(
+    store: &Base,
+    book: &AlarmBook,
+    entry: &AlarmEntry,
+    params: &RiskParams,
+) -> Arc<[UnitId]> {
     let reach = params.alarms.reach_m(entry.record.level.get());
-    let p = entry.record.location;
-    let query = grow_by_metres(&AABB::from_point([p.x(), p.y()]), reach);
-    let mut out: Vec<UnitId> = store
-        .units_in_envelope(Level::Cell, &query)
-        .filter(|&c| {
-            metric::distance_to_polygon_in(p, &store.unit(c).geometry, &store.unit_envelope(c)).0
-                < reach
-        })
-        .collect();
-    out.sort_unstable();
-    out.dedup();
-    out
+    book.cells_in_reach(entry, reach, || {
+        let p = entry.record.location;
+        let query = grow_by_metres(&AABB::from_point([p.x(), p.y()]), reach);
+        let mut out: Vec<UnitId> = store
+            .units_in_envelope(Level::Cell, &query)
+            .filter(|&c| {
+                metric::distance_to_polygon_in(p, &store.unit(c).geometry, &store.unit_envelope(c))
+                    .0
+                    < reach
+            })
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    })
 }
 
 /// The cells within reach of each monitored hazard source among `watched`
@@ -174,5 +183,70 @@ mod tests {
         assert!(term(0, 1, 200.0, AlarmState::Cleared, &p).is_none());
         assert!(term(0, 4, 100.0, AlarmState::Active, &p).is_none());
         assert!((combine(&[a]) - 64.0).abs() < 1e-9);
+    }
+
+    /// The cells an alarm at its sensor's point reaches are found once
+    /// per sensor, level and reach and then reused; an alarm elsewhere, or
+    /// under another reach, is looked up anew; both equal a fresh lookup.
+    #[test]
+    fn reach_cells_are_kept_per_sensor_and_level() {
+        use crate::model::Dataset;
+        use crate::risk::fixtures::{SIDE, X0, Y0, alarm, grid4x4, sensor};
+        let store = Store::build(Dataset {
+            units: grid4x4(),
+            ..Dataset::default()
+        });
+        let (sx, sy) = (X0 + 1.5 * SIDE, Y0 + 1.5 * SIDE);
+        let book = AlarmBook::build(store.base(), vec![sensor("S-1", None, sx, sy)], Vec::new());
+        let mut p = RiskParams::default();
+        let at = |a: crate::model::Alarm| book.locate(store.base(), a, 1);
+        let fresh = |e: &AlarmEntry, p: &RiskParams| {
+            let reach = p.alarms.reach_m(e.record.level.get());
+            let q = grow_by_metres(
+                &AABB::from_point([e.record.location.x(), e.record.location.y()]),
+                reach,
+            );
+            let mut v: Vec<UnitId> = store
+                .units_in_envelope(Level::Cell, &q)
+                .filter(|&c| {
+                    let b = store.base();
+                    metric::distance_to_polygon_in(
+                        e.record.location,
+                        &b.unit(c).geometry,
+                        &b.unit_envelope(c),
+                    )
+                    .0 < reach
+                })
+                .collect();
+            v.sort_unstable();
+            v
+        };
+        let first = at(alarm("A-1", Some("S-1"), 1, sx, sy));
+        let kept = cells_touched(store.base(), &book, &first, &p);
+        assert!(!kept.is_empty());
+        assert_eq!(kept.to_vec(), fresh(&first, &p));
+        // Another alarm of the sensor and level: the same cells, not found again.
+        let again = at(alarm("A-2", Some("S-1"), 1, sx, sy));
+        assert!(Arc::ptr_eq(
+            &kept,
+            &cells_touched(store.base(), &book, &again, &p)
+        ));
+        // A clone of the book (a later snapshot's) shares what is kept.
+        let later = book.clone();
+        assert!(Arc::ptr_eq(
+            &kept,
+            &cells_touched(store.base(), &later, &again, &p)
+        ));
+        // Away from the sensor's point: found anew.
+        let away = at(alarm("A-3", Some("S-1"), 1, X0 + 3.5 * SIDE, sy));
+        let found = cells_touched(store.base(), &book, &away, &p);
+        assert!(!Arc::ptr_eq(&kept, &found));
+        assert_eq!(found.to_vec(), fresh(&away, &p));
+        assert_ne!(found, kept);
+        // Another reach for the same level: found anew, not the kept cells.
+        p.alarms.reach_m[0] /= 8.0;
+        let shorter = cells_touched(store.base(), &book, &again, &p);
+        assert_eq!(shorter.to_vec(), fresh(&again, &p));
+        assert!(shorter.len() < kept.len(), "{shorter:?} {kept:?}");
     }
 }

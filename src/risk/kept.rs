@@ -23,7 +23,12 @@ use std::sync::Arc;
 /// doc).
 #[derive(Debug, Clone, Default)]
 pub struct KeptInputs {
-    cells: imbl::HashMap<UnitId, Arc<Kept>>,
+    cells: imbl::GenericHashMap<
+        UnitId,
+        Arc<Kept>,
+        foldhash::fast::RandomState,
+        imbl::shared_ptr::DefaultSharedPtr,
+    >,
 }
 
 #[derive(Debug)]

@@ -189,7 +189,7 @@ impl Domain {
     pub fn index(self) -> usize {
         let n = Industry::ALL.len();
         match self {
-            Domain::Industry(i) => Industry::ALL.iter().position(|&x| x == i).unwrap_or(0),
+            Domain::Industry(i) => i.index(),
             Domain::HazardSources => n,
             Domain::CollapseZones => n + 1,
             Domain::HiddenDangers => n + 2,

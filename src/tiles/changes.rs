@@ -209,10 +209,10 @@ impl TileChanges {
 /// records each tile once.
 #[derive(Debug, Default)]
 pub struct TileMarks {
-    exact: HashSet<TileId>,
+    exact: HashSet<TileId, foldhash::fast::RandomState>,
     /// Coarse marks: the tile, and the first zoom below it that counts as
     /// changed (always the tile's zoom + 1).
-    below: HashMap<TileId, u8>,
+    below: HashMap<TileId, u8, foldhash::fast::RandomState>,
 }
 
 impl TileMarks {
