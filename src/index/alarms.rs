@@ -42,8 +42,12 @@ struct Sensors {
     /// The cells within reach of an alarm at each sensor's point, by
     /// sensor index and alarm level (1–4), with the reach they were found
     /// for: filled by the first alarm of that level.
-    reach: Vec<[OnceLock<(f64, Arc<[UnitId]>)>; 4]>,
+    reach: Vec<[OnceLock<KeptReach>; 4]>,
 }
+
+/// Cells within reach of a sensor's point, with the reach (metres) they
+/// were found for.
+type KeptReach = (f64, Arc<[UnitId]>);
 
 /// The alarms and sensors of a store (see the module doc).
 #[derive(Debug, Clone, Default)]
