@@ -388,8 +388,8 @@ async fn append_with_lets_one_of_many_conflicting_writers_through() {
 /// `append_then`'s second step runs in the write order, after the lines
 /// are queued and before the next write's first step; its result comes
 /// back with the stored entries; it runs when nothing is appended too. A
-/// second step that panics fails the journal: no later write is taken,
-/// and what reaches the disk is a valid journal.
+/// second step that panics fails the journal: its line is cut back from
+/// the file and no later write is taken.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn append_then_runs_its_second_step_in_the_write_order() {
     let tmp = tempfile::tempdir().unwrap();
@@ -447,12 +447,56 @@ async fn append_then_runs_its_second_step_in_the_write_order() {
     );
     drop(journal);
     let replay = read(&path).unwrap();
-    assert!((40..=41).contains(&replay.last_seq), "{}", replay.last_seq);
-    assert!(
-        !std::fs::read_to_string(&path)
-            .unwrap()
-            .contains("\"after\"")
+    assert_eq!(replay.last_seq, 40);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("\"boom\"") && !text.contains("\"after\""));
+    // Opened again, it takes writes after the last confirmed one.
+    let (journal, _) = Journal::open(&path).unwrap();
+    assert_eq!(
+        journal.append(vec![entry("next")]).await.unwrap()[0].seq,
+        41
     );
+}
+
+/// `settled` returns only once every line queued before it is on disk:
+/// here a write held in its second step keeps it waiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settled_waits_for_every_queued_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("j.jsonl");
+    let (journal, _) = Journal::open(&path).unwrap();
+    let journal = Arc::new(journal);
+    let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let j = journal.clone();
+    let write = tokio::spawn(async move {
+        j.append_then(
+            |_| Ok::<_, JournalError>((vec![entry("held")], ())),
+            move |()| {
+                started_tx.send(()).unwrap();
+                go_rx.recv().unwrap();
+            },
+        )
+        .await
+        .unwrap()
+    });
+    tokio::task::spawn_blocking(move || started_rx.recv().unwrap())
+        .await
+        .unwrap();
+    let j = journal.clone();
+    let settled = tokio::spawn(async move {
+        j.settled().await;
+        j.durable_seq()
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert!(
+        !settled.is_finished(),
+        "settled before the held line was written"
+    );
+    assert_eq!(journal.durable_seq(), 0);
+    go_tx.send(()).unwrap();
+    assert_eq!(settled.await.unwrap(), 1);
+    assert_eq!(write.await.unwrap().0[0].seq, 1);
 }
 
 #[test]

@@ -198,6 +198,16 @@ impl Journal {
         self.shared.durable_seq.load(Ordering::Acquire)
     }
 
+    /// Waits until every line queued so far is on disk (or the journal
+    /// has failed): a reader of the file then sees every write the order
+    /// has taken, including one whose caller went away before its answer.
+    pub async fn settled(&self) {
+        let last = self.order.lock().await.last_seq;
+        while self.durable_seq() < last && self.shared.failed.get().is_none() {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
+
     /// What the writer thread has done since the journal was opened.
     pub fn stats(&self) -> CommitStats {
         let s = &self.shared;
@@ -235,12 +245,14 @@ impl Journal {
     /// written and fsynced. `then` is for work that must follow the write
     /// in order but cannot refuse it: it has no error path. It also runs
     /// when `make` returns no entries. Answers once the lines are on disk,
-    /// with `then`'s result.
+    /// with `then`'s result. The writer counts the lines written only
+    /// once `then` has returned.
     ///
-    /// If `then` panics, its lines may still reach the disk while the
-    /// caller's state never took them: the journal is failed (it takes no
-    /// more writes until it is opened again, which replays them) and the
-    /// call returns [`JournalError::Failed`].
+    /// If `then` panics, the caller's state never took the write: the
+    /// writer cuts its lines (and any queued with them) back from the file
+    /// as after a failed write, the journal is failed (it takes no more
+    /// writes until it is opened again) and the call returns
+    /// [`JournalError::Failed`].
     pub async fn append_then<F, T, G, U, E>(&self, make: F, then: G) -> Result<(Vec<Entry>, U), E>
     where
         F: FnOnce(u64) -> Result<(Vec<NewEntry>, T), E>,
@@ -258,23 +270,30 @@ impl Journal {
             if entries.is_empty() {
                 return Ok((Vec::new(), then(pending)));
             }
-            let (request, sealed, rx, head) = seal(&order, entries)?;
+            let (mut request, sealed, rx, head) = seal(&order, entries)?;
+            let (confirm, confirmed) = oneshot::channel();
+            request.confirm = Some(confirmed);
             permit.send(request);
             *order = head;
-            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| then(pending)))
-                .map_err(|_| {
-                    let reason = "applying a write in memory panicked after its lines were queued"
-                        .to_string();
-                    let _ = self.shared.failed.set(reason.clone());
-                    tracing::error!(path = %self.path.display(), "{reason}; the journal takes no more writes until it is opened again");
-                    JournalError::Failed {
-                        path: self.path.clone(),
-                        reason,
-                    }
-                })?;
-            (sealed, rx, out)
+            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| then(pending)));
+            match out {
+                Ok(out) => {
+                    let _ = confirm.send(());
+                    (sealed, rx, Some(out))
+                }
+                Err(_) => {
+                    // Unconfirmed: the writer cuts the lines back and fails.
+                    drop(confirm);
+                    tracing::error!(path = %self.path.display(), "applying a write in memory panicked after its lines were queued; the journal takes no more writes until it is opened again");
+                    (sealed, rx, None)
+                }
+            }
         };
         self.answer(rx.await)?;
+        let out = out.ok_or_else(|| JournalError::Failed {
+            path: self.path.clone(),
+            reason: "a write failed to apply in memory".into(),
+        })?;
         Ok((sealed, out))
     }
 
@@ -383,6 +402,7 @@ fn seal(head: &Order, entries: Vec<NewEntry>) -> Result<Sealed, JournalError> {
         bytes,
         last_seq: seq,
         reply,
+        confirm: None,
     };
     let head = Order {
         last_seq: seq,

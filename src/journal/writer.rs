@@ -19,6 +19,11 @@ pub(super) struct Request {
     pub last_seq: u64,
     /// Answered after the fsync: `Ok` means the bytes are on disk.
     pub reply: oneshot::Sender<Result<(), String>>,
+    /// Set by [`super::Journal::append_then`]: the caller's second step,
+    /// which runs while the lines are written, confirms them (a message)
+    /// or fails (the sender dropped). The lines count as written only once
+    /// confirmed; a failed step cuts the batch back as a failed write does.
+    pub confirm: Option<oneshot::Receiver<()>>,
 }
 
 /// State shared between the writer thread and the [`super::Journal`].
@@ -66,13 +71,17 @@ impl Writer {
             let started = std::time::Instant::now();
             let result = match self.shared.failed.get() {
                 Some(reason) => Err(reason.clone()),
-                None => self.commit(&buf).map_err(|e| {
-                    let reason = e.to_string();
-                    self.roll_back();
-                    let _ = self.shared.failed.set(reason.clone());
-                    tracing::error!(path = %self.path.display(), "journal write failed: {reason}");
-                    reason
-                }),
+                None => self
+                    .commit(&buf)
+                    .map_err(|e| e.to_string())
+                    .and_then(|()| confirmed(&mut batch))
+                    .map(|()| self.len += buf.len() as u64)
+                    .map_err(|reason| {
+                        self.roll_back();
+                        let _ = self.shared.failed.set(reason.clone());
+                        tracing::error!(path = %self.path.display(), "journal write failed: {reason}");
+                        reason
+                    }),
             };
             if result.is_ok()
                 && let Some(last) = batch.last()
@@ -94,7 +103,8 @@ impl Writer {
         }
     }
 
-    /// Writes `buf` at the end of the good lines and fsyncs it.
+    /// Writes `buf` at the end of the good lines and fsyncs it (the good
+    /// lines grow once the batch is confirmed).
     fn commit(&mut self, buf: &[u8]) -> std::io::Result<()> {
         let created = self.file.is_none();
         let file = match &mut self.file {
@@ -107,7 +117,6 @@ impl Writer {
         if created {
             sync_parent(&self.path)?;
         }
-        self.len += buf.len() as u64;
         Ok(())
     }
 
@@ -121,6 +130,19 @@ impl Writer {
             tracing::error!(path = %self.path.display(), "cannot truncate the journal back to its last good line: {e}");
         }
     }
+}
+
+/// Waits for the confirmation of every request of the batch that asked
+/// for one; a failed one fails the batch.
+fn confirmed(batch: &mut [Request]) -> Result<(), String> {
+    for r in batch {
+        if let Some(confirm) = r.confirm.take()
+            && confirm.blocking_recv().is_err()
+        {
+            return Err("a write failed to apply in memory after its lines were queued".into());
+        }
+    }
+    Ok(())
 }
 
 /// Creates the journal file (first append) and locks it. A file that

@@ -9,6 +9,7 @@
 //! refusal happens there); their lines are then queued for the journal's
 //! writer, and [`crate::live::Recorded::rescore`], which cannot refuse,
 //! scores the cells they reach while the lines are written and fsynced.
+//! (A journal table in PostgreSQL derives in one step before its commit.)
 //! The answer waits for both (many concurrent writes share one fsync);
 //! then the snapshot is published, the newest sequence number winning, so
 //! readers never see a write before it is on disk and never go back in
@@ -244,9 +245,15 @@ impl Live {
         self.gate.read().await
     }
 
-    /// Holds off writes for a reload.
+    /// Holds off writes for a reload, once every line already queued is
+    /// on disk: a write whose caller went away (a timeout) between its
+    /// queueing and its answer is in the file the reload reads.
     pub async fn reloading(&self) -> tokio::sync::RwLockWriteGuard<'_, ()> {
-        self.gate.write().await
+        let gate = self.gate.write().await;
+        if let Backend::File(j) = &self.backend {
+            j.settled().await;
+        }
+        gate
     }
 
     /// After a reload: the new served snapshot is the head.
