@@ -76,6 +76,7 @@ pub mod ingest;
 pub mod ip_range;
 pub mod journal;
 pub mod json_text;
+pub mod latency;
 pub mod live;
 pub mod model;
 pub mod ogc;

@@ -329,6 +329,24 @@ fn fifty_concurrent_writers_on_one_record_one_wins_each_step() {
     assert!((1.0..=3.0).contains(&commits), "{commits} group commits");
     assert!(metric("riskmap_journal_commit_seconds_sum") > 0.0);
     assert!(metric("riskmap_write_derive_seconds_sum") > 0.0);
+    // Histograms: every derivation and commit in the last bucket, none in
+    // a bucket below the one before.
+    assert_eq!(
+        metric("riskmap_write_derive_seconds_bucket{le=\"+Inf\"}"),
+        3.0
+    );
+    assert_eq!(
+        metric("riskmap_journal_commit_seconds_bucket{le=\"+Inf\"}"),
+        commits
+    );
+    let mut below = 0.0;
+    for le in ["0.001", "0.01", "0.1", "1", "5"] {
+        let n = metric(&format!(
+            "riskmap_journal_commit_seconds_bucket{{le=\"{le}\"}}"
+        ));
+        assert!(n >= below && n <= commits, "le={le}: {n}");
+        below = n;
+    }
 }
 
 /// Reads SSE events (name, data) from `path` with `token` into a channel.

@@ -57,6 +57,23 @@ WRK=$!
   --sensors "$WORK/sensors.geojson" --rate "$RATE" --seconds "$SECONDS_" --batches "$BATCHES" | tail -1
 wait "$WRK"
 echo "tiles under alarms, $CONN connections: $(sed 's/^BENCH //' "$WORK/loaded")"
+# The write path's histograms: how many derivations and journal commits
+# (write + fsync) took longer than 10, 25 and 50 ms, and their means.
+curl -fs -H "Authorization: Bearer $ADMIN" "http://127.0.0.1:$P/metrics" | python3 -c '
+import re, sys
+m = {}
+for line in sys.stdin:
+    g = re.match(r"riskmap_(write_derive|journal_commit)_seconds_(bucket\{le=\"([^\"]+)\"\}|sum|count) (\S+)", line)
+    if g:
+        m[(g.group(1), g.group(3) or g.group(2))] = float(g.group(4))
+for name in ("write_derive", "journal_commit"):
+    n = m.get((name, "count"), 0)
+    if n:
+        over = ", ".join(f"> {int(float(b) * 1000)} ms: {int(n - m[(name, b)])}" for b in ("0.01", "0.025", "0.05"))
+        mean = m[(name, "sum")] / n * 1000
+        print(f"{name}: {int(n)}, mean {mean:.1f} ms, {over}")
+'
+
 after=$(alarms)
 kill "$PID"
 wait "$PID" 2>/dev/null || true

@@ -45,6 +45,10 @@ struct Sensors {
     reach: Vec<[OnceLock<KeptReach>; 4]>,
 }
 
+/// Most cells kept for one sensor and level: the kept reach takes at most
+/// 4 × 4 KiB per sensor, whatever `[risk.alarms] reach_m` says.
+pub const MAX_KEPT_REACH: usize = 1024;
+
 /// Cells within reach of a sensor's point, with the reach (metres) they
 /// were found for.
 type KeptReach = (f64, Arc<[UnitId]>);
@@ -115,8 +119,10 @@ impl AlarmBook {
 
     /// The cells within `reach_m` of `entry`'s point, by `find`: kept
     /// with its sensor when the alarm lies at the sensor's point (the same
-    /// for every alarm of that sensor and level), found anew otherwise.
-    pub fn cells_in_reach(
+    /// for every alarm of that sensor and level) and they are at most
+    /// [`MAX_KEPT_REACH`], found anew otherwise. `find` must look them up
+    /// on the base this book was built on.
+    pub(crate) fn cells_in_reach(
         &self,
         entry: &AlarmEntry,
         reach_m: f64,
@@ -138,7 +144,9 @@ impl AlarmBook {
             Some(_) => find().into(),
             None => {
                 let cells: Arc<[UnitId]> = find().into();
-                let _ = slot.set((reach_m, Arc::clone(&cells)));
+                if cells.len() <= MAX_KEPT_REACH {
+                    let _ = slot.set((reach_m, Arc::clone(&cells)));
+                }
                 cells
             }
         }

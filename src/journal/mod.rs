@@ -97,10 +97,8 @@ pub struct Journal {
 /// appends they answered.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct CommitStats {
-    /// Group commits (one write and one fsync each).
-    pub commits: u64,
-    /// Their total time, seconds (write and fsync).
-    pub seconds: f64,
+    /// Group commits (one write and one fsync each) and their times.
+    pub commits: crate::latency::LatencyCounts,
     /// The appends they made durable (a commit answers one or more).
     pub requests: u64,
 }
@@ -160,8 +158,7 @@ impl Journal {
         let shared = Arc::new(Shared {
             failed: OnceLock::new(),
             durable_seq: AtomicU64::new(replay.last_seq),
-            commits: AtomicU64::new(0),
-            commit_nanos: AtomicU64::new(0),
+            commits: crate::latency::Latency::default(),
             committed_requests: AtomicU64::new(0),
         });
         let writer = Writer {
@@ -212,8 +209,7 @@ impl Journal {
     pub fn stats(&self) -> CommitStats {
         let s = &self.shared;
         CommitStats {
-            commits: s.commits.load(Ordering::Relaxed),
-            seconds: s.commit_nanos.load(Ordering::Relaxed) as f64 / 1e9,
+            commits: s.commits.read(),
             requests: s.committed_requests.load(Ordering::Relaxed),
         }
     }

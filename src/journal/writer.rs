@@ -32,10 +32,8 @@ pub(super) struct Shared {
     pub failed: OnceLock<String>,
     /// The last `seq` on disk (fsynced).
     pub durable_seq: AtomicU64,
-    /// Group commits made (one write and one fsync each).
-    pub commits: AtomicU64,
-    /// Their total time, nanoseconds (write and fsync).
-    pub commit_nanos: AtomicU64,
+    /// Group commits made (one write and one fsync each) and their times.
+    pub commits: crate::latency::Latency,
     /// The callers' requests they answered.
     pub committed_requests: AtomicU64,
 }
@@ -69,11 +67,14 @@ impl Writer {
                 }
             }
             let started = std::time::Instant::now();
+            // The write and fsync alone, without the wait for confirmations.
+            let mut took = std::time::Duration::ZERO;
             let result = match self.shared.failed.get() {
                 Some(reason) => Err(reason.clone()),
                 None => self
                     .commit(&buf)
                     .map_err(|e| e.to_string())
+                    .inspect(|()| took = started.elapsed())
                     .and_then(|()| confirmed(&mut batch))
                     .map(|()| self.len += buf.len() as u64)
                     .map_err(|reason| {
@@ -89,10 +90,8 @@ impl Writer {
                 self.shared
                     .durable_seq
                     .store(last.last_seq, Ordering::Release);
-                let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
                 let s = &self.shared;
-                s.commits.fetch_add(1, Ordering::Relaxed);
-                s.commit_nanos.fetch_add(nanos, Ordering::Relaxed);
+                s.commits.record(took);
                 s.committed_requests
                     .fetch_add(batch.len() as u64, Ordering::Relaxed);
             }

@@ -26,7 +26,6 @@ use crate::tiles::TilePolicy;
 use serde::Serialize;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::{RwLock, RwLockReadGuard, broadcast};
 
 /// Events the stream keeps for slow subscribers; a subscriber further
@@ -53,17 +52,15 @@ pub struct Live {
     publish: std::sync::Mutex<()>,
     /// Published writes, for `/api/events`.
     pub events: broadcast::Sender<LiveEvent>,
-    derives: AtomicU64,
-    derive_nanos: AtomicU64,
+    derives: crate::latency::Latency,
 }
 
 /// What the write path has done since the server started, for `/metrics`.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct LiveStats {
-    /// Next snapshots derived (one per write, or per batch of entries).
-    pub derives: u64,
-    /// Their total time, seconds.
-    pub derive_seconds: f64,
+    /// Next snapshots derived (one per write, or per batch of entries)
+    /// and their times.
+    pub derives: crate::latency::LatencyCounts,
     /// The journal file's group commits (`None` with a database journal).
     pub journal: Option<crate::journal::CommitStats>,
 }
@@ -137,8 +134,7 @@ impl Live {
             gate: RwLock::new(()),
             publish: std::sync::Mutex::new(()),
             events,
-            derives: AtomicU64::new(0),
-            derive_nanos: AtomicU64::new(0),
+            derives: crate::latency::Latency::default(),
         })
     }
 
@@ -158,8 +154,7 @@ impl Live {
             gate: RwLock::new(()),
             publish: std::sync::Mutex::new(()),
             events,
-            derives: AtomicU64::new(0),
-            derive_nanos: AtomicU64::new(0),
+            derives: crate::latency::Latency::default(),
         })
     }
 
@@ -174,8 +169,7 @@ impl Live {
     /// What the write path has done so far.
     pub fn stats(&self) -> LiveStats {
         LiveStats {
-            derives: self.derives.load(Ordering::Relaxed),
-            derive_seconds: self.derive_nanos.load(Ordering::Relaxed) as f64 / 1e9,
+            derives: self.derives.read(),
             journal: match &self.backend {
                 Backend::File(j) => Some(j.stats()),
                 Backend::Table(_) => None,
@@ -197,9 +191,7 @@ impl Live {
     }
 
     fn count_derive(&self, started: std::time::Instant) {
-        let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        self.derives.fetch_add(1, Ordering::Relaxed);
-        self.derive_nanos.fetch_add(nanos, Ordering::Relaxed);
+        self.derives.record(started.elapsed());
     }
 
     /// The head snapshot (every write queued so far).

@@ -12,8 +12,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-/// Upper bounds of the latency histogram buckets, seconds.
-const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
+use crate::latency::{BUCKETS, LatencyCounts};
 
 #[derive(Debug, Default, Clone)]
 struct RouteStats {
@@ -62,33 +61,35 @@ pub fn resident_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// One Prometheus summary without quantiles: `name_sum` and `name_count`.
-fn summary(out: &mut String, name: &str, help: &str, sum: f64, count: u64) {
+/// One Prometheus histogram without labels.
+fn histogram(out: &mut String, name: &str, help: &str, h: &LatencyCounts) {
     let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} summary");
-    let _ = writeln!(out, "{name}_sum {sum}");
-    let _ = writeln!(out, "{name}_count {count}");
+    let _ = writeln!(out, "# TYPE {name} histogram");
+    for (b, n) in BUCKETS.iter().zip(h.buckets) {
+        let _ = writeln!(out, "{name}_bucket{{le=\"{b}\"}} {n}");
+    }
+    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", h.count);
+    let _ = writeln!(out, "{name}_sum {}", h.seconds);
+    let _ = writeln!(out, "{name}_count {}", h.count);
 }
 
 /// The write path's counters: derivations of the next snapshot and the
 /// journal's group commits.
 fn write_stats(out: &mut String, s: &super::live::LiveStats) {
-    summary(
+    histogram(
         out,
         "riskmap_write_derive_seconds",
-        "Time spent deriving the next snapshot from a write (in the write order, before the fsync).",
-        s.derive_seconds,
-        s.derives,
+        "Time spent deriving the next snapshot from a write (in the write order; its scoring overlaps the fsync).",
+        &s.derives,
     );
     let Some(j) = s.journal else {
         return;
     };
-    summary(
+    histogram(
         out,
         "riskmap_journal_commit_seconds",
         "Group commits of the journal file (one write and one fsync each).",
-        j.seconds,
-        j.commits,
+        &j.commits,
     );
     let _ = writeln!(
         out,
