@@ -68,7 +68,7 @@ for line in sys.stdin:
         m[(g.group(1), g.group(3) or g.group(2))] = float(g.group(4))
 for name in ("write_derive", "journal_commit"):
     n = m.get((name, "count"), 0)
-    if n:
+    if n and (name, "0.01") in m:
         over = ", ".join(f"> {int(float(b) * 1000)} ms: {int(n - m[(name, b)])}" for b in ("0.01", "0.025", "0.05"))
         mean = m[(name, "sum")] / n * 1000
         print(f"{name}: {int(n)}, mean {mean:.1f} ms, {over}")
