@@ -8,12 +8,14 @@ use std::time::Duration;
 /// the HTTP request histogram).
 pub const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
 
-/// A histogram that threads record into without a lock.
+/// A histogram that threads record into without a lock. Each observation
+/// adds to one slot (a bucket, or the one past the last bound), so a read
+/// during a record never sees a bucket above a wider one or the count.
 #[derive(Debug, Default)]
 pub struct Latency {
-    /// Per bucket, the observations at most its bound (cumulative).
-    buckets: [AtomicU64; BUCKETS.len()],
-    count: AtomicU64,
+    /// Per bucket, the observations above the previous bound and at most
+    /// its own; the last slot, those above every bound.
+    slots: [AtomicU64; BUCKETS.len() + 1],
     nanos: AtomicU64,
 }
 
@@ -32,21 +34,29 @@ impl Latency {
     /// Counts one observation.
     pub fn record(&self, took: Duration) {
         let seconds = took.as_secs_f64();
-        for (i, b) in BUCKETS.iter().enumerate() {
-            if seconds <= *b {
-                self.buckets[i].fetch_add(1, Ordering::Relaxed);
-            }
-        }
+        let slot = BUCKETS
+            .iter()
+            .position(|b| seconds <= *b)
+            .unwrap_or(BUCKETS.len());
+        self.slots[slot].fetch_add(1, Ordering::Relaxed);
         let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
         self.nanos.fetch_add(nanos, Ordering::Relaxed);
-        self.count.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The counts so far.
+    /// The counts so far: cumulative buckets, the count their total.
     pub fn read(&self) -> LatencyCounts {
+        let mut buckets = [0; BUCKETS.len()];
+        let mut total = 0;
+        for (i, slot) in self.slots.iter().enumerate() {
+            total += slot.load(Ordering::Relaxed);
+            if let Some(b) = buckets.get_mut(i) {
+                *b = total;
+            }
+        }
         LatencyCounts {
-            buckets: std::array::from_fn(|i| self.buckets[i].load(Ordering::Relaxed)),
-            count: self.count.load(Ordering::Relaxed),
+            buckets,
+            count: total,
             seconds: self.nanos.load(Ordering::Relaxed) as f64 / 1e9,
         }
     }

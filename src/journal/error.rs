@@ -68,13 +68,15 @@ pub enum JournalError {
         /// The journal file.
         path: PathBuf,
     },
-    /// A write or fsync failed earlier (or now): the journal takes no more
-    /// writes until it is opened again (which replays what is on disk).
+    /// A write or fsync failed earlier (or now), or a write failed to
+    /// apply in memory after its lines were queued: the journal takes no
+    /// more writes until it is opened again (which replays what is on
+    /// disk).
     #[error("{path}: the journal failed and takes no more writes until it is reopened: {reason}")]
     Failed {
         /// The journal file.
         path: PathBuf,
-        /// The first I/O error.
+        /// The first failure.
         reason: String,
     },
     /// An entry to append is not valid (e.g. its given `at`).

@@ -42,14 +42,19 @@
 //! dropped afterwards (a client that hung up) still gets its write made
 //! durable, in order.
 //!
-//! If a write or fsync fails, the file is cut back to its last good line,
-//! every caller of that batch and every later one gets
+//! If a write or fsync fails, or the second step of an
+//! [`Journal::append_then`] in the batch panicked (its lines are counted
+//! written only once it has returned), the file is cut back to its last
+//! good line, every caller of that batch and every later one gets
 //! [`JournalError::Failed`], and the journal takes no more writes until it
 //! is opened again. Writes already applied to in-memory state by
 //! `append_with` closures may then be ahead of the disk: the owner must
-//! reload (replay base + journal) before serving writes again. (After a
-//! failed fsync the kernel's page cache no longer says what is on disk, so
-//! carrying on is not safe.)
+//! replay base + journal before serving writes again (the server restarts).
+//! (After a failed fsync the kernel's page cache no longer says what is on
+//! disk, so carrying on is not safe.) Cutting back is best effort: if the
+//! truncation fails, or the process dies between the fsync and the
+//! truncation, the batch's complete lines are replayed when the journal is
+//! opened again.
 //!
 //! The hash chain shows any edit, removal, insertion or reordering of a
 //! line with a line after it. It cannot show a change to the last line
@@ -200,7 +205,11 @@ impl Journal {
     /// has taken, including one whose caller went away before its answer.
     pub async fn settled(&self) {
         let last = self.order.lock().await.last_seq;
-        while self.durable_seq() < last && self.shared.failed.get().is_none() {
+        while self.durable_seq() < last
+            && self.shared.failed.get().is_none()
+            // The writer thread is gone (it dropped its end of the queue).
+            && self.tx.as_ref().is_some_and(|tx| !tx.is_closed())
+        {
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         }
     }

@@ -1,5 +1,7 @@
 //! The writer thread: drains every queued batch of lines, writes them with
-//! one `write_all`, fsyncs once (group commit) and then answers each caller.
+//! one `write_all`, fsyncs once (group commit), waits for the
+//! confirmations the batch's two-step writes owe, and then answers each
+//! caller.
 
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
@@ -80,7 +82,7 @@ impl Writer {
                     .map_err(|reason| {
                         self.roll_back();
                         let _ = self.shared.failed.set(reason.clone());
-                        tracing::error!(path = %self.path.display(), "journal write failed: {reason}");
+                        tracing::error!(path = %self.path.display(), "journal batch cut back: {reason}");
                         reason
                     }),
             };
@@ -119,9 +121,10 @@ impl Writer {
         Ok(())
     }
 
-    /// After a failed write: cut the file back to its good lines, so no
-    /// half-written line is ever followed by good ones. Best effort: the
-    /// journal is failed either way, and a reopen drops a torn tail.
+    /// After a failed write or an unconfirmed batch: cut the file back to
+    /// its good lines, so no half-written line is ever followed by good
+    /// ones. Best effort: the journal is failed either way; a reopen drops
+    /// a torn tail but replays complete lines the cut missed.
     fn roll_back(&mut self) {
         if let Some(f) = &self.file
             && let Err(e) = f.set_len(self.len).and_then(|()| f.sync_all())
