@@ -17,6 +17,7 @@ const RANKS: &[(&str, u8)] = &[
     ("crs", 0),
     ("datetime", 0),
     ("json_text", 0),
+    ("latency", 0),
     ("ip_range", 0),
     ("journal", 0),
     ("source", 0),
